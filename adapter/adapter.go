@@ -1,0 +1,273 @@
+package adapter
+
+import (
+	"context"
+	"time"
+
+	"github.com/segconn/connector/domain"
+)
+
+// Adapter is implemented by every platform connector.
+type Adapter interface {
+	// Describe returns the adapter's name, version, capabilities and config schema.
+	Describe(ctx context.Context) (Descriptor, error)
+	// ValidateConfig checks a configuration without network I/O and returns
+	// every problem found, each with its config path.
+	ValidateConfig(ctx context.Context, cfg Config) ([]Diagnostic, error)
+	// Configure applies a valid configuration. It may open connections.
+	Configure(ctx context.Context, cfg Config) error
+	// Pull reads changes of one object type from cursor onwards and hands
+	// them to sink page by page. The cursor in each page is where a later
+	// pull resumes once that page is stored. Pull returns when the source is
+	// exhausted, ctx ends, or sink returns an error.
+	Pull(ctx context.Context, req PullRequest, sink PageSink) error
+	// Fetch returns the current state of the given records. A record that no
+	// longer exists comes back as a ChangeDelete.
+	Fetch(ctx context.Context, req FetchRequest) ([]Change, error)
+	// EnsureTargets creates whatever write-back needs (properties, lists,
+	// custom fields, campaigns) and returns their platform ids.
+	EnsureTargets(ctx context.Context, targets []Target) ([]EnsuredTarget, error)
+	// Push writes absolute membership state for a batch of records and
+	// returns one result per item, in any order, keyed by PushItem.ID.
+	// An error return means the whole call failed and no item is known done.
+	Push(ctx context.Context, req PushRequest) ([]PushResult, error)
+	// VerifyWebhook authenticates an inbound webhook and parses its events.
+	// A bad signature returns an error of kind KindAuth wrapping ErrBadSignature.
+	VerifyWebhook(ctx context.Context, req WebhookRequest) (WebhookResult, error)
+	// Close releases connections. It is safe after a partial Configure.
+	Close(ctx context.Context) error
+}
+
+// Config is an adapter's configuration section as decoded from YAML: a tree
+// of maps, slices, strings, numbers and booleans (JSON-compatible).
+type Config map[string]any
+
+// Descriptor is what an adapter says about itself.
+type Descriptor struct {
+	Name         string        `json:"name"`
+	Version      string        `json:"version"`
+	Capabilities Capabilities  `json:"capabilities"`
+	ConfigSchema []ConfigField `json:"config_schema"`
+}
+
+// Capabilities tells the host what an adapter can do.
+type Capabilities struct {
+	// Objects lists the object types Pull accepts (domain.Object* values).
+	Objects []string `json:"objects"`
+	// Incremental lists the objects whose cursors resume incrementally; the
+	// rest are full sweeps every time.
+	Incremental []string `json:"incremental,omitempty"`
+	// Targets lists the write-back target kinds offered (TargetKind values).
+	Targets []TargetKind `json:"targets,omitempty"`
+	// Webhooks is true when VerifyWebhook is implemented.
+	Webhooks bool `json:"webhooks"`
+	// MaxPushBatch is the largest PushRequest the adapter accepts.
+	MaxPushBatch int `json:"max_push_batch"`
+}
+
+// FieldType is the type of a config field.
+type FieldType string
+
+// Config field types.
+const (
+	FieldString   FieldType = "string"
+	FieldInt      FieldType = "int"
+	FieldBool     FieldType = "bool"
+	FieldDuration FieldType = "duration"
+	FieldURL      FieldType = "url"
+	FieldList     FieldType = "list"
+	FieldMap      FieldType = "map"
+)
+
+// ConfigField describes one key of an adapter's config section.
+type ConfigField struct {
+	Name        string    `json:"name"` // dotted path inside the section, e.g. "oauth.client_id"
+	Type        FieldType `json:"type"`
+	Description string    `json:"description"`
+	Default     string    `json:"default,omitempty"`
+	Enum        []string  `json:"enum,omitempty"`
+	Required    bool      `json:"required,omitempty"`
+	// Secret fields may also be given as NAME_file and are redacted everywhere.
+	Secret bool `json:"secret,omitempty"`
+}
+
+// Severity grades a Diagnostic.
+type Severity string
+
+// Diagnostic severities.
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+)
+
+// Diagnostic is one problem found in a configuration.
+type Diagnostic struct {
+	Severity Severity `json:"severity"`
+	Path     string   `json:"path"` // dotted config path, e.g. "platforms.hubspot.token"
+	Summary  string   `json:"summary"`
+	Detail   string   `json:"detail,omitempty"`
+}
+
+func (d Diagnostic) String() string {
+	s := d.Path + ": " + d.Summary
+	if d.Detail != "" {
+		s += " (" + d.Detail + ")"
+	}
+	return s
+}
+
+// PullRequest asks for changes of one object type.
+type PullRequest struct {
+	Object string `json:"object"` // a domain.Object* value from Capabilities.Objects
+	Cursor string `json:"cursor"` // opaque; "" starts from the beginning
+	// Full asks for a complete sweep (reconcile) that also reports records
+	// missing since the last sweep where the platform allows it.
+	Full bool `json:"full,omitempty"`
+	// PageSize is a hint; adapters clamp it to the platform's limits.
+	PageSize int `json:"page_size,omitempty"`
+}
+
+// Page is one batch of changes and the cursor to resume after it.
+type Page struct {
+	Changes []Change `json:"changes"`
+	Cursor  string   `json:"cursor"`
+	// Quarantined lists records the adapter could not map, with reasons.
+	Quarantined []Rejected `json:"quarantined,omitempty"`
+}
+
+// PageSink receives pages. Returning an error stops the pull.
+type PageSink func(ctx context.Context, p Page) error
+
+// ChangeKind says whether a record was written or removed.
+type ChangeKind string
+
+// Change kinds.
+const (
+	ChangeUpsert ChangeKind = "upsert"
+	ChangeDelete ChangeKind = "delete"
+	// ChangeMerge says Ref was merged into MergedInto on the platform.
+	ChangeMerge ChangeKind = "merge"
+)
+
+// Change is one record written, deleted or merged on a platform. Exactly one
+// of Contact, Company, Order is set for an upsert; Ref alone for a delete.
+type Change struct {
+	Kind       ChangeKind         `json:"kind"`
+	Ref        domain.ExternalRef `json:"ref"`
+	MergedInto domain.ExternalRef `json:"merged_into,omitzero"`
+	Contact    *domain.Contact    `json:"contact,omitempty"`
+	Company    *domain.Company    `json:"company,omitempty"`
+	Order      *domain.Order      `json:"order,omitempty"`
+	// Privacy marks a GDPR deletion: the host must erase, not just unlink.
+	Privacy bool `json:"privacy,omitempty"`
+}
+
+// Rejected is a source record that could not be mapped.
+type Rejected struct {
+	Ref    domain.ExternalRef `json:"ref"`
+	Reason string             `json:"reason"`
+	Raw    []byte             `json:"raw,omitempty"`
+}
+
+// FetchRequest asks for the current state of a few records.
+type FetchRequest struct {
+	Object string   `json:"object"`
+	IDs    []string `json:"ids"`
+}
+
+// TargetKind is a kind of write-back target.
+type TargetKind string
+
+// Target kinds.
+const (
+	TargetProperty TargetKind = "property" // a field on the record (HubSpot property, Salesforce field, Woo meta)
+	TargetList     TargetKind = "list"     // a static list, campaign or tag the record is added to
+)
+
+// Target is something write-back needs to exist on the platform.
+type Target struct {
+	Key  string     `json:"key"`  // host-side stable key, e.g. "segments" or "list:rfm:champions"
+	Kind TargetKind `json:"kind"` //
+	Name string     `json:"name"` // platform-facing name or label
+	// Options lists the allowed values of an enumeration property.
+	Options []string `json:"options,omitempty"`
+	// Multi is true for a multi-value property (HubSpot checkbox, ';'-joined).
+	Multi bool `json:"multi,omitempty"`
+}
+
+// EnsuredTarget reports a target that now exists.
+type EnsuredTarget struct {
+	Key        string `json:"key"`
+	PlatformID string `json:"platform_id"` // list id, campaign id, property or field name
+	Created    bool   `json:"created"`
+}
+
+// PushRequest writes absolute state for a batch of records.
+type PushRequest struct {
+	Items []PushItem `json:"items"`
+	// Targets maps target keys to the platform ids EnsureTargets returned.
+	Targets map[string]string `json:"targets,omitempty"`
+}
+
+// PushItem is the desired state of one record. Writing it twice is harmless.
+type PushItem struct {
+	ID  string             `json:"id"` // idempotency key, echoed in PushResult
+	Ref domain.ExternalRef `json:"ref"`
+	// Properties are absolute values to set, keyed by target key; "" clears.
+	Properties map[string]string `json:"properties,omitempty"`
+	// Add and Remove list list-target keys to join or leave.
+	Add    []string `json:"add,omitempty"`
+	Remove []string `json:"remove,omitempty"`
+}
+
+// PushStatus is the outcome of one PushItem.
+type PushStatus string
+
+// Push outcomes.
+const (
+	PushOK        PushStatus = "ok"
+	PushRetryable PushStatus = "retryable"
+	PushPermanent PushStatus = "permanent"
+)
+
+// PushResult is the outcome of one PushItem.
+type PushResult struct {
+	ID         string        `json:"id"`
+	Status     PushStatus    `json:"status"`
+	Reason     string        `json:"reason,omitempty"`
+	RetryAfter time.Duration `json:"retry_after,omitempty"`
+}
+
+// WebhookRequest is an inbound HTTP request as the host received it.
+type WebhookRequest struct {
+	Method  string              `json:"method"`
+	URL     string              `json:"url"` // absolute URL as the platform called it (HubSpot v3 signs it)
+	Headers map[string][]string `json:"headers"`
+	Body    []byte              `json:"body"`
+	// ReceivedAt is the host's clock at receipt, for timestamp windows.
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// WebhookEvent is one change a webhook announced.
+type WebhookEvent struct {
+	ID         string             `json:"id"` // the platform's event id, for dedup
+	Kind       ChangeKind         `json:"kind"`
+	Ref        domain.ExternalRef `json:"ref"`
+	MergedInto domain.ExternalRef `json:"merged_into,omitzero"`
+	Privacy    bool               `json:"privacy,omitempty"`
+	OccurredAt time.Time          `json:"occurred_at,omitzero"`
+	// Record is set when the webhook carried the full record (WooCommerce,
+	// Salesforce Outbound Messages), so no fetch is needed.
+	Record *Change `json:"record,omitempty"`
+}
+
+// WebhookResult is what a verified webhook carried and how to answer it.
+type WebhookResult struct {
+	Events []WebhookEvent `json:"events"`
+	// Status, ContentType and Body are the response the platform expects
+	// (Salesforce wants a SOAP Ack; WooCommerce's ping wants exactly 200).
+	// Zero Status means 200 with an empty body.
+	Status      int    `json:"status,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	Body        []byte `json:"body,omitempty"`
+}
