@@ -120,3 +120,39 @@ func TestBGNBDHoldoutTotal(t *testing.T) {
 	near(t, "Σ holdout expectation", expected, 1653.4, 0.5)
 	near(t, "Σ holdout actual", actual, 1882, 0)
 }
+
+func TestParetoNBDReproducesCDNOW(t *testing.T) {
+	c := readColumns(t, "data/cdnow/derived_cdnow_sample_cbs_holdout.csv", "x", "t_x", "T_cal", "x_star")
+	fit, err := clv.FitParetoNBD(c[0], c[1], c[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := fit.Params
+	t.Logf("Pareto/NBD fit: %+v LL %.4f se %+v converged %v", p, fit.LogLikelihood, fit.StdErr, fit.Converged)
+	near(t, "r", p.R, 0.553, 2e-3)
+	near(t, "alpha", p.Alpha, 10.578, 2e-3*10.578)
+	near(t, "s", p.S, 0.606, 2e-3)
+	near(t, "beta", p.Beta, 11.669, 0.05)
+	near(t, "LL", fit.LogLikelihood, -9594.976, 0.01)
+	var expected float64
+	for i := range c[0] {
+		expected += fit.ConditionalExpected(39, c[0][i], c[1][i], c[2][i])
+	}
+	t.Logf("Pareto/NBD holdout expectation %.1f", expected)
+	near(t, "Σ holdout expectation", expected, 1665, 5)
+}
+
+func TestParetoNBDPublishedParamsVignette(t *testing.T) {
+	p := clv.ParetoNBDParams{R: 0.5534, Alpha: 10.5802, S: 0.6061, Beta: 11.6562}
+	near(t, "customer 1516 E[Y(52)]", p.ConditionalExpected(52, 26, 30.85714, 31), 25.45647, 0.01)
+	near(t, "customer 1516 P(alive)", p.PAlive(26, 30.85714, 31), 0.997874, 1e-4)
+	for _, c := range []struct{ x, want float64 }{{10, 0.7062289}, {15, 0.1442396}, {20, 0.02250658}, {25, 0.00309267}} {
+		near(t, "paradox x="+strconv.Itoa(int(c.x)), p.ConditionalExpected(52, c.x, 20, 39), c.want, c.want*2e-3)
+	}
+	want := []float64{0, 0.05077821, 0.09916088, 0.14542507, 0.18979930, 0.23247466, 0.27361274, 0.31335159, 0.35181024, 0.38909211}
+	for i, w := range want {
+		// lifetimes compares these with atol 0.01: its fit differs slightly from these parameters.
+		near(t, "E[X("+strconv.Itoa(i)+")]", p.ExpectedPurchases(float64(i)), w, 0.01)
+	}
+	near(t, "E[X(52)]", p.ExpectedPurchases(52), 1.473434, 2e-3)
+}
