@@ -1,0 +1,95 @@
+// Package config loads the connector's configuration with knadh/koanf/v2:
+// the YAML file first, then environment variables (prefix CONNECTOR_, "__"
+// for nesting, e.g. CONNECTOR_PLATFORMS__HUBSPOT__TOKEN), then --set flags.
+// koanf was chosen because it layers sources without reflection magic and
+// leaves decoding to mapstructure, where unknown keys can be made errors.
+//
+// Loading is strict: unknown keys, wrong types and missing required values
+// are all reported at once, each with its dotted path. Secrets may come
+// from the environment or from a file named by the key with a "_file"
+// suffix (token_file: /run/secrets/hubspot), and are redacted by Redact and
+// everywhere the rest of the program prints configuration.
+package config
+
+import (
+	"time"
+
+	"github.com/segconn/connector/adapter"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Log       Log                       `koanf:"log"`
+	Store     Store                     `koanf:"store"`
+	Server    Server                    `koanf:"server"`
+	Schedule  Schedule                  `koanf:"schedule"`
+	Platforms map[string]adapter.Config `koanf:"platforms"`
+	Plugins   []Plugin                  `koanf:"plugins"`
+	// Segments are segment definitions, validated by core/segment.
+	Segments []map[string]any `koanf:"segments"`
+	// Outbound lists URLs that receive segment.entered / segment.left events.
+	Outbound []Outbound `koanf:"outbound_webhooks"`
+}
+
+// Log configures log/slog.
+type Log struct {
+	Level  string `koanf:"level"`  // debug, info, warn, error
+	Format string `koanf:"format"` // text or json
+}
+
+// Store selects the database.
+type Store struct {
+	Driver string `koanf:"driver"` // sqlite (default) or postgres
+	Path   string `koanf:"path"`   // sqlite: the database file
+	DSN    string `koanf:"dsn"`    // postgres: a pgx connection string (its password is a secret)
+	Schema string `koanf:"schema"` // postgres: schema to use (default public)
+}
+
+// Server configures the HTTP server (webhooks, dashboard, metrics).
+type Server struct {
+	Listen          string        `koanf:"listen"`
+	PublicURL       string        `koanf:"public_url"` // how platforms reach us, for webhook signatures
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+}
+
+// Schedule configures periodic work.
+type Schedule struct {
+	PullInterval      time.Duration `koanf:"pull_interval"`
+	ReconcileInterval time.Duration `koanf:"reconcile_interval"`
+	ModelRefresh      time.Duration `koanf:"model_refresh"`
+}
+
+// Plugin declares a third-party adapter executable.
+type Plugin struct {
+	Name   string         `koanf:"name"`
+	Path   string         `koanf:"path"`
+	SHA256 string         `koanf:"sha256"`
+	Env    []string       `koanf:"env"` // host variables passed through
+	Config adapter.Config `koanf:"config"`
+}
+
+// Outbound is an outbound webhook subscription.
+type Outbound struct {
+	URL         string   `koanf:"url"`
+	Secret      string   `koanf:"secret"`
+	Events      []string `koanf:"events"`
+	MaxAttempts int      `koanf:"max_attempts"`
+	BatchSize   int      `koanf:"batch_size"`
+}
+
+// Defaults returns the configuration used where a file says nothing.
+func Defaults() Config {
+	return Config{
+		Log:   Log{Level: "info", Format: "text"},
+		Store: Store{Driver: "sqlite", Path: "data/connector.db"},
+		Server: Server{
+			Listen:          "127.0.0.1:8080",
+			ShutdownTimeout: 30 * time.Second,
+		},
+		Schedule: Schedule{
+			PullInterval:      5 * time.Minute,
+			ReconcileInterval: 24 * time.Hour,
+			ModelRefresh:      6 * time.Hour,
+		},
+	}
+}
