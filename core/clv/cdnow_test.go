@@ -156,3 +156,63 @@ func TestParetoNBDPublishedParamsVignette(t *testing.T) {
 	}
 	near(t, "E[X(52)]", p.ExpectedPurchases(52), 1.473434, 2e-3)
 }
+
+func TestGammaGammaReproducesCDNOW(t *testing.T) {
+	// Full-precision m_x: the log-likelihood check.
+	c := readColumns(t, "data/cdnow/derived_cdnow_sample_cbs_holdout.csv", "x", "m_x")
+	fit, err := clv.FitGammaGamma(c[0], c[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := fit.Params
+	t.Logf("Gamma-Gamma fit (m_x): %+v LL %.4f se %+v converged %v", p, fit.LogLikelihood, fit.StdErr, fit.Converged)
+	if fit.N != 946 {
+		t.Errorf("N = %d, want the 946 repeat customers", fit.N)
+	}
+	near(t, "p", p.P, 6.25, 0.01)
+	near(t, "q", p.Q, 3.74, 0.01)
+	near(t, "gamma", p.Gamma, 15.44, 0.02)
+	near(t, "LL", fit.LogLikelihood, -4055.918, 0.01)
+
+	// The lifetimes summary (zbar at 2 dp): parameters and per-customer E[Z].
+	s := readColumns(t, "data/cdnow/cdnow_customers_summary_with_transactions.csv", "x", "zbar")
+	fit2, err := clv.FitGammaGamma(s[0], s[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("Gamma-Gamma fit (zbar): %+v LL %.4f", fit2.Params, fit2.LogLikelihood)
+	near(t, "p (zbar)", fit2.Params.P, 6.25, 0.01)
+	near(t, "q (zbar)", fit2.Params.Q, 3.74, 0.01)
+	near(t, "gamma (zbar)", fit2.Params.Gamma, 15.44, 0.02)
+	want := []float64{24.658619, 18.911489, 35.170981, 35.170981, 35.170981, 71.462843, 18.91, 35.170981, 27.28, 35.170981}
+	for i, w := range want {
+		near(t, "E[Z] customer "+strconv.Itoa(i+1), fit2.ConditionalSpend(s[0][i], s[1][i]), w, 0.01)
+	}
+	var mean float64
+	for i := range s[0] {
+		mean += fit2.ConditionalSpend(s[0][i], s[1][i])
+	}
+	near(t, "mean E[Z] over 2357", mean/float64(len(s[0])), 35.2529588256, 0.01)
+}
+
+func TestCLVMatchesLifetimesQuickstart(t *testing.T) {
+	// lifetimes docs/Quickstart.md: BG/NBD refit on the summary, Gamma-Gamma
+	// fitted, customer_lifetime_value(time=12, discount_rate=0.01) with its
+	// default freq "D", i.e. twelve steps of 30 model units (weeks here).
+	s := readColumns(t, "data/cdnow/cdnow_customers_summary_with_transactions.csv", "x", "t_x", "T", "zbar")
+	bg, err := clv.FitBGNBD(s[0], s[1], s[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	gg, err := clv.FitGammaGamma(s[0], s[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := clv.Horizon{Length: 360, Periods: 12, DiscountRate: 0.01}
+	want := []float64{140.096211, 18.943467, 38.180574, 38.180574, 38.180574, 1003.868107, 28.109683, 38.180574, 167.418216, 38.180574}
+	for i, w := range want {
+		x, tx, T, m := s[0][i], s[1][i], s[2][i], s[3][i]
+		got := clv.CLV(bg, x, tx, T, gg.ConditionalSpend(x, m), h)
+		near(t, "CLV customer "+strconv.Itoa(i+1), got, w, w*2e-4)
+	}
+}
