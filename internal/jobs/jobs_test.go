@@ -1,0 +1,121 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/segconn/connector/internal/jobs"
+	"github.com/segconn/connector/internal/testenv"
+)
+
+type pingArgs struct {
+	N int `json:"n"`
+}
+
+func (pingArgs) Kind() string { return "test_ping" }
+
+type pingWorker struct {
+	river.WorkerDefaults[pingArgs]
+	done chan int
+}
+
+func (w *pingWorker) Work(_ context.Context, j *river.Job[pingArgs]) error {
+	w.done <- j.Args.N
+	return nil
+}
+
+// backends returns a fresh Config per store: a SQLite file and an isolated
+// PostgreSQL schema.
+func backends(t *testing.T) map[string]func(t *testing.T) jobs.Config {
+	return map[string]func(t *testing.T) jobs.Config{
+		"sqlite": func(t *testing.T) jobs.Config {
+			return jobs.Config{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "jobs.db"), PollInterval: 50 * time.Millisecond}
+		},
+		"postgres": func(t *testing.T) jobs.Config {
+			dsn := testenv.PostgresDSN(t)
+			schema := fmt.Sprintf("jobs_test_%d", rand.Int64())
+			t.Cleanup(func() {
+				conn, err := pgx.Connect(context.Background(), dsn)
+				if err == nil {
+					_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+					conn.Close(context.Background())
+				}
+			})
+			return jobs.Config{Driver: "postgres", DSN: dsn, Schema: schema, PollInterval: 50 * time.Millisecond}
+		},
+	}
+}
+
+func TestJobSurvivesRestartAndUniqueIsNotDoubled(t *testing.T) {
+	for name, mk := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			cfg := mk(t)
+
+			// First process: enqueue, never work, go away.
+			q1, err := jobs.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			uniq := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+			ins, err := q1.Insert(ctx, pingArgs{N: 7}, uniq)
+			if err != nil || !ins {
+				t.Fatalf("first insert: inserted=%v err=%v", ins, err)
+			}
+			ins, err = q1.Insert(ctx, pingArgs{N: 7}, uniq)
+			if err != nil || ins {
+				t.Fatalf("duplicate unique insert: inserted=%v err=%v, want skipped", ins, err)
+			}
+			if n, err := q1.Count(ctx, "test_ping"); err != nil || n != 1 {
+				t.Fatalf("count = %d (%v), want 1", n, err)
+			}
+			if err := q1.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			// Second process: the job is still there and runs exactly once.
+			w := &pingWorker{done: make(chan int, 4)}
+			workers := river.NewWorkers()
+			river.AddWorker(workers, w)
+			cfg.Workers = workers
+			q2, err := jobs.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q2.Close()
+			if err := q2.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case n := <-w.done:
+				if n != 7 {
+					t.Fatalf("ran job %d, want 7", n)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("job enqueued before the restart never ran")
+			}
+			stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if err := q2.Stop(stopCtx); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case n := <-w.done:
+				t.Fatalf("job ran twice (second run %d)", n)
+			default:
+			}
+			if n, err := q2.Count(ctx, "test_ping", rivertype.JobStateCompleted); err != nil || n != 1 {
+				t.Fatalf("completed = %d (%v), want 1", n, err)
+			}
+		})
+	}
+}
