@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/internal/config"
+)
+
+func (a *app) configCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "config",
+		Short: "Check and show the configuration",
+	}
+	c.AddCommand(&cobra.Command{
+		Use:   "validate",
+		Short: "Validate the configuration and report every problem with its path",
+		Long: `Validate loads the configuration (file, environment, --set), checks it
+against the schema of every enabled platform and plugin, and reports every
+problem at once, each with its dotted path. It never contacts a platform.
+Exit code 3 means the configuration is invalid.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := a.validConfig(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "configuration is valid: %d platform(s), %d plugin(s), %d segment definition(s)\n",
+				len(enabledPlatforms(l)), len(l.Plugins), len(l.Segments))
+			return nil
+		},
+	})
+	c.AddCommand(&cobra.Command{
+		Use:   "show",
+		Short: "Print the effective configuration with secrets redacted",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.checkOutput(); err != nil {
+				return err
+			}
+			l, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			red := config.Redact(l.Raw)
+			if a.output == "json" {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(red)
+			}
+			enc := yaml.NewEncoder(a.stdout)
+			enc.SetIndent(2)
+			if err := enc.Encode(red); err != nil {
+				return fmt.Errorf("encoding configuration: %w", err)
+			}
+			return enc.Close()
+		},
+	})
+	return c
+}
+
+// enabledPlatforms returns the names of platform sections not disabled
+// with enabled: false, sorted.
+func enabledPlatforms(l *config.Loaded) []string {
+	var names []string
+	for name, sec := range l.Platforms {
+		if en, ok := sec["enabled"].(bool); ok && !en {
+			continue
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// validConfig loads the configuration and validates every platform
+// section against its built-in adapter, and the segment definitions.
+func (a *app) validConfig(ctx context.Context) (*config.Loaded, error) {
+	l, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	log := a.logger(l)
+	var ps config.Problems
+	for _, name := range enabledPlatforms(l) {
+		prefix := "platforms." + name
+		newAdapter, ok := a.builtin(name)
+		if !ok {
+			ps = append(ps, config.Problem{Path: prefix, Message: fmt.Sprintf("unknown platform %q (built in: %s)", name, a.builtinNames())})
+			continue
+		}
+		ad := newAdapter(log)
+		desc, err := ad.Describe(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describing %s: %w", name, err)
+		}
+		sec := withoutEnabled(l.Platforms[name])
+		schemaProblems := config.ValidatePlatform(prefix, sec, desc.ConfigSchema)
+		ps = append(ps, schemaProblems...)
+		diags, err := ad.ValidateConfig(ctx, sec)
+		if err != nil {
+			return nil, fmt.Errorf("validating %s configuration: %w", name, err)
+		}
+		seen := map[string]bool{}
+		for _, p := range schemaProblems {
+			seen[p.Path] = true
+		}
+		for _, d := range diags {
+			if d.Severity != adapter.SeverityError {
+				log.Warn("configuration warning", "path", d.Path, "summary", d.Summary)
+				continue
+			}
+			path := d.Path
+			if path == "" {
+				path = prefix
+			}
+			if seen[path] {
+				continue // the schema check already named this key
+			}
+			seen[path] = true
+			msg := d.Summary
+			if d.Detail != "" {
+				msg += " (" + d.Detail + ")"
+			}
+			ps = append(ps, config.Problem{Path: path, Message: msg})
+		}
+	}
+	ps = append(ps, a.validateSegments(l)...)
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return l, nil
+}
+
+func withoutEnabled(sec adapter.Config) adapter.Config {
+	out := make(adapter.Config, len(sec))
+	for k, v := range sec {
+		if k != "enabled" {
+			out[k] = v
+		}
+	}
+	return out
+}

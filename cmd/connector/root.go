@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/logging"
+)
+
+// Exit codes, documented in `connector --help` and README.md.
+const (
+	exitOK      = 0 // success
+	exitError   = 1 // the command failed
+	exitUsage   = 2 // bad flags or arguments
+	exitConfig  = 3 // the configuration is invalid
+	exitRefused = 4 // a safety check refused the action (plan changed, checksum mismatch)
+)
+
+// usageError marks errors in how the command was called.
+type usageError struct{ error }
+
+// exitCodeError carries a specific exit code.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string { return e.err.Error() }
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+// app holds what every command shares: output streams, the environment and
+// global flag values. It replaces package-level state.
+type app struct {
+	stdout, stderr io.Writer
+	environ        []string
+	configFile     string
+	sets           []string
+	output         string
+	logLevel       string
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
+	a := &app{stdout: stdout, stderr: stderr, environ: environ}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ps config.Problems
+	var ue usageError
+	var ce *exitCodeError
+	switch {
+	case errors.As(err, &ps):
+		fmt.Fprintf(stderr, "invalid configuration (%d problems):\n", len(ps))
+		for _, p := range ps {
+			fmt.Fprintf(stderr, "  %s\n", p)
+		}
+		return exitConfig
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	case errors.As(err, &ce):
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return ce.code
+	default:
+		if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") ||
+			strings.Contains(err.Error(), "arg(s)") || strings.HasPrefix(err.Error(), "invalid argument") {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitError
+	}
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "connector",
+		Short: "Segment your customers across HubSpot, Salesforce and WooCommerce",
+		Long: `connector pulls contacts and orders from the platforms a business already
+uses, merges them into one profile per real customer, computes segments
+(RFM, value tiers, behaviour, lifecycle, predicted lifetime value, clusters
+and rules) and writes the membership back to every platform.
+
+Configuration comes from a YAML file (-c), then CONNECTOR_* environment
+variables (CONNECTOR_PLATFORMS__HUBSPOT__TOKEN sets platforms.hubspot.token),
+then --set path=value flags.
+
+Exit codes:
+  0  success
+  1  the command failed
+  2  bad flags or arguments
+  3  the configuration is invalid
+  4  a safety check refused the action`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVarP(&a.configFile, "config", "c", "", "configuration file (YAML)")
+	pf.StringArrayVar(&a.sets, "set", nil, "override a configuration value: --set path=value (repeatable)")
+	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error (overrides log.level)")
+
+	root.AddCommand(
+		a.versionCommand(),
+		a.configCommand(),
+	)
+	for _, c := range a.extraCommands() {
+		root.AddCommand(c)
+	}
+	return root
+}
+
+// loadConfig loads the configuration the global flags point at.
+func (a *app) loadConfig() (*config.Loaded, error) {
+	set := map[string]string{}
+	for _, s := range a.sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, usageError{fmt.Errorf("--set %q: want path=value", s)}
+		}
+		set[k] = v
+	}
+	if a.logLevel != "" {
+		set["log.level"] = a.logLevel
+	}
+	l, err := config.Load(config.Source{File: a.configFile, Environ: a.environ, Set: set})
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// logger builds the process logger for a loaded configuration; logs go to stderr.
+func (a *app) logger(l *config.Loaded) *slog.Logger {
+	return logging.New(a.stderr, l.Log.Level, l.Log.Format, l.SecretValues)
+}
+
+// checkOutput validates -o.
+func (a *app) checkOutput() error {
+	switch a.output {
+	case "table", "json":
+		return nil
+	default:
+		return usageError{fmt.Errorf("-o %q: want table or json", a.output)}
+	}
+}
