@@ -1,0 +1,680 @@
+// Package woocommercefake is a faithful in-process WooCommerce REST API
+// (wp-json/wc/v3) for tests, the sandbox and the demo, in the manner of
+// net/http/httptest.
+//
+// It implements what the connector relies on, with WooCommerce's own
+// paths, parameters, headers and error bodies: customers and orders with
+// page/per_page/offset paging (per_page 1..100, X-WP-Total,
+// X-WP-TotalPages, Link), orders filtered by modified_after/modified_before
+// with dates_are_gmt, status and customer; single GET/PUT; the customers
+// batch endpoint with its 100-item limit (413) and per-item errors inside a
+// 200; meta_data upsert by key; webhooks with the unsigned ping, signed
+// deliveries, no retries and auto-disable after repeated failures.
+// Authentication is WooCommerce's: HTTP Basic or query-string keys over
+// HTTPS, OAuth 1.0a one-legged over plain HTTP (15-minute window, nonce
+// replay rejected), read-only keys refused on writes.
+//
+// Faults can be injected (429/503 with or without Retry-After, HTML pages
+// from a "firewall", connection resets, latency, per-item batch errors) and
+// every API call is counted per endpoint. The package has no package-level
+// mutable state: many fakes can run in one process. Only the standard
+// library and golang.org/x/time/rate (for the optional server-side
+// throttle) are used.
+package woocommercefake
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Permission is what an API key may do.
+type Permission string
+
+// Key permissions.
+const (
+	Read      Permission = "read"
+	Write     Permission = "write"
+	ReadWrite Permission = "read_write"
+)
+
+// Key is a REST API key pair.
+type Key struct {
+	ConsumerKey    string
+	ConsumerSecret string
+	Permission     Permission
+}
+
+// Options configure a Fake. Zero values have defaults.
+type Options struct {
+	// Keys are the accepted API keys. Default: one read_write pair
+	// ck_test / cs_test.
+	Keys []Key
+	// AssumeHTTPS makes a plain-HTTP listener behave as if TLS terminated
+	// in front of it (a proxy), so Basic and query-string auth work there.
+	AssumeHTTPS bool
+	// Now is the store clock. Default time.Now.
+	Now func() time.Time
+	// SiteLocation is the store's timezone for the date_* fields (the
+	// *_gmt twins are UTC). Default UTC+2.
+	SiteLocation *time.Location
+	// BatchLimit is the woocommerce_rest_batch_items_limit. Default 100.
+	BatchLimit int
+	// WebhookMaxFailures is woocommerce_max_webhook_delivery_failures: a
+	// webhook is disabled once its consecutive failures exceed it. Default 5.
+	WebhookMaxFailures int
+	// Logger receives the fake's own debug logs. Default: discard.
+	Logger *slog.Logger
+	// WebhookClient sends deliveries and pings. Default: a client with a
+	// 60 s timeout that does not follow redirects.
+	WebhookClient *http.Client
+	// Version is reported in webhook user agents. Default "9.4.0".
+	Version string
+}
+
+// Fake is an in-memory WooCommerce store with its REST API.
+type Fake struct {
+	opts Options
+	log  *slog.Logger
+
+	mu         sync.Mutex
+	customers  []*Customer // sorted by id
+	custByID   map[int]*Customer
+	orders     []*orderRec // sorted by id
+	orderByID  map[int]*orderRec
+	webhooks   map[int]*webhookRec
+	nextID     int
+	nextMetaID int
+	nonces     map[string]time.Time
+	calls      map[string]int
+	faults     []Fault
+	random     *randomFaults
+	limiter    *rate.Limiter
+	throttled  int
+	latency    time.Duration
+	itemErrors map[int]apiError
+	batchSizes []int
+	deliveries []Delivery
+	srv        *httptest.Server
+}
+
+type orderRec struct {
+	o        Order
+	modified time.Time
+	created  time.Time
+}
+
+// New returns an empty Fake.
+func New(opts Options) *Fake {
+	if len(opts.Keys) == 0 {
+		opts.Keys = []Key{{ConsumerKey: "ck_test", ConsumerSecret: "cs_test", Permission: ReadWrite}}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.SiteLocation == nil {
+		opts.SiteLocation = time.FixedZone("site", 2*3600)
+	}
+	if opts.BatchLimit == 0 {
+		opts.BatchLimit = 100
+	}
+	if opts.WebhookMaxFailures == 0 {
+		opts.WebhookMaxFailures = 5
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.WebhookClient == nil {
+		opts.WebhookClient = &http.Client{
+			Timeout:       60 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	if opts.Version == "" {
+		opts.Version = "9.4.0"
+	}
+	return &Fake{
+		opts:       opts,
+		log:        opts.Logger,
+		custByID:   map[int]*Customer{},
+		orderByID:  map[int]*orderRec{},
+		webhooks:   map[int]*webhookRec{},
+		nextID:     1,
+		nextMetaID: 1,
+		nonces:     map[string]time.Time{},
+		calls:      map[string]int{},
+		itemErrors: map[int]apiError{},
+	}
+}
+
+// Handler returns the REST API as an http.Handler, for mounting anywhere.
+func (f *Fake) Handler() http.Handler { return http.HandlerFunc(f.serve) }
+
+// Start serves the API on a new loopback listener over plain HTTP (OAuth
+// 1.0a, unless AssumeHTTPS) and returns the store URL.
+func (f *Fake) Start() string {
+	f.srv = httptest.NewServer(f.Handler())
+	return f.srv.URL
+}
+
+// StartTLS serves the API over HTTPS with a test certificate; Client()
+// returns an http.Client that trusts it.
+func (f *Fake) StartTLS() string {
+	f.srv = httptest.NewTLSServer(f.Handler())
+	return f.srv.URL
+}
+
+// Serve serves the API on l until ctx ends (for `connector sandbox`).
+func (f *Fake) Serve(ctx context.Context, l net.Listener) error {
+	hs := &http.Server{Handler: f.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	}()
+	if err := hs.Serve(l); err != nil && err != http.ErrServerClosed {
+		return fmt.Errorf("serving fake woocommerce: %w", err)
+	}
+	return nil
+}
+
+// URL is the store URL of a started fake.
+func (f *Fake) URL() string {
+	if f.srv == nil {
+		return ""
+	}
+	return f.srv.URL
+}
+
+// Client returns an http.Client for the started server (trusting its TLS
+// certificate when started with StartTLS).
+func (f *Fake) Client() *http.Client {
+	if f.srv == nil {
+		return http.DefaultClient
+	}
+	return f.srv.Client()
+}
+
+// Close stops a started server.
+func (f *Fake) Close() {
+	if f.srv != nil {
+		f.srv.Close()
+	}
+}
+
+// --- clock and dates ---
+
+const wooDate = "2006-01-02T15:04:05"
+
+func (f *Fake) now() time.Time { return f.opts.Now().UTC().Truncate(time.Second) }
+
+func (f *Fake) dates(t time.Time) (local, gmt string) {
+	return t.In(f.opts.SiteLocation).Format(wooDate), t.UTC().Format(wooDate)
+}
+
+// --- seeding ---
+
+// AddCustomers stores customers, assigning ids (when zero), dates (when
+// empty), role "customer" and meta ids, and returns their ids.
+func (f *Fake) AddCustomers(cs ...Customer) []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := make([]int, 0, len(cs))
+	for _, c := range cs {
+		c := c
+		if c.ID == 0 {
+			c.ID = f.nextID
+		}
+		if c.ID >= f.nextID {
+			f.nextID = c.ID + 1
+		}
+		now := f.now()
+		if c.DateCreatedGMT == "" {
+			c.DateCreated, c.DateCreatedGMT = f.dates(now)
+		}
+		c.DateModified, c.DateModifiedGMT = f.dates(now)
+		if c.Role == "" {
+			c.Role = "customer"
+		}
+		if c.Username == "" {
+			c.Username = strings.Split(c.Email, "@")[0]
+		}
+		if c.MetaData == nil {
+			c.MetaData = []Meta{}
+		}
+		for i := range c.MetaData {
+			if c.MetaData[i].ID == 0 {
+				c.MetaData[i].ID = f.nextMetaID
+				f.nextMetaID++
+			}
+		}
+		cp := c
+		if old, ok := f.custByID[c.ID]; ok {
+			*old = cp
+		} else {
+			f.custByID[c.ID] = &cp
+			f.customers = append(f.customers, &cp)
+			sort.Slice(f.customers, func(i, j int) bool { return f.customers[i].ID < f.customers[j].ID })
+		}
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+// AddOrders stores orders, assigning ids, numbers, dates (created and
+// modified now, unless DateCreatedGMT is given) and defaults (status
+// processing, currency USD, created_via checkout), and returns their ids.
+func (f *Fake) AddOrders(os ...Order) []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := make([]int, 0, len(os))
+	for _, o := range os {
+		if o.ID == 0 {
+			o.ID = f.nextID
+		}
+		if o.ID >= f.nextID {
+			f.nextID = o.ID + 1
+		}
+		now := f.now()
+		created := now
+		if o.DateCreatedGMT == "" {
+			o.DateCreated, o.DateCreatedGMT = f.dates(now)
+		} else if t, err := time.Parse(wooDate, o.DateCreatedGMT); err == nil {
+			created = t
+			if o.DateCreated == "" {
+				o.DateCreated, _ = f.dates(t)
+			}
+		}
+		o.DateModified, o.DateModifiedGMT = f.dates(now)
+		if o.Number == "" {
+			o.Number = fmt.Sprint(o.ID)
+		}
+		if o.Status == "" {
+			o.Status = "processing"
+		}
+		if o.Currency == "" {
+			o.Currency = "USD"
+		}
+		if o.CreatedVia == "" {
+			o.CreatedVia = "checkout"
+		}
+		if o.Version == "" {
+			o.Version = f.opts.Version
+		}
+		if o.OrderKey == "" {
+			o.OrderKey = fmt.Sprintf("wc_order_%010d", o.ID)
+		}
+		for _, z := range []*string{&o.DiscountTotal, &o.DiscountTax, &o.ShippingTotal, &o.ShippingTax, &o.CartTax, &o.TotalTax} {
+			if *z == "" {
+				*z = "0.00"
+			}
+		}
+		if o.MetaData == nil {
+			o.MetaData = []Meta{}
+		}
+		if o.LineItems == nil {
+			o.LineItems = []LineItem{}
+		}
+		if o.Refunds == nil {
+			o.Refunds = []Refund{}
+		}
+		rec := &orderRec{o: o, modified: now, created: created}
+		if _, ok := f.orderByID[o.ID]; ok {
+			*f.orderByID[o.ID] = *rec
+		} else {
+			f.orderByID[o.ID] = rec
+			f.orders = append(f.orders, rec)
+			if n := len(f.orders); n > 1 && f.orders[n-2].o.ID > o.ID {
+				sort.Slice(f.orders, func(i, j int) bool { return f.orders[i].o.ID < f.orders[j].o.ID })
+			}
+		}
+		ids = append(ids, o.ID)
+	}
+	return ids
+}
+
+// UpdateOrder changes an order in place as the store would (an admin
+// edit, a payment, a refund) and bumps its modified date. It reports
+// whether the order exists.
+func (f *Fake) UpdateOrder(id int, change func(*Order)) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rec, ok := f.orderByID[id]
+	if !ok {
+		return false
+	}
+	change(&rec.o)
+	rec.modified = f.now()
+	rec.o.DateModified, rec.o.DateModifiedGMT = f.dates(rec.modified)
+	return true
+}
+
+// UpdateCustomer changes a customer in place and bumps its modified date.
+func (f *Fake) UpdateCustomer(id int, change func(*Customer)) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.custByID[id]
+	if !ok {
+		return false
+	}
+	change(c)
+	c.DateModified, c.DateModifiedGMT = f.dates(f.now())
+	return true
+}
+
+// DeleteOrder removes an order for good (as DELETE ?force=true does).
+func (f *Fake) DeleteOrder(id int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.deleteOrderLocked(id)
+}
+
+func (f *Fake) deleteOrderLocked(id int) bool {
+	if _, ok := f.orderByID[id]; !ok {
+		return false
+	}
+	delete(f.orderByID, id)
+	i := sort.Search(len(f.orders), func(i int) bool { return f.orders[i].o.ID >= id })
+	f.orders = append(f.orders[:i], f.orders[i+1:]...)
+	return true
+}
+
+// DeleteCustomer removes a customer.
+func (f *Fake) DeleteCustomer(id int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.deleteCustomerLocked(id)
+}
+
+func (f *Fake) deleteCustomerLocked(id int) bool {
+	if _, ok := f.custByID[id]; !ok {
+		return false
+	}
+	delete(f.custByID, id)
+	i := sort.Search(len(f.customers), func(i int) bool { return f.customers[i].ID >= id })
+	f.customers = append(f.customers[:i], f.customers[i+1:]...)
+	return true
+}
+
+// --- inspection ---
+
+// Customer returns a copy of a customer.
+func (f *Fake) Customer(id int) (Customer, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.custByID[id]
+	if !ok {
+		return Customer{}, false
+	}
+	cp := *c
+	cp.MetaData = append([]Meta(nil), c.MetaData...)
+	return cp, true
+}
+
+// CustomerMeta returns a customer's meta values by key (the first entry
+// per key, as get_meta does).
+func (f *Fake) CustomerMeta(id int) map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.custByID[id]
+	if !ok {
+		return nil
+	}
+	m := map[string]any{}
+	for _, e := range c.MetaData {
+		if _, seen := m[e.Key]; !seen {
+			m[e.Key] = e.Value
+		}
+	}
+	return m
+}
+
+// Order returns a copy of an order.
+func (f *Fake) Order(id int) (Order, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.orderByID[id]
+	if !ok {
+		return Order{}, false
+	}
+	return r.o, true
+}
+
+// OrderIDs lists every order id (trash included), ascending.
+func (f *Fake) OrderIDs() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := make([]int, len(f.orders))
+	for i, r := range f.orders {
+		ids[i] = r.o.ID
+	}
+	return ids
+}
+
+// CustomerIDs lists every customer id, ascending.
+func (f *Fake) CustomerIDs() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := make([]int, len(f.customers))
+	for i, c := range f.customers {
+		ids[i] = c.ID
+	}
+	return ids
+}
+
+// Calls returns how many API requests each endpoint received, keyed like
+// "GET /orders" or "POST /customers/batch" (ids replaced by {id}); faulted
+// and throttled requests count too.
+func (f *Fake) Calls() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := make(map[string]int, len(f.calls))
+	for k, v := range f.calls {
+		m[k] = v
+	}
+	return m
+}
+
+// TotalCalls is the sum of Calls.
+func (f *Fake) TotalCalls() int {
+	n := 0
+	for _, v := range f.Calls() {
+		n += v
+	}
+	return n
+}
+
+// ResetCalls zeroes the call counters, the throttle count and the batch
+// size log.
+func (f *Fake) ResetCalls() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = map[string]int{}
+	f.throttled = 0
+	f.batchSizes = nil
+}
+
+// BatchSizes lists the item count of every accepted customers/batch call.
+func (f *Fake) BatchSizes() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]int(nil), f.batchSizes...)
+}
+
+// --- faults ---
+
+// Fault is an injected failure answered instead of the real response.
+type Fault struct {
+	// Status is the HTTP status (429, 503, 500, 403…). Ignored with Reset.
+	Status int
+	// RetryAfter, when set, is sent as the Retry-After header.
+	RetryAfter string
+	// HTML answers with an HTML page (a WAF or proxy) instead of JSON.
+	HTML bool
+	// Reset closes the connection without an answer.
+	Reset bool
+	// Path limits the fault to requests whose API path starts with it
+	// (e.g. "/orders"); empty matches all.
+	Path string
+}
+
+// InjectFaults queues faults; each is consumed by the next matching request.
+func (f *Fake) InjectFaults(fs ...Fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults = append(f.faults, fs...)
+}
+
+// Fail429 queues n throttling answers (429 with Retry-After: 1).
+func (f *Fake) Fail429(n int) {
+	for i := 0; i < n; i++ {
+		f.InjectFaults(Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"})
+	}
+}
+
+type randomFaults struct {
+	rate  float64
+	rng   *rand.Rand
+	kinds []Fault
+	hits  int
+}
+
+// SetRandomFaults makes each request fail with probability p, picking one
+// of kinds (default: 429, 503 with Retry-After, an HTML 503 page and a
+// connection reset) with a deterministic generator seeded by seed. p = 0
+// turns it off.
+func (f *Fake) SetRandomFaults(p float64, seed uint64, kinds ...Fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if p <= 0 {
+		f.random = nil
+		return
+	}
+	if len(kinds) == 0 {
+		kinds = []Fault{
+			{Status: http.StatusTooManyRequests},
+			{Status: http.StatusServiceUnavailable, RetryAfter: "0"},
+			{Status: http.StatusServiceUnavailable, HTML: true},
+			{Reset: true},
+		}
+	}
+	f.random = &randomFaults{rate: p, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), kinds: kinds}
+}
+
+// RandomFaultsServed reports how many random faults were answered.
+func (f *Fake) RandomFaultsServed() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.random == nil {
+		return 0
+	}
+	return f.random.hits
+}
+
+// SetThrottle makes the server answer 429 (Retry-After: 1) once more than
+// r requests per second (burst b) arrive, as a host's rate limiter does.
+// r = 0 turns it off.
+func (f *Fake) SetThrottle(r rate.Limit, b int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r == 0 {
+		f.limiter = nil
+		return
+	}
+	f.limiter = rate.NewLimiter(r, b)
+}
+
+// Throttled reports how many requests the throttle refused.
+func (f *Fake) Throttled() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.throttled
+}
+
+// SetLatency delays every answer by d.
+func (f *Fake) SetLatency(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.latency = d
+}
+
+// FailCustomerUpdates makes batch and single updates of these customers
+// fail with the given WooCommerce error code, message and status inside
+// the batch response (a partial failure). An empty code clears them.
+func (f *Fake) FailCustomerUpdates(code, message string, status int, ids ...int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range ids {
+		if code == "" {
+			delete(f.itemErrors, id)
+			continue
+		}
+		f.itemErrors[id] = apiError{Code: code, Message: message, Data: map[string]any{"status": status}}
+	}
+}
+
+// takeFault picks the fault for a request, if any. Called with f.mu held.
+func (f *Fake) takeFaultLocked(path string) (Fault, bool) {
+	for i, ft := range f.faults {
+		if ft.Path == "" || strings.HasPrefix(path, ft.Path) {
+			f.faults = append(f.faults[:i], f.faults[i+1:]...)
+			return ft, true
+		}
+	}
+	if f.random != nil && f.random.rng.Float64() < f.random.rate {
+		f.random.hits++
+		return f.random.kinds[f.random.rng.IntN(len(f.random.kinds))], true
+	}
+	if f.limiter != nil && !f.limiter.Allow() {
+		f.throttled++
+		return Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"}, true
+	}
+	return Fault{}, false
+}
+
+const htmlPage = `<!DOCTYPE html>
+<html><head><title>503 Service Temporarily Unavailable</title></head>
+<body><h1>Service Temporarily Unavailable</h1>
+<p>The server is temporarily unable to service your request due to maintenance downtime or capacity problems.</p>
+<hr><address>Web Application Firewall</address></body></html>
+`
+
+func (f *Fake) writeFault(w http.ResponseWriter, ft Fault) {
+	if ft.Reset {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				if tc, ok := conn.(*net.TCPConn); ok {
+					_ = tc.SetLinger(0)
+				}
+				_ = conn.Close()
+				return
+			}
+		}
+		ft.Status = http.StatusBadGateway
+	}
+	if ft.RetryAfter != "" {
+		w.Header().Set("Retry-After", ft.RetryAfter)
+	}
+	if ft.HTML {
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		w.WriteHeader(ft.Status)
+		_, _ = w.Write([]byte(htmlPage))
+		return
+	}
+	code, msg := "woocommerce_rest_too_many_requests", "Too many requests. Please wait and try again."
+	if ft.Status != http.StatusTooManyRequests {
+		code, msg = "internal_server_error", "The server is temporarily unavailable."
+	}
+	writeError(w, ft.Status, code, msg, nil)
+}

@@ -1,0 +1,689 @@
+package woocommercefake
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// APIPrefix is where the REST API lives under the store URL.
+const APIPrefix = "/wp-json/wc/v3"
+
+var idSegment = regexp.MustCompile(`/[0-9]+(/|$)`)
+
+func endpointKey(method, path string) string {
+	return method + " " + idSegment.ReplaceAllString(path, "/{id}$1")
+}
+
+func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, APIPrefix), "/")
+	if !strings.HasPrefix(r.URL.Path, APIPrefix+"/") {
+		path = r.URL.Path
+	}
+	f.mu.Lock()
+	f.calls[endpointKey(r.Method, path)]++
+	latency := f.latency
+	ft, faulted := f.takeFaultLocked(path)
+	f.mu.Unlock()
+	if latency > 0 {
+		select {
+		case <-time.After(latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if faulted {
+		f.writeFault(w, ft)
+		return
+	}
+	w.Header().Set("Date", f.opts.Now().UTC().Format(http.TimeFormat))
+	if !strings.HasPrefix(r.URL.Path, APIPrefix+"/") {
+		writeError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.", nil)
+		return
+	}
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key, aerr := f.authenticateLocked(r)
+	if aerr != nil {
+		writeAPIError(w, aerr)
+		return
+	}
+	write := r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions
+	if write && key.Permission == Read {
+		writeAPIError(w, authErr("The API key provided does not have write permissions."))
+		return
+	}
+	if !write && key.Permission == Write {
+		writeAPIError(w, authErr("The API key provided does not have read permissions."))
+		return
+	}
+
+	seg := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	var id int
+	hasID := false
+	if len(seg) == 2 {
+		if n, err := strconv.Atoi(seg[1]); err == nil {
+			id, hasID = n, true
+		}
+	}
+	switch {
+	case len(seg) == 1 && seg[0] == "customers" && r.Method == http.MethodGet:
+		f.listCustomers(w, r)
+	case len(seg) == 1 && seg[0] == "orders" && r.Method == http.MethodGet:
+		f.listOrders(w, r)
+	case len(seg) == 1 && seg[0] == "webhooks" && r.Method == http.MethodGet:
+		f.listWebhooks(w, r)
+	case len(seg) == 1 && seg[0] == "webhooks" && r.Method == http.MethodPost:
+		f.createWebhook(w, r)
+	case len(seg) == 2 && seg[0] == "customers" && seg[1] == "batch" && isWrite(r.Method):
+		f.batchCustomers(w, r)
+	case hasID && seg[0] == "customers":
+		f.customerItem(w, r, id)
+	case hasID && seg[0] == "orders":
+		f.orderItem(w, r, id)
+	case hasID && seg[0] == "webhooks":
+		f.webhookItem(w, r, id)
+	default:
+		writeError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.", nil)
+	}
+}
+
+func isWrite(m string) bool {
+	return m == http.MethodPost || m == http.MethodPut || m == http.MethodPatch
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeAPIError(w http.ResponseWriter, e *apiError) {
+	status, _ := e.Data["status"].(int)
+	writeJSON(w, status, e)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string, extra map[string]any) {
+	data := map[string]any{"status": status}
+	for k, v := range extra {
+		data[k] = v
+	}
+	writeJSON(w, status, apiError{Code: code, Message: msg, Data: data})
+}
+
+// invalidParam answers WordPress's rest_invalid_param for one parameter.
+func invalidParam(w http.ResponseWriter, param, reason, detailCode string) {
+	writeError(w, http.StatusBadRequest, "rest_invalid_param", "Invalid parameter(s): "+param, map[string]any{
+		"params":  map[string]string{param: reason},
+		"details": map[string]any{param: map[string]any{"code": detailCode, "message": reason, "data": nil}},
+	})
+}
+
+// paging reads page, per_page and offset with WordPress's validation.
+type paging struct{ page, perPage, offset int }
+
+func readPaging(w http.ResponseWriter, q url.Values) (paging, bool) {
+	p := paging{page: 1, perPage: 10, offset: -1}
+	for _, spec := range []struct {
+		name string
+		dst  *int
+		min  int
+		max  int
+	}{{"page", &p.page, 1, 0}, {"per_page", &p.perPage, 1, 100}, {"offset", &p.offset, 0, 0}} {
+		v := q.Get(spec.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			invalidParam(w, spec.name, spec.name+" is not of type integer.", "rest_invalid_type")
+			return p, false
+		}
+		if spec.max > 0 && (n < spec.min || n > spec.max) {
+			invalidParam(w, spec.name, fmt.Sprintf("%s must be between %d (inclusive) and %d (inclusive)", spec.name, spec.min, spec.max), "rest_out_of_bounds")
+			return p, false
+		}
+		if n < spec.min {
+			invalidParam(w, spec.name, fmt.Sprintf("%s must be greater than or equal to %d", spec.name, spec.min), "rest_out_of_bounds")
+			return p, false
+		}
+		*spec.dst = n
+	}
+	return p, true
+}
+
+// writePage slices n items per paging, sets the WordPress collection
+// headers and returns the [lo, hi) range to render.
+func writePageHeaders(w http.ResponseWriter, r *http.Request, p paging, total int) (int, int) {
+	pages := (total + p.perPage - 1) / p.perPage
+	lo := (p.page - 1) * p.perPage
+	if p.offset >= 0 {
+		lo = p.offset
+	}
+	hi := lo + p.perPage
+	if lo > total {
+		lo = total
+	}
+	if hi > total {
+		hi = total
+	}
+	h := w.Header()
+	h.Set("X-WP-Total", strconv.Itoa(total))
+	h.Set("X-WP-TotalPages", strconv.Itoa(pages))
+	base := *r.URL
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	base.Scheme, base.Host = scheme, r.Host
+	link := func(page int, rel string) string {
+		q := r.URL.Query()
+		for k := range q {
+			if strings.HasPrefix(k, "oauth_") || k == "consumer_key" || k == "consumer_secret" {
+				q.Del(k)
+			}
+		}
+		q.Set("page", strconv.Itoa(page))
+		u := base
+		u.RawQuery = q.Encode()
+		return fmt.Sprintf("<%s>; rel=\"%s\"", u.String(), rel)
+	}
+	var links []string
+	if p.page > 1 && pages > 0 {
+		prev := p.page - 1
+		if prev > pages {
+			prev = pages
+		}
+		links = append(links, link(prev, "prev"))
+	}
+	if p.page < pages {
+		links = append(links, link(p.page+1, "next"))
+	}
+	if len(links) > 0 {
+		h.Set("Link", strings.Join(links, ", "))
+	}
+	return lo, hi
+}
+
+func intList(q url.Values, name string) map[int]bool {
+	vals := q[name]
+	if len(vals) == 0 {
+		vals = q[name+"[]"]
+	}
+	if len(vals) == 0 {
+		return nil
+	}
+	m := map[int]bool{}
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
+				m[n] = true
+			}
+		}
+	}
+	return m
+}
+
+func strList(q url.Values, name string) []string {
+	vals := q[name]
+	if len(vals) == 0 {
+		vals = q[name+"[]"]
+	}
+	var out []string
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// parseDateParam parses an ISO 8601 filter date; without a zone it is GMT
+// when dates_are_gmt is true and site-local otherwise.
+func (f *Fake) parseDateParam(v string, gmt bool) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z07:00"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, true
+		}
+	}
+	loc := f.opts.SiteLocation
+	if gmt {
+		loc = time.UTC
+	}
+	for _, layout := range []string{wooDate, "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+var orderStatuses = map[string]bool{
+	"any": true, "pending": true, "processing": true, "on-hold": true, "completed": true,
+	"cancelled": true, "refunded": true, "failed": true, "trash": true, "checkout-draft": true,
+}
+
+func (f *Fake) listOrders(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p, ok := readPaging(w, q)
+	if !ok {
+		return
+	}
+	gmt := q.Get("dates_are_gmt") == "true" || q.Get("dates_are_gmt") == "1"
+	type bound struct {
+		name string
+		t    time.Time
+		set  bool
+	}
+	bounds := []*bound{{name: "modified_after"}, {name: "modified_before"}, {name: "after"}, {name: "before"}}
+	for _, b := range bounds {
+		if v := q.Get(b.name); v != "" {
+			t, ok := f.parseDateParam(v, gmt)
+			if !ok {
+				invalidParam(w, b.name, "Invalid date.", "rest_invalid_date")
+				return
+			}
+			b.t, b.set = t, true
+		}
+	}
+	statuses := strList(q, "status")
+	for _, s := range statuses {
+		if !orderStatuses[s] {
+			invalidParam(w, "status", "status[0] is not one of any, trash, pending, processing, on-hold, completed, cancelled, refunded, failed, and checkout-draft.", "rest_not_in_enum")
+			return
+		}
+	}
+	orderby := q.Get("orderby")
+	if orderby == "" {
+		orderby = "date"
+	}
+	switch orderby {
+	case "date", "id", "include", "title", "slug", "modified":
+	default:
+		invalidParam(w, "orderby", "orderby is not one of date, id, include, title, slug, and modified.", "rest_not_in_enum")
+		return
+	}
+	order := q.Get("order")
+	if order == "" {
+		order = "desc"
+	}
+	if order != "asc" && order != "desc" {
+		invalidParam(w, "order", "order is not one of asc and desc.", "rest_not_in_enum")
+		return
+	}
+	include, exclude := intList(q, "include"), intList(q, "exclude")
+	customer, hasCustomer := 0, q.Get("customer") != ""
+	if hasCustomer {
+		n, err := strconv.Atoi(q.Get("customer"))
+		if err != nil {
+			invalidParam(w, "customer", "customer is not of type integer.", "rest_invalid_type")
+			return
+		}
+		customer = n
+	}
+	statusOK := func(s string) bool {
+		if len(statuses) == 0 {
+			return s != "trash"
+		}
+		for _, want := range statuses {
+			if want == s || (want == "any" && s != "trash") {
+				return true
+			}
+		}
+		return false
+	}
+	var sel []*orderRec
+	for _, rec := range f.orders {
+		o := &rec.o
+		if !statusOK(o.Status) || (include != nil && !include[o.ID]) || exclude[o.ID] || (hasCustomer && o.CustomerID != customer) {
+			continue
+		}
+		if bounds[0].set && !rec.modified.After(bounds[0].t) || bounds[1].set && !rec.modified.Before(bounds[1].t) ||
+			bounds[2].set && !rec.created.After(bounds[2].t) || bounds[3].set && !rec.created.Before(bounds[3].t) {
+			continue
+		}
+		sel = append(sel, rec)
+	}
+	less := func(a, b *orderRec) bool {
+		switch orderby {
+		case "date":
+			if !a.created.Equal(b.created) {
+				return a.created.Before(b.created)
+			}
+		case "modified":
+			if !a.modified.Equal(b.modified) {
+				return a.modified.Before(b.modified)
+			}
+		}
+		return a.o.ID < b.o.ID
+	}
+	if orderby != "id" && orderby != "include" {
+		sort.SliceStable(sel, func(i, j int) bool { return less(sel[i], sel[j]) })
+	}
+	if order == "desc" {
+		for i, j := 0, len(sel)-1; i < j; i, j = i+1, j-1 {
+			sel[i], sel[j] = sel[j], sel[i]
+		}
+	}
+	lo, hi := writePageHeaders(w, r, p, len(sel))
+	out := make([]Order, 0, hi-lo)
+	for _, rec := range sel[lo:hi] {
+		out = append(out, rec.o)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (f *Fake) listCustomers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p, ok := readPaging(w, q)
+	if !ok {
+		return
+	}
+	role := q.Get("role")
+	if role == "" {
+		role = "customer"
+	}
+	orderby := q.Get("orderby")
+	if orderby == "" {
+		orderby = "name"
+	}
+	switch orderby {
+	case "id", "include", "name", "registered_date":
+	default:
+		invalidParam(w, "orderby", "orderby is not one of id, include, name, and registered_date.", "rest_not_in_enum")
+		return
+	}
+	order := q.Get("order")
+	if order == "" {
+		order = "asc"
+	}
+	include, exclude := intList(q, "include"), intList(q, "exclude")
+	email := strings.ToLower(q.Get("email"))
+	var sel []*Customer
+	for _, c := range f.customers {
+		if (role != "all" && c.Role != role) || (include != nil && !include[c.ID]) || exclude[c.ID] ||
+			(email != "" && strings.ToLower(c.Email) != email) {
+			continue
+		}
+		sel = append(sel, c)
+	}
+	switch orderby {
+	case "name":
+		sort.SliceStable(sel, func(i, j int) bool { return sel[i].Username < sel[j].Username })
+	case "registered_date":
+		sort.SliceStable(sel, func(i, j int) bool { return sel[i].DateCreatedGMT < sel[j].DateCreatedGMT })
+	}
+	if order == "desc" {
+		for i, j := 0, len(sel)-1; i < j; i, j = i+1, j-1 {
+			sel[i], sel[j] = sel[j], sel[i]
+		}
+	}
+	lo, hi := writePageHeaders(w, r, p, len(sel))
+	out := make([]Customer, 0, hi-lo)
+	for _, c := range sel[lo:hi] {
+		out = append(out, *c)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	data, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	if err == nil && len(data) > 0 {
+		err = json.Unmarshal(data, v)
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "rest_invalid_json", "Invalid JSON body passed.", nil)
+		return false
+	}
+	return true
+}
+
+// metaIn is a meta_data entry in a write request.
+type metaIn struct {
+	ID    int             `json:"id"`
+	Key   string          `json:"key"`
+	Value json.RawMessage `json:"value"`
+}
+
+// customerIn is the writable part of a customer.
+type customerIn struct {
+	ID        int       `json:"id"`
+	Email     *string   `json:"email"`
+	FirstName *string   `json:"first_name"`
+	LastName  *string   `json:"last_name"`
+	Billing   *Billing  `json:"billing"`
+	Shipping  *Shipping `json:"shipping"`
+	MetaData  []metaIn  `json:"meta_data"`
+}
+
+// upsertMeta applies meta entries: an id targets that entry, otherwise the
+// first entry with the key is updated or a new one added; a null value
+// deletes every entry with the key.
+func (f *Fake) upsertMetaLocked(meta []Meta, in []metaIn) []Meta {
+	for _, m := range in {
+		raw := strings.TrimSpace(string(m.Value))
+		if raw == "" || raw == "null" {
+			kept := meta[:0]
+			for _, e := range meta {
+				if e.Key != m.Key && (m.ID == 0 || e.ID != m.ID) {
+					kept = append(kept, e)
+				}
+			}
+			meta = kept
+			continue
+		}
+		var v any
+		_ = json.Unmarshal(m.Value, &v)
+		done := false
+		for i := range meta {
+			if (m.ID != 0 && meta[i].ID == m.ID) || (m.ID == 0 && meta[i].Key == m.Key) {
+				meta[i].Value = v
+				if m.Key != "" {
+					meta[i].Key = m.Key
+				}
+				done = true
+				break
+			}
+		}
+		if !done {
+			meta = append(meta, Meta{ID: f.nextMetaID, Key: m.Key, Value: v})
+			f.nextMetaID++
+		}
+	}
+	return meta
+}
+
+func (f *Fake) applyCustomerLocked(c *Customer, in customerIn) {
+	if in.Email != nil {
+		c.Email = *in.Email
+	}
+	if in.FirstName != nil {
+		c.FirstName = *in.FirstName
+	}
+	if in.LastName != nil {
+		c.LastName = *in.LastName
+	}
+	if in.Billing != nil {
+		c.Billing = *in.Billing
+	}
+	if in.Shipping != nil {
+		c.Shipping = *in.Shipping
+	}
+	if in.MetaData != nil {
+		c.MetaData = f.upsertMetaLocked(c.MetaData, in.MetaData)
+	}
+	c.DateModified, c.DateModifiedGMT = f.dates(f.now())
+}
+
+func invalidCustomerID(status int) *apiError {
+	return &apiError{Code: "woocommerce_rest_invalid_id", Message: "Invalid resource ID.", Data: map[string]any{"status": status}}
+}
+
+func (f *Fake) customerItem(w http.ResponseWriter, r *http.Request, id int) {
+	c, ok := f.custByID[id]
+	switch r.Method {
+	case http.MethodGet:
+		if !ok {
+			writeAPIError(w, invalidCustomerID(http.StatusNotFound))
+			return
+		}
+		writeJSON(w, http.StatusOK, c)
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+		var in customerIn
+		if !readBody(w, r, &in) {
+			return
+		}
+		if !ok {
+			writeAPIError(w, invalidCustomerID(http.StatusBadRequest))
+			return
+		}
+		if e, bad := f.itemErrors[id]; bad {
+			writeAPIError(w, &e)
+			return
+		}
+		f.applyCustomerLocked(c, in)
+		writeJSON(w, http.StatusOK, c)
+	case http.MethodDelete:
+		if !ok {
+			writeAPIError(w, invalidCustomerID(http.StatusNotFound))
+			return
+		}
+		if q := r.URL.Query().Get("force"); q != "true" && q != "1" {
+			writeError(w, http.StatusNotImplemented, "woocommerce_rest_trash_not_supported", "Customers do not support trashing.", nil)
+			return
+		}
+		cp := *c
+		f.deleteCustomerLocked(id)
+		writeJSON(w, http.StatusOK, cp)
+	default:
+		writeError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.", nil)
+	}
+}
+
+type batchIn struct {
+	Create []customerIn `json:"create"`
+	Update []customerIn `json:"update"`
+	Delete []int        `json:"delete"`
+}
+
+type itemError struct {
+	ID    int      `json:"id"`
+	Error apiError `json:"error"`
+}
+
+func (f *Fake) batchCustomers(w http.ResponseWriter, r *http.Request) {
+	var in batchIn
+	if !readBody(w, r, &in) {
+		return
+	}
+	n := len(in.Create) + len(in.Update) + len(in.Delete)
+	if n > f.opts.BatchLimit {
+		writeError(w, http.StatusRequestEntityTooLarge, "woocommerce_rest_request_entity_too_large",
+			fmt.Sprintf("Unable to accept more than %d items for this request.", f.opts.BatchLimit), nil)
+		return
+	}
+	f.batchSizes = append(f.batchSizes, n)
+	out := map[string][]any{}
+	for _, c := range in.Create {
+		email := ""
+		if c.Email != nil {
+			email = *c.Email
+		}
+		if email == "" {
+			out["create"] = append(out["create"], itemError{Error: apiError{Code: "rest_missing_callback_param", Message: "Missing parameter(s): email", Data: map[string]any{"status": 400}}})
+			continue
+		}
+		nc := &Customer{ID: f.nextID, Role: "customer", MetaData: []Meta{}}
+		f.nextID++
+		nc.DateCreated, nc.DateCreatedGMT = f.dates(f.now())
+		nc.Username = strings.Split(email, "@")[0]
+		f.applyCustomerLocked(nc, c)
+		f.custByID[nc.ID] = nc
+		f.customers = append(f.customers, nc)
+		out["create"] = append(out["create"], nc)
+	}
+	for _, u := range in.Update {
+		c, ok := f.custByID[u.ID]
+		if !ok {
+			out["update"] = append(out["update"], itemError{ID: u.ID, Error: *invalidCustomerID(http.StatusBadRequest)})
+			continue
+		}
+		if e, bad := f.itemErrors[u.ID]; bad {
+			out["update"] = append(out["update"], itemError{ID: u.ID, Error: e})
+			continue
+		}
+		f.applyCustomerLocked(c, u)
+		out["update"] = append(out["update"], *c)
+	}
+	for _, id := range in.Delete {
+		c, ok := f.custByID[id]
+		if !ok {
+			out["delete"] = append(out["delete"], itemError{ID: id, Error: *invalidCustomerID(http.StatusBadRequest)})
+			continue
+		}
+		cp := *c
+		f.deleteCustomerLocked(id)
+		out["delete"] = append(out["delete"], cp)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func invalidOrderID() *apiError {
+	return &apiError{Code: "woocommerce_rest_shop_order_invalid_id", Message: "Invalid ID.", Data: map[string]any{"status": http.StatusNotFound}}
+}
+
+func (f *Fake) orderItem(w http.ResponseWriter, r *http.Request, id int) {
+	rec, ok := f.orderByID[id]
+	if !ok {
+		writeAPIError(w, invalidOrderID())
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		writeJSON(w, http.StatusOK, rec.o)
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+		var in struct {
+			Status   *string  `json:"status"`
+			MetaData []metaIn `json:"meta_data"`
+		}
+		if !readBody(w, r, &in) {
+			return
+		}
+		if in.Status != nil {
+			if !orderStatuses[*in.Status] || *in.Status == "any" {
+				invalidParam(w, "status", "status is not one of pending, processing, on-hold, completed, cancelled, refunded, failed, and checkout-draft.", "rest_not_in_enum")
+				return
+			}
+			rec.o.Status = *in.Status
+		}
+		if in.MetaData != nil {
+			rec.o.MetaData = f.upsertMetaLocked(rec.o.MetaData, in.MetaData)
+		}
+		rec.modified = f.now()
+		rec.o.DateModified, rec.o.DateModifiedGMT = f.dates(rec.modified)
+		writeJSON(w, http.StatusOK, rec.o)
+	case http.MethodDelete:
+		cp := rec.o
+		if q := r.URL.Query().Get("force"); q == "true" || q == "1" {
+			f.deleteOrderLocked(id)
+		} else {
+			rec.o.Status = "trash"
+			rec.modified = f.now()
+			rec.o.DateModified, rec.o.DateModifiedGMT = f.dates(rec.modified)
+			cp = rec.o
+		}
+		writeJSON(w, http.StatusOK, cp)
+	default:
+		writeError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.", nil)
+	}
+}
