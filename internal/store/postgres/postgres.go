@@ -1,0 +1,117 @@
+// Package postgres is the scale-out store: several connector replicas
+// share one PostgreSQL database. It uses pgx, the maintained native Go
+// driver, through a pgxpool.Pool; the SQL itself runs through pgx's
+// database/sql adapter over that same pool (stdlib.OpenDBFromPool), so the
+// store shares one body of SQL with the SQLite store while the pool is
+// still available natively to River, the job queue.
+//
+// Identity resolution takes a transaction-scoped advisory lock, so two
+// replicas applying pages at once cannot both create a profile for the same
+// person; outbox and inbox claims use FOR UPDATE SKIP LOCKED, so claimers
+// never block on or receive each other's rows.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/internal/store/sqlstore"
+)
+
+// identityLock is the advisory lock key that serialises identity
+// resolution across replicas ("segconn" in ASCII).
+const identityLock = 0x736567636f6e6e
+
+// Options configure the PostgreSQL store.
+type Options struct {
+	store.Options
+	// Schema, when set, is created if missing and used as the search_path
+	// of every connection (tests isolate themselves this way).
+	Schema string
+	// MaxConns caps the pool; 0 keeps pgxpool's default.
+	MaxConns int32
+}
+
+// Store is the PostgreSQL store.
+type Store struct {
+	*sqlstore.Engine
+	pool   *pgxpool.Pool
+	schema string
+}
+
+var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// Open connects to dsn and applies pending migrations.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// The DSN may hold a password: do not echo it.
+		return nil, fmt.Errorf("parsing postgres dsn: invalid connection string")
+	}
+	if opts.Schema != "" {
+		if !schemaName.MatchString(opts.Schema) {
+			return nil, fmt.Errorf("opening postgres: schema %q is not a plain lower-case identifier", opts.Schema)
+		}
+		conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig.Copy())
+		if err != nil {
+			return nil, fmt.Errorf("connecting to postgres at %s: %w", cfg.ConnConfig.Host, err)
+		}
+		_, err = conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+opts.Schema)
+		conn.Close(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("creating schema %s: %w", opts.Schema, err)
+		}
+		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to postgres at %s: %w", cfg.ConnConfig.Host, err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to postgres at %s: %w", cfg.ConnConfig.Host, err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	d := sqlstore.Dialect{
+		Name:       "postgres",
+		Rebind:     sqlstore.DollarRebind,
+		MaxParams:  65535,
+		SkipLocked: " FOR UPDATE SKIP LOCKED",
+		Serialize: func(ctx context.Context, tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(identityLock)); err != nil {
+				return fmt.Errorf("taking the identity lock: %w", err)
+			}
+			return nil
+		},
+		Migrations: sqlstore.Migrations("postgres"),
+	}
+	s := &Store{Engine: sqlstore.New(db, db, d, opts.Options), pool: pool, schema: opts.Schema}
+	if _, err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("migrating postgres: %w", err)
+	}
+	return s, nil
+}
+
+// PgxPool returns the native pool, for the job queue.
+func (s *Store) PgxPool() *pgxpool.Pool { return s.pool }
+
+// Schema returns the schema the store lives in ("" for the DSN's default).
+func (s *Store) Schema() string { return s.schema }
+
+// Close closes the database/sql adapter and the pool.
+func (s *Store) Close() error {
+	err := s.Engine.Close()
+	s.pool.Close()
+	return err
+}

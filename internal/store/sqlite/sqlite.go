@@ -1,0 +1,101 @@
+// Package sqlite is the embedded store: one SQLite file in the data
+// directory, opened through modernc.org/sqlite, a translation of SQLite to
+// pure Go. It needs no cgo, so the connector stays one static binary that
+// cross-compiles anywhere, at the price of being slower than the C library
+// (see the benchmarks in storetest).
+//
+// The file runs in WAL mode with a busy timeout. All writes go through one
+// connection (SQLite allows one writer at a time; queueing writers in the
+// pool instead of in SQLite's busy loop means they never see SQLITE_BUSY),
+// and transactions begin IMMEDIATE so a read never has to upgrade to a
+// write lock. Reads use a separate pool of read-only connections, which WAL
+// lets run alongside the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/internal/store/sqlstore"
+)
+
+// FileName is the database file created inside the data directory.
+const FileName = "connector.db"
+
+// Store is the SQLite store.
+type Store struct {
+	*sqlstore.Engine
+	w    *sql.DB
+	path string
+}
+
+// Open opens (creating if needed) path, a database file, and applies
+// pending migrations. Use filepath.Join(dataDir, FileName) for the default.
+func Open(ctx context.Context, path string, opts store.Options) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("creating data directory %s: %w", dir, err)
+		}
+	}
+	dsn := func(readOnly bool) string {
+		q := url.Values{}
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Add("_pragma", "foreign_keys(1)")
+		if readOnly {
+			q.Add("_pragma", "query_only(1)")
+		} else {
+			q.Set("_txlock", "immediate")
+		}
+		return "file:" + path + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn(false))
+	if err != nil {
+		return nil, fmt.Errorf("opening sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("opening sqlite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("opening sqlite %s for reading: %w", path, err)
+	}
+	n := max(2, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	d := sqlstore.Dialect{
+		Name:       "sqlite",
+		Rebind:     sqlstore.QuestionRebind,
+		MaxParams:  32766,
+		Migrations: sqlstore.Migrations("sqlite"),
+	}
+	s := &Store{Engine: sqlstore.New(w, r, d, opts), w: w, path: path}
+	if _, err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("migrating sqlite %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// SQLDB returns the writer handle, for the job queue (River's SQLite
+// driver wants exactly this: one connection). Everything written through
+// it shares the store's single writer connection.
+func (s *Store) SQLDB() *sql.DB { return s.w }
+
+// Path returns the database file.
+func (s *Store) Path() string { return s.path }

@@ -1,0 +1,458 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/store"
+)
+
+// Cursor implements store.Store.
+func (e *Engine) Cursor(ctx context.Context, platform, account, object string) (string, error) {
+	var c string
+	err := e.r.QueryRowContext(ctx, e.q(`SELECT cursor FROM cursors WHERE platform = ? AND account = ? AND object = ?`), platform, account, object).Scan(&c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading cursor of %s/%s/%s: %w", platform, account, object, err)
+	}
+	return c, nil
+}
+
+// SetCursor implements store.Store.
+func (e *Engine) SetCursor(ctx context.Context, platform, account, object, cursor string) error {
+	cols := []string{"platform", "account", "object", "cursor", "updated_at"}
+	if _, err := e.w.ExecContext(ctx, e.q(`INSERT INTO cursors (platform, account, object, cursor, updated_at) VALUES (?, ?, ?, ?, ?) `+upsertSuffix(cols, "platform", "account", "object")),
+		platform, account, object, cursor, ts(e.now())); err != nil {
+		return fmt.Errorf("setting cursor of %s/%s/%s: %w", platform, account, object, err)
+	}
+	return nil
+}
+
+// ApplyMemberships implements store.Store.
+func (e *Engine) ApplyMemberships(ctx context.Context, changes []store.MembershipChange) error {
+	err := e.inTx(ctx, func(tx *sql.Tx) error {
+		ins := e.q(`INSERT INTO memberships (profile_id, segment, since, control, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id, segment) DO NOTHING`)
+		del := e.q(`DELETE FROM memberships WHERE profile_id = ? AND segment = ?`)
+		hist := e.q(`INSERT INTO membership_history (profile_id, segment, entered, at, control, reason) VALUES (?, ?, ?, ?, ?, ?)`)
+		for i, c := range changes {
+			if c.ProfileID == "" || c.Segment == "" {
+				return fmt.Errorf("membership change %d: profile id and segment are required", i)
+			}
+			at := c.At
+			if at.IsZero() {
+				at = e.now()
+			}
+			var res sql.Result
+			var err error
+			if c.Entered {
+				res, err = tx.ExecContext(ctx, ins, c.ProfileID, c.Segment, ts(at), b2i(c.Control), c.Reason)
+			} else {
+				res, err = tx.ExecContext(ctx, del, c.ProfileID, c.Segment)
+			}
+			if err != nil {
+				return fmt.Errorf("recording membership of %s in %s: %w", c.ProfileID, c.Segment, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue // already in (or already out): no history
+			}
+			if _, err := tx.ExecContext(ctx, hist, c.ProfileID, c.Segment, b2i(c.Entered), ts(at), b2i(c.Control), c.Reason); err != nil {
+				return fmt.Errorf("recording membership history of %s in %s: %w", c.ProfileID, c.Segment, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("applying %d membership changes: %w", len(changes), err)
+	}
+	return nil
+}
+
+func (e *Engine) memberships(ctx context.Context, where string, args ...any) ([]domain.Membership, error) {
+	rows, err := e.r.QueryContext(ctx, e.q(`SELECT profile_id, segment, since, control, reason FROM memberships `+where), args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading memberships: %w", err)
+	}
+	defer rows.Close()
+	var out []domain.Membership
+	for rows.Next() {
+		var m domain.Membership
+		var since int64
+		var ctl int
+		if err := rows.Scan(&m.ProfileID, &m.Segment, &since, &ctl, &m.Reason); err != nil {
+			return nil, fmt.Errorf("reading memberships: %w", err)
+		}
+		m.Since, m.Control = fromTS(since), ctl != 0
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Memberships implements store.Store.
+func (e *Engine) Memberships(ctx context.Context, profileID string) ([]domain.Membership, error) {
+	return e.memberships(ctx, `WHERE profile_id = ? ORDER BY segment`, profileID)
+}
+
+// SegmentMembers implements store.Store.
+func (e *Engine) SegmentMembers(ctx context.Context, segment string) ([]domain.Membership, error) {
+	return e.memberships(ctx, `WHERE segment = ? ORDER BY profile_id`, segment)
+}
+
+// AllMemberships implements store.Store; it reads in keyset pages.
+func (e *Engine) AllMemberships(ctx context.Context, fn func(domain.Membership) error) error {
+	seg, pid := "", ""
+	for {
+		page, err := e.memberships(ctx, `WHERE segment > ? OR (segment = ? AND profile_id > ?) ORDER BY segment, profile_id LIMIT 5000`, seg, seg, pid)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		for _, m := range page {
+			if err := fn(m); err != nil {
+				return err
+			}
+		}
+		last := page[len(page)-1]
+		seg, pid = last.Segment, last.ProfileID
+	}
+}
+
+// MembershipHistory implements store.Store.
+func (e *Engine) MembershipHistory(ctx context.Context, profileID string) ([]store.MembershipEvent, error) {
+	rows, err := e.r.QueryContext(ctx, e.q(`SELECT profile_id, segment, entered, at, control, reason FROM membership_history WHERE profile_id = ? ORDER BY id`), profileID)
+	if err != nil {
+		return nil, fmt.Errorf("reading membership history of %s: %w", profileID, err)
+	}
+	defer rows.Close()
+	var out []store.MembershipEvent
+	for rows.Next() {
+		var m store.MembershipEvent
+		var ent, ctl int
+		var at int64
+		if err := rows.Scan(&m.ProfileID, &m.Segment, &ent, &at, &ctl, &m.Reason); err != nil {
+			return nil, fmt.Errorf("reading membership history of %s: %w", profileID, err)
+		}
+		m.Entered, m.At, m.Control = ent != 0, fromTS(at), ctl != 0
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// RecordOwnership implements store.Store.
+func (e *Engine) RecordOwnership(ctx context.Context, owned []store.Ownership) error {
+	err := e.inTx(ctx, func(tx *sql.Tx) error {
+		cols := []string{"ref_key", "platform", "account", "object_type", "ext_id", "target", "value", "written_at"}
+		ins := e.q(`INSERT INTO ownership (ref_key, platform, account, object_type, ext_id, target, value, written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ` + upsertSuffix(cols, "ref_key", "target", "value"))
+		del := e.q(`DELETE FROM ownership WHERE ref_key = ? AND target = ? AND value = ?`)
+		for i, o := range owned {
+			if o.Ref.IsZero() || o.Target == "" {
+				return fmt.Errorf("ownership %d: ref id and target are required", i)
+			}
+			var err error
+			if o.Released {
+				_, err = tx.ExecContext(ctx, del, o.Ref.Key(), o.Target, o.Value)
+			} else {
+				at := o.WrittenAt
+				if at.IsZero() {
+					at = e.now()
+				}
+				_, err = tx.ExecContext(ctx, ins, o.Ref.Key(), o.Ref.Platform, o.Ref.Account, o.Ref.ObjectType, o.Ref.ID, o.Target, o.Value, ts(at))
+			}
+			if err != nil {
+				return fmt.Errorf("recording ownership of %s %s: %w", o.Ref.Key(), o.Target, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("recording %d ownership entries: %w", len(owned), err)
+	}
+	return nil
+}
+
+// Ownership implements store.Store.
+func (e *Engine) Ownership(ctx context.Context, ref domain.ExternalRef) ([]store.Ownership, error) {
+	rows, err := e.r.QueryContext(ctx, e.q(`SELECT platform, account, object_type, ext_id, target, value, written_at FROM ownership WHERE ref_key = ? ORDER BY target, value`), ref.Key())
+	if err != nil {
+		return nil, fmt.Errorf("reading ownership of %s: %w", ref.Key(), err)
+	}
+	defer rows.Close()
+	var out []store.Ownership
+	for rows.Next() {
+		var o store.Ownership
+		var at int64
+		if err := rows.Scan(&o.Ref.Platform, &o.Ref.Account, &o.Ref.ObjectType, &o.Ref.ID, &o.Target, &o.Value, &at); err != nil {
+			return nil, fmt.Errorf("reading ownership of %s: %w", ref.Key(), err)
+		}
+		o.WrittenAt = fromTS(at)
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// InboxAdd implements store.Store.
+func (e *Engine) InboxAdd(ctx context.Context, it store.InboxItem) (int64, bool, error) {
+	if it.Platform == "" || it.EventID == "" {
+		return 0, false, fmt.Errorf("storing webhook event: platform and event id are required (platform %q, event id %q)", it.Platform, it.EventID)
+	}
+	at := it.ReceivedAt
+	if at.IsZero() {
+		at = e.now()
+	}
+	payload := it.Payload
+	if payload == nil {
+		payload = []byte{}
+	}
+	var id int64
+	err := e.w.QueryRowContext(ctx, e.q(`INSERT INTO inbox (platform, account, event_id, received_at, payload) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (platform, event_id) DO NOTHING RETURNING id`), it.Platform, it.Account, it.EventID, ts(at), payload).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		if err := e.w.QueryRowContext(ctx, e.q(`SELECT id FROM inbox WHERE platform = ? AND event_id = ?`), it.Platform, it.EventID).Scan(&id); err != nil {
+			return 0, false, fmt.Errorf("finding duplicate webhook event %s/%s: %w", it.Platform, it.EventID, err)
+		}
+		return id, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("storing webhook event %s/%s: %w", it.Platform, it.EventID, err)
+	}
+	return id, true, nil
+}
+
+const inboxCols = `id, platform, account, event_id, received_at, payload, attempts, last_error, processed_at`
+
+func scanInbox(rows *sql.Rows) ([]store.InboxItem, error) {
+	defer rows.Close()
+	var out []store.InboxItem
+	for rows.Next() {
+		var it store.InboxItem
+		var rec, proc int64
+		if err := rows.Scan(&it.ID, &it.Platform, &it.Account, &it.EventID, &rec, &it.Payload, &it.Attempts, &it.LastError, &proc); err != nil {
+			return nil, err
+		}
+		it.ReceivedAt, it.ProcessedAt = fromTS(rec), fromTS(proc)
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// InboxClaim implements store.Store.
+func (e *Engine) InboxClaim(ctx context.Context, limit int, lease time.Duration) ([]store.InboxItem, error) {
+	now := e.now()
+	var out []store.InboxItem
+	err := e.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, e.q(`UPDATE inbox SET leased_until = ?, attempts = attempts + 1 WHERE id IN (
+			SELECT id FROM inbox WHERE processed_at = 0 AND not_before <= ? AND leased_until <= ? ORDER BY id LIMIT ?`+e.d.SkipLocked+`)
+			RETURNING `+inboxCols), ts(now.Add(lease)), ts(now), ts(now), limit)
+		if err != nil {
+			return err
+		}
+		out, err = scanInbox(rows)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claiming webhook events: %w", err)
+	}
+	sortInbox(out)
+	return out, nil
+}
+
+func sortInbox(items []store.InboxItem) {
+	for i := 1; i < len(items); i++ {
+		for j := i; j > 0 && items[j].ID < items[j-1].ID; j-- {
+			items[j], items[j-1] = items[j-1], items[j]
+		}
+	}
+}
+
+// InboxDone implements store.Store.
+func (e *Engine) InboxDone(ctx context.Context, id int64) error {
+	if _, err := e.w.ExecContext(ctx, e.q(`UPDATE inbox SET processed_at = ?, leased_until = 0, last_error = '' WHERE id = ?`), ts(e.now()), id); err != nil {
+		return fmt.Errorf("marking webhook event %d processed: %w", id, err)
+	}
+	return nil
+}
+
+// InboxFailed implements store.Store.
+func (e *Engine) InboxFailed(ctx context.Context, id int64, reason string, retryAt time.Time) error {
+	if _, err := e.w.ExecContext(ctx, e.q(`UPDATE inbox SET last_error = ?, not_before = ?, leased_until = 0 WHERE id = ?`), reason, ts(retryAt), id); err != nil {
+		return fmt.Errorf("recording failure of webhook event %d: %w", id, err)
+	}
+	return nil
+}
+
+// InboxPending implements store.Store.
+func (e *Engine) InboxPending(ctx context.Context, limit int) ([]store.InboxItem, error) {
+	rows, err := e.r.QueryContext(ctx, e.q(`SELECT `+inboxCols+` FROM inbox WHERE processed_at = 0 ORDER BY id LIMIT ?`), limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing pending webhook events: %w", err)
+	}
+	out, err := scanInbox(rows)
+	if err != nil {
+		return nil, fmt.Errorf("listing pending webhook events: %w", err)
+	}
+	return out, nil
+}
+
+// OutboxEnqueue implements store.Store.
+func (e *Engine) OutboxEnqueue(ctx context.Context, items []store.OutboxItem) error {
+	now := e.now()
+	var rows [][]any
+	for i, it := range items {
+		if it.Platform == "" || it.Key == "" {
+			return fmt.Errorf("enqueueing write-back item %d: platform and key are required", i)
+		}
+		nb := it.NotBefore
+		if nb.IsZero() {
+			nb = now
+		}
+		p := it.Payload
+		if p == nil {
+			p = []byte{}
+		}
+		rows = append(rows, []any{it.Platform, it.Account, it.Key, p, string(store.OutboxPending), ts(nb), ts(now), ts(now)})
+	}
+	// One statement per item: a later item with the same key must replace
+	// an earlier one of the same call, which a single multi-row upsert
+	// cannot do on PostgreSQL.
+	err := e.inTx(ctx, func(tx *sql.Tx) error {
+		for _, r := range rows {
+			if err := e.bulkInsert(ctx, tx, "outbox", []string{"platform", "account", "item_key", "payload", "status", "not_before", "created_at", "updated_at"},
+				"ON CONFLICT (platform, account, item_key) WHERE status = 'pending' DO UPDATE SET payload = excluded.payload, not_before = excluded.not_before, updated_at = excluded.updated_at, attempts = 0, last_error = ''",
+				[][]any{r}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("enqueueing %d write-back items: %w", len(items), err)
+	}
+	return nil
+}
+
+const outboxCols = `id, platform, account, item_key, payload, status, attempts, last_error, not_before, created_at`
+
+// OutboxClaim implements store.Store.
+func (e *Engine) OutboxClaim(ctx context.Context, platform, account string, limit int, lease time.Duration) ([]store.OutboxItem, error) {
+	now := e.now()
+	var out []store.OutboxItem
+	err := e.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, e.q(`UPDATE outbox SET status = 'leased', leased_until = ?, attempts = attempts + 1, updated_at = ? WHERE id IN (
+			SELECT id FROM outbox WHERE platform = ? AND account = ? AND ((status = 'pending' AND not_before <= ?) OR (status = 'leased' AND leased_until <= ?))
+			ORDER BY id LIMIT ?`+e.d.SkipLocked+`) RETURNING `+outboxCols),
+			ts(now.Add(lease)), ts(now), platform, account, ts(now), ts(now), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var it store.OutboxItem
+			var nb, cr int64
+			if err := rows.Scan(&it.ID, &it.Platform, &it.Account, &it.Key, &it.Payload, &it.Status, &it.Attempts, &it.LastError, &nb, &cr); err != nil {
+				return err
+			}
+			it.NotBefore, it.CreatedAt = fromTS(nb), fromTS(cr)
+			out = append(out, it)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claiming write-back items of %s/%s: %w", platform, account, err)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].ID < out[j-1].ID; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out, nil
+}
+
+// OutboxDone implements store.Store.
+func (e *Engine) OutboxDone(ctx context.Context, ids []int64) error {
+	err := inList(ids, func(list string, args []any) error {
+		_, err := e.w.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'done', leased_until = 0, last_error = '', updated_at = ? WHERE id IN `+list), append([]any{ts(e.now())}, args...)...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("marking %d write-back items done: %w", len(ids), err)
+	}
+	return nil
+}
+
+// OutboxFailed implements store.Store. A retryable item whose key has
+// meanwhile been enqueued again is superseded by the newer item and closed.
+func (e *Engine) OutboxFailed(ctx context.Context, id int64, reason string, permanent bool, retryAt time.Time) error {
+	now := ts(e.now())
+	err := e.inTx(ctx, func(tx *sql.Tx) error {
+		if permanent {
+			_, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'failed', last_error = ?, leased_until = 0, updated_at = ? WHERE id = ?`), reason, now, id)
+			return err
+		}
+		res, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'pending', last_error = ?, not_before = ?, leased_until = 0, updated_at = ? WHERE id = ?
+			AND NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.platform = outbox.platform AND o2.account = outbox.account AND o2.item_key = outbox.item_key AND o2.status = 'pending')`),
+			reason, ts(retryAt), now, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			_, err = tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'done', last_error = ?, leased_until = 0, updated_at = ? WHERE id = ? AND status = 'leased'`), "superseded after: "+reason, now, id)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("recording failure of write-back item %d: %w", id, err)
+	}
+	return nil
+}
+
+// OutboxStats implements store.Store.
+func (e *Engine) OutboxStats(ctx context.Context) (map[store.OutboxStatus]int, error) {
+	rows, err := e.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("counting write-back items: %w", err)
+	}
+	defer rows.Close()
+	out := map[store.OutboxStatus]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("counting write-back items: %w", err)
+		}
+		out[store.OutboxStatus(s)] = n
+	}
+	return out, rows.Err()
+}
+
+// Quarantined implements store.Store.
+func (e *Engine) Quarantined(ctx context.Context, platform string, limit int) ([]store.Quarantined, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := e.r.QueryContext(ctx, e.q(`SELECT id, platform, account, object, ref, reason, raw, at FROM quarantine WHERE platform = ? OR ? = '' ORDER BY id DESC LIMIT ?`), platform, platform, limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing quarantined records: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Quarantined
+	for rows.Next() {
+		var q store.Quarantined
+		var ref string
+		var at int64
+		if err := rows.Scan(&q.ID, &q.Platform, &q.Account, &q.Object, &ref, &q.Reason, &q.Raw, &at); err != nil {
+			return nil, fmt.Errorf("listing quarantined records: %w", err)
+		}
+		_ = json.Unmarshal([]byte(ref), &q.Ref)
+		q.At = fromTS(at)
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,292 @@
+// Package store defines the persistence contract of the connector: unified
+// profiles with their platform links, companies, orders and line items, sync
+// cursors, segment memberships with their history, write-back ownership, a
+// durable webhook inbox, a write-back outbox and a quarantine of records that
+// could not be mapped.
+//
+// Two implementations satisfy the one Store interface and pass the one shared
+// suite in storetest: internal/store/sqlite (the embedded default, one file
+// in a data directory) and internal/store/postgres (for several replicas).
+// Both are thin shells over internal/store/sqlstore, which holds the SQL and
+// the identity-resolution unit of work once, with a small dialect for the
+// differences.
+package store
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/domain"
+)
+
+// ErrNotFound is wrapped by lookups that find nothing.
+var ErrNotFound = errors.New("not found")
+
+// Options are shared by both implementations.
+type Options struct {
+	// Logger receives store diagnostics; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock used for bookkeeping timestamps (link times, merge
+	// times, inbox and outbox times); nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is the connector's persistence.
+type Store interface {
+	// ApplyPage stores one page pulled from a platform in one transaction:
+	// upserts contacts, companies and orders, resolves identities, records
+	// deletes and merges, quarantines rejected records and moves the cursor
+	// of (platform, account, object) to nextCursor. The cursor never moves
+	// unless everything before it is stored.
+	ApplyPage(ctx context.Context, platform, account, object string, changes []adapter.Change, rejected []adapter.Rejected, nextCursor string) (ApplyResult, error)
+
+	// Cursor returns the stored cursor, "" when none.
+	Cursor(ctx context.Context, platform, account, object string) (string, error)
+	// SetCursor stores a cursor outside ApplyPage (e.g. to reset a sync).
+	SetCursor(ctx context.Context, platform, account, object, cursor string) error
+
+	// Profile returns a profile by id. An id that was merged away resolves
+	// to the surviving profile.
+	Profile(ctx context.Context, id string) (domain.Profile, error)
+	// ProfileByEmail finds the profile holding a (normalised) email.
+	ProfileByEmail(ctx context.Context, email string) (domain.Profile, error)
+	// ProfileByRef finds the profile linked to a platform record.
+	ProfileByRef(ctx context.Context, ref domain.ExternalRef) (domain.Profile, error)
+	// ListProfiles returns up to limit profiles ordered by id, after the id
+	// given ("" for the first page).
+	ListProfiles(ctx context.Context, after string, limit int) ([]domain.Profile, error)
+	// CountProfiles returns the number of profiles.
+	CountProfiles(ctx context.Context) (int, error)
+	// EachProfile streams every profile with its orders, ordered by profile
+	// id, in pages so that not everything is in memory at once. Returning an
+	// error from fn stops the walk and is returned.
+	EachProfile(ctx context.Context, fn func(ProfileOrders) error) error
+	// Orders returns a profile's orders, oldest first.
+	Orders(ctx context.Context, profileID string) ([]domain.Order, error)
+	// Company returns a company by its platform reference.
+	Company(ctx context.Context, ref domain.ExternalRef) (domain.Company, error)
+	// Explain tells where a profile came from: its links, merges, events
+	// and the platform record behind each field.
+	Explain(ctx context.Context, profileID string) (Explanation, error)
+
+	// ApplyMemberships records segment entries and exits with their history.
+	// An entry for a profile already in the segment, or an exit for one not
+	// in it, changes nothing.
+	ApplyMemberships(ctx context.Context, changes []MembershipChange) error
+	// Memberships returns the current memberships of one profile.
+	Memberships(ctx context.Context, profileID string) ([]domain.Membership, error)
+	// SegmentMembers returns the current members of one segment.
+	SegmentMembers(ctx context.Context, segment string) ([]domain.Membership, error)
+	// AllMemberships streams every current membership, by segment then profile.
+	AllMemberships(ctx context.Context, fn func(domain.Membership) error) error
+	// MembershipHistory returns the entries and exits of one profile, oldest first.
+	MembershipHistory(ctx context.Context, profileID string) ([]MembershipEvent, error)
+
+	// RecordOwnership remembers the values the connector itself wrote to
+	// platform records; an entry with Released set forgets one. Write-back
+	// removes only what it owns, never what a person set by hand.
+	RecordOwnership(ctx context.Context, owned []Ownership) error
+	// Ownership returns what the connector owns on one platform record.
+	Ownership(ctx context.Context, ref domain.ExternalRef) ([]Ownership, error)
+
+	// InboxAdd stores a webhook event durably. New is false when
+	// (platform, event id) was stored before, in which case nothing changes.
+	InboxAdd(ctx context.Context, item InboxItem) (id int64, isNew bool, err error)
+	// InboxClaim leases up to limit unprocessed events (oldest first) for
+	// lease; events whose lease ran out are offered again.
+	InboxClaim(ctx context.Context, limit int, lease time.Duration) ([]InboxItem, error)
+	// InboxDone marks an event processed.
+	InboxDone(ctx context.Context, id int64) error
+	// InboxFailed records a processing error and releases the lease so the
+	// event is retried at retryAt.
+	InboxFailed(ctx context.Context, id int64, reason string, retryAt time.Time) error
+	// InboxPending lists unprocessed events, oldest first.
+	InboxPending(ctx context.Context, limit int) ([]InboxItem, error)
+
+	// OutboxEnqueue adds write-back items. An item with the same platform,
+	// account and Key as one still pending replaces it: items carry
+	// absolute state, so only the newest matters.
+	OutboxEnqueue(ctx context.Context, items []OutboxItem) error
+	// OutboxClaim leases up to limit due items of one platform account.
+	// Two claimers never receive the same item while its lease holds.
+	OutboxClaim(ctx context.Context, platform, account string, limit int, lease time.Duration) ([]OutboxItem, error)
+	// OutboxDone marks items written.
+	OutboxDone(ctx context.Context, ids []int64) error
+	// OutboxFailed records an attempt's error. A retryable failure makes
+	// the item due again at retryAt; a permanent one parks it as failed.
+	OutboxFailed(ctx context.Context, id int64, reason string, permanent bool, retryAt time.Time) error
+	// OutboxStats counts items by status.
+	OutboxStats(ctx context.Context) (map[OutboxStatus]int, error)
+
+	// Quarantined lists quarantined records, newest first.
+	Quarantined(ctx context.Context, platform string, limit int) ([]Quarantined, error)
+
+	// Migrate applies pending migrations (Open already does) and returns
+	// the schema version.
+	Migrate(ctx context.Context) (int, error)
+	// Close releases the store's connections.
+	Close() error
+}
+
+// ApplyResult says what a page changed.
+type ApplyResult struct {
+	// Touched lists the profiles whose data or orders changed (sorted);
+	// the daemon rescores them.
+	Touched []string
+	// Created lists profiles created by this page.
+	Created []string
+	// Merged maps each profile merged away to the one that absorbed it.
+	Merged map[string]string
+	// Upserted, Deleted and Skipped count records; Skipped are records
+	// older than what is stored or identical to it.
+	Upserted, Deleted, Skipped int
+	// Quarantined counts rejected records stored, including changes the
+	// store itself refused (e.g. a change without an id).
+	Quarantined int
+}
+
+// ProfileOrders is one profile with its orders, for a full recompute.
+type ProfileOrders struct {
+	Profile domain.Profile
+	Orders  []domain.Order
+}
+
+// LinkState is the state of a platform record's link to a profile.
+type LinkState string
+
+// Link states.
+const (
+	LinkActive  LinkState = "active"
+	LinkDeleted LinkState = "deleted" // the platform deleted the record
+	LinkMerged  LinkState = "merged"  // the platform merged it into another record
+	LinkErased  LinkState = "erased"  // a privacy deletion erased it
+)
+
+// Link is one platform record attached to a profile.
+type Link struct {
+	Ref        domain.ExternalRef `json:"ref"`
+	State      LinkState          `json:"state"`
+	MergedInto string             `json:"merged_into,omitempty"` // ref key of the surviving record
+	LinkedAt   time.Time          `json:"linked_at"`
+	UpdatedAt  time.Time          `json:"updated_at,omitzero"` // the record's own update time
+	// Placeholder is true for links known only from an order (a customer
+	// reference or a guest's billing email), not from a contact record.
+	Placeholder bool `json:"placeholder,omitempty"`
+}
+
+// Merge records that one profile was merged into another.
+type Merge struct {
+	From     string    `json:"from"`
+	Into     string    `json:"into"`
+	At       time.Time `json:"at"`
+	Reason   string    `json:"reason"`   // e.g. "email", "platform merge", "external id"
+	Evidence string    `json:"evidence"` // the email or ref key that joined them
+}
+
+// Event is one identity change of a profile's links.
+type Event struct {
+	At        time.Time `json:"at"`
+	ProfileID string    `json:"profile_id"`
+	Kind      string    `json:"kind"` // linked, relinked, deleted, merged, erased, ...
+	RefKey    string    `json:"ref_key,omitempty"`
+	Detail    string    `json:"detail,omitempty"`
+}
+
+// Explanation tells where a profile came from.
+type Explanation struct {
+	Profile domain.Profile `json:"profile"`
+	Links   []Link         `json:"links"`
+	// Merges lists every profile merged into this one, directly or through
+	// an earlier merge, oldest first.
+	Merges []Merge `json:"merges"`
+	// Events lists link changes of this profile and of those merged into it.
+	Events []Event `json:"events"`
+	// Sources maps each profile field to the platform record whose value won.
+	Sources map[string]string `json:"sources"`
+}
+
+// MembershipChange enters or leaves a segment.
+type MembershipChange struct {
+	ProfileID string
+	Segment   string
+	Entered   bool // false means the profile left the segment
+	At        time.Time
+	Control   bool // holdout member (entries only)
+	Reason    string
+}
+
+// MembershipEvent is a row of membership history.
+type MembershipEvent struct {
+	ProfileID string    `json:"profile_id"`
+	Segment   string    `json:"segment"`
+	Entered   bool      `json:"entered"`
+	At        time.Time `json:"at"`
+	Control   bool      `json:"control,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+}
+
+// Ownership is one value or list membership the connector wrote to a
+// platform record.
+type Ownership struct {
+	Ref       domain.ExternalRef `json:"ref"`
+	Target    string             `json:"target"` // target key, e.g. "segments" or "list:vip"
+	Value     string             `json:"value"`  // the value written; "" for a list membership
+	WrittenAt time.Time          `json:"written_at"`
+	// Released forgets the ownership (RecordOwnership only).
+	Released bool `json:"-"`
+}
+
+// InboxItem is a stored webhook event.
+type InboxItem struct {
+	ID          int64
+	Platform    string
+	Account     string
+	EventID     string
+	ReceivedAt  time.Time
+	Payload     []byte // the verified event, typically JSON of adapter.WebhookEvent
+	Attempts    int
+	LastError   string
+	ProcessedAt time.Time
+}
+
+// OutboxStatus is the state of an outbox item.
+type OutboxStatus string
+
+// Outbox statuses.
+const (
+	OutboxPending OutboxStatus = "pending"
+	OutboxLeased  OutboxStatus = "leased"
+	OutboxDone    OutboxStatus = "done"
+	OutboxFailed  OutboxStatus = "failed" // permanent failure, parked
+)
+
+// OutboxItem is one write-back to do.
+type OutboxItem struct {
+	ID       int64
+	Platform string
+	Account  string
+	// Key identifies the platform record, usually Ref.Key(); a newer
+	// pending item with the same key replaces an older one.
+	Key       string
+	Payload   []byte // typically JSON of adapter.PushItem
+	Status    OutboxStatus
+	Attempts  int
+	LastError string
+	NotBefore time.Time // due time
+	CreatedAt time.Time
+}
+
+// Quarantined is a record that failed to map.
+type Quarantined struct {
+	ID       int64
+	Platform string
+	Account  string
+	Object   string
+	Ref      domain.ExternalRef
+	Reason   string
+	Raw      []byte
+	At       time.Time
+}
