@@ -100,6 +100,11 @@ func (c *client) Pull(ctx context.Context, req adapter.PullRequest, sink adapter
 			continue
 		}
 		page.Cursor = chunk.Cursor
+		// The plugin may run ahead of the sink; a cancelled pull must not
+		// deliver the pages it had already sent.
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("pulling %s from plugin: %w", req.Object, context.Cause(ctx))
+		}
 		if err := sink(ctx, page); err != nil {
 			return err
 		}
