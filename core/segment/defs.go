@@ -1,0 +1,489 @@
+package segment
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Kind names a family of segment definitions.
+type Kind string
+
+// The segment kinds.
+const (
+	KindRFM        Kind = "rfm"
+	KindValue      Kind = "value"
+	KindBehavioral Kind = "behavioral"
+	KindLifecycle  Kind = "lifecycle"
+	KindPredictive Kind = "predictive"
+	KindCluster    Kind = "cluster"
+	KindRule       Kind = "rule"
+)
+
+var kinds = []string{"rfm", "value", "behavioral", "lifecycle", "predictive", "cluster", "rule"}
+
+// Target says how one platform receives a definition's memberships: a
+// property holding the segment name, a static list per segment, and/or a
+// tag. The daemon maps it onto adapter.Target.
+type Target struct {
+	Property string `json:"property,omitempty"`
+	List     bool   `json:"list,omitempty"`
+	ListName string `json:"list_name,omitempty"` // prefix for list names; default the segment name
+	Tag      bool   `json:"tag,omitempty"`
+}
+
+// Definition is one segment definition from the configuration. Exactly the
+// params field matching Kind is set after parsing (nil means defaults when
+// a Definition is built in code).
+type Definition struct {
+	Name           string
+	Kind           Kind
+	Description    string
+	HoldoutPercent float64           // 0..50: share of each segment kept as control
+	Writeback      map[string]Target // platform → target
+
+	RFM        *RFMParams
+	Value      *ValueParams
+	Behavioral *BehavioralParams
+	Lifecycle  *LifecycleParams
+	Predictive *PredictiveParams
+	Cluster    *ClusterParams
+	Rule       *RuleParams
+}
+
+// RFMParams configure the rfm kind.
+type RFMParams struct {
+	// Scoring is "rank" (default: 1 + floor(5·w/N) with w the customers
+	// strictly worse) or "fixed" (explicit cut points below).
+	Scoring string
+	// Cut points for fixed scoring, four ascending values each. Recency in
+	// days: R = 5 − (cuts strictly below the recency). Frequency in orders,
+	// monetary in major units: score = 1 + (cuts ≤ the value).
+	RecencyCuts, FrequencyCuts, MonetaryCuts []float64
+	// Groups map RFM codes to named groups, first match wins. A code
+	// pattern has three positions, each a digit, '*' or a range "[1-3]".
+	// Default: the 11 groups of PUBLISHED.md 5C.
+	Groups []RFMGroup
+	// Fallback decides codes no group lists: "nearest" (default: the group
+	// of the listed code nearest by |ΔR|+|ΔF|+|ΔM|, ties to the higher R,
+	// then F, then M) or the name of a group to put them in.
+	Fallback string
+}
+
+// RFMGroup is one named group of RFM codes.
+type RFMGroup struct {
+	Name  string
+	Codes []string
+}
+
+// ValueParams configure the value kind: exclusive tiers, best first.
+type ValueParams struct {
+	Basis string // "realised" (net revenue to date, default) or "predicted" (CLV over the horizon)
+	Tiers []ValueTier
+}
+
+// ValueTier is "the top X % by value". A customer belongs to the first
+// tier whose share of customers strictly better than them is below X %.
+type ValueTier struct {
+	Name       string
+	TopPercent float64
+}
+
+// Behavioral group names.
+const (
+	GroupFirstTime = "first-time"
+	GroupRegular   = "regular"
+	GroupBulk      = "bulk"
+	GroupSeasonal  = "seasonal"
+	GroupNonBuyer  = "non-buyer"
+	GroupChurned   = "churned"
+	GroupWinBack   = "win-back"
+)
+
+var behavioralGroups = []string{GroupFirstTime, GroupRegular, GroupBulk, GroupSeasonal, GroupNonBuyer, GroupChurned, GroupWinBack}
+
+// BehavioralParams configure the behavioral kind. Groups may overlap.
+type BehavioralParams struct {
+	Groups            []string // default: all
+	FirstTimeDays     int      // one purchase-day, made within this many days (90)
+	RegularMinOrders  int      // at least this many purchase-days (3)…
+	RegularMaxCV      float64  // …with gaps whose std/mean is at most this (0.5), and not churned
+	BulkPercentile    float64  // items per order or AOV at or above this percentile of buyers (95)
+	SeasonalMinYears  int      // one calendar month bought in at least this many years (2)…
+	SeasonalMinShare  float64  // …and the two busiest months hold at least this share of orders (0.6)
+	ChurnDays         int      // no purchase for more than this many days (365)
+	WinBackGapDays    int      // a purchase after a gap of at least this many days (180)…
+	WinBackRecentDays int      // …made within this many days (30)
+}
+
+// Lifecycle stages, in the order they are decided.
+const (
+	StageLead          = "lead"
+	StageProspect      = "prospect"
+	StageFirstPurchase = "first-purchase"
+	StageRepeat        = "repeat"
+	StageLoyal         = "loyal"
+	StageLapsing       = "lapsing"
+	StageChurned       = "churned"
+)
+
+var lifecycleStages = []string{StageLead, StageProspect, StageFirstPurchase, StageRepeat, StageLoyal, StageLapsing, StageChurned}
+
+// LifecycleParams configure the lifecycle kind (exclusive stages).
+type LifecycleParams struct {
+	LoyalMinOrders int // purchases for "loyal" (4)
+	LapsingDays    int // recency above this is "lapsing" (180)
+	ChurnDays      int // recency above this is "churned" (365)
+}
+
+// PredictiveParams configure the predictive kind.
+type PredictiveParams struct {
+	Model         string  // "bgnbd" (default) or "pareto_nbd"
+	HorizonDays   int     // CLV and expected purchases horizon (365)
+	DiscountRate  float64 // annual discount rate for CLV (0.10)
+	MinCustomers  int     // below this many repeat buyers, a heuristic answers (50)
+	AtRiskBelow   float64 // P(alive) below this puts a buyer in ":at-risk" (0.5)
+	TopCLVPercent float64 // top share by CLV in ":high-value" (20)
+	FitSample     int     // fit on at most this many buyers (deterministic sample; 0 = all)
+}
+
+// ClusterParams configure the cluster kind.
+type ClusterParams struct {
+	Features         []string // from recency, frequency, monetary, aov, tenure, items_per_order, categories
+	KMin, KMax       int      // silhouette picks k in [KMin, KMax] (2..6)
+	Seed             uint64   // k-means++ seed (1)
+	Sample           int      // centres are fitted on at most this many buyers (20000)
+	SilhouetteSample int      // silhouette is computed on at most this many of them (2000)
+	MaxIter          int      // Lloyd iterations (100)
+}
+
+// RuleParams configure the rule kind.
+type RuleParams struct {
+	Expr string // boolean expr-lang expression over [RuleEnv]
+}
+
+var clusterFeatureNames = []string{"recency", "frequency", "monetary", "aov", "tenure", "items_per_order", "categories"}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// ParseDefinitions decodes segment definitions from a decoded YAML value:
+// either the list itself or a mapping with a "segments" key. It validates
+// everything (rule expressions are compiled and type-checked) and returns
+// all problems joined, each naming its key path, e.g.
+// "segments[3].params.min_orders: must be an integer …".
+func ParseDefinitions(v any) ([]Definition, error) {
+	d := &decoder{}
+	if m, ok := v.(map[string]any); ok {
+		if s, has := m["segments"]; has {
+			v = s
+		}
+	}
+	root := &object{d: d, path: "", m: map[string]any{"segments": v}, used: map[string]bool{}}
+	items, ok := root.list("segments")
+	if !ok && v != nil {
+		return nil, errors.Join(d.errs...)
+	}
+	defs := make([]Definition, 0, len(items))
+	seen := map[string]int{}
+	for i, item := range items {
+		path := fmt.Sprintf("segments[%d]", i)
+		o := d.object(path, item)
+		if o == nil {
+			continue
+		}
+		def := parseDefinition(o)
+		if def.Name != "" {
+			if j, dup := seen[def.Name]; dup {
+				d.errorf(path+".name", "duplicate segment name %q (also segments[%d])", def.Name, j)
+			}
+			seen[def.Name] = i
+		}
+		defs = append(defs, def)
+	}
+	if len(d.errs) > 0 {
+		return nil, errors.Join(d.errs...)
+	}
+	return defs, nil
+}
+
+func parseDefinition(o *object) Definition {
+	d := o.d
+	def := Definition{}
+	def.Name = o.str("name", "")
+	switch {
+	case !o.has("name"):
+		d.errorf(o.sub("name"), "is required")
+	case def.Name != "" && !nameRE.MatchString(def.Name):
+		d.errorf(o.sub("name"), "must be lower-case letters, digits, '-' or '_' starting with a letter or digit, got %q", def.Name)
+	case def.Name == "" && o.has("name"):
+		d.errorf(o.sub("name"), "must not be empty")
+	}
+	kind := o.str("kind", "")
+	if !o.has("kind") {
+		d.errorf(o.sub("kind"), "is required (one of %s)", strings.Join(kinds, ", "))
+	} else if !slices.Contains(kinds, kind) {
+		d.errorf(o.sub("kind"), "must be one of %s, got %q", strings.Join(kinds, ", "), kind)
+	}
+	def.Kind = Kind(kind)
+	def.Description = o.str("description", "")
+	def.HoldoutPercent = o.num("holdout_percent", 0, 0, 50)
+	if wbv, ok := o.get("writeback"); ok {
+		if wb := d.object(o.sub("writeback"), wbv); wb != nil {
+			def.Writeback = map[string]Target{}
+			platforms := make([]string, 0, len(wb.m))
+			for p := range wb.m {
+				platforms = append(platforms, p)
+			}
+			slices.Sort(platforms)
+			for _, p := range platforms {
+				t := d.object(wb.sub(p), wb.m[p])
+				wb.used[p] = true
+				if t == nil {
+					continue
+				}
+				tg := Target{
+					Property: t.str("property", ""),
+					List:     t.boolean("list", false),
+					ListName: t.str("list_name", ""),
+					Tag:      t.boolean("tag", false),
+				}
+				if tg.Property == "" && !tg.List && !tg.Tag {
+					d.errorf(wb.sub(p), "must set at least one of property, list or tag")
+				}
+				t.done()
+				def.Writeback[p] = tg
+			}
+		}
+	}
+	pv, _ := o.get("params")
+	p := d.object(o.sub("params"), pv)
+	if p != nil {
+		switch def.Kind {
+		case KindRFM:
+			def.RFM = parseRFM(p)
+		case KindValue:
+			def.Value = parseValue(p)
+		case KindBehavioral:
+			def.Behavioral = parseBehavioral(p)
+		case KindLifecycle:
+			def.Lifecycle = parseLifecycle(p)
+		case KindPredictive:
+			def.Predictive = parsePredictive(p)
+		case KindCluster:
+			def.Cluster = parseCluster(p)
+		case KindRule:
+			def.Rule = parseRule(p)
+		default:
+			p.used = nil
+			p.m = nil
+		}
+		if p.m != nil {
+			p.done()
+		}
+	}
+	o.done()
+	return def
+}
+
+func parseRFM(p *object) *RFMParams {
+	r := &RFMParams{}
+	r.Scoring = p.oneOf("scoring", "rank", "rank", "fixed")
+	r.RecencyCuts = p.floats("recency_cuts")
+	r.FrequencyCuts = p.floats("frequency_cuts")
+	r.MonetaryCuts = p.floats("monetary_cuts")
+	for _, c := range []struct {
+		key  string
+		cuts []float64
+	}{{"recency_cuts", r.RecencyCuts}, {"frequency_cuts", r.FrequencyCuts}, {"monetary_cuts", r.MonetaryCuts}} {
+		switch {
+		case r.Scoring == "fixed" && !p.has(c.key):
+			p.d.errorf(p.sub(c.key), "is required when scoring is fixed (4 ascending cut points)")
+		case r.Scoring == "fixed" && len(c.cuts) != 4:
+			p.d.errorf(p.sub(c.key), "must have 4 cut points, got %d", len(c.cuts))
+		case r.Scoring == "fixed" && !slices.IsSorted(c.cuts):
+			p.d.errorf(p.sub(c.key), "must be in ascending order")
+		case r.Scoring == "rank" && p.has(c.key):
+			p.d.errorf(p.sub(c.key), "is only used when scoring is fixed")
+		}
+	}
+	if l, ok := p.list("groups"); ok {
+		names := map[string]bool{}
+		for i, gv := range l {
+			gp := fmt.Sprintf("%s[%d]", p.sub("groups"), i)
+			g := p.d.object(gp, gv)
+			if g == nil {
+				continue
+			}
+			grp := RFMGroup{Name: g.str("name", "")}
+			if grp.Name == "" {
+				p.d.errorf(g.sub("name"), "is required")
+			} else if names[grp.Name] {
+				p.d.errorf(g.sub("name"), "duplicate group %q", grp.Name)
+			}
+			names[grp.Name] = true
+			grp.Codes = g.strings("codes", nil)
+			if len(grp.Codes) == 0 {
+				p.d.errorf(g.sub("codes"), "must list at least one code")
+			}
+			for j, c := range grp.Codes {
+				if _, err := parseCodePattern(c); err != nil {
+					p.d.errorf(fmt.Sprintf("%s[%d]", g.sub("codes"), j), "%v", err)
+				}
+			}
+			g.done()
+			r.Groups = append(r.Groups, grp)
+		}
+	}
+	r.Fallback = p.str("fallback", "nearest")
+	if r.Fallback != "nearest" {
+		groups := r.Groups
+		if len(groups) == 0 {
+			groups = DefaultRFMGroups()
+		}
+		if !slices.ContainsFunc(groups, func(g RFMGroup) bool { return g.Name == r.Fallback }) {
+			p.d.errorf(p.sub("fallback"), "must be \"nearest\" or the name of a group, got %q", r.Fallback)
+		}
+	}
+	return r
+}
+
+func parseValue(p *object) *ValueParams {
+	v := &ValueParams{Basis: p.oneOf("basis", "realised", "realised", "predicted")}
+	if l, ok := p.list("tiers"); ok {
+		prev := 0.0
+		for i, tv := range l {
+			tp := fmt.Sprintf("%s[%d]", p.sub("tiers"), i)
+			t := p.d.object(tp, tv)
+			if t == nil {
+				continue
+			}
+			tier := ValueTier{Name: t.str("name", ""), TopPercent: t.num("top_percent", 0, 0.001, 100)}
+			if tier.Name == "" {
+				p.d.errorf(t.sub("name"), "is required")
+			} else if !nameRE.MatchString(tier.Name) {
+				p.d.errorf(t.sub("name"), "must be lower-case letters, digits, '-' or '_', got %q", tier.Name)
+			}
+			if !t.has("top_percent") {
+				p.d.errorf(t.sub("top_percent"), "is required")
+			} else if tier.TopPercent <= prev {
+				p.d.errorf(t.sub("top_percent"), "must be larger than the previous tier's (%s)", fmtNum(prev))
+			}
+			prev = max(prev, tier.TopPercent)
+			t.done()
+			v.Tiers = append(v.Tiers, tier)
+		}
+		if len(v.Tiers) == 0 {
+			p.d.errorf(p.sub("tiers"), "must list at least one tier")
+		}
+	}
+	return v
+}
+
+func parseBehavioral(p *object) *BehavioralParams {
+	def := defaultBehavioral()
+	b := &BehavioralParams{}
+	b.Groups = p.strings("groups", def.Groups)
+	for i, g := range b.Groups {
+		if !slices.Contains(behavioralGroups, g) {
+			p.d.errorf(fmt.Sprintf("%s[%d]", p.sub("groups"), i), "must be one of %s, got %q", strings.Join(behavioralGroups, ", "), g)
+		}
+	}
+	b.FirstTimeDays = p.integer("first_time_days", def.FirstTimeDays, 1, 3650)
+	b.RegularMinOrders = p.integer("regular_min_orders", def.RegularMinOrders, 3, 1000)
+	b.RegularMaxCV = p.num("regular_max_cv", def.RegularMaxCV, 0, 10)
+	b.BulkPercentile = p.num("bulk_percentile", def.BulkPercentile, 50, 99.99)
+	b.SeasonalMinYears = p.integer("seasonal_min_years", def.SeasonalMinYears, 2, 100)
+	b.SeasonalMinShare = p.num("seasonal_min_share", def.SeasonalMinShare, 0.1, 1)
+	b.ChurnDays = p.integer("churn_days", def.ChurnDays, 1, 3650)
+	b.WinBackGapDays = p.integer("win_back_gap_days", def.WinBackGapDays, 1, 3650)
+	b.WinBackRecentDays = p.integer("win_back_recent_days", def.WinBackRecentDays, 1, 3650)
+	return b
+}
+
+func defaultBehavioral() BehavioralParams {
+	return BehavioralParams{
+		Groups: behavioralGroups, FirstTimeDays: 90, RegularMinOrders: 3, RegularMaxCV: 0.5,
+		BulkPercentile: 95, SeasonalMinYears: 2, SeasonalMinShare: 0.6, ChurnDays: 365,
+		WinBackGapDays: 180, WinBackRecentDays: 30,
+	}
+}
+
+func parseLifecycle(p *object) *LifecycleParams {
+	def := defaultLifecycle()
+	l := &LifecycleParams{
+		LoyalMinOrders: p.integer("loyal_min_orders", def.LoyalMinOrders, 2, 1000),
+		LapsingDays:    p.integer("lapsing_days", def.LapsingDays, 1, 3650),
+		ChurnDays:      p.integer("churn_days", def.ChurnDays, 1, 3650),
+	}
+	if l.ChurnDays <= l.LapsingDays {
+		p.d.errorf(p.sub("churn_days"), "must be larger than lapsing_days (%d), got %d", l.LapsingDays, l.ChurnDays)
+	}
+	return l
+}
+
+func defaultLifecycle() LifecycleParams {
+	return LifecycleParams{LoyalMinOrders: 4, LapsingDays: 180, ChurnDays: 365}
+}
+
+func parsePredictive(p *object) *PredictiveParams {
+	def := defaultPredictive()
+	return &PredictiveParams{
+		Model:         p.oneOf("model", def.Model, "bgnbd", "pareto_nbd"),
+		HorizonDays:   p.integer("horizon_days", def.HorizonDays, 7, 3650),
+		DiscountRate:  p.num("discount_rate", def.DiscountRate, 0, 1),
+		MinCustomers:  p.integer("min_customers", def.MinCustomers, 10, 1_000_000),
+		AtRiskBelow:   p.num("at_risk_below", def.AtRiskBelow, 0, 1),
+		TopCLVPercent: p.num("top_clv_percent", def.TopCLVPercent, 0.001, 100),
+		FitSample:     p.integer("fit_sample", def.FitSample, 0, 100_000_000),
+	}
+}
+
+func defaultPredictive() PredictiveParams {
+	return PredictiveParams{Model: "bgnbd", HorizonDays: 365, DiscountRate: 0.10, MinCustomers: 50, AtRiskBelow: 0.5, TopCLVPercent: 20}
+}
+
+func parseCluster(p *object) *ClusterParams {
+	def := defaultCluster()
+	c := &ClusterParams{}
+	c.Features = p.strings("features", def.Features)
+	for i, f := range c.Features {
+		if !slices.Contains(clusterFeatureNames, f) {
+			p.d.errorf(fmt.Sprintf("%s[%d]", p.sub("features"), i), "must be one of %s, got %q", strings.Join(clusterFeatureNames, ", "), f)
+		}
+	}
+	if len(c.Features) == 0 && p.has("features") {
+		p.d.errorf(p.sub("features"), "must list at least one feature")
+	}
+	c.KMin = p.integer("k_min", def.KMin, 2, 20)
+	c.KMax = p.integer("k_max", def.KMax, 2, 20)
+	if c.KMax < c.KMin {
+		p.d.errorf(p.sub("k_max"), "must be at least k_min (%d), got %d", c.KMin, c.KMax)
+	}
+	c.Seed = uint64(p.integer("seed", int(def.Seed), 0, 1<<31))
+	c.Sample = p.integer("sample", def.Sample, 100, 10_000_000)
+	c.SilhouetteSample = p.integer("silhouette_sample", def.SilhouetteSample, 50, 100_000)
+	c.MaxIter = p.integer("max_iter", def.MaxIter, 1, 10_000)
+	return c
+}
+
+func defaultCluster() ClusterParams {
+	return ClusterParams{Features: []string{"recency", "frequency", "monetary"}, KMin: 2, KMax: 6, Seed: 1, Sample: 20000, SilhouetteSample: 2000, MaxIter: 100}
+}
+
+func parseRule(p *object) *RuleParams {
+	r := &RuleParams{Expr: p.str("expr", "")}
+	if !p.has("expr") {
+		p.d.errorf(p.sub("expr"), "is required")
+		return r
+	}
+	if strings.TrimSpace(r.Expr) == "" {
+		p.d.errorf(p.sub("expr"), "must not be empty")
+		return r
+	}
+	if _, err := CompileRule(r.Expr); err != nil {
+		p.d.errorf(p.sub("expr"), "%v", err)
+	}
+	return r
+}

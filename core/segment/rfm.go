@@ -1,0 +1,299 @@
+package segment
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// DefaultRFMGroups returns the 11 named groups listed as explicit RFM codes
+// in PUBLISHED.md section 5C (Squeezely's list). It names 108 of the 125
+// codes; the others are decided by RFMParams.Fallback.
+func DefaultRFMGroups() []RFMGroup {
+	g := func(name, codes string) RFMGroup { return RFMGroup{Name: name, Codes: strings.Fields(codes)} }
+	return []RFMGroup{
+		g("Champions", "555 554 544 545 454 455 445"),
+		g("Loyal", "543 444 435 355 354 345 344 335"),
+		g("Potential Loyalist", "553 551 552 541 542 533 532 531 452 451 442 441 431 453 433 432 423 353 352 351 342 341 333 323"),
+		g("New Customers", "512 511 422 421 412 411 311"),
+		g("Promising", "525 524 523 522 521 515 514 513 425 424 413 414 415 315 314 313"),
+		g("Need Attention", "535 534 443 434 343 334 325 324"),
+		g("About To Sleep", "331 321 312 221 213 231 241 251"),
+		g("At Risk", "255 254 245 244 253 252 243 242 235 234 225 224 153 152 145 143 142 135 134 133 125 124"),
+		g("Cannot Lose Them", "155 154 144 214 215 115 114 113"),
+		g("Hibernating", "332 322 233 232 223 222 132 123 122 212 211"),
+		g("Lost", "111 112 121 131 141 151"),
+	}
+}
+
+// codePattern holds, per position (R, F, M), the allowed scores as bits 1..5.
+type codePattern [3]uint8
+
+func parseCodePattern(s string) (codePattern, error) {
+	var p codePattern
+	pos := 0
+	for i := 0; i < len(s); {
+		if pos == 3 {
+			return p, fmt.Errorf("code %q has more than three positions", s)
+		}
+		switch c := s[i]; {
+		case c >= '1' && c <= '5':
+			p[pos] = 1 << (c - '0')
+			i++
+		case c == '*':
+			p[pos] = 0b111110
+			i++
+		case c == '[' && i+4 < len(s) && s[i+2] == '-' && s[i+4] == ']':
+			lo, hi := s[i+1], s[i+3]
+			if lo < '1' || hi > '5' || lo > hi {
+				return p, fmt.Errorf("code %q: range %s must be within 1-5 and ascending", s, s[i:i+5])
+			}
+			for d := lo; d <= hi; d++ {
+				p[pos] |= 1 << (d - '0')
+			}
+			i += 5
+		default:
+			return p, fmt.Errorf("code %q: position %d must be a digit 1-5, '*' or a range like [1-3]", s, pos+1)
+		}
+		pos++
+	}
+	if pos != 3 {
+		return p, fmt.Errorf("code %q must have three positions (R, F, M)", s)
+	}
+	return p, nil
+}
+
+func (p codePattern) matches(r, f, m uint8) bool {
+	return p[0]&(1<<r) != 0 && p[1]&(1<<f) != 0 && p[2]&(1<<m) != 0
+}
+
+// rfmCell is the decision for one of the 125 codes.
+type rfmCell struct {
+	group   int8  // group index
+	listed  bool  // a group lists the code
+	nearest uint8 // for fallback-by-nearest: the listed code used (r*25+f*5+m offsets)
+}
+
+func codeIndex(r, f, m uint8) int { return int(r-1)*25 + int(f-1)*5 + int(m-1) }
+
+func codeString(i int) string {
+	return fmt.Sprintf("%d%d%d", i/25+1, i/5%5+1, i%5+1)
+}
+
+// rfmTable maps every code to a group according to the groups and fallback.
+func rfmTable(groups []RFMGroup, fallback string) ([125]rfmCell, error) {
+	var t [125]rfmCell
+	pats := make([][]codePattern, len(groups))
+	for gi, g := range groups {
+		for _, c := range g.Codes {
+			p, err := parseCodePattern(c)
+			if err != nil {
+				return t, err
+			}
+			pats[gi] = append(pats[gi], p)
+		}
+	}
+	listed := make([]int, 0, 125)
+	for i := range t {
+		r, f, m := uint8(i/25+1), uint8(i/5%5+1), uint8(i%5+1)
+		t[i].group = -1
+	outer:
+		for gi := range groups {
+			for _, p := range pats[gi] {
+				if p.matches(r, f, m) {
+					t[i] = rfmCell{group: int8(gi), listed: true, nearest: uint8(i)}
+					listed = append(listed, i)
+					break outer
+				}
+			}
+		}
+	}
+	if fallback != "nearest" {
+		fg := slices.IndexFunc(groups, func(g RFMGroup) bool { return g.Name == fallback })
+		if fg < 0 {
+			return t, fmt.Errorf("fallback group %q is not among the groups", fallback)
+		}
+		for i := range t {
+			if !t[i].listed {
+				t[i].group = int8(fg)
+				t[i].nearest = uint8(i)
+			}
+		}
+		return t, nil
+	}
+	if len(listed) == 0 {
+		return t, fmt.Errorf("no group lists any code")
+	}
+	for i := range t {
+		if t[i].listed {
+			continue
+		}
+		best, bestD := -1, math.MaxInt
+		for _, j := range listed {
+			d := absInt(i/25-j/25) + absInt(i/5%5-j/5%5) + absInt(i%5-j%5)
+			// ties: higher R, then F, then M, which is the larger index
+			if d < bestD || (d == bestD && j > best) {
+				best, bestD = j, d
+			}
+		}
+		t[i] = rfmCell{group: t[best].group, nearest: uint8(best)}
+	}
+	return t, nil
+}
+
+func absInt(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// rankScorer scores by 1 + floor(5·w/N) against a sorted population.
+type rankScorer struct {
+	rec  []int32 // recency days, ascending
+	freq []int32 // orders, ascending
+	mon  []int64 // monetary minor units, ascending
+}
+
+func newRankScorer(feats []Features, workers int) *rankScorer {
+	n := 0
+	for i := range feats {
+		if feats[i].Orders > 0 {
+			n++
+		}
+	}
+	s := &rankScorer{rec: make([]int32, 0, n), freq: make([]int32, 0, n), mon: make([]int64, 0, n)}
+	for i := range feats {
+		f := &feats[i]
+		if f.Orders > 0 {
+			s.rec = append(s.rec, f.RecencyDays)
+			s.freq = append(s.freq, f.Orders)
+			s.mon = append(s.mon, f.Monetary)
+		}
+	}
+	parallelDo(workers,
+		func() { slices.Sort(s.rec) },
+		func() { slices.Sort(s.freq) },
+		func() { slices.Sort(s.mon) },
+	)
+	return s
+}
+
+// parallelDo runs the functions on up to workers goroutines.
+func parallelDo(workers int, fns ...func()) {
+	parallel(len(fns)*4096, workers, func(lo, hi int) {
+		for i := lo / 4096; i < (hi+4095)/4096 && i < len(fns); i++ {
+			fns[i]()
+		}
+	})
+}
+
+func lowerBound[T int32 | int64](s []T, v T) int {
+	lo, hi := 0, len(s)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if s[m] < v {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+func upperBound[T int32 | int64](s []T, v T) int {
+	lo, hi := 0, len(s)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if s[m] <= v {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+func rankScore(w, n int) uint8 {
+	if n == 0 {
+		return 1
+	}
+	s := 1 + 5*w/n
+	if s > 5 {
+		s = 5
+	}
+	return uint8(s)
+}
+
+// worse returns, for each dimension, the number of customers strictly worse.
+func (s *rankScorer) worse(f *Features) (wr, wf, wm int) {
+	n := len(s.rec)
+	wr = n - upperBound(s.rec, f.RecencyDays)
+	wf = lowerBound(s.freq, f.Orders)
+	wm = lowerBound(s.mon, f.Monetary)
+	return
+}
+
+// cuts returns, for scores 2..5, the least good value that earns the score:
+// recency as a maximum number of days, frequency and monetary as minimums.
+func (s *rankScorer) cuts() (rec [4]int32, freq [4]int32, mon [4]int64) {
+	n := len(s.rec)
+	for k := 1; k <= 4; k++ {
+		need := (k*n + 4) / 5 // w ≥ ceil(k·N/5)
+		rec[k-1], freq[k-1], mon[k-1] = -1, -1, -1
+		// ascending arrays: w(v) for F/M is its first index
+		for j := need; j < n; j++ {
+			if j == 0 || s.freq[j] != s.freq[j-1] {
+				freq[k-1] = s.freq[j]
+				break
+			}
+		}
+		for j := need; j < n; j++ {
+			if j == 0 || s.mon[j] != s.mon[j-1] {
+				mon[k-1] = s.mon[j]
+				break
+			}
+		}
+		// recency: w(v) = customers with larger recency; walk from the top
+		for j := need; j < n; j++ {
+			idx := n - 1 - j
+			if idx == n-1 || s.rec[idx] != s.rec[idx+1] {
+				rec[k-1] = s.rec[idx]
+				break
+			}
+		}
+	}
+	return
+}
+
+// fixedScore applies fixed cut points.
+func fixedScoreUp(v float64, cuts []float64) uint8 {
+	s := uint8(1)
+	for _, c := range cuts {
+		if v >= c {
+			s++
+		}
+	}
+	return s
+}
+
+func fixedScoreRecency(days float64, cuts []float64) uint8 {
+	s := uint8(5)
+	for _, c := range cuts {
+		if days > c {
+			s--
+		}
+	}
+	return s
+}
+
+// RFMScore is one customer's scores and group under an rfm definition.
+type RFMScore struct {
+	R, F, M uint8
+	Group   string // display name, e.g. "Champions"
+	Listed  bool   // whether the group lists the code (else the fallback decided)
+}
+
+// Code is the three-digit code, e.g. "545".
+func (s RFMScore) Code() string { return fmt.Sprintf("%d%d%d", s.R, s.F, s.M) }

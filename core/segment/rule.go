@@ -1,0 +1,241 @@
+package segment
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/segconn/connector/domain"
+)
+
+// RuleEnv is what a rule expression sees, one customer at a time. Names are
+// snake_case; money is in major units of the dataset currency; unknown
+// numbers are -1 (age, recency_days, tenure_days) or 0.
+type RuleEnv struct {
+	// demographic and geographic
+	Gender  string `expr:"gender"`
+	Age     int    `expr:"age"` // whole years at as-of; -1 unknown
+	Country string `expr:"country"`
+	Region  string `expr:"region"`
+	City    string `expr:"city"`
+	// firmographic
+	Industry       string  `expr:"industry"`
+	Employees      int     `expr:"employees"`
+	CompanyRevenue float64 `expr:"company_revenue"`
+	// journey and contact
+	LifecycleStage string `expr:"lifecycle_stage"`
+	HasEmail       bool   `expr:"has_email"`
+	EmailDomain    string `expr:"email_domain"`
+	OpenDeals      int    `expr:"open_deals"`
+	// technographic: the most used device and channel, and shares by name
+	Device       string             `expr:"device"`
+	Channel      string             `expr:"channel"`
+	DeviceShare  map[string]float64 `expr:"device_share"`
+	ChannelShare map[string]float64 `expr:"channel_share"`
+	// psychographic, needs-based and predetermined groupings
+	Attrs      map[string]string `expr:"attrs"`
+	Categories []string          `expr:"categories"` // categories bought
+	// behaviour
+	IsBuyer            bool    `expr:"is_buyer"`
+	RecencyDays        int     `expr:"recency_days"`
+	Frequency          int     `expr:"frequency"`
+	Monetary           float64 `expr:"monetary"`
+	AOV                float64 `expr:"aov"`
+	TenureDays         int     `expr:"tenure_days"`
+	ItemsPerOrder      float64 `expr:"items_per_order"`
+	DistinctCategories int     `expr:"distinct_categories"`
+	OrdersInWindow     int     `expr:"orders_in_window"`
+	GapMeanDays        float64 `expr:"gap_mean_days"`
+	Refunded           int     `expr:"refunded"`
+}
+
+// Rule is a compiled, type-checked rule expression.
+type Rule struct {
+	src    string
+	prog   *vm.Program
+	idents []string // top-level names the expression reads, for explain
+}
+
+// MaxRuleLength bounds a rule's source text.
+const MaxRuleLength = 4096
+
+// CompileRule compiles a boolean expression against RuleEnv. It is called
+// once at configuration load; type errors (unknown names, comparing a
+// string with a number, a non-boolean result) are reported then, never
+// while segmenting.
+func CompileRule(src string) (r *Rule, err error) {
+	if len(src) > MaxRuleLength {
+		return nil, fmt.Errorf("rule is %d characters long, more than %d", len(src), MaxRuleLength)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("compiling rule: %v", p)
+		}
+	}()
+	prog, err := expr.Compile(src, expr.Env(RuleEnv{}), expr.AsBool())
+	if err != nil {
+		return nil, fmt.Errorf("compiling rule: %s", strings.TrimSpace(err.Error()))
+	}
+	r = &Rule{src: src, prog: prog}
+	if tree, perr := parser.Parse(src); perr == nil {
+		c := &identCollector{}
+		ast.Walk(&tree.Node, c)
+		slices.Sort(c.names)
+		r.idents = slices.Compact(c.names)
+	}
+	return r, nil
+}
+
+type identCollector struct{ names []string }
+
+func (c *identCollector) Visit(n *ast.Node) {
+	if id, ok := (*n).(*ast.IdentifierNode); ok && id.Value != "" && !strings.HasPrefix(id.Value, "$") && id.Value != "#" {
+		c.names = append(c.names, id.Value)
+	}
+}
+
+// String returns the source.
+func (r *Rule) String() string { return r.src }
+
+// Eval runs the rule on env; runtime errors count as "no match".
+func (r *Rule) Eval(m *vm.VM, env *RuleEnv) (bool, error) {
+	out, err := m.Run(r.prog, env)
+	if err != nil {
+		return false, err
+	}
+	b, _ := out.(bool)
+	return b, nil
+}
+
+// fillEnv builds the rule environment for one customer.
+func fillEnv(env *RuleEnv, ds *Dataset, c *Customer, f *Features, asOfDay int32) {
+	dev, ch, cats := env.DeviceShare, env.ChannelShare, env.Categories[:0]
+	if dev == nil {
+		dev, ch = map[string]float64{}, map[string]float64{}
+	}
+	clear(dev)
+	clear(ch)
+	scale := math.Pow10(domain.CurrencyExponent(ds.Currency))
+	*env = RuleEnv{
+		Age: -1, RecencyDays: int(f.RecencyDays), TenureDays: int(f.TenureDays),
+		HasEmail: c.Email != "", IsBuyer: f.Orders > 0, Frequency: int(f.Orders),
+		Monetary: float64(f.Monetary) / scale, AOV: f.AOV() / scale, ItemsPerOrder: f.ItemsPerOrder(),
+		DistinctCategories: f.DistinctCategories(), OrdersInWindow: int(f.OrdersInWindow),
+		GapMeanDays: float64(f.GapMeanDays), Refunded: int(f.Refunded), OpenDeals: int(f.OpenDeals),
+		DeviceShare: dev, ChannelShare: ch,
+	}
+	if at := strings.LastIndexByte(c.Email, '@'); at >= 0 {
+		env.EmailDomain = c.Email[at+1:]
+	}
+	if a := c.Attrs; a != nil {
+		env.Gender, env.Country, env.Region, env.City = a.Gender, a.Country, a.Region, a.City
+		env.Industry, env.Employees, env.CompanyRevenue = a.Industry, int(a.Employees), a.CompanyRevenue
+		env.LifecycleStage, env.Attrs = a.LifecycleStage, a.Custom
+		if a.HasBirth {
+			env.Age = ageAt(a.BirthDay, asOfDay)
+		}
+	}
+	var bestD, bestC float32
+	for i := 1; i < MaxCodes; i++ {
+		if s := f.DeviceShare[i]; s > 0 && i < len(ds.Devices) {
+			dev[ds.Devices[i]] = float64(s)
+			if s > bestD {
+				bestD, env.Device = s, ds.Devices[i]
+			}
+		}
+		if s := f.ChannelShare[i]; s > 0 && i < len(ds.Channels) {
+			ch[ds.Channels[i]] = float64(s)
+			if s > bestC {
+				bestC, env.Channel = s, ds.Channels[i]
+			}
+		}
+	}
+	for m := f.Categories; m != 0; m &= m - 1 {
+		code := bits.TrailingZeros64(m)
+		if code < len(ds.Categories) {
+			cats = append(cats, ds.Categories[code])
+		}
+	}
+	env.Categories = cats
+}
+
+func ageAt(birth, day int32) int {
+	b, d := dayTime(birth), dayTime(day)
+	age := d.Year() - b.Year()
+	if d.YearDay() < b.YearDay() {
+		age--
+	}
+	return age
+}
+
+// ruleKind is a rule definition: one segment named after the definition.
+type ruleKind struct{ rule *Rule }
+
+type ruleFitted struct {
+	rule *Rule
+	ds   *Dataset
+	day  int32
+}
+
+func (k *ruleKind) fit(_ context.Context, fc *fitContext) (fitted, error) {
+	return &ruleFitted{rule: k.rule, ds: fc.ds, day: fc.asOfDay}, nil
+}
+
+func (f *ruleFitted) groups() []groupInfo {
+	return []groupInfo{{slug: "", display: "", description: "customers matching " + f.rule.src}}
+}
+
+func (f *ruleFitted) exclusive() bool { return true }
+
+func (f *ruleFitted) env(c *Customer, feat *Features, sc *scratch) *RuleEnv {
+	if sc.envFor != c {
+		fillEnv(&sc.env, f.ds, c, feat, f.day)
+		sc.envFor = c
+	}
+	return &sc.env
+}
+
+func (f *ruleFitted) assign(_ int, c *Customer, feat *Features, sc *scratch) uint32 {
+	ok, _ := f.rule.Eval(&sc.vm, f.env(c, feat, sc))
+	if ok {
+		return 1
+	}
+	return 0
+}
+
+func (f *ruleFitted) explain(_ int, c *Customer, feat *Features, sc *scratch, mask uint32) []string {
+	env := f.env(c, feat, sc)
+	ok, err := f.rule.Eval(&sc.vm, env)
+	var seen []string
+	for _, id := range f.rule.idents {
+		if v, found := envValue(env, id); found {
+			seen = append(seen, fmt.Sprintf("%s=%v", id, v))
+		}
+	}
+	verdict := "true"
+	switch {
+	case err != nil:
+		verdict = "an error (" + err.Error() + "), counted as false"
+	case !ok:
+		verdict = "false"
+	}
+	return []string{fmt.Sprintf("rule %q is %s with %s", f.rule.src, verdict, strings.Join(seen, ", "))}
+}
+
+// envValue returns the value of a top-level RuleEnv name.
+func envValue(env *RuleEnv, name string) (any, bool) {
+	prog, err := expr.Compile(name, expr.Env(RuleEnv{}))
+	if err != nil {
+		return nil, false
+	}
+	v, err := expr.Run(prog, env)
+	return v, err == nil
+}
