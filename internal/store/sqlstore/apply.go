@@ -618,15 +618,20 @@ func (u *unit) upsertContact(c domain.Contact, placeholder bool) string {
 		}
 		u.event(pid, kind, key, "")
 	} else {
+		// A record the platform merged away stays merged: its data is
+		// kept but no longer feeds the profile.
+		state := store.LinkActive
+		if l.state == store.LinkMerged {
+			state = store.LinkMerged
+		}
 		oldData, _ := json.Marshal(l.contact)
-		if string(oldData) != string(newData) || l.placeholder != placeholder || l.state != store.LinkActive || l.profileID != pid {
+		if string(oldData) != string(newData) || l.placeholder != placeholder || l.state != state || l.profileID != pid {
 			l.dirty = true
 		}
 		if l.state == store.LinkDeleted {
 			u.event(pid, "restored", key, "the platform sent the deleted record again")
 		}
-		l.state = store.LinkActive
-		l.mergedInto = ""
+		l.state = state
 		l.profileID = pid
 		l.placeholder = placeholder
 	}

@@ -1,0 +1,23 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/internal/store/sqlite"
+	"github.com/segconn/connector/internal/store/storetest"
+)
+
+func open(t testing.TB, opts store.Options) store.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestStore(t *testing.T) { storetest.Run(t, open) }

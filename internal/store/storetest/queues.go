@@ -1,0 +1,262 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/store"
+)
+
+func testInbox(t *testing.T, open Factory) {
+	ctx := context.Background()
+	clock := NewClock()
+	s := open(t, store.Options{Now: clock.Now})
+	id1, isNew, err := s.InboxAdd(ctx, store.InboxItem{Platform: "hubspot", EventID: "e1", Payload: []byte(`{"a":1}`)})
+	if err != nil || !isNew {
+		t.Fatalf("first InboxAdd = %d, %v, %v", id1, isNew, err)
+	}
+	id2, isNew, err := s.InboxAdd(ctx, store.InboxItem{Platform: "hubspot", EventID: "e1", Payload: []byte(`{"a":2}`)})
+	if err != nil || isNew || id2 != id1 {
+		t.Fatalf("duplicate InboxAdd = %d, %v, %v; want the first id and not new", id2, isNew, err)
+	}
+	// The same event id on another platform is a different event.
+	if _, isNew, _ := s.InboxAdd(ctx, store.InboxItem{Platform: "woocommerce", EventID: "e1"}); !isNew {
+		t.Error("event e1 of woocommerce was taken for hubspot's")
+	}
+	if _, _, err := s.InboxAdd(ctx, store.InboxItem{Platform: "hubspot"}); err == nil {
+		t.Error("InboxAdd without an event id succeeded")
+	}
+	got, err := s.InboxClaim(ctx, 10, time.Minute)
+	if err != nil || len(got) != 2 || string(got[0].Payload) != `{"a":1}` || got[0].Attempts != 1 {
+		t.Fatalf("InboxClaim = %+v, %v", got, err)
+	}
+	if again, _ := s.InboxClaim(ctx, 10, time.Minute); len(again) != 0 {
+		t.Errorf("leased events claimed again: %+v", again)
+	}
+	if err := s.InboxDone(ctx, got[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InboxFailed(ctx, got[1].ID, "fetch failed: 503", clock.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	pending, _ := s.InboxPending(ctx, 10)
+	if len(pending) != 1 || pending[0].ID != got[1].ID || pending[0].LastError != "fetch failed: 503" {
+		t.Errorf("pending = %+v", pending)
+	}
+	if c, _ := s.InboxClaim(ctx, 10, time.Minute); len(c) != 0 {
+		t.Errorf("failed event claimed before its retry time: %+v", c)
+	}
+	clock.Advance(2 * time.Minute)
+	c, _ := s.InboxClaim(ctx, 10, time.Minute)
+	if len(c) != 1 || c[0].Attempts != 2 {
+		t.Errorf("retry claim = %+v", c)
+	}
+	// A lease that runs out makes the event claimable again.
+	clock.Advance(2 * time.Minute)
+	if c, _ := s.InboxClaim(ctx, 10, time.Minute); len(c) != 1 {
+		t.Errorf("expired lease not reclaimed: %+v", c)
+	}
+}
+
+func testOutboxClaimConcurrent(t *testing.T, open Factory) {
+	ctx := context.Background()
+	s := open(t, store.Options{})
+	const n = 300
+	var items []store.OutboxItem
+	for i := 0; i < n; i++ {
+		items = append(items, store.OutboxItem{Platform: "hubspot", Account: "p1", Key: fmt.Sprintf("hubspot/p1/contact/%d", i), Payload: []byte(fmt.Sprint(i))})
+	}
+	items = append(items, store.OutboxItem{Platform: "salesforce", Account: "org", Key: "x", Payload: []byte("sf")})
+	if err := s.OutboxEnqueue(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	claimed := map[int64]int{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	for w := 0; w < 6; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				batch, err := s.OutboxClaim(ctx, "hubspot", "p1", 7, time.Hour)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(batch) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, it := range batch {
+					claimed[it.ID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(claimed) != n {
+		t.Errorf("claimed %d distinct items, want %d", len(claimed), n)
+	}
+	for id, k := range claimed {
+		if k != 1 {
+			t.Errorf("item %d claimed %d times", id, k)
+		}
+	}
+	stats, _ := s.OutboxStats(ctx)
+	if stats[store.OutboxLeased] != n || stats[store.OutboxPending] != 1 {
+		t.Errorf("stats = %v; want %d leased and salesforce's item pending", stats, n)
+	}
+}
+
+func testOutboxRetry(t *testing.T, open Factory) {
+	ctx := context.Background()
+	clock := NewClock()
+	s := open(t, store.Options{Now: clock.Now})
+	enq := func(key, payload string) {
+		t.Helper()
+		if err := s.OutboxEnqueue(ctx, []store.OutboxItem{{Platform: "woocommerce", Key: key, Payload: []byte(payload)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enq("a", "a1")
+	enq("a", "a2") // replaces the pending a1
+	enq("b", "b1")
+	got, err := s.OutboxClaim(ctx, "woocommerce", "", 10, time.Minute)
+	if err != nil || len(got) != 2 || string(got[0].Payload) != "a2" || got[0].Attempts != 1 {
+		t.Fatalf("claim = %+v, %v; want a2 and b1", got, err)
+	}
+	a, b := got[0], got[1]
+	if err := s.OutboxFailed(ctx, a.ID, "HTTP 503", false, clock.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.OutboxFailed(ctx, b.ID, "HTTP 400: no such customer", true, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.OutboxClaim(ctx, "woocommerce", "", 10, time.Minute); len(c) != 0 {
+		t.Errorf("claimed before retry time: %+v", c)
+	}
+	clock.Advance(90 * time.Second)
+	c, _ := s.OutboxClaim(ctx, "woocommerce", "", 10, time.Minute)
+	if len(c) != 1 || c[0].ID != a.ID || c[0].Attempts != 2 || c[0].LastError != "HTTP 503" {
+		t.Fatalf("retry claim = %+v", c)
+	}
+	// While a is in flight a newer state is enqueued; a's failure then
+	// yields to it instead of clashing.
+	enq("a", "a3")
+	if err := s.OutboxFailed(ctx, a.ID, "HTTP 503", false, clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = s.OutboxClaim(ctx, "woocommerce", "", 10, time.Minute)
+	if len(c) != 1 || string(c[0].Payload) != "a3" {
+		t.Fatalf("claim after supersede = %+v; want a3 only", c)
+	}
+	if err := s.OutboxDone(ctx, []int64{c[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	stats, _ := s.OutboxStats(ctx)
+	if stats[store.OutboxDone] != 2 || stats[store.OutboxFailed] != 1 || stats[store.OutboxPending] != 0 {
+		t.Errorf("stats = %v", stats)
+	}
+	// A lease that runs out is claimable again.
+	enq("c", "c1")
+	if c, _ := s.OutboxClaim(ctx, "woocommerce", "", 10, time.Minute); len(c) != 1 {
+		t.Fatalf("claim c = %+v", c)
+	}
+	clock.Advance(2 * time.Minute)
+	if c, _ := s.OutboxClaim(ctx, "woocommerce", "", 10, time.Minute); len(c) != 1 || c[0].Attempts != 2 {
+		t.Errorf("expired lease reclaim = %+v", c)
+	}
+}
+
+func testOwnership(t *testing.T, open Factory) {
+	ctx := context.Background()
+	s := open(t, store.Options{})
+	r := domain.ExternalRef{Platform: "hubspot", Account: "p1", ObjectType: "contact", ID: "101"}
+	err := s.RecordOwnership(ctx, []store.Ownership{
+		{Ref: r, Target: "segments", Value: "vip"},
+		{Ref: r, Target: "segments", Value: "champions"},
+		{Ref: r, Target: "list:vip"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Recording the same value again is harmless.
+	if err := s.RecordOwnership(ctx, []store.Ownership{{Ref: r, Target: "segments", Value: "vip"}}); err != nil {
+		t.Fatal(err)
+	}
+	own, _ := s.Ownership(ctx, r)
+	var got []string
+	for _, o := range own {
+		got = append(got, o.Target+"="+o.Value)
+	}
+	if !slices.Equal(got, []string{"list:vip=", "segments=champions", "segments=vip"}) {
+		t.Errorf("ownership = %v", got)
+	}
+	if err := s.RecordOwnership(ctx, []store.Ownership{{Ref: r, Target: "segments", Value: "vip", Released: true}}); err != nil {
+		t.Fatal(err)
+	}
+	own, _ = s.Ownership(ctx, r)
+	if len(own) != 2 {
+		t.Errorf("after release: %+v", own)
+	}
+	other, _ := s.Ownership(ctx, domain.ExternalRef{Platform: "hubspot", Account: "p1", ObjectType: "contact", ID: "102"})
+	if len(other) != 0 {
+		t.Errorf("a record the connector never wrote has ownership %+v", other)
+	}
+}
+
+func testMemberships(t *testing.T, open Factory) {
+	ctx := context.Background()
+	s := open(t, store.Options{})
+	at := t0
+	err := s.ApplyMemberships(ctx, []store.MembershipChange{
+		{ProfileID: "p1", Segment: "vip", Entered: true, At: at, Reason: "top 10%"},
+		{ProfileID: "p2", Segment: "vip", Entered: true, At: at, Control: true},
+		{ProfileID: "p1", Segment: "rfm:champions", Entered: true, At: at},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Entering again and leaving a segment one is not in change nothing.
+	err = s.ApplyMemberships(ctx, []store.MembershipChange{
+		{ProfileID: "p1", Segment: "vip", Entered: true, At: at.Add(time.Hour)},
+		{ProfileID: "p2", Segment: "rfm:champions", Entered: false, At: at.Add(time.Hour)},
+		{ProfileID: "p1", Segment: "rfm:champions", Entered: false, At: at.Add(2 * time.Hour), Reason: "recency dropped"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := s.Memberships(ctx, "p1")
+	if len(m) != 1 || m[0].Segment != "vip" || !m[0].Since.Equal(at) || m[0].Reason != "top 10%" {
+		t.Errorf("p1 memberships = %+v", m)
+	}
+	vip, _ := s.SegmentMembers(ctx, "vip")
+	if len(vip) != 2 || !vip[1].Control {
+		t.Errorf("vip members = %+v", vip)
+	}
+	h, _ := s.MembershipHistory(ctx, "p1")
+	if len(h) != 3 || h[2].Entered || h[2].Segment != "rfm:champions" || !h[2].At.Equal(at.Add(2*time.Hour)) {
+		t.Errorf("history = %+v", h)
+	}
+	var all []string
+	if err := s.AllMemberships(ctx, func(m domain.Membership) error { all = append(all, m.Segment+"/"+m.ProfileID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(all, []string{"vip/p1", "vip/p2"}) {
+		t.Errorf("all = %v", all)
+	}
+	if err := s.ApplyMemberships(ctx, []store.MembershipChange{{Segment: "vip", Entered: true}}); err == nil {
+		t.Error("a membership without a profile id was accepted")
+	}
+}
