@@ -1,0 +1,285 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/internal/store"
+)
+
+// outboxPayload is what the outbox holds per record: the absolute state to
+// write and the targets it needs, so any replica can drain it after a
+// restart without the run that produced it.
+type outboxPayload struct {
+	Item    adapter.PushItem `json:"item"`
+	Targets []adapter.Target `json:"targets"`
+}
+
+// Apply records the plan's membership changes and queues its write-back.
+// It writes nothing to platforms; Drain does.
+func (p *Pipeline) Apply(ctx context.Context, plan *Plan) error {
+	if len(plan.Memberships) > 0 {
+		if err := p.store.ApplyMemberships(ctx, plan.Memberships); err != nil {
+			return fmt.Errorf("recording membership changes: %w", err)
+		}
+	}
+	for _, pp := range plan.Platforms {
+		if len(pp.Items) == 0 {
+			continue
+		}
+		pl := p.platforms[pp.Platform]
+		items := make([]store.OutboxItem, 0, len(pp.Items))
+		for _, it := range pp.Items {
+			payload, err := json.Marshal(outboxPayload{Item: it, Targets: targetsFor(pp.Targets, it)})
+			if err != nil {
+				return fmt.Errorf("encoding write-back for %s: %w", it.ID, err)
+			}
+			items = append(items, store.OutboxItem{Platform: pp.Platform, Account: pl.Account, Key: it.ID, Payload: payload})
+		}
+		if err := p.store.OutboxEnqueue(ctx, items); err != nil {
+			return fmt.Errorf("queueing %d %s write-backs: %w", len(items), pp.Platform, err)
+		}
+	}
+	return nil
+}
+
+// targetsFor returns the targets an item refers to.
+func targetsFor(all []adapter.Target, it adapter.PushItem) []adapter.Target {
+	need := map[string]bool{}
+	for k := range it.Properties {
+		need[k] = true
+	}
+	for _, k := range it.Add {
+		need[k] = true
+	}
+	for _, k := range it.Remove {
+		need[k] = true
+	}
+	var out []adapter.Target
+	for _, t := range all {
+		if need[t.Key] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// DrainStats counts a drain's outcomes.
+type DrainStats struct {
+	Platform  string `json:"platform"`
+	Calls     int    `json:"push_calls"`
+	OK        int    `json:"ok"`
+	Retryable int    `json:"retryable"`
+	Permanent int    `json:"permanent"`
+}
+
+// Drain pushes the platform's due outbox items until none is left, a call
+// fails, or ctx ends. Items that fail are rescheduled (retryable) or parked
+// (permanent) with the platform's reason; nothing is dropped.
+func (p *Pipeline) Drain(ctx context.Context, platform string) (DrainStats, error) {
+	pl, err := p.Platform(platform)
+	if err != nil {
+		return DrainStats{}, err
+	}
+	st := DrainStats{Platform: platform}
+	batch := pl.Desc.Capabilities.MaxPushBatch
+	if batch <= 0 {
+		batch = 100
+	}
+	for {
+		if err := ctxErr(ctx, "draining "+platform); err != nil {
+			return st, err
+		}
+		claimed, err := p.store.OutboxClaim(ctx, platform, pl.Account, batch, 2*time.Minute)
+		if err != nil {
+			return st, fmt.Errorf("claiming %s write-backs: %w", platform, err)
+		}
+		if len(claimed) == 0 {
+			return st, nil
+		}
+		if err := p.pushBatch(ctx, pl, claimed, &st); err != nil {
+			return st, err
+		}
+	}
+}
+
+func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.OutboxItem, st *DrainStats) error {
+	byID := map[string]store.OutboxItem{}
+	payloads := map[string]outboxPayload{}
+	req := adapter.PushRequest{}
+	var need []adapter.Target
+	for _, ob := range claimed {
+		var pay outboxPayload
+		if err := json.Unmarshal(ob.Payload, &pay); err != nil {
+			// A payload we cannot read will never get better: park it.
+			if ferr := p.store.OutboxFailed(ctx, ob.ID, "undecodable payload: "+err.Error(), true, time.Time{}); ferr != nil {
+				return ferr
+			}
+			st.Permanent++
+			continue
+		}
+		byID[pay.Item.ID] = ob
+		payloads[pay.Item.ID] = pay
+		req.Items = append(req.Items, pay.Item)
+		need = append(need, pay.Targets...)
+	}
+	if len(req.Items) == 0 {
+		return nil
+	}
+	ids, err := p.ensureTargets(ctx, pl, need)
+	if err == nil {
+		req.Targets = ids
+		var results []adapter.PushResult
+		st.Calls++
+		results, err = pl.Adapter.Push(ctx, req)
+		if err == nil {
+			return p.recordResults(ctx, pl, results, byID, payloads, st)
+		}
+	}
+	// The whole call failed: reschedule every item, nothing is lost.
+	permanent := adapter.KindOf(err) == adapter.KindPermanent
+	delay := retryDelay(err, claimed[0].Attempts)
+	for _, ob := range byID {
+		if ferr := p.store.OutboxFailed(ctx, ob.ID, err.Error(), permanent, p.now().Add(delay)); ferr != nil {
+			return ferr
+		}
+	}
+	if permanent {
+		st.Permanent += len(byID)
+	} else {
+		st.Retryable += len(byID)
+	}
+	return fmt.Errorf("pushing %d write-backs to %s: %w", len(byID), pl.Name, err)
+}
+
+func (p *Pipeline) recordResults(ctx context.Context, pl *Platform, results []adapter.PushResult, byID map[string]store.OutboxItem, payloads map[string]outboxPayload, st *DrainStats) error {
+	var done []int64
+	var owned []store.Ownership
+	at := p.now().UTC()
+	answered := map[string]bool{}
+	for _, r := range results {
+		ob, ok := byID[r.ID]
+		if !ok || answered[r.ID] {
+			continue
+		}
+		answered[r.ID] = true
+		switch r.Status {
+		case adapter.PushOK:
+			done = append(done, ob.ID)
+			owned = append(owned, ownershipOf(payloads[r.ID].Item, at)...)
+			st.OK++
+		case adapter.PushPermanent:
+			if err := p.store.OutboxFailed(ctx, ob.ID, r.Reason, true, time.Time{}); err != nil {
+				return err
+			}
+			st.Permanent++
+		default:
+			d := r.RetryAfter
+			if d <= 0 {
+				d = backoffFor(ob.Attempts)
+			}
+			if err := p.store.OutboxFailed(ctx, ob.ID, r.Reason, false, at.Add(d)); err != nil {
+				return err
+			}
+			st.Retryable++
+		}
+	}
+	// An item the adapter did not answer for is retried.
+	for id, ob := range byID {
+		if !answered[id] {
+			if err := p.store.OutboxFailed(ctx, ob.ID, "no result from adapter", false, at.Add(backoffFor(ob.Attempts))); err != nil {
+				return err
+			}
+			st.Retryable++
+		}
+	}
+	if len(owned) > 0 {
+		if err := p.store.RecordOwnership(ctx, owned); err != nil {
+			return fmt.Errorf("recording %s write-back ownership: %w", pl.Name, err)
+		}
+	}
+	if len(done) > 0 {
+		if err := p.store.OutboxDone(ctx, done); err != nil {
+			return fmt.Errorf("marking %s write-backs done: %w", pl.Name, err)
+		}
+	}
+	if p.hooks.OnPushed != nil {
+		p.hooks.OnPushed(pl.Name, adapter.PushOK, st.OK)
+	}
+	return nil
+}
+
+// ownershipOf lists what a successful push wrote (and released).
+func ownershipOf(it adapter.PushItem, at time.Time) []store.Ownership {
+	var out []store.Ownership
+	for k, v := range it.Properties {
+		out = append(out, store.Ownership{Ref: it.Ref, Target: k, Value: v, WrittenAt: at, Released: v == ""})
+	}
+	for _, k := range it.Add {
+		out = append(out, store.Ownership{Ref: it.Ref, Target: k, WrittenAt: at})
+	}
+	for _, k := range it.Remove {
+		out = append(out, store.Ownership{Ref: it.Ref, Target: k, WrittenAt: at, Released: true})
+	}
+	return out
+}
+
+// ensureTargets makes sure the platform has every target, calling the
+// adapter only for targets not ensured before by this process.
+func (p *Pipeline) ensureTargets(ctx context.Context, pl *Platform, need []adapter.Target) (map[string]string, error) {
+	p.mu.Lock()
+	tg := p.targets[pl.Name]
+	if tg == nil {
+		tg = &targets{}
+		p.targets[pl.Name] = tg
+	}
+	known := tg.ensured()
+	p.mu.Unlock()
+	var missing []adapter.Target
+	seen := map[string]bool{}
+	for _, t := range need {
+		if _, ok := known[t.Key]; !ok && !seen[t.Key] {
+			seen[t.Key] = true
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		got, err := pl.Adapter.EnsureTargets(ctx, missing)
+		if err != nil {
+			return nil, fmt.Errorf("ensuring %d %s write-back targets: %w", len(missing), pl.Name, err)
+		}
+		p.mu.Lock()
+		for _, e := range got {
+			tg.setEnsured(e.Key, e.PlatformID)
+		}
+		known = tg.ensured()
+		p.mu.Unlock()
+	}
+	out := map[string]string{}
+	for _, t := range need {
+		if id, ok := known[t.Key]; ok {
+			out[t.Key] = id
+		}
+	}
+	return out, nil
+}
+
+// retryDelay picks when to try a failed call again.
+func retryDelay(err error, attempts int) time.Duration {
+	if d := adapter.RetryAfterOf(err); d > 0 {
+		return d
+	}
+	if adapter.KindOf(err) == adapter.KindAuth {
+		return 15 * time.Minute
+	}
+	return backoffFor(attempts)
+}
+
+// backoffFor grows 5s, 10s, 20s … up to 10 minutes.
+func backoffFor(attempts int) time.Duration {
+	d := 5 * time.Second << min(attempts, 7)
+	return min(d, 10*time.Minute)
+}

@@ -1,0 +1,129 @@
+// Package pipeline moves data through the connector: it pulls every
+// platform into the store, turns the stored profiles into a segment
+// dataset, runs the segment engine, diffs the result against the stored
+// memberships, computes the write-back each platform needs (only what
+// changed, never removing what a person set by hand) and drains the outbox
+// through each adapter.
+//
+// Each step is a method that the daemon's jobs, the webhook path and the
+// CLI (sync, segments plan/apply) call; the package owns no goroutines.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/core/segment"
+	"github.com/segconn/connector/internal/store"
+)
+
+// Platform is one configured adapter.
+type Platform struct {
+	Name    string
+	Account string
+	Adapter adapter.Adapter
+	Desc    adapter.Descriptor
+	// DailyQuota is the platform's daily API call budget, for plan
+	// estimates; 0 means unknown or unlimited.
+	DailyQuota int
+}
+
+// Options configure a Pipeline.
+type Options struct {
+	Store     store.Store
+	Engine    *segment.Engine
+	Platforms []*Platform
+	Logger    *slog.Logger
+	// Currency of the segment dataset (default USD).
+	Currency string
+	// Now is the clock for as-of times and retry schedules (default time.Now).
+	Now func() time.Time
+	// Hooks observe the pipeline for metrics; nil fields are skipped.
+	Hooks Hooks
+}
+
+// Hooks observe pipeline activity.
+type Hooks struct {
+	OnPulled func(platform, object string, records int)
+	OnPushed func(platform string, status adapter.PushStatus, n int)
+}
+
+// Pipeline is safe for concurrent use.
+type Pipeline struct {
+	store     store.Store
+	engine    *segment.Engine
+	platforms map[string]*Platform
+	names     []string
+	log       *slog.Logger
+	currency  string
+	now       func() time.Time
+	hooks     Hooks
+
+	mu      sync.Mutex
+	last    *segment.Result     // the last full run, for incremental rescoring
+	targets map[string]*targets // platform → ensured write-back targets
+}
+
+// New builds a Pipeline.
+func New(o Options) *Pipeline {
+	p := &Pipeline{
+		store: o.Store, engine: o.Engine, log: o.Logger, currency: o.Currency, now: o.Now, hooks: o.Hooks,
+		platforms: map[string]*Platform{}, targets: map[string]*targets{},
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.currency == "" {
+		p.currency = "USD"
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	for _, pl := range o.Platforms {
+		p.platforms[pl.Name] = pl
+		p.names = append(p.names, pl.Name)
+	}
+	sort.Strings(p.names)
+	return p
+}
+
+// Platforms returns the configured platform names, sorted.
+func (p *Pipeline) Platforms() []string { return p.names }
+
+// Platform returns one configured platform.
+func (p *Pipeline) Platform(name string) (*Platform, error) {
+	pl, ok := p.platforms[name]
+	if !ok {
+		return nil, fmt.Errorf("platform %q is not configured", name)
+	}
+	return pl, nil
+}
+
+// Store returns the pipeline's store.
+func (p *Pipeline) Store() store.Store { return p.store }
+
+// LastResult returns the last full segment run, or nil.
+func (p *Pipeline) LastResult() *segment.Result {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last
+}
+
+func (p *Pipeline) setLast(r *segment.Result) {
+	p.mu.Lock()
+	p.last = r
+	p.mu.Unlock()
+}
+
+// Context helpers keep cancellation visible in errors.
+func ctxErr(ctx context.Context, what string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}

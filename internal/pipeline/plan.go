@@ -1,0 +1,300 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/core/segment"
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/store"
+)
+
+// Plan is everything a recompute would change, before anything is written.
+type Plan struct {
+	AsOf        time.Time                `json:"as_of"`
+	Fingerprint string                   `json:"fingerprint"`
+	Memberships []store.MembershipChange `json:"memberships"`
+	Segments    []SegmentDelta           `json:"segments"`
+	Platforms   []PlatformPlan           `json:"platforms"`
+	Warnings    []segment.Warning        `json:"warnings,omitempty"`
+	Profiles    int                      `json:"profiles"`
+
+	result *segment.Result
+}
+
+// SegmentDelta counts entries and exits of one segment.
+type SegmentDelta struct {
+	Segment string `json:"segment"`
+	Size    int    `json:"size"`
+	Entered int    `json:"entered"`
+	Left    int    `json:"left"`
+}
+
+// PlatformPlan is the write-back to one platform.
+type PlatformPlan struct {
+	Platform string             `json:"platform"`
+	Targets  []adapter.Target   `json:"targets"`
+	Items    []adapter.PushItem `json:"items"`
+	// PerSegment counts record-level entries and exits written back.
+	PerSegment map[string]*SegmentDelta `json:"per_segment"`
+	// Calls estimates the API calls the write-back takes; QuotaShare is
+	// that against the daily quota (0 when unknown).
+	Calls      int     `json:"calls"`
+	QuotaShare float64 `json:"quota_share"`
+}
+
+// writableObjects are the record types write-back targets.
+var writableObjects = []string{domain.ObjectContact, "lead", "customer"}
+
+// Plan recomputes segments at asOf and returns the membership changes and
+// per-platform write-back, without writing anything.
+func (p *Pipeline) Plan(ctx context.Context, asOf time.Time) (*Plan, error) {
+	res, err := p.Recompute(ctx, asOf)
+	if err != nil {
+		return nil, err
+	}
+	return p.planFrom(ctx, res, nil)
+}
+
+// planFrom builds the plan for a result; only, when non-nil, limits it to
+// those profile ids (incremental rescoring after a webhook).
+func (p *Pipeline) planFrom(ctx context.Context, res *segment.Result, only []string) (*Plan, error) {
+	plan := &Plan{AsOf: res.AsOf, Warnings: res.Warnings, Profiles: res.Len(), result: res}
+	// Current memberships.
+	current := map[string]map[string]bool{} // profile → segment → control
+	load := func(m domain.Membership) {
+		if current[m.ProfileID] == nil {
+			current[m.ProfileID] = map[string]bool{}
+		}
+		current[m.ProfileID][m.Segment] = m.Control
+	}
+	var indexes []int
+	if only == nil {
+		if err := p.store.AllMemberships(ctx, func(m domain.Membership) error { load(m); return nil }); err != nil {
+			return nil, fmt.Errorf("loading current memberships: %w", err)
+		}
+		indexes = make([]int, res.Len())
+		for i := range indexes {
+			indexes[i] = i
+		}
+	} else {
+		for _, id := range only {
+			ms, err := p.store.Memberships(ctx, id)
+			if err != nil {
+				return nil, fmt.Errorf("loading memberships of %s: %w", id, err)
+			}
+			for _, m := range ms {
+				load(m)
+			}
+			if i, ok := res.Lookup(id); ok {
+				indexes = append(indexes, i)
+			}
+		}
+	}
+	at := p.now().UTC()
+	deltas := map[string]*SegmentDelta{}
+	for _, s := range res.Segments {
+		deltas[s.Name] = &SegmentDelta{Segment: s.Name}
+	}
+	seen := map[string]bool{}
+	desired := map[string]map[string]bool{}
+	for _, i := range indexes {
+		id := res.Dataset.Customers[i].ID
+		seen[id] = true
+		now := map[string]bool{}
+		for _, m := range res.Memberships(i) {
+			now[m.Segment] = m.Control
+			if d := deltas[m.Segment]; d != nil {
+				d.Size++
+			}
+			ctl, was := current[id][m.Segment]
+			if !was || ctl != m.Control {
+				if was {
+					plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: m.Segment, Entered: false, At: at, Reason: "holdout role changed"})
+				}
+				plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: m.Segment, Entered: true, At: at, Control: m.Control})
+				if !was {
+					deltas[m.Segment].Entered++
+				}
+			}
+		}
+		desired[id] = now
+		for seg := range current[id] {
+			if _, still := now[seg]; !still {
+				plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: seg, Entered: false, At: at})
+				if d := deltas[seg]; d != nil {
+					d.Left++
+				} else {
+					deltas[seg] = &SegmentDelta{Segment: seg, Left: 1}
+				}
+			}
+		}
+	}
+	if only == nil {
+		// Profiles that no longer exist leave everything.
+		for id, segs := range current {
+			if seen[id] {
+				continue
+			}
+			for seg := range segs {
+				plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: seg, Entered: false, At: at, Reason: "profile gone"})
+				if d := deltas[seg]; d != nil {
+					d.Left++
+				}
+			}
+		}
+	}
+	for _, name := range sortedKeys(deltas) {
+		plan.Segments = append(plan.Segments, *deltas[name])
+	}
+	for _, name := range p.names {
+		pp, err := p.platformPlan(ctx, p.platforms[name], res, indexes, desired)
+		if err != nil {
+			return nil, err
+		}
+		plan.Platforms = append(plan.Platforms, pp)
+	}
+	plan.Fingerprint = fingerprint(plan)
+	return plan, nil
+}
+
+// platformPlan computes the write-back items for one platform: the
+// difference between what the segments say and what the connector owns on
+// each record.
+func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.Result, indexes []int, desired map[string]map[string]bool) (PlatformPlan, error) {
+	pp := PlatformPlan{Platform: pl.Name, PerSegment: map[string]*SegmentDelta{}}
+	tg := buildTargets(pl.Name, res.Segments)
+	pp.Targets = tg.list
+	if len(tg.list) == 0 {
+		return pp, nil
+	}
+	for _, i := range indexes {
+		c := &res.Dataset.Customers[i]
+		refs, err := p.writableRefs(ctx, c.ID, pl)
+		if err != nil {
+			return pp, err
+		}
+		if len(refs) == 0 {
+			continue
+		}
+		want := tg.desiredState(desired[c.ID])
+		for _, ref := range refs {
+			owned, err := p.store.Ownership(ctx, ref)
+			if err != nil {
+				return pp, fmt.Errorf("loading write-back ownership of %s: %w", ref.Key(), err)
+			}
+			item, changed := tg.delta(ref, want, owned)
+			if !changed {
+				continue
+			}
+			for _, k := range item.Add {
+				segDelta(pp.PerSegment, tg.segmentOf[k]).Entered++
+			}
+			for _, k := range item.Remove {
+				segDelta(pp.PerSegment, tg.segmentOf[k]).Left++
+			}
+			pp.Items = append(pp.Items, item)
+		}
+	}
+	pp.Calls = estimateCalls(pl, pp.Items)
+	if pl.DailyQuota > 0 {
+		pp.QuotaShare = float64(pp.Calls) / float64(pl.DailyQuota)
+	}
+	return pp, nil
+}
+
+func segDelta(m map[string]*SegmentDelta, seg string) *SegmentDelta {
+	if m[seg] == nil {
+		m[seg] = &SegmentDelta{Segment: seg}
+	}
+	return m[seg]
+}
+
+// writableRefs returns the profile's active records on the platform that
+// write-back can address.
+func (p *Pipeline) writableRefs(ctx context.Context, profileID string, pl *Platform) ([]domain.ExternalRef, error) {
+	prof, err := p.store.Profile(ctx, profileID)
+	if err != nil {
+		return nil, fmt.Errorf("loading profile %s: %w", profileID, err)
+	}
+	var out []domain.ExternalRef
+	for _, r := range prof.Refs {
+		if r.Platform == pl.Name && slices.Contains(writableObjects, r.ObjectType) && r.ID != "" {
+			r.LastModified = time.Time{}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// estimateCalls counts the API calls a write-back takes: property updates
+// in batches of the adapter's maximum, and for each list target its
+// additions and removals in batches of the same size.
+func estimateCalls(pl *Platform, items []adapter.PushItem) int {
+	batch := pl.Desc.Capabilities.MaxPushBatch
+	if batch <= 0 {
+		batch = 100
+	}
+	props := 0
+	adds, removes := map[string]int{}, map[string]int{}
+	for _, it := range items {
+		if len(it.Properties) > 0 {
+			props++
+		}
+		for _, k := range it.Add {
+			adds[k]++
+		}
+		for _, k := range it.Remove {
+			removes[k]++
+		}
+	}
+	calls := ceilDiv(props, batch)
+	for _, n := range adds {
+		calls += ceilDiv(n, batch)
+	}
+	for _, n := range removes {
+		calls += ceilDiv(n, batch)
+	}
+	return calls
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// fingerprint hashes what a plan would write, so apply can refuse a plan
+// whose data changed since it was shown.
+func fingerprint(plan *Plan) string {
+	h := sha256.New()
+	ms := slices.Clone(plan.Memberships)
+	slices.SortFunc(ms, func(a, b store.MembershipChange) int {
+		return strings.Compare(a.ProfileID+"\x00"+a.Segment+fmt.Sprint(a.Entered), b.ProfileID+"\x00"+b.Segment+fmt.Sprint(b.Entered))
+	})
+	for _, m := range ms {
+		fmt.Fprintf(h, "m|%s|%s|%v|%v\n", m.ProfileID, m.Segment, m.Entered, m.Control)
+	}
+	for _, pp := range plan.Platforms {
+		items := slices.Clone(pp.Items)
+		slices.SortFunc(items, func(a, b adapter.PushItem) int { return strings.Compare(a.ID, b.ID) })
+		for _, it := range items {
+			b, _ := json.Marshal(it)
+			fmt.Fprintf(h, "w|%s|%s\n", pp.Platform, b)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}

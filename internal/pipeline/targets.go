@@ -1,0 +1,188 @@
+package pipeline
+
+import (
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/core/segment"
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/store"
+)
+
+// targets is the write-back layout of one platform for one set of segments.
+type targets struct {
+	list []adapter.Target
+	// props maps a property target key to how its value is computed.
+	props map[string]*propTarget
+	// lists maps a segment name to its list target key.
+	lists map[string]string
+	// segmentOf maps a list target key back to its segment.
+	segmentOf map[string]string
+	// ids caches platform ids of ensured targets (Drain only).
+	ids map[string]string
+}
+
+func (t *targets) ensured() map[string]string {
+	out := make(map[string]string, len(t.ids))
+	for k, v := range t.ids {
+		out[k] = v
+	}
+	return out
+}
+
+func (t *targets) setEnsured(key, id string) {
+	if t.ids == nil {
+		t.ids = map[string]string{}
+	}
+	t.ids[key] = id
+}
+
+type propTarget struct {
+	key   string
+	multi bool
+	// display maps member segment names to the value written.
+	display map[string]string
+}
+
+// TagsProperty names the multi-value property that collects segments
+// marked `tag: true` in their write-back.
+const TagsProperty = "segments"
+
+// buildTargets derives the platform's targets from the run's segments:
+//   - property: one enumeration property per definition holding the group
+//     name (exclusive kinds) or the ';'-joined group names (others);
+//   - list: one static list per segment, named <list_name or definition> <group>;
+//   - tag: the segment's name in the shared multi-value "segments" property.
+func buildTargets(platform string, segs []segment.SegmentInfo) *targets {
+	t := &targets{props: map[string]*propTarget{}, lists: map[string]string{}, segmentOf: map[string]string{}}
+	options := map[string][]string{}
+	for _, s := range segs {
+		wb, ok := s.Writeback[platform]
+		if !ok {
+			continue
+		}
+		label := s.Group
+		if label == "" {
+			label = s.Name
+		}
+		if wb.Property != "" {
+			key := "prop:" + wb.Property
+			pt := t.props[key]
+			if pt == nil {
+				pt = &propTarget{key: key, multi: !s.Exclusive, display: map[string]string{}}
+				t.props[key] = pt
+			}
+			pt.display[s.Name] = label
+			options[key] = append(options[key], label)
+		}
+		if wb.Tag {
+			key := "prop:" + TagsProperty
+			pt := t.props[key]
+			if pt == nil {
+				pt = &propTarget{key: key, multi: true, display: map[string]string{}}
+				t.props[key] = pt
+			}
+			pt.display[s.Name] = s.Name
+			options[key] = append(options[key], s.Name)
+		}
+		if wb.List {
+			key := "list:" + s.Name
+			name := wb.ListName
+			if name == "" {
+				name = s.Definition
+			}
+			if s.Group != "" && s.Name != s.Definition {
+				name += " " + s.Group
+			}
+			t.lists[s.Name] = key
+			t.segmentOf[key] = s.Name
+			t.list = append(t.list, adapter.Target{Key: key, Kind: adapter.TargetList, Name: name})
+		}
+	}
+	for _, key := range sortedKeys(t.props) {
+		pt := t.props[key]
+		opts := slices.Clone(options[key])
+		slices.Sort(opts)
+		opts = slices.Compact(opts)
+		t.list = append(t.list, adapter.Target{Key: key, Kind: adapter.TargetProperty, Name: strings.TrimPrefix(key, "prop:"), Options: opts, Multi: pt.multi})
+	}
+	sort.Slice(t.list, func(i, j int) bool { return t.list[i].Key < t.list[j].Key })
+	return t
+}
+
+// state is the desired write-back state of one record.
+type state struct {
+	props map[string]string // target key → value ("" = none)
+	lists map[string]bool   // list target key → member
+}
+
+// desiredState maps a profile's memberships (segment → control) to target
+// values. Holdout (control) members get nothing written.
+func (t *targets) desiredState(member map[string]bool) state {
+	st := state{props: map[string]string{}, lists: map[string]bool{}}
+	for key, pt := range t.props {
+		var vals []string
+		for seg, label := range pt.display {
+			if control, ok := member[seg]; ok && !control {
+				vals = append(vals, label)
+			}
+		}
+		slices.Sort(vals)
+		vals = slices.Compact(vals)
+		if !pt.multi && len(vals) > 1 {
+			vals = vals[:1]
+		}
+		st.props[key] = strings.Join(vals, ";")
+	}
+	for seg, key := range t.lists {
+		if control, ok := member[seg]; ok && !control {
+			st.lists[key] = true
+		}
+	}
+	return st
+}
+
+// delta compares the desired state with what the connector owns on the
+// record and returns the push item that closes the gap. Values the
+// connector never wrote are never cleared, and lists it never joined are
+// never left.
+func (t *targets) delta(ref domain.ExternalRef, want state, owned []store.Ownership) (adapter.PushItem, bool) {
+	ownedProps := map[string]string{}
+	ownedLists := map[string]bool{}
+	for _, o := range owned {
+		if strings.HasPrefix(o.Target, "list:") {
+			ownedLists[o.Target] = true
+		} else {
+			ownedProps[o.Target] = o.Value
+		}
+	}
+	item := adapter.PushItem{ID: ref.Key(), Ref: ref}
+	for _, key := range sortedKeys(want.props) {
+		v := want.props[key]
+		have, isOwned := ownedProps[key]
+		switch {
+		case v != "" && v != have:
+			if item.Properties == nil {
+				item.Properties = map[string]string{}
+			}
+			item.Properties[key] = v
+		case v == "" && isOwned && have != "":
+			if item.Properties == nil {
+				item.Properties = map[string]string{}
+			}
+			item.Properties[key] = "" // clear only what we wrote
+		}
+	}
+	for _, key := range sortedKeys(t.segmentOf) {
+		switch {
+		case want.lists[key] && !ownedLists[key]:
+			item.Add = append(item.Add, key)
+		case !want.lists[key] && ownedLists[key]:
+			item.Remove = append(item.Remove, key)
+		}
+	}
+	changed := len(item.Properties) > 0 || len(item.Add) > 0 || len(item.Remove) > 0
+	return item, changed
+}
