@@ -21,3 +21,6 @@ func open(t testing.TB, opts store.Options) store.Store {
 }
 
 func TestStore(t *testing.T) { storetest.Run(t, open) }
+
+func BenchmarkUpsertProfiles(b *testing.B) { storetest.BenchmarkUpsertProfiles(b, open) }
+func BenchmarkUpsertOrders(b *testing.B)   { storetest.BenchmarkUpsertOrders(b, open) }

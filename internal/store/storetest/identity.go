@@ -545,7 +545,7 @@ func testListAndEach(t *testing.T, open Factory) {
 	ctx := context.Background()
 	s := open(t, store.Options{})
 	var chs []adapter.Change
-	for i := 0; i < 2500; i++ {
+	for i := 0; i < 1200; i++ {
 		id := string(rune('a'+i%26)) + itoa(i)
 		chs = append(chs, contact("woocommerce", id, id+"@example.com", "N", t0))
 		if i%3 == 0 {
@@ -553,7 +553,7 @@ func testListAndEach(t *testing.T, open Factory) {
 		}
 	}
 	apply(t, s, "woocommerce", "contact", chs...)
-	if n, _ := s.CountProfiles(ctx); n != 2500 {
+	if n, _ := s.CountProfiles(ctx); n != 1200 {
 		t.Fatalf("CountProfiles = %d", n)
 	}
 	var seen []string
@@ -571,7 +571,7 @@ func testListAndEach(t *testing.T, open Factory) {
 		}
 		after = page[len(page)-1].ID
 	}
-	if len(seen) != 2500 || !slices.IsSorted(seen) {
+	if len(seen) != 1200 || !slices.IsSorted(seen) {
 		t.Errorf("paged %d profiles, sorted %v", len(seen), slices.IsSorted(seen))
 	}
 	n, orders := 0, 0
@@ -583,8 +583,8 @@ func testListAndEach(t *testing.T, open Factory) {
 		}
 		return nil
 	})
-	if err != nil || n != 2500 || orders != 834 {
-		t.Errorf("EachProfile: %d profiles, %d orders, %v; want 2500, 834", n, orders, err)
+	if err != nil || n != 1200 || orders != 400 {
+		t.Errorf("EachProfile: %d profiles, %d orders, %v; want 1200, 400", n, orders, err)
 	}
 	stop := errors.New("stop")
 	if err := s.EachProfile(ctx, func(store.ProfileOrders) error { return stop }); !errors.Is(err, stop) {

@@ -66,6 +66,7 @@ func Run(t *testing.T, open Factory) {
 		{"OutboxRetry", testOutboxRetry},
 		{"Ownership", testOwnership},
 		{"Memberships", testMemberships},
+		{"ConcurrentApply", testConcurrentApply},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,73 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/store"
+)
+
+// BenchPageSize is the number of records per page in the benchmarks.
+const BenchPageSize = 1000
+
+// BenchmarkUpsertProfiles applies pages of new contacts (each becoming a
+// new profile through identity resolution) and reports rows/s.
+func BenchmarkUpsertProfiles(b *testing.B, open Factory) {
+	ctx := context.Background()
+	s := open(b, store.Options{})
+	b.ResetTimer()
+	rows := 0
+	for i := 0; b.Loop(); i++ {
+		chs := make([]adapter.Change, BenchPageSize)
+		for j := range chs {
+			id := fmt.Sprintf("%d-%d", i, j)
+			c := contact("hubspot", id, "u"+id+"@example.com", "User", t0.Add(time.Duration(j)*time.Second))
+			c.Contact.LastName = "Bench"
+			c.Contact.Phones = []string{"+1 555 0100"}
+			c.Contact.Address = domain.Address{City: "Leeds", Country: "GB"}
+			c.Contact.Attributes = map[string]string{"plan": "pro"}
+			chs[j] = c
+		}
+		if _, err := s.ApplyPage(ctx, "hubspot", "", "contact", chs, nil, fmt.Sprint(i)); err != nil {
+			b.Fatal(err)
+		}
+		rows += len(chs)
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkUpsertOrders applies pages of new orders (two line items each)
+// for existing customers and reports rows/s (orders, not counting items).
+func BenchmarkUpsertOrders(b *testing.B, open Factory) {
+	ctx := context.Background()
+	s := open(b, store.Options{})
+	const customers = 2000
+	var chs []adapter.Change
+	for j := 0; j < customers; j++ {
+		id := fmt.Sprint(j)
+		chs = append(chs, contact("woocommerce", id, "c"+id+"@example.com", "C", t0))
+	}
+	if _, err := s.ApplyPage(ctx, "woocommerce", "", "contact", chs, nil, "c"); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	rows := 0
+	for i := 0; b.Loop(); i++ {
+		chs := make([]adapter.Change, BenchPageSize)
+		for j := range chs {
+			n := i*BenchPageSize + j
+			o := order("woocommerce", fmt.Sprint(n), ref("woocommerce", domain.ObjectContact, fmt.Sprint(n%customers)), "", t0.Add(time.Duration(n)*time.Minute), int64(1000+n%5000))
+			o.Order.Items = append(o.Order.Items, domain.LineItem{SKU: "GIFT", Quantity: 1, UnitPrice: domain.Money{Amount: 100, Currency: "EUR"}})
+			chs[j] = o
+		}
+		if _, err := s.ApplyPage(ctx, "woocommerce", "", "order", chs, nil, fmt.Sprint(i)); err != nil {
+			b.Fatal(err)
+		}
+		rows += len(chs)
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
