@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -24,6 +25,60 @@ func (p *Pipeline) Recompute(ctx context.Context, asOf time.Time) (*segment.Resu
 	if err != nil {
 		return nil, fmt.Errorf("computing segments: %w", err)
 	}
-	p.setLast(res)
+	p.setLast(res, b)
 	return res, nil
+}
+
+// Resegment rescores a few profiles against the last full run (cut points
+// and models cached there; see segment.Result.Rescore for the staleness
+// bound) and plans their changes. Without a usable cached run it falls
+// back to a full recompute, planned for these profiles only.
+func (p *Pipeline) Resegment(ctx context.Context, profiles []string, asOf time.Time) (*Plan, error) {
+	res, b := p.lastRun()
+	if res != nil {
+		list := make([]scored, 0, len(profiles))
+		stale := false
+		for _, id := range profiles {
+			prof, err := p.store.Profile(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				list = append(list, scored{id: id}) // gone: leaves everything
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("loading profile %s: %w", id, err)
+			}
+			orders, err := p.store.Orders(ctx, prof.ID)
+			if err != nil {
+				return nil, fmt.Errorf("loading orders of %s: %w", prof.ID, err)
+			}
+			p.mu.Lock()
+			c := b.Customer(&prof, orders)
+			p.mu.Unlock()
+			rs, err := res.Rescore(&c, asOf)
+			if errors.Is(err, segment.ErrStale) {
+				stale = true
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("rescoring %s: %w", prof.ID, err)
+			}
+			list = append(list, scored{id: prof.ID, members: rs.Memberships})
+		}
+		if !stale {
+			return p.planFor(ctx, res, list, false)
+		}
+	}
+	full, err := p.Recompute(ctx, asOf)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]scored, 0, len(profiles))
+	for _, id := range profiles {
+		sc := scored{id: id}
+		if i, ok := full.Lookup(id); ok {
+			sc.members = full.Memberships(i)
+		}
+		list = append(list, sc)
+	}
+	return p.planFor(ctx, full, list, false)
 }

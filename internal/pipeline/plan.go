@@ -61,14 +61,23 @@ func (p *Pipeline) Plan(ctx context.Context, asOf time.Time) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.planFrom(ctx, res, nil)
+	all := make([]scored, res.Len())
+	for i := range all {
+		all[i] = scored{id: res.Dataset.Customers[i].ID, members: res.Memberships(i)}
+	}
+	return p.planFor(ctx, res, all, true)
 }
 
-// planFrom builds the plan for a result; only, when non-nil, limits it to
-// those profile ids (incremental rescoring after a webhook).
-func (p *Pipeline) planFrom(ctx context.Context, res *segment.Result, only []string) (*Plan, error) {
+// scored is one profile's computed memberships.
+type scored struct {
+	id      string
+	members []domain.Membership
+}
+
+// planFor builds the plan for the given profiles; full says they are
+// everyone, so stored members missing from the list leave their segments.
+func (p *Pipeline) planFor(ctx context.Context, res *segment.Result, list []scored, full bool) (*Plan, error) {
 	plan := &Plan{AsOf: res.AsOf, Warnings: res.Warnings, Profiles: res.Len(), result: res}
-	// Current memberships.
 	current := map[string]map[string]bool{} // profile → segment → control
 	load := func(m domain.Membership) {
 		if current[m.ProfileID] == nil {
@@ -76,26 +85,18 @@ func (p *Pipeline) planFrom(ctx context.Context, res *segment.Result, only []str
 		}
 		current[m.ProfileID][m.Segment] = m.Control
 	}
-	var indexes []int
-	if only == nil {
+	if full {
 		if err := p.store.AllMemberships(ctx, func(m domain.Membership) error { load(m); return nil }); err != nil {
 			return nil, fmt.Errorf("loading current memberships: %w", err)
 		}
-		indexes = make([]int, res.Len())
-		for i := range indexes {
-			indexes[i] = i
-		}
 	} else {
-		for _, id := range only {
-			ms, err := p.store.Memberships(ctx, id)
+		for _, sc := range list {
+			ms, err := p.store.Memberships(ctx, sc.id)
 			if err != nil {
-				return nil, fmt.Errorf("loading memberships of %s: %w", id, err)
+				return nil, fmt.Errorf("loading memberships of %s: %w", sc.id, err)
 			}
 			for _, m := range ms {
 				load(m)
-			}
-			if i, ok := res.Lookup(id); ok {
-				indexes = append(indexes, i)
 			}
 		}
 	}
@@ -106,39 +107,33 @@ func (p *Pipeline) planFrom(ctx context.Context, res *segment.Result, only []str
 	}
 	seen := map[string]bool{}
 	desired := map[string]map[string]bool{}
-	for _, i := range indexes {
-		id := res.Dataset.Customers[i].ID
+	for _, sc := range list {
+		id := sc.id
 		seen[id] = true
 		now := map[string]bool{}
-		for _, m := range res.Memberships(i) {
+		for _, m := range sc.members {
 			now[m.Segment] = m.Control
-			if d := deltas[m.Segment]; d != nil {
-				d.Size++
-			}
+			d := segDelta(deltas, m.Segment)
+			d.Size++
 			ctl, was := current[id][m.Segment]
 			if !was || ctl != m.Control {
 				if was {
 					plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: m.Segment, Entered: false, At: at, Reason: "holdout role changed"})
+				} else {
+					d.Entered++
 				}
 				plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: m.Segment, Entered: true, At: at, Control: m.Control})
-				if !was {
-					deltas[m.Segment].Entered++
-				}
 			}
 		}
 		desired[id] = now
 		for seg := range current[id] {
 			if _, still := now[seg]; !still {
 				plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: seg, Entered: false, At: at})
-				if d := deltas[seg]; d != nil {
-					d.Left++
-				} else {
-					deltas[seg] = &SegmentDelta{Segment: seg, Left: 1}
-				}
+				segDelta(deltas, seg).Left++
 			}
 		}
 	}
-	if only == nil {
+	if full {
 		// Profiles that no longer exist leave everything.
 		for id, segs := range current {
 			if seen[id] {
@@ -146,9 +141,7 @@ func (p *Pipeline) planFrom(ctx context.Context, res *segment.Result, only []str
 			}
 			for seg := range segs {
 				plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: seg, Entered: false, At: at, Reason: "profile gone"})
-				if d := deltas[seg]; d != nil {
-					d.Left++
-				}
+				segDelta(deltas, seg).Left++
 			}
 		}
 	}
@@ -156,7 +149,7 @@ func (p *Pipeline) planFrom(ctx context.Context, res *segment.Result, only []str
 		plan.Segments = append(plan.Segments, *deltas[name])
 	}
 	for _, name := range p.names {
-		pp, err := p.platformPlan(ctx, p.platforms[name], res, indexes, desired)
+		pp, err := p.platformPlan(ctx, p.platforms[name], res, list, desired)
 		if err != nil {
 			return nil, err
 		}
@@ -169,23 +162,22 @@ func (p *Pipeline) planFrom(ctx context.Context, res *segment.Result, only []str
 // platformPlan computes the write-back items for one platform: the
 // difference between what the segments say and what the connector owns on
 // each record.
-func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.Result, indexes []int, desired map[string]map[string]bool) (PlatformPlan, error) {
+func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.Result, list []scored, desired map[string]map[string]bool) (PlatformPlan, error) {
 	pp := PlatformPlan{Platform: pl.Name, PerSegment: map[string]*SegmentDelta{}}
 	tg := buildTargets(pl.Name, res.Segments)
 	pp.Targets = tg.list
 	if len(tg.list) == 0 {
 		return pp, nil
 	}
-	for _, i := range indexes {
-		c := &res.Dataset.Customers[i]
-		refs, err := p.writableRefs(ctx, c.ID, pl)
+	for _, sc := range list {
+		refs, err := p.writableRefs(ctx, sc.id, pl)
 		if err != nil {
 			return pp, err
 		}
 		if len(refs) == 0 {
 			continue
 		}
-		want := tg.desiredState(desired[c.ID])
+		want := tg.desiredState(desired[sc.id])
 		for _, ref := range refs {
 			owned, err := p.store.Ownership(ctx, ref)
 			if err != nil {

@@ -1,0 +1,433 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riverqueue/river"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/internal/jobs"
+	"github.com/segconn/connector/internal/store"
+)
+
+// maxWebhookBody bounds what a webhook request may send.
+const maxWebhookBody = 8 << 20
+
+// Options tune a Daemon beyond its configuration.
+type Options struct {
+	// Listener, when set, is used instead of listening on server.listen.
+	Listener net.Listener
+	// InboxWorkers process webhook events concurrently (default 2).
+	InboxWorkers int
+	// DrainInterval is how often each platform's outbox is polled when
+	// nothing nudges it (default 2s).
+	DrainInterval time.Duration
+	// NoSchedule disables the periodic pulls (tests drive them).
+	NoSchedule bool
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Daemon is `connector run`.
+type Daemon struct {
+	env     *Env
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics
+	queue   jobs.Queue
+	server  *http.Server
+	ln      net.Listener
+
+	inboxNudge chan struct{}
+	drainNudge map[string]chan struct{}
+	ready      chan struct{}
+	wg         sync.WaitGroup
+	resegMu    sync.Mutex // one incremental resegmentation at a time
+}
+
+// New prepares a Daemon over an opened Env.
+func New(env *Env, opts Options) *Daemon {
+	if opts.InboxWorkers <= 0 {
+		opts.InboxWorkers = 2
+	}
+	if opts.DrainInterval <= 0 {
+		opts.DrainInterval = 2 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	d := &Daemon{
+		env: env, opts: opts, log: env.Log, metrics: newMetrics(),
+		inboxNudge: make(chan struct{}, 1), drainNudge: map[string]chan struct{}{}, ready: make(chan struct{}),
+	}
+	for _, p := range env.Pipeline.Platforms() {
+		d.drainNudge[p] = make(chan struct{}, 1)
+	}
+	return d
+}
+
+// Addr returns the HTTP listener's address once Run has started listening.
+func (d *Daemon) Addr() string {
+	<-d.ready
+	return d.ln.Addr().String()
+}
+
+// Handler returns the daemon's HTTP routes.
+func (d *Daemon) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /webhooks/{platform}", d.handleWebhook)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", d.handleReady)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics.reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// Run serves until ctx ends, then shuts down gracefully within the
+// configured shutdown timeout: the HTTP server stops taking webhooks,
+// running jobs finish or are released for another replica, and leases on
+// inbox and outbox items lapse so nothing acknowledged is lost.
+func (d *Daemon) Run(ctx context.Context) error {
+	cfg := d.env.Config
+	ln := d.opts.Listener
+	if ln == nil {
+		var err error
+		ln, err = net.Listen("tcp", cfg.Server.Listen)
+		if err != nil {
+			return fmt.Errorf("listening on %s: %w", cfg.Server.Listen, err)
+		}
+	}
+	d.ln = ln
+	q, err := d.openQueue(ctx)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	d.queue = q
+	defer q.Close()
+	if err := q.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	for i := 0; i < d.opts.InboxWorkers; i++ {
+		d.wg.Add(1)
+		go d.inboxLoop(workCtx)
+	}
+	for _, p := range d.env.Pipeline.Platforms() {
+		d.wg.Add(1)
+		go d.drainLoop(workCtx, p)
+	}
+	d.wg.Add(1)
+	go d.gaugeLoop(workCtx)
+
+	d.server = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- d.server.Serve(ln) }()
+	close(d.ready)
+	d.log.Info("connector running", "listen", ln.Addr().String(), "platforms", d.env.Pipeline.Platforms())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			runErr = fmt.Errorf("serving http: %w", err)
+		}
+	}
+	d.log.Info("shutting down", "timeout", cfg.Server.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+	defer cancel()
+	if err := d.server.Shutdown(sctx); err != nil {
+		d.log.Warn("stopping http server", "err", err)
+	}
+	if err := q.Stop(sctx); err != nil {
+		d.log.Warn("stopping job queue", "err", err)
+	}
+	stopWork()
+	done := make(chan struct{})
+	go func() { d.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-sctx.Done():
+		d.log.Warn("workers still busy at shutdown timeout; their leases will lapse and another run retries them")
+	}
+	return runErr
+}
+
+func (d *Daemon) handleReady(w http.ResponseWriter, r *http.Request) {
+	if _, err := d.env.Store.CountProfiles(r.Context()); err != nil {
+		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = io.WriteString(w, "ready\n")
+}
+
+// handleWebhook verifies, stores, then acknowledges. A request that cannot
+// be stored is not acknowledged, so the platform sends it again.
+func (d *Daemon) handleWebhook(w http.ResponseWriter, r *http.Request) {
+	platform := r.PathValue("platform")
+	a, ok := d.env.Adapters[platform]
+	if !ok {
+		http.Error(w, "unknown platform", http.StatusNotFound)
+		return
+	}
+	received := d.opts.Now()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	if err != nil {
+		d.metrics.webhooks.WithLabelValues(platform, "too_large").Inc()
+		http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+		return
+	}
+	req := adapter.WebhookRequest{Method: r.Method, URL: d.publicURL(r), Headers: r.Header, Body: body, ReceivedAt: received}
+	res, err := a.VerifyWebhook(r.Context(), req)
+	if err != nil {
+		kind := adapter.KindOf(err)
+		d.log.Warn("webhook rejected", "platform", platform, "kind", kind.String(), "err", err, "remote", r.RemoteAddr)
+		if kind == adapter.KindAuth {
+			d.metrics.webhooks.WithLabelValues(platform, "unauthorized").Inc()
+			http.Error(w, "webhook signature does not verify", http.StatusUnauthorized)
+			return
+		}
+		d.metrics.webhooks.WithLabelValues(platform, "bad_request").Inc()
+		http.Error(w, "malformed webhook: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	for i, ev := range res.Events {
+		id := ev.ID
+		if id == "" {
+			sum := sha256.Sum256(body)
+			id = fmt.Sprintf("body:%s:%d", hex.EncodeToString(sum[:12]), i)
+		}
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			http.Error(w, "encoding event", http.StatusInternalServerError)
+			return
+		}
+		_, _, err = d.env.Store.InboxAdd(r.Context(), store.InboxItem{
+			Platform: platform, EventID: id, ReceivedAt: received, Payload: payload,
+		})
+		if err != nil {
+			d.log.Error("storing webhook event", "platform", platform, "event", id, "err", err)
+			d.metrics.webhooks.WithLabelValues(platform, "store_error").Inc()
+			http.Error(w, "could not store the event; send it again", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	d.metrics.webhooks.WithLabelValues(platform, "accepted").Inc()
+	nudge(d.inboxNudge)
+	status := res.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if res.ContentType != "" {
+		w.Header().Set("Content-Type", res.ContentType)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(res.Body)
+}
+
+// publicURL is the URL the platform called, which some platforms sign.
+func (d *Daemon) publicURL(r *http.Request) string {
+	if base := strings.TrimSuffix(d.env.Config.Server.PublicURL, "/"); base != "" {
+		return base + r.URL.RequestURI()
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + r.URL.RequestURI()
+}
+
+func nudge(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// inboxLoop processes stored webhook events: fetch what they announced,
+// store it, resegment the touched profiles and queue their write-back.
+func (d *Daemon) inboxLoop(ctx context.Context) {
+	defer d.wg.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		for d.processInbox(ctx) > 0 {
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.inboxNudge:
+		case <-tick.C:
+		}
+	}
+}
+
+// processInbox handles one claimed batch and returns its size.
+func (d *Daemon) processInbox(ctx context.Context) int {
+	items, err := d.env.Store.InboxClaim(ctx, 100, time.Minute)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Error("claiming webhook events", "err", err)
+		}
+		return 0
+	}
+	if len(items) == 0 {
+		return 0
+	}
+	byPlatform := map[string][]store.InboxItem{}
+	for _, it := range items {
+		byPlatform[it.Platform] = append(byPlatform[it.Platform], it)
+	}
+	for platform, its := range byPlatform {
+		d.handleEvents(ctx, platform, its)
+	}
+	return len(items)
+}
+
+func (d *Daemon) handleEvents(ctx context.Context, platform string, items []store.InboxItem) {
+	var events []adapter.WebhookEvent
+	var good []store.InboxItem
+	for _, it := range items {
+		var ev adapter.WebhookEvent
+		if err := json.Unmarshal(it.Payload, &ev); err != nil {
+			// Unreadable forever: mark it done with the reason logged, so it
+			// does not block the rest.
+			d.log.Error("dropping unreadable inbox event", "platform", platform, "event", it.EventID, "err", err)
+			_ = d.env.Store.InboxDone(ctx, it.ID)
+			continue
+		}
+		events = append(events, ev)
+		good = append(good, it)
+	}
+	fail := func(err error) {
+		d.metrics.errors.WithLabelValues(platform, "webhook", adapter.KindOf(err).String()).Inc()
+		d.log.Warn("processing webhook events", "platform", platform, "events", len(good), "err", err)
+		retry := d.opts.Now().Add(retryAfter(err, good))
+		for _, it := range good {
+			if ferr := d.env.Store.InboxFailed(ctx, it.ID, err.Error(), retry); ferr != nil {
+				d.log.Error("releasing webhook event", "event", it.EventID, "err", ferr)
+			}
+		}
+	}
+	d.metrics.calls.WithLabelValues(platform, "fetch").Inc()
+	touched, err := d.env.Pipeline.ApplyWebhookEvents(ctx, platform, events)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if err := d.resegment(ctx, touched); err != nil {
+		fail(err)
+		return
+	}
+	for _, it := range good {
+		if err := d.env.Store.InboxDone(ctx, it.ID); err != nil {
+			d.log.Error("marking webhook event done", "event", it.EventID, "err", err)
+		}
+		d.metrics.webhookLatency.Observe(d.opts.Now().Sub(it.ReceivedAt).Seconds())
+	}
+}
+
+func retryAfter(err error, items []store.InboxItem) time.Duration {
+	if d := adapter.RetryAfterOf(err); d > 0 {
+		return d
+	}
+	attempts := 0
+	if len(items) > 0 {
+		attempts = items[0].Attempts
+	}
+	return min(time.Second<<min(attempts, 9), 10*time.Minute)
+}
+
+// resegment rescores the touched profiles, records their membership
+// changes, queues the write-back and nudges the drainers.
+func (d *Daemon) resegment(ctx context.Context, profiles []string) error {
+	if len(profiles) == 0 {
+		return nil
+	}
+	d.resegMu.Lock()
+	defer d.resegMu.Unlock()
+	plan, err := d.env.Pipeline.Resegment(ctx, profiles, d.opts.Now())
+	if err != nil {
+		return err
+	}
+	if err := d.env.Pipeline.Apply(ctx, plan); err != nil {
+		return err
+	}
+	for _, pp := range plan.Platforms {
+		if len(pp.Items) > 0 {
+			if c, ok := d.drainNudge[pp.Platform]; ok {
+				nudge(c)
+			}
+		}
+	}
+	return nil
+}
+
+// drainLoop pushes one platform's outbox. Each platform has its own loop,
+// so a slow or failing platform never holds up the others.
+func (d *Daemon) drainLoop(ctx context.Context, platform string) {
+	defer d.wg.Done()
+	tick := time.NewTicker(d.opts.DrainInterval)
+	defer tick.Stop()
+	for {
+		st, err := d.env.Pipeline.Drain(ctx, platform)
+		if st.Calls > 0 {
+			d.metrics.calls.WithLabelValues(platform, "push").Add(float64(st.Calls))
+			d.metrics.pushed.WithLabelValues(platform, "ok").Add(float64(st.OK))
+			d.metrics.pushed.WithLabelValues(platform, "retryable").Add(float64(st.Retryable))
+			d.metrics.pushed.WithLabelValues(platform, "permanent").Add(float64(st.Permanent))
+		}
+		if err != nil && ctx.Err() == nil {
+			kind := adapter.KindOf(err)
+			d.metrics.errors.WithLabelValues(platform, "push", kind.String()).Inc()
+			if ra := adapter.RetryAfterOf(err); ra > 0 {
+				d.metrics.rateLimited.WithLabelValues(platform).Add(ra.Seconds())
+			}
+			d.log.Warn("write-back paused", "platform", platform, "kind", kind.String(), "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.drainNudge[platform]:
+		case <-tick.C:
+		}
+	}
+}
+
+// gaugeLoop refreshes queue depth gauges.
+func (d *Daemon) gaugeLoop(ctx context.Context) {
+	defer d.wg.Done()
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		if pending, err := d.env.Store.InboxPending(ctx, 100000); err == nil {
+			d.metrics.queueDepth.WithLabelValues("inbox").Set(float64(len(pending)))
+		}
+		if stats, err := d.env.Store.OutboxStats(ctx); err == nil {
+			d.metrics.queueDepth.WithLabelValues("outbox").Set(float64(stats[store.OutboxPending] + stats[store.OutboxLeased]))
+			d.metrics.queueDepth.WithLabelValues("outbox_failed").Set(float64(stats[store.OutboxFailed]))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// river is imported for job kinds in jobs.go.
+var _ river.JobArgs = syncArgs{}

@@ -1,0 +1,106 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/segconn/connector/internal/jobs"
+)
+
+// syncArgs pulls one platform, then asks for a full resegmentation.
+type syncArgs struct {
+	Platform string `json:"platform"`
+	Full     bool   `json:"full"`
+}
+
+func (syncArgs) Kind() string { return "sync" }
+
+// resegmentArgs recomputes every segment and queues the write-back.
+type resegmentArgs struct{}
+
+func (resegmentArgs) Kind() string { return "resegment" }
+
+type syncWorker struct {
+	river.WorkerDefaults[syncArgs]
+	d *Daemon
+}
+
+func (w *syncWorker) Work(ctx context.Context, j *river.Job[syncArgs]) error {
+	st, err := w.d.env.Pipeline.Sync(ctx, j.Args.Platform, j.Args.Full)
+	for obj, n := range st.Records {
+		w.d.metrics.pulled.WithLabelValues(j.Args.Platform, obj).Add(float64(n))
+	}
+	w.d.metrics.calls.WithLabelValues(j.Args.Platform, "pull").Add(float64(st.Pages))
+	if err != nil {
+		return err
+	}
+	_, err = w.d.queue.Insert(ctx, resegmentArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Second}})
+	return err
+}
+
+type resegmentWorker struct {
+	river.WorkerDefaults[resegmentArgs]
+	d *Daemon
+}
+
+func (w *resegmentWorker) Work(ctx context.Context, _ *river.Job[resegmentArgs]) error {
+	return w.d.FullCycleSegments(ctx)
+}
+
+// FullCycleSegments recomputes every segment, records the changes, queues
+// the write-back and nudges every drainer.
+func (d *Daemon) FullCycleSegments(ctx context.Context) error {
+	d.resegMu.Lock()
+	defer d.resegMu.Unlock()
+	plan, err := d.env.Pipeline.Plan(ctx, d.opts.Now())
+	if err != nil {
+		return err
+	}
+	if err := d.env.Pipeline.Apply(ctx, plan); err != nil {
+		return err
+	}
+	for _, s := range plan.Segments {
+		d.metrics.segmentSize.WithLabelValues(s.Segment).Set(float64(s.Size))
+	}
+	for _, c := range d.drainNudge {
+		nudge(c)
+	}
+	return nil
+}
+
+func (d *Daemon) openQueue(ctx context.Context) (jobs.Queue, error) {
+	cfg := d.env.Config
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &syncWorker{d: d})
+	river.AddWorker(workers, &resegmentWorker{d: d})
+	var periodic []*river.PeriodicJob
+	if !d.opts.NoSchedule {
+		for _, p := range d.env.Pipeline.Platforms() {
+			periodic = append(periodic,
+				river.NewPeriodicJob(river.PeriodicInterval(cfg.Schedule.PullInterval), func() (river.JobArgs, *river.InsertOpts) {
+					return syncArgs{Platform: p}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+				}, &river.PeriodicJobOpts{RunOnStart: true}),
+				river.NewPeriodicJob(river.PeriodicInterval(cfg.Schedule.ReconcileInterval), func() (river.JobArgs, *river.InsertOpts) {
+					return syncArgs{Platform: p, Full: true}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+				}, nil),
+			)
+		}
+	}
+	q, err := jobs.Open(ctx, jobs.Config{
+		Driver: cfg.Store.Driver, Path: cfg.Store.Path, DSN: cfg.Store.DSN, Schema: cfg.Store.Schema,
+		Workers: workers, Periodic: periodic, Logger: d.log, PollInterval: 500 * time.Millisecond,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening the job queue: %w", err)
+	}
+	return q, nil
+}
+
+// EnqueueSync asks for a pull of one platform (used by tests and the CLI).
+func (d *Daemon) EnqueueSync(ctx context.Context, platform string, full bool) error {
+	_, err := d.queue.Insert(ctx, syncArgs{Platform: platform, Full: full}, nil)
+	return err
+}
