@@ -47,10 +47,23 @@ func kindOfCode(c codes.Code) adapter.Kind {
 	}
 }
 
-// toStatus turns an adapter error into a gRPC status error.
-func toStatus(err error) error {
+// ErrTransport is wrapped by errors of the connection to the plugin
+// rather than of the adapter: the process died or the connection broke.
+// The host restarts the plugin and retries when it sees it.
+var ErrTransport = errors.New("plugin connection lost")
+
+// toStatus turns an adapter error into a gRPC status error. When the
+// call's own context has ended and err stems from that, the status says
+// Canceled or DeadlineExceeded, whatever kind the adapter gave it.
+func toStatus(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
+	}
+	if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+		if cerr == context.Canceled {
+			return status.Error(codes.Canceled, err.Error())
+		}
+		return status.Error(codes.DeadlineExceeded, err.Error())
 	}
 	var ae *adapter.Error
 	if !errors.As(err, &ae) {
@@ -116,5 +129,9 @@ func fromStatus(op string, err error) error {
 		}
 		return fmt.Errorf("%s: %w", op, &adapter.Error{Kind: adapter.Kind(detail.Kind), RetryAfter: durFrom(detail.RetryAfter), Err: re})
 	}
-	return fmt.Errorf("%s: %w", op, &adapter.Error{Kind: kindOfCode(st.Code()), Err: &remoteError{msg: st.Code().String() + ": " + st.Message()}})
+	re := &remoteError{msg: st.Code().String() + ": " + st.Message()}
+	if st.Code() == codes.Unavailable {
+		re.sentinel = ErrTransport
+	}
+	return fmt.Errorf("%s: %w", op, &adapter.Error{Kind: kindOfCode(st.Code()), Err: re})
 }

@@ -41,7 +41,7 @@ func decodeConfig(req *pb.ConfigRequest) (adapter.Config, error) {
 func (s *server) Describe(ctx context.Context, _ *pb.DescribeRequest) (*pb.DescribeResponse, error) {
 	d, err := s.impl.Describe(ctx)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(ctx, err)
 	}
 	return descriptorTo(d), nil
 }
@@ -49,11 +49,11 @@ func (s *server) Describe(ctx context.Context, _ *pb.DescribeRequest) (*pb.Descr
 func (s *server) ValidateConfig(ctx context.Context, req *pb.ConfigRequest) (*pb.ValidateConfigResponse, error) {
 	cfg, err := decodeConfig(req)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(ctx, err)
 	}
 	ds, err := s.impl.ValidateConfig(ctx, cfg)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(ctx, err)
 	}
 	return &pb.ValidateConfigResponse{Diagnostics: diagnosticsTo(ds)}, nil
 }
@@ -61,10 +61,10 @@ func (s *server) ValidateConfig(ctx context.Context, req *pb.ConfigRequest) (*pb
 func (s *server) Configure(ctx context.Context, req *pb.ConfigRequest) (*pb.Empty, error) {
 	cfg, err := decodeConfig(req)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(ctx, err)
 	}
 	if err := s.impl.Configure(ctx, cfg); err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(ctx, err)
 	}
 	return &pb.Empty{}, nil
 }
@@ -75,7 +75,7 @@ func (s *server) Pull(req *pb.PullRequest, stream pb.Adapter_PullServer) error {
 	err := s.impl.Pull(ctx, r, func(ctx context.Context, p adapter.Page) error {
 		return sendPage(ctx, stream, p)
 	})
-	return toStatus(err)
+	return toStatus(ctx, err)
 }
 
 // sendPage sends one page as one or more chunks.
@@ -109,7 +109,7 @@ func sendPage(ctx context.Context, stream pb.Adapter_PullServer, p adapter.Page)
 func (s *server) Fetch(ctx context.Context, req *pb.FetchRequest) (*pb.FetchResponse, error) {
 	cs, err := s.impl.Fetch(ctx, adapter.FetchRequest{Object: req.Object, IDs: req.Ids})
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(ctx, err)
 	}
 	return &pb.FetchResponse{Changes: changesTo(cs)}, nil
 }
@@ -117,7 +117,7 @@ func (s *server) Fetch(ctx context.Context, req *pb.FetchRequest) (*pb.FetchResp
 func (s *server) EnsureTargets(ctx context.Context, req *pb.EnsureTargetsRequest) (*pb.EnsureTargetsResponse, error) {
 	es, err := s.impl.EnsureTargets(ctx, targetsFrom(req.Targets))
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(ctx, err)
 	}
 	return &pb.EnsureTargetsResponse{Targets: ensuredTo(es)}, nil
 }
@@ -125,7 +125,7 @@ func (s *server) EnsureTargets(ctx context.Context, req *pb.EnsureTargetsRequest
 func (s *server) Push(ctx context.Context, req *pb.PushRequest) (*pb.PushResponse, error) {
 	rs, err := s.impl.Push(ctx, pushRequestFrom(req))
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(ctx, err)
 	}
 	return &pb.PushResponse{Results: pushResultsTo(rs)}, nil
 }
@@ -133,14 +133,14 @@ func (s *server) Push(ctx context.Context, req *pb.PushRequest) (*pb.PushRespons
 func (s *server) VerifyWebhook(ctx context.Context, req *pb.WebhookRequest) (*pb.WebhookResponse, error) {
 	res, err := s.impl.VerifyWebhook(ctx, webhookRequestFrom(req))
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(ctx, err)
 	}
 	return webhookResultTo(res), nil
 }
 
 func (s *server) Close(ctx context.Context, _ *pb.Empty) (*pb.Empty, error) {
 	if err := s.impl.Close(ctx); err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(ctx, err)
 	}
 	return &pb.Empty{}, nil
 }
