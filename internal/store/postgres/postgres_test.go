@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -19,15 +21,21 @@ import (
 func open(t testing.TB, opts store.Options) store.Store {
 	t.Helper()
 	dsn := testenv.PostgresDSN(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "storetest_" + hex.EncodeToString(b)
+	schema := newSchema(t, dsn)
 	s, err := postgres.Open(context.Background(), dsn, postgres.Options{Options: opts, Schema: schema, MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// newSchema names a fresh schema and drops it when the test ends.
+func newSchema(t testing.TB, dsn string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "storetest_" + hex.EncodeToString(b)
 	t.Cleanup(func() {
-		s.Close()
 		conn, err := pgx.Connect(context.Background(), dsn)
 		if err != nil {
 			t.Errorf("dropping schema %s: %v", schema, err)
@@ -38,10 +46,36 @@ func open(t testing.TB, opts store.Options) store.Store {
 			t.Errorf("dropping schema %s: %v", schema, err)
 		}
 	})
-	return s
+	return schema
 }
 
 func TestStore(t *testing.T) { storetest.Run(t, open) }
 
 func BenchmarkUpsertProfiles(b *testing.B) { storetest.BenchmarkUpsertProfiles(b, open) }
 func BenchmarkUpsertOrders(b *testing.B)   { storetest.BenchmarkUpsertOrders(b, open) }
+
+// TestCrashChild is the child process of TestCrashAtomicity.
+func TestCrashChild(t *testing.T) {
+	target := os.Getenv(storetest.CrashEnv)
+	if target == "" {
+		t.Skip("helper process of TestCrashAtomicity")
+	}
+	dsn, schema, _ := strings.Cut(target, " schema=")
+	s, err := postgres.Open(context.Background(), dsn, postgres.Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.CrashChild(t, s)
+}
+
+func TestCrashAtomicity(t *testing.T) {
+	dsn := testenv.PostgresDSN(t)
+	schema := newSchema(t, dsn)
+	storetest.RunCrash(t, "TestCrashChild", dsn+" schema="+schema, func(t *testing.T) store.Store {
+		s, err := postgres.Open(context.Background(), dsn, postgres.Options{Schema: schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -24,3 +25,27 @@ func TestStore(t *testing.T) { storetest.Run(t, open) }
 
 func BenchmarkUpsertProfiles(b *testing.B) { storetest.BenchmarkUpsertProfiles(b, open) }
 func BenchmarkUpsertOrders(b *testing.B)   { storetest.BenchmarkUpsertOrders(b, open) }
+
+// TestCrashChild is the child process of TestCrashAtomicity.
+func TestCrashChild(t *testing.T) {
+	path := os.Getenv(storetest.CrashEnv)
+	if path == "" {
+		t.Skip("helper process of TestCrashAtomicity")
+	}
+	s, err := sqlite.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.CrashChild(t, s)
+}
+
+func TestCrashAtomicity(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "crash.db")
+	storetest.RunCrash(t, "TestCrashChild", path, func(t *testing.T) store.Store {
+		s, err := sqlite.Open(context.Background(), path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
