@@ -79,7 +79,7 @@ func (c *client) Pull(ctx context.Context, req adapter.PullRequest, sink adapter
 		chunk, err := stream.Recv()
 		if err == io.EOF {
 			if partial {
-				return adapter.Retryable(fmt.Errorf("pulling %s from plugin: %w", req.Object, errMidPage))
+				return adapter.Retryable(fmt.Errorf("pulling %s from plugin: %w: %w", req.Object, errMidPage, ErrTransport))
 			}
 			return nil
 		}

@@ -1,0 +1,94 @@
+// Command misbehave is a test plugin: the csvfolder adapter plus ways to
+// misbehave on request, for the host's tests.
+//
+//	--protocol=N      serve protocol version N only (negotiation tests)
+//	Fetch id "hang"   never answer
+//	Fetch id "crash"  exit the process mid-call
+//	Fetch id "env"    return the process environment as attributes
+//	Pull cursor "hang" never send a page
+//	Describe          logs a warning through sdk.Logger
+//
+// With MISBEHAVE_MARKER set it writes that file when it starts.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	plugin "github.com/hashicorp/go-plugin"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/examples/csvfolder"
+	"github.com/segconn/connector/plugins/sdk"
+)
+
+type misbehave struct {
+	*csvfolder.Adapter
+	log *slog.Logger
+}
+
+func (m *misbehave) Describe(ctx context.Context) (adapter.Descriptor, error) {
+	m.log.Warn("misbehave describing", "answer", 42)
+	return m.Adapter.Describe(ctx)
+}
+
+func (m *misbehave) Fetch(ctx context.Context, req adapter.FetchRequest) ([]adapter.Change, error) {
+	if len(req.IDs) == 1 {
+		switch req.IDs[0] {
+		case "hang":
+			select {}
+		case "crash":
+			os.Exit(3)
+		case "env":
+			attrs := map[string]string{}
+			for _, kv := range os.Environ() {
+				k, v, _ := strings.Cut(kv, "=")
+				attrs[k] = v
+			}
+			ref := domain.ExternalRef{Platform: "misbehave", ObjectType: domain.ObjectContact, ID: "env"}
+			return []adapter.Change{{Kind: adapter.ChangeUpsert, Ref: ref, Contact: &domain.Contact{Ref: ref, Attributes: attrs}}}, nil
+		}
+	}
+	return m.Adapter.Fetch(ctx, req)
+}
+
+func (m *misbehave) Pull(ctx context.Context, req adapter.PullRequest, sink adapter.PageSink) error {
+	if req.Cursor == "hang" {
+		select {}
+	}
+	return m.Adapter.Pull(ctx, req, sink)
+}
+
+func main() {
+	if path := os.Getenv("MISBEHAVE_MARKER"); path != "" {
+		_ = os.WriteFile(path, []byte("started\n"), 0o644)
+	}
+	a := &misbehave{Adapter: csvfolder.New(), log: sdk.Logger()}
+	for _, arg := range os.Args[1:] {
+		v, ok := strings.CutPrefix(arg, "--protocol=")
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bad --protocol:", err)
+			os.Exit(2)
+		}
+		if os.Getenv(sdk.MagicCookieKey) == "" {
+			_ = json.NewEncoder(os.Stdout).Encode(sdk.Description{ProtocolVersions: []int{n}})
+			return
+		}
+		plugin.Serve(&plugin.ServeConfig{
+			HandshakeConfig:  sdk.Handshake(),
+			VersionedPlugins: map[int]plugin.PluginSet{n: {sdk.PluginName: &sdk.GRPCPlugin{Impl: a}}},
+		})
+		return
+	}
+	sdk.Serve(a)
+}
