@@ -9,9 +9,11 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/store/postgres"
+	"github.com/segconn/connector/internal/store/sqlstore"
 	"github.com/segconn/connector/internal/store/storetest"
 	"github.com/segconn/connector/internal/testenv"
 )
@@ -78,4 +80,11 @@ func TestCrashAtomicity(t *testing.T) {
 		}
 		return s
 	})
+}
+
+func BenchmarkBaselineRowInserts(b *testing.B) {
+	s := open(b, store.Options{}).(*postgres.Store)
+	db := stdlib.OpenDBFromPool(s.PgxPool())
+	defer db.Close()
+	storetest.BenchmarkBaselineRowInserts(b, db, sqlstore.DollarRebind)
 }

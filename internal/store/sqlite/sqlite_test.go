@@ -8,6 +8,7 @@ import (
 
 	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/store/sqlite"
+	"github.com/segconn/connector/internal/store/sqlstore"
 	"github.com/segconn/connector/internal/store/storetest"
 )
 
@@ -48,4 +49,9 @@ func TestCrashAtomicity(t *testing.T) {
 		}
 		return s
 	})
+}
+
+func BenchmarkBaselineRowInserts(b *testing.B) {
+	s := open(b, store.Options{}).(*sqlite.Store)
+	storetest.BenchmarkBaselineRowInserts(b, s.SQLDB(), sqlstore.QuestionRebind)
 }

@@ -47,6 +47,7 @@ type profileRow struct {
 	erased     bool
 	newData    string
 	emails     []string
+	updatedAt  time.Time
 }
 
 type orderRow struct {
@@ -897,6 +898,7 @@ func (u *unit) fold(p *profileRow, links []*linkRow) error {
 		prof.CreatedAt = p.rowCreated.UTC()
 	}
 	p.emails = prof.Emails
+	p.updatedAt = prof.UpdatedAt
 	b, err := json.Marshal(prof)
 	if err != nil {
 		return fmt.Errorf("encoding profile %s: %w", p.id, err)
@@ -967,11 +969,7 @@ func (u *unit) write(ctx context.Context) error {
 			if len(p.emails) > 0 {
 				primary = p.emails[0]
 			}
-			var prof struct {
-				UpdatedAt time.Time `json:"updated_at"`
-			}
-			_ = json.Unmarshal([]byte(p.newData), &prof)
-			profRows = append(profRows, []any{id, primary, ts(p.rowCreated), ts(prof.UpdatedAt), p.newData})
+			profRows = append(profRows, []any{id, primary, ts(p.rowCreated), ts(p.updatedAt), p.newData})
 			u.touched[id] = true
 		}
 	}
