@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"log/slog"
 	"sort"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/daemon"
 )
 
 // builtinAdapters lists the connectors compiled into the binary.
@@ -34,7 +36,16 @@ func (a *app) builtinNames() string {
 }
 
 // validateSegments checks segment definitions with the segment core.
-func (a *app) validateSegments(*config.Loaded) config.Problems { return nil }
+func (a *app) validateSegments(l *config.Loaded) config.Problems {
+	if _, err := daemon.SegmentDefinitions(l); err != nil {
+		var ps config.Problems
+		if errors.As(err, &ps) {
+			return ps
+		}
+		return config.Problems{{Path: "segments", Message: err.Error()}}
+	}
+	return nil
+}
 
 // extraCommands are the commands later packages contribute.
 func (a *app) extraCommands() []*cobra.Command { return nil }

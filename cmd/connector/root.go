@@ -115,6 +115,11 @@ Exit codes:
 	root.AddCommand(
 		a.versionCommand(),
 		a.configCommand(),
+		a.storeCommand(),
+		a.profilesCommand(),
+		a.syncCommand(),
+		a.segmentsCommand(),
+		a.runCommand(),
 	)
 	for _, c := range a.extraCommands() {
 		root.AddCommand(c)

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/store"
+)
+
+func (a *app) profilesCommand() *cobra.Command {
+	c := &cobra.Command{Use: "profiles", Short: "Inspect unified customer profiles"}
+	var limit int
+	var after string
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List profiles, ordered by id",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.checkOutput(); err != nil {
+				return err
+			}
+			st, closeFn, err := a.openStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			ps, err := st.ListProfiles(cmd.Context(), after, limit)
+			if err != nil {
+				return fmt.Errorf("listing profiles: %w", err)
+			}
+			if a.output == "json" {
+				return a.printJSON(ps)
+			}
+			rows := make([][]string, 0, len(ps))
+			for _, p := range ps {
+				rows = append(rows, []string{p.ID, p.PrimaryEmail(), strings.TrimSpace(p.FirstName + " " + p.LastName), platformsOf(p), strconv.Itoa(len(p.Refs))})
+			}
+			return table(a.stdout, []string{"ID", "EMAIL", "NAME", "PLATFORMS", "LINKS"}, rows)
+		},
+	}
+	list.Flags().IntVar(&limit, "limit", 50, "profiles per page")
+	list.Flags().StringVar(&after, "after", "", "list profiles after this id (paging)")
+	show := &cobra.Command{
+		Use:   "show <email|id>",
+		Short: "Show one profile and explain its links, merges and field sources",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.checkOutput(); err != nil {
+				return err
+			}
+			st, closeFn, err := a.openStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			p, err := findProfile(cmd, st, args[0])
+			if err != nil {
+				return err
+			}
+			ex, err := st.Explain(cmd.Context(), p.ID)
+			if err != nil {
+				return fmt.Errorf("explaining profile %s: %w", p.ID, err)
+			}
+			if a.output == "json" {
+				return a.printJSON(ex)
+			}
+			return printExplanation(a, ex)
+		},
+	}
+	c.AddCommand(list, show)
+	return c
+}
+
+func findProfile(cmd *cobra.Command, st store.Store, key string) (domain.Profile, error) {
+	if strings.Contains(key, "@") {
+		p, err := st.ProfileByEmail(cmd.Context(), domain.NormalizeEmail(key))
+		if errors.Is(err, store.ErrNotFound) {
+			return p, fmt.Errorf("no profile has the email %s", key)
+		}
+		return p, err
+	}
+	p, err := st.Profile(cmd.Context(), key)
+	if errors.Is(err, store.ErrNotFound) {
+		return p, fmt.Errorf("no profile has the id %s", key)
+	}
+	return p, err
+}
+
+func (a *app) openStore(cmd *cobra.Command) (store.Store, func(), error) {
+	l, err := a.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := daemon.OpenStore(cmd.Context(), l.Store, a.logger(l))
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, func() { st.Close() }, nil
+}
+
+func platformsOf(p domain.Profile) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range p.Refs {
+		if !seen[r.Platform] {
+			seen[r.Platform] = true
+			out = append(out, r.Platform)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+func printExplanation(a *app, ex store.Explanation) error {
+	p := ex.Profile
+	w := a.stdout
+	fmt.Fprintf(w, "Profile %s\n", p.ID)
+	fmt.Fprintf(w, "  emails:  %s\n", strings.Join(p.Emails, ", "))
+	if name := strings.TrimSpace(p.FirstName + " " + p.LastName); name != "" {
+		fmt.Fprintf(w, "  name:    %s\n", name)
+	}
+	if p.Address.Country != "" {
+		fmt.Fprintf(w, "  country: %s\n", p.Address.Country)
+	}
+	if p.Company != nil && p.Company.Name != "" {
+		fmt.Fprintf(w, "  company: %s (%s, %d employees)\n", p.Company.Name, p.Company.Industry, p.Company.Employees)
+	}
+	fmt.Fprintf(w, "\nLinks (%d):\n", len(ex.Links))
+	for _, l := range ex.Links {
+		extra := ""
+		if l.MergedInto != "" {
+			extra = " → merged into " + l.MergedInto
+		}
+		if l.Placeholder {
+			extra += " (known from an order only)"
+		}
+		fmt.Fprintf(w, "  %-10s %-8s %s/%s  linked %s%s\n", l.Ref.Platform, l.State, l.Ref.ObjectType, l.Ref.ID, l.LinkedAt.Format("2006-01-02 15:04"), extra)
+	}
+	if len(ex.Merges) > 0 {
+		fmt.Fprintf(w, "\nMerges (%d):\n", len(ex.Merges))
+		for _, m := range ex.Merges {
+			fmt.Fprintf(w, "  %s  %s merged into %s by %s (%s)\n", m.At.Format("2006-01-02 15:04"), m.From, m.Into, m.Reason, m.Evidence)
+		}
+	}
+	if len(ex.Sources) > 0 {
+		fmt.Fprintf(w, "\nField sources:\n")
+		keys := make([]string, 0, len(ex.Sources))
+		for k := range ex.Sources {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %-16s %s\n", k, ex.Sources[k])
+		}
+	}
+	if len(ex.Events) > 0 {
+		fmt.Fprintf(w, "\nHistory:\n")
+		for _, e := range ex.Events {
+			fmt.Fprintf(w, "  %s  %-9s %s %s\n", e.At.Format("2006-01-02 15:04"), e.Kind, e.RefKey, e.Detail)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/segconn/connector/internal/pipeline"
+)
+
+func (a *app) segmentsCommand() *cobra.Command {
+	c := &cobra.Command{Use: "segments", Short: "Compute, plan, apply and explain segments"}
+	var asOfFlag string
+	asOf := func() (time.Time, error) {
+		if asOfFlag == "" {
+			return time.Now().UTC(), nil
+		}
+		t, err := time.Parse(time.DateOnly, asOfFlag)
+		if err != nil {
+			t, err = time.Parse(time.RFC3339, asOfFlag)
+		}
+		if err != nil {
+			return time.Time{}, usageError{fmt.Errorf("--as-of %q: want YYYY-MM-DD or RFC 3339", asOfFlag)}
+		}
+		return t.UTC(), nil
+	}
+	c.PersistentFlags().StringVar(&asOfFlag, "as-of", "", "compute segments as of this date (default now)")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "Show every segment with its size and KPIs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.checkOutput(); err != nil {
+				return err
+			}
+			at, err := asOf()
+			if err != nil {
+				return err
+			}
+			env, err := a.openEnv(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer env.Close(cmd.Context())
+			res, err := env.Pipeline.Recompute(cmd.Context(), at)
+			if err != nil {
+				return err
+			}
+			if a.output == "json" {
+				return a.printJSON(map[string]any{"as_of": res.AsOf, "customers": res.Len(), "segments": res.KPIs, "warnings": res.Warnings})
+			}
+			rows := [][]string{}
+			for _, k := range res.KPIs {
+				rows = append(rows, []string{k.Segment, strconv.Itoa(k.Size), pct(k.Share), money(k.Revenue), money(k.AOV),
+					fmt.Sprintf("%.2f", k.PurchaseFrequency), money(k.AvgRealisedCLV), pct(k.RetentionRate), pct(k.ChurnRate)})
+			}
+			if err := table(a.stdout, []string{"SEGMENT", "SIZE", "SHARE", "REVENUE", "AOV", "FREQ", "CLV", "RETAINED", "CHURNED"}, rows); err != nil {
+				return err
+			}
+			for _, w := range res.Warnings {
+				fmt.Fprintf(a.stdout, "warning (%s): %s\n", w.Kind, w.Message)
+			}
+			return nil
+		},
+	}
+
+	var saveTo string
+	plan := &cobra.Command{
+		Use:   "plan",
+		Short: "Show who would enter and leave each segment and what would be written, without writing",
+		Long: `Plan recomputes every segment and shows, per platform and segment, who
+enters and who leaves, the API calls the write-back would take and their
+share of the platform's daily quota. Nothing is written. With --save the
+plan is kept in a file that "segments apply --plan" writes exactly.
+-o json lists every record.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.checkOutput(); err != nil {
+				return err
+			}
+			at, err := asOf()
+			if err != nil {
+				return err
+			}
+			env, err := a.openEnv(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer env.Close(cmd.Context())
+			p, err := env.Pipeline.Plan(cmd.Context(), at)
+			if err != nil {
+				return err
+			}
+			if saveTo != "" {
+				data, err := json.MarshalIndent(p, "", "  ")
+				if err != nil {
+					return fmt.Errorf("encoding plan: %w", err)
+				}
+				if err := os.WriteFile(saveTo, data, 0o600); err != nil {
+					return fmt.Errorf("saving plan: %w", err)
+				}
+			}
+			if a.output == "json" {
+				return a.printJSON(p)
+			}
+			return printPlan(a, p, saveTo)
+		},
+	}
+	plan.Flags().StringVar(&saveTo, "save", "", "write the plan to this file for `segments apply --plan`")
+
+	var planFile string
+	var refresh bool
+	apply := &cobra.Command{
+		Use:   "apply",
+		Short: "Record segment changes and write them back to every platform",
+		Long: `Apply writes a plan saved by "segments plan --save FILE": it recomputes
+at the plan's as-of time and refuses (exit code 4) if anything changed since
+the plan was made, unless --refresh is given, in which case it applies the
+fresh plan. Without --plan, --refresh is required.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.checkOutput(); err != nil {
+				return err
+			}
+			if planFile == "" && !refresh {
+				return usageError{errors.New("give --plan FILE (from `segments plan --save`) or --refresh")}
+			}
+			var saved pipeline.Plan
+			at, err := asOf()
+			if err != nil {
+				return err
+			}
+			if planFile != "" {
+				data, err := os.ReadFile(planFile)
+				if err != nil {
+					return fmt.Errorf("reading plan: %w", err)
+				}
+				if err := json.Unmarshal(data, &saved); err != nil {
+					return fmt.Errorf("reading plan %s: %w", planFile, err)
+				}
+				at = saved.AsOf
+			}
+			env, err := a.openEnv(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer env.Close(cmd.Context())
+			fresh, err := env.Pipeline.Plan(cmd.Context(), at)
+			if err != nil {
+				return err
+			}
+			if planFile != "" && fresh.Fingerprint != saved.Fingerprint && !refresh {
+				return &exitCodeError{code: exitRefused, err: fmt.Errorf(
+					"the data changed since the plan was made (plan %s, now %s); run `segments plan` again or pass --refresh",
+					saved.Fingerprint, fresh.Fingerprint)}
+			}
+			if err := env.Pipeline.Apply(cmd.Context(), fresh); err != nil {
+				return err
+			}
+			var stats []pipeline.DrainStats
+			var drainErrs []error
+			for _, name := range env.Pipeline.Platforms() {
+				st, err := env.Pipeline.Drain(cmd.Context(), name)
+				stats = append(stats, st)
+				if err != nil {
+					drainErrs = append(drainErrs, fmt.Errorf("%s: %w (its write-back stays queued)", name, err))
+				}
+			}
+			if a.output == "json" {
+				if err := a.printJSON(map[string]any{"fingerprint": fresh.Fingerprint, "memberships": len(fresh.Memberships), "writeback": stats}); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(a.stdout, "applied plan %s: %d membership changes\n", fresh.Fingerprint, len(fresh.Memberships))
+				for _, st := range stats {
+					fmt.Fprintf(a.stdout, "  %-12s %d calls, %d written, %d to retry, %d refused\n", st.Platform, st.Calls, st.OK, st.Retryable, st.Permanent)
+				}
+			}
+			return errors.Join(drainErrs...)
+		},
+	}
+	apply.Flags().StringVar(&planFile, "plan", "", "the plan file saved by `segments plan --save`")
+	apply.Flags().BoolVar(&refresh, "refresh", false, "apply the current plan even if it differs from --plan")
+
+	explain := &cobra.Command{
+		Use:   "explain <email|id>",
+		Short: "Explain why a person is in each of their segments",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.checkOutput(); err != nil {
+				return err
+			}
+			at, err := asOf()
+			if err != nil {
+				return err
+			}
+			env, err := a.openEnv(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer env.Close(cmd.Context())
+			p, err := findProfile(cmd, env.Store, args[0])
+			if err != nil {
+				return err
+			}
+			res, err := env.Pipeline.Recompute(cmd.Context(), at)
+			if err != nil {
+				return err
+			}
+			ex, err := res.Explain(p.ID)
+			if err != nil {
+				return err
+			}
+			if a.output == "json" {
+				return a.printJSON(ex)
+			}
+			fmt.Fprintf(a.stdout, "%s (%s) as of %s\n", p.PrimaryEmail(), p.ID, ex.AsOf.Format(time.DateOnly))
+			keys := make([]string, 0, len(ex.Features))
+			for k := range ex.Features {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(a.stdout, "  %-22s %v\n", k, ex.Features[k])
+			}
+			for _, d := range ex.Definitions {
+				segs := strings.Join(d.Segments, ", ")
+				if segs == "" {
+					segs = "(none)"
+				}
+				fmt.Fprintf(a.stdout, "\n%s [%s]: %s\n", d.Definition, d.Kind, segs)
+				if len(d.Control) > 0 {
+					fmt.Fprintf(a.stdout, "  holdout (control group) in: %s\n", strings.Join(d.Control, ", "))
+				}
+				for _, r := range d.Reasons {
+					fmt.Fprintf(a.stdout, "  - %s\n", r)
+				}
+			}
+			return nil
+		},
+	}
+	c.AddCommand(list, plan, apply, explain)
+	return c
+}
+
+func printPlan(a *app, p *pipeline.Plan, saved string) error {
+	fmt.Fprintf(a.stdout, "Plan %s as of %s: %d profiles, %d membership changes\n\n", p.Fingerprint, p.AsOf.Format(time.DateOnly), p.Profiles, len(p.Memberships))
+	rows := [][]string{}
+	for _, s := range p.Segments {
+		if s.Size == 0 && s.Entered == 0 && s.Left == 0 {
+			continue
+		}
+		rows = append(rows, []string{s.Segment, strconv.Itoa(s.Size), "+" + strconv.Itoa(s.Entered), "-" + strconv.Itoa(s.Left)})
+	}
+	if err := table(a.stdout, []string{"SEGMENT", "SIZE", "ENTER", "LEAVE"}, rows); err != nil {
+		return err
+	}
+	for _, pp := range p.Platforms {
+		fmt.Fprintf(a.stdout, "\n%s: %d records to update, ~%d API calls", pp.Platform, len(pp.Items), pp.Calls)
+		if pp.QuotaShare > 0 {
+			fmt.Fprintf(a.stdout, " (%.3f%% of the daily quota)", 100*pp.QuotaShare)
+		}
+		fmt.Fprintln(a.stdout)
+		keys := make([]string, 0, len(pp.PerSegment))
+		for k := range pp.PerSegment {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			d := pp.PerSegment[k]
+			fmt.Fprintf(a.stdout, "  %-40s +%d -%d\n", k, d.Entered, d.Left)
+		}
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(a.stdout, "warning (%s): %s\n", w.Kind, w.Message)
+	}
+	if saved != "" {
+		fmt.Fprintf(a.stdout, "\nsaved to %s; write it with: connector segments apply --plan %s\n", saved, saved)
+	}
+	return nil
+}
+
+func pct(f float64) string   { return fmt.Sprintf("%.1f%%", 100*f) }
+func money(f float64) string { return fmt.Sprintf("%.2f", f) }
