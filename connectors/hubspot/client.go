@@ -1,0 +1,288 @@
+package hubspot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/internal/httpx"
+)
+
+// ---- rate budget ----
+
+type priorityKey struct{}
+
+// withPriority marks calls made for webhook work: they go before pulls and
+// pushes waiting for the same budget.
+func withPriority(ctx context.Context) context.Context {
+	return context.WithValue(ctx, priorityKey{}, true)
+}
+
+// limiterFor sizes a token bucket so that no rolling window of length
+// window ever sees more than max requests, while spending as much of it as
+// possible: burst + rate·window ≤ max, with a small burst kept as slack for
+// network jitter between the client's clock and the server's.
+func limiterFor(max int, window time.Duration) *rate.Limiter {
+	burst := max * 3 / 100
+	if burst < 1 {
+		burst = 1
+	}
+	spend := float64(max - 2*burst)
+	if max < 20 {
+		spend = float64(max-burst) * 0.9
+	}
+	if spend <= 0 {
+		spend = 0.5
+	}
+	return rate.NewLimiter(rate.Limit(spend/window.Seconds()), burst)
+}
+
+// governor is the transport that spends the account's budget: it lets
+// priority work go first, waits on the token bucket, honours the
+// X-HubSpot-RateLimit-* headers (pausing when other apps of the portal have
+// drained the window) and turns a daily-limit 429 into a long Retry-After
+// so that the HTTP client hands it to the scheduler instead of retrying.
+type governor struct {
+	base    http.RoundTripper
+	limiter *rate.Limiter
+	search  bool
+	shared  *sharedBudget
+	now     func() time.Time
+}
+
+// sharedBudget is state both governors (API and search) share.
+type sharedBudget struct {
+	waitingHigh atomic.Int64
+	mu          sync.Mutex
+	pauseUntil  time.Time
+	dailyUntil  time.Time // daily budget exhausted until then
+	requests    atomic.Int64
+}
+
+func (g *governor) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	b := g.shared
+	if ctx.Value(priorityKey{}) != nil {
+		b.waitingHigh.Add(1)
+		defer b.waitingHigh.Add(-1)
+	} else {
+		for b.waitingHigh.Load() > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}
+	b.mu.Lock()
+	pause, daily := b.pauseUntil, b.dailyUntil
+	b.mu.Unlock()
+	now := g.now()
+	if now.Before(daily) {
+		return nil, adapter.RateLimited(daily.Sub(now), errors.New("hubspot daily request limit reached"))
+	}
+	if !g.search && now.Before(pause) {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(pause.Sub(now)):
+		}
+	}
+	if err := g.limiter.Wait(ctx); err != nil {
+		return nil, fmt.Errorf("waiting for hubspot rate budget: %w", err)
+	}
+	b.requests.Add(1)
+	resp, err := g.base.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	g.observe(resp)
+	return resp, nil
+}
+
+func (g *governor) observe(resp *http.Response) {
+	h := resp.Header
+	b := g.shared
+	if rem, err := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Remaining")); err == nil {
+		maxN, _ := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Max"))
+		ms, _ := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Interval-Milliseconds"))
+		if maxN > 0 && ms > 0 && rem < max(1, maxN*3/100) {
+			// Someone else is spending this portal's window: wait for a
+			// share of it to free up.
+			wait := time.Duration(ms) * time.Millisecond * time.Duration(max(1, maxN*3/100)-rem) / time.Duration(maxN)
+			b.mu.Lock()
+			if until := g.now().Add(wait); until.After(b.pauseUntil) {
+				b.pauseUntil = until
+			}
+			b.mu.Unlock()
+		}
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		var e struct {
+			PolicyName string `json:"policyName"`
+		}
+		_ = json.Unmarshal(body, &e)
+		if e.PolicyName == "DAILY" {
+			now := g.now().UTC()
+			midnight := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
+			b.mu.Lock()
+			b.dailyUntil = midnight
+			b.mu.Unlock()
+			resp.Header.Set("Retry-After", strconv.Itoa(int(midnight.Sub(now).Seconds())+1))
+		}
+	}
+}
+
+// ---- authentication ----
+
+type bearer struct{ token string }
+
+func (b bearer) Apply(_ context.Context, req *http.Request) error {
+	req.Header.Set("Authorization", "Bearer "+b.token)
+	return nil
+}
+
+// oauth refreshes access tokens before they expire (HubSpot says a 401 is
+// not a reliable signal) and once more after a 401.
+type oauth struct {
+	cfg    OAuthConfig
+	url    string
+	client *httpx.Client
+	now    func() time.Time
+
+	mu      sync.Mutex
+	access  string
+	expires time.Time
+	refresh string
+	count   atomic.Int64
+}
+
+func (o *oauth) Apply(ctx context.Context, req *http.Request) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.access == "" || o.now().After(o.expires.Add(-60*time.Second)) {
+		if err := o.refreshLocked(ctx); err != nil {
+			return err
+		}
+	}
+	req.Header.Set("Authorization", "Bearer "+o.access)
+	return nil
+}
+
+func (o *oauth) Refresh(ctx context.Context) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.refreshLocked(ctx)
+}
+
+func (o *oauth) refreshLocked(ctx context.Context) error {
+	if o.refresh == "" {
+		o.refresh = o.cfg.RefreshToken
+	}
+	form := url.Values{
+		"grant_type":    {"refresh_token"},
+		"client_id":     {o.cfg.ClientID},
+		"client_secret": {o.cfg.ClientSecret},
+		"refresh_token": {o.refresh},
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.url, strings.NewReader(form.Encode()))
+	if err != nil {
+		return fmt.Errorf("building hubspot token request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := o.client.Do(ctx, req)
+	if err != nil {
+		var se *httpx.StatusError
+		if errors.As(err, &se) {
+			var e struct {
+				Status  string `json:"status"`
+				Message string `json:"message"`
+			}
+			_ = json.Unmarshal(se.Body, &e)
+			return adapter.Auth(fmt.Errorf("refreshing hubspot access token: %s: %s", e.Status, e.Message))
+		}
+		return fmt.Errorf("refreshing hubspot access token: %w", err)
+	}
+	defer resp.Body.Close()
+	var tr struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+		ExpiresIn    int64  `json:"expires_in"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil || tr.AccessToken == "" {
+		return adapter.Auth(errors.New("refreshing hubspot access token: the token endpoint answered without an access token"))
+	}
+	o.access = tr.AccessToken
+	o.expires = o.now().Add(time.Duration(tr.ExpiresIn) * time.Second)
+	if tr.RefreshToken != "" {
+		o.refresh = tr.RefreshToken
+	}
+	o.count.Add(1)
+	return nil
+}
+
+// ---- error classification ----
+
+// hubspotError is HubSpot's error body (every field optional).
+type hubspotError struct {
+	Status        string `json:"status"`
+	Message       string `json:"message"`
+	Category      string `json:"category"`
+	SubCategory   string `json:"subCategory"`
+	ErrorType     string `json:"errorType"`
+	PolicyName    string `json:"policyName"`
+	CorrelationID string `json:"correlationId"`
+}
+
+func classify(status int, h http.Header, body []byte) (adapter.Kind, time.Duration) {
+	var e hubspotError
+	_ = json.Unmarshal(body, &e)
+	switch {
+	case status == http.StatusTooManyRequests:
+		switch e.PolicyName {
+		case "DAILY":
+			d, _ := strconv.Atoi(h.Get("Retry-After"))
+			return adapter.KindRateLimited, time.Duration(d) * time.Second
+		case "SECONDLY":
+			return adapter.KindRateLimited, time.Second
+		}
+		return adapter.KindRateLimited, 10 * time.Second
+	case status == http.StatusUnauthorized:
+		return adapter.KindAuth, 0
+	case status == http.StatusLocked: // 423: wait at least 2s
+		return adapter.KindRetryable, 2 * time.Second
+	case status == 477: // migration in progress
+		d, _ := strconv.Atoi(h.Get("Retry-After"))
+		return adapter.KindRetryable, time.Duration(max(d, 1)) * time.Second
+	case status >= 521 && status <= 524:
+		return adapter.KindRetryable, time.Second
+	}
+	return adapter.KindUnknown, 0
+}
+
+// apiErrorOf returns HubSpot's error body carried by err, if any.
+func apiErrorOf(err error) (hubspotError, int, bool) {
+	var se *httpx.StatusError
+	if !errors.As(err, &se) {
+		return hubspotError{}, 0, false
+	}
+	var e hubspotError
+	_ = json.Unmarshal(se.Body, &e)
+	return e, se.StatusCode, true
+}
