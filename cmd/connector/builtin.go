@@ -9,13 +9,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/connectors"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/daemon"
 )
 
 // builtinAdapters lists the connectors compiled into the binary.
 func builtinAdapters() map[string]func(*slog.Logger) adapter.Adapter {
-	return map[string]func(*slog.Logger) adapter.Adapter{}
+	return connectors.Builtin()
 }
 
 func (a *app) builtin(name string) (func(*slog.Logger) adapter.Adapter, bool) {

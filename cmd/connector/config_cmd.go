@@ -82,12 +82,11 @@ func enabledPlatforms(l *config.Loaded) []string {
 // validConfig loads the configuration and validates every platform
 // section against its built-in adapter, and the segment definitions.
 func (a *app) validConfig(ctx context.Context) (*config.Loaded, error) {
-	l, err := a.loadConfig()
+	l, ps, err := a.loadConfigPartial()
 	if err != nil {
 		return nil, err
 	}
 	log := a.logger(l)
-	var ps config.Problems
 	for _, name := range enabledPlatforms(l) {
 		prefix := "platforms." + name
 		newAdapter, ok := a.builtin(name)
@@ -133,6 +132,7 @@ func (a *app) validConfig(ctx context.Context) (*config.Loaded, error) {
 	}
 	ps = append(ps, a.validateSegments(l)...)
 	if len(ps) > 0 {
+		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Path < ps[j].Path })
 		return nil, ps
 	}
 	return l, nil

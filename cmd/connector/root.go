@@ -147,6 +147,28 @@ func (a *app) loadConfig() (*config.Loaded, error) {
 	return l, nil
 }
 
+// loadConfigPartial is loadConfig that also returns what could be decoded
+// when the configuration has problems, so validation can add its own.
+func (a *app) loadConfigPartial() (*config.Loaded, config.Problems, error) {
+	set := map[string]string{}
+	for _, s := range a.sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, nil, usageError{fmt.Errorf("--set %q: want path=value", s)}
+		}
+		set[k] = v
+	}
+	if a.logLevel != "" {
+		set["log.level"] = a.logLevel
+	}
+	l, err := config.Load(config.Source{File: a.configFile, Environ: a.environ, Set: set})
+	var ps config.Problems
+	if errors.As(err, &ps) && l != nil {
+		return l, ps, nil
+	}
+	return l, nil, err
+}
+
 // logger builds the process logger for a loaded configuration; logs go to stderr.
 func (a *app) logger(l *config.Loaded) *slog.Logger {
 	return logging.New(a.stderr, l.Log.Level, l.Log.Format, l.SecretValues)

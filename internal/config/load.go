@@ -58,7 +58,8 @@ type Loaded struct {
 }
 
 // Load reads, merges and decodes configuration. It returns Problems for
-// anything wrong in the input; other errors (an unreadable file) are plain.
+// anything wrong in the input, together with what could be decoded; other
+// errors (an unreadable file) are plain and come with a nil *Loaded.
 func Load(src Source) (*Loaded, error) {
 	k := koanf.New(".")
 	if err := k.Load(confmap.Provider(defaultsTree(), "."), nil); err != nil {
@@ -111,13 +112,24 @@ func Load(src Source) (*Loaded, error) {
 	if err := dec.Decode(raw); err != nil {
 		problems = append(problems, decodeProblems(err)...)
 	}
-	problems = append(problems, cfg.validate()...)
-	sortProblems(problems)
-	if len(problems) > 0 {
-		return nil, problems
+	bad := map[string]bool{}
+	for _, p := range problems {
+		bad[p.Path] = true
 	}
+	for _, p := range cfg.validate() {
+		if !bad[p.Path] { // a decode error on the same key says it already
+			problems = append(problems, p)
+		}
+	}
+	sortProblems(problems)
 	secrets = append(secrets, collectSecrets(raw, "")...)
-	return &Loaded{Config: cfg, Raw: raw, SecretValues: secrets}, nil
+	loaded := &Loaded{Config: cfg, Raw: raw, SecretValues: secrets}
+	if len(problems) > 0 {
+		// The partly decoded configuration comes back too, so callers can
+		// add their own checks and report every problem at once.
+		return loaded, problems
+	}
+	return loaded, nil
 }
 
 // envKey maps CONNECTOR_PLATFORMS__HUBSPOT__TOKEN to platforms.hubspot.token

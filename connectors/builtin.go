@@ -1,0 +1,20 @@
+// Package connectors lists the adapters compiled into the binary. An
+// explicit map (rather than init-time registration) keeps the set visible
+// and free of global side effects; third-party platforms come in as plugins.
+package connectors
+
+import (
+	"log/slog"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/connectors/salesforce"
+	"github.com/segconn/connector/connectors/woocommerce"
+)
+
+// Builtin returns a constructor per built-in platform name.
+func Builtin() map[string]func(*slog.Logger) adapter.Adapter {
+	return map[string]func(*slog.Logger) adapter.Adapter{
+		salesforce.Name:  func(l *slog.Logger) adapter.Adapter { return salesforce.New(l) },
+		woocommerce.Name: func(l *slog.Logger) adapter.Adapter { return woocommerce.New(l) },
+	}
+}
