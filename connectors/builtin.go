@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/connectors/hubspot"
 	"github.com/segconn/connector/connectors/salesforce"
 	"github.com/segconn/connector/connectors/woocommerce"
 )
@@ -14,6 +15,7 @@ import (
 // Builtin returns a constructor per built-in platform name.
 func Builtin() map[string]func(*slog.Logger) adapter.Adapter {
 	return map[string]func(*slog.Logger) adapter.Adapter{
+		hubspot.Name:     func(l *slog.Logger) adapter.Adapter { return hubspot.New(l) },
 		salesforce.Name:  func(l *slog.Logger) adapter.Adapter { return salesforce.New(l) },
 		woocommerce.Name: func(l *slog.Logger) adapter.Adapter { return woocommerce.New(l) },
 	}
