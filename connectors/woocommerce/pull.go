@@ -194,11 +194,11 @@ func (c *Connector) pullOrders(ctx context.Context, cfg Config, a *api, m *mappe
 				Modified string `json:"date_modified_gmt"`
 			}
 			_ = json.Unmarshal(raw, &probe)
-			if seen, ok := cur.Seen[id]; ok && seen == probe.Modified {
-				continue
-			}
 			if mt, err := wooTime("date_modified_gmt", probe.Modified); err == nil && !mt.Before(windowFrom) && len(cur.Next) < maxSeen {
 				cur.Next[id] = probe.Modified
+			}
+			if seen, ok := cur.Seen[id]; ok && seen == probe.Modified {
+				continue
 			}
 			if cur.Phase == "trash" {
 				page.Changes = append(page.Changes, adapter.Change{Kind: adapter.ChangeDelete, Ref: m.ref(domain.ObjectOrder, id, time.Time{})})
