@@ -247,6 +247,7 @@ func canonicalField(schema map[string]string, name string) string {
 // ---- query ----
 
 type locator struct {
+	all    bool
 	recs   []*record
 	fields []string
 	pos    int
@@ -278,15 +279,18 @@ func (f *Fake) runQuery(q *query, all bool) ([]*record, error) {
 		q.order[i].field = canonicalField(schema, q.order[i].field)
 	}
 	var out []*record
-	for _, rec := range f.records[objName] {
-		if rec.hardDeleted || (rec.deleted && !all) {
+	live := f.records[objName]
+	for _, rec := range f.ordered[objName] {
+		if rec.hardDeleted || (rec.deleted && !all) || live[rec.id] != rec {
 			continue
 		}
 		if q.where == nil || q.where.eval(rec) {
 			out = append(out, rec)
 		}
 	}
-	q.sortRecords(out)
+	if !q.count {
+		q.sortRecords(out)
+	}
 	if q.limit >= 0 && len(out) > q.limit {
 		out = out[:q.limit]
 	}
@@ -324,8 +328,8 @@ func (f *Fake) handleQuery(w http.ResponseWriter, r *http.Request, ver string, a
 			}
 		}
 	}
-	loc := &locator{recs: recs, fields: q.fields, size: size}
-	f.writePage(w, ver, loc, all)
+	loc := &locator{all: all, recs: recs, fields: q.fields, size: size}
+	f.writePage(w, ver, loc)
 }
 
 func (f *Fake) schemaFor(object string) map[string]string {
@@ -360,7 +364,7 @@ func canonCond(c cond, schema map[string]string) cond {
 	return c
 }
 
-func (f *Fake) writePage(w http.ResponseWriter, ver string, loc *locator, all bool) {
+func (f *Fake) writePage(w http.ResponseWriter, ver string, loc *locator) {
 	f.mu.Lock()
 	end := min(loc.pos+loc.size, len(loc.recs))
 	var buf bytes.Buffer
@@ -368,10 +372,10 @@ func (f *Fake) writePage(w http.ResponseWriter, ver string, loc *locator, all bo
 	if end < len(loc.recs) {
 		f.seq++
 		id := fmt.Sprintf("01g%012dAAA-%d", f.seq, end)
-		next := &locator{recs: loc.recs, fields: loc.fields, pos: end, size: loc.size}
+		next := &locator{all: loc.all, recs: loc.recs, fields: loc.fields, pos: end, size: loc.size}
 		f.locators[id] = next
 		kind := "query"
-		if all {
+		if loc.all {
 			kind = "queryAll"
 		}
 		fmt.Fprintf(&buf, `"nextRecordsUrl":"/services/data/%s/%s/%s",`, ver, kind, id)
@@ -397,7 +401,7 @@ func (f *Fake) handleQueryMore(w http.ResponseWriter, ver, id string) {
 		writeErr(w, http.StatusBadRequest, "INVALID_QUERY_LOCATOR", "invalid query locator")
 		return
 	}
-	f.writePage(w, ver, loc, false)
+	f.writePage(w, ver, loc)
 }
 
 // ---- sObject rows ----

@@ -96,6 +96,7 @@ type Fake struct {
 	mu        sync.Mutex
 	schema    map[string]map[string]string
 	records   map[string]map[string]*record
+	ordered   map[string][]*record // per object, in creation (= Id) order
 	seq       int64
 	lastStamp time.Time
 	tokens    map[string]time.Time // access token → issued at
@@ -158,6 +159,7 @@ func New(opts Options) *Fake {
 		opts:     opts,
 		schema:   baseSchema(),
 		records:  map[string]map[string]*record{},
+		ordered:  map[string][]*record{},
 		tokens:   map[string]time.Time{},
 		expired:  map[string]bool{},
 		calls:    map[string]int{},
@@ -264,6 +266,7 @@ func (f *Fake) insertLocked(object string, fields map[string]any, createdBy stri
 		f.records[object] = map[string]*record{}
 	}
 	f.records[object][r.id] = r
+	f.ordered[object] = append(f.ordered[object], r)
 	return r, nil
 }
 

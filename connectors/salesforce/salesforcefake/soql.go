@@ -2,7 +2,7 @@ package salesforcefake
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -557,11 +557,15 @@ func (q *query) fieldsUsed() []string {
 }
 
 // sortRecords orders rs by the query's ORDER BY (nulls first, as SOQL's
-// default for ascending order), then by Id for a stable result.
+// default for ascending order). rs arrives in Id order, which a stable
+// sort keeps for ties.
 func (q *query) sortRecords(rs []*record) {
-	sort.SliceStable(rs, func(i, j int) bool {
+	if len(q.order) == 0 || (len(q.order) == 1 && q.order[0].field == "Id" && !q.order[0].desc) {
+		return
+	}
+	slices.SortStableFunc(rs, func(x, y *record) int {
 		for _, k := range q.order {
-			a, b := rs[i].value(k.field), rs[j].value(k.field)
+			a, b := x.value(k.field), y.value(k.field)
 			var n int
 			switch {
 			case a == nil && b == nil:
@@ -577,9 +581,9 @@ func (q *query) sortRecords(rs []*record) {
 				n = -n
 			}
 			if n != 0 {
-				return n < 0
+				return n
 			}
 		}
-		return rs[i].id < rs[j].id
+		return 0
 	})
 }
