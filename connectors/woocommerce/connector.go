@@ -264,41 +264,51 @@ func (c *Connector) Fetch(ctx context.Context, req adapter.FetchRequest) ([]adap
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
 // change maps one raw record into a Change or a Rejected; it also returns
-// the record id as a string.
+// the record id as a string and, for orders, date_modified_gmt.
 func (m *mapper) change(object string, raw json.RawMessage) (adapter.Change, *adapter.Rejected, string) {
-	var probe struct {
-		ID json.Number `json:"id"`
-	}
-	_ = json.Unmarshal(raw, &probe)
-	id := probe.ID.String()
-	reject := func(err error) (adapter.Change, *adapter.Rejected, string) {
+	ch, rej, id, _ := m.changeMod(object, raw)
+	return ch, rej, id
+}
+
+func (m *mapper) changeMod(object string, raw json.RawMessage) (adapter.Change, *adapter.Rejected, string, string) {
+	reject := func(id string, err error) (adapter.Change, *adapter.Rejected, string, string) {
 		return adapter.Change{}, &adapter.Rejected{Ref: m.ref(object, atoi(id), time.Time{}),
-			Reason: fmt.Sprintf("woocommerce %s %s: %v", object, id, err), Raw: raw}, id
+			Reason: fmt.Sprintf("woocommerce %s %s: %v", object, id, err), Raw: raw}, id, ""
+	}
+	probeID := func() string {
+		var probe struct {
+			ID json.Number `json:"id"`
+		}
+		_ = json.Unmarshal(raw, &probe)
+		return probe.ID.String()
 	}
 	switch object {
 	case domain.ObjectContact:
 		var wc wcCustomer
 		if err := json.Unmarshal(raw, &wc); err != nil {
-			return reject(decodeReason(err))
+			return reject(probeID(), decodeReason(err))
 		}
+		id := strconv.Itoa(wc.ID)
 		ct, err := m.contact(&wc)
 		if err != nil {
-			return reject(err)
+			return reject(id, err)
 		}
-		return adapter.Change{Kind: adapter.ChangeUpsert, Ref: ct.Ref, Contact: ct}, nil, id
+		return adapter.Change{Kind: adapter.ChangeUpsert, Ref: ct.Ref, Contact: ct}, nil, id, wc.DateModifiedGMT
 	default:
 		var wo wcOrder
 		if err := json.Unmarshal(raw, &wo); err != nil {
-			return reject(decodeReason(err))
+			return reject(probeID(), decodeReason(err))
 		}
+		id := strconv.Itoa(wo.ID)
 		o, err := m.order(&wo)
 		if err != nil {
-			return reject(err)
+			ch, rej, id, _ := reject(id, err)
+			return ch, rej, id, wo.DateModifiedGMT
 		}
 		if o == nil {
-			return adapter.Change{Kind: adapter.ChangeDelete, Ref: m.ref(domain.ObjectOrder, wo.ID, time.Time{})}, nil, id
+			return adapter.Change{Kind: adapter.ChangeDelete, Ref: m.ref(domain.ObjectOrder, wo.ID, time.Time{})}, nil, id, wo.DateModifiedGMT
 		}
-		return adapter.Change{Kind: adapter.ChangeUpsert, Ref: o.Ref, Order: o}, nil, id
+		return adapter.Change{Kind: adapter.ChangeUpsert, Ref: o.Ref, Order: o}, nil, id, wo.DateModifiedGMT
 	}
 }
 

@@ -1,6 +1,7 @@
 package woocommerce
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -83,11 +84,7 @@ func (r *reader) next(ctx context.Context, offset, lastID int) ([]json.RawMessag
 		info := readPageInfo(h)
 		ids := make([]int, len(raws))
 		for i, raw := range raws {
-			var probe struct {
-				ID int `json:"id"`
-			}
-			_ = json.Unmarshal(raw, &probe)
-			ids[i] = probe.ID
+			ids[i] = probeID(raw)
 		}
 		if start > 0 && len(ids) > 0 && ids[0] > lastID {
 			// More records vanished ahead of us than the overlap covers.
@@ -111,6 +108,35 @@ func (r *reader) next(ctx context.Context, offset, lastID int) ([]json.RawMessag
 		}
 		return fresh, freshIDs, start + len(raws), len(raws) < r.perPage, info, nil
 	}
+}
+
+// probeID reads the top-level "id" of an object (WooCommerce puts it
+// first) without decoding the rest; 0 when absent.
+func probeID(raw json.RawMessage) int {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return 0
+		}
+		if k == "id" {
+			var n json.Number
+			if dec.Decode(&n) != nil {
+				return 0
+			}
+			id, _ := strconv.Atoi(n.String())
+			return id
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return 0
+		}
+	}
+	return 0
 }
 
 // orderCursor resumes the incremental order sweep. Between sweeps only
@@ -190,26 +216,21 @@ func (c *Connector) pullOrders(ctx context.Context, cfg Config, a *api, m *mappe
 		for i, raw := range raws {
 			id := ids[i]
 			cur.LastID = id
-			var probe struct {
-				Modified string `json:"date_modified_gmt"`
+			ch, rej, _, modified := m.changeMod(domain.ObjectOrder, raw)
+			if mt, err := wooTime("date_modified_gmt", modified); err == nil && !mt.Before(windowFrom) && len(cur.Next) < maxSeen {
+				cur.Next[id] = modified
 			}
-			_ = json.Unmarshal(raw, &probe)
-			if mt, err := wooTime("date_modified_gmt", probe.Modified); err == nil && !mt.Before(windowFrom) && len(cur.Next) < maxSeen {
-				cur.Next[id] = probe.Modified
-			}
-			if seen, ok := cur.Seen[id]; ok && seen == probe.Modified {
+			if seen, ok := cur.Seen[id]; ok && seen == modified && modified != "" {
 				continue
 			}
-			if cur.Phase == "trash" {
+			switch {
+			case cur.Phase == "trash":
 				page.Changes = append(page.Changes, adapter.Change{Kind: adapter.ChangeDelete, Ref: m.ref(domain.ObjectOrder, id, time.Time{})})
-				continue
-			}
-			ch, rej, _ := m.change(domain.ObjectOrder, raw)
-			if rej != nil {
+			case rej != nil:
 				page.Quarantined = append(page.Quarantined, *rej)
-				continue
+			default:
+				page.Changes = append(page.Changes, ch)
 			}
-			page.Changes = append(page.Changes, ch)
 		}
 		cur.Offset = offset
 		finished := false
