@@ -237,33 +237,29 @@ func (p *puller) incremental(ctx context.Context, cur *cursor) error {
 	}
 }
 
-// tie reads every record modified exactly at cur.Since by ascending id,
-// restarting the query by id (keyset) before HubSpot's 10,000-result cap.
+// tie reads every record modified exactly at cur.Since by ascending id.
+// Each page is a fresh keyset query (id > last id seen), so HubSpot's
+// 10,000-result cap never applies however many records share the time.
 func (p *puller) tie(ctx context.Context, cur *cursor) error {
-	after, got := "0", 0
 	for {
-		if got+p.findSize > searchResultsMax {
-			after, got = "0", 0
-		}
 		resp, err := p.searchPage(ctx, []searchFilter{
 			{PropertyName: p.spec.modProp, Operator: "EQ", Value: ms(cur.Since)},
 			{PropertyName: "hs_object_id", Operator: "GT", Value: ms(cur.SinceID)},
-		}, "hs_object_id", after)
+		}, "hs_object_id", "0")
 		if err != nil {
 			return err
 		}
-		got += len(resp.Results)
 		page, err := p.build(ctx, resp.Results)
 		if err != nil {
 			return err
 		}
+		advanced := false
 		for _, raw := range resp.Results {
 			if id := rawID(raw); id > cur.SinceID {
-				cur.SinceID = id
+				cur.SinceID, advanced = id, true
 			}
 		}
-		after = resp.next()
-		if after == "" {
+		if resp.next() == "" || !advanced {
 			cur.Tie, cur.SinceID = false, 0
 		}
 		page.Cursor = cur.encode()
@@ -306,7 +302,7 @@ func (p *puller) forward(ctx context.Context, cur *cursor, upper int64) (bool, e
 	if cur.Since >= upper {
 		return true, nil
 	}
-	after, got := "0", 0
+	since, after, got := cur.Since, "0", 0
 	var pending []json.RawMessage
 	pendMod := int64(-1)
 	for {
@@ -314,7 +310,7 @@ func (p *puller) forward(ctx context.Context, cur *cursor, upper int64) (bool, e
 			return false, nil
 		}
 		resp, err := p.searchPage(ctx, []searchFilter{
-			{PropertyName: p.spec.modProp, Operator: "GT", Value: ms(cur.Since)},
+			{PropertyName: p.spec.modProp, Operator: "GT", Value: ms(since)},
 			{PropertyName: p.spec.modProp, Operator: "LTE", Value: ms(upper)},
 		}, p.spec.modProp, after)
 		if err != nil {

@@ -1,0 +1,209 @@
+package hubspot
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
+	"github.com/segconn/connector/internal/testenv"
+)
+
+const testToken = "pat-na1-11111111-2222-3333-4444-555555555555"
+
+// specValidator checks every request the connector sends against HubSpot's
+// official OpenAPI files in ../shared/specs/hubspot.
+type specValidator struct {
+	routers []routers.Router
+	base    http.RoundTripper
+
+	mu         sync.Mutex
+	violations []string
+	uncovered  map[string]int
+	validated  int
+}
+
+func loadSpecs(t testing.TB) []routers.Router {
+	t.Helper()
+	var rs []routers.Router
+	for _, f := range []string{"contacts.json", "deals.json", "lineItems.json", "orders.json", "lists.json", "properties.json", "oauth.json"} {
+		path := testenv.SharedFile(t, filepath.Join("specs", "hubspot", f))
+		loader := openapi3.NewLoader()
+		doc, err := loader.LoadFromFile(path)
+		if err != nil {
+			t.Fatalf("loading %s: %v", f, err)
+		}
+		r, err := legacy.NewRouter(doc, openapi3.DisableExamplesValidation())
+		if err != nil {
+			t.Fatalf("routing %s: %v", f, err)
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+func (v *specValidator) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(req.Body)
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	// The specs name the production host; validate a copy addressed to it.
+	c := req.Clone(req.Context())
+	u := *req.URL
+	u.Scheme, u.Host = "https", "api.hubapi.com"
+	c.URL, c.Host = &u, u.Host
+	c.Body = io.NopCloser(bytes.NewReader(body))
+	var route *routers.Route
+	var params map[string]string
+	for _, r := range v.routers {
+		if rt, ps, err := r.FindRoute(c); err == nil {
+			route, params = rt, ps
+			break
+		}
+	}
+	key := req.Method + " " + req.URL.Path
+	v.mu.Lock()
+	if route == nil {
+		v.uncovered[key]++
+		v.mu.Unlock()
+		return v.base.RoundTrip(req)
+	}
+	v.mu.Unlock()
+	err := openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
+		Request: c, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true},
+	})
+	v.mu.Lock()
+	v.validated++
+	if err != nil {
+		v.violations = append(v.violations, fmt.Sprintf("%s: %v (body %s)", key, err, snippetOf(body)))
+	}
+	v.mu.Unlock()
+	return v.base.RoundTrip(req)
+}
+
+func snippetOf(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "…"
+	}
+	return string(b)
+}
+
+// uncoveredPaths are the endpoints the copied specs do not describe
+// (companies and v4 associations); they are reported, not failed.
+func (v *specValidator) report(t testing.TB) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, s := range v.violations {
+		t.Errorf("request violates HubSpot's OpenAPI spec: %s", s)
+	}
+	for k := range v.uncovered {
+		if !strings.Contains(k, "/companies") && !strings.Contains(k, "/crm/v4/associations/") {
+			t.Errorf("request to a path no copied spec describes: %s", k)
+		}
+	}
+}
+
+type env struct {
+	t    testing.TB
+	fake *hubspotfake.Fake
+	url  string
+	conn *Connector
+	val  *specValidator
+	logs *bytes.Buffer
+}
+
+// newEnv starts a fake and a connector configured against it. cfg entries
+// override the defaults (fast limits, no search lag).
+func newEnv(t testing.TB, fo hubspotfake.Options, cfg adapter.Config) *env {
+	t.Helper()
+	if fo.Tokens == nil && fo.ClientID == "" {
+		fo.Tokens = []string{testToken}
+	}
+	if fo.BurstMax == 0 {
+		fo.BurstMax, fo.BurstInterval = 2000, 1e9
+	}
+	if fo.SearchPerSecond == 0 {
+		fo.SearchPerSecond = 400
+	}
+	fake := hubspotfake.New(fo)
+	base, stop := fake.Start()
+	t.Cleanup(stop)
+	logs := &bytes.Buffer{}
+	lw := &lockedWriter{w: logs}
+	c := New(slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	val := &specValidator{routers: loadSpecs(t), base: http.DefaultTransport, uncovered: map[string]int{}}
+	c.Transport = val
+	full := adapter.Config{
+		"base_url":   base,
+		"search_lag": "0s",
+		"rate_limit": map[string]any{"requests": fo.BurstMax, "interval": fo.BurstInterval.String(), "search_per_second": fo.SearchPerSecond},
+		"retry":      map[string]any{"max": 8, "wait_min": "1ms", "wait_max": "20ms"},
+	}
+	if fo.ClientID == "" {
+		full["token"] = testToken
+	}
+	for k, v := range cfg {
+		full[k] = v
+	}
+	if err := c.Configure(context.Background(), full); err != nil {
+		t.Fatalf("configuring: %v", err)
+	}
+	t.Cleanup(func() { val.report(t) })
+	return &env{t: t, fake: fake, url: base, conn: c, val: val, logs: logs}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// pullAll runs a pull to the end and returns the pages and final cursor.
+func (e *env) pullAll(object, cur string, full bool) ([]adapter.Page, string) {
+	e.t.Helper()
+	var pages []adapter.Page
+	err := e.conn.Pull(context.Background(), adapter.PullRequest{Object: object, Cursor: cur, Full: full}, func(_ context.Context, p adapter.Page) error {
+		pages = append(pages, p)
+		cur = p.Cursor
+		return nil
+	})
+	if err != nil {
+		e.t.Fatalf("pulling %s: %v", object, err)
+	}
+	return pages, cur
+}
+
+func changesOf(pages []adapter.Page) []adapter.Change {
+	var out []adapter.Change
+	for _, p := range pages {
+		out = append(out, p.Changes...)
+	}
+	return out
+}
+
+func queryOf(s string) url.Values {
+	q, _ := url.ParseQuery(s)
+	return q
+}
