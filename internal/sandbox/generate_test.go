@@ -31,13 +31,13 @@ func TestGenerateDeterministic(t *testing.T) {
 // shape summarises a dataset's statistics.
 type shape struct {
 	people, buyers, leads, prospects, churned, seasonal, bulk, guests int
-	woo, hs, sf, multi                                               int
-	purchases, completed                                             int
-	casingDiffers, ordersOutsideSeason, seasonalOrders               int
-	bulkItems, normalItems, bulkOrders, normalOrders                 int64
-	openDeals, wonDeals, lostDeals                                   int
-	companiesWithFirmo                                               int
-	devices                                                          map[string]int
+	woo, hs, sf, multi                                                int
+	purchases, completed                                              int
+	casingDiffers, ordersOutsideSeason, seasonalOrders                int
+	bulkItems, normalItems, bulkOrders, normalOrders                  int64
+	openDeals, wonDeals, lostDeals                                    int
+	companiesWithFirmo                                                int
+	devices                                                           map[string]int
 }
 
 func measure(d *Dataset) shape {

@@ -1,0 +1,208 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
+	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
+	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
+)
+
+// Platforms lists the sandbox's platforms in a fixed order.
+var Platforms = []string{HubSpot, Salesforce, WooCommerce}
+
+// Options configure Start.
+type Options struct {
+	Seed      uint64
+	Customers int // default 1000
+	// AsOf is the present of the generated history; default the clock at Start.
+	AsOf time.Time
+	// Listen maps a platform to its listen address; default 127.0.0.1:0.
+	// Only loopback addresses are accepted.
+	Listen map[string]string
+	Logger *slog.Logger // default: discard
+	// Params override the generator's model parameters.
+	Params Params
+}
+
+// Endpoint is how to reach one fake platform.
+type Endpoint struct {
+	Platform string
+	BaseURL  string
+	// Credentials are the secrets and ids the fake accepts, by name, for
+	// printing: token, client_id, client_secret, refresh_token,
+	// consumer_key, consumer_secret, webhook_secret, …
+	Credentials map[string]string
+	// Config is the platform's section for the matching connector's
+	// Configure, pointing at the fake with these credentials.
+	Config adapter.Config
+}
+
+// Sandbox is the running fakes and their data.
+type Sandbox struct {
+	Data *Dataset
+	// The fakes themselves, for tests and the demo to inspect.
+	HubSpotFake    *hubspotfake.Fake
+	SalesforceFake *salesforcefake.Fake
+	WooFake        *woocommercefake.Fake
+
+	endpoints map[string]Endpoint
+	sfIDs     map[string]string // dataset id → fake id
+	servers   []*http.Server
+	log       *slog.Logger
+	seed      uint64
+
+	mu       sync.Mutex // guards what FireWebhooks changes
+	fire     *firer
+	closeErr error
+	closed   bool
+}
+
+// secretFor derives a stable credential from the seed, so a config file
+// written for `connector sandbox --seed N` keeps working across runs.
+func secretFor(seed uint64, name string, n int) string {
+	s := sha256.Sum256([]byte("segconn-sandbox/" + name + "/" + strconv.FormatUint(seed, 10)))
+	return hex.EncodeToString(s[:])[:n]
+}
+
+// Start generates the dataset, starts the three fakes on loopback and
+// seeds them. Close stops them.
+func Start(ctx context.Context, opts Options) (*Sandbox, error) {
+	if opts.AsOf.IsZero() {
+		opts.AsOf = time.Now()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	for p := range opts.Listen {
+		if !slices.Contains(Platforms, p) {
+			return nil, fmt.Errorf("starting sandbox: listen address for unknown platform %q (want one of %v)", p, Platforms)
+		}
+	}
+	ds, err := Generate(GenOptions{Seed: opts.Seed, Customers: opts.Customers, AsOf: opts.AsOf, Params: opts.Params})
+	if err != nil {
+		return nil, fmt.Errorf("starting sandbox: %w", err)
+	}
+	s := &Sandbox{Data: ds, endpoints: map[string]Endpoint{}, sfIDs: map[string]string{},
+		log: opts.Logger.With("component", "sandbox"), seed: opts.Seed}
+	listeners := map[string]net.Listener{}
+	for _, p := range Platforms {
+		addr := opts.Listen[p]
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		l, err := listenLoopback(ctx, addr)
+		if err != nil {
+			for _, l := range listeners {
+				l.Close()
+			}
+			return nil, fmt.Errorf("starting sandbox %s: %w", p, err)
+		}
+		listeners[p] = l
+	}
+	base := func(p string) string { return "http://" + listeners[p].Addr().String() }
+
+	s.startHubSpot(base(HubSpot))
+	s.startSalesforce(base(Salesforce))
+	s.startWoo(base(WooCommerce))
+	handlers := map[string]http.Handler{
+		HubSpot: s.HubSpotFake.Handler(), Salesforce: s.SalesforceFake.Handler(), WooCommerce: s.WooFake.Handler(),
+	}
+	for _, p := range Platforms {
+		srv := &http.Server{Handler: handlers[p], ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+		s.servers = append(s.servers, srv)
+		go func(l net.Listener) {
+			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("serving sandbox platform", "platform", p, "error", err)
+			}
+		}(listeners[p])
+	}
+	s.fire = newFirer(s)
+	s.log.Info("sandbox started", "seed", opts.Seed, "people", len(ds.People),
+		"hubspot", base(HubSpot), "salesforce", base(Salesforce), "woocommerce", base(WooCommerce))
+	return s, nil
+}
+
+func listenLoopback(ctx context.Context, addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("listen address %q: the sandbox serves on loopback only (127.0.0.1 or ::1)", addr)
+	}
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	return l, nil
+}
+
+// Endpoint returns how to reach one platform.
+func (s *Sandbox) Endpoint(platform string) (Endpoint, bool) {
+	e, ok := s.endpoints[platform]
+	return e, ok
+}
+
+// Endpoints returns every platform's endpoint in Platforms order.
+func (s *Sandbox) Endpoints() []Endpoint {
+	out := make([]Endpoint, 0, len(Platforms))
+	for _, p := range Platforms {
+		out = append(out, s.endpoints[p])
+	}
+	return out
+}
+
+// Configs returns the platforms section of a connector config pointing
+// at the sandbox.
+func (s *Sandbox) Configs() map[string]adapter.Config {
+	out := map[string]adapter.Config{}
+	for p, e := range s.endpoints {
+		out[p] = e.Config
+	}
+	return out
+}
+
+// SalesforceID maps a dataset Salesforce id (Records.*.Ref.ID) to the id
+// the fake assigned on insert.
+func (s *Sandbox) SalesforceID(datasetID string) (string, bool) {
+	id, ok := s.sfIDs[datasetID]
+	return id, ok
+}
+
+// Close stops the servers. It is safe to call twice.
+func (s *Sandbox) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return s.closeErr
+	}
+	s.closed = true
+	var errs []error
+	for _, srv := range s.servers {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+			_ = srv.Close()
+		}
+		cancel()
+	}
+	if err := errors.Join(errs...); err != nil {
+		s.closeErr = fmt.Errorf("stopping sandbox: %w", err)
+	}
+	return s.closeErr
+}

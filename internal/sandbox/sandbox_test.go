@@ -1,0 +1,137 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/connectors/hubspot"
+	"github.com/segconn/connector/connectors/salesforce"
+	"github.com/segconn/connector/connectors/woocommerce"
+	"github.com/segconn/connector/domain"
+)
+
+func startSandbox(t *testing.T, customers int) *Sandbox {
+	t.Helper()
+	sb, err := Start(context.Background(), Options{Seed: 3, Customers: customers, AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	return sb
+}
+
+func newConnector(platform string) adapter.Adapter {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	switch platform {
+	case HubSpot:
+		return hubspot.New(log)
+	case Salesforce:
+		return salesforce.New(log)
+	default:
+		return woocommerce.New(log)
+	}
+}
+
+// pullAll pulls every object type the connector offers and returns the
+// upserts by object type.
+func pullAll(t *testing.T, a adapter.Adapter) map[string][]adapter.Change {
+	t.Helper()
+	ctx := context.Background()
+	desc, err := a.Describe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]adapter.Change{}
+	for _, obj := range desc.Capabilities.Objects {
+		err := a.Pull(ctx, adapter.PullRequest{Object: obj}, func(_ context.Context, p adapter.Page) error {
+			for _, q := range p.Quarantined {
+				t.Errorf("%s %s quarantined: %s", desc.Name, q.Ref.Key(), q.Reason)
+			}
+			for _, c := range p.Changes {
+				if c.Kind == adapter.ChangeUpsert {
+					out[obj] = append(out[obj], c)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("pulling %s %s: %v", desc.Name, obj, err)
+		}
+	}
+	return out
+}
+
+// TestConnectorsPullSeededData points each real connector at its fake
+// with the sandbox's config and checks every seeded record comes back.
+func TestConnectorsPullSeededData(t *testing.T) {
+	sb := startSandbox(t, 300)
+	for _, p := range Platforms {
+		t.Run(p, func(t *testing.T) {
+			ctx := context.Background()
+			ep, _ := sb.Endpoint(p)
+			a := newConnector(p)
+			if ds, err := a.ValidateConfig(ctx, ep.Config); err != nil || hasError(ds) {
+				t.Fatalf("sandbox config for %s is invalid: %v %v", p, ds, err)
+			}
+			if err := a.Configure(ctx, ep.Config); err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close(ctx)
+			got := pullAll(t, a)
+			want := sb.Data.Platform(p)
+			counts := map[string]int{}
+			emails := map[string]bool{}
+			for obj, cs := range got {
+				counts[obj] = len(cs)
+				for _, c := range cs {
+					if c.Contact != nil && len(c.Contact.Emails) > 0 {
+						emails[domain.NormalizeEmail(c.Contact.Emails[0])] = true
+					}
+				}
+			}
+			t.Logf("%s pulled %v", p, counts)
+			if n := counts[domain.ObjectContact]; n != len(want.Contacts) {
+				t.Errorf("%d contacts pulled, %d seeded", n, len(want.Contacts))
+			}
+			orders := counts[domain.ObjectOrder] + counts[domain.ObjectDeal]
+			if orders != len(want.Orders) {
+				t.Errorf("%d orders and deals pulled, %d seeded", orders, len(want.Orders))
+			}
+			if n, ok := counts[domain.ObjectCompany]; ok && n != len(want.Companies) {
+				t.Errorf("%d companies pulled, %d seeded", n, len(want.Companies))
+			}
+			for _, c := range want.Contacts {
+				if !emails[domain.NormalizeEmail(c.Emails[0])] {
+					t.Fatalf("seeded %s contact %s (%s) not pulled", p, c.Ref.ID, c.Emails[0])
+				}
+			}
+		})
+	}
+}
+
+func hasError(ds []adapter.Diagnostic) bool {
+	for _, d := range ds {
+		if d.Severity == adapter.SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+func TestListenLoopbackOnly(t *testing.T) {
+	_, err := Start(context.Background(), Options{Seed: 1, Customers: 10, AsOf: asOf, Listen: map[string]string{HubSpot: "0.0.0.0:0"}})
+	if err == nil || !strings.Contains(err.Error(), "loopback only") {
+		t.Fatalf("Start on 0.0.0.0 = %v", err)
+	}
+	_, err = Start(context.Background(), Options{Seed: 1, Customers: 10, AsOf: asOf, Listen: map[string]string{"shopify": "127.0.0.1:0"}})
+	if err == nil || !strings.Contains(err.Error(), `unknown platform "shopify"`) {
+		t.Fatalf("Start with unknown platform = %v", err)
+	}
+}
+
+var _ = fmt.Sprint
