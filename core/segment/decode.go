@@ -73,7 +73,12 @@ func (d *decoder) object(path string, v any) *object {
 	return o
 }
 
-func (o *object) sub(key string) string { return o.path + "." + key }
+func (o *object) sub(key string) string {
+	if o.path == "" {
+		return key
+	}
+	return o.path + "." + key
+}
 
 func (o *object) get(key string) (any, bool) {
 	o.used[key] = true

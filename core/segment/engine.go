@@ -119,8 +119,9 @@ func (fc *fitContext) warn(kind, segment, format string, args ...any) {
 // scratch is per-goroutine reusable state.
 type scratch struct {
 	vm     vm.VM
-	env    RuleEnv
-	envFor *Customer
+	env     RuleEnv
+	envFor  *Customer
+	envFull bool // env has shares and categories filled
 }
 
 // NewEngine validates definitions built in code or by ParseDefinitions,

@@ -126,7 +126,7 @@ func (r *Result) ExplainRescored(c *Customer, rs Rescored) Explanation {
 func (r *Result) RFM(i int) (RFMScore, bool) {
 	for _, ft := range r.fitted {
 		if rf, ok := ft.(*rfmFitted); ok && r.Features[i].Orders > 0 {
-			return rf.score(&r.Features[i]), true
+			return rf.score(&r.Features[i], true), true
 		}
 	}
 	return RFMScore{}, false

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
+	"strings"
 
 	"github.com/segconn/connector/domain"
 )
@@ -48,12 +50,17 @@ type rfmFitted struct {
 	k     *rfmKind
 	rank  *rankScorer
 	scale float64
+	// cut points of the full run: for a value present in the population,
+	// comparing with them gives exactly the rank score, without a search
+	recCut, freqCut [4]int32
+	monCut          [4]int64
 }
 
 func (k *rfmKind) fit(_ context.Context, fc *fitContext) (fitted, error) {
 	f := &rfmFitted{k: k, scale: math.Pow10(domain.CurrencyExponent(fc.ds.Currency))}
 	if k.p.Scoring == "rank" {
 		f.rank = newRankScorer(fc.feats, fc.opts.Workers)
+		f.recCut, f.freqCut, f.monCut = f.rank.cuts()
 	}
 	return f, nil
 }
@@ -68,9 +75,24 @@ func (f *rfmFitted) groups() []groupInfo {
 
 func (f *rfmFitted) exclusive() bool { return true }
 
-func (f *rfmFitted) score(feat *Features) RFMScore {
+// score ranks a customer of the full run (inRun) by the cut points, or any
+// other customer by searching the cached population.
+func (f *rfmFitted) score(feat *Features, inRun bool) RFMScore {
 	var s RFMScore
-	if f.rank != nil {
+	if f.rank != nil && inRun {
+		s.R, s.F, s.M = 1, 1, 1
+		for k := 0; k < 4; k++ {
+			if feat.RecencyDays <= f.recCut[k] {
+				s.R++
+			}
+			if feat.Orders >= f.freqCut[k] {
+				s.F++
+			}
+			if feat.Monetary >= f.monCut[k] {
+				s.M++
+			}
+		}
+	} else if f.rank != nil {
 		n := len(f.rank.rec)
 		wr, wf, wm := f.rank.worse(feat)
 		s.R, s.F, s.M = rankScore(wr, n), rankScore(wf, n), rankScore(wm, n)
@@ -84,24 +106,24 @@ func (f *rfmFitted) score(feat *Features) RFMScore {
 	return s
 }
 
-func (f *rfmFitted) assign(_ int, _ *Customer, feat *Features, _ *scratch) uint32 {
+func (f *rfmFitted) assign(i int, _ *Customer, feat *Features, _ *scratch) uint32 {
 	if feat.Orders == 0 {
 		return 0
 	}
-	s := f.score(feat)
+	s := f.score(feat, i >= 0)
 	return 1 << f.k.table[codeIndex(s.R, s.F, s.M)].group
 }
 
-func (f *rfmFitted) explain(_ int, _ *Customer, feat *Features, _ *scratch, _ uint32) []string {
+func (f *rfmFitted) explain(i int, _ *Customer, feat *Features, _ *scratch, _ uint32) []string {
 	if feat.Orders == 0 {
 		return []string{"no purchases at as-of, so no RFM scores"}
 	}
-	s := f.score(feat)
+	s := f.score(feat, i >= 0)
 	var out []string
 	if f.rank != nil {
 		n := len(f.rank.rec)
 		wr, wf, wm := f.rank.worse(feat)
-		rc, fcut, mc := f.rank.cuts()
+		rc, fcut, mc := cutText(f.recCut[:]), cutText(f.freqCut[:]), cutText(f.monCut[:])
 		out = append(out,
 			fmt.Sprintf("R=%d: last purchase %d days ago; %d of %d buyers are less recent; cut points for R 2..5: at most %v days", s.R, feat.RecencyDays, wr, n, rc),
 			fmt.Sprintf("F=%d: %d orders; %d of %d buyers have fewer; cut points for F 2..5: at least %v orders", s.F, feat.Orders, wf, n, fcut),
@@ -130,6 +152,7 @@ type valueFitted struct {
 	p      ValueParams
 	sorted []float64
 	pred   *predictions
+	cuts   []float64 // per tier: least value of the run in the tier (+Inf: none)
 }
 
 func (k *valueKind) fit(ctx context.Context, fc *fitContext) (fitted, error) {
@@ -144,6 +167,17 @@ func (k *valueKind) fit(ctx context.Context, fc *fitContext) (fitted, error) {
 		}
 	}
 	slices.Sort(f.sorted)
+	n := len(f.sorted)
+	for _, t := range k.p.Tiers {
+		// members have w = n − upperBound(v) < P; upperBound grows with the index
+		p := t.TopPercent / 100 * float64(n)
+		i := sort.Search(n, func(i int) bool { return float64(n-upperBoundOrdered(f.sorted, f.sorted[i])) < p })
+		cut := math.Inf(1)
+		if i < n {
+			cut = f.sorted[i]
+		}
+		f.cuts = append(f.cuts, cut)
+	}
 	return f, nil
 }
 
@@ -183,6 +217,15 @@ func (f *valueFitted) better(i int, feat *Features) (v float64, w, n int) {
 
 func (f *valueFitted) assign(i int, _ *Customer, feat *Features, _ *scratch) uint32 {
 	if feat.Orders == 0 || len(f.sorted) == 0 {
+		return 0
+	}
+	if i >= 0 {
+		v := f.value(i, feat)
+		for t, c := range f.cuts {
+			if v >= c {
+				return 1 << t
+			}
+		}
 		return 0
 	}
 	_, w, n := f.better(i, feat)
@@ -232,14 +275,51 @@ type behavioralFitted struct {
 	itemsKnown, aovEnabled bool
 }
 
-// percentile returns the nearest-rank p-th percentile of v (sorted in place).
+// percentile returns the nearest-rank p-th percentile of v, reordering v.
 func percentile(v []float64, p float64) float64 {
 	if len(v) == 0 {
 		return 0
 	}
-	slices.Sort(v)
 	idx := int(math.Ceil(p/100*float64(len(v)))) - 1
-	return v[max(0, min(idx, len(v)-1))]
+	return selectNth(v, max(0, min(idx, len(v)-1)))
+}
+
+// selectNth returns the value that would be at index k if v were sorted
+// (Hoare's quickselect with median-of-three pivots; reorders v).
+func selectNth(v []float64, k int) float64 {
+	lo, hi := 0, len(v)-1
+	for hi > lo {
+		if hi-lo < 16 {
+			slices.Sort(v[lo : hi+1])
+			return v[k]
+		}
+		mid := int(uint(lo+hi) >> 1)
+		a, b, c := v[lo], v[mid], v[hi]
+		pivot := max(min(a, b), min(max(a, b), c))
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < pivot {
+				i++
+			}
+			for v[j] > pivot {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return v[k]
+		}
+	}
+	return v[k]
 }
 
 func (k *behavioralKind) fit(_ context.Context, fc *fitContext) (fitted, error) {
@@ -413,11 +493,37 @@ func (f *lifecycleFitted) stage(c *Customer, ft *Features) (int, string) {
 }
 
 func (f *lifecycleFitted) assign(_ int, c *Customer, ft *Features, _ *scratch) uint32 {
-	s, _ := f.stage(c, ft)
-	return 1 << s
+	p := &f.p
+	switch {
+	case ft.Orders == 0 && (ft.OpenDeals > 0 || (c.Attrs != nil && isProspectStage(c.Attrs.LifecycleStage))):
+		return 1 << 1
+	case ft.Orders == 0:
+		return 1 << 0
+	case ft.RecencyDays > int32(p.ChurnDays):
+		return 1 << 6
+	case ft.RecencyDays > int32(p.LapsingDays):
+		return 1 << 5
+	case ft.Orders >= int32(p.LoyalMinOrders):
+		return 1 << 4
+	case ft.Orders >= 2:
+		return 1 << 3
+	}
+	return 1 << 2
 }
 
 func (f *lifecycleFitted) explain(_ int, c *Customer, ft *Features, _ *scratch, _ uint32) []string {
 	s, why := f.stage(c, ft)
 	return []string{lifecycleStages[s] + ": " + why}
+}
+
+func cutText[T int32 | int64](cuts []T) string {
+	parts := make([]string, len(cuts))
+	for i, c := range cuts {
+		if c < 0 || c == T(math.MaxInt32) || int64(c) == math.MaxInt64 {
+			parts[i] = "none"
+		} else {
+			parts[i] = fmt.Sprint(c)
+		}
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }

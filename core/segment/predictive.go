@@ -170,7 +170,7 @@ func fitPredictions(ctx context.Context, fc *fitContext, p PredictiveParams) (*p
 		pm, info, err := fc.opts.Models.FitPurchase(p.Model, xs, txs, Ts)
 		if err != nil {
 			if !errors.Is(err, clv.ErrInsufficientData) {
-				fc.warn("model", "", "fitting %s: %v; heuristic used", p.Model, err)
+				fc.warn("model", fc.def.Name, "fitting %s: %v; heuristic used", p.Model, err)
 			}
 			pr.heuristic = true
 			pr.reason = fmt.Sprintf("fitting %s: %v; heuristic used", p.Model, err)
@@ -193,7 +193,7 @@ func fitPredictions(ctx context.Context, fc *fitContext, p PredictiveParams) (*p
 				pr.spend, pr.spendInfo = sm, sinfo
 			}
 			if info.N < 10*p.MinCustomers {
-				fc.warn("model", "", "%s fitted on only %d customers: estimates are uncertain (std errors %v)", info.Name, info.N, info.StdErr)
+				fc.warn("model", fc.def.Name, "%s fitted on only %d customers: estimates are uncertain (standard errors %s)", info.Name, info.N, sortedParams(info.StdErr))
 			}
 		}
 	}
@@ -215,7 +215,9 @@ func (pr *predictions) at(i int, f *Features) (pAlive, expected, spend, clvMinor
 	if i >= 0 && i < len(pr.clv) {
 		return float64(pr.pAlive[i]), float64(pr.expected[i]), float64(pr.expSpend[i]), float64(pr.clv[i])
 	}
-	return pr.compute(f)
+	// round like the stored values, so a rescore agrees with the full run
+	a, e, s, c := pr.compute(f)
+	return float64(float32(a)), float64(float32(e)), float64(float32(s)), float64(float32(c))
 }
 
 func (pr *predictions) compute(f *Features) (pAlive, expected, spend, clvMinor float64) {

@@ -241,7 +241,8 @@ func (s *rankScorer) cuts() (rec [4]int32, freq [4]int32, mon [4]int64) {
 	n := len(s.rec)
 	for k := 1; k <= 4; k++ {
 		need := (k*n + 4) / 5 // w ≥ ceil(k·N/5)
-		rec[k-1], freq[k-1], mon[k-1] = -1, -1, -1
+		// nobody earns the score: an unreachable cut
+		rec[k-1], freq[k-1], mon[k-1] = -1, math.MaxInt32, math.MaxInt64
 		// ascending arrays: w(v) for F/M is its first index
 		for j := need; j < n; j++ {
 			if j == 0 || s.freq[j] != s.freq[j-1] {

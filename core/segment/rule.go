@@ -62,6 +62,8 @@ type Rule struct {
 	src    string
 	prog   *vm.Program
 	idents []string // top-level names the expression reads, for explain
+	// whether the expression reads the fields that cost allocations to fill
+	needShares, needCategories bool
 }
 
 // MaxRuleLength bounds a rule's source text.
@@ -82,7 +84,8 @@ func CompileRule(src string) (r *Rule, err error) {
 	}()
 	prog, err := expr.Compile(src, expr.Env(RuleEnv{}), expr.AsBool())
 	if err != nil {
-		return nil, fmt.Errorf("compiling rule: %s", strings.TrimSpace(err.Error()))
+		msg, _, _ := strings.Cut(strings.TrimSpace(err.Error()), "\n")
+		return nil, fmt.Errorf("compiling rule: %s", msg)
 	}
 	r = &Rule{src: src, prog: prog}
 	if tree, perr := parser.Parse(src); perr == nil {
@@ -90,6 +93,10 @@ func CompileRule(src string) (r *Rule, err error) {
 		ast.Walk(&tree.Node, c)
 		slices.Sort(c.names)
 		r.idents = slices.Compact(c.names)
+		r.needShares = slices.Contains(r.idents, "device_share") || slices.Contains(r.idents, "channel_share")
+		r.needCategories = slices.Contains(r.idents, "categories")
+	} else {
+		r.needShares, r.needCategories = true, true
 	}
 	return r, nil
 }
@@ -116,7 +123,7 @@ func (r *Rule) Eval(m *vm.VM, env *RuleEnv) (bool, error) {
 }
 
 // fillEnv builds the rule environment for one customer.
-func fillEnv(env *RuleEnv, ds *Dataset, c *Customer, f *Features, asOfDay int32) {
+func fillEnv(env *RuleEnv, ds *Dataset, c *Customer, f *Features, asOfDay int32, shares, categories bool) {
 	dev, ch, cats := env.DeviceShare, env.ChannelShare, env.Categories[:0]
 	if dev == nil {
 		dev, ch = map[string]float64{}, map[string]float64{}
@@ -146,19 +153,23 @@ func fillEnv(env *RuleEnv, ds *Dataset, c *Customer, f *Features, asOfDay int32)
 	var bestD, bestC float32
 	for i := 1; i < MaxCodes; i++ {
 		if s := f.DeviceShare[i]; s > 0 && i < len(ds.Devices) {
-			dev[ds.Devices[i]] = float64(s)
+			if shares {
+				dev[ds.Devices[i]] = float64(s)
+			}
 			if s > bestD {
 				bestD, env.Device = s, ds.Devices[i]
 			}
 		}
 		if s := f.ChannelShare[i]; s > 0 && i < len(ds.Channels) {
-			ch[ds.Channels[i]] = float64(s)
+			if shares {
+				ch[ds.Channels[i]] = float64(s)
+			}
 			if s > bestC {
 				bestC, env.Channel = s, ds.Channels[i]
 			}
 		}
 	}
-	for m := f.Categories; m != 0; m &= m - 1 {
+	for m := f.Categories; categories && m != 0; m &= m - 1 {
 		code := bits.TrailingZeros64(m)
 		if code < len(ds.Categories) {
 			cats = append(cats, ds.Categories[code])
@@ -196,9 +207,10 @@ func (f *ruleFitted) groups() []groupInfo {
 func (f *ruleFitted) exclusive() bool { return true }
 
 func (f *ruleFitted) env(c *Customer, feat *Features, sc *scratch) *RuleEnv {
-	if sc.envFor != c {
-		fillEnv(&sc.env, f.ds, c, feat, f.day)
+	if sc.envFor != c || !sc.envFull {
+		fillEnv(&sc.env, f.ds, c, feat, f.day, f.rule.needShares, f.rule.needCategories)
 		sc.envFor = c
+		sc.envFull = f.rule.needShares && f.rule.needCategories
 	}
 	return &sc.env
 }
