@@ -118,7 +118,7 @@ func (fc *fitContext) warn(kind, segment, format string, args ...any) {
 
 // scratch is per-goroutine reusable state.
 type scratch struct {
-	vm     vm.VM
+	vm      vm.VM
 	env     RuleEnv
 	envFor  *Customer
 	envFull bool // env has shares and categories filled
