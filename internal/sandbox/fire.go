@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -117,6 +118,19 @@ func (s *Sandbox) FireWebhooks(ctx context.Context, targets map[string]string, p
 	}
 	wg.Wait()
 	return rep, errors.Join(errs...)
+}
+
+// Targets returns the per-platform webhook URLs under one base URL, the
+// layout `connector sandbox --webhook-target` uses: base/hubspot,
+// base/woocommerce and base/salesforce/<path secret> (the Salesforce
+// connector authenticates Outbound Messages by that last path segment).
+func (s *Sandbox) Targets(base string) map[string]string {
+	base = strings.TrimRight(base, "/")
+	return map[string]string{
+		HubSpot:     base + "/" + HubSpot,
+		WooCommerce: base + "/" + WooCommerce,
+		Salesforce:  base + "/" + Salesforce + "/" + s.endpoints[Salesforce].Credentials["webhook_path_secret"],
+	}
 }
 
 // Fire makes one change on a platform and has its fake send the webhook

@@ -39,15 +39,15 @@ type Options struct {
 
 // Endpoint is how to reach one fake platform.
 type Endpoint struct {
-	Platform string
-	BaseURL  string
+	Platform string `json:"platform"`
+	BaseURL  string `json:"base_url"`
 	// Credentials are the secrets and ids the fake accepts, by name, for
 	// printing: token, client_id, client_secret, refresh_token,
 	// consumer_key, consumer_secret, webhook_secret, …
-	Credentials map[string]string
+	Credentials map[string]string `json:"credentials"`
 	// Config is the platform's section for the matching connector's
 	// Configure, pointing at the fake with these credentials.
-	Config adapter.Config
+	Config adapter.Config `json:"config"`
 }
 
 // Sandbox is the running fakes and their data.

@@ -1,0 +1,190 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+)
+
+// NewCommand returns `connector sandbox`: start the fakes with generated
+// data, print where they are and how to log in, optionally fire webhooks
+// at a target, and serve until interrupted. It honours a persistent
+// -o/--output flag (table or json) defined by the root command.
+func NewCommand() *cobra.Command {
+	var (
+		seed                    uint64
+		customers, basePort     int
+		listenHS, listenSF, lWC string
+		target                  string
+		rateFlag                float64
+		count                   int
+		writeConfig             string
+	)
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Serve fake HubSpot, Salesforce and WooCommerce accounts with generated customers",
+		Long: `sandbox starts faithful fakes of HubSpot, Salesforce and WooCommerce on
+loopback, fills them with a generated small business (customers with
+realistic buying histories, leads, prospects with open deals, companies),
+prints their URLs and credentials and a platforms: section to paste into a
+config file, and serves until Ctrl-C. The same --seed always produces the
+same data and the same credentials.
+
+With --webhook-target the fakes also send webhooks there: the target is a
+base URL and each platform posts to base/hubspot, base/woocommerce and
+base/salesforce/<path secret>.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			listen := map[string]string{}
+			if basePort > 0 {
+				for i, p := range Platforms {
+					listen[p] = net.JoinHostPort("127.0.0.1", strconv.Itoa(basePort+i))
+				}
+			}
+			for p, v := range map[string]string{HubSpot: listenHS, Salesforce: listenSF, WooCommerce: lWC} {
+				if v != "" {
+					listen[p] = v
+				}
+			}
+			if customers <= 0 {
+				return fmt.Errorf("--customers must be positive, got %d", customers)
+			}
+			if target != "" && rateFlag <= 0 {
+				return fmt.Errorf("--webhook-rate must be positive, got %g", rateFlag)
+			}
+			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+			sb, err := Start(ctx, Options{Seed: seed, Customers: customers, Listen: listen, Logger: log})
+			if err != nil {
+				return err
+			}
+			defer sb.Close()
+			if writeConfig != "" {
+				b, err := yaml.Marshal(map[string]any{"platforms": sb.Configs()})
+				if err != nil {
+					return fmt.Errorf("encoding sandbox config: %w", err)
+				}
+				if err := os.WriteFile(writeConfig, b, 0o600); err != nil {
+					return fmt.Errorf("writing sandbox config: %w", err)
+				}
+			}
+			asJSON := false
+			if f := cmd.Flag("output"); f != nil && f.Value.String() == "json" {
+				asJSON = true
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				err = printJSON(out, sb)
+			} else {
+				err = printText(out, sb, writeConfig)
+			}
+			if err != nil {
+				return err
+			}
+			if target != "" {
+				go func() {
+					rep, err := sb.FireWebhooks(ctx, sb.Targets(target), rateFlag, count)
+					if err != nil {
+						log.Warn("firing sandbox webhooks", "error", err)
+					}
+					if !asJSON {
+						fmt.Fprintf(out, "webhooks fired: changes %v, acknowledged %v, failed %v\n", rep.Changes, rep.Delivered, rep.Failed)
+					}
+				}()
+			}
+			<-ctx.Done()
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.Uint64Var(&seed, "seed", 1, "random seed: the same seed gives the same data and credentials")
+	f.IntVar(&customers, "customers", 1000, "number of people to generate")
+	f.IntVar(&basePort, "base-port", 0, "serve HubSpot, Salesforce and WooCommerce on 127.0.0.1 at this port and the next two (0: any free ports)")
+	f.StringVar(&listenHS, "listen-hubspot", "", "listen address of the HubSpot fake (overrides --base-port)")
+	f.StringVar(&listenSF, "listen-salesforce", "", "listen address of the Salesforce fake (overrides --base-port)")
+	f.StringVar(&lWC, "listen-woocommerce", "", "listen address of the WooCommerce fake (overrides --base-port)")
+	f.StringVar(&target, "webhook-target", "", "base URL to send the platforms' webhooks to, e.g. http://127.0.0.1:8080/webhooks")
+	f.Float64Var(&rateFlag, "webhook-rate", 1, "webhooks per second, spread over the platforms")
+	f.IntVar(&count, "webhook-count", 0, "stop after this many webhooks (0: until Ctrl-C)")
+	f.StringVar(&writeConfig, "write-config", "", "also write the platforms: config section to this YAML file")
+	return cmd
+}
+
+// summary counts the dataset per platform.
+type summary struct {
+	People    int                       `json:"people"`
+	Kinds     map[Kind]int              `json:"kinds"`
+	Churned   int                       `json:"churned"`
+	Platforms map[string]map[string]int `json:"platforms"`
+}
+
+func summarize(d *Dataset) summary {
+	s := summary{People: len(d.People), Kinds: map[Kind]int{}, Platforms: map[string]map[string]int{}}
+	for _, p := range d.People {
+		s.Kinds[p.Kind]++
+		if p.Churned() {
+			s.Churned++
+		}
+	}
+	for _, p := range Platforms {
+		r := d.Platform(p)
+		s.Platforms[p] = map[string]int{"contacts": len(r.Contacts), "companies": len(r.Companies), "orders": len(r.Orders)}
+	}
+	return s
+}
+
+func printJSON(w io.Writer, sb *Sandbox) error {
+	doc := struct {
+		Seed      uint64     `json:"seed"`
+		AsOf      time.Time  `json:"as_of"`
+		Summary   summary    `json:"summary"`
+		Endpoints []Endpoint `json:"endpoints"`
+	}{Seed: sb.Data.Seed, AsOf: sb.Data.AsOf, Summary: summarize(sb.Data), Endpoints: sb.Endpoints()}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("printing sandbox endpoints: %w", err)
+	}
+	return nil
+}
+
+func printText(w io.Writer, sb *Sandbox, configFile string) error {
+	s := summarize(sb.Data)
+	fmt.Fprintf(w, "Sandbox running: seed %d, %d people (%d buyers, %d of them churned; %d leads; %d prospects), history up to %s.\n\n",
+		sb.Data.Seed, s.People, s.Kinds[KindBuyer], s.Churned, s.Kinds[KindLead], s.Kinds[KindProspect], sb.Data.AsOf.Format(time.DateOnly))
+	for _, e := range sb.Endpoints() {
+		c := s.Platforms[e.Platform]
+		fmt.Fprintf(w, "%-12s %s   (%d contacts, %d companies, %d orders/deals)\n", e.Platform, e.BaseURL, c["contacts"], c["companies"], c["orders"])
+		keys := make([]string, 0, len(e.Credentials))
+		for k := range e.Credentials {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %-20s %s\n", k, e.Credentials[k])
+		}
+	}
+	b, err := yaml.Marshal(map[string]any{"platforms": sb.Configs()})
+	if err != nil {
+		return fmt.Errorf("encoding sandbox config: %w", err)
+	}
+	fmt.Fprintf(w, "\nConfiguration for `connector run -c FILE`:\n\n%s\n", b)
+	if configFile != "" {
+		fmt.Fprintf(w, "(also written to %s)\n", configFile)
+	}
+	fmt.Fprintln(w, "Serving until Ctrl-C.")
+	return nil
+}
