@@ -34,10 +34,12 @@
 // By default each score is 1 + floor(5·w/N), w being the buyers strictly
 // worse (larger recency, fewer orders, less money) and N all buyers, so
 // ties always share a score. Codes map to the 11 groups of Squeezely's list
-// (PUBLISHED.md 5C); the 17 codes it does not list take the group of the
-// nearest listed code by |ΔR|+|ΔF|+|ΔM|, ties to the higher R, then F, then
-// M. Fixed cut points and custom groups (with '*' and [a-b] patterns) and a
-// named fallback group are configurable.
+// (PUBLISHED.md 5C). That list names all 125 codes once (a test checks
+// it, though its source warned it might not); for custom group lists, a
+// code no group names takes the group of the nearest listed code by
+// |ΔR|+|ΔF|+|ΔM|, ties to the higher R, then F, then M, or a configured
+// fallback group. Fixed cut points and custom groups (with '*' and [a-b]
+// patterns) are configurable.
 //
 // # Rules: why expr-lang/expr rather than CEL
 //

@@ -5,11 +5,13 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // DefaultRFMGroups returns the 11 named groups listed as explicit RFM codes
-// in PUBLISHED.md section 5C (Squeezely's list). It names 108 of the 125
-// codes; the others are decided by RFMParams.Fallback.
+// in PUBLISHED.md section 5C (Squeezely's list). The list turns out to
+// name each of the 125 codes exactly once (a test checks it), so the
+// fallback rule only matters for custom groups.
 func DefaultRFMGroups() []RFMGroup {
 	g := func(name, codes string) RFMGroup { return RFMGroup{Name: name, Codes: strings.Fields(codes)} }
 	return []RFMGroup{
@@ -182,11 +184,23 @@ func newRankScorer(feats []Features, workers int) *rankScorer {
 
 // parallelDo runs the functions on up to workers goroutines.
 func parallelDo(workers int, fns ...func()) {
-	parallel(len(fns)*4096, workers, func(lo, hi int) {
-		for i := lo / 4096; i < (hi+4095)/4096 && i < len(fns); i++ {
-			fns[i]()
+	if workers <= 1 {
+		for _, fn := range fns {
+			fn()
 		}
-	})
+		return
+	}
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for _, fn := range fns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn()
+		}()
+	}
+	wg.Wait()
 }
 
 func lowerBound[T int32 | int64](s []T, v T) int {
