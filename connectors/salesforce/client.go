@@ -289,6 +289,8 @@ func (c *Connector) refreshQuota(ctx context.Context) error {
 			Remaining int `json:"Remaining"`
 		} `json:"DailyApiRequests"`
 	}
+	// Asking for the usage must not be refused by the pull guard.
+	ctx = context.WithValue(ctx, priorityKey{}, false)
 	if err := c.getJSON(ctx, "/limits", nil, &lim); err != nil {
 		return err
 	}
