@@ -286,15 +286,10 @@ func Sign(secret string, body []byte) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// Trigger delivers topic (e.g. "order.updated", "customer.deleted") for
-// the record id to every active webhook subscribed to it, once each, with
-// no retries, as WooCommerce does. The body is the record as the REST API
-// renders it, or {"id": id} for *.deleted. A 2xx-302 answer resets a
-// webhook's failure count; anything else increments it and the webhook is
-// disabled once the count exceeds WebhookMaxFailures.
-func (f *Fake) Trigger(ctx context.Context, topic string, id int) []Delivery {
+// payloadLocked renders the body WooCommerce sends for topic and id: the
+// record as the REST API renders it, or {"id": id} for *.deleted.
+func (f *Fake) payloadLocked(topic string, id int) []byte {
 	resource, event, _ := strings.Cut(topic, ".")
-	f.mu.Lock()
 	var body []byte
 	var err error
 	switch {
@@ -312,6 +307,54 @@ func (f *Fake) Trigger(ctx context.Context, topic string, id int) []Delivery {
 	if body == nil || err != nil {
 		body = []byte(fmt.Sprintf(`{"id":%d}`, id))
 	}
+	return body
+}
+
+func (f *Fake) sourceLocked() string {
+	if f.srv != nil {
+		return f.srv.URL + "/"
+	}
+	return "http://example.test/"
+}
+
+// deliveryHeaders are the headers of a signed delivery.
+func (f *Fake) deliveryHeaders(source, topic string, webhookID int, deliveryID, secret string, body []byte) http.Header {
+	resource, event, _ := strings.Cut(topic, ".")
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", f.userAgent())
+	h.Set("X-WC-Webhook-Source", source)
+	h.Set("X-WC-Webhook-Topic", topic)
+	h.Set("X-WC-Webhook-Resource", resource)
+	h.Set("X-WC-Webhook-Event", event)
+	h.Set("X-WC-Webhook-Signature", Sign(secret, body))
+	h.Set("X-WC-Webhook-ID", strconv.Itoa(webhookID))
+	h.Set("X-WC-Webhook-Delivery-ID", deliveryID)
+	return h
+}
+
+// SignedDelivery builds, without sending it, the delivery WooCommerce
+// would make for topic and record id, signed with secret: the headers and
+// the raw body. For tests and the conformance kit.
+func (f *Fake) SignedDelivery(topic string, id int, secret string) (http.Header, []byte) {
+	f.mu.Lock()
+	body := f.payloadLocked(topic, id)
+	source := f.sourceLocked()
+	seq := len(f.deliveries)
+	f.mu.Unlock()
+	did := fmt.Sprintf("%x", sha256.Sum256([]byte(fmt.Sprintf("signed|%d|%d|%s", id, seq, topic))))[:32]
+	return f.deliveryHeaders(source, topic, 0, did, secret, body), body
+}
+
+// Trigger delivers topic (e.g. "order.updated", "customer.deleted") for
+// the record id to every active webhook subscribed to it, once each, with
+// no retries, as WooCommerce does. The body is the record as the REST API
+// renders it, or {"id": id} for *.deleted. A 2xx-302 answer resets a
+// webhook's failure count; anything else increments it and the webhook is
+// disabled once the count exceeds WebhookMaxFailures.
+func (f *Fake) Trigger(ctx context.Context, topic string, id int) []Delivery {
+	f.mu.Lock()
+	body := f.payloadLocked(topic, id)
 	type target struct {
 		id          int
 		url, secret string
@@ -322,10 +365,7 @@ func (f *Fake) Trigger(ctx context.Context, topic string, id int) []Delivery {
 			targets = append(targets, target{w.ID, w.DeliveryURL, w.secret})
 		}
 	}
-	source := "http://example.test/"
-	if f.srv != nil {
-		source = f.srv.URL + "/"
-	}
+	source := f.sourceLocked()
 	f.mu.Unlock()
 
 	var out []Delivery
@@ -339,16 +379,7 @@ func (f *Fake) Trigger(ctx context.Context, topic string, id int) []Delivery {
 		if rerr != nil {
 			d.Err = rerr
 		} else {
-			h := req.Header
-			h.Set("Content-Type", "application/json")
-			h.Set("User-Agent", f.userAgent())
-			h.Set("X-WC-Webhook-Source", source)
-			h.Set("X-WC-Webhook-Topic", topic)
-			h.Set("X-WC-Webhook-Resource", resource)
-			h.Set("X-WC-Webhook-Event", event)
-			h.Set("X-WC-Webhook-Signature", Sign(t.secret, body))
-			h.Set("X-WC-Webhook-ID", strconv.Itoa(t.id))
-			h.Set("X-WC-Webhook-Delivery-ID", d.DeliveryID)
+			req.Header = f.deliveryHeaders(source, topic, t.id, d.DeliveryID, t.secret, body)
 			d.Status, d.Err = f.send(req)
 		}
 		f.mu.Lock()
