@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -73,7 +74,7 @@ base/salesforce/<path secret>.`,
 			}
 			defer sb.Close()
 			if writeConfig != "" {
-				b, err := yaml.Marshal(map[string]any{"platforms": sb.Configs()})
+				b, err := configYAML(sb)
 				if err != nil {
 					return fmt.Errorf("encoding sandbox config: %w", err)
 				}
@@ -177,9 +178,9 @@ func printText(w io.Writer, sb *Sandbox, configFile string) error {
 			fmt.Fprintf(w, "  %-20s %s\n", k, e.Credentials[k])
 		}
 	}
-	b, err := yaml.Marshal(map[string]any{"platforms": sb.Configs()})
+	b, err := configYAML(sb)
 	if err != nil {
-		return fmt.Errorf("encoding sandbox config: %w", err)
+		return err
 	}
 	fmt.Fprintf(w, "\nConfiguration for `connector run -c FILE`:\n\n%s\n", b)
 	if configFile != "" {
@@ -187,4 +188,18 @@ func printText(w io.Writer, sb *Sandbox, configFile string) error {
 	}
 	fmt.Fprintln(w, "Serving until Ctrl-C.")
 	return nil
+}
+
+// configYAML renders the platforms: section of a config file.
+func configYAML(sb *Sandbox) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(map[string]any{"platforms": sb.Configs()}); err != nil {
+		return nil, fmt.Errorf("encoding sandbox config: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encoding sandbox config: %w", err)
+	}
+	return buf.Bytes(), nil
 }

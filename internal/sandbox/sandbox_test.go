@@ -110,7 +110,80 @@ func TestConnectorsPullSeededData(t *testing.T) {
 					t.Fatalf("seeded %s contact %s (%s) not pulled", p, c.Ref.ID, c.Emails[0])
 				}
 			}
+			checkFields(t, sb, p, got)
 		})
+	}
+}
+
+// checkFields compares what the connector mapped with what was seeded.
+func checkFields(t *testing.T, sb *Sandbox, platform string, got map[string][]adapter.Change) {
+	t.Helper()
+	want := sb.Data.Platform(platform)
+	fakeID := func(id string) string {
+		if platform == Salesforce {
+			id, _ = sb.SalesforceID(id)
+		}
+		return id
+	}
+	contacts := map[string]domain.Contact{}
+	for _, c := range want.Contacts {
+		contacts[fakeID(c.Ref.ID)] = c
+	}
+	orders := map[string]domain.Order{}
+	for _, o := range want.Orders {
+		orders[fakeID(o.Ref.ID)] = o
+	}
+	companies := map[string]domain.Company{}
+	for _, c := range want.Companies {
+		companies[fakeID(c.Ref.ID)] = c
+	}
+	for _, ch := range got[domain.ObjectContact] {
+		g := ch.Contact
+		w, ok := contacts[g.Ref.ID]
+		if !ok {
+			t.Fatalf("%s contact %s was not seeded", platform, g.Ref.ID)
+		}
+		if g.Emails[0] != strings.TrimSpace(w.Emails[0]) || g.FirstName != w.FirstName || g.LastName != w.LastName ||
+			g.Address.Country != w.Address.Country || g.Address.City != w.Address.City {
+			t.Fatalf("%s contact %s mapped as %+v, seeded %+v", platform, g.Ref.ID, g, w)
+		}
+		if platform != WooCommerce && fakeID(w.CompanyRef.ID) != g.CompanyRef.ID {
+			t.Fatalf("%s contact %s company %q, seeded %q", platform, g.Ref.ID, g.CompanyRef.ID, fakeID(w.CompanyRef.ID))
+		}
+		if platform == HubSpot && (g.Gender != w.Gender || g.BirthDate != w.BirthDate || g.LifecycleStage != w.LifecycleStage) {
+			t.Fatalf("hubspot contact %s demographics %q %q %q, seeded %q %q %q", g.Ref.ID,
+				g.Gender, g.BirthDate, g.LifecycleStage, w.Gender, w.BirthDate, w.LifecycleStage)
+		}
+		if platform == Salesforce && g.Ref.ObjectType != w.Ref.ObjectType {
+			t.Fatalf("salesforce %s pulled as %s, seeded as %s", g.Ref.ID, g.Ref.ObjectType, w.Ref.ObjectType)
+		}
+	}
+	for _, ch := range append(got[domain.ObjectOrder], got[domain.ObjectDeal]...) {
+		g := ch.Order
+		w, ok := orders[g.Ref.ID]
+		if !ok {
+			t.Fatalf("%s order %s was not seeded", platform, g.Ref.ID)
+		}
+		if g.Total != w.Total || g.Status != w.Status || fakeID(w.CustomerRef.ID) != g.CustomerRef.ID && platform != HubSpot {
+			t.Fatalf("%s order %s mapped as %s %s customer %q, seeded %s %s customer %q", platform, g.Ref.ID,
+				g.Total, g.Status, g.CustomerRef.ID, w.Total, w.Status, fakeID(w.CustomerRef.ID))
+		}
+		if platform == WooCommerce {
+			if g.Device != w.Device || g.Channel != w.Channel || g.Refunded != w.Refunded || len(g.Items) != len(w.Items) ||
+				domain.NormalizeEmail(g.BillingEmail) != domain.NormalizeEmail(w.BillingEmail) || !g.CreatedAt.Equal(w.CreatedAt) {
+				t.Fatalf("woocommerce order %s mapped as %+v, seeded %+v", g.Ref.ID, g, w)
+			}
+		}
+	}
+	for _, ch := range got[domain.ObjectCompany] {
+		g := ch.Company
+		w, ok := companies[g.Ref.ID]
+		if !ok {
+			t.Fatalf("%s company %s was not seeded", platform, g.Ref.ID)
+		}
+		if g.Name != w.Name || g.Employees != w.Employees || g.AnnualRevenue.Amount != w.AnnualRevenue.Amount || g.Country != w.Country {
+			t.Fatalf("%s company %s mapped as %+v, seeded %+v", platform, g.Ref.ID, g, w)
+		}
 	}
 }
 
