@@ -120,6 +120,7 @@ Exit codes:
 		a.syncCommand(),
 		a.segmentsCommand(),
 		a.runCommand(),
+		a.demoCommand(),
 	)
 	for _, c := range a.extraCommands() {
 		root.AddCommand(c)

@@ -130,7 +130,12 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 		return nil
 	}
 	ids, err := p.ensureTargets(ctx, pl, need)
-	if err == nil {
+	if err != nil {
+		// Missing targets (a custom field an admin must create, a list we
+		// may not make) are fixed on the platform side: keep the items and
+		// try again later rather than parking them for good.
+		err = adapter.Retryable(err)
+	} else {
 		req.Targets = ids
 		var results []adapter.PushResult
 		st.Calls++
@@ -142,6 +147,9 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 	// The whole call failed: reschedule every item, nothing is lost.
 	permanent := adapter.KindOf(err) == adapter.KindPermanent
 	delay := retryDelay(err, claimed[0].Attempts)
+	if ids == nil {
+		delay = max(delay, time.Minute)
+	}
 	for _, ob := range byID {
 		if ferr := p.store.OutboxFailed(ctx, ob.ID, err.Error(), permanent, p.now().Add(delay)); ferr != nil {
 			return ferr

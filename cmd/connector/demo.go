@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
+	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/pipeline"
+	"github.com/segconn/connector/internal/sandbox"
+)
+
+func (a *app) demoCommand() *cobra.Command {
+	var once bool
+	var customers int
+	var seed uint64
+	var rate float64
+	var listen string
+	c := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the whole product against built-in fake platforms, with no account",
+		Long: `Demo starts the sandbox (fake HubSpot, Salesforce and WooCommerce on
+loopback, filled with generated customers), runs a full cycle on an
+embedded SQLite database in a temporary directory (pull every platform,
+resolve identities, compute every segment, write the changes back) and
+prints a summary. Then it keeps the daemon running with webhooks flowing
+from the sandbox and resegmentation live, until Ctrl-C; --once stops after
+the cycle. -o json prints the summary as JSON.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.checkOutput(); err != nil {
+				return err
+			}
+			return a.runDemo(cmd.Context(), demoOptions{once: once, customers: customers, seed: seed, rate: rate, listen: listen})
+		},
+	}
+	c.Flags().BoolVar(&once, "once", false, "stop after the first full cycle")
+	c.Flags().IntVar(&customers, "customers", 2000, "people the sandbox generates")
+	c.Flags().Uint64Var(&seed, "seed", 1, "seed of the generated data")
+	c.Flags().Float64Var(&rate, "webhook-rate", 2, "webhooks per second the sandbox fires while the daemon runs")
+	c.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address of the daemon's HTTP server (dashboard, webhooks)")
+	return c
+}
+
+type demoOptions struct {
+	once      bool
+	customers int
+	seed      uint64
+	rate      float64
+	listen    string
+}
+
+func (a *app) runDemo(ctx context.Context, o demoOptions) error {
+	dir, err := os.MkdirTemp("", "connector-demo-")
+	if err != nil {
+		return fmt.Errorf("creating a temporary directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	logLevel := "warn"
+	if a.logLevel != "" {
+		logLevel = a.logLevel
+	}
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: o.seed, Customers: o.customers})
+	if err != nil {
+		return err
+	}
+	defer sb.Close()
+
+	cfg := config.Defaults()
+	cfg.Log.Level = logLevel
+	cfg.Store.Path = filepath.Join(dir, "connector.db")
+	cfg.Server.Listen = o.listen
+	cfg.Platforms = sb.Configs()
+	l := &config.Loaded{Config: cfg}
+	for _, e := range sb.Endpoints() {
+		for _, v := range e.Credentials {
+			l.SecretValues = append(l.SecretValues, v)
+		}
+	}
+	log := a.logger(l)
+	if err := prepareSandbox(sb, l); err != nil {
+		return err
+	}
+	env, err := daemon.Open(ctx, l, log, a.factories())
+	if err != nil {
+		return err
+	}
+	defer env.Close(context.WithoutCancel(ctx))
+
+	stopProgress := a.progress(ctx, env)
+	rep, err := daemon.RunCycle(ctx, env, time.Now().UTC())
+	stopProgress()
+	if err != nil {
+		return err
+	}
+	if a.output == "json" {
+		if err := a.printJSON(rep); err != nil {
+			return err
+		}
+	} else {
+		printCycle(a, rep)
+	}
+	if o.once {
+		return nil
+	}
+
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s (pick another with --listen): %w", o.listen, err)
+	}
+	d := daemon.New(env, daemon.Options{Listener: ln})
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(a.stderr, "\ndashboard: %s/   metrics: %s/metrics\nwebhooks from the sandbox at %.1f/s; Ctrl-C to stop\n", base, base, o.rate)
+	go func() {
+		if _, err := sb.FireWebhooks(ctx, sb.Targets(base+"/webhooks"), o.rate, 0); err != nil && ctx.Err() == nil {
+			log.Warn("firing sandbox webhooks", "err", err)
+		}
+	}()
+	return d.Run(ctx)
+}
+
+// progress prints pull progress on a terminal; elsewhere it prints nothing.
+func (a *app) progress(ctx context.Context, env *daemon.Env) func() {
+	f, ok := a.stderr.(*os.File)
+	if !ok {
+		return func() {}
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return func() {}
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		frames := []string{"|", "/", "-", `\`}
+		i := 0
+		for {
+			select {
+			case <-stop:
+				fmt.Fprint(f, "\r\033[K")
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				n, _ := env.Store.CountProfiles(ctx)
+				fmt.Fprintf(f, "\r\033[K%s pulling platforms… %d profiles so far", frames[i%4], n)
+				i++
+			}
+		}
+	}()
+	return func() { close(stop); <-done }
+}
+
+func printCycle(a *app, rep *daemon.CycleReport) {
+	w := a.stdout
+	fmt.Fprintf(w, "Pulled (as of %s):\n", rep.AsOf.Format(time.DateOnly))
+	for _, p := range rep.Pulled {
+		fmt.Fprintf(w, "  %-12s %5d pages  %v", p.Platform, p.Pages, p.Records)
+		if p.Quarantined > 0 {
+			fmt.Fprintf(w, "  (%d quarantined)", p.Quarantined)
+		}
+		if e := rep.PullErrors[p.Platform]; e != "" {
+			fmt.Fprintf(w, "  ERROR: %s", e)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "\nProfiles after identity resolution: %d\n\nSegments:\n", rep.Profiles)
+	rows := [][]string{}
+	for _, k := range rep.Segments {
+		if k.Size == 0 {
+			continue
+		}
+		rows = append(rows, []string{k.Segment, strconv.Itoa(k.Size), pct(k.Share), money(k.Revenue), money(k.AOV), money(k.AvgRealisedCLV), pct(k.ChurnRate)})
+	}
+	_ = table(w, []string{"  SEGMENT", "SIZE", "SHARE", "REVENUE", "AOV", "CLV", "CHURN"}, indent(rows))
+	fmt.Fprintf(w, "\nWritten back (%d membership changes, plan %s):\n", rep.Changes, rep.Fingerprint)
+	for i, p := range rep.Written {
+		min := 0
+		if i < len(rep.Planned) {
+			min = rep.Planned[i].MinCalls
+		}
+		fmt.Fprintf(w, "  %-12s %5d records written, %d API calls (minimum %d)", p.Platform, p.OK, p.Calls, min)
+		if p.Retryable+p.Permanent > 0 {
+			fmt.Fprintf(w, ", %d to retry, %d refused", p.Retryable, p.Permanent)
+		}
+		if e := rep.PushErrors[p.Platform]; e != "" {
+			fmt.Fprintf(w, "  ERROR: %s", e)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, wn := range rep.Warnings {
+		fmt.Fprintf(w, "warning (%s): %s\n", wn.Kind, wn.Message)
+	}
+}
+
+// prepareSandbox does what a Salesforce admin does once before write-back:
+// create the custom fields the segment definitions write to.
+func prepareSandbox(sb *sandbox.Sandbox, l *config.Loaded) error {
+	defs, err := daemon.SegmentDefinitions(l)
+	if err != nil {
+		return err
+	}
+	for _, d := range defs {
+		t, ok := d.Writeback[sandbox.Salesforce]
+		if !ok {
+			continue
+		}
+		names := []string{}
+		if t.Property != "" {
+			names = append(names, t.Property)
+		}
+		if t.Tag {
+			names = append(names, pipeline.TagsProperty)
+		}
+		for _, n := range names {
+			if !strings.HasSuffix(n, "__c") {
+				n += "__c"
+			}
+			for _, obj := range []string{"Contact", "Lead"} {
+				sb.SalesforceFake.AddField(obj, n, salesforcefake.TypeTextArea)
+			}
+		}
+	}
+	return nil
+}
+
+func indent(rows [][]string) [][]string {
+	for _, r := range rows {
+		r[0] = "  " + r[0]
+	}
+	return rows
+}

@@ -1,0 +1,113 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/segconn/connector/core/segment"
+	"github.com/segconn/connector/internal/pipeline"
+)
+
+// CycleReport is what one full cycle did.
+type CycleReport struct {
+	AsOf        time.Time             `json:"as_of"`
+	Pulled      []pipeline.SyncStats  `json:"pulled"`
+	PullErrors  map[string]string     `json:"pull_errors,omitempty"`
+	Profiles    int                   `json:"profiles"`
+	Fingerprint string                `json:"plan"`
+	Changes     int                   `json:"membership_changes"`
+	Segments    []segment.KPI         `json:"segments"`
+	Warnings    []segment.Warning     `json:"warnings,omitempty"`
+	Planned     []PlannedWrites       `json:"planned"`
+	Written     []pipeline.DrainStats `json:"written"`
+	PushErrors  map[string]string     `json:"push_errors,omitempty"`
+	Took        map[string]string     `json:"took"`
+	plan        *pipeline.Plan
+}
+
+// PlannedWrites summarises one platform's planned write-back.
+type PlannedWrites struct {
+	Platform string `json:"platform"`
+	Records  int    `json:"records"`
+	// MinCalls is the fewest API calls the write-back can take given the
+	// platform's batch limits; compare with Written[].Calls.
+	MinCalls int `json:"min_calls"`
+}
+
+// Plan returns the plan the cycle applied.
+func (r *CycleReport) Plan() *pipeline.Plan { return r.plan }
+
+// RunCycle pulls every platform (in parallel, each on its own so one that
+// is down or slow does not hold up the others), recomputes every segment,
+// records the changes, and drains every platform's write-back (again in
+// parallel). A platform that fails is reported and keeps its queued
+// write-back for the next drain; the cycle goes on with the others.
+func RunCycle(ctx context.Context, env *Env, asOf time.Time) (*CycleReport, error) {
+	rep := &CycleReport{AsOf: asOf, PullErrors: map[string]string{}, PushErrors: map[string]string{}, Took: map[string]string{}}
+	names := env.Pipeline.Platforms()
+	start := time.Now()
+	rep.Pulled = make([]pipeline.SyncStats, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep.Pulled[i], errs[i] = env.Pipeline.Sync(ctx, n, false)
+			rep.Pulled[i].Platform = n
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			rep.PullErrors[names[i]] = err.Error()
+		}
+	}
+	rep.Took["pull"] = time.Since(start).Round(time.Millisecond).String()
+
+	start = time.Now()
+	n, err := env.Store.CountProfiles(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("counting profiles: %w", err)
+	}
+	rep.Profiles = n
+	plan, err := env.Pipeline.Plan(ctx, asOf)
+	if err != nil {
+		return rep, err
+	}
+	if err := env.Pipeline.Apply(ctx, plan); err != nil {
+		return rep, err
+	}
+	rep.plan = plan
+	rep.Fingerprint = plan.Fingerprint
+	rep.Changes = len(plan.Memberships)
+	if res := env.Pipeline.LastResult(); res != nil {
+		rep.Segments = res.KPIs
+		rep.Warnings = res.Warnings
+	}
+	for _, pp := range plan.Platforms {
+		rep.Planned = append(rep.Planned, PlannedWrites{Platform: pp.Platform, Records: len(pp.Items), MinCalls: pp.Calls})
+	}
+	rep.Took["segment"] = time.Since(start).Round(time.Millisecond).String()
+
+	start = time.Now()
+	rep.Written = make([]pipeline.DrainStats, len(names))
+	for i, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep.Written[i], errs[i] = env.Pipeline.Drain(ctx, n)
+			rep.Written[i].Platform = n
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			rep.PushErrors[names[i]] = err.Error()
+		}
+	}
+	rep.Took["write_back"] = time.Since(start).Round(time.Millisecond).String()
+	return rep, nil
+}
