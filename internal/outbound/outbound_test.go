@@ -84,11 +84,12 @@ func (r *receiver) snapshot() ([]Batch, []http.Header) {
 	return append([]Batch(nil), r.batches...), append([]http.Header(nil), r.headers...)
 }
 
-func openSQLite(t *testing.T, path string) *SQLQueue {
+func openSQLite(t testing.TB, path string) *SQLQueue {
 	t.Helper()
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
