@@ -235,6 +235,7 @@ type gen struct {
 	// per-platform counters
 	wooCust, wooOrder, hsContact, hsDeal, sfContact, sfLead, sfOpp int
 	hsCompanyOf, sfAccountOf                                       map[int]string
+	fold                                                           *strings.Replacer
 }
 
 // Generate builds a dataset. The same options give the same dataset.
@@ -263,6 +264,8 @@ func Generate(opts GenOptions) (*Dataset, error) {
 		ds: &Dataset{Seed: opts.Seed, AsOf: opts.AsOf, Currency: strings.ToUpper(opts.Currency),
 			WooOrderDetails: map[string]WooDetails{}},
 		hsCompanyOf: map[int]string{}, sfAccountOf: map[int]string{},
+		// The few non-ASCII letters of the word lists, for email addresses.
+		fold: strings.NewReplacer("ü", "ue", "ö", "oe", "ä", "ae", "é", "e", "á", "a", "ß", "ss"),
 	}
 	total := 0.0
 	for _, c := range countries {
@@ -327,7 +330,7 @@ func (g *gen) companies(n int) {
 }
 
 func (g *gen) email(first, last, dom string) string {
-	base := strings.ToLower(asciiFold(first) + "." + strings.ReplaceAll(asciiFold(last), " ", ""))
+	base := strings.ToLower(g.fold.Replace(first) + "." + strings.ReplaceAll(g.fold.Replace(last), " ", ""))
 	base = strings.ReplaceAll(base, "'", "")
 	e := base + "@" + dom
 	for n := 2; g.emails[e]; n++ {
@@ -335,11 +338,6 @@ func (g *gen) email(first, last, dom string) string {
 	}
 	g.emails[e] = true
 	return e
-}
-
-// asciiFold replaces the few non-ASCII letters of the word lists.
-func asciiFold(s string) string {
-	return strings.NewReplacer("ü", "ue", "ö", "oe", "ä", "ae", "é", "e", "á", "a", "ß", "ss").Replace(s)
 }
 
 // caseVariant renders an email the way a platform's users typed it.

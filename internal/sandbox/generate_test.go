@@ -220,3 +220,13 @@ func TestGenerateShape(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkGenerate measures generating a 10,000-person business.
+func BenchmarkGenerate(b *testing.B) {
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := Generate(GenOptions{Seed: 1, Customers: 10000, AsOf: asOf}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
