@@ -31,7 +31,7 @@ func benchFake(b *testing.B) (*woocommercefake.Fake, *Connector) {
 
 func BenchmarkPullOrders50kBaselineBareWalk(b *testing.B) {
 	f, _ := benchFake(b)
-	auth := oauth1Auth{key: "ck_test", secret: "cs_test", method: "HMAC-SHA256", now: time.Now}
+	auth := oauth1Auth{key: "ck_test", secret: "cs_test", method: "HMAC-SHA256", now: f.Now}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		n := 0

@@ -72,6 +72,9 @@ func start(t testing.TB, fo woocommercefake.Options, tweak func(adapter.Config),
 	if tweak != nil {
 		tweak(cfg)
 	}
+	if fo.Now != nil {
+		opts = append([]Option{WithClock(fo.Now)}, opts...) // sign with the store's clock
+	}
 	c := New(slog.New(slog.DiscardHandler), opts...)
 	if err := c.Configure(context.Background(), cfg); err != nil {
 		t.Fatal(err)

@@ -80,7 +80,7 @@ func (f *Fake) authenticateLocked(r *http.Request) (Key, *apiError) {
 	}
 	ts, err := strconv.ParseInt(params.Get("oauth_timestamp"), 10, 64)
 	now := f.opts.Now()
-	if err != nil || time.Unix(ts, 0).Before(now.Add(-15*time.Minute)) {
+	if err != nil || time.Unix(ts, 0).Before(now.Add(-15*time.Minute)) || time.Unix(ts, 0).After(now.Add(15*time.Minute)) {
 		return Key{}, authErr("Invalid timestamp.")
 	}
 	nk := k.ConsumerKey + "\x00" + params.Get("oauth_nonce")

@@ -219,6 +219,9 @@ const wooDate = "2006-01-02T15:04:05"
 
 func (f *Fake) now() time.Time { return f.opts.Now().UTC().Truncate(time.Second) }
 
+// Now is the store clock (Options.Now).
+func (f *Fake) Now() time.Time { return f.opts.Now() }
+
 func (f *Fake) dates(t time.Time) (local, gmt string) {
 	return t.In(f.opts.SiteLocation).Format(wooDate), t.UTC().Format(wooDate)
 }
