@@ -45,10 +45,15 @@ type firer struct {
 	nextOrder int
 	wooHooks  map[string]bool // delivery URLs registered in the WooCommerce fake
 	sfIDs     []string        // Salesforce Contact ids
+	byEmail   map[string]*Person
 }
 
 func newFirer(s *Sandbox) *firer {
-	f := &firer{s: s, rng: rand.New(rand.NewPCG(s.seed, 0xf1e)), wooHooks: map[string]bool{}, nextOrder: wooOrderBase + 1_000_000}
+	f := &firer{s: s, rng: rand.New(rand.NewPCG(s.seed, 0xf1e)), wooHooks: map[string]bool{}, nextOrder: wooOrderBase + 1_000_000,
+		byEmail: map[string]*Person{}}
+	for i := range s.Data.People {
+		f.byEmail[s.Data.People[i].Email] = &s.Data.People[i]
+	}
 	for _, c := range s.Data.Salesforce.Contacts {
 		if c.Ref.ObjectType == domain.ObjectContact {
 			f.sfIDs = append(f.sfIDs, s.sfIDs[c.Ref.ID])
@@ -176,12 +181,7 @@ func (s *Sandbox) NewWooOrder(customerID int, billingEmail string, items []domai
 	if device == "" {
 		o.Device = "desktop"
 	}
-	var per *Person
-	for i := range s.Data.People {
-		if s.Data.People[i].Email == domain.NormalizeEmail(o.BillingEmail) {
-			per = &s.Data.People[i]
-		}
-	}
+	per := f.byEmail[domain.NormalizeEmail(o.BillingEmail)]
 	s.mu.Lock()
 	s.Data.WooOrderDetails[o.Ref.ID] = WooDetails{UserAgent: userAgents[o.Device][0], SourceType: "typein"}
 	wo := s.wooOrder(o, per)
