@@ -5,17 +5,12 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
-	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/daemon"
-	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/sandbox"
 )
 
@@ -75,19 +70,11 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	}
 	defer sb.Close()
 
-	cfg := config.Defaults()
-	cfg.Log.Level = logLevel
-	cfg.Store.Path = filepath.Join(dir, "connector.db")
-	cfg.Server.Listen = o.listen
-	cfg.Platforms = sb.Configs()
-	l := &config.Loaded{Config: cfg}
-	for _, e := range sb.Endpoints() {
-		for _, v := range e.Credentials {
-			l.SecretValues = append(l.SecretValues, v)
-		}
-	}
+	l := daemon.SandboxConfig(sb, dir)
+	l.Log.Level = logLevel
+	l.Server.Listen = o.listen
 	log := a.logger(l)
-	if err := prepareSandbox(sb, l); err != nil {
+	if err := daemon.PrepareSandbox(sb, l); err != nil {
 		return err
 	}
 	env, err := daemon.Open(ctx, l, log, a.factories())
@@ -202,37 +189,6 @@ func printCycle(a *app, rep *daemon.CycleReport) {
 	for _, wn := range rep.Warnings {
 		fmt.Fprintf(w, "warning (%s): %s\n", wn.Kind, wn.Message)
 	}
-}
-
-// prepareSandbox does what a Salesforce admin does once before write-back:
-// create the custom fields the segment definitions write to.
-func prepareSandbox(sb *sandbox.Sandbox, l *config.Loaded) error {
-	defs, err := daemon.SegmentDefinitions(l)
-	if err != nil {
-		return err
-	}
-	for _, d := range defs {
-		t, ok := d.Writeback[sandbox.Salesforce]
-		if !ok {
-			continue
-		}
-		names := []string{}
-		if t.Property != "" {
-			names = append(names, t.Property)
-		}
-		if t.Tag {
-			names = append(names, pipeline.TagsProperty)
-		}
-		for _, n := range names {
-			if !strings.HasSuffix(n, "__c") {
-				n += "__c"
-			}
-			for _, obj := range []string{"Contact", "Lead"} {
-				sb.SalesforceFake.AddField(obj, n, salesforcefake.TypeTextArea)
-			}
-		}
-	}
-	return nil
 }
 
 func indent(rows [][]string) [][]string {

@@ -105,6 +105,17 @@ func (p *Pipeline) Platform(name string) (*Platform, error) {
 	return pl, nil
 }
 
+// TargetIDs returns the platform ids of the write-back targets this
+// process has ensured on a platform, by target key.
+func (p *Pipeline) TargetIDs(platform string) map[string]string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t := p.targets[platform]; t != nil {
+		return t.ensured()
+	}
+	return map[string]string{}
+}
+
 // Store returns the pipeline's store.
 func (p *Pipeline) Store() store.Store { return p.store }
 

@@ -1,0 +1,332 @@
+package daemon_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segconn/connector/connectors"
+	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
+	"github.com/segconn/connector/core/segment"
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/sandbox"
+)
+
+var asOf = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+func factories() map[string]daemon.Factory {
+	out := map[string]daemon.Factory{}
+	for n, f := range connectors.Builtin() {
+		out[n] = daemon.Factory(f)
+	}
+	return out
+}
+
+// startSandboxEnv starts a sandbox and an Env pointed at it.
+func startSandboxEnv(t *testing.T, customers int) (*sandbox.Sandbox, *daemon.Env, *config.Loaded) {
+	t.Helper()
+	ctx := context.Background()
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 11, Customers: customers, AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	l := daemon.SandboxConfig(sb, t.TempDir())
+	if err := daemon.PrepareSandbox(sb, l); err != nil {
+		t.Fatal(err)
+	}
+	env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { env.Close(context.Background()) })
+	return sb, env, l
+}
+
+// expected computes, independently of the write-back code, what each
+// platform record should hold: for every segment definition written back
+// as a property, the display name of the (non-control) group the profile
+// is in; for every list target, its non-control members.
+type expected struct {
+	props map[string]map[string]string // platform record key → property target key → value
+	lists map[string]map[string]bool   // list target key → platform record key → member
+}
+
+func computeExpected(t *testing.T, env *daemon.Env, platform string) expected {
+	t.Helper()
+	ctx := context.Background()
+	res := env.Pipeline.LastResult()
+	info := map[string]segment.SegmentInfo{}
+	for _, s := range res.Segments {
+		info[s.Name] = s
+	}
+	exp := expected{props: map[string]map[string]string{}, lists: map[string]map[string]bool{}}
+	after := ""
+	for {
+		ps, err := env.Store.ListProfiles(ctx, after, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) == 0 {
+			break
+		}
+		after = ps[len(ps)-1].ID
+		for _, p := range ps {
+			ms, err := env.Store.Memberships(ctx, p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ref := range p.Refs {
+				if ref.Platform != platform || (ref.ObjectType != domain.ObjectContact && ref.ObjectType != "lead") {
+					continue
+				}
+				rk := ref.ObjectType + "/" + ref.ID
+				vals := map[string][]string{}
+				for _, d := range res.Segments {
+					if wb, ok := d.Writeback[platform]; ok && wb.Property != "" {
+						vals["prop:"+wb.Property] = vals["prop:"+wb.Property]
+					}
+				}
+				for _, m := range ms {
+					s := info[m.Segment]
+					wb, ok := s.Writeback[platform]
+					if !ok || m.Control {
+						continue
+					}
+					if wb.Property != "" {
+						vals["prop:"+wb.Property] = append(vals["prop:"+wb.Property], s.Group)
+					}
+					if wb.List {
+						key := "list:" + s.Name
+						if exp.lists[key] == nil {
+							exp.lists[key] = map[string]bool{}
+						}
+						exp.lists[key][rk] = true
+					}
+				}
+				exp.props[rk] = map[string]string{}
+				for k, v := range vals {
+					sort.Strings(v)
+					exp.props[rk][k] = strings.Join(v, ";")
+				}
+			}
+		}
+	}
+	return exp
+}
+
+func TestFullCycleLeavesEveryPlatformExact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end cycle against three fake platforms")
+	}
+	ctx := context.Background()
+	sb, env, _ := startSandboxEnv(t, 150)
+	rep, err := daemon.RunCycle(ctx, env, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, e := range rep.PullErrors {
+		t.Fatalf("pull %s: %s", p, e)
+	}
+	for p, e := range rep.PushErrors {
+		t.Fatalf("push %s: %s", p, e)
+	}
+	if rep.Profiles == 0 || rep.Changes == 0 {
+		t.Fatalf("nothing happened: %+v", rep)
+	}
+
+	// A person sets values by hand, beside the connector's own.
+	hs := env.Pipeline.TargetIDs(sandbox.HubSpot)
+	champions := hs["list:rfm:champions"]
+	if champions == "" {
+		t.Fatalf("no HubSpot list for rfm:champions among %v", hs)
+	}
+	expHS := computeExpected(t, env, sandbox.HubSpot)
+	handHS := ""
+	for rk := range expHS.props {
+		if !expHS.lists["list:rfm:champions"][rk] {
+			handHS = strings.TrimPrefix(rk, "contact/")
+			break
+		}
+	}
+	sb.HubSpotFake.AddToList(champions, handHS)
+	wooIDs := sb.WooFake.CustomerIDs()
+	handWoo := wooIDs[0]
+	sb.WooFake.UpdateCustomer(handWoo, func(c *woocommercefake.Customer) {
+		c.MetaData = append(c.MetaData, woocommercefake.Meta{Key: "_vip_note", Value: "set by hand"})
+	})
+
+	// The business moves on: new orders change some segments.
+	for i := 0; i < 10; i++ {
+		c, _ := sb.WooFake.Customer(wooIDs[(i*7)%len(wooIDs)])
+		sb.NewWooOrder(c.ID, c.Email, []domain.LineItem{{SKU: "X-1", Name: "gift", Category: "garden", Quantity: 3,
+			UnitPrice: domain.Money{Amount: 250_00, Currency: "USD"}}}, "mobile")
+	}
+	rep2, err := daemon.RunCycle(ctx, env, asOf.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, e := range rep2.PushErrors {
+		t.Fatalf("second cycle push %s: %s", p, e)
+	}
+
+	// HubSpot: properties and lists exactly as computed, plus the hand-made member.
+	expHS = computeExpected(t, env, sandbox.HubSpot)
+	hs = env.Pipeline.TargetIDs(sandbox.HubSpot)
+	checked := 0
+	for rk, props := range expHS.props {
+		id := strings.TrimPrefix(rk, "contact/")
+		obj, ok := sb.HubSpotFake.Get("contacts", id)
+		if !ok {
+			t.Errorf("hubspot contact %s missing", id)
+			continue
+		}
+		for key, want := range props {
+			name := hs[key]
+			if name == "" && want == "" {
+				continue
+			}
+			if got := obj.Properties[name]; got != want {
+				t.Errorf("hubspot contact %s %s = %q, want %q", id, name, got, want)
+			}
+			checked++
+		}
+	}
+	for key, listID := range hs {
+		if !strings.HasPrefix(key, "list:") {
+			continue
+		}
+		got := map[string]bool{}
+		for _, id := range sb.HubSpotFake.ListMembers(listID) {
+			got["contact/"+id] = true
+		}
+		want := expHS.lists[key]
+		if key == "list:rfm:champions" {
+			if !got["contact/"+handHS] {
+				t.Errorf("the contact a person added by hand to %s was removed", key)
+			}
+			delete(got, "contact/"+handHS)
+			delete(want, "contact/"+handHS)
+		}
+		if !sameSet(got, want) {
+			t.Errorf("hubspot list %s: got %d members, want %d (missing %v, extra %v)", key, len(got), len(want), diff(want, got), diff(got, want))
+		}
+	}
+
+	// WooCommerce: meta exactly as computed; the hand-set key untouched.
+	expWoo := computeExpected(t, env, sandbox.WooCommerce)
+	wk := env.Pipeline.TargetIDs(sandbox.WooCommerce)
+	for rk, props := range expWoo.props {
+		id, _ := strconv.Atoi(strings.TrimPrefix(rk, "contact/"))
+		c, ok := sb.WooFake.Customer(id)
+		if !ok {
+			continue // a guest: no customer record to write to
+		}
+		meta := map[string]string{}
+		for _, m := range c.MetaData {
+			meta[m.Key] = fmt.Sprint(m.Value)
+		}
+		for key, want := range props {
+			if name := wk[key]; name != "" || want != "" {
+				if got := meta[name]; got != want {
+					t.Errorf("woocommerce customer %d meta %s = %q, want %q", id, name, got, want)
+				}
+				checked++
+			}
+		}
+		if id == handWoo && meta["_vip_note"] != "set by hand" {
+			t.Errorf("the meta a person set by hand on customer %d was changed: %q", id, meta["_vip_note"])
+		}
+	}
+
+	// Salesforce: fields on Contacts and Leads, and Campaign members.
+	expSF := computeExpected(t, env, sandbox.Salesforce)
+	sf := env.Pipeline.TargetIDs(sandbox.Salesforce)
+	byID := map[string]map[string]any{}
+	for _, obj := range []string{"Contact", "Lead"} {
+		for _, r := range sb.SalesforceFake.Records(obj) {
+			byID[fmt.Sprint(r["Id"])] = r
+		}
+	}
+	for rk, props := range expSF.props {
+		_, id, _ := strings.Cut(rk, "/")
+		r, ok := byID[id]
+		if !ok {
+			t.Errorf("salesforce record %s missing", rk)
+			continue
+		}
+		for key, want := range props {
+			name := sf[key]
+			if name == "" && want == "" {
+				continue
+			}
+			got := ""
+			if v := r[name]; v != nil {
+				got = fmt.Sprint(v)
+			}
+			if got != want {
+				t.Errorf("salesforce %s %s = %q, want %q", rk, name, got, want)
+			}
+			checked++
+		}
+	}
+	members := map[string]map[string]bool{}
+	for _, m := range sb.SalesforceFake.Records("CampaignMember") {
+		camp := fmt.Sprint(m["CampaignId"])
+		if members[camp] == nil {
+			members[camp] = map[string]bool{}
+		}
+		for _, f := range []string{"ContactId", "LeadId"} {
+			if v := m[f]; v != nil && v != "" {
+				obj := "contact"
+				if f == "LeadId" {
+					obj = "lead"
+				}
+				members[camp][obj+"/"+fmt.Sprint(v)] = true
+			}
+		}
+	}
+	for key, camp := range sf {
+		if strings.HasPrefix(key, "list:") && !sameSet(members[camp], expSF.lists[key]) {
+			t.Errorf("salesforce campaign %s (%s): got %d members, want %d", camp, key, len(members[camp]), len(expSF.lists[key]))
+		}
+	}
+	t.Logf("checked %d values; hubspot lists %d, salesforce campaigns %d", checked, len(expHS.lists), len(expSF.lists))
+	if checked < 100 {
+		t.Fatalf("only %d values checked; the test is not looking at enough records", checked)
+	}
+}
+
+func sameSet(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
+}
+
+func diff(a, b map[string]bool) []string {
+	var out []string
+	for k := range a {
+		if !b[k] {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	if len(out) > 5 {
+		out = append(out[:5], "…")
+	}
+	return out
+}
