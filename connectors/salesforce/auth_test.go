@@ -115,8 +115,8 @@ func TestClientCredentialsAndSecretsStayOutOfErrorsAndLogs(t *testing.T) {
 func TestValidateConfigNamesEveryProblem(t *testing.T) {
 	c := New(nil)
 	diags, err := c.ValidateConfig(context.Background(), adapter.Config{
-		"base_url": "login.salesforce.com",
-		"auth":     map[string]any{"flow": FlowJWTBearer, "private_key": "not a key"},
+		"base_url":  "login.salesforce.com",
+		"auth":      map[string]any{"flow": FlowJWTBearer, "private_key": "not a key"},
 		"page_size": 5000, "organization_id": "12345", "colour": "blue",
 		"quota": map[string]any{"pull_share": "120%"},
 	})

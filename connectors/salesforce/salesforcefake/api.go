@@ -550,10 +550,8 @@ func (f *Fake) createLocked(object string, fields map[string]any, by string) (*r
 		if se, ok := f.failIDs[who]; ok {
 			return nil, &se
 		}
-		for _, m := range f.records["CampaignMember"] {
-			if !m.deleted && m.fields["CampaignId"] == cid && m.fields[whoField] == who {
-				return nil, &saveError{code: "DUPLICATE_VALUE", msg: "Already a campaign member.", fields: []string{}}
-			}
+		if m := f.records["CampaignMember"][f.members[cid+"|"+who]]; m != nil && !m.deleted {
+			return nil, &saveError{code: "DUPLICATE_VALUE", msg: "Already a campaign member.", fields: []string{}}
 		}
 	}
 	rec, err := f.insertLocked(object, fields, by)

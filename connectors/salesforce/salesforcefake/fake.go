@@ -97,6 +97,7 @@ type Fake struct {
 	schema    map[string]map[string]string
 	records   map[string]map[string]*record
 	ordered   map[string][]*record // per object, in creation (= Id) order
+	members   map[string]string    // "campaign|contact-or-lead" → newest CampaignMember id
 	seq       int64
 	lastStamp time.Time
 	tokens    map[string]time.Time // access token → issued at
@@ -160,6 +161,7 @@ func New(opts Options) *Fake {
 		schema:   baseSchema(),
 		records:  map[string]map[string]*record{},
 		ordered:  map[string][]*record{},
+		members:  map[string]string{},
 		tokens:   map[string]time.Time{},
 		expired:  map[string]bool{},
 		calls:    map[string]int{},
@@ -267,6 +269,9 @@ func (f *Fake) insertLocked(object string, fields map[string]any, createdBy stri
 	}
 	f.records[object][r.id] = r
 	f.ordered[object] = append(f.ordered[object], r)
+	if object == "CampaignMember" {
+		f.members[memberKey(r.fields)] = r.id
+	}
 	return r, nil
 }
 
@@ -563,4 +568,13 @@ func (f *Fake) ResetCalls() {
 	defer f.mu.Unlock()
 	f.calls = map[string]int{}
 	f.batches = nil
+}
+
+func memberKey(fields map[string]any) string {
+	cid, _ := fields["CampaignId"].(string)
+	who, _ := fields["ContactId"].(string)
+	if who == "" {
+		who, _ = fields["LeadId"].(string)
+	}
+	return cid + "|" + who
 }
