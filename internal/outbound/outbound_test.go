@@ -106,6 +106,13 @@ func openSQLite(t testing.TB, path string) *SQLQueue {
 
 func openPostgres(t *testing.T) *SQLQueue {
 	t.Helper()
+	return postgresSchema(t)()
+}
+
+// postgresSchema creates a schema of the test's own and returns a function
+// that opens a new connection pool on it, as a restarted process would.
+func postgresSchema(t *testing.T) func() *SQLQueue {
+	t.Helper()
 	dsn := testenv.PostgresDSN(t)
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", dsn)
@@ -115,8 +122,7 @@ func openPostgres(t *testing.T) *SQLQueue {
 	defer admin.Close()
 	schema := fmt.Sprintf("outbound_%s_%d", strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(t.Name())), time.Now().UnixNano()%1e6)
 	if len(schema) > 60 {
-		schema = schema[len(schema)-60:]
-		schema = "o" + schema
+		schema = "o" + schema[len(schema)-59:]
 	}
 	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatalf("creating schema: %v", err)
@@ -132,16 +138,18 @@ func openPostgres(t *testing.T) *SQLQueue {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	db, err := sql.Open("pgx", dsn+sep+"search_path="+schema)
-	if err != nil {
-		t.Fatal(err)
+	return func() *SQLQueue {
+		db, err := sql.Open("pgx", dsn+sep+"search_path="+schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		qu := NewSQLQueue(db, Postgres)
+		if err := qu.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return qu
 	}
-	t.Cleanup(func() { db.Close() })
-	qu := NewSQLQueue(db, Postgres)
-	if err := qu.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return qu
 }
 
 func events(n int, typ string) []Event {
@@ -455,12 +463,21 @@ func TestPostgres(t *testing.T) {
 // TestRestartSQLiteFile publishes into a file, "crashes" (closes the
 // database, one batch claimed in flight), reopens it and delivers.
 func TestRestartSQLiteFile(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "connector.db")
+	testRestart(t, func() *SQLQueue { return openSQLite(t, path) })
+}
+
+// TestRestartPostgres does the same with a new pool on the same schema.
+func TestRestartPostgres(t *testing.T) {
+	testRestart(t, postgresSchema(t))
+}
+
+func testRestart(t *testing.T, open func() *SQLQueue) {
+	ctx := context.Background()
 	rcv := newReceiver(t, fixedClock(t0))
 	ep := Endpoint{URL: rcv.URL, Secret: secret, BatchSize: 4, MaxAttempts: 5}
 
-	q1 := openSQLite(t, path)
+	q1 := open()
 	d1 := newDispatcher(t, q1, ep)
 	if _, err := d1.Publish(ctx, events(10, EventEntered)); err != nil {
 		t.Fatal(err)
@@ -473,7 +490,7 @@ func TestRestartSQLiteFile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	q2 := openSQLite(t, path)
+	q2 := open()
 	d2 := newDispatcher(t, q2, ep)
 	if st, _ := d2.RunOnce(ctx, t0.Add(time.Second)); st.Batches != 0 {
 		t.Fatalf("delivered while the dead process's lease held: %+v", st)
