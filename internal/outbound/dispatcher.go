@@ -104,17 +104,23 @@ func New(opts Options) (*Dispatcher, error) {
 	if opts.Queue == nil {
 		return nil, errors.New("creating outbound dispatcher: no queue")
 	}
+	eps := make([]Endpoint, len(opts.Endpoints))
 	for i, ep := range opts.Endpoints {
 		if err := checkURL(ep.URL); err != nil {
 			return nil, fmt.Errorf("creating outbound dispatcher: endpoint %d url: %w", i, err)
 		}
+		if ep.Secret == "" {
+			return nil, fmt.Errorf("creating outbound dispatcher: endpoint %d (%s) has no secret", i, DisplayURL(ep.URL))
+		}
 		if ep.MaxAttempts <= 0 {
-			opts.Endpoints[i].MaxAttempts = DefaultMaxAttempts
+			ep.MaxAttempts = DefaultMaxAttempts
 		}
 		if ep.BatchSize <= 0 {
-			opts.Endpoints[i].BatchSize = DefaultBatchSize
+			ep.BatchSize = DefaultBatchSize
 		}
+		eps[i] = ep
 	}
+	opts.Endpoints = eps
 	d := &Dispatcher{
 		q: opts.Queue, eps: opts.Endpoints, log: opts.Logger, client: opts.Client, now: opts.Now,
 		bo: opts.Backoff.withDefaults(), lease: opts.Lease, poll: opts.Poll, ua: opts.UserAgent,
