@@ -32,9 +32,13 @@ func factories() map[string]daemon.Factory {
 
 // startSandboxEnv starts a sandbox and an Env pointed at it.
 func startSandboxEnv(t *testing.T, customers int) (*sandbox.Sandbox, *daemon.Env, *config.Loaded) {
+	return startSandboxEnvAt(t, customers, asOf)
+}
+
+func startSandboxEnvAt(t *testing.T, customers int, at time.Time) (*sandbox.Sandbox, *daemon.Env, *config.Loaded) {
 	t.Helper()
 	ctx := context.Background()
-	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 11, Customers: customers, AsOf: asOf})
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 11, Customers: customers, AsOf: at})
 	if err != nil {
 		t.Fatal(err)
 	}

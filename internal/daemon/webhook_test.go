@@ -1,0 +1,127 @@
+package daemon_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/sandbox"
+)
+
+// startDaemon runs the daemon on a loopback port until the test ends.
+func startDaemon(t *testing.T, env *daemon.Env) (*daemon.Daemon, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := daemon.New(env, daemon.Options{Listener: ln, NoSchedule: true, DrainInterval: 200 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("daemon: %v", err)
+		}
+	})
+	return d, "http://" + d.Addr()
+}
+
+func TestWooOrderWebhookMakesAChampionEverywhere(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end webhook path against fake platforms")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	sb, env, _ := startSandboxEnvAt(t, 150, now)
+	_, base := startDaemon(t, env)
+	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+		t.Fatal(err)
+	}
+
+	// Someone on WooCommerce and HubSpot who is not a Champion yet.
+	var wooID int
+	var hsID, profileID string
+	after := ""
+	for wooID == 0 {
+		ps, err := env.Store.ListProfiles(ctx, after, 200)
+		if err != nil || len(ps) == 0 {
+			t.Fatalf("no profile on both WooCommerce and HubSpot (%v)", err)
+		}
+		after = ps[len(ps)-1].ID
+		for _, p := range ps {
+			var w, h string
+			for _, r := range p.Refs {
+				if r.Platform == sandbox.WooCommerce && r.ObjectType == domain.ObjectContact {
+					w = r.ID
+				}
+				if r.Platform == sandbox.HubSpot && r.ObjectType == domain.ObjectContact {
+					h = r.ID
+				}
+			}
+			ms, _ := env.Store.Memberships(ctx, p.ID)
+			champion := false
+			for _, m := range ms {
+				champion = champion || m.Segment == "rfm:champions"
+			}
+			if w != "" && h != "" && !champion {
+				wooID, _ = strconv.Atoi(w)
+				hsID, profileID = h, p.ID
+				break
+			}
+		}
+	}
+
+	// They buy a lot, and WooCommerce tells us through its signed webhooks.
+	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
+	sb.WooFake.AddWebhook("test order.created", "order.created", base+"/webhooks/woocommerce", secret)
+	for i := 0; i < 8; i++ {
+		oid := sb.NewWooOrder(wooID, "", []domain.LineItem{{SKU: "BIG", Name: "big order", Category: "garden", Quantity: 4,
+			UnitPrice: domain.Money{Amount: 900_00, Currency: "USD"}}}, "mobile")
+		for _, d := range sb.WooFake.Trigger(ctx, "order.created", oid) {
+			if d.Status != 200 {
+				t.Fatalf("webhook delivery for order %d got HTTP %d", oid, d.Status)
+			}
+		}
+	}
+
+	hs := func() (string, bool) {
+		props := env.Pipeline.TargetIDs(sandbox.HubSpot)
+		obj, _ := sb.HubSpotFake.Get("contacts", hsID)
+		inList := false
+		for _, id := range sb.HubSpotFake.ListMembers(props["list:rfm:champions"]) {
+			inList = inList || id == hsID
+		}
+		return obj.Properties[props["prop:rfm_segment"]], inList
+	}
+	woo := func() string {
+		key := env.Pipeline.TargetIDs(sandbox.WooCommerce)["prop:rfm_segment"]
+		c, _ := sb.WooFake.Customer(wooID)
+		for _, m := range c.MetaData {
+			if m.Key == key {
+				s, _ := m.Value.(string)
+				return s
+			}
+		}
+		return ""
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		prop, inList := hs()
+		meta := woo()
+		if prop == "Champions" && inList && meta == "Champions" {
+			break
+		}
+		if time.Now().After(deadline) {
+			ms, _ := env.Store.Memberships(ctx, profileID)
+			t.Fatalf("after the webhooks: hubspot rfm_segment=%q in champions list=%v, woocommerce meta=%q; memberships %v", prop, inList, meta, ms)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
