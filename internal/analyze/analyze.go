@@ -1,0 +1,724 @@
+package analyze
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/segconn/connector/core/clv"
+)
+
+// Options configure one analyze run.
+type Options struct {
+	Orders    string // path of the orders file (CSV or whitespace text, gzip or not)
+	Customers string // optional customers file: CSV with an id column (and email)
+	// CustomersIDCol and CustomersEmailCol name the customers file's
+	// columns; empty looks for the usual names.
+	CustomersIDCol, CustomersEmailCol string
+	Format                            Format
+	// AsOf is the analysis day: orders dated on or before it count.
+	AsOf time.Time
+	// CalibrationEnd, when set and before AsOf, is the last day the models
+	// are fitted on; the days after it up to AsOf are a holdout on which
+	// the models' predictions are checked (models.validation).
+	CalibrationEnd time.Time
+	// HorizonDays is the prediction and CLV horizon (default 365).
+	HorizonDays float64
+	// Periods splits the horizon into CLV discounting steps (default: whole
+	// months of the horizon, at least 1); DiscountRate is per step
+	// (default 0.01).
+	Periods      int
+	DiscountRate float64
+	Output       string // "table" (default), "json" or "csv"
+	Logger       *slog.Logger
+}
+
+const week = 7.0
+
+// Run reads the orders (and customers) file, fits the models, scores and
+// segments every customer, and writes the report to stdout in the chosen
+// format. Memory grows with the number of customers (plus 12 bytes per
+// distinct order and purchase-day), never with the number of lines.
+func Run(ctx context.Context, opts Options, stdout io.Writer) error {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := opts.defaults(); err != nil {
+		return err
+	}
+	asOf := dayOf(opts.AsOf)
+	calEnd := asOf
+	if !opts.CalibrationEnd.IsZero() {
+		calEnd = dayOf(opts.CalibrationEnd)
+		if calEnd > asOf {
+			return fmt.Errorf("calibration end %s is after the as-of day %s", opts.CalibrationEnd.Format(time.DateOnly), opts.AsOf.Format(time.DateOnly))
+		}
+	}
+
+	f, err := os.Open(opts.Orders)
+	if err != nil {
+		return fmt.Errorf("opening orders file: %w", err)
+	}
+	defer f.Close()
+	rd, err := NewReader(f, opts.Format)
+	if err != nil {
+		return fmt.Errorf("reading orders file %s: %w", opts.Orders, err)
+	}
+	defer rd.Close()
+	agg := newAggregator(asOf, calEnd, rd.f.CancelPrefix)
+	if opts.Customers != "" {
+		if err := readCustomers(opts.Customers, opts.CustomersIDCol, opts.CustomersEmailCol, agg); err != nil {
+			return err
+		}
+	}
+	log.InfoContext(ctx, "reading orders", "file", opts.Orders)
+	if err := agg.readAll(rd, ctx.Err); err != nil {
+		return fmt.Errorf("reading orders file %s: %w", opts.Orders, err)
+	}
+	custs := agg.finish()
+	log.InfoContext(ctx, "orders read", "rows", agg.stats.Rows, "customers", len(custs), "malformed", agg.stats.MalformedRows)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
+	a := analyse(custs, agg, rd.Columns(), opts, asOf, calEnd)
+	log.InfoContext(ctx, "models fitted", "method", a.report.Models.Method)
+	switch opts.Output {
+	case "json":
+		return writeJSON(ctx, stdout, a)
+	case "csv":
+		return writeCSV(ctx, stdout, a)
+	default:
+		return writeTable(stdout, a)
+	}
+}
+
+func (o *Options) defaults() error {
+	if o.Orders == "" {
+		return errors.New("no orders file: give --orders FILE")
+	}
+	if o.AsOf.IsZero() {
+		return errors.New("no as-of day: give --as-of YYYY-MM-DD")
+	}
+	if o.HorizonDays == 0 {
+		o.HorizonDays = 365
+	}
+	if o.HorizonDays < 0 || math.IsNaN(o.HorizonDays) {
+		return fmt.Errorf("horizon %v days: must be positive", o.HorizonDays)
+	}
+	if o.Periods == 0 {
+		o.Periods = max(1, int(math.Round(o.HorizonDays/30.4375)))
+	}
+	if o.Periods < 0 {
+		return fmt.Errorf("periods %d: must be positive", o.Periods)
+	}
+	if o.DiscountRate == 0 {
+		o.DiscountRate = 0.01
+	}
+	if o.DiscountRate <= -1 || math.IsNaN(o.DiscountRate) {
+		return fmt.Errorf("discount rate %v: must be above -1", o.DiscountRate)
+	}
+	switch o.Output {
+	case "", "table":
+		o.Output = "table"
+	case "json", "csv":
+	default:
+		return fmt.Errorf("output %q: want table, json or csv", o.Output)
+	}
+	return nil
+}
+
+// Report is everything but the profiles, which are streamed.
+type Report struct {
+	Customers      int            `json:"customers"`
+	AsOf           string         `json:"as_of"`
+	CalibrationEnd string         `json:"calibration_end"`
+	HorizonDays    float64        `json:"horizon_days"`
+	Input          InputStats     `json:"input"`
+	Columns        map[string]int `json:"columns"`
+	Models         Models         `json:"models"`
+	Segments       []Segment      `json:"segments"`
+	Warnings       []string       `json:"warnings"`
+}
+
+// Models reports the fitted models (null when not fitted).
+type Models struct {
+	// Method is what produced p_alive, expected_purchases and clv:
+	// "bgnbd", "pareto_nbd" or "heuristic" (see the package doc).
+	Method     string      `json:"method"`
+	SpendModel string      `json:"spend_model"` // "gamma_gamma" or "average_order_value"
+	TimeUnit   string      `json:"time_unit"`   // always "weeks"
+	FittedOn   int         `json:"fitted_on"`   // customers in the calibration summaries
+	BGNBD      *BGNBD      `json:"bgnbd"`
+	ParetoNBD  *ParetoNBD  `json:"pareto_nbd"`
+	GammaGamma *GammaGamma `json:"gamma_gamma"`
+	Validation *Validation `json:"validation,omitempty"`
+}
+
+// BGNBD is a fitted BG/NBD model as reported.
+type BGNBD struct {
+	R             float64        `json:"r"`
+	Alpha         float64        `json:"alpha"`
+	A             float64        `json:"a"`
+	B             float64        `json:"b"`
+	LogLikelihood float64        `json:"log_likelihood"`
+	StdErr        map[string]Num `json:"std_err"`
+	Converged     bool           `json:"converged"`
+}
+
+// ParetoNBD is a fitted Pareto/NBD model as reported.
+type ParetoNBD struct {
+	R             float64        `json:"r"`
+	Alpha         float64        `json:"alpha"`
+	S             float64        `json:"s"`
+	Beta          float64        `json:"beta"`
+	LogLikelihood float64        `json:"log_likelihood"`
+	StdErr        map[string]Num `json:"std_err"`
+	Converged     bool           `json:"converged"`
+}
+
+// GammaGamma is a fitted Gamma-Gamma model as reported.
+type GammaGamma struct {
+	P             float64        `json:"p"`
+	Q             float64        `json:"q"`
+	Gamma         float64        `json:"gamma"`
+	LogLikelihood float64        `json:"log_likelihood"`
+	N             int            `json:"n"`
+	StdErr        map[string]Num `json:"std_err"`
+	Converged     bool           `json:"converged"`
+}
+
+// Validation compares the models' holdout predictions with what happened
+// between the calibration end and the as-of day.
+type Validation struct {
+	HoldoutWeeks      float64  `json:"holdout_weeks"`
+	Customers         int      `json:"customers"`
+	ActualPurchases   int      `json:"actual_purchases"` // repeat purchase-days in the holdout
+	BGNBDExpected     *float64 `json:"bgnbd_expected"`
+	ParetoNBDExpected *float64 `json:"pareto_nbd_expected"`
+}
+
+// Segment is one segment with its KPIs.
+type Segment struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	Size int    `json:"size"`
+	KPIs KPIs   `json:"kpis"`
+}
+
+// KPIs are a segment's indicators; money in the file's currency units.
+type KPIs struct {
+	Share             float64 `json:"share"`              // of all customers
+	Revenue           float64 `json:"revenue"`            // realised, up to as-of
+	RevenueShare      float64 `json:"revenue_share"`      // of all revenue
+	AOV               float64 `json:"aov"`                // revenue / orders
+	PurchaseFrequency float64 `json:"purchase_frequency"` // orders per customer
+	AvgRecencyDays    float64 `json:"avg_recency_days"`
+	AvgPAlive         float64 `json:"avg_p_alive"`
+	ExpectedPurchases float64 `json:"expected_purchases"` // sum over the horizon
+	AvgCLV            float64 `json:"avg_clv"`            // predicted, over the horizon
+	PredictedValue    float64 `json:"predicted_value"`    // sum of CLV
+	ActiveRate90d     float64 `json:"active_rate_90d"`    // share with a purchase in the last 90 days
+}
+
+// Profile is one customer's line of the report.
+type Profile struct {
+	CustomerID        string   `json:"customer_id"`
+	RecencyDays       *int32   `json:"recency_days"` // null without purchases
+	Frequency         int      `json:"frequency"`    // distinct orders
+	Monetary          float64  `json:"monetary"`
+	AOV               float64  `json:"aov"`
+	FirstOrder        string   `json:"first_order,omitempty"`
+	LastOrder         string   `json:"last_order,omitempty"`
+	RScore            int      `json:"r_score"`
+	FScore            int      `json:"f_score"`
+	MScore            int      `json:"m_score"`
+	RFMSegment        string   `json:"rfm_segment"`
+	Segments          []string `json:"segments"`
+	PAlive            float64  `json:"p_alive"`
+	ExpectedPurchases float64  `json:"expected_purchases"`
+	ExpectedSpend     float64  `json:"expected_spend"` // per purchase
+	CLV               float64  `json:"clv"`
+}
+
+// analysis is a finished run: the report and one profile per customer.
+type analysis struct {
+	report   Report
+	profiles []Profile
+}
+
+// summary holds a customer's model inputs in weeks.
+type summary struct{ x, tx, T, m float64 }
+
+func asOfSummary(c *customer, asOf int32) summary {
+	n := len(c.days)
+	s := summary{x: float64(n - 1), tx: float64(c.days[n-1]-c.days[0]) / week, T: float64(asOf-c.days[0]) / week}
+	if n > 1 {
+		s.m = float64(c.total-c.firstDayAmt) / 1e4 / s.x
+	}
+	return s
+}
+
+func analyse(custs []*customer, agg *aggregator, cols map[string]int, opts Options, asOf, calEnd int32) *analysis {
+	a := &analysis{report: Report{
+		Customers:   len(custs),
+		AsOf:        dayTime(asOf).Format(time.DateOnly),
+		HorizonDays: opts.HorizonDays,
+		Input:       agg.stats,
+		Columns:     cols,
+	}}
+	rep := &a.report
+	if calEnd < asOf {
+		rep.CalibrationEnd = dayTime(calEnd).Format(time.DateOnly)
+	}
+	rep.Warnings = inputWarnings(agg, custs)
+
+	// Calibration summaries.
+	var cx, ctx, cT, cm []float64
+	var holdout []int
+	zeroAge := 0
+	for _, c := range custs {
+		if len(c.days) == 0 || c.days[0] > calEnd {
+			continue
+		}
+		k, _ := slices.BinarySearch(c.days, calEnd+1)
+		if c.days[0] == calEnd {
+			zeroAge++
+			continue
+		}
+		x := float64(k - 1)
+		cx = append(cx, x)
+		ctx = append(ctx, float64(c.days[k-1]-c.days[0])/week)
+		cT = append(cT, float64(calEnd-c.days[0])/week)
+		m := 0.0
+		if k > 1 {
+			m = float64(c.calTotal-c.firstDayAmt) / 1e4 / x
+		}
+		cm = append(cm, m)
+		holdout = append(holdout, len(c.days)-k)
+	}
+	if zeroAge > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d customers first bought on the calibration end day: they have no history to fit and are scored by the fitted model only", zeroAge))
+	}
+	md := &rep.Models
+	md.TimeUnit = "weeks"
+	md.FittedOn = len(cx)
+	var bg *clv.BGNBDFit
+	var pn *clv.ParetoNBDFit
+	if fit, err := clv.FitBGNBD(cx, ctx, cT); err == nil {
+		bg = &fit
+		md.BGNBD = &BGNBD{R: fit.Params.R, Alpha: fit.Params.Alpha, A: fit.Params.A, B: fit.Params.B,
+			LogLikelihood: fit.LogLikelihood, Converged: fit.Converged,
+			StdErr: map[string]Num{"r": Num(fit.StdErr.R), "alpha": Num(fit.StdErr.Alpha), "a": Num(fit.StdErr.A), "b": Num(fit.StdErr.B)}}
+		if !fit.Converged {
+			rep.Warnings = append(rep.Warnings, "BG/NBD fit did not converge: treat its parameters with care")
+		}
+	} else {
+		rep.Warnings = append(rep.Warnings, "BG/NBD not fitted: "+err.Error())
+	}
+	if fit, err := clv.FitParetoNBD(cx, ctx, cT); err == nil {
+		pn = &fit
+		md.ParetoNBD = &ParetoNBD{R: fit.Params.R, Alpha: fit.Params.Alpha, S: fit.Params.S, Beta: fit.Params.Beta,
+			LogLikelihood: fit.LogLikelihood, Converged: fit.Converged,
+			StdErr: map[string]Num{"r": Num(fit.StdErr.R), "alpha": Num(fit.StdErr.Alpha), "s": Num(fit.StdErr.S), "beta": Num(fit.StdErr.Beta)}}
+		if !fit.Converged {
+			rep.Warnings = append(rep.Warnings, "Pareto/NBD fit did not converge: treat its parameters with care")
+		}
+	} else {
+		rep.Warnings = append(rep.Warnings, "Pareto/NBD not fitted: "+err.Error())
+	}
+	var gg *clv.GammaGammaFit
+	var gx, gm []float64 // repeat customers with a positive mean spend
+	nonPositive := 0
+	for i := range cx {
+		switch {
+		case cx[i] == 0:
+		case cm[i] <= 0:
+			nonPositive++
+		default:
+			gx, gm = append(gx, cx[i]), append(gm, cm[i])
+		}
+	}
+	if nonPositive > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d repeat customers with a zero mean repeat spend left out of the Gamma-Gamma fit", nonPositive))
+	}
+	if fit, err := clv.FitGammaGamma(gx, gm); err == nil {
+		gg = &fit
+		md.GammaGamma = &GammaGamma{P: fit.Params.P, Q: fit.Params.Q, Gamma: fit.Params.Gamma,
+			LogLikelihood: fit.LogLikelihood, N: fit.N, Converged: fit.Converged,
+			StdErr: map[string]Num{"p": Num(fit.StdErr.P), "q": Num(fit.StdErr.Q), "gamma": Num(fit.StdErr.Gamma)}}
+		if fit.Params.Q <= 1 {
+			rep.Warnings = append(rep.Warnings, "Gamma-Gamma q ≤ 1: the population mean spend is infinite; spend falls back to each customer's average order value")
+			gg = nil
+		}
+		if r := pearson(gx, gm); !math.IsNaN(r) && math.Abs(r) > 0.3 {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("frequency and mean spend of repeat customers correlate (Pearson %.3f): the Gamma-Gamma independence assumption is doubtful", r))
+		}
+	} else {
+		rep.Warnings = append(rep.Warnings, "Gamma-Gamma not fitted: "+err.Error())
+	}
+	var model clv.PurchaseModel
+	switch {
+	case bg != nil:
+		model, md.Method = bg, "bgnbd"
+	case pn != nil:
+		model, md.Method = pn, "pareto_nbd"
+	default:
+		md.Method = "heuristic"
+		rep.Warnings = append(rep.Warnings, "no purchase model could be fitted: p_alive, expected_purchases and clv use the heuristic (historical purchase rate; see --help)")
+	}
+	md.SpendModel = "average_order_value"
+	if gg != nil {
+		md.SpendModel = "gamma_gamma"
+	}
+	if calEnd < asOf && len(cx) > 0 {
+		v := &Validation{HoldoutWeeks: float64(asOf-calEnd) / week, Customers: len(cx)}
+		var eb, ep float64
+		for i := range cx {
+			v.ActualPurchases += holdout[i]
+			if bg != nil {
+				eb += bg.ConditionalExpected(v.HoldoutWeeks, cx[i], ctx[i], cT[i])
+			}
+			if pn != nil {
+				ep += pn.ConditionalExpected(v.HoldoutWeeks, cx[i], ctx[i], cT[i])
+			}
+		}
+		if bg != nil {
+			v.BGNBDExpected = &eb
+		}
+		if pn != nil {
+			v.ParetoNBDExpected = &ep
+		}
+		md.Validation = v
+	}
+
+	// Profiles.
+	horizon := clv.Horizon{Length: opts.HorizonDays / week, Periods: opts.Periods, DiscountRate: opts.DiscountRate}
+	a.profiles = make([]Profile, len(custs))
+	var rin []rfmInput
+	var buyers []int
+	for i, c := range custs {
+		p := &a.profiles[i]
+		p.CustomerID = c.id
+		p.Segments = []string{}
+		if len(c.days) == 0 {
+			p.RFMSegment = ""
+			continue
+		}
+		rec := asOf - c.days[len(c.days)-1]
+		p.RecencyDays = &rec
+		p.Frequency = len(c.orders)
+		p.Monetary = round2(float64(c.total) / 1e4)
+		p.AOV = round2(float64(c.total) / 1e4 / float64(len(c.orders)))
+		p.FirstOrder = dayTime(c.days[0]).Format(time.DateOnly)
+		p.LastOrder = dayTime(c.days[len(c.days)-1]).Format(time.DateOnly)
+		s := asOfSummary(c, asOf)
+		dayValue := float64(c.total) / 1e4 / float64(len(c.days))
+		spend := dayValue
+		if gg != nil {
+			spend = gg.ConditionalSpend(s.x, s.m)
+			if s.x > 0 && s.m <= 0 {
+				spend = gg.Params.PopulationMean()
+			}
+		}
+		if model != nil {
+			p.PAlive = model.PAlive(s.x, s.tx, s.T)
+			p.ExpectedPurchases = model.ConditionalExpected(horizon.Length, s.x, s.tx, s.T)
+			p.CLV = clv.CLV(model, s.x, s.tx, s.T, spend, horizon)
+		} else {
+			h := heuristic{s}
+			p.PAlive = h.PAlive(s.x, s.tx, s.T)
+			p.ExpectedPurchases = h.ConditionalExpected(horizon.Length, s.x, s.tx, s.T)
+			p.CLV = clv.CLV(h, s.x, s.tx, s.T, spend, horizon)
+		}
+		p.PAlive = round6(p.PAlive)
+		p.ExpectedPurchases = round6(p.ExpectedPurchases)
+		p.ExpectedSpend = round2(spend)
+		p.CLV = round2(p.CLV)
+		rin = append(rin, rfmInput{recency: rec, frequency: len(c.orders), monetary: c.total})
+		buyers = append(buyers, i)
+	}
+	if len(rin) > 0 {
+		for k, sc := range scoreRFM(rin) {
+			p := &a.profiles[buyers[k]]
+			p.RScore, p.FScore, p.MScore = int(sc.R), int(sc.F), int(sc.M)
+			p.RFMSegment = sc.Group
+		}
+	}
+	rep.Segments = segmentProfiles(a.profiles)
+	rep.Warnings = append(rep.Warnings, segmentWarnings(rep.Segments, len(custs))...)
+	return a
+}
+
+// heuristic is the fallback purchase model when no model can be fitted:
+// a customer buys at their historical rate λ = (x+1)/max(T, 1) per week,
+// is alive with probability exp(−λ·(T−tx)) (the chance of the observed
+// silence at that rate) and, alive, keeps buying at λ.
+type heuristic struct{ s summary }
+
+func (heuristic) rate(x, T float64) float64 { return (x + 1) / math.Max(T, 1) }
+
+func (h heuristic) PAlive(x, tx, T float64) float64 {
+	return math.Exp(-h.rate(x, T) * (T - tx))
+}
+
+func (h heuristic) ConditionalExpected(t, x, tx, T float64) float64 {
+	return h.PAlive(x, tx, T) * h.rate(x, T) * t
+}
+
+func pearson(x, y []float64) float64 {
+	n := float64(len(x))
+	if n < 3 {
+		return math.NaN()
+	}
+	var mx, my float64
+	for i := range x {
+		mx += x[i]
+		my += y[i]
+	}
+	mx /= n
+	my /= n
+	var sxy, sxx, syy float64
+	for i := range x {
+		dx, dy := x[i]-mx, y[i]-my
+		sxy += dx * dy
+		sxx += dx * dx
+		syy += dy * dy
+	}
+	return sxy / math.Sqrt(sxx*syy)
+}
+
+// round2 and round6 round for the report; NaN and ±Inf (a model answering
+// outside its domain) become 0, which JSON can carry.
+func round2(v float64) float64 { return finiteOr0(math.Round(v*100) / 100) }
+func round6(v float64) float64 { return finiteOr0(math.Round(v*1e6) / 1e6) }
+
+func finiteOr0(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
+// Num is a float that encodes NaN and ±Inf as JSON null (a standard error
+// the Hessian could not give).
+type Num float64
+
+// MarshalJSON implements json.Marshaler.
+func (n Num) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+}
+
+func inputWarnings(agg *aggregator, custs []*customer) []string {
+	var w []string
+	st := agg.stats
+	for _, is := range agg.issues {
+		w = append(w, "skipped malformed "+is.Error())
+	}
+	if st.MalformedRows > len(agg.issues) {
+		w = append(w, fmt.Sprintf("%d more malformed lines skipped", st.MalformedRows-len(agg.issues)))
+	}
+	if st.RowsWithoutCustomer > 0 {
+		w = append(w, fmt.Sprintf("%d rows without a customer id skipped", st.RowsWithoutCustomer))
+	}
+	if st.CancellationRows > 0 {
+		w = append(w, fmt.Sprintf("%d cancellation rows (%d orders) left out of frequency and monetary", st.CancellationRows, st.CancellationOrders))
+	}
+	if st.ReturnRows > 0 {
+		w = append(w, fmt.Sprintf("%d return rows (quantity ≤ 0 or negative amount) left out", st.ReturnRows))
+	}
+	if st.NonPositivePriceRows > 0 {
+		w = append(w, fmt.Sprintf("%d rows with a unit price ≤ 0 (adjustments, samples) left out", st.NonPositivePriceRows))
+	}
+	if st.RowsAfterAsOf > 0 {
+		w = append(w, fmt.Sprintf("%d rows dated after the as-of day ignored", st.RowsAfterAsOf))
+	}
+	if n := st.CustomersSeen - len(custs); n > 0 {
+		w = append(w, fmt.Sprintf("%d customers have no purchase line that counts (only cancellations, returns or later orders) and get no profile", n))
+	}
+	emails := map[string]int{}
+	missing, inFile := 0, 0
+	orphans := 0
+	for _, c := range custs {
+		if c.inFile {
+			inFile++
+			if c.email == "" {
+				missing++
+			} else {
+				emails[strings.ToLower(c.email)]++
+			}
+		} else if agg.haveCustomersFile {
+			orphans++
+		}
+	}
+	if missing > 0 {
+		w = append(w, fmt.Sprintf("%d of %d customers in the customers file have no email", missing, inFile))
+	}
+	dups := 0
+	for _, n := range emails {
+		if n > 1 {
+			dups++
+		}
+	}
+	if dups > 0 {
+		w = append(w, fmt.Sprintf("%d email addresses are shared by more than one customer id (possible duplicates)", dups))
+	}
+	if orphans > 0 {
+		w = append(w, fmt.Sprintf("%d customers with orders are not in the customers file", orphans))
+	}
+	return w
+}
+
+// segmentProfiles assigns the analyze command's segments and computes
+// their KPIs: the RFM groups (kind rfm), value tiers by predicted CLV
+// (kind value), first-time buyers and non-buyers (kind behavioral).
+func segmentProfiles(ps []Profile) []Segment {
+	type seg struct {
+		name, kind string
+		members    []int
+	}
+	var segs []*seg
+	byName := map[string]*seg{}
+	add := func(name, kind string, i int) {
+		s := byName[name]
+		if s == nil {
+			s = &seg{name: name, kind: kind}
+			byName[name] = s
+			segs = append(segs, s)
+		}
+		s.members = append(s.members, i)
+		ps[i].Segments = append(ps[i].Segments, name)
+	}
+	for _, g := range rfmGroups {
+		s := &seg{name: g.name, kind: "rfm"}
+		byName[g.name] = s
+		segs = append(segs, s)
+	}
+	var buyers []int
+	for i := range ps {
+		switch {
+		case ps[i].Frequency == 0:
+			add("Non-buyers", "behavioral", i)
+			continue
+		case ps[i].Frequency == 1:
+			add("First-time buyers", "behavioral", i)
+		}
+		add(ps[i].RFMSegment, "rfm", i)
+		buyers = append(buyers, i)
+	}
+	slices.SortStableFunc(buyers, func(x, y int) int {
+		switch {
+		case ps[x].CLV > ps[y].CLV:
+			return -1
+		case ps[x].CLV < ps[y].CLV:
+			return 1
+		}
+		return 0
+	})
+	for _, tier := range []struct {
+		name  string
+		share float64
+	}{{"Top 1% CLV", 0.01}, {"Top 20% CLV", 0.20}} {
+		n := int(math.Ceil(tier.share * float64(len(buyers))))
+		for _, i := range buyers[:n] {
+			add(tier.name, "value", i)
+		}
+	}
+	var totalRev float64
+	for i := range ps {
+		totalRev += ps[i].Monetary
+	}
+	out := make([]Segment, 0, len(segs))
+	for _, s := range segs {
+		o := Segment{Name: s.name, Kind: s.kind, Size: len(s.members)}
+		var orders, active int
+		var rec float64
+		for _, i := range s.members {
+			p := &ps[i]
+			o.KPIs.Revenue += p.Monetary
+			orders += p.Frequency
+			o.KPIs.AvgPAlive += p.PAlive
+			o.KPIs.ExpectedPurchases += p.ExpectedPurchases
+			o.KPIs.PredictedValue += p.CLV
+			if p.RecencyDays != nil {
+				rec += float64(*p.RecencyDays)
+				if *p.RecencyDays < 90 {
+					active++
+				}
+			}
+		}
+		if n := float64(len(s.members)); n > 0 {
+			o.KPIs.Share = round6(n / float64(len(ps)))
+			o.KPIs.PurchaseFrequency = round6(float64(orders) / n)
+			o.KPIs.AvgRecencyDays = round2(rec / n)
+			o.KPIs.AvgPAlive = round6(o.KPIs.AvgPAlive / n)
+			o.KPIs.AvgCLV = round2(o.KPIs.PredictedValue / n)
+			o.KPIs.ActiveRate90d = round6(float64(active) / n)
+		}
+		if orders > 0 {
+			o.KPIs.AOV = round2(o.KPIs.Revenue / float64(orders))
+		}
+		if totalRev > 0 {
+			o.KPIs.RevenueShare = round6(o.KPIs.Revenue / totalRev)
+		}
+		o.KPIs.Revenue = round2(o.KPIs.Revenue)
+		o.KPIs.ExpectedPurchases = round2(o.KPIs.ExpectedPurchases)
+		o.KPIs.PredictedValue = round2(o.KPIs.PredictedValue)
+		out = append(out, o)
+	}
+	return out
+}
+
+// segmentWarnings flags over- and under-segmentation.
+func segmentWarnings(segs []Segment, customers int) []string {
+	var w []string
+	for _, s := range segs {
+		if s.Kind != "rfm" || customers == 0 {
+			continue
+		}
+		switch share := float64(s.Size) / float64(customers); {
+		case s.Size > 0 && (s.Size < 10 || share < 0.01):
+			w = append(w, fmt.Sprintf("segment %q holds %d customers (%.1f%%): too small to act on, consider merging it", s.Name, s.Size, 100*share))
+		case share > 0.8:
+			w = append(w, fmt.Sprintf("segment %q holds %.0f%% of customers: the segmentation barely separates them", s.Name, 100*share))
+		}
+	}
+	return w
+}
+
+// ParseHorizon parses a horizon such as "52w", "365d", "12mo", "1y" or a
+// Go duration ("8760h") into days.
+func ParseHorizon(s string) (float64, error) {
+	t := strings.TrimSpace(strings.ToLower(s))
+	units := []struct {
+		suffix string
+		days   float64
+	}{{"mo", 30.4375}, {"y", 365.25}, {"w", 7}, {"d", 1}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(t, u.suffix); ok {
+			v, err := strconv.ParseFloat(num, 64)
+			if err != nil || v <= 0 || math.IsInf(v, 0) {
+				break
+			}
+			return v * u.days, nil
+		}
+	}
+	d, err := time.ParseDuration(t)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("horizon %q: want a positive number of days, weeks, months or years (365d, 52w, 12mo, 1y) or a Go duration (8760h)", s)
+	}
+	return d.Hours() / 24, nil
+}

@@ -1,0 +1,26 @@
+// Package analyze is the engine of `connector analyze`: it segments an
+// orders export with no platform at all, a small business's first use.
+//
+// It streams an orders file (CSV or whitespace-separated text, gzip
+// detected from the first bytes) line by line into per-customer aggregates
+// (a few numbers plus each customer's sorted distinct purchase days and
+// order keys), so memory grows with customers and orders, never with lines.
+// From the aggregates it fits the published purchase and spend models of
+// core/clv (BG/NBD, Pareto/NBD, Gamma-Gamma), scores RFM, assigns segments,
+// computes their KPIs and writes a table, a JSON document whose profiles
+// are written one by one, or a CSV of profiles.
+//
+// Libraries: the standard library's bufio and compress/gzip; CSV records
+// are split by a small RFC 4180 splitter of our own rather than
+// encoding/csv, because encoding/csv cannot resynchronise after an
+// unterminated quote (it swallows the rest of the file), and a malformed
+// line must cost only itself; cobra for the
+// command (the CLI's framework), gonum through core/clv for the models.
+// Money is summed exactly in 1/10,000 units; floats appear only in the
+// reported statistics.
+//
+// The line rules, column synonyms, date formats, model conventions and the
+// heuristic used when too few customers allow a model are documented in the
+// command's help text (longHelp in command.go), which is the user-facing
+// statement of this package's behaviour.
+package analyze
