@@ -41,6 +41,9 @@ func (c *Connector) classify(status int, _ http.Header, body []byte) (adapter.Ki
 	for _, e := range errorCodes(body) {
 		switch e.ErrorCode {
 		case "REQUEST_LIMIT_EXCEEDED":
+			if status == http.StatusTooManyRequests {
+				return adapter.KindUnknown, 0 // a burst limit: httpx honours its Retry-After
+			}
 			return adapter.KindRateLimited, c.cfg.QuotaRecheck
 		case "INVALID_SESSION_ID":
 			return adapter.KindRetryable, 0

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
@@ -229,5 +230,41 @@ func TestBulkJobFailureFallsBackToREST(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "falling back to REST") {
 		t.Fatalf("no warning logged about the failed bulk job")
+	}
+}
+
+func TestFetchReportsCurrentStateDeletesAndMerges(t *testing.T) {
+	f := startFake(t, salesforcefake.Options{})
+	demo := f.SeedDemo(50, 1, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	c, _ := newConn(t, f, nil)
+	live, gone, loser := demo.Contacts[0], demo.Contacts[1], demo.Contacts[2]
+	f.Delete("Contact", gone)
+	f.Merge("Contact", live, loser)
+	f.Purge("Contact", gone) // emptied recycle bin: not even queryAll sees it
+	got, err := c.Fetch(ctxT(t), adapter.FetchRequest{Object: domain.ObjectContact, IDs: []string{live, gone, loser, demo.Leads[0]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]adapter.ChangeKind{}
+	for _, ch := range got {
+		kinds[ch.Ref.ID] = ch.Kind
+	}
+	want := map[string]adapter.ChangeKind{live: adapter.ChangeUpsert, gone: adapter.ChangeDelete, loser: adapter.ChangeMerge, demo.Leads[0]: adapter.ChangeUpsert}
+	for id, k := range want {
+		if kinds[id] != k {
+			t.Errorf("%s: %q, want %q", id, kinds[id], k)
+		}
+	}
+	// The demo data maps without a single quarantine.
+	for _, obj := range []string{domain.ObjectContact, domain.ObjectCompany, domain.ObjectOrder} {
+		col := pullAll(t, c, obj, "", 0)
+		for _, p := range col.pages {
+			if len(p.Quarantined) > 0 {
+				t.Fatalf("%s: quarantined %+v", obj, p.Quarantined[0])
+			}
+		}
+		if len(col.changes) == 0 {
+			t.Fatalf("%s: nothing pulled", obj)
+		}
 	}
 }

@@ -171,6 +171,12 @@ func (f *Fake) applyFault(w http.ResponseWriter, r *http.Request, ft Fault, ver,
 	case ft.Status >= 500:
 		f.limitHeader(w)
 		writeErr(w, ft.Status, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 (-123456789)")
+	case ft.Status == http.StatusTooManyRequests:
+		// The REST API rarely sends 429; when a gateway does, it carries
+		// Retry-After. Offered so the conformance kit can inject bursts.
+		f.limitHeader(w)
+		w.Header().Set("Retry-After", "1")
+		writeErr(w, ft.Status, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")
 	case ft.Status == http.StatusForbidden:
 		f.limitHeader(w)
 		writeErr(w, ft.Status, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
