@@ -40,6 +40,10 @@ type Options struct {
 	// MaxStaleness bounds how old a full run may be for Rescore (default
 	// 24h of as-of time); older results answer ErrStale.
 	MaxStaleness time.Duration
+	// ModelMaxAge is how long fitted purchase and spend models may be
+	// reused by RunReusing before they are refitted (default 7 days of
+	// as-of time).
+	ModelMaxAge time.Duration
 	// Models fits purchase and spend models for the predictive kind; nil
 	// uses the package's built-in models (core/clv).
 	Models Models
@@ -70,6 +74,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxStaleness <= 0 {
 		o.MaxStaleness = 24 * time.Hour
 	}
+	if o.ModelMaxAge <= 0 {
+		o.ModelMaxAge = 7 * 24 * time.Hour
+	}
 	if o.Models == nil {
 		o.Models = builtinModels{}
 	}
@@ -82,6 +89,7 @@ type Engine struct {
 	defs  []Definition
 	kinds []kind
 	opts  Options
+	full  bool // some definition needs more than the core features
 }
 
 // kind prepares one definition for a run.
@@ -109,6 +117,7 @@ type fitContext struct {
 	opts     Options
 	def      *Definition
 	shared   *predictions // first predictive fit, for value:predicted
+	prev     *Result      // RunReusing: the run whose models may be reused
 	warnings []Warning
 }
 
@@ -147,6 +156,12 @@ func NewEngine(defs []Definition, opts Options) (*Engine, error) {
 			continue
 		}
 		e.kinds = append(e.kinds, k)
+		switch d.Kind {
+		case KindBehavioral, KindPredictive, KindRule:
+			e.full = true
+		case KindValue:
+			e.full = e.full || d.Value.Basis == "predicted"
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -252,11 +267,22 @@ type Result struct {
 
 // Run computes everything for ds at asOf. It reads ds and never modifies it.
 func (e *Engine) Run(ctx context.Context, ds *Dataset, asOf time.Time) (*Result, error) {
+	return e.RunReusing(ctx, ds, asOf, nil)
+}
+
+// RunReusing is Run, except that the purchase and spend models fitted by
+// prev (a run of an engine with the same predictive definitions) are
+// reused while they are at most Options.ModelMaxAge old, so the scheduled
+// full recompute costs no model fitting; everything else, including every
+// customer's predictions, is recomputed. The models are refitted on the
+// first run past that age: that is the schedule, and the bound on their
+// staleness.
+func (e *Engine) RunReusing(ctx context.Context, ds *Dataset, asOf time.Time, prev *Result) (*Result, error) {
 	opts := e.opts
 	r := &Result{AsOf: asOf, Dataset: ds, asOfDay: DayOf(asOf), opts: opts, defs: e.defs}
 	n := len(ds.Customers)
 	r.Features = make([]Features, n)
-	computeAll(r.Features, ds.Customers, r.asOfDay, int32(opts.KPIWindowDays), opts.Workers)
+	computeAll(r.Features, ds.Customers, r.asOfDay, int32(opts.KPIWindowDays), opts.Workers, e.full)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("computing features: %w", err)
 	}
@@ -273,7 +299,7 @@ func (e *Engine) Run(ctx context.Context, ds *Dataset, asOf time.Time) (*Result,
 			order = append(order, i)
 		}
 	}
-	fc := &fitContext{ds: ds, feats: r.Features, asOfDay: r.asOfDay, opts: opts}
+	fc := &fitContext{ds: ds, feats: r.Features, asOfDay: r.asOfDay, opts: opts, prev: prev}
 	for _, i := range order {
 		d := &e.defs[i]
 		fc.def = d

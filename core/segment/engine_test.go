@@ -459,3 +459,37 @@ func TestSelectNth(t *testing.T) {
 		}
 	}
 }
+
+func TestRunReusingKeepsModelsUntilTheyAge(t *testing.T) {
+	ds := goldenDataset()
+	raw := []any{map[string]any{"name": "clv", "kind": "predictive"}}
+	e := mustEngine(t, raw, Options{})
+	first, err := e.Run(context.Background(), ds, goldenAsOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// new data: a third of the customers lose their history
+	changed := *ds
+	changed.Customers = slices.Clone(ds.Customers)
+	for i := 0; i < len(changed.Customers); i += 3 {
+		changed.Customers[i].Orders = nil
+	}
+	day := 24 * time.Hour
+	reused, err := e.RunReusing(context.Background(), &changed, goldenAsOf.Add(3*day), first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(reused.Models()) != fmt.Sprint(first.Models()) || !reused.ModelsFittedAt().Equal(goldenAsOf) {
+		t.Errorf("models were refitted within the age limit: %v at %v", reused.Models(), reused.ModelsFittedAt())
+	}
+	if p, _ := reused.Predict(0); p.PAlive != 0 {
+		t.Errorf("customer 0 has no orders now but P(alive) %v", p.PAlive)
+	}
+	refit, err := e.RunReusing(context.Background(), &changed, goldenAsOf.Add(8*day), first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(refit.Models()) == fmt.Sprint(first.Models()) || !refit.ModelsFittedAt().Equal(goldenAsOf.Add(8*day)) {
+		t.Errorf("models older than 7 days were reused")
+	}
+}

@@ -41,7 +41,11 @@ func (r *Result) Explain(id string) (Explanation, error) {
 	for d := range r.masks {
 		masks[d] = r.masks[d][i]
 	}
-	return r.explain(i, c, &r.Features[i], masks), nil
+	f := r.Features[i]
+	if f.Partial {
+		computeInto(&f, c, r.asOfDay, int32(r.opts.KPIWindowDays))
+	}
+	return r.explain(i, c, &f, masks), nil
 }
 
 func (r *Result) explain(i int, c *Customer, f *Features, masks []uint32) Explanation {
@@ -166,4 +170,14 @@ func (r *Result) Models() map[string]ModelInfo {
 		out["spend"] = r.shared.spendInfo
 	}
 	return out
+}
+
+// ModelsFittedAt is the as-of day the first predictive definition's models
+// were fitted (earlier than AsOf when RunReusing reused them); zero
+// without a predictive fit.
+func (r *Result) ModelsFittedAt() time.Time {
+	if r.shared == nil {
+		return time.Time{}
+	}
+	return dayTime(r.shared.fittedAt)
 }

@@ -36,6 +36,9 @@ type Features struct {
 	GapMeanDays     float32
 	GapStdDays      float32
 	PeakMonthsShare float32 // share of purchases in the two busiest calendar months
+	// Partial marks features of a full run whose definitions need only the
+	// core ones (see computeCore); Explain recomputes the rest.
+	Partial bool
 	MonthShare      [12]float32
 	DeviceShare     [MaxCodes]float32
 	ChannelShare    [MaxCodes]float32
@@ -201,11 +204,68 @@ func computeInto(f *Features, c *Customer, asOfDay, windowDays int32) {
 	}
 }
 
-// computeAll fills feats for every customer using up to workers goroutines.
-func computeAll(feats []Features, cs []Customer, asOfDay, windowDays int32, workers int) {
+// computeCore fills only the features rfm, value, lifecycle and cluster
+// definitions, KPIs and warnings read (counts, money, first and last day,
+// window, items and categories) in a much tighter loop; gaps, purchase-days,
+// seasonality and shares stay zero and Partial is set.
+func computeCore(f *Features, c *Customer, asOfDay, windowDays int32) {
+	*f = Features{RecencyDays: -1, TenureDays: -1, Partial: true}
+	winStart := asOfDay - windowDays
+	for i := range c.Orders {
+		o := &c.Orders[i]
+		if o.Day > asOfDay {
+			break
+		}
+		if o.Status != StatusPurchase {
+			switch o.Status {
+			case StatusOpen:
+				f.OpenDeals++
+			case StatusLost:
+				f.LostDeals++
+			default:
+				f.Refunded++
+			}
+			continue
+		}
+		if o.Amount < 0 {
+			f.NegativeAmounts++
+			continue
+		}
+		if f.Orders == 0 {
+			f.FirstDay = o.Day
+		}
+		f.Orders++
+		f.Monetary += o.Amount
+		f.Items += o.Items
+		f.Categories |= o.Categories
+		f.LastDay = o.Day
+		if o.Amount > f.MaxOrder {
+			f.MaxOrder = o.Amount
+		}
+		if o.Items > f.MaxItems {
+			f.MaxItems = o.Items
+		}
+		if o.Day > winStart {
+			f.OrdersInWindow++
+			f.RevenueInWindow += o.Amount
+		}
+	}
+	if f.Orders > 0 {
+		f.RecencyDays = asOfDay - f.LastDay
+		f.TenureDays = asOfDay - f.FirstDay
+	}
+}
+
+// computeAll fills feats for every customer using up to workers goroutines,
+// all features when full, else the core ones.
+func computeAll(feats []Features, cs []Customer, asOfDay, windowDays int32, workers int, full bool) {
 	parallel(len(cs), workers, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			computeInto(&feats[i], &cs[i], asOfDay, windowDays)
+			if full {
+				computeInto(&feats[i], &cs[i], asOfDay, windowDays)
+			} else {
+				computeCore(&feats[i], &cs[i], asOfDay, windowDays)
+			}
 		}
 	})
 }

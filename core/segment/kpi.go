@@ -2,6 +2,7 @@ package segment
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/bits"
 	"slices"
@@ -196,7 +197,10 @@ func (r *Result) dataWarnings() []Warning {
 	var out []Warning
 	ds := r.Dataset
 	var noEmail, negative, absurd int
-	emails := make(map[string]int, len(ds.Customers))
+	// duplicates: sort 64-bit FNV-1a hashes of the addresses instead of
+	// building a map of a million strings (a collision, about 1 in 10^7 at
+	// that size, would only over-count by one)
+	hashes := make([]uint64, 0, len(ds.Customers))
 	dups := 0
 	limit := int64(r.opts.AbsurdAmount * math.Pow10(domain.CurrencyExponent(ds.Currency)))
 	var firstAbsurd string
@@ -205,10 +209,9 @@ func (r *Result) dataWarnings() []Warning {
 		if c.Email == "" {
 			noEmail++
 		} else {
-			emails[c.Email]++
-			if emails[c.Email] == 2 {
-				dups++
-			}
+			h := fnv.New64a()
+			h.Write([]byte(c.Email))
+			hashes = append(hashes, h.Sum64())
 		}
 		f := &r.Features[i]
 		negative += int(f.NegativeAmounts)
@@ -217,6 +220,12 @@ func (r *Result) dataWarnings() []Warning {
 			if firstAbsurd == "" {
 				firstAbsurd = c.ID
 			}
+		}
+	}
+	slices.Sort(hashes)
+	for i := 1; i < len(hashes); i++ {
+		if hashes[i] == hashes[i-1] && (i == 1 || hashes[i-1] != hashes[i-2]) {
+			dups++
 		}
 	}
 	if noEmail > 0 {

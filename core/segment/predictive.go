@@ -97,6 +97,7 @@ type predictions struct {
 	horizonW          float64
 	discount          float64
 	scale             float64 // minor units per major unit
+	fittedAt          int32   // as-of day the models were fitted
 	pAlive, expected  []float32
 	expSpend, clv     []float32
 }
@@ -142,6 +143,14 @@ func fitPredictions(ctx context.Context, fc *fitContext, p PredictiveParams) (*p
 	if buyers > 0 {
 		pr.popSpend = spendSum / float64(buyers)
 	}
+	if old := fc.reusable(p); old != nil {
+		pr.purchase, pr.spend, pr.purchaseInfo, pr.spendInfo = old.purchase, old.spend, old.purchaseInfo, old.spendInfo
+		pr.heuristic, pr.reason, pr.fittedAt = old.heuristic, old.reason, old.fittedAt
+		pr.popRate, pr.popSpend = old.popRate, old.popSpend
+		pr.fillCustomers(fc)
+		return pr, ctx.Err()
+	}
+	pr.fittedAt = fc.asOfDay
 	share := 1.0
 	if p.FitSample > 0 && buyers > p.FitSample {
 		share = float64(p.FitSample) / float64(buyers)
@@ -197,6 +206,12 @@ func fitPredictions(ctx context.Context, fc *fitContext, p PredictiveParams) (*p
 			}
 		}
 	}
+	pr.fillCustomers(fc)
+	return pr, ctx.Err()
+}
+
+// fillCustomers computes every customer's numbers with the fitted models.
+func (pr *predictions) fillCustomers(fc *fitContext) {
 	n := len(fc.feats)
 	pr.pAlive, pr.expected, pr.expSpend, pr.clv = make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
 	parallel(n, fc.opts.Workers, func(lo, hi int) {
@@ -205,7 +220,36 @@ func fitPredictions(ctx context.Context, fc *fitContext, p PredictiveParams) (*p
 			pr.pAlive[i], pr.expected[i], pr.expSpend[i], pr.clv[i] = float32(a), float32(e), float32(s), float32(c)
 		}
 	})
-	return pr, ctx.Err()
+}
+
+// reusable returns the previous run's predictions for the same definition
+// and parameters when RunReusing was given a run whose models are at most
+// Options.ModelMaxAge old at this as-of.
+func (fc *fitContext) reusable(p PredictiveParams) *predictions {
+	if fc.prev == nil {
+		return nil
+	}
+	for j, d := range fc.prev.defs {
+		if d.Name != fc.def.Name {
+			continue
+		}
+		var old *predictions
+		switch f := fc.prev.fitted[j].(type) {
+		case *predictiveFitted:
+			old = f.pred
+		case *valueFitted:
+			old = f.pred
+		}
+		if old == nil || old.p != p || fc.prev.Dataset.Currency != fc.ds.Currency {
+			return nil
+		}
+		age := fc.asOfDay - old.fittedAt
+		if age < 0 || float64(age)*24 > fc.opts.ModelMaxAge.Hours() {
+			return nil
+		}
+		return old
+	}
+	return nil
 }
 
 // at returns P(alive), expected purchases over the horizon, expected spend

@@ -1,0 +1,251 @@
+// Command bench compares the segment engine's RFM scoring with the same
+// scores computed by the sqlite3 command-line shell using window functions,
+// on the same generated data, and reports the Go engine's peak memory.
+//
+//	go run ./core/segment/bench [-customers 1000000] [-orders 10] [-runs 3] [-sqlite sqlite3]
+//
+// Both sides start from raw orders and compute recency, frequency and
+// monetary per customer (purchases only, dated on or before as-of) and the
+// scores 1 + floor(5·w/N), where w counts customers strictly worse; SQL's
+// RANK() − 1 is exactly w. The sqlite timing covers only the query: the
+// CSV import and a covering index on (cid, status, day, amount) are built
+// beforehand, which favours sqlite. The Go timing is a full Engine.Run
+// with one rfm definition (features, scores, groups, KPIs and warnings).
+// The scores of both sides are compared customer by customer.
+//
+// It is a benchmark harness, not part of the product: it writes to a
+// temporary directory and runs the sqlite3 binary.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/segconn/connector/core/segment"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	customers := flag.Int("customers", 1_000_000, "customers to generate")
+	perCustomer := flag.Float64("orders", 10, "mean orders per customer")
+	runs := flag.Int("runs", 3, "timed Go runs (the fastest is reported)")
+	sqlite := flag.String("sqlite", "sqlite3", "sqlite3 shell binary")
+	seed := flag.Uint64("seed", 42, "generator seed")
+	flag.Parse()
+	if _, err := exec.LookPath(*sqlite); err != nil {
+		return fmt.Errorf("finding %s (apt-get install -y sqlite3): %w", *sqlite, err)
+	}
+	asOf := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+
+	start := time.Now()
+	ds := segment.Generate(segment.GenConfig{Customers: *customers, OrdersPerCustomer: *perCustomer, Seed: *seed, AsOf: asOf})
+	orders := 0
+	for i := range ds.Customers {
+		orders += len(ds.Customers[i].Orders)
+	}
+	fmt.Printf("generated %d customers, %d orders in %v (GOMAXPROCS %d)\n", len(ds.Customers), orders, time.Since(start).Round(time.Millisecond), runtime.GOMAXPROCS(0))
+
+	rfmDefs, err := segment.ParseDefinitions([]any{map[string]any{"name": "rfm", "kind": "rfm"}})
+	if err != nil {
+		return err
+	}
+	eng, err := segment.NewEngine(rfmDefs, segment.Options{})
+	if err != nil {
+		return err
+	}
+	var res *segment.Result
+	best := time.Duration(1<<63 - 1)
+	for i := 0; i < *runs; i++ {
+		res = nil
+		runtime.GC()
+		t0 := time.Now()
+		res, err = eng.Run(ctx, ds, asOf)
+		if err != nil {
+			return fmt.Errorf("running the engine: %w", err)
+		}
+		best = min(best, time.Since(t0))
+	}
+	fmt.Printf("go engine, rfm only: best of %d runs %v\n", *runs, best.Round(time.Millisecond))
+
+	allDefs, err := segment.ParseDefinitions([]any{
+		map[string]any{"name": "rfm", "kind": "rfm", "holdout_percent": 10},
+		map[string]any{"name": "value", "kind": "value"},
+		map[string]any{"name": "behavior", "kind": "behavioral"},
+		map[string]any{"name": "stage", "kind": "lifecycle"},
+		map[string]any{"name": "clv", "kind": "predictive"},
+		map[string]any{"name": "clusters", "kind": "cluster"},
+		map[string]any{"name": "de-mobile", "kind": "rule", "params": map[string]any{"expr": `country == "DE" and device == "mobile" and monetary > 100`}},
+	})
+	if err != nil {
+		return err
+	}
+	all, err := segment.NewEngine(allDefs, segment.Options{})
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	t0 := time.Now()
+	full, err := all.Run(ctx, ds, asOf)
+	if err != nil {
+		return fmt.Errorf("running every kind: %w", err)
+	}
+	fmt.Printf("go engine, all seven kinds: %v (%d segments)\n", time.Since(t0).Round(time.Millisecond), len(full.Segments))
+	full = nil
+	fmt.Printf("peak resident memory of this process so far (data + runs): %s\n", peakRSS())
+
+	dir, err := os.MkdirTemp("", "rfm-sqlite-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	csvPath := filepath.Join(dir, "orders.csv")
+	if err := writeCSV(csvPath, ds); err != nil {
+		return err
+	}
+	db := filepath.Join(dir, "orders.db")
+	t0 = time.Now()
+	setup := fmt.Sprintf(`CREATE TABLE orders(cid INTEGER, day INTEGER, status INTEGER, amount INTEGER);
+.mode csv
+.import %s orders
+CREATE INDEX orders_cover ON orders(cid, status, day, amount);
+ANALYZE;
+`, csvPath)
+	if out, err := sqliteRun(*sqlite, db, setup); err != nil {
+		return fmt.Errorf("importing into sqlite: %w: %s", err, out)
+	}
+	fmt.Printf("sqlite import and index (not timed in the ratio): %v\n", time.Since(t0).Round(time.Millisecond))
+	day := segment.DayOf(asOf)
+	query := fmt.Sprintf(`.mode csv
+.output %s
+WITH f AS (
+  SELECT cid, %d - MAX(day) AS rec, COUNT(*) AS freq, SUM(amount) AS mon
+  FROM orders WHERE status = 0 AND amount >= 0 AND day <= %d GROUP BY cid
+), n AS (SELECT COUNT(*) AS n FROM f)
+SELECT cid,
+  1 + 5 * (RANK() OVER (ORDER BY rec DESC) - 1) / n,
+  1 + 5 * (RANK() OVER (ORDER BY freq) - 1) / n,
+  1 + 5 * (RANK() OVER (ORDER BY mon) - 1) / n
+FROM f, n;
+`, filepath.Join(dir, "scores.csv"), day, day)
+	t0 = time.Now()
+	if out, err := sqliteRun(*sqlite, db, query); err != nil {
+		return fmt.Errorf("scoring in sqlite: %w: %s", err, out)
+	}
+	sqlTime := time.Since(t0)
+	fmt.Printf("sqlite3 window-function query: %v\n", sqlTime.Round(time.Millisecond))
+
+	mismatch, compared, err := compare(filepath.Join(dir, "scores.csv"), res)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("scores compared for %d customers: %d differ\n", compared, mismatch)
+	fmt.Printf("ratio sqlite3 / go (rfm): %.1fx\n", float64(sqlTime)/float64(best))
+	if mismatch > 0 {
+		return errors.New("the two sides disagree")
+	}
+	return nil
+}
+
+func writeCSV(path string, ds *segment.Dataset) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	buf := make([]byte, 0, 64)
+	for i := range ds.Customers {
+		c := &ds.Customers[i]
+		cid := strings.TrimPrefix(c.ID, "c")
+		for _, o := range c.Orders {
+			buf = append(buf[:0], cid...)
+			buf = append(buf, ',')
+			buf = strconv.AppendInt(buf, int64(o.Day), 10)
+			buf = append(buf, ',')
+			buf = strconv.AppendInt(buf, int64(o.Status), 10)
+			buf = append(buf, ',')
+			buf = strconv.AppendInt(buf, o.Amount, 10)
+			buf = append(buf, '\n')
+			w.Write(buf)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func sqliteRun(bin, db, script string) ([]byte, error) {
+	cmd := exec.Command(bin, "-batch", "-bail", db)
+	cmd.Stdin = strings.NewReader(script)
+	return cmd.CombinedOutput()
+}
+
+func compare(path string, res *segment.Result) (mismatch, compared int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		p := strings.Split(sc.Text(), ",")
+		if len(p) != 4 {
+			return 0, 0, fmt.Errorf("reading sqlite scores: line %q", sc.Text())
+		}
+		i, ok := res.Lookup("c" + p[0])
+		if !ok {
+			return 0, 0, fmt.Errorf("sqlite scored unknown customer %s", p[0])
+		}
+		s, ok := res.RFM(i)
+		compared++
+		if !ok || strconv.Itoa(int(s.R)) != p[1] || strconv.Itoa(int(s.F)) != p[2] || strconv.Itoa(int(s.M)) != p[3] {
+			if mismatch < 5 {
+				fmt.Printf("  customer c%s: sqlite %s%s%s, go %s\n", p[0], p[1], p[2], p[3], s.Code())
+			}
+			mismatch++
+		}
+	}
+	scored := 0
+	for i := 0; i < res.Len(); i++ {
+		if _, ok := res.RFM(i); ok {
+			scored++
+		}
+	}
+	if scored != compared {
+		return mismatch, compared, fmt.Errorf("go scored %d customers, sqlite %d", scored, compared)
+	}
+	return mismatch, compared, sc.Err()
+}
+
+// peakRSS reads VmHWM (peak resident set size) from /proc/self/status.
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	lines := strings.Split(string(b), "\n")
+	i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "VmHWM:") })
+	if i < 0 {
+		return "unknown"
+	}
+	return strings.TrimSpace(strings.TrimPrefix(lines[i], "VmHWM:"))
+}
