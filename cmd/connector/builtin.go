@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/spf13/cobra"
-
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors"
 	"github.com/segconn/connector/internal/config"
@@ -47,6 +45,3 @@ func (a *app) validateSegments(l *config.Loaded) config.Problems {
 	}
 	return nil
 }
-
-// extraCommands are the commands later packages contribute.
-func (a *app) extraCommands() []*cobra.Command { return nil }

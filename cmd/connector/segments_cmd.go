@@ -162,7 +162,7 @@ fresh plan. Without --plan, --refresh is required.`,
 					"the data changed since the plan was made (plan %s, now %s); run `segments plan` again or pass --refresh",
 					saved.Fingerprint, fresh.Fingerprint)}
 			}
-			if err := env.Pipeline.Apply(cmd.Context(), fresh); err != nil {
+			if err := env.ApplyPlan(cmd.Context(), fresh); err != nil {
 				return err
 			}
 			var stats []pipeline.DrainStats

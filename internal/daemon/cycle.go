@@ -77,7 +77,7 @@ func RunCycle(ctx context.Context, env *Env, asOf time.Time) (*CycleReport, erro
 	if err != nil {
 		return rep, err
 	}
-	if err := env.Pipeline.Apply(ctx, plan); err != nil {
+	if err := env.ApplyPlan(ctx, plan); err != nil {
 		return rep, err
 	}
 	rep.plan = plan

@@ -135,6 +135,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.wg.Add(1)
 	go d.gaugeLoop(workCtx)
+	if d.env.Outbound != nil {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			if err := d.env.Outbound.Run(workCtx); err != nil && workCtx.Err() == nil {
+				d.log.Error("outbound webhooks stopped", "err", err)
+			}
+		}()
+	}
 
 	d.server = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
@@ -367,7 +376,7 @@ func (d *Daemon) resegment(ctx context.Context, profiles []string) error {
 	if err != nil {
 		return err
 	}
-	if err := d.env.Pipeline.Apply(ctx, plan); err != nil {
+	if err := d.env.ApplyPlan(ctx, plan); err != nil {
 		return err
 	}
 	for _, pp := range plan.Platforms {

@@ -15,7 +15,11 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/core/segment"
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/outbound"
+	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/store/postgres"
@@ -33,6 +37,45 @@ type Env struct {
 	Engine   *segment.Engine
 	Pipeline *pipeline.Pipeline
 	Adapters map[string]adapter.Adapter
+	// Outbound delivers segment.entered/left events; nil without endpoints.
+	Outbound *outbound.Dispatcher
+}
+
+// PluginSpec turns a plugin's configuration into a launch spec.
+func PluginSpec(pc config.Plugin) pluginhost.Spec {
+	return pluginhost.Spec{Name: pc.Name, Path: pc.Path, SHA256: pc.SHA256, AllowEnv: pc.Env}
+}
+
+// OutboundQueue opens the outbound delivery queue on the store's database.
+func OutboundQueue(ctx context.Context, st store.Store) (*outbound.SQLQueue, error) {
+	var q *outbound.SQLQueue
+	switch s := st.(type) {
+	case *sqlite.Store:
+		q = outbound.NewSQLQueue(s.SQLDB(), outbound.SQLite)
+	case *postgres.Store:
+		q = outbound.NewSQLQueue(stdlib.OpenDBFromPool(s.PgxPool()), outbound.Postgres)
+	default:
+		return nil, fmt.Errorf("opening outbound queue: unsupported store %T", st)
+	}
+	if err := q.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrating outbound queue: %w", err)
+	}
+	return q, nil
+}
+
+func openOutbound(ctx context.Context, cfg *config.Loaded, st store.Store, log *slog.Logger) (*outbound.Dispatcher, error) {
+	if len(cfg.Outbound) == 0 {
+		return nil, nil
+	}
+	eps, err := outbound.FromConfig(cfg.Outbound)
+	if err != nil {
+		return nil, fmt.Errorf("configuring outbound webhooks: %w", err)
+	}
+	q, err := OutboundQueue(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	return outbound.New(outbound.Options{Queue: q, Endpoints: eps, Logger: log.With("component", "outbound")})
 }
 
 // DailyQuotas are the default daily API budgets used for plan estimates:
@@ -74,6 +117,27 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 		env.Adapters[name] = pl.Adapter
 		platforms = append(platforms, pl)
 	}
+	for i, pc := range cfg.Plugins {
+		spec := PluginSpec(pc)
+		pl, err := pluginhost.Open(ctx, spec, pluginhost.Options{Logger: log.With("plugin", pc.Name)})
+		if err != nil {
+			env.Close(ctx)
+			return nil, fmt.Errorf("starting plugins[%d] (%s): %w", i, pc.Name, err)
+		}
+		env.Adapters[pc.Name] = pl // registered first, so Close stops it even if configuring fails
+		p, err := configure(ctx, pc.Name, pl, pc.Config)
+		if err != nil {
+			env.Close(ctx)
+			return nil, err
+		}
+		platforms = append(platforms, p)
+	}
+	outbox, err := openOutbound(ctx, cfg, st, log)
+	if err != nil {
+		env.Close(ctx)
+		return nil, err
+	}
+	env.Outbound = outbox
 	env.Pipeline = pipeline.New(pipeline.Options{
 		Store: st, Engine: eng, Platforms: platforms, Logger: log, Currency: "USD",
 	})

@@ -59,7 +59,7 @@ func (d *Daemon) FullCycleSegments(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := d.env.Pipeline.Apply(ctx, plan); err != nil {
+	if err := d.env.ApplyPlan(ctx, plan); err != nil {
 		return err
 	}
 	for _, s := range plan.Segments {

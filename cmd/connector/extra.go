@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/internal/analyze"
+	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/outbound"
+	"github.com/segconn/connector/internal/pluginhost"
+	"github.com/segconn/connector/internal/sandbox"
+)
+
+// extraCommands are the commands other packages contribute.
+func (a *app) extraCommands() []*cobra.Command {
+	builtins := map[string]func() adapter.Adapter{}
+	for name, f := range builtinAdapters() {
+		builtins[name] = func() adapter.Adapter { return f(slog.New(slog.NewJSONHandler(os.Stderr, nil))) }
+	}
+	return []*cobra.Command{
+		analyze.NewCommand(),
+		sandbox.NewCommand(),
+		outbound.NewCommand(a.openOutboundQueue),
+		pluginhost.NewCommand(a.loadPlugins),
+		pluginhost.NewServeCommand(builtins),
+	}
+}
+
+func (a *app) openOutboundQueue(ctx context.Context) (outbound.Queue, func(), error) {
+	l, err := a.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := daemon.OpenStore(ctx, l.Store, a.logger(l))
+	if err != nil {
+		return nil, nil, err
+	}
+	q, err := daemon.OutboundQueue(ctx, st)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return q, func() { st.Close() }, nil
+}
+
+func (a *app) loadPlugins(context.Context) ([]pluginhost.Spec, pluginhost.Options, error) {
+	l, err := a.loadConfig()
+	if err != nil {
+		return nil, pluginhost.Options{}, err
+	}
+	specs := make([]pluginhost.Spec, 0, len(l.Plugins))
+	for _, pc := range l.Plugins {
+		specs = append(specs, daemon.PluginSpec(pc))
+	}
+	return specs, pluginhost.Options{Logger: a.logger(l)}, nil
+}
