@@ -13,14 +13,14 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/core/segment"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/outbound"
-	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/internal/pipeline"
+	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/store/postgres"
 	"github.com/segconn/connector/internal/store/sqlite"
