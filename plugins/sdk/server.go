@@ -5,15 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/segconn/connector/adapter"
 	pb "github.com/segconn/connector/plugins/proto/connector/v1"
 )
 
-// chunkBytes bounds the encoded size of one PageChunk, far below gRPC's
-// default 4 MiB message limit, so a page of any size crosses the boundary.
-const chunkBytes = 1 << 20
+// chunkChanges is the most changes one PageChunk carries. With the
+// 64 MiB message limit of host and plugin this allows changes of up to
+// 256 KiB each, far above any real record, without a sizing pass over the
+// data (which would cost as much as encoding it once more).
+const chunkChanges = 256
 
 // NewServer wraps an adapter as the gRPC service of protocol 1. Serve uses
 // it; it is exported for hosts and test harnesses that run their own
@@ -80,27 +80,19 @@ func (s *server) Pull(req *pb.PullRequest, stream pb.Adapter_PullServer) error {
 
 // sendPage sends one page as one or more chunks.
 func sendPage(ctx context.Context, stream pb.Adapter_PullServer, p adapter.Page) error {
-	chunk := &pb.PageChunk{}
-	size := 0
-	for i := range p.Changes {
-		c := changeTo(&p.Changes[i])
-		n := proto.Size(c) + 8
-		if size+n > chunkBytes && len(chunk.Changes) > 0 {
-			chunk.Continued = true
-			if err := stream.Send(chunk); err != nil {
-				return fmt.Errorf("sending page chunk: %w", err)
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			chunk, size = &pb.PageChunk{}, 0
+	rest := p.Changes
+	for len(rest) > chunkChanges {
+		chunk := &pb.PageChunk{Changes: changesTo(rest[:chunkChanges]), Continued: true}
+		if err := stream.Send(chunk); err != nil {
+			return fmt.Errorf("sending page chunk: %w", err)
 		}
-		chunk.Changes = append(chunk.Changes, c)
-		size += n
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rest = rest[chunkChanges:]
 	}
-	chunk.Quarantined = rejectedTo(p.Quarantined)
-	chunk.Cursor = p.Cursor
-	if err := stream.Send(chunk); err != nil {
+	last := &pb.PageChunk{Changes: changesTo(rest), Quarantined: rejectedTo(p.Quarantined), Cursor: p.Cursor}
+	if err := stream.Send(last); err != nil {
 		return fmt.Errorf("sending page: %w", err)
 	}
 	return nil
