@@ -126,6 +126,21 @@ func explain(op string, err error) error {
 // do sends one request and decodes a JSON answer into out. It returns the
 // response headers (for paging and Date).
 func (a *api) do(ctx context.Context, op, method, path string, q url.Values, body, out any) (http.Header, error) {
+	h, data, err := a.send(ctx, op, method, path, q, body)
+	if err != nil {
+		return nil, err
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return nil, adapter.Retryable(fmt.Errorf("%s: decoding answer: %w (body starts %q)", op, err, snippet(data)))
+		}
+	}
+	return h, nil
+}
+
+// send sends one request and returns the headers and body of a 2xx answer
+// that is not an HTML page.
+func (a *api) send(ctx context.Context, op, method, path string, q url.Values, body any) (http.Header, []byte, error) {
 	u := a.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -134,13 +149,13 @@ func (a *api) do(ctx context.Context, op, method, path string, q url.Values, bod
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return nil, fmt.Errorf("%s: encoding body: %w", op, err)
+			return nil, nil, fmt.Errorf("%s: encoding body: %w", op, err)
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return nil, fmt.Errorf("%s: building request: %w", op, err)
+		return nil, nil, fmt.Errorf("%s: building request: %w", op, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -148,22 +163,23 @@ func (a *api) do(ctx context.Context, op, method, path string, q url.Values, bod
 	}
 	resp, err := a.hc.Do(ctx, req)
 	if err != nil {
-		return nil, explain(op, err)
+		return nil, nil, explain(op, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, adapter.Retryable(fmt.Errorf("%s: reading answer: %w", op, err))
+		return nil, nil, adapter.Retryable(fmt.Errorf("%s: reading answer: %w", op, err))
 	}
 	if html, title := looksHTML(resp.Header.Get("Content-Type"), data); html {
-		return nil, adapter.Retryable(&wooError{op: op, status: resp.StatusCode, html: title})
+		return nil, nil, adapter.Retryable(&wooError{op: op, status: resp.StatusCode, html: title})
 	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return nil, adapter.Retryable(fmt.Errorf("%s: decoding answer: %w (body starts %q)", op, err, snippet(data)))
-		}
-	}
-	return resp.Header, nil
+	return resp.Header, data, nil
+}
+
+// get sends a GET and returns the headers and the raw JSON body, left for
+// the caller's decoder to validate (an HTML page is an error, as in do).
+func (a *api) get(ctx context.Context, op, path string, q url.Values) (http.Header, []byte, error) {
+	return a.send(ctx, op, http.MethodGet, path, q, nil)
 }
 
 func snippet(b []byte) string {

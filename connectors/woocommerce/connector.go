@@ -299,17 +299,25 @@ func (m *mapper) changeMod(object string, raw json.RawMessage) (adapter.Change, 
 		if err := json.Unmarshal(raw, &wo); err != nil {
 			return reject(probeID(), decodeReason(err))
 		}
-		id := strconv.Itoa(wo.ID)
-		o, err := m.order(&wo)
-		if err != nil {
-			ch, rej, id, _ := reject(id, err)
-			return ch, rej, id, wo.DateModifiedGMT
+		ch, rej := m.orderChange(&wo)
+		if rej != nil {
+			rej.Raw = raw
 		}
-		if o == nil {
-			return adapter.Change{Kind: adapter.ChangeDelete, Ref: m.ref(domain.ObjectOrder, wo.ID, time.Time{})}, nil, id, wo.DateModifiedGMT
-		}
-		return adapter.Change{Kind: adapter.ChangeUpsert, Ref: o.Ref, Order: o}, nil, id, wo.DateModifiedGMT
+		return ch, rej, strconv.Itoa(wo.ID), wo.DateModifiedGMT
 	}
+}
+
+// orderChange maps a decoded order; a Rejected comes without Raw.
+func (m *mapper) orderChange(wo *wcOrder) (adapter.Change, *adapter.Rejected) {
+	o, err := m.order(wo)
+	if err != nil {
+		return adapter.Change{}, &adapter.Rejected{Ref: m.ref(domain.ObjectOrder, wo.ID, time.Time{}),
+			Reason: fmt.Sprintf("woocommerce %s %d: %v", domain.ObjectOrder, wo.ID, err)}
+	}
+	if o == nil {
+		return adapter.Change{Kind: adapter.ChangeDelete, Ref: m.ref(domain.ObjectOrder, wo.ID, time.Time{})}, nil
+	}
+	return adapter.Change{Kind: adapter.ChangeUpsert, Ref: o.Ref, Order: o}, nil
 }
 
 func decodeReason(err error) error {

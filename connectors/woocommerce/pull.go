@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -20,8 +19,8 @@ import (
 
 // pageOverlap is how many already-read records each page request re-reads
 // (offset = consumed - pageOverlap). WooCommerce pages by offset, so a
-// record deleted (or trashed) ahead of the reader shifts the rest left;
-// when the first record of an answer is already new, more than
+// record deleted (or trashed) before the reader's position shifts the rest
+// left; when the first record of an answer is already new, more than
 // pageOverlap records vanished and the reader steps back a page instead of
 // skipping one. Records that enter the set shift it right and are
 // de-duplicated by id.
@@ -53,19 +52,22 @@ func (c *Connector) Pull(ctx context.Context, req adapter.PullRequest, sink adap
 }
 
 // reader walks a collection in id order by offset, with overlap and
-// step-back (see pageOverlap).
+// step-back (see pageOverlap). decode parses one answer body, keeps the
+// records for the caller and returns their ids in order.
 type reader struct {
 	a       *api
 	op      string
 	path    string
 	query   url.Values
 	perPage int
+	decode  func(body []byte) ([]int, error)
 }
 
 // next fetches the records after lastID starting near offset. It returns
-// the raw records with id > lastID, the new offset, whether the
-// collection is exhausted, and the page info.
-func (r *reader) next(ctx context.Context, offset, lastID int) ([]json.RawMessage, []int, int, bool, pageInfo, error) {
+// the index of the first record with id > lastID in the decoded answer,
+// the ids, the new offset, whether the collection is exhausted, and the
+// page info.
+func (r *reader) next(ctx context.Context, offset, lastID int) (int, []int, int, bool, pageInfo, error) {
 	for {
 		start := max(0, offset-pageOverlap)
 		q := url.Values{}
@@ -76,38 +78,45 @@ func (r *reader) next(ctx context.Context, offset, lastID int) ([]json.RawMessag
 		q.Set("offset", strconv.Itoa(start))
 		q.Set("orderby", "id")
 		q.Set("order", "asc")
-		var raws []json.RawMessage
-		h, err := r.a.do(ctx, r.op, http.MethodGet, r.path, q, nil, &raws)
+		h, body, err := r.a.get(ctx, r.op, r.path, q)
 		if err != nil {
-			return nil, nil, offset, false, pageInfo{}, err
+			return 0, nil, offset, false, pageInfo{}, err
 		}
 		info := readPageInfo(h)
-		ids := make([]int, len(raws))
-		for i, raw := range raws {
-			ids[i] = probeID(raw)
+		ids, err := r.decode(body)
+		if err != nil {
+			return 0, nil, offset, false, info, adapter.Retryable(fmt.Errorf("%s: decoding answer: %w (body starts %q)", r.op, err, snippet(body)))
 		}
 		if start > 0 && len(ids) > 0 && ids[0] > lastID {
-			// More records vanished ahead of us than the overlap covers.
+			// More records vanished before our position than the overlap
+			// covers: step back rather than skip one.
 			offset = max(0, offset-r.perPage)
 			continue
 		}
-		if start > 0 && len(ids) == 0 && offset > 0 {
-			// The whole tail shrank below our position: re-read the last page.
-			if info.total >= 0 && info.total < start {
-				offset = info.total
-				continue
-			}
+		if start > 0 && len(ids) == 0 && info.total >= 0 && info.total < start {
+			// The whole tail shrank below our position: re-read its end.
+			offset = info.total
+			continue
 		}
-		var fresh []json.RawMessage
-		var freshIDs []int
-		for i, id := range ids {
-			if id > lastID {
-				fresh = append(fresh, raws[i])
-				freshIDs = append(freshIDs, id)
-			}
+		from := 0
+		for from < len(ids) && ids[from] <= lastID {
+			from++
 		}
-		return fresh, freshIDs, start + len(raws), len(raws) < r.perPage, info, nil
+		return from, ids, start + len(ids), len(ids) < r.perPage, info, nil
 	}
+}
+
+// rawRecords splits an answer into records and reads their ids.
+func rawRecords(body []byte) ([]json.RawMessage, []int, error) {
+	var raws []json.RawMessage
+	if err := json.Unmarshal(body, &raws); err != nil {
+		return nil, nil, err
+	}
+	ids := make([]int, len(raws))
+	for i, raw := range raws {
+		ids[i] = probeID(raw)
+	}
+	return raws, ids, nil
 }
 
 // probeID reads the top-level "id" of an object (WooCommerce puts it
@@ -198,8 +207,29 @@ func (c *Connector) pullOrders(ctx context.Context, cfg Config, a *api, m *mappe
 			q.Set("status", "trash")
 			op = "listing trashed woocommerce orders"
 		}
-		r := reader{a: a, op: op, path: "/orders", query: q, perPage: perPage}
-		raws, ids, offset, done, info, err := r.next(ctx, cur.Offset, cur.LastID)
+		// Fast path: decode the page straight into orders. A page with a
+		// record that does not decode or map is split into raw records so
+		// the quarantine keeps the record as sent.
+		var typed []wcOrder
+		var raws []json.RawMessage
+		var body []byte
+		decode := func(b []byte) ([]int, error) {
+			typed, raws, body = nil, nil, b
+			if err := json.Unmarshal(b, &typed); err == nil {
+				ids := make([]int, len(typed))
+				for i := range typed {
+					ids[i] = typed[i].ID
+				}
+				return ids, nil
+			}
+			typed = nil
+			var ids []int
+			var err error
+			raws, ids, err = rawRecords(b)
+			return ids, err
+		}
+		r := reader{a: a, op: op, path: "/orders", query: q, perPage: perPage, decode: decode}
+		from, ids, offset, done, info, err := r.next(ctx, cur.Offset, cur.LastID)
 		if err != nil {
 			return err
 		}
@@ -213,10 +243,26 @@ func (c *Connector) pullOrders(ctx context.Context, cfg Config, a *api, m *mappe
 		start, _ := time.Parse(time.RFC3339, cur.Start)
 		windowFrom := start.Add(-overlap)
 		var page adapter.Page
-		for i, raw := range raws {
+		for i := from; i < len(ids); i++ {
 			id := ids[i]
 			cur.LastID = id
-			ch, rej, _, modified := m.changeMod(domain.ObjectOrder, raw)
+			var ch adapter.Change
+			var rej *adapter.Rejected
+			var modified string
+			if typed != nil {
+				modified = typed[i].DateModifiedGMT
+				ch, rej = m.orderChange(&typed[i])
+				if rej != nil {
+					if raws == nil {
+						raws, _, _ = rawRecords(body)
+					}
+					if i < len(raws) {
+						rej.Raw = raws[i]
+					}
+				}
+			} else {
+				ch, rej, _, modified = m.changeMod(domain.ObjectOrder, raws[i])
+			}
 			if mt, err := wooTime("date_modified_gmt", modified); err == nil && !mt.Before(windowFrom) && len(cur.Next) < maxSeen {
 				cur.Next[id] = modified
 			}
@@ -288,17 +334,25 @@ func (c *Connector) pullCustomers(ctx context.Context, cfg Config, a *api, m *ma
 	if !cur.InSweep {
 		cur.InSweep, cur.Offset, cur.LastID = true, 0, 0
 	}
-	r := reader{a: a, op: "listing woocommerce customers", path: "/customers", query: url.Values{"role": {cfg.CustomerRole}}, perPage: perPage}
+	var raws []json.RawMessage
+	decode := func(b []byte) ([]int, error) {
+		var ids []int
+		var err error
+		raws, ids, err = rawRecords(b)
+		return ids, err
+	}
+	r := reader{a: a, op: "listing woocommerce customers", path: "/customers", query: url.Values{"role": {cfg.CustomerRole}}, perPage: perPage, decode: decode}
 	known := make([]int, 0, len(hashes))
 	for id := range hashes {
 		known = append(known, id)
 	}
 	slices.Sort(known)
 	for {
-		raws, ids, offset, done, _, err := r.next(ctx, cur.Offset, cur.LastID)
+		from, ids, offset, done, _, err := r.next(ctx, cur.Offset, cur.LastID)
 		if err != nil {
 			return err
 		}
+		raws, ids = raws[from:], ids[from:]
 		var page adapter.Page
 		present := map[int]bool{}
 		upper := cur.LastID
