@@ -237,9 +237,14 @@ func (r *reader) duration(key string, def time.Duration) time.Duration {
 
 // unknown reports keys that are not part of the schema.
 func (r *reader) unknown() {
-	known := map[string]bool{}
+	// "enabled" belongs to the host; "<secret>_file" keys are resolved by
+	// the host but tolerated if one is passed through.
+	known := map[string]bool{"enabled": true}
 	for _, f := range configFields {
 		known[f.Name] = true
+		if f.Secret {
+			known[f.Name+"_file"] = true
+		}
 	}
 	var walk func(prefix string, m map[string]any)
 	walk = func(prefix string, m map[string]any) {

@@ -84,15 +84,19 @@ func TestQuotaStopsPullsAtShareAndResumesAfterReset(t *testing.T) {
 // server acted, expired sessions). A host-like loop retries from the last
 // stored cursor and re-pushes retryable items; the end state is exact.
 func TestInjectedErrorsFinalStateExact(t *testing.T) {
-	f := startFake(t, salesforcefake.Options{Seed: 7})
+	f := startFake(t, salesforcefake.Options{Seed: 1})
 	f.AddField("Contact", "Segment__c", salesforcefake.TypeString)
 	f.AddField("Lead", "Segment__c", salesforcefake.TypeString)
-	ids := f.SeedContacts(3000, nil)
+	ids := f.SeedContacts(6000, nil)
 	c, _ := newConn(t, f, map[string]any{"objects": map[string]any{"leads": false}})
 	targets := ensure(t, c,
 		adapter.Target{Key: "segments", Kind: adapter.TargetProperty, Name: "Segment__c"},
 		adapter.Target{Key: "list:vip", Kind: adapter.TargetList, Name: "VIP"})
 	f.SetFaultRate(0.2)
+	// Besides the random fifth, one of each kind for certain.
+	f.InjectFault(salesforcefake.Fault{ExpireSession: true, Match: "/queryAll/"}, 1)
+	f.InjectFault(salesforcefake.Fault{Status: 500, Match: "/queryAll/"}, 1)
+	f.InjectFault(salesforcefake.Fault{Reset: true, Match: "/queryAll/"}, 1)
 
 	store := map[string]string{} // id → email
 	cursor := ""
@@ -111,8 +115,8 @@ func TestInjectedErrorsFinalStateExact(t *testing.T) {
 			break
 		}
 	}
-	if len(store) != 3000 {
-		t.Fatalf("stored %d contacts, want 3000", len(store))
+	if len(store) != 6000 {
+		t.Fatalf("stored %d contacts, want 6000", len(store))
 	}
 	for i, id := range ids {
 		if store[id] != fmt.Sprintf("person%d@example.com", i) {
@@ -120,13 +124,13 @@ func TestInjectedErrorsFinalStateExact(t *testing.T) {
 		}
 	}
 
-	// Write-back: the first 600 join VIP with a field value; 50 already
-	// members from an earlier run leave.
+	// Write-back: the first 1,200 join VIP with a field value; 100
+	// already members from an earlier run leave.
 	want := map[string]bool{}
 	pending := map[string]adapter.PushItem{}
-	for i, id := range ids[:650] {
+	for i, id := range ids[:1300] {
 		it := adapter.PushItem{ID: id, Ref: contactRef(id)}
-		if i < 600 {
+		if i < 1200 {
 			it.Properties = map[string]string{"segments": "vip"}
 			it.Add = []string{"list:vip"}
 			want[id] = true
@@ -136,10 +140,14 @@ func TestInjectedErrorsFinalStateExact(t *testing.T) {
 		pending[id] = it
 	}
 	f.SetFaultRate(0)
-	for _, id := range ids[600:650] {
+	for _, id := range ids[1200:1300] {
 		f.Insert("CampaignMember", map[string]any{"CampaignId": targets["list:vip"], "ContactId": id})
 	}
 	f.SetFaultRate(0.2)
+	f.InjectFault(salesforcefake.Fault{Reset: true, After: true, Match: "POST /composite/sobjects"}, 1)
+	f.InjectFault(salesforcefake.Fault{Reset: true, After: true, Match: "DELETE /composite/sobjects"}, 1)
+	f.InjectFault(salesforcefake.Fault{ExpireSession: true, Match: "PATCH /composite/sobjects"}, 1)
+	f.InjectFault(salesforcefake.Fault{Status: 503, Match: "GET /query"}, 1)
 	for round := 0; len(pending) > 0; round++ {
 		if round > 100 {
 			t.Fatalf("%d items never succeeded", len(pending))
@@ -169,9 +177,16 @@ func TestInjectedErrorsFinalStateExact(t *testing.T) {
 		}
 	}
 	f.SetFaultRate(0)
+	faults := f.FaultsInjected()
+	for _, k := range []string{"500", "503", "reset", "reset-after", "expired-session"} {
+		if faults[k] == 0 {
+			t.Errorf("no %s fault was injected: %v", k, faults)
+		}
+	}
+	t.Logf("faults injected: %v", faults)
 	members := f.CampaignMembers(targets["list:vip"])
-	if len(members) != 600 {
-		t.Fatalf("%d campaign members, want exactly 600", len(members))
+	if len(members) != 1200 {
+		t.Fatalf("%d campaign members, want exactly 1200", len(members))
 	}
 	for id := range want {
 		if _, ok := members[id]; !ok {
@@ -188,7 +203,7 @@ func TestInjectedErrorsFinalStateExact(t *testing.T) {
 			rows++
 		}
 	}
-	if rows != 600 {
-		t.Fatalf("%d live member rows, want 600", rows)
+	if rows != 1200 {
+		t.Fatalf("%d live member rows, want 1200", rows)
 	}
 }

@@ -140,6 +140,20 @@ func (f *Fake) pickFault(req string) (Fault, bool) {
 // applyFault answers with the fault; it returns false when the request
 // should go on (pure latency).
 func (f *Fake) applyFault(w http.ResponseWriter, r *http.Request, ft Fault, ver, sub string) bool {
+	kind := strconv.Itoa(ft.Status)
+	switch {
+	case ft.ExpireSession:
+		kind = "expired-session"
+	case ft.Reset && ft.After:
+		kind = "reset-after"
+	case ft.Reset:
+		kind = "reset"
+	case ft.Status == 0:
+		kind = "latency"
+	}
+	f.mu.Lock()
+	f.injected[kind]++
+	f.mu.Unlock()
 	if ft.Latency > 0 {
 		select {
 		case <-time.After(ft.Latency):

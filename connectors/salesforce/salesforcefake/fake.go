@@ -106,6 +106,7 @@ type Fake struct {
 	calls     map[string]int
 	faults    []Fault
 	faultRate float64
+	injected  map[string]int // faults served, by kind
 	rng       *rand.Rand
 	failIDs   map[string]saveError
 	locators  map[string]*locator
@@ -167,6 +168,7 @@ func New(opts Options) *Fake {
 		calls:    map[string]int{},
 		rng:      rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		failIDs:  map[string]saveError{},
+		injected: map[string]int{},
 		locators: map[string]*locator{},
 		jobs:     map[string]*bulkJob{},
 	}
@@ -458,6 +460,18 @@ func (f *Fake) InjectFault(fault Fault, n int) {
 	for range n {
 		f.faults = append(f.faults, fault)
 	}
+}
+
+// FaultsInjected returns how many faults were served, by kind ("500",
+// "503", "429", "reset", "reset-after", "expired-session", "latency").
+func (f *Fake) FaultsInjected() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]int, len(f.injected))
+	for k, v := range f.injected {
+		out[k] = v
+	}
+	return out
 }
 
 // SetFaultRate makes that share of data requests (0..1) fail at random
