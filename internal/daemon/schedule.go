@@ -81,10 +81,13 @@ func (d *Daemon) openQueue(ctx context.Context) (jobs.Queue, error) {
 		for _, p := range d.env.Pipeline.Platforms() {
 			periodic = append(periodic,
 				river.NewPeriodicJob(river.PeriodicInterval(cfg.Schedule.PullInterval), func() (river.JobArgs, *river.InsertOpts) {
-					return syncArgs{Platform: p}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+					// One attempt: the schedule itself is the retry, so a platform
+					// that was down is pulled again on the next tick, not after
+					// River's growing backoff.
+					return syncArgs{Platform: p}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 				}, &river.PeriodicJobOpts{RunOnStart: true}),
 				river.NewPeriodicJob(river.PeriodicInterval(cfg.Schedule.ReconcileInterval), func() (river.JobArgs, *river.InsertOpts) {
-					return syncArgs{Platform: p, Full: true}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+					return syncArgs{Platform: p, Full: true}, &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 				}, nil),
 			)
 		}
