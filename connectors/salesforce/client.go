@@ -232,15 +232,16 @@ func (c *Connector) sendJSON(ctx context.Context, method, path string, body, out
 }
 
 type queryResult struct {
-	TotalSize      int               `json:"totalSize"`
-	Done           bool              `json:"done"`
-	NextRecordsURL string            `json:"nextRecordsUrl"`
-	Records        []json.RawMessage `json:"records"`
+	TotalSize      int              `json:"totalSize"`
+	Done           bool             `json:"done"`
+	NextRecordsURL string           `json:"nextRecordsUrl"`
+	Records        []map[string]any `json:"records"`
 }
 
-// queryPages runs a SOQL query and calls fn with each batch of records;
-// all selects queryAll (deleted and archived rows included).
-func (c *Connector) queryPages(ctx context.Context, soql string, all bool, batch int, fn func(recs []map[string]any, raws []json.RawMessage) error) error {
+// queryPages runs a SOQL query and calls fn with each batch of records
+// (numbers kept as json.Number, so money stays exact); all selects
+// queryAll (deleted and archived rows included).
+func (c *Connector) queryPages(ctx context.Context, soql string, all bool, batch int, fn func(recs []map[string]any) error) error {
 	kind := "/query"
 	if all {
 		kind = "/queryAll"
@@ -255,17 +256,7 @@ func (c *Connector) queryPages(ctx context.Context, soql string, all bool, batch
 		if err := c.getJSON(ctx, path, hdr, &res); err != nil {
 			return err
 		}
-		recs := make([]map[string]any, len(res.Records))
-		for i, raw := range res.Records {
-			dec := json.NewDecoder(bytes.NewReader(raw))
-			dec.UseNumber()
-			var m map[string]any
-			if err := dec.Decode(&m); err != nil {
-				m = nil // mapped as unreadable and quarantined
-			}
-			recs[i] = m
-		}
-		if err := fn(recs, res.Records); err != nil {
+		if err := fn(res.Records); err != nil {
 			return err
 		}
 		if res.Done || res.NextRecordsURL == "" {

@@ -16,7 +16,6 @@ package salesforce
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -184,7 +183,7 @@ func (c *Connector) Fetch(ctx context.Context, req adapter.FetchRequest) ([]adap
 			found := map[string]bool{}
 			soql := fmt.Sprintf("SELECT %s FROM %s WHERE Id IN %s", strings.Join(c.fieldsOf(obj), ", "), obj, idList(chunk))
 			var mapErrs []string
-			err := c.queryPages(ctx, soql, true, 0, func(recs []map[string]any, _ []json.RawMessage) error {
+			err := c.queryPages(ctx, soql, true, 0, func(recs []map[string]any) error {
 				for _, rm := range recs {
 					ch, err := m.mapRow(obj, row(rm))
 					if err != nil {

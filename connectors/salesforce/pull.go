@@ -164,9 +164,9 @@ func (c *Connector) Pull(ctx context.Context, req adapter.PullRequest, sink adap
 
 func (c *Connector) pullREST(ctx context.Context, object string, pos streamPos, cur *cursor, m *mapper, batch int, sink adapter.PageSink) error {
 	soql := c.selectSince(object, pos.Since, true)
-	err := c.queryPages(ctx, soql, true, batch, func(recs []map[string]any, raws []json.RawMessage) error {
+	err := c.queryPages(ctx, soql, true, batch, func(recs []map[string]any) error {
 		page := adapter.Page{}
-		for i, rec := range recs {
+		for _, rec := range recs {
 			r := row(rec)
 			mod, _ := r.timeOf("SystemModstamp")
 			id := r.str("Id")
@@ -177,7 +177,7 @@ func (c *Connector) pullREST(ctx context.Context, object string, pos streamPos, 
 			if err != nil {
 				page.Quarantined = append(page.Quarantined, adapter.Rejected{
 					Ref:    m.ref(refType(object), id, mod),
-					Reason: fmt.Sprintf("mapping salesforce %s %s: %v", object, id, err), Raw: raws[i]})
+					Reason: fmt.Sprintf("mapping salesforce %s %s: %v", object, id, err), Raw: rawOf(rec)})
 			} else {
 				page.Changes = append(page.Changes, ch)
 			}
@@ -348,4 +348,10 @@ func (c *Connector) mapCSV(object string, data []byte, m *mapper, maxPos streamP
 		}
 	}
 	return page, maxPos, nil
+}
+
+// rawOf renders a quarantined row for the host to keep.
+func rawOf(rec map[string]any) []byte {
+	b, _ := json.Marshal(rec)
+	return b
 }

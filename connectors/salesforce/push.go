@@ -2,7 +2,6 @@ package salesforce
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -142,7 +141,7 @@ func (c *Connector) ensureCampaign(ctx context.Context, name string) (string, bo
 	}
 	var found string
 	soql := "SELECT Id, Name FROM Campaign WHERE Name = " + quoteString(name) + " ORDER BY CreatedDate ASC LIMIT 1"
-	err := c.queryPages(ctx, soql, false, 0, func(recs []map[string]any, _ []json.RawMessage) error {
+	err := c.queryPages(ctx, soql, false, 0, func(recs []map[string]any) error {
 		for _, r := range recs {
 			// Name comparison in SOQL is case-insensitive; campaigns are
 			// matched exactly.
@@ -373,7 +372,7 @@ func (c *Connector) Push(ctx context.Context, req adapter.PushRequest) ([]adapte
 			}
 			soql := "SELECT Id, CampaignId, ContactId, LeadId, CreatedById FROM CampaignMember WHERE CampaignId IN " +
 				idList(sortedKeys(camps)) + " AND (ContactId IN " + idList(sortedKeys(whos)) + " OR LeadId IN " + idList(sortedKeys(whos)) + ")"
-			err := c.queryPages(ctx, soql, false, 0, func(recs []map[string]any, _ []json.RawMessage) error {
+			err := c.queryPages(ctx, soql, false, 0, func(recs []map[string]any) error {
 				for _, rm := range recs {
 					r := row(rm)
 					who := r.str("ContactId")
