@@ -179,3 +179,28 @@ func TestCDNOWMasterRFM(t *testing.T) {
 		t.Errorf("clusters hold %d customers, want 23570", total)
 	}
 }
+
+// The Pareto/NBD option of the predictive kind on the same data.
+func TestCDNOWParetoNBDThroughTheEngine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("Pareto/NBD fitting takes a few seconds")
+	}
+	ds := loadCDNOW(t, "data/cdnow/CDNOW_sample.txt", 1, 2)
+	r := run(t, ds, cdnowCalibrationEnd, []any{map[string]any{"name": "clv", "kind": "predictive",
+		"params": map[string]any{"model": "pareto_nbd", "horizon_days": 364, "fit_sample": 0}}}, Options{})
+	pm := r.Models()["purchase"]
+	if pm.Name != "pareto_nbd" {
+		t.Fatalf("models %+v (warnings %+v)", r.Models(), r.Warnings)
+	}
+	for _, c := range []struct {
+		k         string
+		want, tol float64
+	}{{"r", 0.553, 2e-3}, {"alpha", 10.578, 2e-3}, {"s", 0.606, 2e-3}, {"beta", 11.669, 0.05}} {
+		if got := pm.Params[c.k]; math.Abs(got-c.want) > c.tol {
+			t.Errorf("%s = %.5f, want %.3f ± %g", c.k, got, c.want, c.tol)
+		}
+	}
+	if math.Abs(pm.LogLikelihood-(-9594.976)) > 0.01 {
+		t.Errorf("log-likelihood %.4f, want -9594.976 ± 0.01", pm.LogLikelihood)
+	}
+}

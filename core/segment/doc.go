@@ -61,6 +61,8 @@
 //
 // # Incremental rescoring
 //
-// [Result.Rescore] ranks one customer against the cached population of the
-// last full run; see its documentation for the staleness bound.
+// [Result.Rescore] scores one customer against the cut points, thresholds,
+// centres and models cached from the last full run (about 5 µs); see its
+// documentation for the staleness bound. [Engine.RunReusing] also reuses
+// fitted models across scheduled full runs for up to Options.ModelMaxAge.
 package segment

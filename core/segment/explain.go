@@ -94,13 +94,16 @@ type Rescored struct {
 // anyone else. Convert the customer with the Builder that built the run's
 // dataset so category, device and channel codes agree.
 //
-// Staleness bound: the customer's own features are exact at asOf; the
-// population they are ranked against (RFM and value cut points, bulk
-// percentiles, cluster centres, fitted models) is the one of the full run,
-// at most Options.MaxStaleness (default 24h) older than asOf, otherwise
-// Rescore returns ErrStale. Ranks can therefore be off by at most the
-// number of customers who changed since the full run, and the daemon
-// refreshes with a full run on its schedule.
+// Staleness bound: the customer's own features are exact at asOf; what
+// they are compared with (RFM cut points, value-tier thresholds, bulk
+// percentiles, cluster centres, fitted models) is the full run's, at most
+// Options.MaxStaleness (default 24h) older than asOf, otherwise Rescore
+// returns ErrStale. For a customer whose values did not change, the result
+// equals the full run's exactly; for a changed customer, a score can
+// differ from what a full run would give only by the drift of the cut
+// points, i.e. by how far the customers who changed since the full run
+// moved the 20 %, 40 %, … boundaries. The daemon's scheduled full runs
+// refresh them.
 func (r *Result) Rescore(c *Customer, asOf time.Time) (Rescored, error) {
 	if d := asOf.Sub(r.AsOf); d > r.opts.MaxStaleness || d < -r.opts.MaxStaleness {
 		return Rescored{}, fmt.Errorf("rescoring %s at %s against the run of %s: %w", c.ID, asOf.Format(time.RFC3339), r.AsOf.Format(time.RFC3339), ErrStale)
@@ -130,7 +133,7 @@ func (r *Result) ExplainRescored(c *Customer, rs Rescored) Explanation {
 func (r *Result) RFM(i int) (RFMScore, bool) {
 	for _, ft := range r.fitted {
 		if rf, ok := ft.(*rfmFitted); ok && r.Features[i].Orders > 0 {
-			return rf.score(&r.Features[i], true), true
+			return rf.score(&r.Features[i]), true
 		}
 	}
 	return RFMScore{}, false

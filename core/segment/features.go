@@ -38,10 +38,10 @@ type Features struct {
 	PeakMonthsShare float32 // share of purchases in the two busiest calendar months
 	// Partial marks features of a full run whose definitions need only the
 	// core ones (see computeCore); Explain recomputes the rest.
-	Partial bool
-	MonthShare      [12]float32
-	DeviceShare     [MaxCodes]float32
-	ChannelShare    [MaxCodes]float32
+	Partial      bool
+	MonthShare   [12]float32
+	DeviceShare  [MaxCodes]float32
+	ChannelShare [MaxCodes]float32
 }
 
 // IsBuyer reports whether the customer made at least one purchase.

@@ -48,19 +48,14 @@ func newRFMKind(p *RFMParams) (*rfmKind, error) {
 
 type rfmFitted struct {
 	k     *rfmKind
-	rank  *rankScorer
+	rank  *rankCuts // nil for fixed scoring
 	scale float64
-	// cut points of the full run: for a value present in the population,
-	// comparing with them gives exactly the rank score, without a search
-	recCut, freqCut [4]int32
-	monCut          [4]int64
 }
 
 func (k *rfmKind) fit(_ context.Context, fc *fitContext) (fitted, error) {
 	f := &rfmFitted{k: k, scale: math.Pow10(domain.CurrencyExponent(fc.ds.Currency))}
 	if k.p.Scoring == "rank" {
-		f.rank = newRankScorer(fc.feats, fc.opts.Workers)
-		f.recCut, f.freqCut, f.monCut = f.rank.cuts()
+		f.rank = newRankCuts(fc.feats, fc.opts.Workers)
 	}
 	return f, nil
 }
@@ -75,27 +70,12 @@ func (f *rfmFitted) groups() []groupInfo {
 
 func (f *rfmFitted) exclusive() bool { return true }
 
-// score ranks a customer of the full run (inRun) by the cut points, or any
-// other customer by searching the cached population.
-func (f *rfmFitted) score(feat *Features, inRun bool) RFMScore {
+// score scores a customer with the cut points of the full run (for a
+// customer of that run, exactly the rank score) or the fixed cut points.
+func (f *rfmFitted) score(feat *Features) RFMScore {
 	var s RFMScore
-	if f.rank != nil && inRun {
-		s.R, s.F, s.M = 1, 1, 1
-		for k := 0; k < 4; k++ {
-			if feat.RecencyDays <= f.recCut[k] {
-				s.R++
-			}
-			if feat.Orders >= f.freqCut[k] {
-				s.F++
-			}
-			if feat.Monetary >= f.monCut[k] {
-				s.M++
-			}
-		}
-	} else if f.rank != nil {
-		n := len(f.rank.rec)
-		wr, wf, wm := f.rank.worse(feat)
-		s.R, s.F, s.M = rankScore(wr, n), rankScore(wf, n), rankScore(wm, n)
+	if f.rank != nil {
+		s.R, s.F, s.M = f.rank.score(feat)
 	} else {
 		s.R = fixedScoreRecency(float64(feat.RecencyDays), f.k.p.RecencyCuts)
 		s.F = fixedScoreUp(float64(feat.Orders), f.k.p.FrequencyCuts)
@@ -106,29 +86,27 @@ func (f *rfmFitted) score(feat *Features, inRun bool) RFMScore {
 	return s
 }
 
-func (f *rfmFitted) assign(i int, _ *Customer, feat *Features, _ *scratch) uint32 {
+func (f *rfmFitted) assign(_ int, _ *Customer, feat *Features, _ *scratch) uint32 {
 	if feat.Orders == 0 {
 		return 0
 	}
-	s := f.score(feat, i >= 0)
+	s := f.score(feat)
 	return 1 << f.k.table[codeIndex(s.R, s.F, s.M)].group
 }
 
-func (f *rfmFitted) explain(i int, _ *Customer, feat *Features, _ *scratch, _ uint32) []string {
+func (f *rfmFitted) explain(_ int, _ *Customer, feat *Features, _ *scratch, _ uint32) []string {
 	if feat.Orders == 0 {
 		return []string{"no purchases at as-of, so no RFM scores"}
 	}
-	s := f.score(feat, i >= 0)
+	s := f.score(feat)
 	var out []string
 	if f.rank != nil {
-		n := len(f.rank.rec)
-		wr, wf, wm := f.rank.worse(feat)
-		rc, fcut, mc := cutText(f.recCut[:]), cutText(f.freqCut[:]), cutText(f.monCut[:])
+		rc := f.rank
 		out = append(out,
-			fmt.Sprintf("R=%d: last purchase %d days ago; %d of %d buyers are less recent; cut points for R 2..5: at most %v days", s.R, feat.RecencyDays, wr, n, rc),
-			fmt.Sprintf("F=%d: %d orders; %d of %d buyers have fewer; cut points for F 2..5: at least %v orders", s.F, feat.Orders, wf, n, fcut),
-			fmt.Sprintf("M=%d: %s spent; %d of %d buyers spent less; cut points for M 2..5: at least %v (minor units)", s.M, domain.FormatMinor(feat.Monetary, int(math.Log10(f.scale))), wm, n, mc),
-			"score = 1 + floor(5 × buyers strictly worse / buyers)")
+			fmt.Sprintf("R=%d: last purchase %d days ago; R 2..5 need at most %s days", s.R, feat.RecencyDays, cutText(rc.rec[:])),
+			fmt.Sprintf("F=%d: %d orders; F 2..5 need at least %s orders", s.F, feat.Orders, cutText(rc.freq[:])),
+			fmt.Sprintf("M=%d: %s spent; M 2..5 need at least %s (minor units)", s.M, domain.FormatMinor(feat.Monetary, int(math.Log10(f.scale))), cutText(rc.mon[:])),
+			fmt.Sprintf("score = 1 + floor(5 × buyers strictly worse / %d buyers); the cut points are the least good values of the run that earn each score", rc.n))
 	} else {
 		out = append(out, fmt.Sprintf("fixed cut points: recency %v days, frequency %v, monetary %v; R=%d F=%d M=%d for recency %d days, %d orders, %.2f spent",
 			f.k.p.RecencyCuts, f.k.p.FrequencyCuts, f.k.p.MonetaryCuts, s.R, s.F, s.M, feat.RecencyDays, feat.Orders, float64(feat.Monetary)/f.scale))

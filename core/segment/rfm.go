@@ -151,132 +151,192 @@ func absInt(v int) int {
 	return v
 }
 
-// rankScorer scores by 1 + floor(5·w/N) against a sorted population.
-type rankScorer struct {
-	rec  []int32 // recency days, ascending
-	freq []int32 // orders, ascending
-	mon  []int64 // monetary minor units, ascending
+// rankCuts are the cut points of rank scoring, 1 + floor(5·w/N), for one
+// population: for scores 2..5 the least good value that earns the score
+// (recency as a maximum number of days, frequency and monetary as
+// minimums). For every value present in the population, comparing with
+// the cut points gives exactly the rank score; they are found in linear
+// time (counting for small integer ranges, selection otherwise), so a
+// million buyers need no sort.
+type rankCuts struct {
+	n    int
+	rec  [4]int32
+	freq [4]int32
+	mon  [4]int64
 }
 
-func newRankScorer(feats []Features, workers int) *rankScorer {
+// need returns ceil(k·n/5): a score above k needs w ≥ that.
+func need(k, n int) int { return (k*n + 4) / 5 }
+
+func newRankCuts(feats []Features, workers int) *rankCuts {
 	n := 0
+	maxRec, maxFreq := int32(0), int32(0)
 	for i := range feats {
-		if feats[i].Orders > 0 {
+		if f := &feats[i]; f.Orders > 0 {
 			n++
+			maxRec = max(maxRec, f.RecencyDays)
+			maxFreq = max(maxFreq, f.Orders)
 		}
 	}
-	s := &rankScorer{rec: make([]int32, 0, n), freq: make([]int32, 0, n), mon: make([]int64, 0, n)}
-	for i := range feats {
-		f := &feats[i]
-		if f.Orders > 0 {
-			s.rec = append(s.rec, f.RecencyDays)
-			s.freq = append(s.freq, f.Orders)
-			s.mon = append(s.mon, f.Monetary)
-		}
-	}
+	rc := &rankCuts{n: n}
 	parallelDo(workers,
-		func() { slices.Sort(s.rec) },
-		func() { slices.Sort(s.freq) },
-		func() { slices.Sort(s.mon) },
+		func() {
+			// recency, lower is better: w(v) = buyers with larger recency
+			if maxRec < 1<<22 {
+				hist := make([]int32, maxRec+1)
+				for i := range feats {
+					if feats[i].Orders > 0 {
+						hist[feats[i].RecencyDays]++
+					}
+				}
+				for k := 1; k <= 4; k++ {
+					rc.rec[k-1] = -1
+					above := 0
+					for v := int(maxRec); v >= 0; v-- {
+						if hist[v] > 0 && above >= need(k, n) {
+							rc.rec[k-1] = int32(v)
+							break
+						}
+						above += int(hist[v])
+					}
+				}
+				return
+			}
+			vals := make([]int64, 0, n)
+			for i := range feats {
+				if feats[i].Orders > 0 {
+					vals = append(vals, -int64(feats[i].RecencyDays))
+				}
+			}
+			for k, c := range cutsUp(vals) {
+				rc.rec[k] = int32(-c)
+				if c == math.MaxInt64 {
+					rc.rec[k] = -1
+				}
+			}
+		},
+		func() {
+			if maxFreq < 1<<22 {
+				hist := make([]int32, maxFreq+1)
+				for i := range feats {
+					if feats[i].Orders > 0 {
+						hist[feats[i].Orders]++
+					}
+				}
+				for k := 1; k <= 4; k++ {
+					rc.freq[k-1] = math.MaxInt32
+					below := 0
+					for v := range hist {
+						if hist[v] > 0 && below >= need(k, n) {
+							rc.freq[k-1] = int32(v)
+							break
+						}
+						below += int(hist[v])
+					}
+				}
+				return
+			}
+			vals := make([]int64, 0, n)
+			for i := range feats {
+				if feats[i].Orders > 0 {
+					vals = append(vals, int64(feats[i].Orders))
+				}
+			}
+			for k, c := range cutsUp(vals) {
+				rc.freq[k] = int32(min(c, math.MaxInt32))
+			}
+		},
+		func() {
+			vals := make([]int64, 0, n)
+			for i := range feats {
+				if feats[i].Orders > 0 {
+					vals = append(vals, feats[i].Monetary)
+				}
+			}
+			rc.mon = cutsUp(vals)
+		},
 	)
-	return s
+	return rc
 }
 
-// parallelDo runs the functions on up to workers goroutines.
-func parallelDo(workers int, fns ...func()) {
-	if workers <= 1 {
-		for _, fn := range fns {
-			fn()
-		}
-		return
-	}
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	for _, fn := range fns {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			fn()
-		}()
-	}
-	wg.Wait()
-}
-
-func lowerBound[T int32 | int64](s []T, v T) int {
-	lo, hi := 0, len(s)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if s[m] < v {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
-}
-
-func upperBound[T int32 | int64](s []T, v T) int {
-	lo, hi := 0, len(s)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if s[m] <= v {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
-}
-
-func rankScore(w, n int) uint8 {
-	if n == 0 {
-		return 1
-	}
-	s := 1 + 5*w/n
-	if s > 5 {
-		s = 5
-	}
-	return uint8(s)
-}
-
-// worse returns, for each dimension, the number of customers strictly worse.
-func (s *rankScorer) worse(f *Features) (wr, wf, wm int) {
-	n := len(s.rec)
-	wr = n - upperBound(s.rec, f.RecencyDays)
-	wf = lowerBound(s.freq, f.Orders)
-	wm = lowerBound(s.mon, f.Monetary)
-	return
-}
-
-// cuts returns, for scores 2..5, the least good value that earns the score:
-// recency as a maximum number of days, frequency and monetary as minimums.
-func (s *rankScorer) cuts() (rec [4]int32, freq [4]int32, mon [4]int64) {
-	n := len(s.rec)
+// cutsUp returns, for k = 1..4, the least value u of vals with
+// #(vals < u) ≥ ceil(k·n/5), or MaxInt64 when there is none. It reorders vals.
+func cutsUp(vals []int64) [4]int64 {
+	var out [4]int64
+	n := len(vals)
 	for k := 1; k <= 4; k++ {
-		need := (k*n + 4) / 5 // w ≥ ceil(k·N/5)
-		// nobody earns the score: an unreachable cut
-		rec[k-1], freq[k-1], mon[k-1] = -1, math.MaxInt32, math.MaxInt64
-		// ascending arrays: w(v) for F/M is its first index
-		for j := need; j < n; j++ {
-			if j == 0 || s.freq[j] != s.freq[j-1] {
-				freq[k-1] = s.freq[j]
-				break
+		out[k-1] = math.MaxInt64
+		nd := need(k, n)
+		if nd >= n {
+			continue
+		}
+		v := selectNthInt(vals, nd)
+		less, next := 0, int64(math.MaxInt64)
+		for _, x := range vals {
+			if x < v {
+				less++
+			} else if x > v && x < next {
+				next = x
 			}
 		}
-		for j := need; j < n; j++ {
-			if j == 0 || s.mon[j] != s.mon[j-1] {
-				mon[k-1] = s.mon[j]
-				break
+		if less >= nd {
+			out[k-1] = v
+		} else {
+			out[k-1] = next
+		}
+	}
+	return out
+}
+
+// selectNthInt is selectNth for int64.
+func selectNthInt(v []int64, k int) int64 {
+	lo, hi := 0, len(v)-1
+	for hi > lo {
+		if hi-lo < 16 {
+			slices.Sort(v[lo : hi+1])
+			return v[k]
+		}
+		mid := int(uint(lo+hi) >> 1)
+		a, b, c := v[lo], v[mid], v[hi]
+		pivot := max(min(a, b), min(max(a, b), c))
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < pivot {
+				i++
+			}
+			for v[j] > pivot {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
 			}
 		}
-		// recency: w(v) = customers with larger recency; walk from the top
-		for j := need; j < n; j++ {
-			idx := n - 1 - j
-			if idx == n-1 || s.rec[idx] != s.rec[idx+1] {
-				rec[k-1] = s.rec[idx]
-				break
-			}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return v[k]
+		}
+	}
+	return v[k]
+}
+
+// score applies the cut points.
+func (rc *rankCuts) score(f *Features) (r, fr, m uint8) {
+	r, fr, m = 1, 1, 1
+	for k := 0; k < 4; k++ {
+		if f.RecencyDays <= rc.rec[k] {
+			r++
+		}
+		if f.Orders >= rc.freq[k] {
+			fr++
+		}
+		if f.Monetary >= rc.mon[k] {
+			m++
 		}
 	}
 	return
@@ -312,3 +372,24 @@ type RFMScore struct {
 
 // Code is the three-digit code, e.g. "545".
 func (s RFMScore) Code() string { return fmt.Sprintf("%d%d%d", s.R, s.F, s.M) }
+
+// parallelDo runs the functions on up to workers goroutines.
+func parallelDo(workers int, fns ...func()) {
+	if workers <= 1 {
+		for _, fn := range fns {
+			fn()
+		}
+		return
+	}
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for _, fn := range fns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn()
+		}()
+	}
+	wg.Wait()
+}
