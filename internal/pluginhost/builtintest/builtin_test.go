@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,6 +83,16 @@ func TestWooCommerceThroughPlugin(t *testing.T) {
 
 func TestHubSpotThroughPlugin(t *testing.T) {
 	sdktest.RunConformance(t, throughPlugin(hubspotHarness(), hubspot.Name))
+}
+
+// HubSpot's package has no conformance test of its own yet, so its
+// in-process and in-memory gRPC runs are here.
+func TestHubSpotInProcess(t *testing.T) {
+	sdktest.RunConformance(t, hubspotHarness())
+}
+
+func TestHubSpotOverGRPC(t *testing.T) {
+	sdktest.RunConformance(t, sdktest.GRPC(hubspotHarness()))
 }
 
 // The harnesses below mirror those in each connector's conformance_test.go
@@ -217,6 +228,7 @@ const (
 func hubspotHarness() sdktest.Harness {
 	return sdktest.Harness{
 		Name: hubspot.Name,
+		New:  func(testing.TB) adapter.Adapter { return hubspot.New(slog.New(slog.DiscardHandler)) },
 		Start: func(t testing.TB) *sdktest.Fake {
 			f := hubspotfake.New(hubspotfake.Options{Tokens: []string{hubToken}, BurstMax: 2000, BurstInterval: time.Second, SearchPerSecond: 400})
 			base, stop := f.Start()
