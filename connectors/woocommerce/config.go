@@ -115,10 +115,13 @@ const (
 	MaxBatch            = 100
 )
 
-// DefaultOwnedKeys are the meta keys written back out of the box.
-var defaultOwnedKeys = []string{"_segments", "_rfm_segment", "_clv_12m"}
+// defaultOwnedKeys are the meta keys written back out of the box.
+func defaultOwnedKeys() []string { return []string{"_segments", "_rfm_segment", "_clv_12m"} }
 
-var defaultTopics = []string{"customer.created", "customer.updated", "customer.deleted", "order.created", "order.updated", "order.deleted"}
+// defaultTopics are the webhook topics kept alive out of the box.
+func defaultTopics() []string {
+	return []string{"customer.created", "customer.updated", "customer.deleted", "order.created", "order.updated", "order.deleted"}
+}
 
 const section = "platforms." + Name
 
@@ -192,13 +195,13 @@ func (c *Config) applyDefaults() {
 		c.WriteBack.MetaPrefix = DefaultMetaPrefix
 	}
 	if c.WriteBack.OwnedKeys == nil {
-		c.WriteBack.OwnedKeys = defaultOwnedKeys
+		c.WriteBack.OwnedKeys = defaultOwnedKeys()
 	}
 	if c.WriteBack.BatchSize == 0 {
 		c.WriteBack.BatchSize = MaxBatch
 	}
 	if c.Webhooks.Topics == nil {
-		c.Webhooks.Topics = defaultTopics
+		c.Webhooks.Topics = defaultTopics()
 	}
 	if c.Webhooks.Name == "" {
 		c.Webhooks.Name = "segconn"
@@ -339,11 +342,11 @@ func schema() []adapter.ConfigField {
 		{Name: "rate_limit.burst", Type: adapter.FieldInt, Default: "5", Description: "burst of the budget"},
 		{Name: "retry.max", Type: adapter.FieldInt, Default: "4", Description: "retries per request (429, 5xx, resets)"},
 		{Name: "write_back.meta_prefix", Type: adapter.FieldString, Default: DefaultMetaPrefix, Description: "customer meta keys under this prefix are owned by the connector"},
-		{Name: "write_back.owned_keys", Type: adapter.FieldList, Default: strings.Join(defaultOwnedKeys, ","), Description: "further owned meta keys"},
+		{Name: "write_back.owned_keys", Type: adapter.FieldList, Default: strings.Join(defaultOwnedKeys(), ","), Description: "further owned meta keys"},
 		{Name: "write_back.batch_size", Type: adapter.FieldInt, Default: "100", Description: "customers per batch call (max 100)"},
 		{Name: "webhooks.secret", Type: adapter.FieldString, Secret: true, Description: "webhook secret (HMAC-SHA256 key)"},
 		{Name: "webhooks.delivery_url", Type: adapter.FieldURL, Description: "public URL of this connector's WooCommerce webhook endpoint"},
-		{Name: "webhooks.topics", Type: adapter.FieldList, Default: strings.Join(defaultTopics, ","), Description: "topics to subscribe"},
+		{Name: "webhooks.topics", Type: adapter.FieldList, Default: strings.Join(defaultTopics(), ","), Description: "topics to subscribe"},
 		{Name: "webhooks.manage", Type: adapter.FieldBool, Default: "false", Description: "check webhooks at start and periodically"},
 		{Name: "webhooks.reenable", Type: adapter.FieldBool, Default: "true", Description: "re-activate disabled or paused webhooks"},
 		{Name: "webhooks.recreate", Type: adapter.FieldBool, Default: "true", Description: "create missing webhooks"},

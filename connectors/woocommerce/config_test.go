@@ -57,7 +57,7 @@ func TestManagedWebhooksCheckedOnStart(t *testing.T) {
 		cfg["webhooks"] = map[string]any{"manage": true, "secret": hookSecret, "delivery_url": "http://127.0.0.1:1/hooks/woocommerce", "check_interval": "1m"}
 	})
 	deadline := time.Now().Add(5 * time.Second)
-	for len(f.Webhooks()) < len(defaultTopics) {
+	for len(f.Webhooks()) < len(defaultTopics()) {
 		if time.Now().After(deadline) {
 			t.Fatalf("webhooks after start: %+v", f.Webhooks())
 		}

@@ -268,9 +268,12 @@ func (f *Fake) parseDateParam(v string, gmt bool) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-var orderStatuses = map[string]bool{
-	"any": true, "pending": true, "processing": true, "on-hold": true, "completed": true,
-	"cancelled": true, "refunded": true, "failed": true, "trash": true, "checkout-draft": true,
+func orderStatus(s string) bool {
+	switch s {
+	case "any", "pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed", "trash", "checkout-draft":
+		return true
+	}
+	return false
 }
 
 func (f *Fake) listOrders(w http.ResponseWriter, r *http.Request) {
@@ -298,7 +301,7 @@ func (f *Fake) listOrders(w http.ResponseWriter, r *http.Request) {
 	}
 	statuses := strList(q, "status")
 	for _, s := range statuses {
-		if !orderStatuses[s] {
+		if !orderStatus(s) {
 			invalidParam(w, "status", "status[0] is not one of any, trash, pending, processing, on-hold, completed, cancelled, refunded, failed, and checkout-draft.", "rest_not_in_enum")
 			return
 		}
@@ -660,7 +663,7 @@ func (f *Fake) orderItem(w http.ResponseWriter, r *http.Request, id int) {
 			return
 		}
 		if in.Status != nil {
-			if !orderStatuses[*in.Status] || *in.Status == "any" {
+			if !orderStatus(*in.Status) || *in.Status == "any" {
 				invalidParam(w, "status", "status is not one of pending, processing, on-hold, completed, cancelled, refunded, failed, and checkout-draft.", "rest_not_in_enum")
 				return
 			}
