@@ -292,6 +292,7 @@ func (c *Connector) pullOrders(ctx context.Context, cfg Config, a *api, m *mappe
 						seen[id] = mod
 					}
 				}
+				c.log.DebugContext(ctx, "order sweep done", "since", cur.Since, "next_since", since, "overlap_set", len(seen))
 				cur = orderCursor{Since: since, Seen: seen}
 			}
 		}
@@ -394,6 +395,7 @@ func (c *Connector) pullCustomers(ctx context.Context, cfg Config, a *api, m *ma
 		cur.Offset = offset
 		if done {
 			cur.InSweep, cur.Offset, cur.LastID = false, 0, 0
+			c.log.DebugContext(ctx, "customer sweep done", "customers", len(hashes))
 		}
 		cur.V = 1
 		cur.Hashes = encodeHashes(hashes)
