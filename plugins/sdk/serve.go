@@ -64,7 +64,12 @@ func Serve(a adapter.Adapter, opts ...Option) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.test == nil && os.Getenv(MagicCookieKey) != MagicCookieValue && slices.Contains(o.args, DescribeFlag) {
+	if o.test == nil && os.Getenv(MagicCookieKey) != MagicCookieValue {
+		if !slices.Contains(o.args, DescribeFlag) {
+			fmt.Fprintf(os.Stderr, "This is a connector adapter plugin: the connector starts it (declare it under plugins: in the config).\n"+
+				"Run it with %s to see what it offers.\n", DescribeFlag)
+			os.Exit(1)
+		}
 		if err := describe(a, o.stdout); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
