@@ -211,3 +211,32 @@ func TestPerPageLimitsEnforced(t *testing.T) {
 		t.Fatalf("diagnostics %v", ds)
 	}
 }
+
+func TestRevokedKeyStopsPullAndCursorResumes(t *testing.T) {
+	f, c := start(t, woocommercefake.Options{}, nil)
+	f.AddOrders(genOrders(450, 20, time.Now().Add(-time.Hour))...)
+	s := newStore()
+	sink := func(ctx context.Context, p adapter.Page) error {
+		if err := s.sink(ctx, p); err != nil {
+			return err
+		}
+		if s.pages == 2 {
+			f.SetKeys() // the key's WordPress user was deleted
+		}
+		return nil
+	}
+	err := c.Pull(context.Background(), adapter.PullRequest{Object: domain.ObjectOrder}, sink)
+	if !errors.Is(err, adapter.ErrAuth) || !strings.Contains(err.Error(), "Consumer key is invalid.") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(s.upserts) != 198 { // 100 + 98 (the second page re-reads 2)
+		t.Fatalf("stored %d orders before the key went", len(s.upserts))
+	}
+	f.SetKeys(woocommercefake.Key{ConsumerKey: "ck_test", ConsumerSecret: "cs_test", Permission: woocommercefake.ReadWrite})
+	if err := c.Pull(context.Background(), adapter.PullRequest{Object: domain.ObjectOrder, Cursor: s.cursor}, s.sink); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.upserts) != 450 || len(s.dups()) != 0 {
+		t.Fatalf("after resuming: %d orders, duplicates %v", len(s.upserts), s.dups())
+	}
+}

@@ -213,6 +213,14 @@ func (f *Fake) Close() {
 	}
 }
 
+// SetKeys replaces the accepted API keys, e.g. to revoke a key mid-run (as
+// deleting its WordPress user does) or to rotate it.
+func (f *Fake) SetKeys(keys ...Key) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.opts.Keys = append([]Key(nil), keys...)
+}
+
 // --- clock and dates ---
 
 const wooDate = "2006-01-02T15:04:05"
