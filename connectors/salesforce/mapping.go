@@ -184,7 +184,13 @@ func (m *mapper) person(object string, ref domain.ExternalRef, r row) (*domain.C
 		updated = ref.LastModified
 	}
 	c := &domain.Contact{Ref: ref, FirstName: r.str("FirstName"), LastName: r.str("LastName"),
-		CreatedAt: created, UpdatedAt: updated, Attributes: map[string]string{}}
+		CreatedAt: created, UpdatedAt: updated}
+	attr := func(k, v string) {
+		if c.Attributes == nil {
+			c.Attributes = map[string]string{}
+		}
+		c.Attributes[k] = v
+	}
 	if e := strings.TrimSpace(r.str("Email")); e != "" {
 		c.Emails = []string{e}
 	}
@@ -198,14 +204,14 @@ func (m *mapper) person(object string, ref domain.ExternalRef, r row) (*domain.C
 		c.Consent.UpdatedAt = updated
 	}
 	if v := r.str("LeadSource"); v != "" {
-		c.Attributes["lead_source"] = v
+		attr("lead_source", v)
 	}
 	prefix := "Mailing"
 	if object == "Lead" {
 		prefix = ""
 		c.LifecycleStage = "lead"
 		if v := r.str("Status"); v != "" {
-			c.Attributes["lead_status"] = v
+			attr("lead_status", v)
 		}
 		if name := r.str("Company"); name != "" {
 			c.Company = &domain.Company{Name: name, Industry: r.str("Industry")}
@@ -213,7 +219,7 @@ func (m *mapper) person(object string, ref domain.ExternalRef, r row) (*domain.C
 	} else {
 		c.LifecycleStage = "contact"
 		if v := r.str("Title"); v != "" {
-			c.Attributes["title"] = v
+			attr("title", v)
 		}
 		if b, err := r.dateOf("Birthdate"); err != nil {
 			return nil, err
@@ -234,11 +240,8 @@ func (m *mapper) person(object string, ref domain.ExternalRef, r row) (*domain.C
 		if iso, ok := countryCode(raw); ok {
 			c.Address.Country = iso
 		} else {
-			c.Attributes["country_raw"] = raw
+			attr("country_raw", raw)
 		}
-	}
-	if len(c.Attributes) == 0 {
-		c.Attributes = nil
 	}
 	return c, nil
 }

@@ -191,7 +191,7 @@ func TestBulkInitialLoad200k(t *testing.T) {
 		t.Skip("200,000-record bulk load skipped in -short")
 	}
 	f := startFake(t, salesforcefake.Options{BulkPolls: 2})
-	f.SeedContacts(200000, nil)
+	ids := f.SeedContacts(200000, nil)
 	c, _ := newConn(t, f, map[string]any{"objects": map[string]any{"leads": false},
 		"bulk": map[string]any{"threshold": 10000, "page_size": 50000, "poll_interval": "1ms"}})
 	col := pullAll(t, c, domain.ObjectContact, "", 0)
@@ -210,8 +210,7 @@ func TestBulkInitialLoad200k(t *testing.T) {
 		t.Fatalf("the initial load also ran REST queries: %v", calls)
 	}
 	// The next pull is incremental over REST and sees only the change.
-	ids := f.Records("Contact")
-	f.Update("Contact", ids[123]["Id"].(string), map[string]any{"FirstName": "Changed"})
+	f.Update("Contact", ids[123], map[string]any{"FirstName": "Changed"})
 	col2 := pullAll(t, c, domain.ObjectContact, col.cursor, 0)
 	if len(col2.changes) != 1 || col2.changes[0].Contact.FirstName != "Changed" {
 		t.Fatalf("incremental pull after bulk: %d changes", len(col2.changes))
