@@ -271,3 +271,12 @@ type WebhookResult struct {
 	ContentType string `json:"content_type,omitempty"`
 	Body        []byte `json:"body,omitempty"`
 }
+
+// CallEstimator is implemented by adapters that can say in advance how
+// many API requests a Push will make, so a plan can show its cost and
+// apply can be held to it. It assumes every target exists and every
+// request succeeds. Adapters without it get a generic estimate; it is not
+// carried over the plugin protocol.
+type CallEstimator interface {
+	EstimatePushCalls(req PushRequest) int
+}

@@ -84,11 +84,30 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	defer env.Close(context.WithoutCancel(ctx))
 
 	stopProgress := a.progress(ctx, env)
-	rep, err := daemon.RunCycle(ctx, env, time.Now().UTC())
+	counters := map[string]func() map[string]int{
+		sandbox.HubSpot: sb.HubSpotFake.Calls, sandbox.Salesforce: sb.SalesforceFake.Calls, sandbox.WooCommerce: sb.WooFake.Calls,
+	}
+	calls := map[string]map[string]int{}
+	last := map[string]int{}
+	observe := func(phase string) {
+		for p, f := range counters {
+			n := 0
+			for _, v := range f() {
+				n += v
+			}
+			if calls[p] == nil {
+				calls[p] = map[string]int{}
+			}
+			calls[p][phase] = n - last[p]
+			last[p] = n
+		}
+	}
+	rep, err := daemon.RunCycleObserved(ctx, env, time.Now().UTC(), observe)
 	stopProgress()
 	if err != nil {
 		return err
 	}
+	rep.APICalls = calls
 	if a.output == "json" {
 		if err := a.printJSON(rep); err != nil {
 			return err
@@ -153,7 +172,11 @@ func printCycle(a *app, rep *daemon.CycleReport) {
 	w := a.stdout
 	fmt.Fprintf(w, "Pulled (as of %s):\n", rep.AsOf.Format(time.DateOnly))
 	for _, p := range rep.Pulled {
-		fmt.Fprintf(w, "  %-12s %5d pages  %v", p.Platform, p.Pages, p.Records)
+		n := 0
+		for _, v := range p.Records {
+			n += v
+		}
+		fmt.Fprintf(w, "  %-12s %6d records with %4d API calls (%d pages)  %v", p.Platform, n, rep.APICalls[p.Platform][daemon.PhasePulled], p.Pages, p.Records)
 		if p.Quarantined > 0 {
 			fmt.Fprintf(w, "  (%d quarantined)", p.Quarantined)
 		}
@@ -172,12 +195,18 @@ func printCycle(a *app, rep *daemon.CycleReport) {
 	}
 	_ = table(w, []string{"  SEGMENT", "SIZE", "SHARE", "REVENUE", "AOV", "CLV", "CHURN"}, indent(rows))
 	fmt.Fprintf(w, "\nWritten back (%d membership changes, plan %s):\n", rep.Changes, rep.Fingerprint)
+	for _, p := range rep.Planned {
+		if c := rep.APICalls[p.Platform][daemon.PhaseEnsured]; c > 0 {
+			fmt.Fprintf(w, "  %-12s %d API calls to find or create properties, lists and campaigns\n", p.Platform, c)
+		}
+	}
 	for i, p := range rep.Written {
 		min := 0
 		if i < len(rep.Planned) {
 			min = rep.Planned[i].MinCalls
 		}
-		fmt.Fprintf(w, "  %-12s %5d records written, %d API calls (minimum %d)", p.Platform, p.OK, p.Calls, min)
+		c := rep.APICalls[p.Platform]
+		fmt.Fprintf(w, "  %-12s %5d records written with %d API calls (plan: %d)", p.Platform, p.OK, c[daemon.PhaseWritten], min)
 		if p.Retryable+p.Permanent > 0 {
 			fmt.Fprintf(w, ", %d to retry, %d refused", p.Retryable, p.Permanent)
 		}

@@ -162,6 +162,11 @@ fresh plan. Without --plan, --refresh is required.`,
 					"the data changed since the plan was made (plan %s, now %s); run `segments plan` again or pass --refresh",
 					saved.Fingerprint, fresh.Fingerprint)}
 			}
+			// Create missing properties, lists and campaigns first, so the
+			// write-back itself makes exactly the calls the plan counted.
+			if err := env.Pipeline.EnsureTargets(cmd.Context(), fresh); err != nil {
+				fmt.Fprintf(a.stderr, "warning: %v (the affected write-back stays queued and is retried)\n", err)
+			}
 			if err := env.ApplyPlan(cmd.Context(), fresh); err != nil {
 				return err
 			}

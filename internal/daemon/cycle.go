@@ -24,7 +24,10 @@ type CycleReport struct {
 	Written     []pipeline.DrainStats `json:"written"`
 	PushErrors  map[string]string     `json:"push_errors,omitempty"`
 	Took        map[string]string     `json:"took"`
-	plan        *pipeline.Plan
+	// APICalls counts requests per platform and phase when the caller
+	// meters them (the demo reads the sandbox fakes' counters).
+	APICalls map[string]map[string]int `json:"api_calls,omitempty"`
+	plan     *pipeline.Plan
 }
 
 // PlannedWrites summarises one platform's planned write-back.
@@ -45,6 +48,22 @@ func (r *CycleReport) Plan() *pipeline.Plan { return r.plan }
 // parallel). A platform that fails is reported and keeps its queued
 // write-back for the next drain; the cycle goes on with the others.
 func RunCycle(ctx context.Context, env *Env, asOf time.Time) (*CycleReport, error) {
+	return RunCycleObserved(ctx, env, asOf, nil)
+}
+
+// Cycle phases passed to a RunCycleObserved observer.
+const (
+	PhasePulled  = "pulled"  // every platform pulled
+	PhaseEnsured = "ensured" // plan applied, write-back targets exist; writes follow
+	PhaseWritten = "written" // every platform drained
+)
+
+// RunCycleObserved is RunCycle calling observe after each phase, so a
+// caller can meter what each phase cost (the demo counts API calls).
+func RunCycleObserved(ctx context.Context, env *Env, asOf time.Time, observe func(phase string)) (*CycleReport, error) {
+	if observe == nil {
+		observe = func(string) {}
+	}
 	rep := &CycleReport{AsOf: asOf, PullErrors: map[string]string{}, PushErrors: map[string]string{}, Took: map[string]string{}}
 	names := env.Pipeline.Platforms()
 	start := time.Now()
@@ -66,6 +85,7 @@ func RunCycle(ctx context.Context, env *Env, asOf time.Time) (*CycleReport, erro
 		}
 	}
 	rep.Took["pull"] = time.Since(start).Round(time.Millisecond).String()
+	observe(PhasePulled)
 
 	start = time.Now()
 	n, err := env.Store.CountProfiles(ctx)
@@ -90,7 +110,12 @@ func RunCycle(ctx context.Context, env *Env, asOf time.Time) (*CycleReport, erro
 	for _, pp := range plan.Platforms {
 		rep.Planned = append(rep.Planned, PlannedWrites{Platform: pp.Platform, Records: len(pp.Items), MinCalls: pp.Calls})
 	}
+	if err := env.Pipeline.EnsureTargets(ctx, plan); err != nil {
+		// Drain retries; the platform's items wait in the outbox.
+		env.Log.Warn("ensuring write-back targets", "err", err)
+	}
 	rep.Took["segment"] = time.Since(start).Round(time.Millisecond).String()
+	observe(PhaseEnsured)
 
 	start = time.Now()
 	rep.Written = make([]pipeline.DrainStats, len(names))
@@ -109,5 +134,6 @@ func RunCycle(ctx context.Context, env *Env, asOf time.Time) (*CycleReport, erro
 		}
 	}
 	rep.Took["write_back"] = time.Since(start).Round(time.Millisecond).String()
+	observe(PhaseWritten)
 	return rep, nil
 }

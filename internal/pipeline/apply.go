@@ -235,6 +235,26 @@ func ownershipOf(it adapter.PushItem, at time.Time) []store.Ownership {
 	return out
 }
 
+// EnsureTargets creates (or finds) every write-back target a plan's items
+// need on each platform, so that draining afterwards makes exactly the
+// write calls the plan counted. Drain also ensures lazily; this only moves
+// that work first.
+func (p *Pipeline) EnsureTargets(ctx context.Context, plan *Plan) error {
+	for _, pp := range plan.Platforms {
+		var need []adapter.Target
+		for _, it := range pp.Items {
+			need = append(need, targetsFor(pp.Targets, it)...)
+		}
+		if len(need) == 0 {
+			continue
+		}
+		if _, err := p.ensureTargets(ctx, p.platforms[pp.Platform], need); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ensureTargets makes sure the platform has every target, calling the
 // adapter only for targets not ensured before by this process.
 func (p *Pipeline) ensureTargets(ctx context.Context, pl *Platform, need []adapter.Target) (map[string]string, error) {

@@ -227,33 +227,41 @@ func (p *Pipeline) writableRefs(ctx context.Context, profileID string, pl *Platf
 	return out, nil
 }
 
-// estimateCalls counts the API calls a write-back takes: property updates
-// in batches of the adapter's maximum, and for each list target its
-// additions and removals in batches of the same size.
+// estimateCalls counts the API calls the write-back takes, batch by
+// batch as Drain will send it (items in plan order, MaxPushBatch per
+// Push): the adapter's own estimate when it offers one, otherwise property
+// updates in batches of the maximum plus, per list target, its additions
+// and removals in batches of the same size.
 func estimateCalls(pl *Platform, items []adapter.PushItem) int {
 	batch := pl.Desc.Capabilities.MaxPushBatch
 	if batch <= 0 {
 		batch = 100
 	}
-	props := 0
-	adds, removes := map[string]int{}, map[string]int{}
-	for _, it := range items {
-		if len(it.Properties) > 0 {
-			props++
+	est, _ := pl.Adapter.(adapter.CallEstimator)
+	calls := 0
+	for start := 0; start < len(items); start += batch {
+		chunk := items[start:min(start+batch, len(items))]
+		if est != nil {
+			calls += est.EstimatePushCalls(adapter.PushRequest{Items: chunk})
+			continue
 		}
-		for _, k := range it.Add {
-			adds[k]++
+		props := 0
+		lists := map[string]int{}
+		for _, it := range chunk {
+			if len(it.Properties) > 0 {
+				props++
+			}
+			for _, k := range it.Add {
+				lists["+"+k]++
+			}
+			for _, k := range it.Remove {
+				lists["-"+k]++
+			}
 		}
-		for _, k := range it.Remove {
-			removes[k]++
+		calls += ceilDiv(props, batch)
+		for _, n := range lists {
+			calls += ceilDiv(n, batch)
 		}
-	}
-	calls := ceilDiv(props, batch)
-	for _, n := range adds {
-		calls += ceilDiv(n, batch)
-	}
-	for _, n := range removes {
-		calls += ceilDiv(n, batch)
 	}
 	return calls
 }
