@@ -203,3 +203,47 @@ func TestDisabledWebhookIsReenabledAndMissingRecreated(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Our own write-back fires customer.updated (as WooCommerce does); the
+// deliveries verify and the next customer sweep sees no change.
+func TestWriteBackWebhooksAreHarmless(t *testing.T) {
+	f, c := start(t, woocommercefake.Options{AutoWebhooks: true}, webhookConfig("http://placeholder"))
+	rcv := newReceiver(t, c)
+	f.AddWebhook("ours", "customer.updated", rcv.srv.URL, hookSecret)
+	ids := f.AddCustomers(woocommercefake.Customer{Email: "a@example.com"}, woocommercefake.Customer{Email: "b@example.com"})
+	s := newStore()
+	if err := c.Pull(context.Background(), adapter.PullRequest{Object: domain.ObjectContact}, s.sink); err != nil {
+		t.Fatal(err)
+	}
+	var items []adapter.PushItem
+	for _, id := range ids {
+		items = append(items, adapter.PushItem{ID: strconv.Itoa(id), Ref: domain.ExternalRef{ObjectType: domain.ObjectContact, ID: strconv.Itoa(id)},
+			Properties: map[string]string{"segments": "vip"}})
+	}
+	if _, err := c.Push(context.Background(), adapter.PushRequest{Items: items, Targets: map[string]string{"segments": "_segments"}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rcv.mu.Lock()
+		n, errs := len(rcv.events), len(rcv.errs)
+		rcv.mu.Unlock()
+		if errs > 0 {
+			t.Fatalf("%d deliveries failed verification", errs)
+		}
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d customer.updated deliveries, want 2", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.emitted = map[string]int{}
+	if err := c.Pull(context.Background(), adapter.PullRequest{Object: domain.ObjectContact, Cursor: s.cursor}, s.sink); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.emitted) != 0 {
+		t.Fatalf("our own write-back made the sweep emit %v", s.emitted)
+	}
+}

@@ -80,6 +80,12 @@ type Options struct {
 	WebhookClient *http.Client
 	// Version is reported in webhook user agents. Default "9.4.0".
 	Version string
+	// AutoWebhooks makes writes through the REST API (customer updates,
+	// batch writes, order updates and deletions) fire the matching
+	// customer.* and order.* webhooks shortly after the answer, as
+	// WooCommerce does. Seeding through the Go methods fires nothing; use
+	// Trigger for that.
+	AutoWebhooks bool
 }
 
 // Fake is an in-memory WooCommerce store with its REST API.
@@ -105,7 +111,19 @@ type Fake struct {
 	itemErrors map[int]apiError
 	batchSizes []int
 	deliveries []Delivery
+	events     []pendingEvent
 	srv        *httptest.Server
+}
+
+type pendingEvent struct {
+	topic string
+	id    int
+}
+
+func (f *Fake) eventLocked(topic string, id int) {
+	if f.opts.AutoWebhooks {
+		f.events = append(f.events, pendingEvent{topic, id})
+	}
 }
 
 type orderRec struct {

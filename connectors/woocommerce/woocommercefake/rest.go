@@ -1,6 +1,7 @@
 package woocommercefake
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -50,7 +51,20 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	f.mu.Lock()
-	defer f.mu.Unlock()
+	defer func() {
+		events := f.events
+		f.events = nil
+		f.mu.Unlock()
+		if len(events) > 0 {
+			// WooCommerce queues webhook deliveries and sends them after
+			// the request (Action Scheduler), so they arrive a moment later.
+			go func() {
+				for _, e := range events {
+					f.Trigger(context.Background(), e.topic, e.id)
+				}
+			}()
+		}
+	}()
 	key, aerr := f.authenticateLocked(r)
 	if aerr != nil {
 		writeAPIError(w, aerr)
@@ -555,6 +569,7 @@ func (f *Fake) customerItem(w http.ResponseWriter, r *http.Request, id int) {
 			return
 		}
 		f.applyCustomerLocked(c, in)
+		f.eventLocked("customer.updated", id)
 		writeJSON(w, http.StatusOK, c)
 	case http.MethodDelete:
 		if !ok {
@@ -567,6 +582,7 @@ func (f *Fake) customerItem(w http.ResponseWriter, r *http.Request, id int) {
 		}
 		cp := *c
 		f.deleteCustomerLocked(id)
+		f.eventLocked("customer.deleted", id)
 		writeJSON(w, http.StatusOK, cp)
 	default:
 		writeError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.", nil)
@@ -613,6 +629,7 @@ func (f *Fake) batchCustomers(w http.ResponseWriter, r *http.Request) {
 		f.applyCustomerLocked(nc, c)
 		f.custByID[nc.ID] = nc
 		f.customers = append(f.customers, nc)
+		f.eventLocked("customer.created", nc.ID)
 		out["create"] = append(out["create"], nc)
 	}
 	for _, u := range in.Update {
@@ -626,6 +643,7 @@ func (f *Fake) batchCustomers(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		f.applyCustomerLocked(c, u)
+		f.eventLocked("customer.updated", u.ID)
 		out["update"] = append(out["update"], *c)
 	}
 	for _, id := range in.Delete {
@@ -636,6 +654,7 @@ func (f *Fake) batchCustomers(w http.ResponseWriter, r *http.Request) {
 		}
 		cp := *c
 		f.deleteCustomerLocked(id)
+		f.eventLocked("customer.deleted", id)
 		out["delete"] = append(out["delete"], cp)
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -674,6 +693,7 @@ func (f *Fake) orderItem(w http.ResponseWriter, r *http.Request, id int) {
 		}
 		rec.modified = f.now()
 		rec.o.DateModified, rec.o.DateModifiedGMT = f.dates(rec.modified)
+		f.eventLocked("order.updated", id)
 		writeJSON(w, http.StatusOK, rec.o)
 	case http.MethodDelete:
 		cp := rec.o
@@ -685,6 +705,7 @@ func (f *Fake) orderItem(w http.ResponseWriter, r *http.Request, id int) {
 			rec.o.DateModified, rec.o.DateModifiedGMT = f.dates(rec.modified)
 			cp = rec.o
 		}
+		f.eventLocked("order.deleted", id)
 		writeJSON(w, http.StatusOK, cp)
 	default:
 		writeError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.", nil)
