@@ -476,8 +476,25 @@ func mergedRef(into domain.ExternalRef, id string) domain.ExternalRef {
 	return domain.ExternalRef{Platform: into.Platform, Account: into.Account, ObjectType: into.ObjectType, ID: id}
 }
 
+// guestRef names the pseudo record of a guest buyer. Its id is a hash of
+// the email, so that a privacy erasure leaves no address behind in keys.
 func guestRef(o *domain.Order, email string) domain.ExternalRef {
-	return domain.ExternalRef{Platform: o.Ref.Platform, Account: o.Ref.Account, ObjectType: guestObject, ID: email}
+	h := sha256.Sum256([]byte(email))
+	return domain.ExternalRef{Platform: o.Ref.Platform, Account: o.Ref.Account, ObjectType: guestObject, ID: "sha256:" + hex.EncodeToString(h[:16])}
+}
+
+// alive reports whether id is a loaded profile that can take part in
+// resolution (not erased, not merged away).
+func (u *unit) alive(id string) bool {
+	p := u.profiles[id]
+	return p != nil && !p.erased && !p.gone
+}
+
+// refold marks a profile (after merges) for recomputation.
+func (u *unit) refold(id string) {
+	if p := u.profiles[u.resolve(id)]; p != nil {
+		p.refold = true
+	}
 }
 
 // resolve follows merges to the surviving profile.
@@ -557,12 +574,14 @@ func (u *unit) mergeProfiles(cands []string, reason map[string][2]string) string
 func (u *unit) upsertContact(c domain.Contact, placeholder bool) string {
 	key := c.Ref.Key()
 	l := u.links[key]
-	if l != nil && l.state == store.LinkErased {
-		u.res.Skipped++
-		return ""
-	}
 	if l != nil && placeholder {
+		// An order of a known customer: attach it, even to an erased
+		// (anonymous) profile, so revenue is not lost.
 		return u.resolve(l.profileID)
+	}
+	if l != nil && l.state == store.LinkErased {
+		u.res.Skipped++ // never re-import an erased person
+		return ""
 	}
 	if l != nil && !l.placeholder && c.UpdatedAt.Before(l.updatedAt) {
 		u.res.Skipped++
@@ -577,7 +596,7 @@ func (u *unit) upsertContact(c domain.Contact, placeholder bool) string {
 			return
 		}
 		p = u.resolve(p)
-		if _, ok := u.profiles[p]; !ok || u.profiles[p].erased {
+		if !u.alive(p) {
 			return
 		}
 		if !slices.Contains(cands, p) {
@@ -652,7 +671,7 @@ func (u *unit) upsertContact(c domain.Contact, placeholder bool) string {
 	for _, e := range emails {
 		u.emails[e] = pid
 	}
-	u.profiles[pid].refold = true
+	u.refold(pid)
 	for _, id := range c.MergedIDs {
 		if id != c.Ref.ID {
 			u.platformMerge(mergedRef(c.Ref, id), c.Ref, "platform merge")
@@ -669,6 +688,9 @@ func (u *unit) platformMerge(from, into domain.ExternalRef, reason string) {
 	if lf != nil && lf.state == store.LinkMerged && lf.mergedInto == ik {
 		return // already known
 	}
+	if (lf != nil && lf.state == store.LinkErased) || (li != nil && li.state == store.LinkErased) {
+		return // an erased person is never joined to anyone again
+	}
 	if li == nil && lf != nil && lf.profileID != "" {
 		// The survivor is not known yet: hold its place in the profile.
 		li = &linkRow{key: ik, ref: into, profileID: lf.profileID, state: store.LinkActive, placeholder: true,
@@ -682,7 +704,7 @@ func (u *unit) platformMerge(from, into domain.ExternalRef, reason string) {
 	}
 	if lf != nil && li != nil {
 		pf := u.resolve(lf.profileID)
-		if pf != "" && pid != "" && pf != pid && !u.profiles[pf].erased && !u.profiles[pid].erased {
+		if pf != pid && u.alive(pf) && u.alive(pid) {
 			pid = u.mergeProfiles([]string{pid, pf}, map[string][2]string{
 				pid: {reason, fk + " -> " + ik}, pf: {reason, fk + " -> " + ik},
 			})
@@ -692,9 +714,6 @@ func (u *unit) platformMerge(from, into domain.ExternalRef, reason string) {
 		lf = &linkRow{key: fk, ref: from, linkedAt: u.now, contact: domain.Contact{Ref: from}, placeholder: true}
 		u.links[fk] = lf
 	}
-	if lf.state == store.LinkErased {
-		return
-	}
 	lf.state = store.LinkMerged
 	lf.mergedInto = ik
 	if pid != "" {
@@ -702,7 +721,7 @@ func (u *unit) platformMerge(from, into domain.ExternalRef, reason string) {
 	}
 	lf.dirty = true
 	if pid != "" {
-		u.profiles[pid].refold = true
+		u.refold(pid)
 		u.event(pid, "merged", fk, "merged into "+ik+" on the platform")
 	}
 	u.res.Deleted++
@@ -729,7 +748,7 @@ func (u *unit) upsertCompany(c *domain.Company) {
 	u.res.Upserted++
 	for _, l := range u.links {
 		if l.companyKey == k {
-			u.profiles[u.resolve(l.profileID)].refold = true
+			u.refold(l.profileID)
 		}
 	}
 }
@@ -759,15 +778,21 @@ func (u *unit) upsertOrder(o *domain.Order) {
 	}
 	pid := ""
 	email := domain.NormalizeEmail(o.BillingEmail)
+	var buyer domain.ExternalRef
 	switch {
 	case !o.CustomerRef.IsZero():
-		c := domain.Contact{Ref: o.CustomerRef}
+		buyer = o.CustomerRef
+		c := domain.Contact{Ref: buyer}
 		if email != "" {
 			c.Emails = []string{email}
 		}
 		pid = u.upsertContact(c, true)
 	case email != "":
-		pid = u.upsertContact(domain.Contact{Ref: guestRef(o, email), Emails: []string{email}}, true)
+		buyer = guestRef(o, email)
+		pid = u.upsertContact(domain.Contact{Ref: buyer, Emails: []string{email}}, true)
+	}
+	if l := u.links[buyer.Key()]; l != nil && l.state == store.LinkErased {
+		o.BillingEmail = "" // the buyer was erased: keep the order anonymous
 	}
 	dg := orderDigest(o, pid)
 	if exists && old.digest == dg && u.resolve(old.profileID) == pid {
@@ -804,7 +829,7 @@ func (u *unit) delete(ref domain.ExternalRef, privacy bool) {
 			u.res.Deleted++
 			for _, l := range u.links {
 				if l.companyKey == k {
-					u.profiles[u.resolve(l.profileID)].refold = true
+					u.refold(l.profileID)
 				}
 			}
 		}
@@ -826,15 +851,16 @@ func (u *unit) delete(ref domain.ExternalRef, privacy bool) {
 		}
 		l.state = store.LinkDeleted
 		l.dirty = true
-		u.profiles[pid].refold = true
+		u.refold(pid)
 		u.event(pid, "deleted", k, "deleted on the platform")
 		u.res.Deleted++
 	}
 }
 
 // eraseProfile removes the personal data of a profile: every linked record
-// keeps only its id, the asking record is marked erased, order billing
-// emails and quarantined raw records go, merge evidence is blanked.
+// keeps only its id and is marked erased (later upserts of it are not
+// imported again), order billing emails and quarantined raw records go,
+// merge evidence is blanked. Orders stay, anonymous, for revenue figures.
 func (u *unit) eraseProfile(pid, refKey string) {
 	p := u.profiles[pid]
 	if p == nil {
@@ -846,9 +872,8 @@ func (u *unit) eraseProfile(pid, refKey string) {
 		}
 		l.contact = domain.Contact{Ref: l.ref}
 		l.companyKey = ""
-		if l.key == refKey || l.ref.ObjectType == guestObject {
-			l.state = store.LinkErased
-		}
+		l.state = store.LinkErased
+		l.mergedInto = ""
 		l.dirty = true
 	}
 	for e, q := range u.emails {
@@ -870,7 +895,7 @@ func (u *unit) eraseProfile(pid, refKey string) {
 
 // fold recomputes a profile from its records.
 func (u *unit) fold(p *profileRow, links []*linkRow) error {
-	var active, deleted []identity.Record
+	var active []identity.Record
 	for _, l := range links {
 		rec := identity.Record{Key: l.key, Contact: l.contact}
 		if l.contact.Company != nil {
@@ -879,20 +904,22 @@ func (u *unit) fold(p *profileRow, links []*linkRow) error {
 		} else if c := u.companies[l.companyKey]; c != nil && l.companyKey != "" {
 			rec.Company = c
 		}
-		switch l.state {
-		case store.LinkActive:
+		if l.state == store.LinkActive {
 			active = append(active, rec)
-		case store.LinkDeleted:
-			deleted = append(deleted, rec)
 		}
 	}
-	recs := active
-	if len(recs) == 0 {
+	if len(active) == 0 && p.oldData != "" && !p.erased {
 		// Every record is gone from its platform: keep the last known
-		// state so history and orders stay attached.
-		recs = deleted
+		// state (and its emails, so the person is recognised if they
+		// come back) with orders and history attached.
+		var old domain.Profile
+		if err := json.Unmarshal([]byte(p.oldData), &old); err != nil {
+			return fmt.Errorf("decoding profile %s: %w", p.id, err)
+		}
+		p.emails, p.updatedAt, p.newData = old.Emails, old.UpdatedAt, p.oldData
+		return nil
 	}
-	prof := identity.Fold(recs)
+	prof := identity.Fold(active)
 	prof.ID = p.id
 	if prof.CreatedAt.IsZero() {
 		prof.CreatedAt = p.rowCreated.UTC()
@@ -1054,6 +1081,7 @@ func (u *unit) write(ctx context.Context) error {
 		o := w.o
 		pid := u.resolve(w.profileID)
 		u.touched[pid] = true
+		w.digest = orderDigest(&w.o, pid)
 		billing := o.BillingEmail
 		items := o.Items
 		o.BillingEmail, o.Items = "", nil

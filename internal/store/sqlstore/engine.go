@@ -156,9 +156,6 @@ func (e *Engine) Migrate(ctx context.Context) (int, error) {
 	}
 	sort.Slice(migs, func(i, j int) bool { return migs[i].version < migs[j].version })
 
-	if _, err := e.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
-		return 0, fmt.Errorf("creating schema_migrations: %w", err)
-	}
 	current := 0
 	for _, m := range migs {
 		err := e.inTx(ctx, func(tx *sql.Tx) error {
@@ -166,6 +163,9 @@ func (e *Engine) Migrate(ctx context.Context) (int, error) {
 				if err := e.d.Serialize(ctx, tx); err != nil {
 					return err
 				}
+			}
+			if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+				return fmt.Errorf("creating schema_migrations: %w", err)
 			}
 			var n int
 			if err := tx.QueryRowContext(ctx, e.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&n); err != nil {

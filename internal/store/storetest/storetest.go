@@ -67,6 +67,7 @@ func Run(t *testing.T, open Factory) {
 		{"Ownership", testOwnership},
 		{"Memberships", testMemberships},
 		{"ConcurrentApply", testConcurrentApply},
+		{"RandomPages", testRandomPages},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
