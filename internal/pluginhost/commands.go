@@ -17,7 +17,7 @@ type LoadFunc func(ctx context.Context) ([]Spec, Options, error)
 
 // NewCommand returns `plugins` with list, verify and describe.
 func NewCommand(load LoadFunc) *cobra.Command {
-	root := &cobra.Command{Use: "plugins", Short: "List, verify and describe adapter plugins"}
+	root := &cobra.Command{Use: "plugins", Short: "List, verify and describe adapter plugins", SilenceUsage: true}
 	root.AddCommand(
 		&cobra.Command{
 			Use:   "list",
@@ -126,13 +126,14 @@ func VerifyAll(ctx context.Context, w io.Writer, specs []Spec, o Options) error 
 			continue
 		}
 		d, err := p.Describe(ctx)
+		version := p.NegotiatedVersion()
 		_ = p.Close(ctx)
 		if err != nil {
 			fmt.Fprintf(w, "%s: FAILED: %v\n", s.Name, err)
 			errs = append(errs, err)
 			continue
 		}
-		fmt.Fprintf(w, "%s: ok: protocol %s, adapter %s %s, objects %v\n", s.Name, versionString(p.NegotiatedVersion()), d.Name, d.Version, d.Capabilities.Objects)
+		fmt.Fprintf(w, "%s: ok: protocol %s, adapter %s %s, objects %v\n", s.Name, versionString(version), d.Name, d.Version, d.Capabilities.Objects)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("verifying plugins: %w", errors.Join(errs...))

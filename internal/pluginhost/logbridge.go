@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"sort"
 	"sync"
 
 	hclog "github.com/hashicorp/go-hclog"
@@ -92,12 +93,17 @@ func (w *slogWriter) line(b []byte) {
 	if mod, ok := m["@module"].(string); ok && mod != "" {
 		attrs = append(attrs, slog.String("plugin", mod))
 	}
-	for k, v := range m {
+	keys := make([]string, 0, len(m))
+	for k := range m {
 		switch k {
 		case "@level", "@message", "@module", "@timestamp", "@caller", "timestamp":
 			continue
 		}
-		attrs = append(attrs, slog.Any(k, v))
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		attrs = append(attrs, slog.Any(k, m[k]))
 	}
 	w.l.LogAttrs(context.Background(), slogLevel(level), msg, attrs...)
 }

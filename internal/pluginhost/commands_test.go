@@ -1,0 +1,70 @@
+package pluginhost_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/segconn/connector/internal/pluginhost"
+)
+
+func runCLI(t *testing.T, specs []pluginhost.Spec, args ...string) (string, error) {
+	t.Helper()
+	cmd := pluginhost.NewCommand(func(context.Context) ([]pluginhost.Spec, pluginhost.Options, error) {
+		return specs, pluginhost.Options{}, nil
+	})
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestPluginsCommands(t *testing.T) {
+	good := spec(t, "csv")
+	bad := spec(t, "tampered")
+	bad.SHA256 = strings.Repeat("0", 64)
+	future := spec(t, "future")
+	future.Args = []string{"--protocol=7"}
+
+	out, err := runCLI(t, []pluginhost.Spec{good, bad}, "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "csv") || !strings.Contains(out, "checksum mismatch") || strings.Count(out, " ok") != 1 {
+		t.Errorf("plugins list:\n%s", out)
+	}
+
+	out, err = runCLI(t, []pluginhost.Spec{good, bad, future}, "verify")
+	if err == nil {
+		t.Errorf("plugins verify succeeded with a tampered and an incompatible plugin:\n%s", out)
+
+	}
+	for _, want := range []string{"csv: ok: protocol 1, adapter csvfolder", "tampered: FAILED", "future: FAILED", "supports [1]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plugins verify output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := runCLI(t, []pluginhost.Spec{good}, "verify", "csv"); err != nil {
+		t.Errorf("plugins verify csv: %v", err)
+	}
+	if _, err := runCLI(t, []pluginhost.Spec{good}, "verify", "nope"); err == nil || !strings.Contains(err.Error(), `no plugin named "nope"`) {
+		t.Errorf("plugins verify nope: %v", err)
+	}
+
+	out, err = runCLI(t, []pluginhost.Spec{good}, "describe", "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Plugin   string
+		Protocol int
+		Adapter  struct{ Name string }
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil || d.Plugin != "csv" || d.Protocol != 1 || d.Adapter.Name != "csvfolder" {
+		t.Errorf("plugins describe: %v\n%s", err, out)
+	}
+}
