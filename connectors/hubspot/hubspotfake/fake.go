@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -152,14 +153,16 @@ type Fake struct {
 	access  map[string]time.Time // OAuth access token → expiry
 	refresh map[string]bool
 
-	limits  limiter
-	faults  faults
-	calls   map[string]int
-	stats   Stats
-	events  []Event
-	nextEvt int64
-	hook    func(*http.Request)
-	router  *http.ServeMux
+	limits   limiter
+	faults   faults
+	calls    map[string]int
+	stats    Stats
+	events   []Event
+	nextEvt  int64
+	hook     func(*http.Request)
+	router   *http.ServeMux
+	nums     map[string]numVal // parse cache for search comparisons
+	rejected atomic.Int64
 }
 
 // Stats are counters over the fake's life.
@@ -319,10 +322,14 @@ func (f *Fake) createLocked(objectType string, o Object) string {
 		r.archived, r.archivedAt = true, r.updatedAt
 	}
 	st.byID[id] = r
-	i := sort.Search(len(st.ids), func(i int) bool { return st.ids[i] >= id })
-	st.ids = append(st.ids, 0)
-	copy(st.ids[i+1:], st.ids[i:])
-	st.ids[i] = id
+	if n := len(st.ids); n == 0 || st.ids[n-1] < id {
+		st.ids = append(st.ids, id)
+	} else {
+		i := sort.Search(n, func(i int) bool { return st.ids[i] >= id })
+		st.ids = append(st.ids, 0)
+		copy(st.ids[i+1:], st.ids[i:])
+		st.ids[i] = id
+	}
 	for to, others := range o.Associations {
 		tt, ok := lookupType(to)
 		if !ok {
@@ -595,5 +602,6 @@ func (f *Fake) Stats() Stats {
 	defer f.mu.Unlock()
 	s := f.stats
 	s.DailyUsed = f.limits.dailyUsed
+	s.RejectedRequests = int(f.rejected.Load())
 	return s
 }

@@ -46,9 +46,28 @@ func comparable(s string) (float64, bool) {
 	return 0, false
 }
 
-func compare(a, b string) int {
-	x, ok1 := comparable(a)
-	y, ok2 := comparable(b)
+type numVal struct {
+	n  float64
+	ok bool
+}
+
+// num is comparable with a cache (search compares the same timestamps over
+// and over); the caller holds f.mu.
+func (f *Fake) num(s string) (float64, bool) {
+	if v, ok := f.nums[s]; ok {
+		return v.n, v.ok
+	}
+	if f.nums == nil || len(f.nums) > 200_000 {
+		f.nums = map[string]numVal{}
+	}
+	n, ok := comparable(s)
+	f.nums[s] = numVal{n, ok}
+	return n, ok
+}
+
+func (f *Fake) compare(a, b string) int {
+	x, ok1 := f.num(a)
+	y, ok2 := f.num(b)
 	if ok1 && ok2 {
 		switch {
 		case x < y:
@@ -61,7 +80,7 @@ func compare(a, b string) int {
 	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
 }
 
-func matchFilter(rec *record, flt searchFilter) bool {
+func (f *Fake) matchFilter(rec *record, flt searchFilter) bool {
 	v, has := rec.props[flt.PropertyName]
 	has = has && v != ""
 	val := ""
@@ -74,10 +93,10 @@ func matchFilter(rec *record, flt searchFilter) bool {
 	case "NOT_HAS_PROPERTY":
 		return !has
 	case "NEQ":
-		return !has || compare(v, val) != 0
+		return !has || f.compare(v, val) != 0
 	case "NOT_IN":
 		for _, x := range flt.Values {
-			if has && compare(v, x) == 0 {
+			if has && f.compare(v, x) == 0 {
 				return false
 			}
 		}
@@ -88,24 +107,24 @@ func matchFilter(rec *record, flt searchFilter) bool {
 	}
 	switch flt.Operator {
 	case "EQ":
-		return compare(v, val) == 0
+		return f.compare(v, val) == 0
 	case "LT":
-		return compare(v, val) < 0
+		return f.compare(v, val) < 0
 	case "LTE":
-		return compare(v, val) <= 0
+		return f.compare(v, val) <= 0
 	case "GT":
-		return compare(v, val) > 0
+		return f.compare(v, val) > 0
 	case "GTE":
-		return compare(v, val) >= 0
+		return f.compare(v, val) >= 0
 	case "BETWEEN":
 		hi := ""
 		if flt.HighValue != nil {
 			hi = *flt.HighValue
 		}
-		return compare(v, val) >= 0 && compare(v, hi) <= 0
+		return f.compare(v, val) >= 0 && f.compare(v, hi) <= 0
 	case "IN":
 		for _, x := range flt.Values {
-			if compare(v, x) == 0 {
+			if f.compare(v, x) == 0 {
 				return true
 			}
 		}
@@ -222,7 +241,7 @@ func (f *Fake) handleSearch(w http.ResponseWriter, r *http.Request, t objectType
 		for _, g := range in.FilterGroups {
 			all := true
 			for _, flt := range g.Filters {
-				if !matchFilter(rec, flt) {
+				if !f.matchFilter(rec, flt) {
 					all = false
 					break
 				}
@@ -236,8 +255,30 @@ func (f *Fake) handleSearch(w http.ResponseWriter, r *http.Request, t objectType
 			hits = append(hits, rec)
 		}
 	}
+	type key struct {
+		num   float64
+		isNum bool
+		str   string
+	}
+	keys := make(map[int64]key, len(hits))
+	for _, h := range hits {
+		v := h.props[sortProp]
+		n, ok := f.num(v)
+		keys[h.id] = key{n, ok, strings.ToLower(v)}
+	}
 	sort.SliceStable(hits, func(i, j int) bool {
-		c := compare(hits[i].props[sortProp], hits[j].props[sortProp])
+		a, b := keys[hits[i].id], keys[hits[j].id]
+		c := 0
+		switch {
+		case a.isNum && b.isNum:
+			if a.num < b.num {
+				c = -1
+			} else if a.num > b.num {
+				c = 1
+			}
+		default:
+			c = strings.Compare(a.str, b.str)
+		}
 		if c == 0 {
 			return hits[i].id < hits[j].id
 		}

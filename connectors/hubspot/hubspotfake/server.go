@@ -89,9 +89,7 @@ type statusRecorder struct {
 
 func (s *statusRecorder) WriteHeader(code int) {
 	if code >= 400 && code != 401 && code != 429 {
-		s.f.mu.Lock()
-		s.f.stats.RejectedRequests++
-		s.f.mu.Unlock()
+		s.f.rejected.Add(1) // handlers may hold f.mu here
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
