@@ -113,7 +113,9 @@ func (c *Connector) Pull(ctx context.Context, req adapter.PullRequest, sink adap
 	if err != nil {
 		return err
 	}
+	var previous map[string]streamPos
 	if req.Full {
+		previous = cur.Streams
 		cur = cursor{V: 1, Streams: map[string]streamPos{}}
 	}
 	ctx = withPullPriority(ctx)
@@ -158,8 +160,47 @@ func (c *Connector) Pull(ctx context.Context, req adapter.PullRequest, sink adap
 		if err := c.pullREST(ctx, s, pos, &cur, m, batch, sink); err != nil {
 			return err
 		}
+		if prev, ok := previous[s]; ok {
+			if err := c.pullPurged(ctx, s, prev.Since, cur, m, sink); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// pullPurged reports, after a full sweep, records deleted since the
+// previous sweep that queryAll can no longer see (emptied from the recycle
+// bin), through getDeleted, which reaches back 15 days.
+func (c *Connector) pullPurged(ctx context.Context, object string, since time.Time, cur cursor, m *mapper, sink adapter.PageSink) error {
+	now := c.now().UTC()
+	start := since
+	if floor := now.Add(-15*24*time.Hour + time.Hour); start.Before(floor) {
+		start = floor
+	}
+	q := url.Values{"start": {start.Format(time.RFC3339)}, "end": {now.Format(time.RFC3339)}}
+	var res struct {
+		DeletedRecords []struct {
+			ID          string `json:"id"`
+			DeletedDate string `json:"deletedDate"`
+		} `json:"deletedRecords"`
+	}
+	if err := c.getJSON(ctx, "/sobjects/"+object+"/deleted/?"+q.Encode(), nil, &res); err != nil {
+		return c.mapErr(err, "listing deleted salesforce "+object)
+	}
+	var page adapter.Page
+	for _, d := range res.DeletedRecords {
+		if !validID(d.ID) {
+			continue
+		}
+		when, _ := row{"t": d.DeletedDate}.timeOf("t")
+		page.Changes = append(page.Changes, adapter.Change{Kind: adapter.ChangeDelete, Ref: m.ref(refType(object), d.ID, when)})
+	}
+	if len(page.Changes) == 0 {
+		return nil
+	}
+	page.Cursor = cur.encode()
+	return sink(ctx, page)
 }
 
 func (c *Connector) pullREST(ctx context.Context, object string, pos streamPos, cur *cursor, m *mapper, batch int, sink adapter.PageSink) error {

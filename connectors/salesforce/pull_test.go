@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -265,5 +266,35 @@ func TestFetchReportsCurrentStateDeletesAndMerges(t *testing.T) {
 		if len(col.changes) == 0 {
 			t.Fatalf("%s: nothing pulled", obj)
 		}
+	}
+}
+
+func TestFullSweepReportsPurgedRecords(t *testing.T) {
+	// getDeleted covers whole minutes up to the platform's clock, which
+	// the test moves on by five minutes after the deletion.
+	var offset atomic.Int64
+	offset.Store(int64(-10 * time.Minute))
+	f := startFake(t, salesforcefake.Options{Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }})
+	ids := f.SeedContacts(5, nil)
+	c, _ := newConn(t, f, map[string]any{"objects": map[string]any{"leads": false}})
+	first := pullAll(t, c, domain.ObjectContact, "", 0)
+	f.Delete("Contact", ids[2])
+	f.Purge("Contact", ids[2]) // gone from queryAll, still listed by getDeleted
+	offset.Store(int64(-5 * time.Minute))
+	col := &collector{}
+	if err := c.Pull(ctxT(t), adapter.PullRequest{Object: domain.ObjectContact, Cursor: first.cursor, Full: true}, col.sink); err != nil {
+		t.Fatal(err)
+	}
+	upserts, deletes := 0, map[string]bool{}
+	for _, ch := range col.changes {
+		switch ch.Kind {
+		case adapter.ChangeUpsert:
+			upserts++
+		case adapter.ChangeDelete:
+			deletes[ch.Ref.ID] = true
+		}
+	}
+	if upserts != 4 || len(deletes) != 1 || !deletes[ids[2]] {
+		t.Fatalf("full sweep: %d upserts, deletes %v; want 4 and %s", upserts, deletes, ids[2])
 	}
 }
