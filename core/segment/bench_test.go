@@ -102,3 +102,21 @@ func BenchmarkRescoreOne(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRecompute1MReusingModels is the scheduled full run between
+// model refits: every kind, with the purchase and spend models reused.
+func BenchmarkRecompute1MReusingModels(b *testing.B) {
+	ds := bigDataset()
+	e := mustEngine(b, allKinds(20_000), Options{})
+	prev, err := e.Run(context.Background(), ds, benchAsOf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := e.RunReusing(context.Background(), ds, benchAsOf.Add(time.Hour), prev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

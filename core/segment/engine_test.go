@@ -169,8 +169,8 @@ func TestStatusRuleAndBuilder(t *testing.T) {
 	if f.Orders != 1 || f.Monetary != 7500 || f.Refunded != 3 || f.OpenDeals != 1 || f.Items != 3 || f.DistinctCategories() != 2 {
 		t.Errorf("features: orders %d monetary %d refunded %d open %d items %d categories %d", f.Orders, f.Monetary, f.Refunded, f.OpenDeals, f.Items, f.DistinctCategories())
 	}
-	if f.RecencyDays != 0 || f.DeviceShare[1] != 1 || ds.Devices[1] != "mobile" {
-		t.Errorf("recency %d device share %v devices %q", f.RecencyDays, f.DeviceShare, ds.Devices)
+	if mix := MixOf(&c, DayOf(at)); f.RecencyDays != 0 || mix.Devices[1] != 1 || mix.Orders != 1 || ds.Devices[1] != "mobile" {
+		t.Errorf("recency %d mix %+v devices %q", f.RecencyDays, mix, ds.Devices)
 	}
 	// orders after as-of are ignored
 	if g := ComputeFeatures(&c, DayOf(at)-1, 90); g.Orders != 0 || g.Refunded != 3 {
@@ -194,7 +194,7 @@ func TestFeaturesGapsAndSeasonality(t *testing.T) {
 	}}
 	asOf := time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)
 	f := ComputeFeatures(&c, DayOf(asOf), 30)
-	if f.Orders != 4 || f.PurchaseDays != 3 || f.Years != 3 || f.SeasonalYears != 3 || f.PeakMonthsShare != 1 || f.MonthShare[11] != 1 {
+	if f.Orders != 4 || f.PurchaseDays != 3 || f.Years != 3 || f.SeasonalYears != 3 || f.PeakMonthsShare != 1 || MixOf(&c, DayOf(asOf)).Months[11] != 4 {
 		t.Errorf("features %+v", f)
 	}
 	if f.GapMeanDays != (376+375)/2.0 || f.LastGapDays != 375 || f.RecencyDays != 10 || f.OrdersInWindow != 1 || f.RevenueInWindow != 2000 {
@@ -491,5 +491,16 @@ func TestRunReusingKeepsModelsUntilTheyAge(t *testing.T) {
 	}
 	if fmt.Sprint(refit.Models()) == fmt.Sprint(first.Models()) || !refit.ModelsFittedAt().Equal(goldenAsOf.Add(8*day)) {
 		t.Errorf("models older than 7 days were reused")
+	}
+}
+
+func TestRadixSort(t *testing.T) {
+	v := make([]uint64, 10000)
+	for i := range v {
+		v[i] = uint64(i*7919) * 0x9E3779B97F4A7C15
+	}
+	want := slices.Sorted(slices.Values(v))
+	if got := radixSort(slices.Clone(v)); !slices.Equal(got, want) {
+		t.Error("radix sort disagrees with slices.Sort")
 	}
 }

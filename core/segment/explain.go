@@ -58,6 +58,24 @@ func (r *Result) explain(i int, c *Customer, f *Features, masks []uint32) Explan
 		"refunded_or_cancelled": f.Refunded, "open_deals": f.OpenDeals,
 	}}
 	if f.Orders > 0 {
+		mix := MixOf(c, r.asOfDay)
+		shares := func(counts []int32, names []string) map[string]float64 {
+			out := map[string]float64{}
+			for k, n := range counts {
+				if n > 0 && k < len(names) {
+					name := names[k]
+					if name == "" {
+						name = "unknown"
+					}
+					out[name] = float64(n) / float64(mix.Orders)
+				}
+			}
+			return out
+		}
+		months := []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+		ex.Features["month_share"] = shares(mix.Months[:], months)
+		ex.Features["device_share"] = shares(mix.Devices[:], r.Dataset.Devices)
+		ex.Features["channel_share"] = shares(mix.Channels[:], r.Dataset.Channels)
 		ex.Features["first_purchase"] = dayString(f.FirstDay)
 		ex.Features["last_purchase"] = dayString(f.LastDay)
 	}

@@ -17,31 +17,65 @@ type Features struct {
 	RevenueInWindow int64  // net value of purchases in the KPI window
 	Categories      uint64 // categories bought (bit set)
 	RepeatSpend     float64
-	FirstDay        int32 // first purchase day; valid when Orders > 0
-	LastDay         int32 // last purchase day; valid when Orders > 0
-	Orders          int32 // purchases (frequency)
-	PurchaseDays    int32 // distinct days with a purchase
-	RecencyDays     int32 // as-of − last purchase; -1 without purchases
-	TenureDays      int32 // as-of − first purchase; -1 without purchases
-	Items           int32 // items over all purchases
-	MaxItems        int32 // items in the largest (by items) purchase
-	OrdersInWindow  int32 // purchases within the KPI window ending at as-of
-	Refunded        int32 // fully refunded or cancelled orders
-	OpenDeals       int32
-	LostDeals       int32
-	NegativeAmounts int32
-	LastGapDays     int32 // days between the last two purchase-days; 0 with fewer
-	Years           int16 // distinct calendar years with a purchase
-	SeasonalYears   int16 // most distinct years in which one calendar month had a purchase
+	FirstDay        int32  // first purchase day; valid when Orders > 0
+	LastDay         int32  // last purchase day; valid when Orders > 0
+	Orders          int32  // purchases (frequency)
+	PurchaseDays    int32  // distinct days with a purchase
+	RecencyDays     int32  // as-of − last purchase; -1 without purchases
+	TenureDays      int32  // as-of − first purchase; -1 without purchases
+	Items           int32  // items over all purchases
+	MaxItems        int32  // items in the largest (by items) purchase
+	OrdersInWindow  int32  // purchases within the KPI window ending at as-of
+	LastGapDays     int32  // days between the last two purchase-days; 0 with fewer
+	Refunded        uint16 // fully refunded or cancelled orders (saturating)
+	OpenDeals       uint16 // (saturating)
+	LostDeals       uint16 // (saturating)
+	NegativeAmounts uint16 // (saturating)
+	Years           int16  // distinct calendar years with a purchase
+	SeasonalYears   int16  // most distinct years in which one calendar month had a purchase
 	GapMeanDays     float32
 	GapStdDays      float32
 	PeakMonthsShare float32 // share of purchases in the two busiest calendar months
 	// Partial marks features of a full run whose definitions need only the
 	// core ones (see computeCore); Explain recomputes the rest.
-	Partial      bool
-	MonthShare   [12]float32
-	DeviceShare  [MaxCodes]float32
-	ChannelShare [MaxCodes]float32
+	Partial bool
+}
+
+// Mix is how a customer's purchases spread over calendar months, devices
+// and channels (counts). It is computed on demand (rules, explain) rather
+// than stored per customer, which keeps Features at 112 bytes.
+type Mix struct {
+	Orders   int32
+	Months   [12]int32
+	Devices  [MaxCodes]int32
+	Channels [MaxCodes]int32
+}
+
+// MixOf counts c's purchases dated on or before asOfDay.
+func MixOf(c *Customer, asOfDay int32) Mix {
+	var m Mix
+	for i := range c.Orders {
+		o := &c.Orders[i]
+		if o.Day > asOfDay {
+			break
+		}
+		if o.Status != StatusPurchase || o.Amount < 0 {
+			continue
+		}
+		m.Orders++
+		if o.Month >= 1 && o.Month <= 12 {
+			m.Months[o.Month-1]++
+		}
+		m.Devices[o.Device%MaxCodes]++
+		m.Channels[o.Channel%MaxCodes]++
+	}
+	return m
+}
+
+func inc16(v *uint16) {
+	if *v < math.MaxUint16 {
+		*v++
+	}
 }
 
 // IsBuyer reports whether the customer made at least one purchase.
@@ -90,8 +124,6 @@ func computeInto(f *Features, c *Customer, asOfDay, windowDays int32) {
 		months     [13]int32
 		monthYears [13]int16
 		monthLast  [13]uint16
-		devices    [MaxCodes]int32
-		channels   [MaxCodes]int32
 		prevDay    int32 = math.MinInt32
 		lastYear   uint16
 		firstValue int64
@@ -107,17 +139,17 @@ func computeInto(f *Features, c *Customer, asOfDay, windowDays int32) {
 		switch o.Status {
 		case StatusPurchase:
 		case StatusOpen:
-			f.OpenDeals++
+			inc16(&f.OpenDeals)
 			continue
 		case StatusLost:
-			f.LostDeals++
+			inc16(&f.LostDeals)
 			continue
 		default:
-			f.Refunded++
+			inc16(&f.Refunded)
 			continue
 		}
 		if o.Amount < 0 {
-			f.NegativeAmounts++
+			inc16(&f.NegativeAmounts)
 			continue
 		}
 		if f.Orders == 0 {
@@ -163,8 +195,6 @@ func computeInto(f *Features, c *Customer, asOfDay, windowDays int32) {
 			monthLast[m] = o.Year
 			monthYears[m]++
 		}
-		devices[o.Device%MaxCodes]++
-		channels[o.Channel%MaxCodes]++
 	}
 	if f.Orders == 0 {
 		return
@@ -183,10 +213,8 @@ func computeInto(f *Features, c *Customer, asOfDay, windowDays int32) {
 		f.GapStdDays = float32(math.Sqrt(v))
 		f.RepeatSpend = float64(f.Monetary-firstValue) / n
 	}
-	inv := 1 / float32(f.Orders)
 	var top1, top2 int32
 	for m := 1; m <= 12; m++ {
-		f.MonthShare[m-1] = float32(months[m]) * inv
 		if int16(monthYears[m]) > f.SeasonalYears {
 			f.SeasonalYears = monthYears[m]
 		}
@@ -197,11 +225,7 @@ func computeInto(f *Features, c *Customer, asOfDay, windowDays int32) {
 			top2 = c
 		}
 	}
-	f.PeakMonthsShare = float32(top1+top2) * inv
-	for i := range devices {
-		f.DeviceShare[i] = float32(devices[i]) * inv
-		f.ChannelShare[i] = float32(channels[i]) * inv
-	}
+	f.PeakMonthsShare = float32(top1+top2) / float32(f.Orders)
 }
 
 // computeCore fills only the features rfm, value, lifecycle and cluster
@@ -219,16 +243,16 @@ func computeCore(f *Features, c *Customer, asOfDay, windowDays int32) {
 		if o.Status != StatusPurchase {
 			switch o.Status {
 			case StatusOpen:
-				f.OpenDeals++
+				inc16(&f.OpenDeals)
 			case StatusLost:
-				f.LostDeals++
+				inc16(&f.LostDeals)
 			default:
-				f.Refunded++
+				inc16(&f.Refunded)
 			}
 			continue
 		}
 		if o.Amount < 0 {
-			f.NegativeAmounts++
+			inc16(&f.NegativeAmounts)
 			continue
 		}
 		if f.Orders == 0 {

@@ -222,7 +222,7 @@ func (r *Result) dataWarnings() []Warning {
 			}
 		}
 	}
-	slices.Sort(hashes)
+	hashes = radixSort(hashes)
 	for i := 1; i < len(hashes); i++ {
 		if hashes[i] == hashes[i-1] && (i == 1 || hashes[i-1] != hashes[i-2]) {
 			dups++
@@ -371,4 +371,33 @@ func (r *Result) Migration(definition string, prev []domain.Membership) (Matrix,
 		}
 	}
 	return mx, nil
+}
+
+// radixSort sorts v by 16-bit digits (four stable counting passes); it
+// returns the sorted slice, which may be v or a new one.
+func radixSort(v []uint64) []uint64 {
+	if len(v) < 1<<12 {
+		slices.Sort(v)
+		return v
+	}
+	buf := make([]uint64, len(v))
+	var count [1 << 16]int
+	for shift := uint(0); shift < 64; shift += 16 {
+		clear(count[:])
+		for _, x := range v {
+			count[(x>>shift)&0xffff]++
+		}
+		sum := 0
+		for i, c := range count {
+			count[i] = sum
+			sum += c
+		}
+		for _, x := range v {
+			d := (x >> shift) & 0xffff
+			buf[count[d]] = x
+			count[d]++
+		}
+		v, buf = buf, v
+	}
+	return v
 }

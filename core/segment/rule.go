@@ -150,22 +150,23 @@ func fillEnv(env *RuleEnv, ds *Dataset, c *Customer, f *Features, asOfDay int32,
 			env.Age = ageAt(a.BirthDay, asOfDay)
 		}
 	}
-	var bestD, bestC float32
-	for i := 1; i < MaxCodes; i++ {
-		if s := f.DeviceShare[i]; s > 0 && i < len(ds.Devices) {
+	mix := MixOf(c, asOfDay)
+	var bestD, bestC int32
+	for i := 1; i < MaxCodes && mix.Orders > 0; i++ {
+		if n := mix.Devices[i]; n > 0 && i < len(ds.Devices) {
 			if shares {
-				dev[ds.Devices[i]] = float64(s)
+				dev[ds.Devices[i]] = float64(n) / float64(mix.Orders)
 			}
-			if s > bestD {
-				bestD, env.Device = s, ds.Devices[i]
+			if n > bestD {
+				bestD, env.Device = n, ds.Devices[i]
 			}
 		}
-		if s := f.ChannelShare[i]; s > 0 && i < len(ds.Channels) {
+		if n := mix.Channels[i]; n > 0 && i < len(ds.Channels) {
 			if shares {
-				ch[ds.Channels[i]] = float64(s)
+				ch[ds.Channels[i]] = float64(n) / float64(mix.Orders)
 			}
-			if s > bestC {
-				bestC, env.Channel = s, ds.Channels[i]
+			if n > bestC {
+				bestC, env.Channel = n, ds.Channels[i]
 			}
 		}
 	}
