@@ -91,7 +91,7 @@ func (w *slogWriter) line(b []byte) {
 	msg, _ := m["@message"].(string)
 	attrs := make([]slog.Attr, 0, len(m))
 	if mod, ok := m["@module"].(string); ok && mod != "" {
-		attrs = append(attrs, slog.String("plugin", mod))
+		attrs = append(attrs, slog.String("module", mod))
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {

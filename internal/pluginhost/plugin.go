@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	plugin "github.com/hashicorp/go-plugin"
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/plugins/sdk"
@@ -329,3 +330,8 @@ func (p *Plugin) Close(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Shutdown kills every plugin process this host started that is still
+// running (go-plugin's managed clients). Call it last at daemon shutdown,
+// after closing each Plugin; it is a safety net for a panic path.
+func Shutdown() { plugin.CleanupClients() }
