@@ -286,3 +286,28 @@ func apiErrorOf(err error) (hubspotError, int, bool) {
 	_ = json.Unmarshal(se.Body, &e)
 	return e, se.StatusCode, true
 }
+
+// call sends a JSON request and puts HubSpot's own error category and
+// message in front of a failure, keeping the classified error underneath.
+func call(ctx context.Context, c *httpx.Client, method, url string, body, out any) error {
+	return explain(c.DoJSON(ctx, method, url, body, out))
+}
+
+type explained struct {
+	msg string
+	err error
+}
+
+func (e *explained) Error() string { return e.msg + " (" + e.err.Error() + ")" }
+func (e *explained) Unwrap() error { return e.err }
+
+func explain(err error) error {
+	if e, code, ok := apiErrorOf(err); ok && (e.Category != "" || e.Message != "") {
+		cat := e.Category
+		if cat == "" {
+			cat = e.PolicyName
+		}
+		return &explained{msg: fmt.Sprintf("HubSpot answered %d %s: %s", code, cat, e.Message), err: err}
+	}
+	return err
+}

@@ -168,7 +168,7 @@ func (p *puller) full(ctx context.Context, cur *cursor) error {
 			q.Set("after", cur.After)
 		}
 		var resp pageResp
-		if err := p.st.api.DoJSON(ctx, http.MethodGet, p.objectsURL(q), nil, &resp); err != nil {
+		if err := call(ctx, p.st.api, http.MethodGet, p.objectsURL(q), nil, &resp); err != nil {
 			return fmt.Errorf("listing hubspot %s: %w", p.spec.path, err)
 		}
 		page, err := p.build(ctx, resp.Results)
@@ -213,7 +213,7 @@ func (p *puller) searchPage(ctx context.Context, filters []searchFilter, sortBy,
 	body := searchRequest{FilterGroups: []searchGroup{{Filters: filters}}, Sorts: []string{sortBy},
 		Properties: p.spec.props, Limit: p.findSize, After: after}
 	var resp pageResp
-	if err := p.st.search.DoJSON(ctx, http.MethodPost, p.st.url("/crm/v3/objects/"+p.spec.path+"/search"), body, &resp); err != nil {
+	if err := call(ctx, p.st.search, http.MethodPost, p.st.url("/crm/v3/objects/"+p.spec.path+"/search"), body, &resp); err != nil {
 		return resp, fmt.Errorf("searching hubspot %s: %w", p.spec.path, err)
 	}
 	return resp, nil
@@ -370,7 +370,7 @@ func (p *puller) archived(ctx context.Context, cur *cursor) error {
 			q.Set("after", cur.ArchAfter)
 		}
 		var resp pageResp
-		if err := p.st.api.DoJSON(ctx, http.MethodGet, p.objectsURL(q), nil, &resp); err != nil {
+		if err := call(ctx, p.st.api, http.MethodGet, p.objectsURL(q), nil, &resp); err != nil {
 			return fmt.Errorf("listing archived hubspot %s: %w", p.spec.path, err)
 		}
 		var page adapter.Page

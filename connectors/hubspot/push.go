@@ -100,14 +100,14 @@ func (s state) ensureProperty(ctx context.Context, t adapter.Target) (adapter.En
 	}
 	u := s.url("/crm/v3/properties/contacts/" + url.PathEscape(name))
 	var have propertyDef
-	err := s.api.DoJSON(ctx, http.MethodGet, u, nil, &have)
+	err := call(ctx, s.api, http.MethodGet, u, nil, &have)
 	created := false
 	switch {
 	case err == nil:
 	case isStatus(err, http.StatusNotFound):
-		err = s.api.DoJSON(ctx, http.MethodPost, s.url("/crm/v3/properties/contacts"), want, &have)
+		err = call(ctx, s.api, http.MethodPost, s.url("/crm/v3/properties/contacts"), want, &have)
 		if isStatus(err, http.StatusConflict) { // created concurrently
-			err = s.api.DoJSON(ctx, http.MethodGet, u, nil, &have)
+			err = call(ctx, s.api, http.MethodGet, u, nil, &have)
 		} else {
 			created = err == nil
 		}
@@ -128,7 +128,7 @@ func (s state) ensureProperty(ctx context.Context, t adapter.Target) (adapter.En
 			}
 		}
 		if missing {
-			if err := s.api.DoJSON(ctx, http.MethodPatch, u, map[string]any{"options": opts}, nil); err != nil {
+			if err := call(ctx, s.api, http.MethodPatch, u, map[string]any{"options": opts}, nil); err != nil {
 				return adapter.EnsuredTarget{}, fmt.Errorf("adding options to hubspot property %s: %w", name, err)
 			}
 		}
@@ -145,15 +145,15 @@ func (s state) ensureList(ctx context.Context, t adapter.Target) (adapter.Ensure
 		List listDef `json:"list"`
 	}
 	u := s.url("/crm/v3/lists/object-type-id/0-1/name/" + url.PathEscape(name))
-	err := s.api.DoJSON(ctx, http.MethodGet, u, nil, &got)
+	err := call(ctx, s.api, http.MethodGet, u, nil, &got)
 	created := false
 	switch {
 	case err == nil:
 	case isStatus(err, http.StatusNotFound):
 		body := map[string]string{"name": name, "objectTypeId": "0-1", "processingType": "MANUAL"}
-		err = s.api.DoJSON(ctx, http.MethodPost, s.url("/crm/v3/lists"), body, &got)
+		err = call(ctx, s.api, http.MethodPost, s.url("/crm/v3/lists"), body, &got)
 		if isStatus(err, http.StatusConflict) || isStatus(err, http.StatusBadRequest) {
-			if gerr := s.api.DoJSON(ctx, http.MethodGet, u, nil, &got); gerr == nil {
+			if gerr := call(ctx, s.api, http.MethodGet, u, nil, &got); gerr == nil {
 				err = nil
 			}
 		} else {
@@ -286,7 +286,7 @@ func (c *Connector) Push(ctx context.Context, req adapter.PushRequest) ([]adapte
 				Removed []string `json:"recordIdsRemoved"`
 				Missing []string `json:"recordIdsMissing"`
 			}
-			err := st.api.DoJSON(ctx, http.MethodPut, st.url("/crm/v3/lists/"+url.PathEscape(list)+"/memberships/add-and-remove"), body, &out)
+			err := call(ctx, st.api, http.MethodPut, st.url("/crm/v3/lists/"+url.PathEscape(list)+"/memberships/add-and-remove"), body, &out)
 			if err != nil {
 				kind := adapter.KindOf(err)
 				if kind == adapter.KindAuth {
@@ -328,7 +328,7 @@ func (c *Connector) Push(ctx context.Context, req adapter.PushRequest) ([]adapte
 // batch (one bad value fails all) is bisected to find the bad records.
 func (s state) update(ctx context.Context, inputs []updateInput, fail func([]string, adapter.PushStatus, string), retry bool) error {
 	var resp batchResp
-	err := s.api.DoJSON(ctx, http.MethodPost, s.url("/crm/v3/objects/contacts/batch/update"), map[string]any{"inputs": inputs}, &resp)
+	err := call(ctx, s.api, http.MethodPost, s.url("/crm/v3/objects/contacts/batch/update"), map[string]any{"inputs": inputs}, &resp)
 	if err != nil {
 		ids := make([]string, len(inputs))
 		for i, in := range inputs {
