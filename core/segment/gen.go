@@ -19,7 +19,8 @@ type GenConfig struct {
 
 // Generate builds a deterministic synthetic dataset: about 5 % leads
 // without orders, buyers whose order counts are geometric (heavy-tailed
-// enough for RFM), lognormal order values, 1–6 items, three devices and
+// enough for RFM) spread over an active period that ends after an
+// exponential time (mean 18 months), lognormal order values, 1–6 items, three devices and
 // channels, twelve categories, a few refunds, cancellations and open
 // deals, 3 % profiles without email and some duplicate emails. All orders
 // live in one backing array, so ten million of them are one 320 MB
@@ -90,7 +91,9 @@ func Generate(cfg GenConfig) *Dataset {
 			continue
 		}
 		first := rng.Int32N(span)
-		lifetime := span - first
+		// customers drop out: active for an exponential time (mean 18
+		// months), so recency and P(alive) carry information
+		lifetime := min(span-first, int32(rng.ExpFloat64()*548))
 		mu := 3.2 + rng.NormFloat64()*0.5 // the customer's typical basket
 		dev, ch := uint8(1+rng.IntN(3)), uint8(1+rng.IntN(3))
 		// n sorted days in [first, span]

@@ -24,7 +24,7 @@ type SpendModel interface {
 type ModelInfo struct {
 	Name          string             `json:"name"`
 	Params        map[string]float64 `json:"params"`
-	StdErr        map[string]float64 `json:"std_err,omitempty"`
+	StdErr        map[string]float64 `json:"std_err,omitempty"` // absent where not computable
 	LogLikelihood float64            `json:"log_likelihood"`
 	N             int                `json:"n"`
 	Converged     bool               `json:"converged"`
@@ -39,6 +39,17 @@ type Models interface {
 
 type builtinModels struct{}
 
+// finiteOnly drops NaN and infinite entries (standard errors of a singular
+// Hessian), which JSON cannot carry.
+func finiteOnly(m map[string]float64) map[string]float64 {
+	for k, v := range m {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			delete(m, k)
+		}
+	}
+	return m
+}
+
 func (builtinModels) FitPurchase(model string, x, tx, T []float64) (PurchaseModel, ModelInfo, error) {
 	if model == "pareto_nbd" {
 		f, err := clv.FitParetoNBD(x, tx, T)
@@ -48,7 +59,7 @@ func (builtinModels) FitPurchase(model string, x, tx, T []float64) (PurchaseMode
 		p, s := f.Params, f.StdErr
 		return f, ModelInfo{Name: "pareto_nbd", LogLikelihood: f.LogLikelihood, N: f.N, Converged: f.Converged,
 			Params: map[string]float64{"r": p.R, "alpha": p.Alpha, "s": p.S, "beta": p.Beta},
-			StdErr: map[string]float64{"r": s.R, "alpha": s.Alpha, "s": s.S, "beta": s.Beta}}, nil
+			StdErr: finiteOnly(map[string]float64{"r": s.R, "alpha": s.Alpha, "s": s.S, "beta": s.Beta})}, nil
 	}
 	f, err := clv.FitBGNBD(x, tx, T)
 	if err != nil {
@@ -57,7 +68,7 @@ func (builtinModels) FitPurchase(model string, x, tx, T []float64) (PurchaseMode
 	p, s := f.Params, f.StdErr
 	return f, ModelInfo{Name: "bgnbd", LogLikelihood: f.LogLikelihood, N: f.N, Converged: f.Converged,
 		Params: map[string]float64{"r": p.R, "alpha": p.Alpha, "a": p.A, "b": p.B},
-		StdErr: map[string]float64{"r": s.R, "alpha": s.Alpha, "a": s.A, "b": s.B}}, nil
+		StdErr: finiteOnly(map[string]float64{"r": s.R, "alpha": s.Alpha, "a": s.A, "b": s.B})}, nil
 }
 
 func (builtinModels) FitSpend(x, m []float64) (SpendModel, ModelInfo, error) {
@@ -68,7 +79,7 @@ func (builtinModels) FitSpend(x, m []float64) (SpendModel, ModelInfo, error) {
 	p, s := f.Params, f.StdErr
 	return f, ModelInfo{Name: "gamma_gamma", LogLikelihood: f.LogLikelihood, N: f.N, Converged: f.Converged,
 		Params: map[string]float64{"p": p.P, "q": p.Q, "gamma": p.Gamma},
-		StdErr: map[string]float64{"p": s.P, "q": s.Q, "gamma": s.Gamma}}, nil
+		StdErr: finiteOnly(map[string]float64{"p": s.P, "q": s.Q, "gamma": s.Gamma})}, nil
 }
 
 // predictions are one predictive fit and its per-customer numbers.
@@ -202,7 +213,11 @@ func fitPredictions(ctx context.Context, fc *fitContext, p PredictiveParams) (*p
 				pr.spend, pr.spendInfo = sm, sinfo
 			}
 			if info.N < 10*p.MinCustomers {
-				fc.warn("model", fc.def.Name, "%s fitted on only %d customers: estimates are uncertain (standard errors %s)", info.Name, info.N, sortedParams(info.StdErr))
+				se := "standard errors " + sortedParams(info.StdErr)
+				if len(info.StdErr) == 0 {
+					se = "standard errors not computable: the likelihood is flat"
+				}
+				fc.warn("model", fc.def.Name, "%s fitted on only %d customers: estimates are uncertain (%s)", info.Name, info.N, se)
 			}
 		}
 	}
