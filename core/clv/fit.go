@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/diff/fd"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 )
@@ -79,10 +80,16 @@ func maximize(ll loglik, analytic bool, init []float64, n float64) mle {
 	if err == nil && res != nil && (res.Status == optimize.GradientThreshold || res.Status == optimize.FunctionConvergence || res.Status == optimize.Success) {
 		converged = true
 	}
+	// A line search that fails where the gradient has all but vanished is
+	// at the optimum as far as float64 can tell (flat surfaces near a
+	// boundary do this): accept it rather than restart.
+	if !converged && res != nil && len(res.Gradient) == dim && floats.Norm(res.Gradient, math.Inf(1)) < 1e-5 {
+		converged = true
+	}
 	if !converged {
 		nm := &optimize.Settings{
 			Converger:       &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-12, Iterations: 200},
-			FuncEvaluations: 20000,
+			FuncEvaluations: 5000,
 		}
 		res, err = optimize.Minimize(optimize.Problem{Func: f}, best, nm, &optimize.NelderMead{})
 		if res != nil && res.F <= bestF {

@@ -77,9 +77,10 @@ func paretoLL(d *rfm, p []float64) float64 {
 //	I = ∫_tx^T (α+τ)^−(r+x) (β+τ)^−(s+1) dτ
 //
 // s·I is the s/(r+s+x)·A0 of Fader & Hardie's note (eq. 19), computed from
-// its 2F1 form when the hypergeometric argument is at most 0.9 and by
-// quadrature (logIntegral) above, where the 2F1 series converges too slowly
-// (data without visible churn drives the fit there). ln(s·I) is −Inf when
+// its 2F1 form when the hypergeometric series converges in a few dozen
+// terms and by quadrature (logIntegral) otherwise: near an argument of 1
+// (data without visible churn drives the fit there) or with many repeat
+// purchases the series needs thousands of terms. ln(s·I) is −Inf when
 // tx = T.
 func (p ParetoNBDParams) logTerms(x, tx, T float64) (la, lsI float64) {
 	r, alpha, s, beta := p.R, p.Alpha, p.S, p.Beta
@@ -91,14 +92,14 @@ func (p ParetoNBDParams) logTerms(x, tx, T float64) (la, lsI float64) {
 	var l1, l2 float64
 	if alpha >= beta {
 		z := (alpha - beta) / (alpha + tx)
-		if z > 0.9 {
+		if slowSeries(s+1, z) {
 			return la, math.Log(s) + logIntegral(alpha, r+x, beta, s+1, tx, T)
 		}
 		l1 = math.Log(mathext.Hypergeo(rsx, s+1, rsx+1, z)) - rsx*math.Log(alpha+tx)
 		l2 = math.Log(mathext.Hypergeo(rsx, s+1, rsx+1, (alpha-beta)/(alpha+T))) - rsx*math.Log(alpha+T)
 	} else {
 		z := (beta - alpha) / (beta + tx)
-		if z > 0.9 {
+		if slowSeries(r+x, z) {
 			return la, math.Log(s) + logIntegral(alpha, r+x, beta, s+1, tx, T)
 		}
 		l1 = math.Log(mathext.Hypergeo(rsx, r+x, rsx+1, z)) - rsx*math.Log(beta+tx)
@@ -109,6 +110,13 @@ func (p ParetoNBDParams) logTerms(x, tx, T float64) (la, lsI float64) {
 		return la, math.Inf(-1)
 	}
 	return la, math.Log(s/rsx) + l1 + math.Log(-math.Expm1(l2-l1))
+}
+
+// slowSeries reports whether the 2F1(·, b; ·; z) series needs many terms:
+// its terms peak near n = b·z/(1−z), and Cephes tries the plain series
+// first even near z = 1.
+func slowSeries(b, z float64) bool {
+	return z > 0.9 || b*z > 40*(1-z)
 }
 
 // logIntegral returns ln ∫_tx^T (a+τ)^−ea (b+τ)^−eb dτ for positive a, b,
