@@ -3,9 +3,34 @@ package segment
 import (
 	"context"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
+
+// cpuTime is the process's user+system CPU time so far. Benchmarks report
+// it per operation next to wall time: on a shared machine wall time grows
+// with other people's load, CPU time much less.
+func cpuTime(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loop runs fn b.N times reporting CPU seconds per operation.
+func loop(b *testing.B, fn func()) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := cpuTime(b)
+	n := 0
+	for b.Loop() {
+		fn()
+		n++
+	}
+	b.ReportMetric((cpuTime(b)-start).Seconds()/float64(n), "cpu-s/op")
+}
 
 var benchAsOf = time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
 
@@ -60,26 +85,22 @@ func BenchmarkRecompute1M(b *testing.B) {
 	}
 	b.Logf("%d customers, %d orders", len(ds.Customers), orders)
 	e := mustEngine(b, allKinds(20_000), Options{})
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
+	loop(b, func() {
 		if _, err := e.Run(context.Background(), ds, benchAsOf); err != nil {
 			b.Fatal(err)
 		}
-	}
+	})
 }
 
 // BenchmarkRecomputeRFM1M is the RFM-only run the sqlite script compares with.
 func BenchmarkRecomputeRFM1M(b *testing.B) {
 	ds := bigDataset()
 	e := mustEngine(b, []any{map[string]any{"name": "rfm", "kind": "rfm"}}, Options{})
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
+	loop(b, func() {
 		if _, err := e.Run(context.Background(), ds, benchAsOf); err != nil {
 			b.Fatal(err)
 		}
-	}
+	})
 }
 
 // BenchmarkRescoreOne rescores one customer against a cached 100,000
@@ -94,13 +115,11 @@ func BenchmarkRescoreOne(b *testing.B) {
 	c := ds.Customers[12345]
 	c.Orders = append(c.Orders[:len(c.Orders):len(c.Orders)], OrderFact{Day: DayOf(benchAsOf), Amount: 4999, Items: 2, Year: 2026, Month: 6, Device: 2, Channel: 1})
 	at := benchAsOf.Add(time.Hour)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
+	loop(b, func() {
 		if _, err := r.Rescore(&c, at); err != nil {
 			b.Fatal(err)
 		}
-	}
+	})
 }
 
 // BenchmarkRecompute1MReusingModels is the scheduled full run between
@@ -112,11 +131,9 @@ func BenchmarkRecompute1MReusingModels(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
+	loop(b, func() {
 		if _, err := e.RunReusing(context.Background(), ds, benchAsOf.Add(time.Hour), prev); err != nil {
 			b.Fatal(err)
 		}
-	}
+	})
 }

@@ -30,6 +30,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/segconn/connector/core/segment"
@@ -139,15 +140,17 @@ FROM f, n;
 	if err != nil {
 		return err
 	}
+	cpuGo, cpuSQL := time.Duration(1<<63-1), time.Duration(1<<63-1)
 	for i := 0; i < *runs; i++ {
 		res = nil
 		runtime.GC()
-		t0 := time.Now()
+		t0, c0 := time.Now(), cpuTime()
 		res, err = eng.Run(ctx, ds, asOf)
 		if err != nil {
 			return fmt.Errorf("running the engine: %w", err)
 		}
 		bestGo = min(bestGo, time.Since(t0))
+		cpuGo = min(cpuGo, cpuTime()-c0)
 		runtime.GC()
 		t0 = time.Now()
 		if _, err := one.Run(ctx, ds, asOf); err != nil {
@@ -155,10 +158,12 @@ FROM f, n;
 		}
 		bestGo1 = min(bestGo1, time.Since(t0))
 		t0 = time.Now()
-		if out, err := sqliteRun(*sqlite, db, query); err != nil {
+		out, cpu, err := sqliteTimed(*sqlite, db, query)
+		if err != nil {
 			return fmt.Errorf("scoring in sqlite: %w: %s", err, out)
 		}
 		bestSQL = min(bestSQL, time.Since(t0))
+		cpuSQL = min(cpuSQL, cpu)
 		fmt.Printf("round %d: go %v, go on one core %v, sqlite3 %v\n", i+1, bestGo.Round(time.Millisecond), bestGo1.Round(time.Millisecond), bestSQL.Round(time.Millisecond))
 	}
 
@@ -169,6 +174,7 @@ FROM f, n;
 	fmt.Printf("scores compared for %d customers: %d differ\n", compared, mismatch)
 	fmt.Printf("best of %d: go engine (rfm only, %d workers) %v, on one core %v, sqlite3 query %v\n", *runs, runtime.GOMAXPROCS(0), bestGo.Round(time.Millisecond), bestGo1.Round(time.Millisecond), bestSQL.Round(time.Millisecond))
 	fmt.Printf("ratio sqlite3 / go: %.1fx (one core: %.1fx)\n", float64(bestSQL)/float64(bestGo), float64(bestSQL)/float64(bestGo1))
+	fmt.Printf("cpu time: go %v, sqlite3 %v, ratio %.1fx (less sensitive to other load on the machine)\n", cpuGo.Round(time.Millisecond), cpuSQL.Round(time.Millisecond), float64(cpuSQL)/float64(cpuGo))
 	if mismatch > 0 {
 		return errors.New("the two sides disagree")
 	}
@@ -208,6 +214,26 @@ func sqliteRun(bin, db, script string) ([]byte, error) {
 	cmd := exec.Command(bin, "-batch", "-bail", db)
 	cmd.Stdin = strings.NewReader(script)
 	return cmd.CombinedOutput()
+}
+
+// sqliteTimed runs a script and returns the shell's user+system CPU time.
+func sqliteTimed(bin, db, script string) ([]byte, time.Duration, error) {
+	cmd := exec.Command(bin, "-batch", "-bail", db)
+	cmd.Stdin = strings.NewReader(script)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return out, 0, err
+	}
+	return out, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
+}
+
+// cpuTime is this process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func compare(path string, res *segment.Result) (mismatch, compared int, err error) {
