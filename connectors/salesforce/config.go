@@ -47,8 +47,11 @@ type Config struct {
 	// Outbound Message endpoint URL.
 	WebhookPathSecret string // secret
 
-	Leads         bool // pull Leads with Contacts (default true)
-	Orders        bool // pull Order records as well as Opportunities (default false)
+	Leads  bool // pull Leads with Contacts (default true)
+	Orders bool // pull Order records as well as Opportunities (default false)
+	// ContactRoles links opportunities without a ContactId to the contact
+	// of their primary OpportunityContactRole (default true).
+	ContactRoles  bool
 	Currency      string
 	MultiCurrency bool // the org has CurrencyIsoCode fields
 
@@ -86,6 +89,7 @@ var configFields = []adapter.ConfigField{
 	{Name: "webhook.path_secret", Type: adapter.FieldString, Secret: true, Description: "secret last path segment of the Outbound Message URL"},
 	{Name: "objects.leads", Type: adapter.FieldBool, Default: "true", Description: "pull Leads as contacts"},
 	{Name: "objects.orders", Type: adapter.FieldBool, Default: "false", Description: "pull Order records besides Opportunities"},
+	{Name: "objects.contact_roles", Type: adapter.FieldBool, Default: "true", Description: "link opportunities without ContactId through their primary OpportunityContactRole"},
 	{Name: "currency", Type: adapter.FieldString, Default: "USD", Description: "the org's currency (single-currency orgs)"},
 	{Name: "multi_currency", Type: adapter.FieldBool, Default: "false", Description: "read CurrencyIsoCode per record"},
 	{Name: "page_size", Type: adapter.FieldInt, Default: "2000", Description: "REST query batch size (200-2000)"},
@@ -290,6 +294,7 @@ func ParseConfig(raw adapter.Config) (*Config, []adapter.Diagnostic) {
 		WebhookPathSecret: r.str("webhook.path_secret", ""),
 		Leads:             r.boolean("objects.leads", true),
 		Orders:            r.boolean("objects.orders", false),
+		ContactRoles:      r.boolean("objects.contact_roles", true),
 		Currency:          strings.ToUpper(r.str("currency", "USD")),
 		MultiCurrency:     r.boolean("multi_currency", false),
 		PageSize:          r.integer("page_size", 2000),

@@ -198,6 +198,11 @@ func (c *Connector) Fetch(ctx context.Context, req adapter.FetchRequest) ([]adap
 			if err != nil {
 				return nil, c.mapErr(err, "fetching salesforce "+obj)
 			}
+			if obj == "Opportunity" && c.cfg.ContactRoles {
+				if err := c.linkContactRoles(ctx, out, m); err != nil {
+					return nil, err
+				}
+			}
 			if len(mapErrs) > 0 {
 				return out, adapter.Permanent(fmt.Errorf("mapping fetched salesforce records: %s", strings.Join(mapErrs, "; ")))
 			}

@@ -229,6 +229,11 @@ func (c *Connector) pullREST(ctx context.Context, object string, pos streamPos, 
 		if len(page.Changes) == 0 && len(page.Quarantined) == 0 {
 			return nil
 		}
+		if object == "Opportunity" && c.cfg.ContactRoles {
+			if err := c.linkContactRoles(ctx, page.Changes, m); err != nil {
+				return err
+			}
+		}
 		next := cur.clone()
 		next.Streams[object] = pos
 		page.Cursor = next.encode()
@@ -395,4 +400,38 @@ func (c *Connector) mapCSV(object string, data []byte, m *mapper, maxPos streamP
 func rawOf(rec map[string]any) []byte {
 	b, _ := json.Marshal(rec)
 	return b
+}
+
+// linkContactRoles gives opportunities without a ContactId the contact of
+// their primary (else first) OpportunityContactRole, looked up 200 ids at
+// a time so the query stays well inside the URL length limit.
+func (c *Connector) linkContactRoles(ctx context.Context, changes []adapter.Change, m *mapper) error {
+	var need []string
+	byID := map[string]*domain.Order{}
+	for _, ch := range changes {
+		if ch.Order != nil && ch.Order.CustomerRef.IsZero() {
+			need = append(need, ch.Ref.ID)
+			byID[ch.Ref.ID] = ch.Order
+		}
+	}
+	for start := 0; start < len(need); start += MaxCollection {
+		chunk := need[start:min(start+MaxCollection, len(need))]
+		soql := "SELECT OpportunityId, ContactId, IsPrimary FROM OpportunityContactRole WHERE OpportunityId IN " +
+			idList(chunk) + " ORDER BY OpportunityId ASC, IsPrimary DESC, CreatedDate ASC"
+		err := c.queryPages(ctx, soql, false, 0, func(recs []map[string]any) error {
+			for _, rm := range recs {
+				r := row(rm)
+				o := byID[r.str("OpportunityId")]
+				if o == nil || !o.CustomerRef.IsZero() || !validID(r.str("ContactId")) {
+					continue
+				}
+				o.CustomerRef = m.ref(refContact, r.str("ContactId"), time.Time{})
+			}
+			return nil
+		})
+		if err != nil {
+			return c.mapErr(err, "reading salesforce opportunity contact roles")
+		}
+	}
+	return nil
 }

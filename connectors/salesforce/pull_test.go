@@ -137,6 +137,10 @@ func TestPullQuarantinesMalformedRecordAndKeepsTheRest(t *testing.T) {
 		"IsWon": true, "IsClosed": true, "CloseDate": "2026-03-01", "ContactId": ct})
 	bad := f.Insert("Opportunity", map[string]any{"Name": "Odd", "Amount": "1E+5", "StageName": "Prospecting"})
 	open := f.Insert("Opportunity", map[string]any{"Name": "Open", "Amount": "10", "StageName": "Prospecting"})
+	// "open" has no ContactId: its primary contact role names the buyer.
+	other := f.Insert("Contact", map[string]any{"LastName": "Influencer"})
+	f.Insert("OpportunityContactRole", map[string]any{"OpportunityId": open, "ContactId": other, "IsPrimary": false})
+	f.Insert("OpportunityContactRole", map[string]any{"OpportunityId": open, "ContactId": ct, "IsPrimary": true})
 	c, _ := newConn(t, f, nil)
 	col := pullAll(t, c, domain.ObjectOrder, "", 0)
 	if len(col.changes) != 2 {
@@ -158,7 +162,7 @@ func TestPullQuarantinesMalformedRecordAndKeepsTheRest(t *testing.T) {
 		won.CreatedAt.Format("2006-01-02") != "2026-03-01" || won.RawStatus != "Closed Won" {
 		t.Fatalf("closed-won opportunity mapped wrong: %+v", won)
 	}
-	if byID[open].Status != domain.StatusOpen || byID[open].Status.IsPurchase() {
+	if byID[open].Status != domain.StatusOpen || byID[open].Status.IsPurchase() || byID[open].CustomerRef.ID != ct {
 		t.Fatalf("open opportunity mapped wrong: %+v", byID[open])
 	}
 }

@@ -29,6 +29,7 @@ const (
 var objectPrefixes = map[string]string{
 	"Account": "001", "Contact": "003", "Lead": "00Q", "Opportunity": "006",
 	"Order": "801", "Campaign": "701", "CampaignMember": "00v", "User": "005",
+	"OpportunityContactRole": "00K",
 }
 
 // baseSchema returns the standard fields of the objects the fake serves.
@@ -72,6 +73,9 @@ func baseSchema() map[string]map[string]string {
 			"AccountId": TypeReference, "EffectiveDate": TypeDate, "Status": TypePicklist,
 			"TotalAmount": TypeCurrency, "OrderNumber": TypeString, "BillToContactId": TypeReference,
 			"ShipToContactId": TypeReference, "ActivatedDate": TypeDateTime,
+		}),
+		"OpportunityContactRole": common(map[string]string{
+			"OpportunityId": TypeReference, "ContactId": TypeReference, "IsPrimary": TypeBoolean, "Role": TypePicklist,
 		}),
 		"Campaign": common(map[string]string{
 			"Name": TypeString, "IsActive": TypeBoolean, "Type": TypePicklist, "Status": TypePicklist,
