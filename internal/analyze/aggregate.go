@@ -30,20 +30,49 @@ type InputStats struct {
 	LastOrder            string  `json:"last_order,omitempty"`
 }
 
-// customer is the running aggregate of one customer's purchase lines:
-// a few numbers plus the sorted distinct purchase days and order keys
-// (4 and 8 bytes each). Lines themselves are never kept.
+// customer is the running aggregate of one customer's purchase lines: one
+// 32-byte entry per distinct order (sorted by order key), never the lines.
 type customer struct {
-	id          string
-	days        []int32  // distinct purchase days (days since 1970-01-01 UTC), sorted
-	orders      []uint64 // distinct order keys, sorted
-	total       int64    // 1/10,000 currency units
-	firstDayAmt int64    // value bought on days[0]
-	calTotal    int64    // value bought on days ≤ calibration end
-	items       int64    // quantity, 1/10,000 units
-	lines       int
-	inFile      bool // listed in the customers file
-	email       string
+	id     string
+	orders []order
+	last   int  // index of the order the previous line went to
+	inFile bool // listed in the customers file
+	email  string
+
+	// Derived by finish.
+	days        []int32 // distinct purchase days, sorted
+	total       int64   // 1/10,000 currency units
+	firstDayAmt int64   // value bought on days[0]
+	calTotal    int64   // value bought on days ≤ calibration end
+}
+
+// order is one order: its key (hash of the order id, or the line's
+// timestamp when the file has no order column), day, value and items.
+type order struct {
+	key    uint64
+	day    int32
+	amount int64 // 1/10,000 currency units
+	items  int64 // 1/10,000 units
+}
+
+// addLine folds a line into its order, creating the order on its first line.
+func (c *customer) addLine(key uint64, day int32, amount, items int64) {
+	if c.last < len(c.orders) && c.orders[c.last].key == key {
+		o := &c.orders[c.last]
+		o.amount += amount
+		o.items += items
+		o.day = min(o.day, day)
+		return
+	}
+	i, found := slices.BinarySearchFunc(c.orders, key, func(o order, k uint64) int { return cmp.Compare(o.key, k) })
+	if !found {
+		c.orders = slices.Insert(c.orders, i, order{key: key, day: day})
+	}
+	o := &c.orders[i]
+	o.amount += amount
+	o.items += items
+	o.day = min(o.day, day)
+	c.last = i
 }
 
 // aggregator folds order lines into per-customer aggregates.
@@ -79,17 +108,6 @@ func hashString(s string) uint64 {
 	return h.Sum64()
 }
 
-// insertSorted adds v to the sorted set s.
-func insertSorted[T cmp.Ordered](s []T, v T) []T {
-	if n := len(s); n == 0 || s[n-1] < v {
-		return append(s, v)
-	}
-	i, found := slices.BinarySearch(s, v)
-	if found {
-		return s
-	}
-	return slices.Insert(s, i, v)
-}
 
 // readAll streams every line of r into the aggregator. Malformed lines are
 // counted and the first few kept for warnings; other errors end reading.
@@ -165,38 +183,47 @@ func (a *aggregator) add(l Line) {
 	} else {
 		key = uint64(l.Time.UnixNano())
 	}
-	c.orders = insertSorted(c.orders, key)
-	switch {
-	case len(c.days) == 0 || day < c.days[0]:
-		c.firstDayAmt = l.Amount
-	case day == c.days[0]:
-		c.firstDayAmt += l.Amount
-	}
-	c.days = insertSorted(c.days, day)
-	c.total += l.Amount
-	if day <= a.calEnd {
-		c.calTotal += l.Amount
-	}
+	var items int64
 	if l.HasQty {
-		c.items += l.Quantity
+		items = l.Quantity
 	}
-	c.lines++
+	c.addLine(key, day, l.Amount, items)
 }
 
-// finish computes the totals and returns the customers sorted by id.
+// finish derives each customer's purchase days and totals, computes the
+// input statistics and returns the customers sorted by id.
 func (a *aggregator) finish() []*customer {
 	out := make([]*customer, 0, len(a.customers))
 	var revenue int64
 	for _, c := range a.customers {
-		if c.inFile || len(c.days) > 0 {
-			out = append(out, c)
-		}
 		a.stats.CustomersSeen++
-		if len(c.days) > 0 {
-			a.stats.CustomersWithOrders++
+		if !c.inFile && len(c.orders) == 0 {
+			continue
 		}
+		out = append(out, c)
+		if len(c.orders) == 0 {
+			continue
+		}
+		a.stats.CustomersWithOrders++
 		a.stats.Orders += len(c.orders)
+		c.days = make([]int32, 0, len(c.orders))
+		first := c.orders[0].day
+		for _, o := range c.orders {
+			c.days = append(c.days, o.day)
+			first = min(first, o.day)
+		}
+		slices.Sort(c.days)
+		c.days = slices.Compact(c.days)
 		a.stats.PurchaseDays += len(c.days)
+		for _, o := range c.orders {
+			c.total += o.amount
+			if o.day == first {
+				c.firstDayAmt += o.amount
+			}
+			if o.day <= a.calEnd {
+				c.calTotal += o.amount
+			}
+		}
 		revenue += c.total
 	}
 	a.stats.CancellationOrders = len(a.cancelled)
