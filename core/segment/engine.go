@@ -282,7 +282,9 @@ func (e *Engine) RunReusing(ctx context.Context, ds *Dataset, asOf time.Time, pr
 	r := &Result{AsOf: asOf, Dataset: ds, asOfDay: DayOf(asOf), opts: opts, defs: e.defs}
 	n := len(ds.Customers)
 	r.Features = make([]Features, n)
-	computeAll(r.Features, ds.Customers, r.asOfDay, int32(opts.KPIWindowDays), opts.Workers, e.full)
+	if unsorted := computeAll(r.Features, ds.Customers, r.asOfDay, int32(opts.KPIWindowDays), opts.Workers, e.full); len(unsorted) > 0 {
+		r.Warnings = append(r.Warnings, Warning{Kind: "data-quality", Message: fmt.Sprintf("%d customers' orders were not sorted by day (first: %s); they were sorted for this run", len(unsorted), ds.Customers[unsorted[0]].ID)})
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("computing features: %w", err)
 	}

@@ -504,3 +504,21 @@ func TestRadixSort(t *testing.T) {
 		t.Error("radix sort disagrees with slices.Sort")
 	}
 }
+
+func TestUnsortedOrdersAreSortedAndReported(t *testing.T) {
+	c := buyer("u", 3, 4, 4000, goldenAsOf)
+	sorted := ComputeFeatures(&c, DayOf(goldenAsOf), 90)
+	c.Orders[0], c.Orders[3] = c.Orders[3], c.Orders[0]
+	if got := ComputeFeatures(&c, DayOf(goldenAsOf), 90); got != sorted {
+		t.Errorf("unsorted orders: %+v, want %+v", got, sorted)
+	}
+	ds := &Dataset{Currency: "USD", Customers: []Customer{buyer("a", 1, 2, 100, goldenAsOf), c}}
+	r := run(t, ds, goldenAsOf, []any{map[string]any{"name": "stage", "kind": "lifecycle"}}, Options{})
+	want := "1 customers' orders were not sorted by day (first: u); they were sorted for this run"
+	if !slices.ContainsFunc(r.Warnings, func(w Warning) bool { return w.Message == want }) {
+		t.Errorf("warnings %+v", r.Warnings)
+	}
+	if c.Orders[0].Day < c.Orders[3].Day {
+		t.Error("the dataset was modified")
+	}
+}

@@ -3,6 +3,7 @@ package segment
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"sync"
 )
 
@@ -57,7 +58,7 @@ func MixOf(c *Customer, asOfDay int32) Mix {
 	for i := range c.Orders {
 		o := &c.Orders[i]
 		if o.Day > asOfDay {
-			break
+			continue // no order assumed
 		}
 		if o.Status != StatusPurchase || o.Amount < 0 {
 			continue
@@ -118,7 +119,28 @@ func ComputeFeatures(c *Customer, asOfDay, windowDays int32) Features {
 	return f
 }
 
+// sortedCustomer returns c, or a copy with its orders sorted by day when
+// they are not (the features assume day order); ok is false for a copy.
+func sortedCustomer(c *Customer) (*Customer, bool) {
+	for i := 1; i < len(c.Orders); i++ {
+		if c.Orders[i].Day < c.Orders[i-1].Day {
+			cc := *c
+			cc.Orders = slices.Clone(c.Orders)
+			slices.SortStableFunc(cc.Orders, func(a, b OrderFact) int { return int(a.Day) - int(b.Day) })
+			return &cc, false
+		}
+	}
+	return c, true
+}
+
+// computeInto computes all features of c, sorting its orders first if needed.
 func computeInto(f *Features, c *Customer, asOfDay, windowDays int32) {
+	c, _ = sortedCustomer(c)
+	computeSorted(f, c, asOfDay, windowDays)
+}
+
+// computeSorted computes all features of c, whose orders are sorted by day.
+func computeSorted(f *Features, c *Customer, asOfDay, windowDays int32) {
 	*f = Features{RecencyDays: -1, TenureDays: -1}
 	var (
 		months     [13]int32
@@ -228,7 +250,7 @@ func computeInto(f *Features, c *Customer, asOfDay, windowDays int32) {
 	f.PeakMonthsShare = float32(top1+top2) / float32(f.Orders)
 }
 
-// computeCore fills only the features rfm, value, lifecycle and cluster
+// computeCore (orders sorted by day) fills only the features rfm, value, lifecycle and cluster
 // definitions, KPIs and warnings read (counts, money, first and last day,
 // window, items and categories) in a much tighter loop; gaps, purchase-days,
 // seasonality and shares stay zero and Partial is set.
@@ -281,17 +303,29 @@ func computeCore(f *Features, c *Customer, asOfDay, windowDays int32) {
 }
 
 // computeAll fills feats for every customer using up to workers goroutines,
-// all features when full, else the core ones.
-func computeAll(feats []Features, cs []Customer, asOfDay, windowDays int32, workers int, full bool) {
+// all features when full, else the core ones. It returns the indexes of
+// customers whose orders were not sorted by day (they were sorted for the
+// computation; the dataset is not modified).
+func computeAll(feats []Features, cs []Customer, asOfDay, windowDays int32, workers int, full bool) []int {
+	var mu sync.Mutex
+	var unsorted []int
 	parallel(len(cs), workers, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
+			c, ok := sortedCustomer(&cs[i])
+			if !ok {
+				mu.Lock()
+				unsorted = append(unsorted, i)
+				mu.Unlock()
+			}
 			if full {
-				computeInto(&feats[i], &cs[i], asOfDay, windowDays)
+				computeSorted(&feats[i], c, asOfDay, windowDays)
 			} else {
-				computeCore(&feats[i], &cs[i], asOfDay, windowDays)
+				computeCore(&feats[i], c, asOfDay, windowDays)
 			}
 		}
 	})
+	slices.Sort(unsorted)
+	return unsorted
 }
 
 // parallel splits [0,n) into chunks handled by up to workers goroutines.
