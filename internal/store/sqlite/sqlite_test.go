@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/segconn/connector/internal/store"
@@ -54,4 +55,38 @@ func TestCrashAtomicity(t *testing.T) {
 func BenchmarkBaselineRowInserts(b *testing.B) {
 	s := open(b, store.Options{}).(*sqlite.Store)
 	storetest.BenchmarkBaselineRowInserts(b, s.SQLDB(), sqlstore.QuestionRebind)
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), sqlite.FileName)
+	s, err := sqlite.Open(ctx, path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SQLDB().ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = sqlite.Open(ctx, path, store.Options{})
+	if err == nil || !strings.Contains(err.Error(), "version 999") {
+		t.Fatalf("opening a database from a newer connector: %v; want an error naming version 999", err)
+	}
+}
+
+func TestWALAndSingleFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := sqlite.Open(ctx, filepath.Join(dir, "data", sqlite.FileName), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var mode string
+	if err := s.SQLDB().QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", sqlite.FileName)); err != nil {
+		t.Errorf("database file not created in the data directory: %v", err)
+	}
 }

@@ -192,6 +192,13 @@ func (e *Engine) Migrate(ctx context.Context) (int, error) {
 		}
 		current = m.version
 	}
+	var newest int
+	if err := e.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
+		return current, fmt.Errorf("reading schema version: %w", err)
+	}
+	if newest > current {
+		return current, fmt.Errorf("the database schema is at version %d but this binary knows only up to %d: upgrade the connector", newest, current)
+	}
 	return current, nil
 }
 

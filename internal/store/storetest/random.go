@@ -19,7 +19,11 @@ import (
 // orders belong to existing profiles, and re-applying the page changes
 // nothing.
 func testRandomPages(t *testing.T, open Factory) {
-	for seed := uint64(1); seed <= randomSeeds; seed++ {
+	seeds := randomSeeds
+	if raceEnabled {
+		seeds = 1
+	}
+	for seed := uint64(1); seed <= seeds; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { randomPages(t, open, seed) })
 	}
 }
