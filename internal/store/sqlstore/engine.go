@@ -1,17 +1,3 @@
-// Package sqlstore is the one implementation of store.Store behind both
-// drivers: the SQL, the migrations and the identity-resolution unit of work
-// are written once against database/sql, and a Dialect covers what differs
-// between SQLite and PostgreSQL (placeholders, row locking, serialising
-// identity resolution, the migration files).
-//
-// database/sql is used for both because modernc.org/sqlite is a
-// database/sql driver and pgx offers the same interface over a pgxpool
-// (stdlib.OpenDBFromPool), so one body of SQL serves both stores while the
-// PostgreSQL store still owns a real pgxpool for the job queue.
-//
-// Conventions: times are stored as microseconds since the Unix epoch (0 for
-// unknown) and documents as JSON text, so both databases store identical
-// values; no column is NULL.
 package sqlstore
 
 import (
