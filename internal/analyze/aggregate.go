@@ -108,7 +108,6 @@ func hashString(s string) uint64 {
 	return h.Sum64()
 }
 
-
 // readAll streams every line of r into the aggregator. Malformed lines are
 // counted and the first few kept for warnings; other errors end reading.
 func (a *aggregator) readAll(r *Reader, ctxErr func() error) error {

@@ -1,7 +1,9 @@
 package analyze
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +16,8 @@ import (
 	"time"
 
 	"github.com/segconn/connector/core/clv"
+	"github.com/segconn/connector/core/segment"
+	"github.com/segconn/connector/domain"
 )
 
 // Options configure one analyze run.
@@ -90,7 +94,10 @@ func Run(ctx context.Context, opts Options, stdout io.Writer) error {
 		return err
 	}
 
-	a := analyse(custs, agg, rd.Columns(), opts, asOf, calEnd)
+	a, err := analyse(ctx, custs, agg, rd.Columns(), opts, asOf, calEnd)
+	if err != nil {
+		return err
+	}
 	log.InfoContext(ctx, "models fitted", "method", a.report.Models.Method)
 	switch opts.Output {
 	case "json":
@@ -207,27 +214,16 @@ type Validation struct {
 	ParetoNBDExpected *float64 `json:"pareto_nbd_expected"`
 }
 
-// Segment is one segment with its KPIs.
+// Segment is one segment with its KPIs: those of core/segment (size,
+// share, revenue, aov, purchase_frequency, avg_realised_clv, retention,
+// churn and conversion rates over a 90-day window, …; money in major
+// units) plus avg_p_alive, expected_purchases, avg_clv and predicted_value
+// from this run's purchase and spend models.
 type Segment struct {
-	Name string `json:"name"`
-	Kind string `json:"kind"`
-	Size int    `json:"size"`
-	KPIs KPIs   `json:"kpis"`
-}
-
-// KPIs are a segment's indicators; money in the file's currency units.
-type KPIs struct {
-	Share             float64 `json:"share"`              // of all customers
-	Revenue           float64 `json:"revenue"`            // realised, up to as-of
-	RevenueShare      float64 `json:"revenue_share"`      // of all revenue
-	AOV               float64 `json:"aov"`                // revenue / orders
-	PurchaseFrequency float64 `json:"purchase_frequency"` // orders per customer
-	AvgRecencyDays    float64 `json:"avg_recency_days"`
-	AvgPAlive         float64 `json:"avg_p_alive"`
-	ExpectedPurchases float64 `json:"expected_purchases"` // sum over the horizon
-	AvgCLV            float64 `json:"avg_clv"`            // predicted, over the horizon
-	PredictedValue    float64 `json:"predicted_value"`    // sum of CLV
-	ActiveRate90d     float64 `json:"active_rate_90d"`    // share with a purchase in the last 90 days
+	Name string         `json:"name"`
+	Kind string         `json:"kind"`
+	Size int            `json:"size"`
+	KPIs map[string]any `json:"kpis"`
 }
 
 // Profile is one customer's line of the report.
@@ -252,8 +248,9 @@ type Profile struct {
 
 // analysis is a finished run: the report and one profile per customer.
 type analysis struct {
-	report   Report
-	profiles []Profile
+	report            Report
+	profiles          []Profile
+	haveCustomersFile bool
 }
 
 // summary holds a customer's model inputs in weeks.
@@ -268,8 +265,8 @@ func asOfSummary(c *customer, asOf int32) summary {
 	return s
 }
 
-func analyse(custs []*customer, agg *aggregator, cols map[string]int, opts Options, asOf, calEnd int32) *analysis {
-	a := &analysis{report: Report{
+func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[string]int, opts Options, asOf, calEnd int32) (*analysis, error) {
+	a := &analysis{haveCustomersFile: agg.haveCustomersFile, report: Report{
 		Customers:   len(custs),
 		AsOf:        dayTime(asOf).Format(time.DateOnly),
 		HorizonDays: opts.HorizonDays,
@@ -283,7 +280,7 @@ func analyse(custs []*customer, agg *aggregator, cols map[string]int, opts Optio
 	rep.Warnings = inputWarnings(agg, custs)
 
 	// Calibration summaries.
-	var cx, ctx, cT, cm []float64
+	var cx, ctxs, cT, cm []float64
 	var holdout []int
 	zeroAge := 0
 	for _, c := range custs {
@@ -297,7 +294,7 @@ func analyse(custs []*customer, agg *aggregator, cols map[string]int, opts Optio
 		}
 		x := float64(k - 1)
 		cx = append(cx, x)
-		ctx = append(ctx, float64(c.days[k-1]-c.days[0])/week)
+		ctxs = append(ctxs, float64(c.days[k-1]-c.days[0])/week)
 		cT = append(cT, float64(calEnd-c.days[0])/week)
 		m := 0.0
 		if k > 1 {
@@ -314,7 +311,7 @@ func analyse(custs []*customer, agg *aggregator, cols map[string]int, opts Optio
 	md.FittedOn = len(cx)
 	var bg *clv.BGNBDFit
 	var pn *clv.ParetoNBDFit
-	if fit, err := clv.FitBGNBD(cx, ctx, cT); err == nil {
+	if fit, err := clv.FitBGNBD(cx, ctxs, cT); err == nil {
 		bg = &fit
 		md.BGNBD = &BGNBD{R: fit.Params.R, Alpha: fit.Params.Alpha, A: fit.Params.A, B: fit.Params.B,
 			LogLikelihood: fit.LogLikelihood, Converged: fit.Converged,
@@ -325,7 +322,7 @@ func analyse(custs []*customer, agg *aggregator, cols map[string]int, opts Optio
 	} else {
 		rep.Warnings = append(rep.Warnings, "BG/NBD not fitted: "+err.Error())
 	}
-	if fit, err := clv.FitParetoNBD(cx, ctx, cT); err == nil {
+	if fit, err := clv.FitParetoNBD(cx, ctxs, cT); err == nil {
 		pn = &fit
 		md.ParetoNBD = &ParetoNBD{R: fit.Params.R, Alpha: fit.Params.Alpha, S: fit.Params.S, Beta: fit.Params.Beta,
 			LogLikelihood: fit.LogLikelihood, Converged: fit.Converged,
@@ -386,10 +383,10 @@ func analyse(custs []*customer, agg *aggregator, cols map[string]int, opts Optio
 		for i := range cx {
 			v.ActualPurchases += holdout[i]
 			if bg != nil {
-				eb += bg.ConditionalExpected(v.HoldoutWeeks, cx[i], ctx[i], cT[i])
+				eb += bg.ConditionalExpected(v.HoldoutWeeks, cx[i], ctxs[i], cT[i])
 			}
 			if pn != nil {
-				ep += pn.ConditionalExpected(v.HoldoutWeeks, cx[i], ctx[i], cT[i])
+				ep += pn.ConditionalExpected(v.HoldoutWeeks, cx[i], ctxs[i], cT[i])
 			}
 		}
 		if bg != nil {
@@ -404,14 +401,11 @@ func analyse(custs []*customer, agg *aggregator, cols map[string]int, opts Optio
 	// Profiles.
 	horizon := clv.Horizon{Length: opts.HorizonDays / week, Periods: opts.Periods, DiscountRate: opts.DiscountRate}
 	a.profiles = make([]Profile, len(custs))
-	var rin []rfmInput
-	var buyers []int
 	for i, c := range custs {
 		p := &a.profiles[i]
 		p.CustomerID = c.id
 		p.Segments = []string{}
 		if len(c.days) == 0 {
-			p.RFMSegment = ""
 			continue
 		}
 		rec := asOf - c.days[len(c.days)-1]
@@ -444,19 +438,149 @@ func analyse(custs []*customer, agg *aggregator, cols map[string]int, opts Optio
 		p.ExpectedPurchases = round6(p.ExpectedPurchases)
 		p.ExpectedSpend = round2(spend)
 		p.CLV = round2(p.CLV)
-		rin = append(rin, rfmInput{recency: rec, frequency: len(c.orders), monetary: c.total})
-		buyers = append(buyers, i)
 	}
-	if len(rin) > 0 {
-		for k, sc := range scoreRFM(rin) {
-			p := &a.profiles[buyers[k]]
+	if err := a.segment(ctx, custs, asOf); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// segment runs core/segment's engine (rfm, value, behavioral and lifecycle
+// definitions with their defaults) on the aggregated customers, adds two
+// predictive segments from this run's models (at-risk: a buyer with
+// P(alive) < 0.5; high-clv: the top 20 % of buyers by predicted CLV) and
+// fills the profiles' RFM scores and segments and the report's segments
+// and warnings.
+func (a *analysis) segment(ctx context.Context, custs []*customer, asOf int32) error {
+	ds := &segment.Dataset{Customers: make([]segment.Customer, len(custs))}
+	for i, c := range custs {
+		sc := &ds.Customers[i]
+		sc.ID = c.id
+		sc.Email = domain.NormalizeEmail(c.email)
+		sc.Orders = make([]segment.OrderFact, len(c.orders))
+		for j, o := range c.orders {
+			t := dayTime(o.day)
+			sc.Orders[j] = segment.OrderFact{
+				Amount: int64(math.Round(float64(o.amount) / 100)), // 1/10,000 → cents
+				Day:    o.day,
+				Items:  int32(min(o.items/1e4, math.MaxInt32)),
+				Year:   uint16(t.Year()),
+				Month:  uint8(t.Month()),
+				Status: segment.StatusPurchase,
+			}
+		}
+		slices.SortStableFunc(sc.Orders, func(x, y segment.OrderFact) int { return cmp.Compare(x.Day, y.Day) })
+	}
+	defs := []segment.Definition{
+		{Name: "rfm", Kind: segment.KindRFM},
+		{Name: "value", Kind: segment.KindValue},
+		{Name: "behavioral", Kind: segment.KindBehavioral},
+		{Name: "lifecycle", Kind: segment.KindLifecycle},
+	}
+	eng, err := segment.NewEngine(defs, segment.Options{})
+	if err != nil {
+		return fmt.Errorf("preparing segment definitions: %w", err)
+	}
+	res, err := eng.Run(ctx, ds, dayTime(asOf))
+	if err != nil {
+		return fmt.Errorf("segmenting customers: %w", err)
+	}
+	ps := a.profiles
+	members := make(map[string][]int)
+	for i := range ps {
+		p := &ps[i]
+		if sc, ok := res.RFM(i); ok {
 			p.RScore, p.FScore, p.MScore = int(sc.R), int(sc.F), int(sc.M)
 			p.RFMSegment = sc.Group
 		}
+		p.Segments = append(p.Segments, res.SegmentsOf(i)...)
 	}
-	rep.Segments = segmentProfiles(a.profiles)
-	rep.Warnings = append(rep.Warnings, segmentWarnings(rep.Segments, len(custs))...)
-	return a
+	// Predictive segments from this run's models.
+	var buyers []int
+	for i := range ps {
+		if ps[i].Frequency == 0 {
+			continue
+		}
+		buyers = append(buyers, i)
+		if ps[i].PAlive < 0.5 {
+			members["predictive:at-risk"] = append(members["predictive:at-risk"], i)
+		}
+	}
+	slices.SortStableFunc(buyers, func(x, y int) int { return cmp.Compare(ps[y].CLV, ps[x].CLV) })
+	members["predictive:high-clv"] = buyers[:int(math.Ceil(0.2*float64(len(buyers))))]
+	for _, name := range []string{"predictive:at-risk", "predictive:high-clv"} {
+		for _, i := range members[name] {
+			ps[i].Segments = append(ps[i].Segments, name)
+		}
+	}
+
+	rep := &a.report
+	for k, info := range res.Segments {
+		kpi := map[string]any{}
+		if k < len(res.KPIs) {
+			b, _ := json.Marshal(res.KPIs[k])
+			_ = json.Unmarshal(b, &kpi)
+			delete(kpi, "segment")
+		}
+		idx := res.Members(info.Name)
+		modelKPIs(kpi, ps, idx)
+		rep.Segments = append(rep.Segments, Segment{Name: info.Name, Kind: string(info.Kind), Size: len(idx), KPIs: kpi})
+	}
+	var revenue float64
+	for i := range ps {
+		revenue += ps[i].Monetary
+	}
+	for _, name := range []string{"predictive:at-risk", "predictive:high-clv"} {
+		idx := members[name]
+		kpi := map[string]any{}
+		var rev float64
+		orders := 0
+		for _, i := range idx {
+			rev += ps[i].Monetary
+			orders += ps[i].Frequency
+		}
+		if len(ps) > 0 {
+			kpi["share"] = round6(float64(len(idx)) / float64(len(ps)))
+		}
+		kpi["revenue"] = round2(rev)
+		if orders > 0 {
+			kpi["aov"] = round2(rev / float64(orders))
+		}
+		if len(idx) > 0 {
+			kpi["purchase_frequency"] = round6(float64(orders) / float64(len(idx)))
+		}
+		if revenue > 0 {
+			kpi["revenue_share"] = round6(rev / revenue)
+		}
+		modelKPIs(kpi, ps, idx)
+		rep.Segments = append(rep.Segments, Segment{Name: name, Kind: "predictive", Size: len(idx), KPIs: kpi})
+	}
+	for _, w := range res.Warnings {
+		if w.Kind == "data-quality" && !a.haveCustomersFile && strings.Contains(w.Message, "email") {
+			continue // an orders file alone carries no emails to check
+		}
+		msg := w.Kind + ": " + w.Message
+		if w.Segment != "" && !strings.Contains(w.Message, w.Segment) {
+			msg += " (" + w.Segment + ")"
+		}
+		rep.Warnings = append(rep.Warnings, msg)
+	}
+	return nil
+}
+
+// modelKPIs adds the model-based indicators of the members idx.
+func modelKPIs(kpi map[string]any, ps []Profile, idx []int) {
+	var alive, exp, value float64
+	for _, i := range idx {
+		alive += ps[i].PAlive
+		exp += ps[i].ExpectedPurchases
+		value += ps[i].CLV
+	}
+	n := float64(max(len(idx), 1))
+	kpi["avg_p_alive"] = round6(alive / n)
+	kpi["expected_purchases"] = round2(exp)
+	kpi["avg_clv"] = round2(value / n)
+	kpi["predicted_value"] = round2(value)
 }
 
 // heuristic is the fallback purchase model when no model can be fitted:
@@ -578,123 +702,6 @@ func inputWarnings(agg *aggregator, custs []*customer) []string {
 	}
 	if orphans > 0 {
 		w = append(w, fmt.Sprintf("%d customers with orders are not in the customers file", orphans))
-	}
-	return w
-}
-
-// segmentProfiles assigns the analyze command's segments and computes
-// their KPIs: the RFM groups (kind rfm), value tiers by predicted CLV
-// (kind value), first-time buyers and non-buyers (kind behavioral).
-func segmentProfiles(ps []Profile) []Segment {
-	type seg struct {
-		name, kind string
-		members    []int
-	}
-	var segs []*seg
-	byName := map[string]*seg{}
-	add := func(name, kind string, i int) {
-		s := byName[name]
-		if s == nil {
-			s = &seg{name: name, kind: kind}
-			byName[name] = s
-			segs = append(segs, s)
-		}
-		s.members = append(s.members, i)
-		ps[i].Segments = append(ps[i].Segments, name)
-	}
-	for _, g := range rfmGroups {
-		s := &seg{name: g.name, kind: "rfm"}
-		byName[g.name] = s
-		segs = append(segs, s)
-	}
-	var buyers []int
-	for i := range ps {
-		switch {
-		case ps[i].Frequency == 0:
-			add("Non-buyers", "behavioral", i)
-			continue
-		case ps[i].Frequency == 1:
-			add("First-time buyers", "behavioral", i)
-		}
-		add(ps[i].RFMSegment, "rfm", i)
-		buyers = append(buyers, i)
-	}
-	slices.SortStableFunc(buyers, func(x, y int) int {
-		switch {
-		case ps[x].CLV > ps[y].CLV:
-			return -1
-		case ps[x].CLV < ps[y].CLV:
-			return 1
-		}
-		return 0
-	})
-	for _, tier := range []struct {
-		name  string
-		share float64
-	}{{"Top 1% CLV", 0.01}, {"Top 20% CLV", 0.20}} {
-		n := int(math.Ceil(tier.share * float64(len(buyers))))
-		for _, i := range buyers[:n] {
-			add(tier.name, "value", i)
-		}
-	}
-	var totalRev float64
-	for i := range ps {
-		totalRev += ps[i].Monetary
-	}
-	out := make([]Segment, 0, len(segs))
-	for _, s := range segs {
-		o := Segment{Name: s.name, Kind: s.kind, Size: len(s.members)}
-		var orders, active int
-		var rec float64
-		for _, i := range s.members {
-			p := &ps[i]
-			o.KPIs.Revenue += p.Monetary
-			orders += p.Frequency
-			o.KPIs.AvgPAlive += p.PAlive
-			o.KPIs.ExpectedPurchases += p.ExpectedPurchases
-			o.KPIs.PredictedValue += p.CLV
-			if p.RecencyDays != nil {
-				rec += float64(*p.RecencyDays)
-				if *p.RecencyDays < 90 {
-					active++
-				}
-			}
-		}
-		if n := float64(len(s.members)); n > 0 {
-			o.KPIs.Share = round6(n / float64(len(ps)))
-			o.KPIs.PurchaseFrequency = round6(float64(orders) / n)
-			o.KPIs.AvgRecencyDays = round2(rec / n)
-			o.KPIs.AvgPAlive = round6(o.KPIs.AvgPAlive / n)
-			o.KPIs.AvgCLV = round2(o.KPIs.PredictedValue / n)
-			o.KPIs.ActiveRate90d = round6(float64(active) / n)
-		}
-		if orders > 0 {
-			o.KPIs.AOV = round2(o.KPIs.Revenue / float64(orders))
-		}
-		if totalRev > 0 {
-			o.KPIs.RevenueShare = round6(o.KPIs.Revenue / totalRev)
-		}
-		o.KPIs.Revenue = round2(o.KPIs.Revenue)
-		o.KPIs.ExpectedPurchases = round2(o.KPIs.ExpectedPurchases)
-		o.KPIs.PredictedValue = round2(o.KPIs.PredictedValue)
-		out = append(out, o)
-	}
-	return out
-}
-
-// segmentWarnings flags over- and under-segmentation.
-func segmentWarnings(segs []Segment, customers int) []string {
-	var w []string
-	for _, s := range segs {
-		if s.Kind != "rfm" || customers == 0 {
-			continue
-		}
-		switch share := float64(s.Size) / float64(customers); {
-		case s.Size > 0 && (s.Size < 10 || share < 0.01):
-			w = append(w, fmt.Sprintf("segment %q holds %d customers (%.1f%%): too small to act on, consider merging it", s.Name, s.Size, 100*share))
-		case share > 0.8:
-			w = append(w, fmt.Sprintf("segment %q holds %.0f%% of customers: the segmentation barely separates them", s.Name, 100*share))
-		}
 	}
 	return w
 }

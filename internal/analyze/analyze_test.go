@@ -272,7 +272,7 @@ func TestCustomersFileAddsNonBuyersAndChecksEmails(t *testing.T) {
 	}
 	for _, id := range []string{"cid@x.io", "dan@x.io"} {
 		p, ok := got[id]
-		if !ok || p.Frequency != 0 || p.RecencyDays != nil || !slices.Contains(p.Segments, "Non-buyers") {
+		if !ok || p.Frequency != 0 || p.RecencyDays != nil || !slices.Contains(p.Segments, "behavioral:non-buyer") {
 			t.Errorf("%s = %+v, want a non-buyer profile", id, p)
 		}
 	}
@@ -303,7 +303,7 @@ func TestCSVAndTableOutput(t *testing.T) {
 	if err := Run(context.Background(), opts, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"BG/NBD", "r=0.2426 alpha=4.4136 a=0.7929 b=2.4259", "Pareto/NBD", "Gamma-Gamma", "Champions", "actual 1882"} {
+	for _, want := range []string{"BG/NBD", "r=0.2426 alpha=4.4136 a=0.7929 b=2.4259", "Pareto/NBD", "Gamma-Gamma", "rfm:champions", "predictive:high-clv", "actual 1882"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}

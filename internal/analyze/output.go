@@ -203,8 +203,9 @@ func writeTable(w io.Writer, a *analysis) error {
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "Segment\tkind\tsize\tshare\trevenue\tAOV\tfreq\tavg P(alive)\tavg CLV")
 	for _, s := range r.Segments {
-		k := s.KPIs
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f%%\t%.2f\t%.2f\t%.2f\t%.3f\t%.2f\n", s.Name, s.Kind, s.Size, 100*k.Share, k.Revenue, k.AOV, k.PurchaseFrequency, k.AvgPAlive, k.AvgCLV)
+		k := func(name string) float64 { v, _ := s.KPIs[name].(float64); return v }
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f%%\t%.2f\t%.2f\t%.2f\t%.3f\t%.2f\n", s.Name, s.Kind, s.Size,
+			100*k("share"), k("revenue"), k("aov"), k("purchase_frequency"), k("avg_p_alive"), k("avg_clv"))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("writing table: %w", err)
