@@ -99,9 +99,16 @@ OUTPUT (-o)
          monetary, r_score, f_score, m_score, rfm_segment, segments[],
          p_alive, expected_purchases, clv, …}]}
   csv    one row per profile.
-  RFM scores are 1 + floor(5·w/N) (w: customers with a strictly worse
-  value), groups from the 11-group code list (Champions … Lost), unlisted
-  codes going to the nearest listed code.`
+SEGMENTS
+  From core/segment with its default definitions: rfm:<group> (scores
+  1 + floor(5·w/N), w = customers with a strictly worse value; the 11 groups
+  Champions … Lost), value:<tier> (realised revenue tiers),
+  behavioral:<group> (first-time, regular, bulk, seasonal, non-buyer,
+  churned, win-back), lifecycle:<stage>. From this run's models:
+  predictive:at-risk (a buyer with P(alive) < 0.5) and predictive:high-clv
+  (top 20 % of buyers by CLV). KPIs per segment: size, share, revenue, AOV,
+  purchase frequency, realised CLV, retention, churn and conversion over 90
+  days, and average P(alive), expected purchases and predicted CLV.`
 
 // NewCommand returns the "analyze" command.
 func NewCommand() *cobra.Command {

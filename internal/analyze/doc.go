@@ -6,9 +6,11 @@
 // (a few numbers plus each customer's sorted distinct purchase days and
 // order keys), so memory grows with customers and orders, never with lines.
 // From the aggregates it fits the published purchase and spend models of
-// core/clv (BG/NBD, Pareto/NBD, Gamma-Gamma), scores RFM, assigns segments,
-// computes their KPIs and writes a table, a JSON document whose profiles
-// are written one by one, or a CSV of profiles.
+// core/clv (BG/NBD, Pareto/NBD, Gamma-Gamma) on the calibration period,
+// predicts P(alive), purchases and CLV per customer, hands the customers
+// to the segment engine of core/segment for RFM scores, segments, KPIs and
+// warnings, and writes a table, a JSON document whose profiles are written
+// one by one, or a CSV of profiles.
 //
 // Libraries: the standard library's bufio and compress/gzip; CSV records
 // are split by a small RFC 4180 splitter of our own rather than
