@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/segconn/connector/adapter"
@@ -120,6 +121,17 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 			}
 			st.Permanent++
 			continue
+		}
+		if older, dup := byID[pay.Item.ID]; dup {
+			// The same record twice: an item whose lease lapsed (its
+			// daemon died mid-push) and a newer one. Claims come oldest
+			// first, so this one is newer: its absolute state wins and
+			// the older is closed, never pushed (now or after its lease
+			// lapses again) over the newer state.
+			if err := p.store.OutboxDone(ctx, []int64{older.ID}); err != nil {
+				return err
+			}
+			req.Items = slices.DeleteFunc(req.Items, func(it adapter.PushItem) bool { return it.ID == pay.Item.ID })
 		}
 		byID[pay.Item.ID] = ob
 		payloads[pay.Item.ID] = pay
