@@ -1,0 +1,295 @@
+package daemon_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/core/segment"
+	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/pipeline"
+	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/internal/store/postgres"
+	"github.com/segconn/connector/internal/store/sqlite"
+)
+
+// The crash and replica tests run the daemon in child processes: the test
+// binary re-executes itself with childEnvVar naming a spec file, and
+// TestHelperDaemonProcess turns into `connector run` for that spec. Only a
+// separate process can be SIGKILLed without taking the test with it.
+
+const childEnvVar = "CONNECTOR_DAEMON_TEST_CHILD"
+
+// childSpec is what a child daemon runs.
+type childSpec struct {
+	Config  config.Config
+	Secrets []string
+	// NoSchedule, DrainInterval and InboxWorkers are daemon.Options.
+	NoSchedule    bool
+	DrainInterval time.Duration
+	InboxWorkers  int
+	// ClockOffset moves the store's clock (leases, due times) forward; each
+	// SIGUSR1 moves it forward by another leaseSkip. A restarted daemon
+	// whose clock is ahead sees the leases of the one that was killed as
+	// lapsed, as it would after waiting out the lease (1 min for the inbox,
+	// 2 min for the outbox) in real time.
+	ClockOffset time.Duration
+}
+
+// leaseSkip is longer than every inbox and outbox lease.
+const leaseSkip = 5 * time.Minute
+
+// TestHelperDaemonProcess is not a test: it is the child daemon.
+func TestHelperDaemonProcess(t *testing.T) {
+	path := os.Getenv(childEnvVar)
+	if path == "" {
+		t.Skip("the child daemon of the crash and replica tests; runs only when re-executed by them")
+	}
+	if err := runChild(path); err != nil {
+		fmt.Fprintln(os.Stderr, "child daemon:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+func runChild(specPath string) error {
+	b, err := os.ReadFile(specPath)
+	if err != nil {
+		return err
+	}
+	var spec childSpec
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return fmt.Errorf("decoding child spec %s: %w", specPath, err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var offset atomic.Int64
+	offset.Store(int64(spec.ClockOffset))
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	usr := make(chan os.Signal, 1)
+	signal.Notify(usr, syscall.SIGUSR1)
+	go func() {
+		for range usr {
+			offset.Add(int64(leaseSkip))
+		}
+	}()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	env, err := openEnvWithClock(ctx, &config.Loaded{Config: spec.Config, SecretValues: spec.Secrets}, log, now)
+	if err != nil {
+		return err
+	}
+	defer env.Close(context.Background())
+	ln, err := net.Listen("tcp", spec.Config.Server.Listen)
+	if err != nil {
+		return err
+	}
+	d := daemon.New(env, daemon.Options{Listener: ln, NoSchedule: spec.NoSchedule, DrainInterval: spec.DrainInterval,
+		InboxWorkers: spec.InboxWorkers})
+	return d.Run(ctx)
+}
+
+// openEnvWithClock is daemon.Open with a store clock of the test's choosing.
+func openEnvWithClock(ctx context.Context, l *config.Loaded, log *slog.Logger, now func() time.Time) (*daemon.Env, error) {
+	defs, err := daemon.SegmentDefinitions(l)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := segment.NewEngine(defs, segment.Options{})
+	if err != nil {
+		return nil, err
+	}
+	sopts := store.Options{Logger: log, Now: now}
+	var st store.Store
+	if l.Store.Driver == "postgres" {
+		st, err = postgres.Open(ctx, l.Store.DSN, postgres.Options{Options: sopts, Schema: l.Store.Schema})
+	} else {
+		st, err = sqlite.Open(ctx, l.Store.Path, sopts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	env := &daemon.Env{Config: l, Log: log, Store: st, Engine: eng, Adapters: map[string]adapter.Adapter{}}
+	var platforms []*pipeline.Platform
+	for name, sec := range l.Platforms {
+		a := factories()[name](log.With("platform", name))
+		env.Adapters[name] = a
+		desc, err := a.Describe(ctx)
+		if err != nil {
+			env.Close(ctx)
+			return nil, err
+		}
+		if err := a.Configure(ctx, sec); err != nil {
+			env.Close(ctx)
+			return nil, fmt.Errorf("configuring %s: %w", name, err)
+		}
+		account, _ := sec["account"].(string)
+		platforms = append(platforms, &pipeline.Platform{Name: name, Account: account, Adapter: a, Desc: desc})
+	}
+	env.Pipeline = pipeline.New(pipeline.Options{Store: st, Engine: eng, Platforms: platforms, Logger: log, Currency: "USD"})
+	return env, nil
+}
+
+// child is a running child daemon.
+type child struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	base   string // http://host:port
+	log    string // its stderr
+	exited chan struct{}
+	err    error
+}
+
+// freeAddr returns a loopback address nobody listens on, kept across
+// restarts so platforms' registered webhook URLs stay valid.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// startChild starts a child daemon and waits until it answers /healthz.
+func startChild(t *testing.T, name string, spec childSpec) *child {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := json.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specPath := filepath.Join(dir, name+".json")
+	if err := os.WriteFile(specPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{t: t, base: "http://" + spec.Config.Server.Listen, log: filepath.Join(dir, name+".log"), exited: make(chan struct{})}
+	logf, err := os.Create(c.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.cmd = exec.Command(os.Args[0], "-test.run=^TestHelperDaemonProcess$", "-test.count=1")
+	c.cmd.Env = append(os.Environ(), childEnvVar+"="+specPath)
+	c.cmd.Stdout = logf
+	c.cmd.Stderr = logf
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		c.err = c.cmd.Wait()
+		logf.Close()
+		close(c.exited)
+	}()
+	t.Cleanup(c.kill)
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		select {
+		case <-c.exited:
+			t.Fatalf("child daemon %s exited before it was healthy (%v):\n%s", name, c.err, c.logTail())
+		default:
+		}
+		resp, err := http.Get(c.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return c
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("child daemon %s not healthy after 90s:\n%s", name, c.logTail())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// kill SIGKILLs the child and waits for it to be gone.
+func (c *child) kill() {
+	select {
+	case <-c.exited:
+		return
+	default:
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGKILL)
+	<-c.exited
+}
+
+// stop asks the child to shut down gracefully and waits.
+func (c *child) stop() {
+	c.t.Helper()
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.exited:
+		if c.err != nil {
+			c.t.Errorf("child daemon stopped with %v:\n%s", c.err, c.logTail())
+		}
+	case <-time.After(60 * time.Second):
+		c.t.Errorf("child daemon did not stop within 60s of SIGTERM")
+		c.kill()
+	}
+}
+
+// skipLeases moves the child's store clock past every lease.
+func (c *child) skipLeases() {
+	_ = c.cmd.Process.Signal(syscall.SIGUSR1)
+}
+
+func (c *child) logTail() string {
+	b, _ := os.ReadFile(c.log)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// summary reads the child's /api/summary.
+func (c *child) summary() (daemon.Summary, error) {
+	var s daemon.Summary
+	resp, err := http.Get(c.base + "/api/summary")
+	if err != nil {
+		return s, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return s, fmt.Errorf("summary: HTTP %d", resp.StatusCode)
+	}
+	return s, json.NewDecoder(resp.Body).Decode(&s)
+}
+
+// waitQuiet waits until the child's inbox and outbox are empty on several
+// consecutive looks.
+func (c *child) waitQuiet(timeout time.Duration) daemon.Summary {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	quiet := 0
+	var s daemon.Summary
+	var err error
+	var busy []string
+	for quiet < 3 {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("child daemon not quiet after %v: last looks %v\n%s", timeout, busy[max(0, len(busy)-5):], c.logTail())
+		}
+		time.Sleep(200 * time.Millisecond)
+		s, err = c.summary()
+		if err == nil && s.Inbox == 0 && s.Outbox[string(store.OutboxPending)] == 0 && s.Outbox[string(store.OutboxLeased)] == 0 {
+			quiet++
+		} else {
+			quiet = 0
+			busy = append(busy, fmt.Sprintf("inbox %d outbox %v err %v", s.Inbox, s.Outbox, err))
+		}
+	}
+	return s
+}

@@ -1,0 +1,388 @@
+package daemon_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/store"
+)
+
+// platformState compares every fake platform with the memberships in a
+// store that daemons (now stopped) left behind. A fresh Env knows no
+// target ids, so it plans once (which writes nothing) for the segment
+// definitions and asks each adapter for its targets' ids, which creates
+// nothing that already exists.
+func platformState(t *testing.T, env *daemon.Env, sb *sandbox.Sandbox) (problems []string, checked int) {
+	t.Helper()
+	ctx := context.Background()
+	plan, err := env.Pipeline.Plan(ctx, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pp := range plan.Platforms {
+		got, err := env.Adapters[pp.Platform].EnsureTargets(ctx, pp.Targets)
+		if err != nil {
+			t.Fatalf("looking up %s write-back targets: %v", pp.Platform, err)
+		}
+		ids := map[string]string{}
+		for _, e := range got {
+			ids[e.Key] = e.PlatformID
+		}
+		p, n := compareWithFake(t, env, sb, pp.Platform, ids)
+		problems = append(problems, p...)
+		checked += n
+	}
+	return problems, checked
+}
+
+// compareWithFake is the exactness check of exact_test.go against target
+// ids given by the caller.
+func compareWithFake(t *testing.T, env *daemon.Env, sb *sandbox.Sandbox, platform string, ids map[string]string) ([]string, int) {
+	t.Helper()
+	exp := computeExpected(t, env, platform)
+	var probs []string
+	checked := 0
+	prop := func(rk string, got map[string]string, want map[string]string) {
+		for key, w := range want {
+			name := ids[key]
+			if name == "" && w == "" {
+				continue
+			}
+			if g := got[name]; g != w {
+				probs = append(probs, fmt.Sprintf("%s %s %s = %q, want %q", platform, rk, name, g, w))
+			}
+			checked++
+		}
+	}
+	members := map[string]map[string]bool{} // list platform id → record keys
+	switch platform {
+	case sandbox.HubSpot:
+		for rk, want := range exp.props {
+			obj, ok := sb.HubSpotFake.Get("contacts", strings.TrimPrefix(rk, "contact/"))
+			if !ok {
+				probs = append(probs, "hubspot "+rk+" missing")
+				continue
+			}
+			prop(rk, obj.Properties, want)
+		}
+		for key, id := range ids {
+			if strings.HasPrefix(key, "list:") {
+				members[id] = map[string]bool{}
+				for _, c := range sb.HubSpotFake.ListMembers(id) {
+					members[id]["contact/"+c] = true
+				}
+			}
+		}
+	case sandbox.WooCommerce:
+		for rk, want := range exp.props {
+			id, _ := strconv.Atoi(strings.TrimPrefix(rk, "contact/"))
+			c, ok := sb.WooFake.Customer(id)
+			if !ok {
+				continue // a guest: no customer record to write to
+			}
+			meta := map[string]string{}
+			for _, m := range c.MetaData {
+				meta[m.Key] = fmt.Sprint(m.Value)
+			}
+			prop(rk, meta, want)
+		}
+	case sandbox.Salesforce:
+		byID := map[string]map[string]string{}
+		for _, obj := range []string{"Contact", "Lead"} {
+			for _, r := range sb.SalesforceFake.Records(obj) {
+				vals := map[string]string{}
+				for k, v := range r {
+					if v != nil {
+						vals[k] = fmt.Sprint(v)
+					}
+				}
+				byID[vals["Id"]] = vals
+			}
+		}
+		for rk, want := range exp.props {
+			_, id, _ := strings.Cut(rk, "/")
+			r, ok := byID[id]
+			if !ok {
+				probs = append(probs, "salesforce "+rk+" missing")
+				continue
+			}
+			prop(rk, r, want)
+		}
+		for _, m := range sb.SalesforceFake.Records("CampaignMember") {
+			camp := fmt.Sprint(m["CampaignId"])
+			if members[camp] == nil {
+				members[camp] = map[string]bool{}
+			}
+			for f, obj := range map[string]string{"ContactId": "contact", "LeadId": "lead"} {
+				if v := m[f]; v != nil && v != "" {
+					members[camp][obj+"/"+fmt.Sprint(v)] = true
+				}
+			}
+		}
+	}
+	for key, id := range ids {
+		if !strings.HasPrefix(key, "list:") || platform == sandbox.WooCommerce {
+			continue
+		}
+		want := exp.lists[key]
+		checked += len(want)
+		if !sameSet(members[id], want) {
+			probs = append(probs, fmt.Sprintf("%s list %s: got %d members, want %d (missing %v, extra %v)",
+				platform, key, len(members[id]), len(want), diff(want, members[id]), diff(members[id], want)))
+		}
+	}
+	return probs, checked
+}
+
+// wooOrdersInStore returns the WooCommerce order ids the store holds.
+func wooOrdersInStore(t *testing.T, st store.Store) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	err := st.EachProfile(context.Background(), func(po store.ProfileOrders) error {
+		for _, o := range po.Orders {
+			if o.Ref.Platform == sandbox.WooCommerce {
+				out[o.Ref.ID] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// orderFirer sends WooCommerce order webhooks, each for a customer no
+// earlier webhook was about: one resegmentation per profile, so the test
+// sees crash recovery alone (see TestConcurrentWebhooksForOneCustomer for
+// what happens when webhooks for one customer overlap a write-back).
+type orderFirer struct {
+	sb        *sandbox.Sandbox
+	mu        sync.Mutex
+	customers []int // not used yet
+	random    bool  // sandbox.Fire's random customers instead
+	target    string
+}
+
+func newOrderFirer(sb *sandbox.Sandbox, target string, random bool) *orderFirer {
+	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
+	sb.WooFake.AddWebhook("crash test order.created", "order.created", target, secret)
+	return &orderFirer{sb: sb, customers: sb.WooFake.CustomerIDs(), random: random, target: target}
+}
+
+// fire adds an order and has WooCommerce deliver its webhook; it reports
+// the order id and whether the delivery was acknowledged (2xx).
+func (f *orderFirer) fire(ctx context.Context) (string, bool, bool) {
+	if f.random {
+		ch, err := f.sb.Fire(ctx, sandbox.WooCommerce, f.target)
+		return ch.ID, err == nil && ch.Delivered, true
+	}
+	f.mu.Lock()
+	if len(f.customers) == 0 {
+		f.mu.Unlock()
+		return "", false, false
+	}
+	id := f.customers[0]
+	f.customers = f.customers[1:]
+	f.mu.Unlock()
+	oid := f.sb.NewWooOrder(id, "", []domain.LineItem{{SKU: "CRASH-1", Name: "crash test", Category: "garden", Quantity: 2,
+		UnitPrice: domain.Money{Amount: 120_00, Currency: "USD"}}}, "mobile")
+	ok := false
+	for _, d := range f.sb.WooFake.Trigger(ctx, "order.created", oid) {
+		ok = ok || (d.Err == nil && d.Status >= 200 && d.Status < 300)
+	}
+	return strconv.Itoa(oid), ok, true
+}
+
+// burst fires n order webhooks from workers goroutines and returns the
+// ids of the orders whose delivery was acknowledged. onAck sees the
+// running count of acknowledged deliveries.
+func (f *orderFirer) burst(ctx context.Context, n, workers int, onAck func(acked int)) (acked []string, sent int) {
+	var mu sync.Mutex
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for int(next.Add(1)) <= n && ctx.Err() == nil {
+				id, ok, fired := f.fire(ctx)
+				if !fired {
+					return
+				}
+				mu.Lock()
+				sent++
+				if ok {
+					acked = append(acked, id)
+					if onAck != nil {
+						onAck(len(acked))
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return acked, sent
+}
+
+// reactivateWooHooks undoes WooCommerce disabling a webhook after
+// repeated failed deliveries (as a shop owner would after an outage).
+func reactivateWooHooks(sb *sandbox.Sandbox) {
+	for _, w := range sb.WooFake.Webhooks() {
+		sb.WooFake.SetWebhookStatus(w.ID, "active")
+	}
+}
+
+// TestKilledDaemonLosesNoAcknowledgedWebhook kills a daemon child process
+// with SIGKILL twice, once in the middle of a webhook burst and once in
+// the middle of a write-back, restarts it each time, and checks that
+// every acknowledged webhook's order is in the store, that the inbox is
+// empty, and that every platform holds exactly the stored memberships.
+func TestKilledDaemonLosesNoAcknowledgedWebhook(t *testing.T) {
+	if testing.Short() {
+		t.Skip("child processes against three fake platforms")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 23, Customers: 250, AsOf: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	l := daemon.SandboxConfig(sb, t.TempDir())
+	l.Server.Listen = freeAddr(t)
+	l.Server.ShutdownTimeout = 10 * time.Second
+	if err := daemon.PrepareSandbox(sb, l); err != nil {
+		t.Fatal(err)
+	}
+	// The starting point: one full cycle, in this process.
+	openEnv := func() *daemon.Env {
+		env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return env
+	}
+	env := openEnv()
+	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+		t.Fatal(err)
+	}
+	env.Close(ctx)
+
+	spec := func(generation int) childSpec {
+		return childSpec{Config: l.Config, Secrets: l.SecretValues, NoSchedule: true, DrainInterval: 100 * time.Millisecond,
+			ClockOffset: time.Duration(generation) * leaseSkip}
+	}
+	fr := newOrderFirer(sb, sb.Targets("http://" + l.Server.Listen + "/webhooks")[sandbox.WooCommerce], false)
+	if len(fr.customers) < 100 {
+		t.Fatalf("only %d WooCommerce customers", len(fr.customers))
+	}
+	var acked []string
+
+	// 1. SIGKILL in the middle of a burst of webhooks.
+	a := startChild(t, "a", spec(0))
+	var once sync.Once
+	got, sent := fr.burst(ctx, 60, 8, func(n int) {
+		if n == 25 {
+			once.Do(func() { go a.kill() })
+		}
+	})
+	a.kill()
+	acked = append(acked, got...)
+	t.Logf("burst 1: %d sent, %d acknowledged before and around the kill", sent, len(got))
+	if len(got) < 25 || len(got) >= sent {
+		t.Fatalf("the kill did not land in the middle of the burst: %d of %d acknowledged", len(got), sent)
+	}
+	reactivateWooHooks(sb)
+
+	// 2. Restart; more webhooks; then SIGKILL while a HubSpot write-back is
+	// in flight (the fake holds each request for 3s).
+	b := startChild(t, "b", spec(1))
+	got, sent = fr.burst(ctx, 15, 4, nil)
+	acked = append(acked, got...)
+	if len(got) != sent {
+		t.Fatalf("burst 2: %d of %d acknowledged by a healthy daemon", len(got), sent)
+	}
+	b.waitQuiet(60 * time.Second)
+	writing := make(chan string, 1)
+	sb.HubSpotFake.OnRequest(func(r *http.Request) {
+		if r.Method == http.MethodPost && (strings.Contains(r.URL.Path, "/batch/update") || strings.Contains(r.URL.Path, "/memberships")) {
+			select {
+			case writing <- r.URL.Path:
+			default:
+			}
+		}
+	})
+	sb.HubSpotFake.SetFaults(hubspotfake.Faults{Latency: 3 * time.Second})
+	got, sent = fr.burst(ctx, 15, 4, nil)
+	acked = append(acked, got...)
+	if len(got) != sent {
+		t.Fatalf("burst 3: %d of %d acknowledged by a healthy daemon", len(got), sent)
+	}
+	select {
+	case path := <-writing:
+		time.Sleep(200 * time.Millisecond)
+		b.kill()
+		t.Logf("killed while HubSpot %s was in flight", path)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no HubSpot write-back started within 60s:\n%s", b.logTail())
+	}
+	sb.HubSpotFake.OnRequest(nil)
+	sb.HubSpotFake.SetFaults(hubspotfake.Faults{})
+
+	// 3. Restart and let it finish.
+	c := startChild(t, "c", spec(2))
+	s := c.waitQuiet(120 * time.Second)
+	if n := s.Outbox[string(store.OutboxFailed)]; n > 0 {
+		t.Errorf("%d write-backs parked as failed", n)
+	}
+	c.stop()
+
+	env = openEnv()
+	defer env.Close(ctx)
+	inStore := wooOrdersInStore(t, env.Store)
+	lost := 0
+	for _, id := range acked {
+		if !inStore[id] {
+			lost++
+			if lost <= 5 {
+				t.Errorf("acknowledged webhook for WooCommerce order %s: the order is not in the store", id)
+			}
+		}
+	}
+	if lost > 0 {
+		t.Errorf("%d of %d acknowledged webhooks lost", lost, len(acked))
+	}
+	pending, err := env.Store.InboxPending(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) > 0 {
+		t.Errorf("%d webhook events still unprocessed in the inbox", len(pending))
+	}
+	probs, checked := platformState(t, env, sb)
+	for i, p := range probs {
+		if i == 10 {
+			t.Errorf("… and %d more", len(probs)-10)
+			break
+		}
+		t.Error(p)
+	}
+	t.Logf("%d acknowledged webhooks all stored; %d platform values and list memberships checked", len(acked), checked)
+	if checked < 100 {
+		t.Fatalf("only %d values checked", checked)
+	}
+}
