@@ -405,7 +405,7 @@ func (u *unit) loadLinks(ctx context.Context, col string, keys []string, profile
 func (u *unit) loadCompanies(ctx context.Context, keys []string) error {
 	var need []string
 	for _, k := range keys {
-		if _, ok := u.companies[k]; !ok && k != "" {
+		if _, ok := u.companies[k]; !ok && k != "" && !u.compGone[k] {
 			need = append(need, k)
 		}
 	}

@@ -68,6 +68,10 @@ func Run(t *testing.T, open Factory) {
 		{"Memberships", testMemberships},
 		{"ConcurrentApply", testConcurrentApply},
 		{"RandomPages", testRandomPages},
+		{"EmailChange", testEmailChange},
+		{"DeletedPersonReturns", testDeletedPersonReturns},
+		{"MergeClosesMemberships", testMergeClosesMemberships},
+		{"CompanyDelete", testCompanyDelete},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
