@@ -254,13 +254,21 @@ func computeSorted(f *Features, c *Customer, asOfDay, windowDays int32) {
 // definitions, KPIs and warnings read (counts, money, first and last day,
 // window, items and categories) in a much tighter loop; gaps, purchase-days,
 // seasonality and shares stay zero and Partial is set.
-func computeCore(f *Features, c *Customer, asOfDay, windowDays int32) {
+//
+// It also checks the day order in the same pass and returns false, with f
+// incomplete, when the orders are not sorted.
+func computeCore(f *Features, c *Customer, asOfDay, windowDays int32) (sorted bool) {
 	*f = Features{RecencyDays: -1, TenureDays: -1, Partial: true}
 	winStart := asOfDay - windowDays
+	prev := int32(math.MinInt32)
 	for i := range c.Orders {
 		o := &c.Orders[i]
+		if o.Day < prev {
+			return false
+		}
+		prev = o.Day
 		if o.Day > asOfDay {
-			break
+			continue // later ones are too, but keep checking the order
 		}
 		if o.Status != StatusPurchase {
 			switch o.Status {
@@ -300,6 +308,7 @@ func computeCore(f *Features, c *Customer, asOfDay, windowDays int32) {
 		f.RecencyDays = asOfDay - f.LastDay
 		f.TenureDays = asOfDay - f.FirstDay
 	}
+	return true
 }
 
 // computeAll fills feats for every customer using up to workers goroutines,
@@ -311,7 +320,11 @@ func computeAll(feats []Features, cs []Customer, asOfDay, windowDays int32, work
 	var unsorted []int
 	parallel(len(cs), workers, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			c, ok := sortedCustomer(&cs[i])
+			c := &cs[i]
+			if !full && computeCore(&feats[i], c, asOfDay, windowDays) {
+				continue
+			}
+			c, ok := sortedCustomer(c)
 			if !ok {
 				mu.Lock()
 				unsorted = append(unsorted, i)

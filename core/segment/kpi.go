@@ -2,7 +2,7 @@ package segment
 
 import (
 	"fmt"
-	"hash/fnv"
+	"hash/maphash"
 	"math"
 	"math/bits"
 	"slices"
@@ -197,10 +197,12 @@ func (r *Result) dataWarnings() []Warning {
 	var out []Warning
 	ds := r.Dataset
 	var noEmail, negative, absurd int
-	// duplicates: sort 64-bit FNV-1a hashes of the addresses instead of
+	// duplicates: radix-sort 64-bit hashes of the addresses instead of
 	// building a map of a million strings (a collision, about 1 in 10^7 at
-	// that size, would only over-count by one)
+	// that size, would only over-count by one); maphash's per-run seed
+	// changes nothing else
 	hashes := make([]uint64, 0, len(ds.Customers))
+	seed := maphash.MakeSeed()
 	dups := 0
 	limit := int64(r.opts.AbsurdAmount * math.Pow10(domain.CurrencyExponent(ds.Currency)))
 	var firstAbsurd string
@@ -209,9 +211,7 @@ func (r *Result) dataWarnings() []Warning {
 		if c.Email == "" {
 			noEmail++
 		} else {
-			h := fnv.New64a()
-			h.Write([]byte(c.Email))
-			hashes = append(hashes, h.Sum64())
+			hashes = append(hashes, maphash.String(seed, c.Email))
 		}
 		f := &r.Features[i]
 		negative += int(f.NegativeAmounts)
