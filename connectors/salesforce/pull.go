@@ -361,6 +361,7 @@ func (c *Connector) mapCSV(object string, data []byte, m *mapper, maxPos streamP
 	}
 	header = append([]string(nil), header...)
 	var page adapter.Page
+	r := make(row, len(header))
 	line := 1
 	for {
 		rec, err := rd.Read()
@@ -373,10 +374,12 @@ func (c *Connector) mapCSV(object string, data []byte, m *mapper, maxPos streamP
 				Ref: m.ref(refType(object), "", time.Time{}), Reason: fmt.Sprintf("parsing salesforce bulk CSV line %d: %v", line, err)})
 			continue
 		}
-		r := make(row, len(header))
+		// One map serves every row: mapRow copies what it keeps.
 		for i, h := range header {
 			if i < len(rec) {
 				r[h] = rec[i]
+			} else {
+				delete(r, h)
 			}
 		}
 		id := r.str("Id")
