@@ -110,6 +110,9 @@ func (e *Engine) ApplyPage(ctx context.Context, platform, account, object string
 			return fmt.Errorf("moving cursor of %s/%s/%s: %w", platform, account, object, err)
 		}
 		res = u.res
+		e.log.DebugContext(ctx, "applied page", "platform", platform, "account", account, "object", object,
+			"changes", len(changes), "upserted", res.Upserted, "deleted", res.Deleted, "skipped", res.Skipped,
+			"quarantined", res.Quarantined, "created", len(res.Created), "merged", len(res.Merged), "touched", len(res.Touched))
 		return nil
 	})
 	if err != nil {

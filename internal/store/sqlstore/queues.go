@@ -319,18 +319,22 @@ func (e *Engine) OutboxEnqueue(ctx context.Context, items []store.OutboxItem) er
 		}
 		rows = append(rows, []any{it.Platform, it.Account, it.Key, p, string(store.OutboxPending), ts(nb), ts(now), ts(now)})
 	}
-	// One statement per item: a later item with the same key must replace
-	// an earlier one of the same call, which a single multi-row upsert
-	// cannot do on PostgreSQL.
-	err := e.inTx(ctx, func(tx *sql.Tx) error {
-		for _, r := range rows {
-			if err := e.bulkInsert(ctx, tx, "outbox", []string{"platform", "account", "item_key", "payload", "status", "not_before", "created_at", "updated_at"},
-				"ON CONFLICT (platform, account, item_key) WHERE status = 'pending' DO UPDATE SET payload = excluded.payload, not_before = excluded.not_before, updated_at = excluded.updated_at, attempts = 0, last_error = ''",
-				[][]any{r}); err != nil {
-				return err
-			}
+	// A later item for the same record replaces an earlier one of the same
+	// call; PostgreSQL refuses one statement that upserts a row twice.
+	last := map[[3]string]int{}
+	for i, it := range items {
+		last[[3]string{it.Platform, it.Account, it.Key}] = i
+	}
+	kept := rows[:0:0]
+	for i, it := range items {
+		if last[[3]string{it.Platform, it.Account, it.Key}] == i {
+			kept = append(kept, rows[i])
 		}
-		return nil
+	}
+	err := e.inTx(ctx, func(tx *sql.Tx) error {
+		return e.bulkInsert(ctx, tx, "outbox", []string{"platform", "account", "item_key", "payload", "status", "not_before", "created_at", "updated_at"},
+			"ON CONFLICT (platform, account, item_key) WHERE status = 'pending' DO UPDATE SET payload = excluded.payload, not_before = excluded.not_before, updated_at = excluded.updated_at, attempts = 0, last_error = ''",
+			kept)
 	})
 	if err != nil {
 		return fmt.Errorf("enqueueing %d write-back items: %w", len(items), err)
