@@ -1,0 +1,164 @@
+package daemon_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/pipeline"
+	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/store"
+)
+
+// TestLapsedLeaseIsSupersededByNewerItem: a daemon died while pushing a
+// record's write-back (its outbox item stays leased); a newer write-back
+// for the same record is queued; once the lease lapses, the next drain
+// writes the newer state and closes both items, and never pushes the
+// older state over the newer.
+func TestLapsedLeaseIsSupersededByNewerItem(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drains against a fake platform")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 3, Customers: 60, AsOf: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	l := daemon.SandboxConfig(sb, t.TempDir())
+	if err := daemon.PrepareSandbox(sb, l); err != nil {
+		t.Fatal(err)
+	}
+	var offset atomic.Int64
+	env, err := openEnvWithClock(ctx, l, slog.New(slog.DiscardHandler), func() time.Time { return time.Now().Add(time.Duration(offset.Load())) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close(ctx)
+	rep, err := daemon.RunCycle(ctx, env, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pp pipeline.PlatformPlan
+	for _, p := range rep.Plan().Platforms {
+		if p.Platform == sandbox.WooCommerce {
+			pp = p
+		}
+	}
+	var item adapter.PushItem
+	for _, it := range pp.Items {
+		if _, ok := it.Properties["prop:rfm_segment"]; ok {
+			item = it
+			break
+		}
+	}
+	if item.ID == "" {
+		t.Fatal("no WooCommerce write-back with an rfm_segment value in the first cycle")
+	}
+	queue := func(value string) {
+		t.Helper()
+		it := item
+		it.Add, it.Remove = nil, nil
+		it.Properties = map[string]string{"prop:rfm_segment": value}
+		if err := env.Pipeline.Apply(ctx, &pipeline.Plan{Platforms: []pipeline.PlatformPlan{{Platform: sandbox.WooCommerce, Targets: pp.Targets, Items: []adapter.PushItem{it}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pl, err := env.Pipeline.Platform(sandbox.WooCommerce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue("Older State")
+	// The daemon that claims it dies before marking it done.
+	if claimed, err := env.Store.OutboxClaim(ctx, sandbox.WooCommerce, pl.Account, 1000, time.Minute); err != nil || len(claimed) != 1 {
+		t.Fatalf("claiming the older item: %d claimed, %v", len(claimed), err)
+	}
+	queue("Newer State")
+	offset.Store(int64(leaseSkip)) // the lease lapses
+	sizes := len(sb.WooFake.BatchSizes())
+	st, err := env.Pipeline.Drain(ctx, sandbox.WooCommerce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err := env.Store.OutboxStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats[store.OutboxLeased]+stats[store.OutboxPending] != 0 {
+		t.Errorf("after the drain: %d leased and %d pending items; both should be closed", stats[store.OutboxLeased], stats[store.OutboxPending])
+	}
+	id, _ := strconv.Atoi(item.Ref.ID)
+	key := env.Pipeline.TargetIDs(sandbox.WooCommerce)["prop:rfm_segment"]
+	if got := fmt.Sprint(sb.WooFake.CustomerMeta(id)[key]); got != "Newer State" {
+		t.Errorf("customer %d %s = %q, want the newer state", id, key, got)
+	}
+	if bs := sb.WooFake.BatchSizes()[sizes:]; len(bs) != 1 || bs[0] != 1 || st.OK != 1 {
+		t.Errorf("drain pushed batches %v (%d ok); want one batch holding the record once", bs, st.OK)
+	}
+}
+
+// TestConcurrentWebhooksForOneCustomer fires WooCommerce order webhooks
+// for random customers at an in-process daemon, so that a customer's
+// second resegmentation can run while the write-back of the first is in
+// flight, and checks that every platform ends exact.
+//
+// It fails today, so it runs only with CONNECTOR_KNOWN_BUGS=1: the
+// planner computes each record's write-back as the difference from what
+// the store says the connector owns, and ownership is recorded only after
+// a push succeeds. A plan made while an earlier item for the same record
+// is in flight diffs against the state before that item, so the values
+// and list memberships that item changes and the later plan wants back
+// are never written (e.g. the platform keeps "About To Sleep" and the
+// About To Sleep list while the store says Hibernating).
+func TestConcurrentWebhooksForOneCustomer(t *testing.T) {
+	if os.Getenv("CONNECTOR_KNOWN_BUGS") == "" {
+		t.Skip("known bug: write-back deltas are planned against ownership that lags in-flight pushes; set CONNECTOR_KNOWN_BUGS=1 to run")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	sb, env, _ := startSandboxEnvAt(t, 250, now)
+	_, base := startDaemon(t, env)
+	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := sb.FireWebhooks(ctx, map[string]string{sandbox.WooCommerce: sb.Targets(base + "/webhooks")[sandbox.WooCommerce]}, 200, 400)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("fired %v, acknowledged %v", rep.Changes, rep.Delivered)
+	waitStoreQuiet(t, env.Store, 60*time.Second)
+	probs, checked := platformState(t, env, sb)
+	if len(probs) > 0 {
+		t.Errorf("%d of %d values differ, e.g.:\n%s", len(probs), checked, strings.Join(probs[:min(10, len(probs))], "\n"))
+	}
+}
+
+// waitStoreQuiet waits until a store's inbox and outbox are empty on
+// several consecutive looks.
+func waitStoreQuiet(t *testing.T, st store.Store, timeout time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	for quiet := 0; quiet < 3; {
+		if time.Now().After(deadline) {
+			t.Fatalf("not quiet after %v", timeout)
+		}
+		time.Sleep(200 * time.Millisecond)
+		pending, err1 := st.InboxPending(ctx, 10)
+		stats, err2 := st.OutboxStats(ctx)
+		if err1 == nil && err2 == nil && len(pending) == 0 && stats[store.OutboxPending]+stats[store.OutboxLeased] == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+	}
+}
