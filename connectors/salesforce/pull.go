@@ -145,20 +145,24 @@ func (c *Connector) Pull(ctx context.Context, req adapter.PullRequest, sink adap
 			}
 			useBulk = n > c.cfg.BulkThreshold
 		}
+		rest := true
 		if useBulk {
 			err := c.pullBulk(ctx, s, &cur, m, sink)
-			if err == nil {
-				continue
-			}
-			if !errors.Is(err, errBulkFailed) {
+			switch {
+			case err == nil:
+				rest = false
+			case errors.Is(err, errBulkFailed):
+				c.log.WarnContext(ctx, "salesforce bulk query job failed; falling back to REST query", "object", s, "error", err)
+				cur.Bulk = nil
+				pos = cur.Streams[s]
+			default:
 				return err
 			}
-			c.log.WarnContext(ctx, "salesforce bulk query job failed; falling back to REST query", "object", s, "error", err)
-			cur.Bulk = nil
-			pos = cur.Streams[s]
 		}
-		if err := c.pullREST(ctx, s, pos, &cur, m, batch, sink); err != nil {
-			return err
+		if rest {
+			if err := c.pullREST(ctx, s, pos, &cur, m, batch, sink); err != nil {
+				return err
+			}
 		}
 		if prev, ok := previous[s]; ok {
 			if err := c.pullPurged(ctx, s, prev.Since, cur, m, sink); err != nil {
