@@ -164,7 +164,7 @@ FROM f, n;
 		}
 		bestSQL = min(bestSQL, time.Since(t0))
 		cpuSQL = min(cpuSQL, cpu)
-		fmt.Printf("round %d: go %v, go on one core %v, sqlite3 %v\n", i+1, bestGo.Round(time.Millisecond), bestGo1.Round(time.Millisecond), bestSQL.Round(time.Millisecond))
+		fmt.Printf("after round %d, best so far: go %v, go on one core %v, sqlite3 %v\n", i+1, bestGo.Round(time.Millisecond), bestGo1.Round(time.Millisecond), bestSQL.Round(time.Millisecond))
 	}
 
 	mismatch, compared, err := compare(filepath.Join(dir, "scores.csv"), res)
