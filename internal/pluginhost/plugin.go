@@ -323,7 +323,11 @@ func (p *Plugin) Close(ctx context.Context) error {
 		err = p.inst.a.Close(cctx)
 		cancel()
 	}
-	p.inst.client.Kill()
+	if err != nil {
+		p.inst.kill() // it may be hung: no graceful shutdown
+	} else {
+		p.inst.client.Kill()
+	}
 	p.inst = nil
 	if err != nil {
 		return fmt.Errorf("closing plugin %q: %w", p.spec.Name, err)

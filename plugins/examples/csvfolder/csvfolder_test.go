@@ -1,10 +1,17 @@
 package csvfolder_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/examples/csvfolder"
 	"github.com/segconn/connector/plugins/examples/csvfolder/csvfake"
+	"github.com/segconn/connector/plugins/sdk"
 	"github.com/segconn/connector/plugins/sdktest"
 )
 
@@ -23,4 +30,21 @@ func TestConformanceGRPC(t *testing.T) {
 func TestConformanceSubprocess(t *testing.T) {
 	bin := sdktest.Build(t, "github.com/segconn/connector/plugins/examples/csvfolder/cmd/connector-csvfolder")
 	sdktest.RunConformance(t, sdktest.Subprocess(csvfake.Harness(domain.ObjectContact), bin))
+
+	t.Run("RunByHand", func(t *testing.T) {
+		out, err := exec.Command(bin, sdk.DescribeFlag).Output()
+		if err != nil {
+			t.Fatalf("%s: %v", sdk.DescribeFlag, err)
+		}
+		var d sdk.Description
+		if err := json.Unmarshal(out, &d); err != nil || d.Adapter.Name != csvfolder.Name || !slices.Equal(d.ProtocolVersions, []int{1}) {
+			t.Fatalf("%s printed %s (%v)", sdk.DescribeFlag, out, err)
+		}
+		var stderr bytes.Buffer
+		cmd := exec.Command(bin)
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), sdk.DescribeFlag) {
+			t.Fatalf("run without a host: %v, stderr %q; want a failure pointing at %s", err, stderr.String(), sdk.DescribeFlag)
+		}
+	})
 }
