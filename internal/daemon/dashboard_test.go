@@ -84,4 +84,3 @@ func TestDashboardInARealBrowser(t *testing.T) {
 		}
 	}
 }
-
