@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -124,6 +125,11 @@ func (e *Engine) ApplyPage(ctx context.Context, platform, account, object string
 // normalizeChange fills the refs a connector may leave implicit and
 // returns a reason when the change cannot be stored.
 func normalizeChange(c *adapter.Change, platform, account, object string) (string, string) {
+	// The cursor's object may be qualified ("webhook/contact"); record
+	// types default to its last part.
+	if i := strings.LastIndexByte(object, '/'); i >= 0 {
+		object = object[i+1:]
+	}
 	fill := func(r *domain.ExternalRef, obj string) {
 		if r.Platform == "" {
 			r.Platform = platform

@@ -512,6 +512,25 @@ func testQuarantine(t *testing.T, open Factory) {
 	}
 }
 
+// testImplicitRefs: connectors may leave platform, account and object type
+// to the page; a qualified cursor object ("webhook/contact") still yields
+// plain record types.
+func testImplicitRefs(t *testing.T, open Factory) {
+	ctx := context.Background()
+	s := open(t, store.Options{})
+	c := &domain.Contact{Ref: domain.ExternalRef{ID: "9"}, Emails: []string{"pat@example.com"}, UpdatedAt: t0}
+	if _, err := s.ApplyPage(ctx, "hubspot", "portal-1", "webhook/contact", []adapter.Change{{Kind: adapter.ChangeUpsert, Contact: c}}, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	p := mustProfileByEmail(t, s, "pat@example.com")
+	if got := refKeys(p.Refs); len(got) != 1 || got[0] != "hubspot/portal-1/contact/9" {
+		t.Errorf("refs = %v; want hubspot/portal-1/contact/9", got)
+	}
+	if c.Ref.Platform != "" {
+		t.Error("ApplyPage modified the caller's record")
+	}
+}
+
 func testCursor(t *testing.T, open Factory) {
 	ctx := context.Background()
 	s := open(t, store.Options{})

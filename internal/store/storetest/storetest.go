@@ -60,6 +60,7 @@ func Run(t *testing.T, open Factory) {
 		{"Companies", testCompanies},
 		{"Quarantine", testQuarantine},
 		{"Cursor", testCursor},
+		{"ImplicitRefs", testImplicitRefs},
 		{"ListAndEach", testListAndEach},
 		{"Inbox", testInbox},
 		{"OutboxClaimConcurrent", testOutboxClaimConcurrent},
