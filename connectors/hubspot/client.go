@@ -33,16 +33,15 @@ func withPriority(ctx context.Context) context.Context {
 
 // limiterFor sizes a token bucket so that no rolling window of length
 // window ever sees more than max requests, while spending as much of it as
-// possible: burst + rate·window ≤ max, with a small burst kept as slack for
-// network jitter between the client's clock and the server's.
-func limiterFor(max int, window time.Duration) *rate.Limiter {
-	burst := max * 3 / 100
-	if burst < 1 {
-		burst = 1
-	}
-	spend := float64(max - 2*burst)
-	if max < 20 {
-		spend = float64(max-burst) * 0.9
+// possible: burst + rate·window + slack ≤ max. The burst (5%) lets a pull
+// catch up after a slow response; the slack (2%, at least one request)
+// absorbs jitter between our clock and the server's.
+func limiterFor(limit int, window time.Duration) *rate.Limiter {
+	burst := max(1, limit*5/100)
+	slack := max(1, limit*2/100)
+	spend := float64(limit - burst - slack)
+	if limit < 20 {
+		burst, spend = 1, float64(limit-1)*0.9
 	}
 	if spend <= 0 {
 		spend = 0.5
@@ -119,10 +118,11 @@ func (g *governor) observe(resp *http.Response) {
 	if rem, err := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Remaining")); err == nil {
 		maxN, _ := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Max"))
 		ms, _ := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Interval-Milliseconds"))
-		if maxN > 0 && ms > 0 && rem < max(1, maxN*3/100) {
-			// Someone else is spending this portal's window: wait for a
-			// share of it to free up.
-			wait := time.Duration(ms) * time.Millisecond * time.Duration(max(1, maxN*3/100)-rem) / time.Duration(maxN)
+		// Our own bucket keeps a slack of max·2% in every window; when the
+		// server reports less than half of it left, someone else is
+		// spending this portal's window too: wait for a share to free up.
+		if low := max(1, maxN/100); maxN > 0 && ms > 0 && rem < low {
+			wait := time.Duration(ms) * time.Millisecond * time.Duration(low-rem) / time.Duration(maxN)
 			b.mu.Lock()
 			if until := g.now().Add(wait); until.After(b.pauseUntil) {
 				b.pauseUntil = until

@@ -160,22 +160,47 @@ func (p *puller) objectsURL(q url.Values) string {
 	return p.st.url("/crm/v3/objects/" + p.spec.path + "?" + q.Encode())
 }
 
-// full sweeps the list endpoint (ascending ids, 100 per page).
+// full sweeps the list endpoint (ascending ids, 100 per page). The next
+// page is fetched while the current one is mapped and stored, so a sweep is
+// bound by the rate budget and the network, not by our own processing.
 func (p *puller) full(ctx context.Context, cur *cursor) error {
-	for {
-		q := url.Values{"limit": {strconv.Itoa(p.listSize)}, "properties": {strings.Join(p.spec.props, ",")}, "archived": {"false"}}
-		if cur.After != "" {
-			q.Set("after", cur.After)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type fetched struct {
+		resp pageResp
+		err  error
+	}
+	pages := make(chan fetched, 1)
+	go func(after string) {
+		defer close(pages)
+		for {
+			q := url.Values{"limit": {strconv.Itoa(p.listSize)}, "properties": {strings.Join(p.spec.props, ",")}, "archived": {"false"}}
+			if after != "" {
+				q.Set("after", after)
+			}
+			var f fetched
+			if err := call(ctx, p.st.api, http.MethodGet, p.objectsURL(q), nil, &f.resp); err != nil {
+				f.err = fmt.Errorf("listing hubspot %s: %w", p.spec.path, err)
+			}
+			select {
+			case pages <- f:
+			case <-ctx.Done():
+				return
+			}
+			if after = f.resp.next(); f.err != nil || after == "" {
+				return
+			}
 		}
-		var resp pageResp
-		if err := call(ctx, p.st.api, http.MethodGet, p.objectsURL(q), nil, &resp); err != nil {
-			return fmt.Errorf("listing hubspot %s: %w", p.spec.path, err)
+	}(cur.After)
+	for f := range pages {
+		if f.err != nil {
+			return f.err
 		}
-		page, err := p.build(ctx, resp.Results)
+		page, err := p.build(ctx, f.resp.Results)
 		if err != nil {
 			return err
 		}
-		if n := resp.next(); n != "" {
+		if n := f.resp.next(); n != "" {
 			cur.After = n
 		} else {
 			*cur = cursor{V: 1, Mode: "inc", Since: cur.SweepStart - 1, Archived: cur.Archived, ArchStart: cur.ArchStart, ArchAfter: cur.ArchAfter}
@@ -188,6 +213,7 @@ func (p *puller) full(ctx context.Context, cur *cursor) error {
 			return nil
 		}
 	}
+	return ctx.Err()
 }
 
 type searchFilter struct {

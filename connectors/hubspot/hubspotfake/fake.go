@@ -596,6 +596,16 @@ func (f *Fake) ResetCalls() {
 	f.calls = map[string]int{}
 }
 
+// ResetStats zeroes the counters of Stats and empties the rolling rate
+// windows (the daily budget keeps its state).
+func (f *Fake) ResetStats() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stats = Stats{}
+	f.limits.window, f.limits.searchWin = nil, nil
+	f.rejected.Store(0)
+}
+
 // Stats returns the fake's counters.
 func (f *Fake) Stats() Stats {
 	f.mu.Lock()
