@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"math/bits"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -246,7 +247,9 @@ type Warning struct {
 // Result is one full run: features, memberships, KPIs, warnings, and the
 // cached cut points and models that Rescore and Explain use.
 type Result struct {
-	AsOf     time.Time
+	AsOf time.Time
+	// Dataset is a shallow copy of the input taken by Run: the same
+	// customers, its own copy of the name dictionaries.
 	Dataset  *Dataset
 	Features []Features
 	Segments []SegmentInfo
@@ -279,6 +282,13 @@ func (e *Engine) Run(ctx context.Context, ds *Dataset, asOf time.Time) (*Result,
 // staleness.
 func (e *Engine) RunReusing(ctx context.Context, ds *Dataset, asOf time.Time, prev *Result) (*Result, error) {
 	opts := e.opts
+	// a shallow copy with its own dictionaries: a Builder that keeps
+	// converting customers for Rescore may extend the original's later
+	ds = &Dataset{
+		Customers: ds.Customers, Currency: ds.Currency, OrphanOrders: ds.OrphanOrders,
+		Categories: slices.Clone(ds.Categories), Devices: slices.Clone(ds.Devices),
+		Channels: slices.Clone(ds.Channels), Problems: slices.Clone(ds.Problems),
+	}
 	r := &Result{AsOf: asOf, Dataset: ds, asOfDay: DayOf(asOf), opts: opts, defs: e.defs}
 	n := len(ds.Customers)
 	r.Features = make([]Features, n)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -520,5 +521,43 @@ func TestUnsortedOrdersAreSortedAndReported(t *testing.T) {
 	}
 	if c.Orders[0].Day < c.Orders[3].Day {
 		t.Error("the dataset was modified")
+	}
+}
+
+// The daemon's pattern: one Builder keeps converting changed profiles
+// (under its own lock) while other goroutines rescore against the run.
+func TestConcurrentRescoreWhileBuilderConverts(t *testing.T) {
+	at := goldenAsOf
+	order := func(id string, days int, device string) domain.Order {
+		return domain.Order{Ref: domain.ExternalRef{ID: id}, CreatedAt: at.AddDate(0, 0, -days), Status: domain.StatusCompleted,
+			Total: domain.Money{Amount: 5000, Currency: "USD"}, Device: device, Items: []domain.LineItem{{Category: "books", Quantity: 1}}}
+	}
+	b := NewBuilder("USD")
+	for i := 0; i < 200; i++ {
+		b.Add(&domain.Profile{ID: fmt.Sprint("p", i), Address: domain.Address{Country: "DE"}}, []domain.Order{order("o", i%50, "desktop"), order("o2", i%70+5, "mobile")})
+	}
+	raw := append(allKinds(0), map[string]any{"name": "shares", "kind": "rule", "params": map[string]any{"expr": `device_share["mobile"] > 0.4 and "books" in categories`}})
+	r := run(t, b.Dataset(), at, raw, Options{})
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 50; k++ {
+				p := &domain.Profile{ID: fmt.Sprint("new", g, k)}
+				mu.Lock()
+				c := b.Customer(p, []domain.Order{order("n", k, fmt.Sprint("device-", g, k%9))})
+				mu.Unlock()
+				if _, err := r.Rescore(&c, at); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(r.Dataset.Devices) != 3 {
+		t.Errorf("the run's dictionary changed: %q", r.Dataset.Devices)
 	}
 }

@@ -201,8 +201,11 @@ func (b *Builder) Customer(p *domain.Profile, orders []domain.Order) Customer {
 	return c
 }
 
-// Dataset returns the dataset built so far. The builder must not be used
-// afterwards.
+// Dataset returns the dataset built so far. The builder may go on
+// converting customers for Result.Rescore (Builder.Customer), so that their
+// codes agree with the run's; names it meets for the first time extend the
+// builder's dictionaries, never those of a Result (Run copies them). A
+// Builder is not safe for concurrent use.
 func (b *Builder) Dataset() *Dataset { return &b.ds }
 
 // FromDomain converts one profile and its orders with a throwaway builder;
