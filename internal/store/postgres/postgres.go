@@ -63,7 +63,15 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("connecting to postgres at %s: %w", cfg.ConnConfig.Host, err)
 		}
-		_, err = conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+opts.Schema)
+		// Replicas starting together would race on the catalog: create
+		// the schema under the same advisory lock the migrations take.
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(identityLock)); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+opts.Schema)
+			return err
+		})
 		conn.Close(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("creating schema %s: %w", opts.Schema, err)

@@ -88,3 +88,34 @@ func BenchmarkBaselineRowInserts(b *testing.B) {
 	defer db.Close()
 	storetest.BenchmarkBaselineRowInserts(b, db, sqlstore.DollarRebind)
 }
+
+// TestReplicasOpenTogether opens three stores on one fresh schema at once,
+// as replicas starting together do: the migrations run once, all succeed.
+func TestReplicasOpenTogether(t *testing.T) {
+	dsn := testenv.PostgresDSN(t)
+	schema := newSchema(t, dsn)
+	errs := make(chan error, 3)
+	stores := make(chan *postgres.Store, 3)
+	for i := 0; i < 3; i++ {
+		go func() {
+			s, err := postgres.Open(context.Background(), dsn, postgres.Options{Schema: schema, MaxConns: 2})
+			errs <- err
+			stores <- s
+		}()
+	}
+	for i := 0; i < 3; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("replica %d: %v", i, err)
+		}
+		if s := <-stores; s != nil {
+			v, err := s.Migrate(context.Background())
+			if err != nil || v != 1 {
+				t.Errorf("Migrate = %d, %v", v, err)
+			}
+			if s.Schema() != schema || s.PgxPool() == nil {
+				t.Errorf("handles: schema %q pool %v", s.Schema(), s.PgxPool())
+			}
+			s.Close()
+		}
+	}
+}
