@@ -139,3 +139,17 @@ func TestValidateConfigNamesEveryProblem(t *testing.T) {
 		t.Fatal("an empty config was accepted")
 	}
 }
+
+func TestAudienceFollowsSandboxLogin(t *testing.T) {
+	for base, want := range map[string]string{
+		"https://login.salesforce.com":                "https://login.salesforce.com",
+		"https://test.salesforce.com":                 "https://test.salesforce.com",
+		"https://acme--uat.sandbox.my.salesforce.com": "https://test.salesforce.com",
+		"https://acme.my.salesforce.com":              "https://login.salesforce.com",
+	} {
+		cfg, _ := ParseConfig(adapter.Config{"base_url": base, "auth": map[string]any{"client_id": "x", "refresh_token": "y"}})
+		if cfg.Audience != want {
+			t.Errorf("base_url %s: audience %s, want %s", base, cfg.Audience, want)
+		}
+	}
+}

@@ -84,7 +84,7 @@ var configFields = []adapter.ConfigField{
 	{Name: "auth.refresh_token", Type: adapter.FieldString, Secret: true, Description: "refresh token (refresh_token flow)"},
 	{Name: "auth.username", Type: adapter.FieldString, Description: "integration user (jwt_bearer sub)"},
 	{Name: "auth.private_key", Type: adapter.FieldString, Secret: true, Description: "PEM RSA private key of the connected app certificate (jwt_bearer)"},
-	{Name: "auth.audience", Type: adapter.FieldURL, Default: "https://login.salesforce.com", Description: "JWT aud: login.salesforce.com, test.salesforce.com or a community URL"},
+	{Name: "auth.audience", Type: adapter.FieldURL, Default: "https://login.salesforce.com", Description: "JWT aud: login.salesforce.com (test.salesforce.com when base_url is a sandbox) or a community URL"},
 	{Name: "organization_id", Type: adapter.FieldString, Description: "15/18-character org id; required to accept Outbound Messages"},
 	{Name: "webhook.path_secret", Type: adapter.FieldString, Secret: true, Description: "secret last path segment of the Outbound Message URL"},
 	{Name: "objects.leads", Type: adapter.FieldBool, Default: "true", Description: "pull Leads as contacts"},
@@ -289,7 +289,7 @@ func ParseConfig(raw adapter.Config) (*Config, []adapter.Diagnostic) {
 		RefreshToken:      r.str("auth.refresh_token", ""),
 		Username:          r.str("auth.username", ""),
 		PrivateKey:        r.str("auth.private_key", ""),
-		Audience:          strings.TrimRight(r.str("auth.audience", "https://login.salesforce.com"), "/"),
+		Audience:          strings.TrimRight(r.str("auth.audience", ""), "/"),
 		OrganizationID:    r.str("organization_id", ""),
 		WebhookPathSecret: r.str("webhook.path_secret", ""),
 		Leads:             r.boolean("objects.leads", true),
@@ -311,6 +311,14 @@ func ParseConfig(raw adapter.Config) (*Config, []adapter.Diagnostic) {
 		Timeout:           r.duration("http.timeout", 60*time.Second),
 	}
 	r.unknown()
+	if c.Audience == "" {
+		// Sandboxes sign in at test.salesforce.com and expect it as aud;
+		// production orgs and My Domains expect login.salesforce.com.
+		c.Audience = "https://login.salesforce.com"
+		if u, err := url.Parse(c.BaseURL); err == nil && (u.Host == "test.salesforce.com" || strings.HasSuffix(u.Host, ".sandbox.my.salesforce.com")) {
+			c.Audience = "https://test.salesforce.com"
+		}
+	}
 	checkURL := func(key, v string, required bool) {
 		if v == "" {
 			if required {
