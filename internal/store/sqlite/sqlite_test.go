@@ -2,11 +2,14 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/store/sqlite"
 	"github.com/segconn/connector/internal/store/sqlstore"
@@ -88,5 +91,48 @@ func TestWALAndSingleFile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data", sqlite.FileName)); err != nil {
 		t.Errorf("database file not created in the data directory: %v", err)
+	}
+}
+
+// TestTwoHandlesOneFile writes through two stores opened on the same file
+// at once (the daemon and a CLI command, say): immediate transactions and
+// the busy timeout queue them instead of failing with SQLITE_BUSY.
+func TestTwoHandlesOneFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), sqlite.FileName)
+	var stores []*sqlite.Store
+	for i := 0; i < 2; i++ {
+		s, err := sqlite.Open(ctx, path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores = append(stores, s)
+	}
+	errs := make(chan error, 2)
+	for i, s := range stores {
+		go func() {
+			for page := 0; page < 10; page++ {
+				var chs []adapter.Change
+				for j := 0; j < 50; j++ {
+					id := fmt.Sprintf("%d-%d-%d", i, page, j)
+					chs = append(chs, adapter.Change{Kind: adapter.ChangeUpsert, Contact: &domain.Contact{
+						Ref: domain.ExternalRef{Platform: "woocommerce", ObjectType: "contact", ID: id}, Emails: []string{id + "@example.com"}}})
+				}
+				if _, err := s.ApplyPage(ctx, "woocommerce", "", "contact", chs, nil, fmt.Sprint(page)); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range stores {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := stores[0].CountProfiles(ctx); err != nil || n != 1000 {
+		t.Errorf("CountProfiles = %d, %v; want 1000", n, err)
 	}
 }
