@@ -3,7 +3,6 @@ package segment
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -22,7 +21,10 @@ const (
 	KindRule       Kind = "rule"
 )
 
-var kinds = []string{"rfm", "value", "behavioral", "lifecycle", "predictive", "cluster", "rule"}
+// kindNames lists the kinds for messages.
+func kindNames() []string {
+	return []string{"rfm", "value", "behavioral", "lifecycle", "predictive", "cluster", "rule"}
+}
 
 // Target says how one platform receives a definition's memberships: a
 // property holding the segment name, a static list per segment, and/or a
@@ -102,7 +104,10 @@ const (
 	GroupWinBack   = "win-back"
 )
 
-var behavioralGroups = []string{GroupFirstTime, GroupRegular, GroupBulk, GroupSeasonal, GroupNonBuyer, GroupChurned, GroupWinBack}
+// behavioralGroups lists the behavioral groups in their default order.
+func behavioralGroups() []string {
+	return []string{GroupFirstTime, GroupRegular, GroupBulk, GroupSeasonal, GroupNonBuyer, GroupChurned, GroupWinBack}
+}
 
 // BehavioralParams configure the behavioral kind. Groups may overlap.
 type BehavioralParams struct {
@@ -129,7 +134,10 @@ const (
 	StageChurned       = "churned"
 )
 
-var lifecycleStages = []string{StageLead, StageProspect, StageFirstPurchase, StageRepeat, StageLoyal, StageLapsing, StageChurned}
+// lifecycleStages lists the stages; a stage's index is its bit.
+func lifecycleStages() []string {
+	return []string{StageLead, StageProspect, StageFirstPurchase, StageRepeat, StageLoyal, StageLapsing, StageChurned}
+}
 
 // LifecycleParams configure the lifecycle kind (exclusive stages).
 type LifecycleParams struct {
@@ -164,9 +172,23 @@ type RuleParams struct {
 	Expr string // boolean expr-lang expression over [RuleEnv]
 }
 
-var clusterFeatureNames = []string{"recency", "frequency", "monetary", "aov", "tenure", "items_per_order", "categories"}
+func clusterFeatureNames() []string {
+	return []string{"recency", "frequency", "monetary", "aov", "tenure", "items_per_order", "categories"}
+}
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+// validName reports whether s is a lower-case slug: [a-z0-9][a-z0-9_-]*.
+func validName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case (c == '-' || c == '_') && i > 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
 
 // ParseDefinitions decodes segment definitions from a decoded YAML value:
 // either the list itself or a mapping with a "segments" key. It validates
@@ -215,16 +237,16 @@ func parseDefinition(o *object) Definition {
 	switch {
 	case !o.has("name"):
 		d.errorf(o.sub("name"), "is required")
-	case def.Name != "" && !nameRE.MatchString(def.Name):
+	case def.Name != "" && !validName(def.Name):
 		d.errorf(o.sub("name"), "must be lower-case letters, digits, '-' or '_' starting with a letter or digit, got %q", def.Name)
 	case def.Name == "" && o.has("name"):
 		d.errorf(o.sub("name"), "must not be empty")
 	}
 	kind := o.str("kind", "")
 	if !o.has("kind") {
-		d.errorf(o.sub("kind"), "is required (one of %s)", strings.Join(kinds, ", "))
-	} else if !slices.Contains(kinds, kind) {
-		d.errorf(o.sub("kind"), "must be one of %s, got %q", strings.Join(kinds, ", "), kind)
+		d.errorf(o.sub("kind"), "is required (one of %s)", strings.Join(kindNames(), ", "))
+	} else if !slices.Contains(kindNames(), kind) {
+		d.errorf(o.sub("kind"), "must be one of %s, got %q", strings.Join(kindNames(), ", "), kind)
 	}
 	def.Kind = Kind(kind)
 	def.Description = o.str("description", "")
@@ -362,7 +384,7 @@ func parseValue(p *object) *ValueParams {
 			tier := ValueTier{Name: t.str("name", ""), TopPercent: t.num("top_percent", 0, 0.001, 100)}
 			if tier.Name == "" {
 				p.d.errorf(t.sub("name"), "is required")
-			} else if !nameRE.MatchString(tier.Name) {
+			} else if !validName(tier.Name) {
 				p.d.errorf(t.sub("name"), "must be lower-case letters, digits, '-' or '_', got %q", tier.Name)
 			}
 			if !t.has("top_percent") {
@@ -386,8 +408,8 @@ func parseBehavioral(p *object) *BehavioralParams {
 	b := &BehavioralParams{}
 	b.Groups = p.strings("groups", def.Groups)
 	for i, g := range b.Groups {
-		if !slices.Contains(behavioralGroups, g) {
-			p.d.errorf(fmt.Sprintf("%s[%d]", p.sub("groups"), i), "must be one of %s, got %q", strings.Join(behavioralGroups, ", "), g)
+		if !slices.Contains(behavioralGroups(), g) {
+			p.d.errorf(fmt.Sprintf("%s[%d]", p.sub("groups"), i), "must be one of %s, got %q", strings.Join(behavioralGroups(), ", "), g)
 		}
 	}
 	b.FirstTimeDays = p.integer("first_time_days", def.FirstTimeDays, 1, 3650)
@@ -404,7 +426,7 @@ func parseBehavioral(p *object) *BehavioralParams {
 
 func defaultBehavioral() BehavioralParams {
 	return BehavioralParams{
-		Groups: behavioralGroups, FirstTimeDays: 90, RegularMinOrders: 3, RegularMaxCV: 0.5,
+		Groups: behavioralGroups(), FirstTimeDays: 90, RegularMinOrders: 3, RegularMaxCV: 0.5,
 		BulkPercentile: 95, SeasonalMinYears: 2, SeasonalMinShare: 0.6, ChurnDays: 365,
 		WinBackGapDays: 180, WinBackRecentDays: 30,
 	}
@@ -449,8 +471,8 @@ func parseCluster(p *object) *ClusterParams {
 	c := &ClusterParams{}
 	c.Features = p.strings("features", def.Features)
 	for i, f := range c.Features {
-		if !slices.Contains(clusterFeatureNames, f) {
-			p.d.errorf(fmt.Sprintf("%s[%d]", p.sub("features"), i), "must be one of %s, got %q", strings.Join(clusterFeatureNames, ", "), f)
+		if !slices.Contains(clusterFeatureNames(), f) {
+			p.d.errorf(fmt.Sprintf("%s[%d]", p.sub("features"), i), "must be one of %s, got %q", strings.Join(clusterFeatureNames(), ", "), f)
 		}
 	}
 	if len(c.Features) == 0 && p.has("features") {

@@ -144,7 +144,7 @@ func NewEngine(defs []Definition, opts Options) (*Engine, error) {
 	for i := range e.defs {
 		d := &e.defs[i]
 		path := fmt.Sprintf("segments[%d]", i)
-		if !nameRE.MatchString(d.Name) {
+		if !validName(d.Name) {
 			errs = append(errs, &FieldError{Path: path + ".name", Msg: fmt.Sprintf("must be lower-case letters, digits, '-' or '_', got %q", d.Name)})
 		}
 		if seen[d.Name] {

@@ -323,20 +323,30 @@ func (k *behavioralKind) fit(_ context.Context, fc *fitContext) (fitted, error) 
 	return f, nil
 }
 
-var behavioralText = map[string]string{
-	GroupFirstTime: "one purchase-day, recently",
-	GroupRegular:   "steady gaps between purchases",
-	GroupBulk:      "items or value per order in the top tail",
-	GroupSeasonal:  "purchases concentrated in the same months across years",
-	GroupNonBuyer:  "a profile with no purchases (a lead)",
-	GroupChurned:   "no purchase for longer than the churn threshold",
-	GroupWinBack:   "came back after a long gap",
+func behavioralText(g string) string {
+	switch g {
+	case GroupFirstTime:
+		return "one purchase-day, recently"
+	case GroupRegular:
+		return "steady gaps between purchases"
+	case GroupBulk:
+		return "items or value per order in the top tail"
+	case GroupSeasonal:
+		return "purchases concentrated in the same months across years"
+	case GroupNonBuyer:
+		return "a profile with no purchases (a lead)"
+	case GroupChurned:
+		return "no purchase for longer than the churn threshold"
+	case GroupWinBack:
+		return "came back after a long gap"
+	}
+	return ""
 }
 
 func (f *behavioralFitted) groups() []groupInfo {
 	out := make([]groupInfo, len(f.p.Groups))
 	for i, g := range f.p.Groups {
-		out[i] = groupInfo{slug: g, display: g, description: behavioralText[g]}
+		out[i] = groupInfo{slug: g, display: g, description: behavioralText(g)}
 	}
 	return out
 }
@@ -420,20 +430,31 @@ func (k *lifecycleKind) fit(context.Context, *fitContext) (fitted, error) {
 	return &lifecycleFitted{p: k.p}, nil
 }
 
-var lifecycleText = map[string]string{
-	StageLead:          "a profile without purchases or open deals",
-	StageProspect:      "an open deal or opportunity, no purchase yet",
-	StageFirstPurchase: "one purchase, recent",
-	StageRepeat:        "more than one purchase",
-	StageLoyal:         "many purchases, recent",
-	StageLapsing:       "no purchase for a while",
-	StageChurned:       "no purchase for a long time",
+func lifecycleText(stage string) string {
+	switch stage {
+	case StageLead:
+		return "a profile without purchases or open deals"
+	case StageProspect:
+		return "an open deal or opportunity, no purchase yet"
+	case StageFirstPurchase:
+		return "one purchase, recent"
+	case StageRepeat:
+		return "more than one purchase"
+	case StageLoyal:
+		return "many purchases, recent"
+	case StageLapsing:
+		return "no purchase for a while"
+	case StageChurned:
+		return "no purchase for a long time"
+	}
+	return ""
 }
 
 func (f *lifecycleFitted) groups() []groupInfo {
-	out := make([]groupInfo, len(lifecycleStages))
-	for i, s := range lifecycleStages {
-		out[i] = groupInfo{slug: s, display: s, description: lifecycleText[s]}
+	stages := lifecycleStages()
+	out := make([]groupInfo, len(stages))
+	for i, s := range stages {
+		out[i] = groupInfo{slug: s, display: s, description: lifecycleText(s)}
 	}
 	return out
 }
@@ -491,7 +512,7 @@ func (f *lifecycleFitted) assign(_ int, c *Customer, ft *Features, _ *scratch) u
 
 func (f *lifecycleFitted) explain(_ int, c *Customer, ft *Features, _ *scratch, _ uint32) []string {
 	s, why := f.stage(c, ft)
-	return []string{lifecycleStages[s] + ": " + why}
+	return []string{lifecycleStages()[s] + ": " + why}
 }
 
 func cutText[T int32 | int64](cuts []T) string {
