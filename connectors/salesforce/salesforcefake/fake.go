@@ -293,6 +293,9 @@ func (f *Fake) Update(object, id string, fields map[string]any) {
 }
 
 func (f *Fake) updateLocked(r *record, fields map[string]any) error {
+	if r.typ == "TopicAssignment" && len(fields) > 0 {
+		return &saveError{code: "INVALID_TYPE_FOR_OPERATION", msg: "entity type cannot be updated: TopicAssignment", fields: []string{}}
+	}
 	schema := f.schema[r.typ]
 	set := map[string]any{}
 	for k, v := range fields {

@@ -237,3 +237,25 @@ func TestCampaignMemberDuplicateAndSObjectRows(t *testing.T) {
 		t.Fatalf("unknown field: %d %s", resp.StatusCode, out)
 	}
 }
+
+func TestTopicAssignmentsAreCreateAndDeleteOnly(t *testing.T) {
+	f := New(Options{}).Start()
+	defer f.Close()
+	c := login(t, f)
+	ct := f.Insert("Contact", map[string]any{"LastName": "X"})
+	topic := f.Insert("Topic", map[string]any{"Name": "vip"})
+	resp, body := c.do("POST", "/services/data/v62.0/sobjects/TopicAssignment", `{"TopicId":"`+topic+`","EntityId":"`+ct+`"}`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	var created struct{ ID string }
+	_ = json.Unmarshal([]byte(body), &created)
+	resp, body = c.do("PATCH", "/services/data/v62.0/sobjects/TopicAssignment/"+created.ID, `{"EntityId":"`+ct+`"}`)
+	if resp.StatusCode != 400 || !strings.Contains(body, "INVALID_TYPE_FOR_OPERATION") {
+		t.Fatalf("update: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = c.do("DELETE", "/services/data/v62.0/sobjects/TopicAssignment/"+created.ID, "")
+	if resp.StatusCode != 204 {
+		t.Fatalf("delete: %d", resp.StatusCode)
+	}
+}

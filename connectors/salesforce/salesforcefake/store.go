@@ -29,7 +29,7 @@ const (
 var objectPrefixes = map[string]string{
 	"Account": "001", "Contact": "003", "Lead": "00Q", "Opportunity": "006",
 	"Order": "801", "Campaign": "701", "CampaignMember": "00v", "User": "005",
-	"OpportunityContactRole": "00K",
+	"OpportunityContactRole": "00K", "Topic": "0TO", "TopicAssignment": "0FT",
 }
 
 // baseSchema returns the standard fields of the objects the fake serves.
@@ -77,6 +77,9 @@ func baseSchema() map[string]map[string]string {
 		"OpportunityContactRole": common(map[string]string{
 			"OpportunityId": TypeReference, "ContactId": TypeReference, "IsPrimary": TypeBoolean, "Role": TypePicklist,
 		}),
+		// TopicAssignment rows can be created and deleted, never updated.
+		"Topic":           common(map[string]string{"Name": TypeString}),
+		"TopicAssignment": common(map[string]string{"TopicId": TypeReference, "EntityId": TypeReference}),
 		"Campaign": common(map[string]string{
 			"Name": TypeString, "IsActive": TypeBoolean, "Type": TypePicklist, "Status": TypePicklist,
 			"Description": TypeTextArea,
