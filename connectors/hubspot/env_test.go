@@ -95,7 +95,25 @@ func (v *specValidator) RoundTrip(req *http.Request) (*http.Response, error) {
 		v.violations = append(v.violations, fmt.Sprintf("%s: %v (body %s)", key, err, snippetOf(body)))
 	}
 	v.mu.Unlock()
-	return v.base.RoundTrip(req)
+	resp, rerr := v.base.RoundTrip(req)
+	if rerr != nil || resp.StatusCode >= 400 {
+		return resp, rerr // error bodies are checked by the fake's own tests
+	}
+	// The fake's answers must match the spec's response schemas too.
+	rb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(rb))
+	verr := openapi3filter.ValidateResponse(req.Context(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: c, PathParams: params, Route: route},
+		Status:                 resp.StatusCode, Header: resp.Header, Body: io.NopCloser(bytes.NewReader(rb)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	})
+	if verr != nil {
+		v.mu.Lock()
+		v.violations = append(v.violations, fmt.Sprintf("response to %s %d: %v (body %s)", key, resp.StatusCode, verr, snippetOf(rb)))
+		v.mu.Unlock()
+	}
+	return resp, nil
 }
 
 func snippetOf(b []byte) string {

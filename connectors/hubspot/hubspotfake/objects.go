@@ -47,11 +47,11 @@ func (f *Fake) render(t objectType, r *record, props []string, assocTypes []stri
 	if len(props) == 0 {
 		props = t.Defaults
 	}
+	// Requested properties without a value are left out: the official spec
+	// declares property values as non-nullable strings.
 	for _, p := range append([]string{"hs_object_id", "createdate", t.ModifiedProp}, props...) {
 		if v, ok := r.props[p]; ok {
 			o.Properties[p] = &v
-		} else {
-			o.Properties[p] = nil
 		}
 	}
 	for _, at := range assocTypes {

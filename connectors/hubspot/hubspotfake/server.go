@@ -215,8 +215,9 @@ func (f *Fake) handleToken(w http.ResponseWriter, r *http.Request) {
 	f.access[at] = f.now().Add(f.opts.AccessTokenTTL)
 	f.stats.TokenRefreshes++
 	writeJSON(w, 200, map[string]any{
-		"token_type": "bearer", "access_token": at, "refresh_token": rt,
-		"expires_in": int64(f.opts.AccessTokenTTL / time.Second), "hub_id": f.opts.PortalID,
+		"token_type": "bearer", "token_use": "access_token", "access_token": at, "refresh_token": rt,
+		"expires_in": int64(f.opts.AccessTokenTTL / time.Second), "hub_id": f.opts.PortalID, "user_id": 1,
+		"scopes": []string{"oauth", "crm.objects.contacts.read", "crm.objects.contacts.write", "crm.lists.read", "crm.lists.write", "crm.schemas.contacts.write"},
 	})
 }
 
