@@ -45,35 +45,38 @@ func RepoRoot(t testing.TB) string {
 	}
 }
 
+// The variables are not CONNECTOR_-prefixed: that prefix belongs to the
+// configuration, which rejects unknown keys.
+
 // SharedFile returns the path of a file under ../shared (beside the
 // checkout), e.g. SharedFile(t, "data/cdnow/CDNOW_master.txt"). The
-// environment variable CONNECTOR_SHARED overrides the shared folder.
+// environment variable SEGCONN_SHARED overrides the shared folder.
 func SharedFile(t testing.TB, rel string) string {
 	t.Helper()
-	root := os.Getenv("CONNECTOR_SHARED")
+	root := os.Getenv("SEGCONN_SHARED")
 	if root == "" {
 		root = filepath.Join(RepoRoot(t), "..", "shared")
 	}
 	p := filepath.Join(root, filepath.FromSlash(rel))
 	if _, err := os.Stat(p); err != nil {
-		Unavailable(t, "%s not found (the shared data sets live in ../shared beside the checkout, or set CONNECTOR_SHARED): %v", rel, err)
+		Unavailable(t, "%s not found (the shared data sets live in ../shared beside the checkout, or set SEGCONN_SHARED): %v", rel, err)
 	}
 	return p
 }
 
 // PostgresDSN returns the DSN of the test PostgreSQL server
-// (CONNECTOR_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test)
+// (SEGCONN_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test)
 // after checking that it accepts TCP connections; it skips or, under CI,
 // fails when it does not.
 func PostgresDSN(t testing.TB) string {
 	t.Helper()
-	dsn := os.Getenv("CONNECTOR_TEST_POSTGRES")
+	dsn := os.Getenv("SEGCONN_TEST_POSTGRES")
 	if dsn == "" {
 		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	if err := dial(ctx, "127.0.0.1:5432"); err != nil && os.Getenv("CONNECTOR_TEST_POSTGRES") == "" {
+	if err := dial(ctx, "127.0.0.1:5432"); err != nil && os.Getenv("SEGCONN_TEST_POSTGRES") == "" {
 		Unavailable(t, "PostgreSQL is not reachable at 127.0.0.1:5432: %v", err)
 	}
 	return dsn
