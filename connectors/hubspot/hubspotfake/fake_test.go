@@ -227,3 +227,18 @@ func TestOAuthTokenEndpoint(t *testing.T) {
 		t.Fatalf("expired token: %d %v", resp.StatusCode, e)
 	}
 }
+
+func TestGenerateIsDeterministicAndWired(t *testing.T) {
+	a := hubspotfake.New(hubspotfake.Options{Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }})
+	b := hubspotfake.New(hubspotfake.Options{Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }})
+	ia := a.Generate(hubspotfake.GenerateOptions{Contacts: 50, Seed: 9})
+	ib := b.Generate(hubspotfake.GenerateOptions{Contacts: 50, Seed: 9})
+	if len(ia) != 50 || a.Count("companies") != 5 || a.Count("deals") == 0 || a.Count("deals") != b.Count("deals") {
+		t.Fatalf("generated %d contacts, %d companies, %d/%d deals", len(ia), a.Count("companies"), a.Count("deals"), b.Count("deals"))
+	}
+	oa, _ := a.Get("contacts", ia[7])
+	ob, _ := b.Get("contacts", ib[7])
+	if oa.Properties["email"] != ob.Properties["email"] || oa.Properties["associatedcompanyid"] == "" {
+		t.Fatalf("not deterministic or not wired: %v vs %v", oa.Properties, ob.Properties)
+	}
+}
