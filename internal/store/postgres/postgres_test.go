@@ -119,3 +119,5 @@ func TestReplicasOpenTogether(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkEachProfile(b *testing.B) { storetest.BenchmarkEachProfile(b, open) }

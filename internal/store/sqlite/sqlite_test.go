@@ -136,3 +136,5 @@ func TestTwoHandlesOneFile(t *testing.T) {
 		t.Errorf("CountProfiles = %d, %v; want 1000", n, err)
 	}
 }
+
+func BenchmarkEachProfile(b *testing.B) { storetest.BenchmarkEachProfile(b, open) }

@@ -170,32 +170,140 @@ func (e *Engine) CountProfiles(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// EachProfile implements store.Store; it reads 1000 profiles at a time.
+// EachProfile implements store.Store. It walks the profiles in id order
+// 1000 at a time; each page costs four range scans (profiles, links,
+// orders, line items) rather than per-profile lookups.
 func (e *Engine) EachProfile(ctx context.Context, fn func(store.ProfileOrders) error) error {
 	after := ""
 	for {
-		ps, err := e.ListProfiles(ctx, after, 1000)
+		page, err := e.profilePage(ctx, after, 1000)
 		if err != nil {
 			return err
 		}
-		if len(ps) == 0 {
+		if len(page) == 0 {
 			return nil
 		}
-		ids := make([]string, len(ps))
-		for i, p := range ps {
-			ids[i] = p.ID
-		}
-		orders, err := e.ordersOf(ctx, ids)
-		if err != nil {
-			return err
-		}
-		for _, p := range ps {
-			if err := fn(store.ProfileOrders{Profile: p, Orders: orders[p.ID]}); err != nil {
+		for _, po := range page {
+			if err := fn(po); err != nil {
 				return err
 			}
 		}
-		after = ps[len(ps)-1].ID
+		after = page[len(page)-1].Profile.ID
 	}
+}
+
+// profilePage reads up to limit profiles after the id given, with their
+// refs and orders, using range scans over (after, last id].
+func (e *Engine) profilePage(ctx context.Context, after string, limit int) ([]store.ProfileOrders, error) {
+	rows, err := e.r.QueryContext(ctx, e.q(`SELECT id, data FROM profiles WHERE id > ? ORDER BY id LIMIT ?`), after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading profiles: %w", err)
+	}
+	var page []store.ProfileOrders
+	for rows.Next() {
+		var id, data string
+		if err := rows.Scan(&id, &data); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading profiles: %w", err)
+		}
+		var po store.ProfileOrders
+		if err := json.Unmarshal([]byte(data), &po.Profile); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("decoding profile %s: %w", id, err)
+		}
+		page = append(page, po)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading profiles: %w", err)
+	}
+	if len(page) == 0 {
+		return nil, nil
+	}
+	last := page[len(page)-1].Profile.ID
+	idx := make(map[string]int, len(page))
+	for i := range page {
+		idx[page[i].Profile.ID] = i
+	}
+	// Refs.
+	rows, err = e.r.QueryContext(ctx, e.q(`SELECT profile_id, platform, account, object_type, ext_id, updated_at FROM links
+		WHERE profile_id > ? AND profile_id <= ? AND state = 'active' AND object_type <> '`+guestObject+`' ORDER BY profile_id, ref_key`), after, last)
+	if err != nil {
+		return nil, fmt.Errorf("reading profile links: %w", err)
+	}
+	for rows.Next() {
+		var pid string
+		var r domain.ExternalRef
+		var up int64
+		if err := rows.Scan(&pid, &r.Platform, &r.Account, &r.ObjectType, &r.ID, &up); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading profile links: %w", err)
+		}
+		r.LastModified = fromTS(up)
+		if i, ok := idx[pid]; ok {
+			page[i].Profile.Refs = append(page[i].Profile.Refs, r)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading profile links: %w", err)
+	}
+	// Orders, then their items in the same order.
+	rows, err = e.r.QueryContext(ctx, e.q(`SELECT ref_key, profile_id, billing_email, data FROM orders
+		WHERE profile_id > ? AND profile_id <= ? ORDER BY profile_id, created_at, ref_key`), after, last)
+	if err != nil {
+		return nil, fmt.Errorf("reading orders: %w", err)
+	}
+	type pos struct{ p, o int }
+	where := map[string]pos{}
+	for rows.Next() {
+		var k, pid, billing, data string
+		if err := rows.Scan(&k, &pid, &billing, &data); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading orders: %w", err)
+		}
+		i, ok := idx[pid]
+		if !ok {
+			continue
+		}
+		var o domain.Order
+		if err := json.Unmarshal([]byte(data), &o); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("decoding order %s: %w", k, err)
+		}
+		o.BillingEmail = billing
+		page[i].Orders = append(page[i].Orders, o)
+		where[k] = pos{i, len(page[i].Orders) - 1}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading orders: %w", err)
+	}
+	if len(where) == 0 {
+		return page, nil
+	}
+	rows, err = e.r.QueryContext(ctx, e.q(`SELECT oi.order_key, oi.sku, oi.name, oi.category, oi.quantity, oi.unit_price, oi.currency
+		FROM orders o JOIN order_items oi ON oi.order_key = o.ref_key
+		WHERE o.profile_id > ? AND o.profile_id <= ? ORDER BY oi.order_key, oi.line_no`), after, last)
+	if err != nil {
+		return nil, fmt.Errorf("reading order items: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var it domain.LineItem
+		if err := rows.Scan(&k, &it.SKU, &it.Name, &it.Category, &it.Quantity, &it.UnitPrice.Amount, &it.UnitPrice.Currency); err != nil {
+			return nil, fmt.Errorf("reading order items: %w", err)
+		}
+		if w, ok := where[k]; ok {
+			o := &page[w.p].Orders[w.o]
+			o.Items = append(o.Items, it)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading order items: %w", err)
+	}
+	return page, nil
 }
 
 // Orders implements store.Store.

@@ -104,3 +104,39 @@ func BenchmarkBaselineRowInserts(b *testing.B, db *sql.DB, rebind func(string) s
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkEachProfile streams 10,000 profiles with two orders each, as a
+// full recompute does, and reports profiles/s.
+func BenchmarkEachProfile(b *testing.B, open Factory) {
+	ctx := context.Background()
+	s := open(b, store.Options{})
+	const people = 10000
+	for start := 0; start < people; start += BenchPageSize {
+		var chs []adapter.Change
+		for j := start; j < start+BenchPageSize; j++ {
+			id := fmt.Sprint(j)
+			chs = append(chs, contact("woocommerce", id, "e"+id+"@example.com", "E", t0))
+			for k := 0; k < 2; k++ {
+				chs = append(chs, order("woocommerce", fmt.Sprintf("%d-%d", j, k), ref("woocommerce", domain.ObjectContact, id), "", t0.Add(time.Duration(k)*time.Hour), 1000))
+			}
+		}
+		if _, err := s.ApplyPage(ctx, "woocommerce", "", "contact", chs, nil, fmt.Sprint(start)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	n := 0
+	for b.Loop() {
+		err := s.EachProfile(ctx, func(po store.ProfileOrders) error {
+			if len(po.Orders) != 2 {
+				return fmt.Errorf("profile %s has %d orders", po.Profile.ID, len(po.Orders))
+			}
+			n++
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "profiles/s")
+}
