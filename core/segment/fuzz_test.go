@@ -1,8 +1,12 @@
 package segment
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
@@ -83,5 +87,55 @@ func FuzzParseDefinitions(f *testing.F) {
 		if _, err := NewEngine(defs, Options{}); err != nil {
 			t.Fatalf("parsed definitions rejected by NewEngine: %v", err)
 		}
+	})
+}
+
+// FuzzRun builds a small dataset from arbitrary bytes (any days, amounts,
+// statuses, months, codes, duplicate ids, unsorted orders) and runs every
+// kind, Explain and Rescore on it: nothing may panic.
+func FuzzRun(f *testing.F) {
+	f.Add([]byte("seed"), int64(20000))
+	f.Add(bytes.Repeat([]byte{0xff, 0x00, 0x7f, 0x80}, 64), int64(-5))
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25}, int64(0))
+	eng := mustEngine(f, append(allKinds(0), map[string]any{"name": "v2", "kind": "value", "params": map[string]any{"basis": "predicted"}}), Options{Workers: 2})
+	f.Fuzz(func(t *testing.T, data []byte, asOfDay int64) {
+		rd := bytes.NewReader(data)
+		next := func(n int) uint64 {
+			var v uint64
+			for i := 0; i < n; i++ {
+				b, err := rd.ReadByte()
+				if err != nil {
+					return v
+				}
+				v = v<<8 | uint64(b)
+			}
+			return v
+		}
+		ds := &Dataset{Currency: "USD", Categories: []string{"a"}, Devices: []string{"", "mobile"}, Channels: []string{""}}
+		for rd.Len() > 0 && len(ds.Customers) < 40 {
+			c := Customer{ID: fmt.Sprint(next(1) % 30), Email: fmt.Sprint(next(1)%5, "@x")}
+			for k := next(1) % 8; k > 0 && rd.Len() > 0; k-- {
+				c.Orders = append(c.Orders, OrderFact{
+					Day: int32(next(4)), Amount: int64(next(8)), Items: int32(next(2)), Categories: next(1),
+					Year: uint16(next(2)), Month: uint8(next(1)), Device: uint8(next(1)), Channel: uint8(next(1)), Status: Status(next(1) % 6),
+				})
+			}
+			ds.Customers = append(ds.Customers, c)
+		}
+		asOf := time.Unix(asOfDay%(1<<40), 0).UTC()
+		r, err := eng.Run(context.Background(), ds, asOf)
+		if err != nil {
+			return
+		}
+		for i := range ds.Customers {
+			_, _ = r.Explain(ds.Customers[i].ID)
+			if rs, err := r.Rescore(&ds.Customers[i], asOf); err == nil {
+				_ = r.ExplainRescored(&ds.Customers[i], rs)
+			}
+		}
+		if r.Len() > 0 {
+			_ = r.Diff(r.Memberships(0))
+		}
+		_, _ = r.Migration("stage", nil)
 	})
 }

@@ -232,6 +232,7 @@ func (pr *predictions) fillCustomers(fc *fitContext) {
 	parallel(n, fc.opts.Workers, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			a, e, s, c := pr.compute(&fc.feats[i])
+			a, e, s, c = finite(a), finite(e), finite(s), finite(c)
 			pr.pAlive[i], pr.expected[i], pr.expSpend[i], pr.clv[i] = float32(a), float32(e), float32(s), float32(c)
 		}
 	})
@@ -276,7 +277,16 @@ func (pr *predictions) at(i int, f *Features) (pAlive, expected, spend, clvMinor
 	}
 	// round like the stored values, so a rescore agrees with the full run
 	a, e, s, c := pr.compute(f)
+	a, e, s, c = finite(a), finite(e), finite(s), finite(c)
 	return float64(float32(a)), float64(float32(e)), float64(float32(s)), float64(float32(c))
+}
+
+// finite maps NaN and infinities (degenerate fits on absurd data) to 0.
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
 }
 
 func (pr *predictions) compute(f *Features) (pAlive, expected, spend, clvMinor float64) {

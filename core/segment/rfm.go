@@ -170,11 +170,12 @@ func need(k, n int) int { return (k*n + 4) / 5 }
 
 func newRankCuts(feats []Features, workers int) *rankCuts {
 	n := 0
-	maxRec, maxFreq := int32(0), int32(0)
+	maxRec, maxFreq, minRec := int32(0), int32(0), int32(0)
 	for i := range feats {
 		if f := &feats[i]; f.Orders > 0 {
 			n++
 			maxRec = max(maxRec, f.RecencyDays)
+			minRec = min(minRec, f.RecencyDays) // negative only after an overflow on absurd days
 			maxFreq = max(maxFreq, f.Orders)
 		}
 	}
@@ -182,7 +183,7 @@ func newRankCuts(feats []Features, workers int) *rankCuts {
 	parallelDo(workers,
 		func() {
 			// recency, lower is better: w(v) = buyers with larger recency
-			if maxRec < 1<<22 {
+			if maxRec < 1<<22 && minRec >= 0 {
 				hist := make([]int32, maxRec+1)
 				for i := range feats {
 					if feats[i].Orders > 0 {
