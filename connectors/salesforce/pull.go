@@ -334,8 +334,11 @@ func (c *Connector) pullBulk(ctx context.Context, object string, cur *cursor, m 
 		nc := cur.clone()
 		last := next == "" || next == "null"
 		if last {
+			// Rows came unordered: resume at the newest timestamp without
+			// an Id tie-break, so a row written after the job's snapshot
+			// with that same timestamp is read again rather than missed.
 			nc.Bulk = nil
-			nc.Streams[object] = bp.Max
+			nc.Streams[object] = streamPos{Since: bp.Max.Since}
 		} else {
 			bp.Locator = next
 			b := bp

@@ -224,9 +224,19 @@ func TestBulkInitialLoad200k(t *testing.T) {
 	}
 	// The next pull is incremental over REST and sees only the change.
 	f.Update("Contact", ids[123], map[string]any{"FirstName": "Changed"})
+	// The newest bulk row is read once more (no tie-break after an
+	// unordered load); nothing else is.
 	col2 := pullAll(t, c, domain.ObjectContact, cursor, 0)
-	if len(col2.changes) != 1 || col2.changes[0].Contact.FirstName != "Changed" {
-		t.Fatalf("incremental pull after bulk: %d changes", len(col2.changes))
+	changed := false
+	for _, ch := range col2.changes {
+		if ch.Ref.ID == ids[123] && ch.Contact.FirstName == "Changed" {
+			changed = true
+		} else if ch.Ref.ID != ids[len(ids)-1] {
+			t.Fatalf("incremental pull after bulk re-read %s", ch.Ref.ID)
+		}
+	}
+	if !changed || len(col2.changes) > 2 {
+		t.Fatalf("incremental pull after bulk: %d changes, the change found: %v", len(col2.changes), changed)
 	}
 }
 
