@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -177,14 +178,9 @@ func (f *valueFitted) groups() []groupInfo {
 
 func (f *valueFitted) exclusive() bool { return true }
 
+// upperBoundOrdered is the number of elements of sorted s that are ≤ v.
 func upperBoundOrdered[T cmp.Ordered](s []T, v T) int {
-	i, found := slices.BinarySearch(s, v)
-	if found {
-		for i < len(s) && s[i] == v {
-			i++
-		}
-	}
-	return i
+	return sort.Search(len(s), func(i int) bool { return s[i] > v })
 }
 
 func (f *valueFitted) better(i int, feat *Features) (v float64, w, n int) {
@@ -232,14 +228,8 @@ func (f *valueFitted) explain(i int, _ *Customer, feat *Features, _ *scratch, ma
 	return []string{fmt.Sprintf("%s; below the %s%% needed for %s", s, fmtNum(t.TopPercent), t.Name)}
 }
 
-func trailing(m uint32) int {
-	for i := 0; i < 32; i++ {
-		if m&(1<<i) != 0 {
-			return i
-		}
-	}
-	return -1
-}
+// trailing is the index of the lowest set bit of m (m ≠ 0).
+func trailing(m uint32) int { return bits.TrailingZeros32(m) }
 
 // ---- behavioral ----
 
