@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -13,13 +11,14 @@ import (
 	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/plugins/sdk"
 )
 
 // extraCommands are the commands other packages contribute.
 func (a *app) extraCommands() []*cobra.Command {
 	builtins := map[string]func() adapter.Adapter{}
 	for name, f := range builtinAdapters() {
-		builtins[name] = func() adapter.Adapter { return f(slog.New(slog.NewJSONHandler(os.Stderr, nil))) }
+		builtins[name] = func() adapter.Adapter { return f(sdk.Logger()) } // hclog-shaped JSON the host re-levels
 	}
 	return []*cobra.Command{
 		analyze.NewCommand(),

@@ -119,7 +119,7 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 	}
 	for i, pc := range cfg.Plugins {
 		spec := PluginSpec(pc)
-		pl, err := pluginhost.Open(ctx, spec, pluginhost.Options{Logger: log.With("plugin", pc.Name)})
+		pl, err := pluginhost.Open(ctx, spec, pluginhost.Options{Logger: log})
 		if err != nil {
 			env.Close(ctx)
 			return nil, fmt.Errorf("starting plugins[%d] (%s): %w", i, pc.Name, err)
