@@ -121,3 +121,5 @@ func TestReplicasOpenTogether(t *testing.T) {
 }
 
 func BenchmarkEachProfile(b *testing.B) { storetest.BenchmarkEachProfile(b, open) }
+
+func TestCDNOW(t *testing.T) { storetest.RunCDNOW(t, open) }

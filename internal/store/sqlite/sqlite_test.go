@@ -138,3 +138,5 @@ func TestTwoHandlesOneFile(t *testing.T) {
 }
 
 func BenchmarkEachProfile(b *testing.B) { storetest.BenchmarkEachProfile(b, open) }
+
+func TestCDNOW(t *testing.T) { storetest.RunCDNOW(t, open) }
