@@ -61,11 +61,17 @@ type Schedule struct {
 
 // Plugin declares a third-party adapter executable.
 type Plugin struct {
-	Name   string         `koanf:"name"`
-	Path   string         `koanf:"path"`
-	SHA256 string         `koanf:"sha256"`
-	Env    []string       `koanf:"env"` // host variables passed through
-	Config adapter.Config `koanf:"config"`
+	Name   string   `koanf:"name"`
+	Path   string   `koanf:"path"`
+	SHA256 string   `koanf:"sha256"`
+	Env    []string `koanf:"env"`  // host variables passed through; nothing else is
+	Args   []string `koanf:"args"` // arguments to the executable
+	// CallTimeout bounds each call (for pulls, the wait for each page); a
+	// plugin that overruns it is killed and restarted. Default 2m.
+	CallTimeout time.Duration `koanf:"call_timeout"`
+	// StartTimeout bounds start and handshake. Default 30s.
+	StartTimeout time.Duration  `koanf:"start_timeout"`
+	Config       adapter.Config `koanf:"config"`
 }
 
 // Outbound is an outbound webhook subscription.

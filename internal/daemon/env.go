@@ -43,7 +43,8 @@ type Env struct {
 
 // PluginSpec turns a plugin's configuration into a launch spec.
 func PluginSpec(pc config.Plugin) pluginhost.Spec {
-	return pluginhost.Spec{Name: pc.Name, Path: pc.Path, SHA256: pc.SHA256, AllowEnv: pc.Env}
+	return pluginhost.Spec{Name: pc.Name, Path: pc.Path, SHA256: pc.SHA256, AllowEnv: pc.Env, Args: pc.Args,
+		CallTimeout: pc.CallTimeout, StartTimeout: pc.StartTimeout}
 }
 
 // OutboundQueue opens the outbound delivery queue on the store's database.
