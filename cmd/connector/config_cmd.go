@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/pluginhost"
 )
 
 func (a *app) configCommand() *cobra.Command {
@@ -130,6 +133,7 @@ func (a *app) validConfig(ctx context.Context) (*config.Loaded, error) {
 			ps = append(ps, config.Problem{Path: path, Message: msg})
 		}
 	}
+	ps = append(ps, a.validatePlugins(ctx, l)...)
 	ps = append(ps, a.validateSegments(l)...)
 	if len(ps) > 0 {
 		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Path < ps[j].Path })
@@ -146,4 +150,38 @@ func withoutEnabled(sec adapter.Config) adapter.Config {
 		}
 	}
 	return out
+}
+
+// validatePlugins starts each configured plugin (after its checksum is
+// verified), checks its config section against the schema it describes and
+// its own ValidateConfig, and stops it.
+func (a *app) validatePlugins(ctx context.Context, l *config.Loaded) config.Problems {
+	var ps config.Problems
+	for i, pc := range l.Plugins {
+		prefix := fmt.Sprintf("plugins[%d]", i)
+		if pc.Path == "" || pc.SHA256 == "" {
+			continue // already reported
+		}
+		pl, err := pluginhost.Open(ctx, daemon.PluginSpec(pc), pluginhost.Options{Logger: a.logger(l)})
+		if err != nil {
+			ps = append(ps, config.Problem{Path: prefix, Message: err.Error()})
+			continue
+		}
+		desc, err := pl.Describe(ctx)
+		if err == nil {
+			ps = append(ps, config.ValidatePlatform(prefix+".config", pc.Config, desc.ConfigSchema)...)
+			var diags []adapter.Diagnostic
+			diags, err = pl.ValidateConfig(ctx, pc.Config)
+			for _, d := range diags {
+				if d.Severity == adapter.SeverityError {
+					ps = append(ps, config.Problem{Path: prefix + ".config." + strings.TrimPrefix(d.Path, prefix+".config."), Message: d.Summary})
+				}
+			}
+		}
+		if err != nil {
+			ps = append(ps, config.Problem{Path: prefix, Message: "asking the plugin: " + err.Error()})
+		}
+		_ = pl.Close(ctx)
+	}
+	return ps
 }

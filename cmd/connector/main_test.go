@@ -122,3 +122,20 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		t.Errorf("version -o json: exit %d, %s", code, out)
 	}
 }
+
+func TestPluginChecksumMismatchRefusedByValidate(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := writeConfig(t, `
+plugins:
+  - name: sheet
+    path: `+exe+`
+    sha256: "0000000000000000000000000000000000000000000000000000000000000000"
+`)
+	code, _, errOut := runCLI(t, nil, "config", "validate", "-c", p)
+	if code != exitConfig || !strings.Contains(errOut, "plugins[0]") || !strings.Contains(strings.ToLower(errOut), "sha") {
+		t.Fatalf("exit %d, want %d naming plugins[0] and the checksum:\n%s", code, exitConfig, errOut)
+	}
+}
