@@ -366,12 +366,26 @@ func (c *Connector) Push(ctx context.Context, req adapter.PushRequest) ([]adapte
 		var members []op // CampaignMember ids to delete, with their item
 		for start := 0; start < len(pairs); start += MaxCollection {
 			chunk := pairs[start:min(start+MaxCollection, len(pairs))]
-			camps, whos := map[string]bool{}, map[string]bool{}
+			camps, contacts, leads := map[string]bool{}, map[string]bool{}, map[string]bool{}
 			for _, p := range chunk {
-				camps[p.campaign], whos[p.who] = true, true
+				camps[p.campaign] = true
+				if strings.HasPrefix(p.who, "00Q") {
+					leads[p.who] = true
+				} else {
+					contacts[p.who] = true
+				}
+			}
+			// Contacts and leads in separate lists keep the GET URL far
+			// below the platform's 16 KB limit at 200 pairs.
+			var who []string
+			if len(contacts) > 0 {
+				who = append(who, "ContactId IN "+idList(sortedKeys(contacts)))
+			}
+			if len(leads) > 0 {
+				who = append(who, "LeadId IN "+idList(sortedKeys(leads)))
 			}
 			soql := "SELECT Id, CampaignId, ContactId, LeadId, CreatedById FROM CampaignMember WHERE CampaignId IN " +
-				idList(sortedKeys(camps)) + " AND (ContactId IN " + idList(sortedKeys(whos)) + " OR LeadId IN " + idList(sortedKeys(whos)) + ")"
+				idList(sortedKeys(camps)) + " AND (" + strings.Join(who, " OR ") + ")"
 			err := c.queryPages(ctx, soql, false, 0, func(recs []map[string]any) error {
 				for _, rm := range recs {
 					r := row(rm)

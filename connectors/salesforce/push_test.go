@@ -278,3 +278,38 @@ func TestCollectionsAllOrNoneRollsBack(t *testing.T) {
 		t.Fatalf("201 records: %v", err)
 	}
 }
+
+func TestLargestBatchesStayWithinURILimit(t *testing.T) {
+	f := startFake(t, salesforcefake.Options{})
+	ids := f.SeedContacts(150, nil)
+	leads := f.Seed("Lead", 50, func(i int) map[string]any { return map[string]any{"LastName": "L", "Company": "C"} })
+	people := append(ids, leads...)
+	c, _ := newConn(t, f, nil)
+	targets := ensure(t, c, adapter.Target{Key: "list:a", Kind: adapter.TargetList, Name: "A"})
+	var items []adapter.PushItem
+	for _, id := range people {
+		items = append(items, adapter.PushItem{ID: id, Ref: contactRef(id), Add: []string{"list:a"}})
+	}
+	if _, err := c.Push(ctxT(t), adapter.PushRequest{Items: items, Targets: targets}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range items {
+		items[i].Add, items[i].Remove = nil, []string{"list:a"}
+	}
+	res, err := c.Push(ctxT(t), adapter.PushRequest{Items: items, Targets: targets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Status != adapter.PushOK {
+			t.Fatalf("remove of 200: %+v", r)
+		}
+	}
+	if n := len(f.CampaignMembers(targets["list:a"])); n != 0 {
+		t.Fatalf("%d members left after removing all 200", n)
+	}
+	got, err := c.Fetch(ctxT(t), adapter.FetchRequest{Object: domain.ObjectContact, IDs: people})
+	if err != nil || len(got) != 200 {
+		t.Fatalf("fetch of 200: %v, %d changes", err, len(got))
+	}
+}

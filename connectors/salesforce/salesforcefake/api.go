@@ -13,6 +13,10 @@ import (
 	"time"
 )
 
+// MaxURILength is the longest request URI the data API accepts; longer
+// GETs (a huge SOQL IN list) fail with 414.
+const MaxURILength = 16384
+
 // apiError is one element of the data API's error array.
 type apiError struct {
 	Message   string   `json:"message"`
@@ -61,6 +65,10 @@ func (f *Fake) handleData(w http.ResponseWriter, r *http.Request) {
 	ver, sub, _ := strings.Cut(rest, "/")
 	key := r.Method + " " + routeKey(sub)
 	f.count(key)
+	if len(r.URL.RequestURI()) > MaxURILength {
+		writeErr(w, http.StatusRequestURITooLong, "URI_TOO_LONG", fmt.Sprintf("request URI longer than %d bytes", MaxURILength))
+		return
+	}
 
 	if fault, ok := f.pickFault(r.Method + " /" + sub); ok {
 		if f.applyFault(w, r, fault, ver, sub) {
