@@ -14,6 +14,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"regexp"
 
@@ -52,8 +53,9 @@ var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		// The DSN may hold a password: do not echo it.
-		return nil, fmt.Errorf("parsing postgres dsn: invalid connection string")
+		// The DSN may hold a password and pgx redacts it only on a best
+		// effort basis: name the problem without echoing the string.
+		return nil, errors.New("parsing store.dsn: not a valid PostgreSQL connection string (URL or key=value form); it is not shown because it may hold a password")
 	}
 	if opts.Schema != "" {
 		if !schemaName.MatchString(opts.Schema) {

@@ -123,3 +123,10 @@ func TestReplicasOpenTogether(t *testing.T) {
 func BenchmarkEachProfile(b *testing.B) { storetest.BenchmarkEachProfile(b, open) }
 
 func TestCDNOW(t *testing.T) { storetest.RunCDNOW(t, open) }
+
+func TestBadDSNHidesPassword(t *testing.T) {
+	_, err := postgres.Open(context.Background(), "postgres://u:s3cret@127.0.0.1:notaport/db", postgres.Options{})
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("Open with a bad DSN: %v; want an error without the password", err)
+	}
+}
