@@ -299,44 +299,67 @@ func (e *Engine) RunReusing(ctx context.Context, ds *Dataset, asOf time.Time, pr
 		return nil, fmt.Errorf("computing features: %w", err)
 	}
 	r.fitted = make([]fitted, len(e.defs))
-	// predictive definitions first: value tiers may use their CLV
-	order := make([]int, 0, len(e.defs))
+	// Two chains fitted concurrently: the model chain (predictive
+	// definitions, then value tiers on predicted CLV, which use the first
+	// one's predictions) and everything else. Each has its own context.
+	var models, rest []int
 	for i, d := range e.defs {
 		if d.Kind == KindPredictive {
-			order = append(order, i)
+			models = append(models, i)
 		}
 	}
 	for i, d := range e.defs {
-		if d.Kind != KindPredictive {
-			order = append(order, i)
+		switch {
+		case d.Kind == KindValue && d.Value.Basis == "predicted":
+			models = append(models, i)
+		case d.Kind != KindPredictive:
+			rest = append(rest, i)
 		}
 	}
-	fc := &fitContext{ds: ds, feats: r.Features, asOfDay: r.asOfDay, opts: opts, prev: prev}
-	for _, i := range order {
-		d := &e.defs[i]
-		fc.def = d
-		if d.Kind == KindValue && d.Value.Basis == "predicted" && fc.shared == nil {
-			p := defaultPredictive()
-			pred, err := fitPredictions(ctx, fc, p)
-			if err != nil {
-				return nil, fmt.Errorf("fitting the default predictive model for %s: %w", d.Name, err)
+	base := fitContext{ds: ds, feats: r.Features, asOfDay: r.asOfDay, opts: opts, prev: prev}
+	warns := make([][]Warning, len(e.defs))
+	errs := make([]error, len(e.defs))
+	chain := func(order []int) *fitContext {
+		fc := base
+		for _, i := range order {
+			d := &e.defs[i]
+			fc.def, fc.warnings = d, nil
+			if d.Kind == KindValue && d.Value.Basis == "predicted" && fc.shared == nil {
+				pred, err := fitPredictions(ctx, &fc, defaultPredictive())
+				if err != nil {
+					errs[i] = fmt.Errorf("fitting the default predictive model for %s: %w", d.Name, err)
+					return &fc
+				}
+				fc.shared = pred
 			}
-			fc.shared = pred
+			f, err := e.kinds[i].fit(ctx, &fc)
+			if err == nil {
+				err = ctx.Err()
+			}
+			warns[i] = fc.warnings
+			if err != nil {
+				errs[i] = fmt.Errorf("fitting segment definition %s: %w", d.Name, err)
+				return &fc
+			}
+			if pk, ok := f.(*predictiveFitted); ok && fc.shared == nil {
+				fc.shared = pk.pred
+			}
+			r.fitted[i] = f
 		}
-		f, err := e.kinds[i].fit(ctx, fc)
-		if err != nil {
-			return nil, fmt.Errorf("fitting segment definition %s: %w", d.Name, err)
-		}
-		if pk, ok := f.(*predictiveFitted); ok && fc.shared == nil {
-			fc.shared = pk.pred
-		}
-		r.fitted[i] = f
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("fitting segment definition %s: %w", d.Name, err)
-		}
+		return &fc
 	}
-	r.shared = fc.shared
-	r.Warnings = append(r.Warnings, fc.warnings...)
+	var modelFC *fitContext
+	parallelDo(opts.Workers,
+		func() { modelFC = chain(models) },
+		func() { chain(rest) },
+	)
+	for i := range e.defs {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		r.Warnings = append(r.Warnings, warns[i]...)
+	}
+	r.shared = modelFC.shared
 	r.segIdx = make([][]int, len(e.defs))
 	for i, f := range r.fitted {
 		d := &e.defs[i]
