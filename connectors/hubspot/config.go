@@ -18,7 +18,9 @@ const DefaultBaseURL = "https://api.hubapi.com"
 
 // tierLimits are HubSpot's published per-account budgets (see README):
 // requests per 10-second rolling window and per day.
-var tierNames = []string{"free", "starter", "professional", "enterprise", "api_pack", "oauth_app"}
+func tierNames() []string {
+	return []string{"free", "starter", "professional", "enterprise", "api_pack", "oauth_app"}
+}
 
 func tierLimits(tier string) (burst int, daily int) {
 	switch tier {
@@ -224,8 +226,8 @@ func (c *Config) Validate(prefix string) []adapter.Diagnostic {
 			bad("oauth.refresh_token", "is required for OAuth", "the refresh token from the app's install flow")
 		}
 	}
-	if !slices.Contains(tierNames, c.Tier) {
-		bad("tier", "is not a known HubSpot tier", "one of "+strings.Join(tierNames, ", "))
+	if !slices.Contains(tierNames(), c.Tier) {
+		bad("tier", "is not a known HubSpot tier", "one of "+strings.Join(tierNames(), ", "))
 	}
 	if c.RateLimit.Requests < 1 {
 		bad("rate_limit.requests", "must be at least 1", "")
@@ -447,7 +449,7 @@ func configSchema() []adapter.ConfigField {
 		{Name: "oauth.client_secret", Type: adapter.FieldString, Secret: true, Description: "OAuth app client secret (also the webhook signing secret by default)"},
 		{Name: "oauth.refresh_token", Type: adapter.FieldString, Secret: true, Description: "refresh token from the install flow"},
 		{Name: "oauth.token_url", Type: adapter.FieldURL, Description: "token endpoint; default base_url + /oauth/v1/token"},
-		{Name: "tier", Type: adapter.FieldString, Default: "professional", Enum: tierNames, Description: "sets rate_limit defaults from HubSpot's published tiers"},
+		{Name: "tier", Type: adapter.FieldString, Default: "professional", Enum: tierNames(), Description: "sets rate_limit defaults from HubSpot's published tiers"},
 		{Name: "rate_limit.requests", Type: adapter.FieldInt, Description: "requests per rate_limit.interval (tier default)"},
 		{Name: "rate_limit.interval", Type: adapter.FieldDuration, Default: "10s", Description: "rolling window of the burst limit"},
 		{Name: "rate_limit.daily", Type: adapter.FieldInt, Description: "requests per day, 0 for none (tier default)"},

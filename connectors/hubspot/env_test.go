@@ -106,7 +106,7 @@ func (v *specValidator) RoundTrip(req *http.Request) (*http.Response, error) {
 	verr := openapi3filter.ValidateResponse(req.Context(), &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: c, PathParams: params, Route: route},
 		Status:                 resp.StatusCode, Header: resp.Header, Body: io.NopCloser(bytes.NewReader(rb)),
-		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
 	})
 	if verr != nil {
 		v.mu.Lock()

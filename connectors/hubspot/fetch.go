@@ -115,7 +115,7 @@ func (s state) enrich(ctx context.Context, _ *Connector, spec objSpec, changes [
 			}
 		}
 		if len(need) > 0 {
-			raws, _, err := s.batchRead(ctx, "companies", companyProps, need)
+			raws, _, err := s.batchRead(ctx, "companies", companyProps(), need)
 			if err != nil {
 				return err
 			}
@@ -172,7 +172,7 @@ func (s state) enrich(ctx context.Context, _ *Connector, spec objSpec, changes [
 		if len(liIDs) == 0 {
 			return nil
 		}
-		raws, _, err := s.batchRead(ctx, "line_items", lineItemProps, liIDs)
+		raws, _, err := s.batchRead(ctx, "line_items", lineItemProps(), liIDs)
 		if err != nil {
 			return err
 		}

@@ -106,10 +106,18 @@ func contactProps(extra []string) []string {
 	return base
 }
 
-var companyProps = []string{"name", "domain", "industry", "numberofemployees", "annualrevenue", "country", "hs_merged_object_ids", "createdate", "hs_lastmodifieddate", "hs_object_id"}
-var dealProps = []string{"dealname", "amount", "closedate", "dealstage", "pipeline", "deal_currency_code", "hs_is_closed_won", "hs_is_closed", "createdate", "hs_lastmodifieddate", "hs_object_id"}
-var orderProps = []string{"hs_order_name", "hs_total_price", "hs_currency_code", "hs_pipeline_stage", "hs_external_order_id", "hs_external_created_date", "hs_refund_amount", "hs_billing_address_email", "hs_source_store", "createdate", "hs_lastmodifieddate", "hs_object_id"}
-var lineItemProps = []string{"name", "hs_sku", "price", "quantity", "amount", "hs_product_id"}
+func companyProps() []string {
+	return []string{"name", "domain", "industry", "numberofemployees", "annualrevenue", "country", "hs_merged_object_ids", "createdate", "hs_lastmodifieddate", "hs_object_id"}
+}
+func dealProps() []string {
+	return []string{"dealname", "amount", "closedate", "dealstage", "pipeline", "deal_currency_code", "hs_is_closed_won", "hs_is_closed", "createdate", "hs_lastmodifieddate", "hs_object_id"}
+}
+func orderProps() []string {
+	return []string{"hs_order_name", "hs_total_price", "hs_currency_code", "hs_pipeline_stage", "hs_external_order_id", "hs_external_created_date", "hs_refund_amount", "hs_billing_address_email", "hs_source_store", "createdate", "hs_lastmodifieddate", "hs_object_id"}
+}
+func lineItemProps() []string {
+	return []string{"name", "hs_sku", "price", "quantity", "amount", "hs_product_id"}
+}
 
 // mapContact maps a contact. Problems in optional fields drop the field
 // (and keep the raw value in Attributes) rather than the person.

@@ -32,11 +32,11 @@ func (s state) spec(object string) (objSpec, bool) {
 	case domain.ObjectContact:
 		return objSpec{domain.ObjectContact, "contacts", "contacts", "lastmodifieddate", contactProps(s.cfg.Properties), "contact"}, true
 	case domain.ObjectCompany:
-		return objSpec{domain.ObjectCompany, "companies", "companies", "hs_lastmodifieddate", companyProps, "company"}, true
+		return objSpec{domain.ObjectCompany, "companies", "companies", "hs_lastmodifieddate", companyProps(), "company"}, true
 	case domain.ObjectDeal:
-		return objSpec{domain.ObjectDeal, "0-3", "deals", "hs_lastmodifieddate", dealProps, "deal"}, true
+		return objSpec{domain.ObjectDeal, "0-3", "deals", "hs_lastmodifieddate", dealProps(), "deal"}, true
 	case domain.ObjectOrder:
-		return objSpec{domain.ObjectOrder, "orders", "orders", "hs_lastmodifieddate", orderProps, "order"}, true
+		return objSpec{domain.ObjectOrder, "orders", "orders", "hs_lastmodifieddate", orderProps(), "order"}, true
 	}
 	return objSpec{}, false
 }

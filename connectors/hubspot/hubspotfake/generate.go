@@ -20,13 +20,14 @@ type GenerateOptions struct {
 	Until time.Time
 }
 
-var (
+func vocabulary() (firstNames, lastNames, countries, industries, stages []string) {
 	firstNames = []string{"Ada", "Ben", "Chloé", "Dmitri", "Elif", "Farah", "Gus", "Hana", "Ivo", "Jun", "Kemi", "Lars", "Maya", "Nils", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tariq"}
-	lastNames  = []string{"Okafor", "Schmidt", "Dubois", "Rossi", "García", "Nakamura", "Silva", "Kowalski", "Jensen", "Murphy", "Haddad", "Novak", "Ivanova", "Chen", "Patel"}
-	countries  = []string{"Germany", "France", "United Kingdom", "US", "Spain", "Italy", "Netherlands", "Canada", "Japan", "Brazil"}
+	lastNames = []string{"Okafor", "Schmidt", "Dubois", "Rossi", "García", "Nakamura", "Silva", "Kowalski", "Jensen", "Murphy", "Haddad", "Novak", "Ivanova", "Chen", "Patel"}
+	countries = []string{"Germany", "France", "United Kingdom", "US", "Spain", "Italy", "Netherlands", "Canada", "Japan", "Brazil"}
 	industries = []string{"RETAIL", "COMPUTER_SOFTWARE", "FOOD_BEVERAGES", "APPAREL_FASHION", "HOSPITALITY", "MARKETING_AND_ADVERTISING"}
-	stages     = []string{"closedwon", "closedwon", "closedwon", "closedlost", "qualifiedtobuy", "contractsent"}
-)
+	stages = []string{"closedwon", "closedwon", "closedwon", "closedlost", "qualifiedtobuy", "contractsent"}
+	return
+}
 
 // Generate fills the portal with plausible companies, contacts and deals
 // (with line items) for `connector sandbox` and demos, deterministically
@@ -44,16 +45,19 @@ func (f *Fake) Generate(o GenerateOptions) []string {
 	if o.Until.IsZero() {
 		o.Until = f.now()
 	}
+	firstNames, lastNames, countries, industries, stages := vocabulary()
 	rng := rand.New(rand.NewPCG(o.Seed, 0x5eed))
 	span := 3 * 365 * 24 * time.Hour
-	at := func() time.Time { return o.Until.Add(-time.Duration(rng.Int64N(int64(span)))).Truncate(time.Millisecond) }
+	at := func() time.Time {
+		return o.Until.Add(-time.Duration(rng.Int64N(int64(span)))).Truncate(time.Millisecond)
+	}
 
 	companies := f.CreateMany("companies", o.Companies, func(i int) Object {
 		t := at()
 		return Object{CreatedAt: t, UpdatedAt: t, Properties: map[string]string{
-			"name": fmt.Sprintf("%s %s", lastNames[rng.IntN(len(lastNames))], []string{"GmbH", "Ltd", "SA", "Inc", "BV"}[rng.IntN(5)]),
+			"name":   fmt.Sprintf("%s %s", lastNames[rng.IntN(len(lastNames))], []string{"GmbH", "Ltd", "SA", "Inc", "BV"}[rng.IntN(5)]),
 			"domain": fmt.Sprintf("company%d.example", i), "industry": industries[rng.IntN(len(industries))],
-			"numberofemployees": strconv.Itoa(1 + rng.IntN(2000)), "annualrevenue": strconv.Itoa(50_000+rng.IntN(20_000_000)),
+			"numberofemployees": strconv.Itoa(1 + rng.IntN(2000)), "annualrevenue": strconv.Itoa(50_000 + rng.IntN(20_000_000)),
 			"country": countries[rng.IntN(len(countries))],
 		}}
 	})

@@ -420,6 +420,11 @@ func (f *Fake) injectFaults(w http.ResponseWriter, r *http.Request) bool {
 		write429(w, "TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.")
 	case status >= 500:
 		writeError(w, status, "INTERNAL_ERROR", "Internal error (injected by the sandbox)")
+	case status == http.StatusLocked:
+		writeError(w, status, "LOCKED", "The portal is locked for a moment; wait at least 2 seconds")
+	case status == 477:
+		w.Header().Set("Retry-After", "1")
+		writeError(w, status, "MIGRATION_IN_PROGRESS", "The portal is being migrated; retry after the given delay")
 	default:
 		writeError(w, status, "VALIDATION_ERROR", "Injected failure")
 	}
