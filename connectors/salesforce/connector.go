@@ -49,7 +49,7 @@ type Connector struct {
 	ts     *tokenSource
 	quota  *quota
 	// Transport, when set before Configure, replaces the HTTP transport
-	// (tests use it to count or break connections).
+	// (for a proxy, custom TLS roots, or instrumentation).
 	Transport http.RoundTripper
 }
 
