@@ -320,3 +320,30 @@ func TestFullSweepReportsPurgedRecords(t *testing.T) {
 		t.Fatalf("full sweep: %d upserts, deletes %v; want 4 and %s", upserts, deletes, ids[2])
 	}
 }
+
+func TestOrdersWhenEnabled(t *testing.T) {
+	f := startFake(t, salesforcefake.Options{})
+	ct := f.Insert("Contact", map[string]any{"LastName": "Buyer"})
+	acc := f.Insert("Account", map[string]any{"Name": "Buyer Ltd"})
+	ord := f.Insert("Order", map[string]any{"AccountId": acc, "BillToContactId": ct, "Status": "Activated",
+		"EffectiveDate": "2026-02-03", "TotalAmount": "49.90", "OrderNumber": "00000101"})
+	draft := f.Insert("Order", map[string]any{"AccountId": acc, "Status": "Draft", "EffectiveDate": "2026-02-04", "TotalAmount": "5"})
+	c, _ := newConn(t, f, map[string]any{"objects": map[string]any{"orders": true}, "currency": "EUR"})
+	col := pullAll(t, c, domain.ObjectOrder, "", 0)
+	byID := map[string]*domain.Order{}
+	for _, ch := range col.changes {
+		byID[ch.Ref.ID] = ch.Order
+	}
+	o := byID[ord]
+	if o == nil || o.Status != domain.StatusCompleted || o.Total.Amount != 4990 || o.Currency != "EUR" ||
+		o.CustomerRef.ID != ct || o.CreatedAt.Format("2006-01-02") != "2026-02-03" || o.Ref.ObjectType != domain.ObjectOrder {
+		t.Fatalf("activated order mapped as %+v", o)
+	}
+	if byID[draft] == nil || byID[draft].Status != domain.StatusPending {
+		t.Fatalf("draft order mapped as %+v", byID[draft])
+	}
+	c2, _ := newConn(t, f, nil)
+	if col := pullAll(t, c2, domain.ObjectOrder, "", 0); len(col.changes) != 0 {
+		t.Fatalf("orders pulled although objects.orders is off: %d", len(col.changes))
+	}
+}
