@@ -356,8 +356,9 @@ func parseSOQL(q string) (*query, error) {
 	if err := p.expectKeyword("FROM"); err != nil {
 		return nil, err
 	}
+	// The object name may be a word SOQL reserves elsewhere (FROM Order).
 	t := p.next()
-	if t.kind != tkIdent || reserved[strings.ToUpper(t.text)] {
+	if t.kind != tkIdent {
 		return nil, malformed("expected an object name at %d", t.pos)
 	}
 	out.object = t.text
