@@ -130,3 +130,7 @@ func TestBadDSNHidesPassword(t *testing.T) {
 		t.Fatalf("Open with a bad DSN: %v; want an error without the password", err)
 	}
 }
+
+func BenchmarkUpsertProfilesOneByOne(b *testing.B) {
+	storetest.BenchmarkUpsertProfilesOneByOne(b, open)
+}

@@ -140,3 +140,7 @@ func TestTwoHandlesOneFile(t *testing.T) {
 func BenchmarkEachProfile(b *testing.B) { storetest.BenchmarkEachProfile(b, open) }
 
 func TestCDNOW(t *testing.T) { storetest.RunCDNOW(t, open) }
+
+func BenchmarkUpsertProfilesOneByOne(b *testing.B) {
+	storetest.BenchmarkUpsertProfilesOneByOne(b, open)
+}

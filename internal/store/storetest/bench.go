@@ -41,6 +41,32 @@ func BenchmarkUpsertProfiles(b *testing.B, open Factory) {
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 }
 
+// BenchmarkUpsertProfilesOneByOne writes the same contacts as
+// BenchmarkUpsertProfiles, but one ApplyPage (one transaction, one
+// identity resolution, one round of statements) per contact: the
+// row-at-a-time design the bulk path is measured against.
+func BenchmarkUpsertProfilesOneByOne(b *testing.B, open Factory) {
+	ctx := context.Background()
+	s := open(b, store.Options{})
+	b.ResetTimer()
+	rows := 0
+	for i := 0; b.Loop(); i++ {
+		for j := 0; j < BenchPageSize; j++ {
+			id := fmt.Sprintf("%d-%d", i, j)
+			c := contact("hubspot", id, "u"+id+"@example.com", "User", t0.Add(time.Duration(j)*time.Second))
+			c.Contact.LastName = "Bench"
+			c.Contact.Phones = []string{"+1 555 0100"}
+			c.Contact.Address = domain.Address{City: "Leeds", Country: "GB"}
+			c.Contact.Attributes = map[string]string{"plan": "pro"}
+			if _, err := s.ApplyPage(ctx, "hubspot", "", "contact", []adapter.Change{c}, nil, id); err != nil {
+				b.Fatal(err)
+			}
+			rows++
+		}
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
 // BenchmarkUpsertOrders applies pages of new orders (two line items each)
 // for existing customers and reports rows/s (orders, not counting items).
 func BenchmarkUpsertOrders(b *testing.B, open Factory) {
