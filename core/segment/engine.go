@@ -287,7 +287,7 @@ func (e *Engine) RunReusing(ctx context.Context, ds *Dataset, asOf time.Time, pr
 	ds = &Dataset{
 		Customers: ds.Customers, Currency: ds.Currency, OrphanOrders: ds.OrphanOrders,
 		Categories: slices.Clone(ds.Categories), Devices: slices.Clone(ds.Devices),
-		Channels: slices.Clone(ds.Channels), Problems: slices.Clone(ds.Problems),
+		Channels: slices.Clone(ds.Channels), Problems: slices.Clone(ds.Problems), Emails: ds.Emails,
 	}
 	r := &Result{AsOf: asOf, Dataset: ds, asOfDay: DayOf(asOf), opts: opts, defs: e.defs}
 	n := len(ds.Customers)

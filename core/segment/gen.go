@@ -124,5 +124,7 @@ func Generate(cfg GenConfig) *Dataset {
 			}
 		}
 	}
+	st := CountEmails(ds.Customers)
+	ds.Emails = &st
 	return ds
 }

@@ -2,7 +2,6 @@ package segment
 
 import (
 	"fmt"
-	"hash/maphash"
 	"math"
 	"math/bits"
 	"slices"
@@ -196,36 +195,23 @@ func (r *Result) segmentWarnings() []Warning {
 func (r *Result) dataWarnings() []Warning {
 	var out []Warning
 	ds := r.Dataset
-	var noEmail, negative, absurd int
-	// duplicates: radix-sort 64-bit hashes of the addresses instead of
-	// building a map of a million strings (a collision, about 1 in 10^7 at
-	// that size, would only over-count by one); maphash's per-run seed
-	// changes nothing else
-	hashes := make([]uint64, 0, len(ds.Customers))
-	seed := maphash.MakeSeed()
-	dups := 0
+	var negative, absurd int
+	emails := ds.Emails
+	if emails == nil {
+		st := CountEmails(ds.Customers)
+		emails = &st
+	}
+	noEmail, dups := emails.Missing, emails.Duplicates
 	limit := int64(r.opts.AbsurdAmount * math.Pow10(domain.CurrencyExponent(ds.Currency)))
 	var firstAbsurd string
 	for i := range ds.Customers {
-		c := &ds.Customers[i]
-		if c.Email == "" {
-			noEmail++
-		} else {
-			hashes = append(hashes, maphash.String(seed, c.Email))
-		}
 		f := &r.Features[i]
 		negative += int(f.NegativeAmounts)
 		if f.MaxOrder > limit {
 			absurd++
 			if firstAbsurd == "" {
-				firstAbsurd = c.ID
+				firstAbsurd = ds.Customers[i].ID
 			}
-		}
-	}
-	hashes = radixSort(hashes)
-	for i := 1; i < len(hashes); i++ {
-		if hashes[i] == hashes[i-1] && (i == 1 || hashes[i-1] != hashes[i-2]) {
-			dups++
 		}
 	}
 	if noEmail > 0 {
