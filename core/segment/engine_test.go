@@ -561,3 +561,29 @@ func TestConcurrentRescoreWhileBuilderConverts(t *testing.T) {
 		t.Errorf("the run's dictionary changed: %q", r.Dataset.Devices)
 	}
 }
+
+// cutsUp agrees with the definition on random data with many ties.
+func TestCutsUpMatchesDefinition(t *testing.T) {
+	for seed := uint64(0); seed < 20; seed++ {
+		n := int(5 + seed*37)
+		vals := make([]int64, n)
+		for i := range vals {
+			vals[i] = int64((uint64(i)*2654435761 + seed*97) % (seed%5*7 + 3))
+		}
+		sorted := slices.Sorted(slices.Values(vals))
+		got := cutsUp(slices.Clone(vals))
+		for k := 1; k <= 4; k++ {
+			want := int64(math.MaxInt64)
+			for i, v := range sorted {
+				// least value u with #(< u) ≥ ceil(k·n/5); #(< sorted[i]) is its first index
+				if (i == 0 || sorted[i-1] != v) && i >= need(k, n) {
+					want = v
+					break
+				}
+			}
+			if got[k-1] != want {
+				t.Errorf("seed %d n %d k %d: got %d want %d", seed, n, k, got[k-1], want)
+			}
+		}
+	}
+}

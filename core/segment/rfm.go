@@ -265,26 +265,38 @@ func newRankCuts(feats []Features, workers int) *rankCuts {
 func cutsUp(vals []int64) [4]int64 {
 	var out [4]int64
 	n := len(vals)
-	for k := 1; k <= 4; k++ {
+	// nested selection, largest index first: after it, vals[:nd] holds the
+	// nd smallest values (all ≤ the selected one), the rest are ≥ it, and
+	// the next selection only needs the prefix
+	hi := n
+	for k := 4; k >= 1; k-- {
 		out[k-1] = math.MaxInt64
 		nd := need(k, n)
 		if nd >= n {
 			continue
 		}
-		v := selectNthInt(vals, nd)
-		less, next := 0, int64(math.MaxInt64)
-		for _, x := range vals {
+		if nd < hi {
+			selectNthInt(vals[:hi], nd)
+		}
+		hi = nd
+		v := vals[nd]
+		less := 0
+		for _, x := range vals[:nd] {
 			if x < v {
 				less++
-			} else if x > v && x < next {
-				next = x
 			}
 		}
 		if less >= nd {
-			out[k-1] = v
-		} else {
-			out[k-1] = next
+			out[k-1] = v // no tie straddles the boundary
+			continue
 		}
+		next := int64(math.MaxInt64)
+		for _, x := range vals[nd+1:] {
+			if x > v && x < next {
+				next = x
+			}
+		}
+		out[k-1] = next
 	}
 	return out
 }
