@@ -177,6 +177,7 @@ type BGNBD struct {
 	Alpha         float64        `json:"alpha"`
 	A             float64        `json:"a"`
 	B             float64        `json:"b"`
+	N             int            `json:"n"`
 	LogLikelihood float64        `json:"log_likelihood"`
 	StdErr        map[string]Num `json:"std_err"`
 	Converged     bool           `json:"converged"`
@@ -188,6 +189,7 @@ type ParetoNBD struct {
 	Alpha         float64        `json:"alpha"`
 	S             float64        `json:"s"`
 	Beta          float64        `json:"beta"`
+	N             int            `json:"n"` // customers fitted: at most ParetoSample
 	LogLikelihood float64        `json:"log_likelihood"`
 	StdErr        map[string]Num `json:"std_err"`
 	Converged     bool           `json:"converged"`
@@ -282,6 +284,7 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 	// Calibration summaries.
 	var cx, ctxs, cT, cm []float64
 	var holdout []int
+	var ids []string
 	zeroAge := 0
 	for _, c := range custs {
 		if len(c.days) == 0 || c.days[0] > calEnd {
@@ -302,6 +305,7 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 		}
 		cm = append(cm, m)
 		holdout = append(holdout, len(c.days)-k)
+		ids = append(ids, c.id)
 	}
 	if zeroAge > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d customers first bought on the calibration end day: they have no history to fit and are scored by the fitted model only", zeroAge))
@@ -313,7 +317,7 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 	var pn *clv.ParetoNBDFit
 	if fit, err := clv.FitBGNBD(cx, ctxs, cT); err == nil {
 		bg = &fit
-		md.BGNBD = &BGNBD{R: fit.Params.R, Alpha: fit.Params.Alpha, A: fit.Params.A, B: fit.Params.B,
+		md.BGNBD = &BGNBD{R: fit.Params.R, Alpha: fit.Params.Alpha, A: fit.Params.A, B: fit.Params.B, N: fit.N,
 			LogLikelihood: fit.LogLikelihood, Converged: fit.Converged,
 			StdErr: map[string]Num{"r": Num(fit.StdErr.R), "alpha": Num(fit.StdErr.Alpha), "a": Num(fit.StdErr.A), "b": Num(fit.StdErr.B)}}
 		if !fit.Converged {
@@ -322,9 +326,10 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 	} else {
 		rep.Warnings = append(rep.Warnings, "BG/NBD not fitted: "+err.Error())
 	}
-	if fit, err := clv.FitParetoNBD(cx, ctxs, cT); err == nil {
+	px, ptx, pT := paretoSample(cx, ctxs, cT, ids)
+	if fit, err := clv.FitParetoNBD(px, ptx, pT); err == nil {
 		pn = &fit
-		md.ParetoNBD = &ParetoNBD{R: fit.Params.R, Alpha: fit.Params.Alpha, S: fit.Params.S, Beta: fit.Params.Beta,
+		md.ParetoNBD = &ParetoNBD{R: fit.Params.R, Alpha: fit.Params.Alpha, S: fit.Params.S, Beta: fit.Params.Beta, N: fit.N,
 			LogLikelihood: fit.LogLikelihood, Converged: fit.Converged,
 			StdErr: map[string]Num{"r": Num(fit.StdErr.R), "alpha": Num(fit.StdErr.Alpha), "s": Num(fit.StdErr.S), "beta": Num(fit.StdErr.Beta)}}
 		if !fit.Converged {
@@ -441,6 +446,12 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 	}
 	if err := a.segment(ctx, custs, asOf); err != nil {
 		return nil, err
+	}
+	if rep.Warnings == nil {
+		rep.Warnings = []string{}
+	}
+	if rep.Segments == nil {
+		rep.Segments = []Segment{}
 	}
 	return a, nil
 }
@@ -581,6 +592,36 @@ func modelKPIs(kpi map[string]any, ps []Profile, idx []int) {
 	kpi["expected_purchases"] = round2(exp)
 	kpi["avg_clv"] = round2(value / n)
 	kpi["predicted_value"] = round2(value)
+}
+
+// ParetoSample bounds the customers the Pareto/NBD model is fitted on.
+// Its likelihood needs a hypergeometric function or an integral per
+// customer, some hundred times the cost of BG/NBD's, and four parameters
+// are well determined by this many customers; BG/NBD and Gamma-Gamma are
+// fitted on everyone.
+const ParetoSample = 20000
+
+// paretoSample returns the calibration summaries of at most ParetoSample
+// customers: those whose id hashes lowest, a deterministic sample that
+// does not depend on the order of the file.
+func paretoSample(x, tx, T []float64, ids []string) ([]float64, []float64, []float64) {
+	if len(x) <= ParetoSample {
+		return x, tx, T
+	}
+	idx := make([]int, len(x))
+	h := make([]uint64, len(x))
+	for i := range idx {
+		idx[i] = i
+		h[i] = hashString(ids[i])
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(h[a], h[b]) })
+	idx = idx[:ParetoSample]
+	slices.Sort(idx)
+	sx, stx, sT := make([]float64, len(idx)), make([]float64, len(idx)), make([]float64, len(idx))
+	for k, i := range idx {
+		sx[k], stx[k], sT[k] = x[i], tx[i], T[i]
+	}
+	return sx, stx, sT
 }
 
 // heuristic is the fallback purchase model when no model can be fitted:
