@@ -16,8 +16,12 @@
 // A [Customer] carries its orders as 32-byte [OrderFact] values (whole-day
 // timestamps, net amounts in minor units, category bit sets, small device
 // and channel codes), so ten million orders take about 320 MB. A [Builder]
-// converts domain profiles and orders and interns the names. Features
-// ([Features]) are flat, pointer-free values computed in parallel.
+// converts domain profiles and orders and interns the names. [Features]
+// are flat, pointer-free 112-byte values computed in parallel; when no
+// definition needs gaps, seasonality or shares (rfm, value, lifecycle and
+// cluster only) a tighter loop computes just the core ones. The month,
+// device and channel mix ([MixOf]) is computed on demand. A million
+// customers with ten million orders and every kind fit in about 0.7 GB.
 //
 // # Cancellations and refunds
 //
@@ -39,7 +43,10 @@
 // code no group names takes the group of the nearest listed code by
 // |ΔR|+|ΔF|+|ΔM|, ties to the higher R, then F, then M, or a configured
 // fallback group. Fixed cut points and custom groups (with '*' and [a-b]
-// patterns) are configurable.
+// patterns) are configurable. Rank scores are applied through cut points
+// (the least good value of the run earning each score), found in linear
+// time by counting (recency, frequency) and selection (monetary); for every
+// customer of the run they give exactly 1 + floor(5·w/N).
 //
 // # Rules: why expr-lang/expr rather than CEL
 //
@@ -55,9 +62,27 @@
 // # Predictive
 //
 // BG/NBD or Pareto/NBD with Gamma-Gamma from core/clv, in weeks, on
-// purchase-days (same-day orders merged). Below min_customers repeat
-// buyers, or when a fit fails, a documented heuristic answers and the run
-// says so in its warnings and explanations (see predictions).
+// purchase-days (same-day orders merged), fitted on a deterministic sample
+// of fit_sample buyers (20,000 by default; 0 = all). CLV over the horizon
+// assumes the expected purchases fall evenly over it and applies the mean
+// discount factor (1 − (1+d)^−h)/(h·ln(1+d)), one model evaluation per
+// customer. Below min_customers repeat buyers, or when a fit fails, a
+// heuristic answers and the run says so in its warnings and explanations:
+// rate = x/T (the population's mean for one-time buyers), P(alive) =
+// exp(−(T − tx)·rate/2), expected purchases = P(alive)·rate·H, spend = the
+// customer's mean order value. With few customers the fit's standard
+// errors are reported in a warning.
+//
+// # Clusters
+//
+// k-means on log1p-transformed, standardised features of buyers. Centres
+// are fitted on a deterministic sample (hash of the customer id) of at most
+// `sample` buyers; for each k in [k_min, k_max], k-means++ seeding from a
+// PCG generator seeded with (seed, k) and Lloyd iterations; the mean
+// silhouette on the first silhouette_sample points of the sample picks k
+// (ties to the smaller). Clusters are ordered best first and described in
+// words from their centres ("recent, frequent, high spend"); every buyer is
+// assigned to the nearest centre.
 //
 // # Incremental rescoring
 //
