@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/segconn/connector/domain"
@@ -35,36 +37,28 @@ func (e *Engine) SetCursor(ctx context.Context, platform, account, object, curso
 	return nil
 }
 
-// ApplyMemberships implements store.Store.
+// ApplyMemberships implements store.Store. Changes are applied in runs of
+// consecutive entries or exits, each run as chunked multi-row statements
+// whose RETURNING clause tells which rows really changed, so only those get
+// a history row; a full recompute of many customers costs a few dozen
+// statements, not two per change.
 func (e *Engine) ApplyMemberships(ctx context.Context, changes []store.MembershipChange) error {
+	now := e.now()
+	for i, c := range changes {
+		if c.ProfileID == "" || c.Segment == "" {
+			return fmt.Errorf("applying membership changes: change %d: profile id and segment are required", i)
+		}
+	}
 	err := e.inTx(ctx, func(tx *sql.Tx) error {
-		ins := e.q(`INSERT INTO memberships (profile_id, segment, since, control, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id, segment) DO NOTHING`)
-		del := e.q(`DELETE FROM memberships WHERE profile_id = ? AND segment = ?`)
-		hist := e.q(`INSERT INTO membership_history (profile_id, segment, entered, at, control, reason) VALUES (?, ?, ?, ?, ?, ?)`)
-		for i, c := range changes {
-			if c.ProfileID == "" || c.Segment == "" {
-				return fmt.Errorf("membership change %d: profile id and segment are required", i)
+		for start := 0; start < len(changes); {
+			end := start + 1
+			for end < len(changes) && changes[end].Entered == changes[start].Entered {
+				end++
 			}
-			at := c.At
-			if at.IsZero() {
-				at = e.now()
+			if err := e.membershipRun(ctx, tx, changes[start:end], now); err != nil {
+				return err
 			}
-			var res sql.Result
-			var err error
-			if c.Entered {
-				res, err = tx.ExecContext(ctx, ins, c.ProfileID, c.Segment, ts(at), b2i(c.Control), c.Reason)
-			} else {
-				res, err = tx.ExecContext(ctx, del, c.ProfileID, c.Segment)
-			}
-			if err != nil {
-				return fmt.Errorf("recording membership of %s in %s: %w", c.ProfileID, c.Segment, err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue // already in (or already out): no history
-			}
-			if _, err := tx.ExecContext(ctx, hist, c.ProfileID, c.Segment, b2i(c.Entered), ts(at), b2i(c.Control), c.Reason); err != nil {
-				return fmt.Errorf("recording membership history of %s in %s: %w", c.ProfileID, c.Segment, err)
-			}
+			start = end
 		}
 		return nil
 	})
@@ -72,6 +66,77 @@ func (e *Engine) ApplyMemberships(ctx context.Context, changes []store.Membershi
 		return fmt.Errorf("applying %d membership changes: %w", len(changes), err)
 	}
 	return nil
+}
+
+// membershipRun applies changes that all enter or all leave.
+func (e *Engine) membershipRun(ctx context.Context, tx *sql.Tx, run []store.MembershipChange, now time.Time) error {
+	type pair struct{ p, s string }
+	first := map[pair]int{}
+	for i, c := range run {
+		if _, ok := first[pair{c.ProfileID, c.Segment}]; !ok {
+			first[pair{c.ProfileID, c.Segment}] = i
+		}
+	}
+	entered := run[0].Entered
+	var hist [][]any
+	const per = 500
+	for start := 0; start < len(run); start += per {
+		chunk := run[start:min(start+per, len(run))]
+		var b strings.Builder
+		args := make([]any, 0, len(chunk)*5)
+		if entered {
+			b.WriteString(`INSERT INTO memberships (profile_id, segment, since, control, reason) VALUES `)
+			for i, c := range chunk {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString("(?, ?, ?, ?, ?)")
+				at := c.At
+				if at.IsZero() {
+					at = now
+				}
+				args = append(args, c.ProfileID, c.Segment, ts(at), b2i(c.Control), c.Reason)
+			}
+			b.WriteString(` ON CONFLICT (profile_id, segment) DO NOTHING RETURNING profile_id, segment, control`)
+		} else {
+			b.WriteString(`DELETE FROM memberships WHERE (profile_id, segment) IN (VALUES `)
+			for i, c := range chunk {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString("(?, ?)")
+				args = append(args, c.ProfileID, c.Segment)
+			}
+			b.WriteString(`) RETURNING profile_id, segment, control`)
+		}
+		rows, err := tx.QueryContext(ctx, e.q(b.String()), args...)
+		if err != nil {
+			return fmt.Errorf("recording memberships: %w", err)
+		}
+		for rows.Next() {
+			var pr pair
+			var ctl int
+			if err := rows.Scan(&pr.p, &pr.s, &ctl); err != nil {
+				rows.Close()
+				return fmt.Errorf("recording memberships: %w", err)
+			}
+			c := run[first[pr]]
+			at := c.At
+			if at.IsZero() {
+				at = now
+			}
+			hist = append(hist, []any{pr.p, pr.s, b2i(entered), ts(at), ctl, c.Reason})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("recording memberships: %w", err)
+		}
+	}
+	// History in the order the changes were given.
+	slices.SortStableFunc(hist, func(a, b []any) int {
+		return first[pair{a[0].(string), a[1].(string)}] - first[pair{b[0].(string), b[1].(string)}]
+	})
+	return e.bulkInsert(ctx, tx, "membership_history", []string{"profile_id", "segment", "entered", "at", "control", "reason"}, "", hist)
 }
 
 func (e *Engine) memberships(ctx context.Context, where string, args ...any) ([]domain.Membership, error) {

@@ -260,3 +260,34 @@ func testMemberships(t *testing.T, open Factory) {
 		t.Error("a membership without a profile id was accepted")
 	}
 }
+
+// testMembershipsVolume: thousands of changes in one call, with repeats and
+// both directions, leave exactly the expected members and history.
+func testMembershipsVolume(t *testing.T, open Factory) {
+	ctx := context.Background()
+	s := open(t, store.Options{})
+	var in []store.MembershipChange
+	for i := 0; i < 3000; i++ {
+		in = append(in, store.MembershipChange{ProfileID: fmt.Sprintf("p%05d", i), Segment: "rfm:loyal", Entered: true, At: t0})
+	}
+	in = append(in, in[:10]...) // repeats change nothing
+	var out []store.MembershipChange
+	for i := 0; i < 3000; i += 2 {
+		out = append(out, store.MembershipChange{ProfileID: fmt.Sprintf("p%05d", i), Segment: "rfm:loyal", At: t0.Add(time.Hour), Reason: "recency"})
+	}
+	out = append(out, store.MembershipChange{ProfileID: "nobody", Segment: "rfm:loyal"})
+	if err := s.ApplyMemberships(ctx, append(in, out...)); err != nil {
+		t.Fatal(err)
+	}
+	members, _ := s.SegmentMembers(ctx, "rfm:loyal")
+	if len(members) != 1500 || members[0].ProfileID != "p00001" {
+		t.Fatalf("members = %d (first %+v), want the 1500 odd profiles", len(members), members[0])
+	}
+	h, _ := s.MembershipHistory(ctx, "p00000")
+	if len(h) != 2 || !h[0].Entered || h[1].Entered || h[1].Reason != "recency" || !h[1].At.Equal(t0.Add(time.Hour)) {
+		t.Errorf("history of p00000 = %+v; want one entry and one exit", h)
+	}
+	if h, _ := s.MembershipHistory(ctx, "nobody"); len(h) != 0 {
+		t.Errorf("leaving a segment one was never in wrote history: %+v", h)
+	}
+}

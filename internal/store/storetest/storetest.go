@@ -67,6 +67,7 @@ func Run(t *testing.T, open Factory) {
 		{"OutboxRetry", testOutboxRetry},
 		{"Ownership", testOwnership},
 		{"Memberships", testMemberships},
+		{"MembershipsVolume", testMembershipsVolume},
 		{"ConcurrentApply", testConcurrentApply},
 		{"RandomPages", testRandomPages},
 		{"EmailChange", testEmailChange},
