@@ -49,7 +49,10 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 		q := url.Values{}
 		q.Add("_pragma", "busy_timeout(10000)")
 		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "synchronous(NORMAL)")
+		// FULL: a commit is on disk before it returns, so a webhook
+		// acknowledged after InboxAdd survives a power cut, not only a
+		// process crash (NORMAL would risk the last commits in WAL mode).
+		q.Add("_pragma", "synchronous(FULL)")
 		q.Add("_pragma", "foreign_keys(1)")
 		if readOnly {
 			q.Add("_pragma", "query_only(1)")
