@@ -84,10 +84,12 @@ func (d *Daemon) openQueue(ctx context.Context) (jobs.Queue, error) {
 					// One attempt: the schedule itself is the retry, so a platform
 					// that was down is pulled again on the next tick, not after
 					// River's growing backoff.
-					return syncArgs{Platform: p}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+					// Unique per interval: without ByPeriod a completed pull
+					// would block every later one until River cleans it out.
+					return syncArgs{Platform: p}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: cfg.Schedule.PullInterval}}
 				}, &river.PeriodicJobOpts{RunOnStart: true}),
 				river.NewPeriodicJob(river.PeriodicInterval(cfg.Schedule.ReconcileInterval), func() (river.JobArgs, *river.InsertOpts) {
-					return syncArgs{Platform: p, Full: true}, &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+					return syncArgs{Platform: p, Full: true}, &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: cfg.Schedule.ReconcileInterval}}
 				}, nil),
 			)
 		}
