@@ -3,6 +3,7 @@ package hubspot
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,23 +14,20 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/legacy"
-
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
+	"github.com/segconn/connector/connectors/hubspot/hubspotfake/spec"
 	"github.com/segconn/connector/internal/testenv"
 )
 
 const testToken = "pat-na1-11111111-2222-3333-4444-555555555555"
 
-// specValidator checks every request the connector sends against HubSpot's
-// official OpenAPI files in ../shared/specs/hubspot.
+// specValidator checks every request the connector sends, and every
+// successful answer of the fake, against HubSpot's official OpenAPI files
+// in ../shared/specs/hubspot.
 type specValidator struct {
-	routers []routers.Router
-	base    http.RoundTripper
+	spec *spec.Validator
+	base http.RoundTripper
 
 	mu         sync.Mutex
 	violations []string
@@ -37,78 +35,38 @@ type specValidator struct {
 	validated  int
 }
 
-func loadSpecs(t testing.TB) []routers.Router {
+func loadSpecs(t testing.TB) *spec.Validator {
 	t.Helper()
-	var rs []routers.Router
-	for _, f := range []string{"contacts.json", "deals.json", "lineItems.json", "orders.json", "lists.json", "properties.json", "oauth.json"} {
-		path := testenv.SharedFile(t, filepath.Join("specs", "hubspot", f))
-		loader := openapi3.NewLoader()
-		doc, err := loader.LoadFromFile(path)
-		if err != nil {
-			t.Fatalf("loading %s: %v", f, err)
-		}
-		r, err := legacy.NewRouter(doc, openapi3.DisableExamplesValidation())
-		if err != nil {
-			t.Fatalf("routing %s: %v", f, err)
-		}
-		rs = append(rs, r)
+	dir := filepath.Dir(testenv.SharedFile(t, "specs/hubspot/contacts.json"))
+	v, err := spec.Load(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return rs
+	return v
 }
 
 func (v *specValidator) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil {
-		body, _ = io.ReadAll(req.Body)
-		req.Body.Close()
-		req.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	// The specs name the production host; validate a copy addressed to it.
-	c := req.Clone(req.Context())
-	u := *req.URL
-	u.Scheme, u.Host = "https", "api.hubapi.com"
-	c.URL, c.Host = &u, u.Host
-	c.Body = io.NopCloser(bytes.NewReader(body))
-	var route *routers.Route
-	var params map[string]string
-	for _, r := range v.routers {
-		if rt, ps, err := r.FindRoute(c); err == nil {
-			route, params = rt, ps
-			break
-		}
-	}
 	key := req.Method + " " + req.URL.Path
+	route, err := v.spec.Request(req.Context(), req)
 	v.mu.Lock()
-	if route == nil {
+	switch {
+	case errors.Is(err, spec.ErrNotDescribed):
 		v.uncovered[key]++
-		v.mu.Unlock()
-		return v.base.RoundTrip(req)
-	}
-	v.mu.Unlock()
-	err := openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
-		Request: c, PathParams: params, Route: route,
-		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true},
-	})
-	v.mu.Lock()
-	v.validated++
-	if err != nil {
-		v.violations = append(v.violations, fmt.Sprintf("%s: %v (body %s)", key, err, snippetOf(body)))
+	case err != nil:
+		v.violations = append(v.violations, fmt.Sprintf("%s: %v", key, err))
+	default:
+		v.validated++
 	}
 	v.mu.Unlock()
 	resp, rerr := v.base.RoundTrip(req)
-	if rerr != nil || resp.StatusCode >= 400 {
+	if route == nil || rerr != nil || resp.StatusCode >= 400 {
 		return resp, rerr // error bodies are checked by the fake's own tests
 	}
 	// The fake's answers must match the spec's response schemas too.
 	rb, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(rb))
-	verr := openapi3filter.ValidateResponse(req.Context(), &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: c, PathParams: params, Route: route},
-		Status:                 resp.StatusCode, Header: resp.Header, Body: io.NopCloser(bytes.NewReader(rb)),
-		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
-	})
-	if verr != nil {
+	if verr := v.spec.Response(req.Context(), route, resp.StatusCode, resp.Header, rb); verr != nil {
 		v.mu.Lock()
 		v.violations = append(v.violations, fmt.Sprintf("response to %s %d: %v (body %s)", key, resp.StatusCode, verr, snippetOf(rb)))
 		v.mu.Unlock()
@@ -160,13 +118,23 @@ func newEnv(t testing.TB, fo hubspotfake.Options, cfg adapter.Config) *env {
 	if fo.SearchPerSecond == 0 {
 		fo.SearchPerSecond = 400
 	}
+	if fo.ValidateRequest == nil {
+		// The fake itself rejects what the spec rejects, whoever sends it.
+		sv := loadSpecs(t)
+		fo.ValidateRequest = func(r *http.Request) error {
+			if _, err := sv.Request(r.Context(), r); err != nil && !errors.Is(err, spec.ErrNotDescribed) {
+				return err
+			}
+			return nil
+		}
+	}
 	fake := hubspotfake.New(fo)
 	base, stop := fake.Start()
 	t.Cleanup(stop)
 	logs := &bytes.Buffer{}
 	lw := &lockedWriter{w: logs}
 	c := New(slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	val := &specValidator{routers: loadSpecs(t), base: http.DefaultTransport, uncovered: map[string]int{}}
+	val := &specValidator{spec: loadSpecs(t), base: http.DefaultTransport, uncovered: map[string]int{}}
 	c.Transport = val
 	full := adapter.Config{
 		"base_url":   base,

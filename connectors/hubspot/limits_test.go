@@ -167,7 +167,7 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 func TestValidatorCatchesSpecViolations(t *testing.T) {
 	// The validator itself must reject what HubSpot's spec rejects, or the
 	// suite's "every request validates" would be vacuous.
-	v := &specValidator{routers: loadSpecs(t), base: roundTripFunc(func(*http.Request) (*http.Response, error) {
+	v := &specValidator{spec: loadSpecs(t), base: roundTripFunc(func(*http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: 599, Body: http.NoBody, Header: http.Header{}}, nil // responses are not checked
 	}), uncovered: map[string]int{}}
 	send := func(method, path, body string) {

@@ -57,6 +57,11 @@ type Options struct {
 	SearchIndexLag time.Duration
 	// Now is the fake's clock; default time.Now.
 	Now func() time.Time
+	// ValidateRequest, when set, checks every API request before it is
+	// served; a failure is answered 400 VALIDATION_ERROR with its text, so
+	// the fake rejects what the official spec rejects (see package spec).
+	// It must restore the request body it reads.
+	ValidateRequest func(*http.Request) error
 }
 
 func (o *Options) defaults() {

@@ -64,11 +64,17 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if hook != nil {
 		hook(r)
 	}
-	if r.URL.Path == "/oauth/v1/token" {
-		f.router.ServeHTTP(w, r)
+	if r.URL.Path != "/oauth/v1/token" && !f.authenticate(w, r) {
 		return
 	}
-	if !f.authenticate(w, r) {
+	if v := f.opts.ValidateRequest; v != nil {
+		if err := v(r); err != nil {
+			badRequest(w, "Invalid request: "+err.Error())
+			return
+		}
+	}
+	if r.URL.Path == "/oauth/v1/token" {
+		f.router.ServeHTTP(w, r)
 		return
 	}
 	if !f.injectFaults(w, r) {
