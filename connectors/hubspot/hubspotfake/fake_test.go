@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -241,4 +242,38 @@ func TestGenerateIsDeterministicAndWired(t *testing.T) {
 	if oa.Properties["email"] != ob.Properties["email"] || oa.Properties["associatedcompanyid"] == "" {
 		t.Fatalf("not deterministic or not wired: %v vs %v", oa.Properties, ob.Properties)
 	}
+}
+
+func TestWebhookBatchesSplitPrivacyDeletion(t *testing.T) {
+	f := hubspotfake.New(hubspotfake.Options{})
+	ids := f.CreateMany("contacts", 3, func(int) hubspotfake.Object { return hubspotfake.Object{} })
+	f.Update("contacts", ids[0], map[string]string{"firstname": "x"})
+	f.PrivacyDelete(ids[1])
+	var got [][]hubspotfake.Event
+	base, stop := startReceiver(t, func(evs []hubspotfake.Event) { got = append(got, evs) })
+	defer stop()
+	rep, err := f.DeliverPending(t.Context(), hubspotfake.Delivery{URL: base, Signing: hubspotfake.Signing{ClientSecret: "s"}})
+	if err != nil || rep.Failed != 0 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	if len(got) != 2 || got[0][len(got[0])-1].SubscriptionType != "contact.privacyDeletion" || got[1][0].SubscriptionType != "contact.deletion" {
+		t.Fatalf("batches %+v", got)
+	}
+}
+
+func startReceiver(t *testing.T, fn func([]hubspotfake.Event)) (string, func()) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		var evs []hubspotfake.Event
+		_ = json.NewDecoder(r.Body).Decode(&evs)
+		fn(evs)
+		w.WriteHeader(204)
+	})
+	s := &http.Server{Handler: mux}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(l)
+	return "http://" + l.Addr().String() + "/hook", func() { s.Close() }
 }

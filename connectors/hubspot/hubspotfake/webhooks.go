@@ -183,8 +183,7 @@ func (f *Fake) Deliver(ctx context.Context, d Delivery, events []Event) (Deliver
 		rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
 	}
 	var rep DeliveryReport
-	for start := 0; start < len(evs); start += d.BatchSize {
-		batch := evs[start:min(start+d.BatchSize, len(evs))]
+	for _, batch := range batches(evs, d.BatchSize) {
 		times := 1
 		if d.Duplicate {
 			times = 2
@@ -217,6 +216,30 @@ func (f *Fake) Deliver(ctx context.Context, d Delivery, events []Event) (Deliver
 		}
 	}
 	return rep, nil
+}
+
+// batches splits events into deliveries of at most size events; as HubSpot
+// does, a contact.privacyDeletion and the contact.deletion it causes never
+// travel in the same batch.
+func batches(evs []Event, size int) [][]Event {
+	var out [][]Event
+	var cur []Event
+	deleted := map[int64]bool{}
+	for _, e := range evs {
+		del := strings.HasSuffix(e.SubscriptionType, ".deletion") || strings.HasSuffix(e.SubscriptionType, ".privacyDeletion")
+		if len(cur) == size || (del && deleted[e.ObjectID]) {
+			out = append(out, cur)
+			cur, deleted = nil, map[int64]bool{}
+		}
+		cur = append(cur, e)
+		if del {
+			deleted[e.ObjectID] = true
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
 }
 
 func post(ctx context.Context, c *http.Client, d Delivery, body []byte, now time.Time) (int, error) {
