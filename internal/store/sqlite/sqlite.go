@@ -45,6 +45,13 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 			return nil, fmt.Errorf("creating data directory %s: %w", dir, err)
 		}
 	}
+	// The file holds personal data: create it readable by its owner only
+	// (SQLite gives the -wal and -shm files the same permissions).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("creating sqlite %s: %w", path, err)
+	}
+	f.Close()
 	dsn := func(readOnly bool) string {
 		q := url.Values{}
 		q.Add("_pragma", "busy_timeout(10000)")

@@ -89,8 +89,12 @@ func TestWALAndSingleFile(t *testing.T) {
 	if err := s.SQLDB().QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "data", sqlite.FileName)); err != nil {
-		t.Errorf("database file not created in the data directory: %v", err)
+	fi, err := os.Stat(filepath.Join(dir, "data", sqlite.FileName))
+	if err != nil {
+		t.Fatalf("database file not created in the data directory: %v", err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o600 {
+		t.Errorf("database file mode %v; it holds personal data and must be 0600", perm)
 	}
 }
 
