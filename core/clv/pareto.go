@@ -122,8 +122,8 @@ func slowSeries(b, z float64) bool {
 // logIntegral returns ln ∫_tx^T (a+τ)^−ea (b+τ)^−eb dτ for positive a, b,
 // ea, eb. In u = ln((c+τ)/(c+tx)), c = min(a, b), the log-integrand is
 // smooth and decreasing; the range is cut into panels over which it drops
-// by about 4 (steps from its local slope, at most 0.5 wide) and each panel is integrated by
-// 8-point Gauss-Legendre, stopping once the integrand is e^−40 below its
+// by about 6 (steps from its local slope, at most 1 wide) and each panel is integrated by
+// 8-point Gauss-Legendre, stopping once the integrand is e^−30 below its
 // start. The largest term is factored out so nothing under- or overflows.
 func logIntegral(a, ea, b, eb, tx, T float64) float64 {
 	c := min(a, b)
@@ -145,10 +145,10 @@ func logIntegral(a, ea, b, eb, tx, T float64) float64 {
 	minStep := uMax / 256
 	for u := 0.0; u < uMax; {
 		h0 := logH(u)
-		if h0 < -40 {
+		if h0 < -30 {
 			break
 		}
-		step := min(max(4/math.Max(math.Abs(slope(u)), 1e-300), minStep), 0.5)
+		step := min(max(6/math.Max(math.Abs(slope(u)), 1e-300), minStep), 1)
 		hi := math.Min(u+step, uMax)
 		for i, node := range gaussLegendre8.x {
 			sum += gaussLegendre8.w[i] * (hi - u) * math.Exp(logH(u+node*(hi-u)))

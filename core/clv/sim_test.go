@@ -200,3 +200,15 @@ func BenchmarkFitBGNBDCDNOW(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFitParetoNBD10k fits Pareto/NBD to 10,000 simulated customers
+// with many repeat purchases (the quadrature path of the likelihood).
+func BenchmarkFitParetoNBD10k(b *testing.B) {
+	x, tx, T := simulateBGNBD(10000, clv.BGNBDParams{R: 2, Alpha: 6, A: 0.8, B: 8}, 5)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := clv.FitParetoNBD(x, tx, T); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
