@@ -144,7 +144,7 @@ func TestConcurrentWebhooksForOneCustomer(t *testing.T) {
 
 // waitStoreQuiet waits until a store's inbox and outbox are empty on
 // several consecutive looks.
-func waitStoreQuiet(t *testing.T, st store.Store, timeout time.Duration) {
+func waitStoreQuiet(t testing.TB, st store.Store, timeout time.Duration) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(timeout)

@@ -25,7 +25,7 @@ import (
 
 // pgSchema names a fresh schema of the test database and drops it when
 // the test ends.
-func pgSchema(t *testing.T, dsn string) string {
+func pgSchema(t testing.TB, dsn string) string {
 	t.Helper()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)

@@ -1,0 +1,461 @@
+package daemon_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/internal/testenv"
+)
+
+// The ingestion benchmark's load comes from a second process: the test
+// binary re-executed with loadEnvVar naming a loadSpec file, which posts
+// signed WooCommerce webhooks as fast as its connections allow and writes
+// a loadResult next to the spec.
+
+const loadEnvVar = "CONNECTOR_DAEMON_TEST_LOADGEN"
+
+type loadSpec struct {
+	URL     string
+	Headers http.Header
+	Body    []byte
+	N       int
+	Conns   int
+	// Prefix makes every request's delivery id (the event id) unique.
+	Prefix string
+	Result string
+}
+
+type loadResult struct {
+	OK, Failed int
+	Seconds    float64
+	FirstError string
+}
+
+// TestHelperLoadGenerator is not a test: it is the load generator.
+func TestHelperLoadGenerator(t *testing.T) {
+	path := os.Getenv(loadEnvVar)
+	if path == "" {
+		t.Skip("the load generator of the ingestion benchmark; runs only when re-executed by it")
+	}
+	if err := runLoad(path); err != nil {
+		fmt.Fprintln(os.Stderr, "load generator:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+func runLoad(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var spec loadSpec
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return err
+	}
+	tr := &http.Transport{MaxIdleConns: spec.Conns, MaxIdleConnsPerHost: spec.Conns, MaxConnsPerHost: spec.Conns}
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	var next atomic.Int64
+	var ok, failed atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range spec.Conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > int64(spec.N) {
+					return
+				}
+				req, err := http.NewRequest(http.MethodPost, spec.URL, bytes.NewReader(spec.Body))
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err.Error())
+					failed.Add(1)
+					continue
+				}
+				req.Header = spec.Headers.Clone()
+				req.Header.Set("X-WC-Webhook-Delivery-ID", spec.Prefix+strconv.FormatInt(i, 10))
+				resp, err := client.Do(req)
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err.Error())
+					failed.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode/100 == 2 {
+					ok.Add(1)
+				} else {
+					firstErr.CompareAndSwap(nil, "HTTP "+resp.Status)
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	res := loadResult{OK: int(ok.Load()), Failed: int(failed.Load()), Seconds: time.Since(start).Seconds()}
+	if e, _ := firstErr.Load().(string); e != "" {
+		res.FirstError = e
+	}
+	out, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(spec.Result, out, 0o600)
+}
+
+// runLoadProcess runs the load generator as a child process and returns
+// what it measured.
+func runLoadProcess(b *testing.B, spec loadSpec) loadResult {
+	b.Helper()
+	dir := b.TempDir()
+	spec.Result = filepath.Join(dir, "result.json")
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	specPath := filepath.Join(dir, "spec.json")
+	if err := os.WriteFile(specPath, raw, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperLoadGenerator$", "-test.count=1")
+	cmd.Env = append(os.Environ(), loadEnvVar+"="+specPath)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("load generator: %v\n%s", err, out)
+	}
+	raw, err = os.ReadFile(spec.Result)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var res loadResult
+	if err := json.Unmarshal(raw, &res); err != nil {
+		b.Fatal(err)
+	}
+	return res
+}
+
+// serve serves h on a loopback port until the benchmark ends.
+func serve(b *testing.B, h http.Handler) string {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+// BenchmarkWebhookIngest measures verified-and-stored WooCommerce order
+// webhooks per second, with the load from a second process over loopback
+// (64 connections), on SQLite and PostgreSQL, against a bare handler that
+// reads the body and answers 200, measured in the same run. One op is
+// one webhook; run it with a fixed count, e.g. -benchtime=20000x.
+func BenchmarkWebhookIngest(b *testing.B) {
+	const conns = 64
+	ctx := context.Background()
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 2, Customers: 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sb.Close()
+	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
+	headers, body := sb.WooFake.SignedDelivery("order.created", sb.WooFake.OrderIDs()[0], secret)
+
+	var bare float64
+	run := func(b *testing.B, url string, st store.Store) {
+		before := inboxRows(b, st)
+		b.ResetTimer()
+		res := runLoadProcess(b, loadSpec{URL: url, Headers: headers, Body: body, N: b.N, Conns: conns,
+			Prefix: fmt.Sprintf("bench-%d-%d-", time.Now().UnixNano(), b.N)})
+		b.StopTimer()
+		if res.Failed > 0 {
+			b.Fatalf("%d of %d webhooks not acknowledged (first: %s)", res.Failed, b.N, res.FirstError)
+		}
+		perSec := float64(res.OK) / res.Seconds
+		b.ReportMetric(perSec, "webhooks/s")
+		if st == nil {
+			bare = perSec
+			return
+		}
+		if got := inboxRows(b, st) - before; got != b.N {
+			b.Fatalf("%d webhooks acknowledged but %d inbox rows stored", b.N, got)
+		}
+		if bare > 0 {
+			b.ReportMetric(perSec/bare, "x_bare")
+		}
+	}
+	b.Run("bare", func(b *testing.B) {
+		url := serve(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.WriteHeader(http.StatusOK)
+		})) + "/webhooks/woocommerce"
+		run(b, url, nil)
+	})
+	daemonURL := func(b *testing.B, l *config.Loaded) (string, store.Store) {
+		env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { env.Close(ctx) })
+		// The handler only: verify, store, acknowledge. No inbox workers
+		// compete for the store.
+		return serve(b, daemon.New(env, daemon.Options{}).Handler()) + "/webhooks/woocommerce", env.Store
+	}
+	b.Run("sqlite", func(b *testing.B) {
+		l := daemon.SandboxConfig(sb, b.TempDir())
+		url, st := daemonURL(b, l)
+		run(b, url, st)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		dsn := testenv.PostgresDSN(b)
+		l := daemon.SandboxConfig(sb, b.TempDir())
+		l.Store.Driver, l.Store.DSN, l.Store.Schema = "postgres", dsn, pgSchema(b, dsn)
+		url, st := daemonURL(b, l)
+		run(b, url, st)
+	})
+}
+
+// inboxRows counts stored inbox events (all of them are pending: nothing
+// processes them in the ingestion benchmark).
+func inboxRows(b *testing.B, st store.Store) int {
+	b.Helper()
+	if st == nil {
+		return 0
+	}
+	items, err := st.InboxPending(context.Background(), 10_000_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return len(items)
+}
+
+// BenchmarkWebhookToWriteback fires WooCommerce order webhooks at 200/s
+// for 10s at a running daemon (SQLite) and measures, per webhook that
+// changed a customer's segments, the time from sending it to the HubSpot
+// fake receiving the batch/update that writes that customer. It reports
+// p50 and p99 in milliseconds; the run is fixed, so use -benchtime=1x.
+func BenchmarkWebhookToWriteback(b *testing.B) {
+	const perSecond, seconds = 200, 10
+	ctx := context.Background()
+	now := time.Now().UTC()
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 13, Customers: 600, AsOf: now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sb.Close()
+	l := daemon.SandboxConfig(sb, b.TempDir())
+	if err := daemon.PrepareSandbox(sb, l); err != nil {
+		b.Fatal(err)
+	}
+	env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer env.Close(ctx)
+	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+		b.Fatal(err)
+	}
+	// WooCommerce customer → HubSpot contact, through the profiles.
+	hsOf := map[int]string{}
+	after := ""
+	for {
+		ps, err := env.Store.ListProfiles(ctx, after, 500)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(ps) == 0 {
+			break
+		}
+		after = ps[len(ps)-1].ID
+		for _, p := range ps {
+			var woo int
+			var hs string
+			for _, r := range p.Refs {
+				if r.ObjectType != domain.ObjectContact {
+					continue
+				}
+				switch r.Platform {
+				case sandbox.WooCommerce:
+					woo, _ = strconv.Atoi(r.ID)
+				case sandbox.HubSpot:
+					hs = r.ID
+				}
+			}
+			if woo > 0 && hs != "" {
+				hsOf[woo] = hs
+			}
+		}
+	}
+	customers := make([]int, 0, len(hsOf))
+	for w := range hsOf {
+		customers = append(customers, w)
+	}
+	slices.Sort(customers)
+	if len(customers) < 50 {
+		b.Fatalf("only %d people on both WooCommerce and HubSpot", len(customers))
+	}
+
+	var mu sync.Mutex
+	sent := map[string][]time.Time{} // HubSpot contact → send times not yet written back
+	var lat []time.Duration
+	sb.HubSpotFake.OnRequest(func(r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/crm/v3/objects/contacts/batch/update" {
+			return
+		}
+		at := time.Now()
+		raw, err := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		if err != nil {
+			return
+		}
+		var req struct {
+			Inputs []struct {
+				ID string `json:"id"`
+			} `json:"inputs"`
+		}
+		if json.Unmarshal(raw, &req) != nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, in := range req.Inputs {
+			if ts := sent[in.ID]; len(ts) > 0 {
+				lat = append(lat, at.Sub(ts[0])) // the oldest webhook this write answers
+				delete(sent, in.ID)
+			}
+		}
+	})
+	defer sb.HubSpotFake.OnRequest(nil)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := daemon.New(env, daemon.Options{Listener: ln, NoSchedule: true})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- d.Run(runCtx) }()
+	defer func() { cancel(); <-done }()
+	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
+	sb.WooFake.AddWebhook("bench order.created", "order.created", "http://"+d.Addr()+"/webhooks/woocommerce", secret)
+
+	b.ResetTimer()
+	var fired, acked atomic.Int64
+	for range b.N {
+		lim := rate.NewLimiter(perSecond, 1)
+		var wg sync.WaitGroup
+		for i := 0; i < perSecond*seconds; i++ {
+			if err := lim.Wait(ctx); err != nil {
+				b.Fatal(err)
+			}
+			woo := customers[i%len(customers)]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				oid := sb.NewWooOrder(woo, "", []domain.LineItem{{SKU: "BENCH", Name: "bench order", Category: "garden", Quantity: 3,
+					UnitPrice: domain.Money{Amount: 700_00, Currency: "USD"}}}, "mobile")
+				mu.Lock()
+				sent[hsOf[woo]] = append(sent[hsOf[woo]], time.Now())
+				mu.Unlock()
+				fired.Add(1)
+				for _, dl := range sb.WooFake.Trigger(ctx, "order.created", oid) {
+					if dl.Err == nil && dl.Status/100 == 2 {
+						acked.Add(1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		waitStoreQuiet(b, env.Store, 60*time.Second)
+	}
+	b.StopTimer()
+	// The daemon's own view: receipt to write-back queued.
+	if q50, q99, err := histogramQuantiles("http://"+d.Addr()+"/metrics", "connector_webhook_to_writeback_seconds"); err == nil {
+		b.ReportMetric(q50*1000, "queued_p50_ms<=")
+		b.ReportMetric(q99*1000, "queued_p99_ms<=")
+	} else {
+		b.Logf("reading the daemon's histogram: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lat) == 0 {
+		b.Fatal("no webhook led to a HubSpot write-back")
+	}
+	slices.Sort(lat)
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Millisecond) }
+	b.ReportMetric(q(0.50), "p50_ms")
+	b.ReportMetric(q(0.99), "p99_ms")
+	b.ReportMetric(float64(lat[len(lat)-1])/float64(time.Millisecond), "max_ms")
+	b.ReportMetric(float64(len(lat)), "written_back")
+	b.ReportMetric(float64(acked.Load()), "acknowledged")
+	b.Logf("%d webhooks fired, %d acknowledged, %d HubSpot write-backs matched", fired.Load(), acked.Load(), len(lat))
+}
+
+// histogramQuantiles reads a Prometheus histogram from a /metrics page
+// and returns the bucket bounds that hold its 50th and 99th percentiles.
+func histogramQuantiles(url, name string) (p50, p99 float64, err error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, 0, err
+	}
+	type bucket struct{ le, n float64 }
+	var bs []bucket
+	for _, line := range strings.Split(string(raw), "\n") {
+		rest, ok := strings.CutPrefix(line, name+`_bucket{le="`)
+		if !ok {
+			continue
+		}
+		le, count, _ := strings.Cut(rest, `"} `)
+		l, err1 := strconv.ParseFloat(le, 64)
+		n, err2 := strconv.ParseFloat(strings.TrimSpace(count), 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		bs = append(bs, bucket{l, n})
+	}
+	if len(bs) == 0 || bs[len(bs)-1].n == 0 {
+		return 0, 0, fmt.Errorf("no %s observations", name)
+	}
+	total := bs[len(bs)-1].n
+	q := func(p float64) float64 {
+		for _, b := range bs {
+			if b.n >= p*total {
+				return b.le
+			}
+		}
+		return bs[len(bs)-1].le
+	}
+	return q(0.5), q(0.99), nil
+}
