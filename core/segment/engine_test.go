@@ -142,6 +142,7 @@ func TestStatusRuleAndBuilder(t *testing.T) {
 	usd := func(minor int64) domain.Money { return domain.Money{Amount: minor, Currency: "USD"} }
 	at := time.Date(2025, 3, 10, 15, 0, 0, 0, time.UTC)
 	p := &domain.Profile{ID: "p1", Emails: []string{"Ann@Example.com"}, Address: domain.Address{Country: "de"},
+		Refs:    []domain.ExternalRef{{Platform: "woocommerce", ID: "7"}, {Platform: "hubspot", ID: "9"}, {Platform: "hubspot", ID: "10"}},
 		Company: &domain.Company{Industry: "retail", Employees: 80}, BirthDate: "1990-05-01"}
 	orders := []domain.Order{
 		{Ref: domain.ExternalRef{ID: "o1"}, CreatedAt: at, Status: domain.StatusCompleted, Total: usd(10000), Refunded: usd(2500), Device: "Mobile",
@@ -183,6 +184,9 @@ func TestStatusRuleAndBuilder(t *testing.T) {
 	}
 	env := RuleEnv{}
 	fillEnv(&env, ds, &c, &f, DayOf(at), true, true)
+	if !slices.Equal(env.Platforms, []string{"hubspot", "woocommerce"}) {
+		t.Errorf("platforms %q", env.Platforms)
+	}
 	if env.Age != 34 || env.Device != "mobile" || !slices.Equal(env.Categories, []string{"books", "music"}) || env.Monetary != 75 || env.EmailDomain != "example.com" {
 		t.Errorf("env: %+v", env)
 	}

@@ -89,6 +89,7 @@ type Attrs struct {
 	HasBirth       bool
 	CreatedDay     int32 // profile creation day; valid when HasCreated
 	HasCreated     bool
+	Platforms      []string // platforms the profile is known on (hubspot, salesforce, …), sorted
 	Custom         map[string]string
 }
 
@@ -278,6 +279,12 @@ func attrsOf(p *domain.Profile) *Attrs {
 		LifecycleStage: strings.ToLower(p.LifecycleStage),
 		Custom:         p.Attributes,
 	}
+	for _, r := range p.Refs {
+		if r.Platform != "" && !slices.Contains(a.Platforms, r.Platform) {
+			a.Platforms = append(a.Platforms, r.Platform)
+		}
+	}
+	slices.Sort(a.Platforms)
 	if p.Company != nil {
 		a.Industry = p.Company.Industry
 		a.Employees = p.Company.Employees
@@ -294,7 +301,7 @@ func attrsOf(p *domain.Profile) *Attrs {
 	}
 	if len(a.Custom) == 0 && a.Gender == "" && a.Country == "" && a.Region == "" && a.City == "" &&
 		a.Industry == "" && a.LifecycleStage == "" && a.Employees == 0 && a.CompanyRevenue == 0 &&
-		!a.HasBirth && !a.HasCreated {
+		!a.HasBirth && !a.HasCreated && len(a.Platforms) == 0 {
 		return nil
 	}
 	return a

@@ -35,7 +35,9 @@ type RuleEnv struct {
 	HasEmail       bool   `expr:"has_email"`
 	EmailDomain    string `expr:"email_domain"`
 	OpenDeals      int    `expr:"open_deals"`
-	// technographic: the most used device and channel, and shares by name
+	// technographic: the platforms the profile lives on, the most used
+	// device and channel, and shares by name
+	Platforms    []string           `expr:"platforms"`
 	Device       string             `expr:"device"`
 	Channel      string             `expr:"channel"`
 	DeviceShare  map[string]float64 `expr:"device_share"`
@@ -145,7 +147,7 @@ func fillEnv(env *RuleEnv, ds *Dataset, c *Customer, f *Features, asOfDay int32,
 	if a := c.Attrs; a != nil {
 		env.Gender, env.Country, env.Region, env.City = a.Gender, a.Country, a.Region, a.City
 		env.Industry, env.Employees, env.CompanyRevenue = a.Industry, int(a.Employees), a.CompanyRevenue
-		env.LifecycleStage, env.Attrs = a.LifecycleStage, a.Custom
+		env.LifecycleStage, env.Attrs, env.Platforms = a.LifecycleStage, a.Custom, a.Platforms
 		if a.HasBirth {
 			env.Age = ageAt(a.BirthDay, asOfDay)
 		}
