@@ -45,6 +45,10 @@ type Definition struct {
 	Description    string
 	HoldoutPercent float64           // 0..50: share of each segment kept as control
 	Writeback      map[string]Target // platform → target
+	// Spend is marketing spend over the KPI window per group (the part of
+	// the segment name after "<definition>:"; "" for a rule), in major
+	// units; it enables CAC and ROI. Options.Spend overrides it.
+	Spend map[string]float64
 
 	RFM        *RFMParams
 	Value      *ValueParams
@@ -305,6 +309,9 @@ func parseDefinition(o *object) Definition {
 			p.done()
 		}
 	}
+	if sv, ok := o.get("spend"); ok {
+		def.Spend = parseSpend(o, sv, &def)
+	}
 	o.done()
 	return def
 }
@@ -508,4 +515,95 @@ func parseRule(p *object) *RuleParams {
 		p.d.errorf(p.sub("expr"), "%v", err)
 	}
 	return r
+}
+
+// parseSpend reads spend: a mapping of group to amount, or for a rule
+// definition (one segment) a single amount.
+func parseSpend(o *object, v any, def *Definition) map[string]float64 {
+	path := o.sub("spend")
+	if f, ok := toFloat(v); ok {
+		if def.Kind != KindRule {
+			o.d.errorf(path, "must be a mapping of group to amount for kind %s (a single amount only suits a rule)", def.Kind)
+			return nil
+		}
+		if f < 0 {
+			o.d.errorf(path, "must not be negative, got %s", fmtNum(f))
+			return nil
+		}
+		return map[string]float64{"": f}
+	}
+	m := o.d.object(path, v)
+	if m == nil {
+		return nil
+	}
+	known := staticGroups(def)
+	keys := make([]string, 0, len(m.m))
+	for k := range m.m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := map[string]float64{}
+	for _, k := range keys {
+		m.used[k] = true
+		f, ok := toFloat(m.m[k])
+		switch {
+		case !ok:
+			o.d.errorf(m.sub(k), "must be a number, got %s", typeName(m.m[k]))
+		case f < 0:
+			o.d.errorf(m.sub(k), "must not be negative, got %s", fmtNum(f))
+		case known != nil && !slices.Contains(known, k):
+			o.d.errorf(m.sub(k), "is not a group of this definition (groups: %s)", strings.Join(known, ", "))
+		default:
+			out[k] = f
+		}
+	}
+	return out
+}
+
+// staticGroups lists the group parts of a definition's segment names, or
+// nil when they are only known after a run.
+func staticGroups(def *Definition) []string {
+	switch def.Kind {
+	case KindRFM:
+		groups := DefaultRFMGroups()
+		if def.RFM != nil && len(def.RFM.Groups) > 0 {
+			groups = def.RFM.Groups
+		}
+		out := make([]string, len(groups))
+		for i, g := range groups {
+			out[i] = slug(g.Name)
+		}
+		return out
+	case KindValue:
+		if def.Value == nil || len(def.Value.Tiers) == 0 {
+			return []string{"top-1", "top-20"}
+		}
+		out := make([]string, len(def.Value.Tiers))
+		for i, t := range def.Value.Tiers {
+			out[i] = t.Name
+		}
+		return out
+	case KindBehavioral:
+		if def.Behavioral == nil {
+			return behavioralGroups()
+		}
+		return def.Behavioral.Groups
+	case KindLifecycle:
+		return lifecycleStages()
+	case KindPredictive:
+		return []string{"at-risk", "high-value"}
+	case KindCluster:
+		k := 20
+		if def.Cluster != nil {
+			k = def.Cluster.KMax
+		}
+		out := make([]string, k)
+		for i := range out {
+			out[i] = fmt.Sprintf("c%d", i+1)
+		}
+		return out
+	case KindRule:
+		return []string{""}
+	}
+	return nil
 }

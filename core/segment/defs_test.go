@@ -62,7 +62,7 @@ func TestParseDefinitionsErrors(t *testing.T) {
 			yaml: "segments:\n  - {name: l, kind: lifecycle, colour: red, params: {loyal_orders: 3}}\n",
 			want: []string{
 				"segments[0].params.loyal_orders: unknown key (known keys: churn_days, lapsing_days, loyal_min_orders)",
-				"segments[0].colour: unknown key (known keys: description, holdout_percent, kind, name, params, writeback)",
+				"segments[0].colour: unknown key (known keys: description, holdout_percent, kind, name, params, spend, writeback)",
 			},
 		},
 		{
@@ -124,6 +124,21 @@ func TestParseDefinitionsErrors(t *testing.T) {
 				"segments[0].writeback.salesforce.list: must be true or false, got a string",
 				`segments[0].params.features[1]: must be one of recency, frequency, monetary, aov, tenure, items_per_order, categories, got "mood"`,
 				"segments[0].params.k_max: must be at least k_min (5), got 3",
+			},
+		},
+		{
+			name: "spend",
+			yaml: `segments:
+  - {name: l, kind: lifecycle, spend: 100}
+  - {name: r, kind: rfm, spend: {champions: 10, winners: 5, lost: -1, at-risk: lots}}
+  - {name: x, kind: rule, params: {expr: 'true'}, spend: -3}
+`,
+			want: []string{
+				"segments[0].spend: must be a mapping of group to amount for kind lifecycle (a single amount only suits a rule)",
+				"segments[1].spend.at-risk: must be a number, got a string",
+				"segments[1].spend.lost: must not be negative, got -1",
+				"segments[1].spend.winners: is not a group of this definition (groups: champions, loyal, potential-loyalist, new-customers, promising, need-attention, about-to-sleep, at-risk, cannot-lose-them, hibernating, lost)",
+				"segments[2].spend: must not be negative, got -3",
 			},
 		},
 		{

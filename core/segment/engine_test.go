@@ -358,8 +358,8 @@ func TestKPIsByHand(t *testing.T) {
 		// a lead
 		{ID: "d", Email: "d@example.com"},
 	}}
-	r := run(t, ds, asOf, []any{map[string]any{"name": "all", "kind": "rule", "params": map[string]any{"expr": "true"}}},
-		Options{Spend: map[string]float64{"all": 40}, MinSegmentSize: 1, MinSegmentShare: 0.0001})
+	r := run(t, ds, asOf, []any{map[string]any{"name": "all", "kind": "rule", "params": map[string]any{"expr": "true"}, "spend": 40}},
+		Options{MinSegmentSize: 1, MinSegmentShare: 0.0001})
 	k := r.KPIs[0]
 	check := func(name string, got, want float64) {
 		t.Helper()

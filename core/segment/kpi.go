@@ -111,7 +111,16 @@ func (r *Result) computeKPIs() []KPI {
 		if a.leads+a.converted > 0 {
 			k.ConversionRate = float64(a.converted) / float64(a.leads+a.converted)
 		}
-		if s, ok := r.opts.Spend[k.Segment]; ok && s > 0 {
+		s, ok := r.opts.Spend[k.Segment]
+		if !ok {
+			seg := &r.Segments[i]
+			for _, d := range r.defs {
+				if d.Name == seg.Definition {
+					s, ok = d.Spend[strings.TrimPrefix(strings.TrimPrefix(seg.Name, d.Name), ":")]
+				}
+			}
+		}
+		if ok && s > 0 {
 			spend := s
 			roi := (k.WindowRevenue - s) / s
 			k.Spend, k.ROI = &spend, &roi
