@@ -69,7 +69,15 @@ type sharedBudget struct {
 	pauseUntil  time.Time
 	dailyUntil  time.Time // daily budget exhausted until then
 	requests    atomic.Int64
+	// skew is HubSpot's clock minus ours (from the Date header), kept only
+	// when it exceeds maxSkew: cursors are in HubSpot's time.
+	skew atomic.Int64
 }
+
+// maxSkew is the clock difference tolerated before cursors switch to
+// HubSpot's clock. The Date header has one-second precision, so smaller
+// differences cannot be measured reliably; search_lag absorbs them.
+const maxSkew = 2 * time.Second
 
 func (g *governor) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
@@ -115,6 +123,13 @@ func (g *governor) RoundTrip(req *http.Request) (*http.Response, error) {
 func (g *governor) observe(resp *http.Response) {
 	h := resp.Header
 	b := g.shared
+	if d, err := http.ParseTime(h.Get("Date")); err == nil {
+		skew := d.Add(500 * time.Millisecond).Sub(g.now())
+		if skew < maxSkew && skew > -maxSkew {
+			skew = 0
+		}
+		b.skew.Store(int64(skew))
+	}
 	if rem, err := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Remaining")); err == nil {
 		maxN, _ := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Max"))
 		ms, _ := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Interval-Milliseconds"))

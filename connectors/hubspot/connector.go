@@ -171,10 +171,28 @@ func (c *Connector) Stats() Stats {
 	return s
 }
 
+// hubspotNow is our clock moved onto HubSpot's when they differ by more
+// than maxSkew, as learnt from the last response's Date header. The header
+// has one-second precision, so a corrected time is taken a second early:
+// cursors then re-read a little rather than skip anything.
+func (c *Connector) hubspotNow() time.Time {
+	c.mu.RLock()
+	b := c.budget
+	c.mu.RUnlock()
+	now := c.Now()
+	if b != nil {
+		if skew := time.Duration(b.skew.Load()); skew != 0 {
+			now = now.Add(skew - time.Second)
+		}
+	}
+	return now
+}
+
 type state struct {
 	cfg    Config
 	api    *httpx.Client
 	search *httpx.Client
+	skew   *atomic.Int64
 }
 
 var errNotConfigured = adapter.Permanent(errors.New("hubspot connector is not configured"))
@@ -185,7 +203,7 @@ func (c *Connector) state() (state, error) {
 	if c.api == nil {
 		return state{}, errNotConfigured
 	}
-	return state{cfg: c.cfg, api: c.api, search: c.search}, nil
+	return state{cfg: c.cfg, api: c.api, search: c.search, skew: &c.budget.skew}, nil
 }
 
 func (s state) url(path string) string {

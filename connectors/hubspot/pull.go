@@ -106,6 +106,9 @@ type puller struct {
 	listSize  int
 	findSize  int
 	companies map[string]*domain.Company
+
+	sweepLocal time.Time // our clock when a new full sweep began
+	firstSync  bool      // the sweep is the first sync of this object
 }
 
 // Pull reads changes of one object type; see cursor for the resume rules
@@ -127,18 +130,12 @@ func (c *Connector) Pull(ctx context.Context, req adapter.PullRequest, sink adap
 	if req.PageSize > 0 {
 		p.listSize, p.findSize = min(p.listSize, req.PageSize), min(p.findSize, req.PageSize)
 	}
-	now := c.Now().UnixMilli()
 	switch {
 	case cur.Mode == "" || (req.Full && cur.Mode == "inc"):
-		first := cur.Mode == ""
-		cur = cursor{V: 1, Mode: "full", SweepStart: now, Archived: cur.Archived}
-		if first {
-			// A first sync has nothing to delete: archived records start
-			// counting from now.
-			cur.Archived = now
-		} else {
-			cur.Archived = 0
-		}
+		// SweepStart is fixed in HubSpot's time once the first page has
+		// taught us its clock (see full); 0 until then.
+		p.sweepLocal, p.firstSync = c.Now(), cur.Mode == ""
+		cur = cursor{V: 1, Mode: "full"}
 		fallthrough
 	case cur.Mode == "full":
 		if err := p.full(ctx, &cur); err != nil {
@@ -149,6 +146,7 @@ func (c *Connector) Pull(ctx context.Context, req adapter.PullRequest, sink adap
 			return err
 		}
 	}
+	now := c.hubspotNow().UnixMilli()
 	due := st.cfg.ArchivedSweep == 0 || cur.ArchStart != 0 || time.Duration(now-cur.Archived)*time.Millisecond >= st.cfg.ArchivedSweep
 	if cur.Archived == 0 || due {
 		return p.archived(ctx, &cur)
@@ -195,6 +193,18 @@ func (p *puller) full(ctx context.Context, cur *cursor) error {
 	for f := range pages {
 		if f.err != nil {
 			return f.err
+		}
+		if cur.SweepStart == 0 {
+			// Records changed from here on must come again incrementally;
+			// "here" in HubSpot's clock, now known from the first answer.
+			start := p.sweepLocal
+			if skew := time.Duration(p.st.skew.Load()); skew != 0 {
+				start = start.Add(skew - time.Second) // see hubspotNow
+			}
+			cur.SweepStart = start.UnixMilli()
+			if p.firstSync {
+				cur.Archived = cur.SweepStart // a first sync has nothing to delete
+			}
 		}
 		page, err := p.build(ctx, f.resp.Results)
 		if err != nil {
@@ -249,7 +259,7 @@ func ms(v int64) string { return strconv.FormatInt(v, 10) }
 
 // incremental walks the search API in (modified, id) order; see cursor.
 func (p *puller) incremental(ctx context.Context, cur *cursor) error {
-	upper := p.c.Now().Add(-p.st.cfg.SearchLag).UnixMilli()
+	upper := p.c.hubspotNow().Add(-p.st.cfg.SearchLag).UnixMilli()
 	for {
 		if cur.Tie {
 			if err := p.tie(ctx, cur); err != nil {
@@ -387,7 +397,7 @@ func (p *puller) forward(ctx context.Context, cur *cursor, upper int64) (bool, e
 // last sweep as deletions.
 func (p *puller) archived(ctx context.Context, cur *cursor) error {
 	if cur.ArchStart == 0 {
-		cur.ArchStart = p.c.Now().UnixMilli()
+		cur.ArchStart = p.c.hubspotNow().UnixMilli()
 	}
 	since := cur.Archived - 60_000 // clock skew margin; duplicate deletes are harmless
 	for {

@@ -305,3 +305,22 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+func TestPullFollowsHubSpotsClockWhenOursIsOff(t *testing.T) {
+	// HubSpot's clock is an hour behind ours: cursors must be in its time,
+	// or every change after the first sync would look older than the cursor.
+	behind := func() time.Time { return time.Now().Add(-time.Hour) }
+	e := newEnv(t, hubspotfake.Options{Now: behind}, adapter.Config{"firmographics": false})
+	ids := seedContacts(e.fake, 20, func(i int) time.Time { return behind().Add(-time.Minute) })
+	_, cur := e.pullAll(domain.ObjectContact, "", false)
+	for _, id := range ids[:3] {
+		e.fake.Update("contacts", id, map[string]string{"firstname": "Changed"})
+	}
+	// Move our clock on instead of sleeping: the Date header's one-second
+	// precision keeps the corrected window a second behind.
+	e.conn.Now = func() time.Time { return time.Now().Add(3 * time.Second) }
+	pages, _ := e.pullAll(domain.ObjectContact, cur, false)
+	if n := len(changesOf(pages)); n != 3 {
+		t.Fatalf("incremental pull with HubSpot's clock an hour behind found %d changes, want 3", n)
+	}
+}

@@ -64,6 +64,7 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if hook != nil {
 		hook(r)
 	}
+	w.Header().Set("Date", f.opts.Now().UTC().Format(http.TimeFormat)) // the fake's clock, not the host's
 	if r.URL.Path != "/oauth/v1/token" && !f.authenticate(w, r) {
 		return
 	}
