@@ -179,15 +179,15 @@ func writeTable(w io.Writer, a *analysis) error {
 	fmt.Fprintf(tw, "Orders between\t%s .. %s\n", in.FirstOrder, in.LastOrder)
 	fmt.Fprintln(tw)
 	m := r.Models
-	fmt.Fprintf(tw, "Model (time in %s, %d customers)\tparameters\tlog-likelihood\n", m.TimeUnit, m.FittedOn)
+	fmt.Fprintf(tw, "Model (time in %s)\tparameters\tlog-likelihood\tcustomers\n", m.TimeUnit)
 	if b := m.BGNBD; b != nil {
-		fmt.Fprintf(tw, "BG/NBD\tr=%.4f alpha=%.4f a=%.4f b=%.4f\t%.3f\n", b.R, b.Alpha, b.A, b.B, b.LogLikelihood)
+		fmt.Fprintf(tw, "BG/NBD\tr=%.4f alpha=%.4f a=%.4f b=%.4f\t%.3f\t%d\n", b.R, b.Alpha, b.A, b.B, b.LogLikelihood, b.N)
 	}
 	if p := m.ParetoNBD; p != nil {
-		fmt.Fprintf(tw, "Pareto/NBD\tr=%.4f alpha=%.4f s=%.4f beta=%.4f\t%.3f\n", p.R, p.Alpha, p.S, p.Beta, p.LogLikelihood)
+		fmt.Fprintf(tw, "Pareto/NBD\tr=%.4f alpha=%.4f s=%.4f beta=%.4f\t%.3f\t%d\n", p.R, p.Alpha, p.S, p.Beta, p.LogLikelihood, p.N)
 	}
 	if g := m.GammaGamma; g != nil {
-		fmt.Fprintf(tw, "Gamma-Gamma\tp=%.4f q=%.4f gamma=%.4f\t%.3f\n", g.P, g.Q, g.Gamma, g.LogLikelihood)
+		fmt.Fprintf(tw, "Gamma-Gamma\tp=%.4f q=%.4f gamma=%.4f\t%.3f\t%d\n", g.P, g.Q, g.Gamma, g.LogLikelihood, g.N)
 	}
 	fmt.Fprintf(tw, "Predictions by\t%s, spend by %s\t\n", m.Method, m.SpendModel)
 	if v := m.Validation; v != nil {
