@@ -368,6 +368,14 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 	} else {
 		rep.Warnings = append(rep.Warnings, "Gamma-Gamma not fitted: "+err.Error())
 	}
+	if bg != nil && bg.N < fewCustomers {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("BG/NBD fitted on only %d customers: its estimates are uncertain (standard errors r %s, alpha %s, a %s, b %s)",
+			bg.N, seText(bg.StdErr.R), seText(bg.StdErr.Alpha), seText(bg.StdErr.A), seText(bg.StdErr.B)))
+	}
+	if gg != nil && gg.N < fewCustomers {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("Gamma-Gamma fitted on only %d repeat customers: its estimates are uncertain (standard errors p %s, q %s, gamma %s)",
+			gg.N, seText(gg.StdErr.P), seText(gg.StdErr.Q), seText(gg.StdErr.Gamma)))
+	}
 	var model clv.PurchaseModel
 	switch {
 	case bg != nil:
@@ -592,6 +600,17 @@ func modelKPIs(kpi map[string]any, ps []Profile, idx []int) {
 	kpi["expected_purchases"] = round2(exp)
 	kpi["avg_clv"] = round2(value / n)
 	kpi["predicted_value"] = round2(value)
+}
+
+// fewCustomers is the fit size below which the report warns that the
+// estimates are uncertain and quotes their standard errors.
+const fewCustomers = 500
+
+func seText(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "undefined"
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
 }
 
 // ParetoSample bounds the customers the Pareto/NBD model is fitted on.

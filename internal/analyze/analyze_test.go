@@ -361,3 +361,32 @@ func TestParseHorizon(t *testing.T) {
 		}
 	}
 }
+
+func TestFewCustomersStillAnswerWithUncertainty(t *testing.T) {
+	// The first 300 customers of the CDNOW sample: enough for the models,
+	// few enough that the report quotes the standard errors.
+	src, err := os.ReadFile(testenv.SharedFile(t, "data/cdnow/CDNOW_sample.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(string(src), "\n") {
+		if f := strings.Fields(line); len(f) == 5 && f[1] <= "0300" {
+			b.WriteString(line + "\n")
+		}
+	}
+	path := t.TempDir() + "/few.txt"
+	os.WriteFile(path, []byte(b.String()), 0o600)
+	r := runJSON(t, Options{Orders: path, Format: Format{Preset: "cdnow-sample"}, AsOf: day("1998-06-30"), CalibrationEnd: day("1997-09-30")})
+	if r.Customers != 300 || r.Models["method"] != "bgnbd" {
+		t.Fatalf("customers %d method %v", r.Customers, r.Models["method"])
+	}
+	t.Logf("bgnbd %v", r.Models["bgnbd"])
+	se := num(t, r.Models, "bgnbd", "std_err", "r")
+	if se <= 0 {
+		t.Errorf("se(r) = %v", se)
+	}
+	if j := strings.Join(r.Warnings, "\n"); !strings.Contains(j, "BG/NBD fitted on only 300 customers") {
+		t.Errorf("no uncertainty warning:\n%s", j)
+	}
+}

@@ -57,7 +57,8 @@ DATE FORMATS (--date-format)
   month first), eu (2/1/2006 15:04, day first), unix (seconds since 1970).
   Anything else is a Go time layout written with the reference time
   Mon Jan 2 15:04:05 2006, e.g. "02.01.2006 15:04". Dates without a zone
-  are read as UTC; only the calendar day is used.
+  are read as UTC, dates with one are converted to UTC; then only the
+  calendar day is used.
 
 LINE RULES
   - A line without a customer id is skipped (counted).
