@@ -125,11 +125,6 @@ func (e *Engine) ApplyPage(ctx context.Context, platform, account, object string
 // normalizeChange fills the refs a connector may leave implicit and
 // returns a reason when the change cannot be stored.
 func normalizeChange(c *adapter.Change, platform, account, object string) (string, string) {
-	// The cursor's object may be qualified ("webhook/contact"); record
-	// types default to its last part.
-	if i := strings.LastIndexByte(object, '/'); i >= 0 {
-		object = object[i+1:]
-	}
 	fill := func(r *domain.ExternalRef, obj string) {
 		if r.Platform == "" {
 			r.Platform = platform
@@ -212,6 +207,11 @@ func isOrder(r domain.ExternalRef) bool {
 }
 
 func (u *unit) run(ctx context.Context, platform, account, object string, changes []adapter.Change, rejected []adapter.Rejected) error {
+	// The cursor's object may be qualified ("webhook/contact"); record
+	// types default to its last part.
+	if i := strings.LastIndexByte(object, '/'); i >= 0 {
+		object = object[i+1:]
+	}
 	// Work on copies: the caller's page is not modified.
 	chs := make([]adapter.Change, 0, len(changes))
 	for i := range changes {
@@ -1157,7 +1157,22 @@ func (u *unit) write(ctx context.Context) error {
 		u.touched[pid] = true
 	}
 
-	if err := e.bulkInsert(ctx, tx, "quarantine", []string{"platform", "account", "object", "ref_key", "ref", "reason", "raw", "at"}, "", u.quarant); err != nil {
+	// One row per (record, reason): the last of the page wins, and a row
+	// already stored is refreshed rather than repeated.
+	seen := map[[2]string]int{}
+	var quar [][]any
+	for _, r := range u.quarant {
+		k := [2]string{r[3].(string), r[5].(string)}
+		if i, ok := seen[k]; ok {
+			quar[i] = r
+			continue
+		}
+		seen[k] = len(quar)
+		quar = append(quar, r)
+	}
+	if err := e.bulkInsert(ctx, tx, "quarantine", []string{"platform", "account", "object", "ref_key", "ref", "reason", "raw", "at"},
+		"ON CONFLICT (ref_key, reason) DO UPDATE SET platform = excluded.platform, account = excluded.account, object = excluded.object, ref = excluded.ref, raw = excluded.raw, at = excluded.at",
+		quar); err != nil {
 		return err
 	}
 

@@ -494,9 +494,13 @@ func testQuarantine(t *testing.T, open Factory) {
 	if c, _ := s.Cursor(ctx, "woocommerce", "shop.test", "contact"); c != "page-2" {
 		t.Errorf("cursor = %q, want page-2", c)
 	}
+	// The same page again (a retried pull) adds no quarantine rows.
+	if _, err := s.ApplyPage(ctx, "woocommerce", "shop.test", "contact", []adapter.Change{bad, noID, good}, rejected, "page-2"); err != nil {
+		t.Fatal(err)
+	}
 	q, err := s.Quarantined(ctx, "woocommerce", 10)
 	if err != nil || len(q) != 3 {
-		t.Fatalf("Quarantined = %+v, %v", q, err)
+		t.Fatalf("Quarantined = %+v, %v; want 3 rows after the page was applied twice", q, err)
 	}
 	reasons := map[string]bool{}
 	for _, r := range q {
