@@ -3,8 +3,12 @@ package analyze
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -127,6 +131,25 @@ func FuzzReader(f *testing.F) {
 		}
 		if !bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
 			t.Fatalf("more records than lines (%d)", maxLines)
+		}
+	})
+}
+
+// FuzzRun runs the whole command on arbitrary files: errors are fine,
+// panics are not, and JSON output must stay well-formed.
+func FuzzRun(f *testing.F) {
+	f.Add([]byte("customer_id,order_id,date,amount\na,1,2024-01-01,3\na,2,2024-02-01,4\nb,3,2024-01-05,-1\n"))
+	f.Add([]byte("InvoiceNo,Quantity,UnitPrice,InvoiceDate,CustomerID\nC1,-1,2.5,2010-12-01 09:41:00,14527\n2,3,0,2010-12-01 09:41:00,14527\n"))
+	f.Add([]byte(" customer_id  date number_of_cds  dollar_value\n 00001 19970101  1   11.77\n 00001 99999999 1 1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "orders")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		err := Run(context.Background(), Options{Orders: path, AsOf: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), CalibrationEnd: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), Output: "json"}, &out)
+		if err == nil && !json.Valid(out.Bytes()) {
+			t.Fatalf("invalid JSON output:\n%s", out.String())
 		}
 	})
 }
