@@ -35,14 +35,22 @@ type specValidator struct {
 	validated  int
 }
 
+// specsOnce loads the spec files once per test binary (they are read-only
+// once loaded); the directory comes from the first caller.
+var specsOnce struct {
+	sync.Once
+	v   *spec.Validator
+	err error
+}
+
 func loadSpecs(t testing.TB) *spec.Validator {
 	t.Helper()
 	dir := filepath.Dir(testenv.SharedFile(t, "specs/hubspot/contacts.json"))
-	v, err := spec.Load(dir)
-	if err != nil {
-		t.Fatal(err)
+	specsOnce.Do(func() { specsOnce.v, specsOnce.err = spec.Load(dir) })
+	if specsOnce.err != nil {
+		t.Fatal(specsOnce.err)
 	}
-	return v
+	return specsOnce.v
 }
 
 func (v *specValidator) RoundTrip(req *http.Request) (*http.Response, error) {
