@@ -77,3 +77,30 @@ func TestParetoQuadratureMatchesHypergeometricForm(t *testing.T) {
 	}
 	t.Logf("largest difference in ln(s·I): %.3g", worst)
 }
+
+func TestParetoGradientMatchesFiniteDifferences(t *testing.T) {
+	x := []float64{0, 1, 2, 5, 12, 40, 0, 3}
+	tx := []float64{0, 10, 30.4, 20, 38, 38.5, 0, 1}
+	T := []float64{38.9, 38.9, 38.9, 39, 39, 39, 12, 78}
+	d, err := newRFM(x, tx, T)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range [][]float64{{0.553, 10.58, 0.606, 11.67}, {2, 3, 1.5, 1}, {0.83, 9.8, 0.05, 3000}} {
+		g := make([]float64, 4)
+		v := paretoLLGrad(d, p, g)
+		if ref := paretoLL(d, p); math.Abs(v-ref) > 1e-7*math.Abs(ref) {
+			t.Errorf("%v: value %.10g, 2F1 form %.10g", p, v, ref)
+		}
+		for k := range p {
+			h := 1e-6 * p[k]
+			up, dn := append([]float64(nil), p...), append([]float64(nil), p...)
+			up[k] += h
+			dn[k] -= h
+			fd := (paretoLL(d, up) - paretoLL(d, dn)) / (2 * h)
+			if math.Abs(fd-g[k]) > 1e-5*math.Max(1, math.Abs(fd)) {
+				t.Errorf("%v: d/dp%d = %.8g, finite differences %.8g", p, k, g[k], fd)
+			}
+		}
+	}
+}
