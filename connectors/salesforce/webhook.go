@@ -20,12 +20,6 @@ const AckBody = `<?xml version="1.0" encoding="UTF-8"?>` +
 	`<soapenv:Body><notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound">` +
 	`<Ack>true</Ack></notificationsResponse></soapenv:Body></soapenv:Envelope>`
 
-const (
-	nsSOAP     = "http://schemas.xmlsoap.org/soap/envelope/"
-	nsOutbound = "http://soap.sforce.com/2005/09/outbound"
-	nsXSI      = "http://www.w3.org/2001/XMLSchema-instance"
-)
-
 type omEnvelope struct {
 	XMLName xml.Name `xml:"http://schemas.xmlsoap.org/soap/envelope/ Envelope"`
 	Body    struct {

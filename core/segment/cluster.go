@@ -335,7 +335,7 @@ func (f *clusterFitted) assign(_ int, _ *Customer, ft *Features, _ *scratch) uin
 		return 0
 	}
 	var buf [8]float64
-	v := buf[:0]
+	var v []float64
 	if len(f.p.Features) > len(buf) {
 		v = make([]float64, len(f.p.Features))
 	} else {

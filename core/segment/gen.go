@@ -109,7 +109,8 @@ func Generate(cfg GenConfig) *Dataset {
 			o.Year, o.Month = years[day], months[day]
 			o.Amount = int64(math.Exp(mu+rng.NormFloat64()*0.6) * 100)
 			o.Items = 1 + rng.Int32N(6)
-			o.Categories = 1<<rng.IntN(12) | 1<<rng.IntN(12)
+			c1, c2 := rng.IntN(12), rng.IntN(12) // one or two categories
+			o.Categories = 1<<c1 | 1<<c2
 			o.Device, o.Channel = dev, ch
 			if rng.Float64() < 0.3 {
 				o.Device = uint8(1 + rng.IntN(3))

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -322,6 +321,3 @@ func dayTime(d int32) time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
 
 // dayString formats day d as YYYY-MM-DD.
 func dayString(d int32) string { return dayTime(d).Format(time.DateOnly) }
-
-// itoa is strconv.Itoa for the int32 counts used here.
-func itoa(v int32) string { return strconv.Itoa(int(v)) }

@@ -94,7 +94,9 @@ func computeExpected(t *testing.T, env *daemon.Env, platform string) expected {
 				vals := map[string][]string{}
 				for _, d := range res.Segments {
 					if wb, ok := d.Writeback[platform]; ok && wb.Property != "" {
-						vals["prop:"+wb.Property] = vals["prop:"+wb.Property]
+						if _, ok := vals["prop:"+wb.Property]; !ok {
+							vals["prop:"+wb.Property] = nil // written back, even when empty
+						}
 					}
 				}
 				for _, m := range ms {

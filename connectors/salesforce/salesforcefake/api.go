@@ -549,6 +549,7 @@ func decodeBody(r *http.Request) (map[string]any, error) {
 	dec.UseNumber()
 	var m map[string]any
 	if err := dec.Decode(&m); err != nil {
+		//lint:ignore ST1005 the text is Salesforce's own error message
 		return nil, fmt.Errorf("Unexpected character: was expecting a JSON object: %v", err)
 	}
 	return m, nil

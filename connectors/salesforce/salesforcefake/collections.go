@@ -119,7 +119,7 @@ func (f *Fake) handleCollections(w http.ResponseWriter, r *http.Request, _ strin
 		}
 		for i := range results {
 			if results[i].Success || (results[i].Errors == nil) {
-				id := results[i].ID
+				var id string
 				if r.Method == http.MethodPost {
 					id = ""
 				} else if r.Method == http.MethodPatch {

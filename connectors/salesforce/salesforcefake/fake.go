@@ -113,7 +113,6 @@ type Fake struct {
 	jobs      map[string]*bulkJob
 	failBulk  int
 	server    *httptest.Server
-	maxBatch  int // largest composite batch seen
 	batches   []int
 }
 
