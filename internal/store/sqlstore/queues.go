@@ -211,28 +211,46 @@ func (e *Engine) MembershipHistory(ctx context.Context, profileID string) ([]sto
 	return out, rows.Err()
 }
 
-// RecordOwnership implements store.Store.
+// RecordOwnership implements store.Store. The last entry for a (record,
+// target, value) wins; records and releases are written in bulk.
 func (e *Engine) RecordOwnership(ctx context.Context, owned []store.Ownership) error {
+	now := e.now()
+	last := map[[3]string]int{}
+	for i, o := range owned {
+		if o.Ref.IsZero() || o.Target == "" {
+			return fmt.Errorf("recording ownership: entry %d: ref id and target are required", i)
+		}
+		last[[3]string{o.Ref.Key(), o.Target, o.Value}] = i
+	}
+	var keep, release [][]any
+	for i, o := range owned {
+		if last[[3]string{o.Ref.Key(), o.Target, o.Value}] != i {
+			continue
+		}
+		if o.Released {
+			release = append(release, []any{o.Ref.Key(), o.Target, o.Value})
+			continue
+		}
+		at := o.WrittenAt
+		if at.IsZero() {
+			at = now
+		}
+		keep = append(keep, []any{o.Ref.Key(), o.Ref.Platform, o.Ref.Account, o.Ref.ObjectType, o.Ref.ID, o.Target, o.Value, ts(at)})
+	}
+	cols := []string{"ref_key", "platform", "account", "object_type", "ext_id", "target", "value", "written_at"}
 	err := e.inTx(ctx, func(tx *sql.Tx) error {
-		cols := []string{"ref_key", "platform", "account", "object_type", "ext_id", "target", "value", "written_at"}
-		ins := e.q(`INSERT INTO ownership (ref_key, platform, account, object_type, ext_id, target, value, written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ` + upsertSuffix(cols, "ref_key", "target", "value"))
-		del := e.q(`DELETE FROM ownership WHERE ref_key = ? AND target = ? AND value = ?`)
-		for i, o := range owned {
-			if o.Ref.IsZero() || o.Target == "" {
-				return fmt.Errorf("ownership %d: ref id and target are required", i)
+		if err := e.bulkInsert(ctx, tx, "ownership", cols, upsertSuffix(cols, "ref_key", "target", "value"), keep); err != nil {
+			return err
+		}
+		for start := 0; start < len(release); start += 500 {
+			chunk := release[start:min(start+500, len(release))]
+			args := make([]any, 0, 3*len(chunk))
+			for _, r := range chunk {
+				args = append(args, r...)
 			}
-			var err error
-			if o.Released {
-				_, err = tx.ExecContext(ctx, del, o.Ref.Key(), o.Target, o.Value)
-			} else {
-				at := o.WrittenAt
-				if at.IsZero() {
-					at = e.now()
-				}
-				_, err = tx.ExecContext(ctx, ins, o.Ref.Key(), o.Ref.Platform, o.Ref.Account, o.Ref.ObjectType, o.Ref.ID, o.Target, o.Value, ts(at))
-			}
-			if err != nil {
-				return fmt.Errorf("recording ownership of %s %s: %w", o.Ref.Key(), o.Target, err)
+			q := `DELETE FROM ownership WHERE (ref_key, target, value) IN (VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?),", len(chunk)), ",") + `)`
+			if _, err := tx.ExecContext(ctx, e.q(q), args...); err != nil {
+				return fmt.Errorf("releasing ownership: %w", err)
 			}
 		}
 		return nil

@@ -210,6 +210,24 @@ func testOwnership(t *testing.T, open Factory) {
 	if len(own) != 2 {
 		t.Errorf("after release: %+v", own)
 	}
+	// Within one call the last word about a value wins.
+	err = s.RecordOwnership(ctx, []store.Ownership{
+		{Ref: r, Target: "segments", Value: "lapsing"},
+		{Ref: r, Target: "segments", Value: "lapsing", Released: true},
+		{Ref: r, Target: "list:vip", Released: true},
+		{Ref: r, Target: "list:vip"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, _ = s.Ownership(ctx, r)
+	got = got[:0]
+	for _, o := range own {
+		got = append(got, o.Target+"="+o.Value)
+	}
+	if !slices.Equal(got, []string{"list:vip=", "segments=champions"}) {
+		t.Errorf("after one mixed call: %v", got)
+	}
 	other, _ := s.Ownership(ctx, domain.ExternalRef{Platform: "hubspot", Account: "p1", ObjectType: "contact", ID: "102"})
 	if len(other) != 0 {
 		t.Errorf("a record the connector never wrote has ownership %+v", other)
