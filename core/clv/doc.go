@@ -30,8 +30,10 @@
 //
 // Parameters are estimated by maximum likelihood with gonum's optimize
 // (BFGS on log-parameters so they stay positive, Nelder-Mead as a fallback
-// when BFGS stops early); BG/NBD and Gamma-Gamma use analytic gradients,
-// Pareto/NBD a central finite-difference gradient from gonum's diff/fd.
+// when BFGS stops early) with analytic gradients. The Pareto/NBD dropout
+// term is a Gauss hypergeometric function where its series converges fast
+// and a Gauss-Legendre integral elsewhere (its gradient always comes from
+// the integral form, derivatives taken under the integral sign).
 // Identical summaries are compressed into weighted rows before fitting, and
 // terms that depend only on x or only on a time value are computed once per
 // distinct value, so fitting a million customers costs about as much as

@@ -618,7 +618,7 @@ func seText(v float64) string {
 // customer, some hundred times the cost of BG/NBD's, and four parameters
 // are well determined by this many customers; BG/NBD and Gamma-Gamma are
 // fitted on everyone.
-const ParetoSample = 5000
+const ParetoSample = 20000
 
 // paretoSample returns the calibration summaries of at most ParetoSample
 // customers: those whose id hashes lowest, a deterministic sample that

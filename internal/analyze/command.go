@@ -87,7 +87,7 @@ MODELS AND TIME
   (default 0.01):
     CLV = Σ_k E[spend] · (E[purchases by step k] − E[purchases by step k−1]) / (1+d)^k
   E[spend] is the Gamma-Gamma conditional mean. Pareto/NBD, whose
-  likelihood costs far more per customer, is fitted on at most 5,000
+  likelihood costs far more per customer, is fitted on at most 20,000
   customers (those whose id hashes lowest: deterministic). With fewer than 30
   customers, or 10 repeat customers, in the calibration period no purchase
   model is fitted and a heuristic is used and reported: a customer buys at
