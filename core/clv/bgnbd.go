@@ -37,7 +37,7 @@ func FitBGNBD(x, tx, T []float64) (BGNBDFit, error) {
 		return BGNBDFit{}, err
 	}
 	ev := newBGNBDEval(d)
-	m := maximize(ev.ll, true, []float64{1, 1, 1, 1}, float64(d.n))
+	m := maximize(ev.ll, []float64{1, 1, 1, 1}, float64(d.n))
 	return BGNBDFit{
 		Params:        BGNBDParams{m.p[0], m.p[1], m.p[2], m.p[3]},
 		LogLikelihood: m.ll,

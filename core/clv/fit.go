@@ -10,8 +10,7 @@ import (
 )
 
 // loglik evaluates a model's total log-likelihood at natural (positive)
-// parameters p. When grad is non-nil and the model has an analytic
-// gradient it also stores d LL / d p there.
+// parameters p. When grad is non-nil it also stores d LL / d p there.
 type loglik func(p, grad []float64) float64
 
 // mle is the outcome of a maximum-likelihood fit.
@@ -25,10 +24,9 @@ type mle struct {
 // maximize finds the parameters maximising ll, starting at init. It
 // optimises over log-parameters so every parameter stays positive, scales
 // the objective by the customer count n so tolerances do not depend on the
-// data size, and uses BFGS (gradient from ll when analytic, else central
-// differences), falling back to Nelder-Mead from the best point when BFGS
-// stops without converging.
-func maximize(ll loglik, analytic bool, init []float64, n float64) mle {
+// data size, and uses BFGS with ll's gradient, falling back to Nelder-Mead
+// from the best point when BFGS stops without converging.
+func maximize(ll loglik, init []float64, n float64) mle {
 	dim := len(init)
 	theta := make([]float64, dim)
 	for i, v := range init {
@@ -49,22 +47,16 @@ func maximize(ll loglik, analytic bool, init []float64, n float64) mle {
 		}
 		return -v / n
 	}
-	prob := optimize.Problem{Func: f}
-	if analytic {
-		prob.Grad = func(g, th []float64) {
-			toP(th)
-			v := ll(p, gp)
-			for i := range g {
-				g[i] = -gp[i] * p[i] / n
-				if !finite(v) || !finite(g[i]) {
-					g[i] = 0
-				}
+	prob := optimize.Problem{Func: f, Grad: func(g, th []float64) {
+		toP(th)
+		v := ll(p, gp)
+		for i := range g {
+			g[i] = -gp[i] * p[i] / n
+			if !finite(v) || !finite(g[i]) {
+				g[i] = 0
 			}
 		}
-	} else {
-		set := &fd.Settings{Formula: fd.Central, Step: 1e-6}
-		prob.Grad = func(g, th []float64) { fd.Gradient(g, f, th, set) }
-	}
+	}}
 	settings := &optimize.Settings{
 		GradientThreshold: 1e-9,
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 50},

@@ -48,7 +48,7 @@ func FitGammaGamma(x, meanSpend []float64) (GammaGammaFit, error) {
 		return GammaGammaFit{}, &InsufficientDataError{Model: "gamma_gamma", What: "customers with a repeat purchase", Have: d.n, Need: MinSpendCustomers}
 	}
 	ev := &ggEval{d: d, c: make([]float64, len(d.xs)), dp: make([]float64, len(d.xs)), dq: make([]float64, len(d.xs)), lx: make([]float64, len(d.xs))}
-	m := maximize(ev.ll, true, []float64{1, 1, 1}, float64(d.n))
+	m := maximize(ev.ll, []float64{1, 1, 1}, float64(d.n))
 	return GammaGammaFit{
 		Params:        GammaGammaParams{m.p[0], m.p[1], m.p[2]},
 		LogLikelihood: m.ll,

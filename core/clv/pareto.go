@@ -41,7 +41,7 @@ func FitParetoNBD(x, tx, T []float64) (ParetoNBDFit, error) {
 		}
 		return paretoLLGrad(d, p, grad)
 	}
-	m := maximize(ll, true, []float64{1, 1, 1, 1}, float64(d.n))
+	m := maximize(ll, []float64{1, 1, 1, 1}, float64(d.n))
 	return ParetoNBDFit{
 		Params:        ParetoNBDParams{m.p[0], m.p[1], m.p[2], m.p[3]},
 		LogLikelihood: m.ll,
