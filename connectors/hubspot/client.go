@@ -153,6 +153,17 @@ func (g *governor) observe(resp *http.Response) {
 			PolicyName string `json:"policyName"`
 		}
 		_ = json.Unmarshal(body, &e)
+		ms, _ := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Interval-Milliseconds"))
+		if e.PolicyName == "TEN_SECONDLY_ROLLING" && ms > 0 {
+			// The portal's window is full (someone else is spending it, or
+			// the configured limit is too high): hold every request for a
+			// quarter of the window rather than retry into it.
+			b.mu.Lock()
+			if until := g.now().Add(time.Duration(ms) * time.Millisecond / 4); until.After(b.pauseUntil) {
+				b.pauseUntil = until
+			}
+			b.mu.Unlock()
+		}
 		if e.PolicyName == "DAILY" {
 			now := g.now().UTC()
 			midnight := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)

@@ -227,3 +227,26 @@ func TestConfigDiagnostics(t *testing.T) {
 		t.Fatalf("starter tier limits: %+v", cfg.RateLimit)
 	}
 }
+
+func TestServerPushbackWhenConfiguredTooHigh(t *testing.T) {
+	// The config claims 500/s but the portal allows 8 per second (another
+	// app, or a wrong tier): HubSpot's 429s and X-HubSpot-RateLimit-Remaining
+	// headers must bring the connector down to what the server allows.
+	e := newEnv(t, hubspotfake.Options{BurstMax: 8, BurstInterval: time.Second}, adapter.Config{
+		"firmographics": false, "rate_limit": map[string]any{"requests": 500, "interval": "1s"},
+		"retry": map[string]any{"max": 10, "wait_min": "5ms", "wait_max": "200ms"}})
+	seedContacts(e.fake, 2000, nil)
+	pages, _ := e.pullAll(domain.ObjectContact, "", false)
+	if n := len(changesOf(pages)); n != 2000 {
+		t.Fatalf("pulled %d of 2000", n)
+	}
+	s := e.fake.Stats()
+	if s.MaxInWindow > 8 {
+		t.Fatalf("the fake let %d requests through one window", s.MaxInWindow)
+	}
+	calls := e.fake.CallCount("GET /crm/v3/objects/contacts")
+	if s.RateLimited >= calls {
+		t.Fatalf("%d 429s for %d calls: the connector kept hammering", s.RateLimited, calls)
+	}
+	t.Logf("%d list calls, %d answered 429 by the server", calls, s.RateLimited)
+}
