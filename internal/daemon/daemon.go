@@ -52,6 +52,7 @@ type Daemon struct {
 	ln      net.Listener
 
 	inboxNudge chan struct{}
+	inbox      *groupCommit // nil when the store cannot batch
 	drainNudge map[string]chan struct{}
 	ready      chan struct{}
 	wg         sync.WaitGroup
@@ -76,7 +77,27 @@ func New(env *Env, opts Options) *Daemon {
 	for _, p := range env.Pipeline.Platforms() {
 		d.drainNudge[p] = make(chan struct{}, 1)
 	}
+	if b, ok := env.Store.(batchInbox); ok {
+		d.inbox = newGroupCommit(b.InboxAddBatch)
+	}
 	return d
+}
+
+// storeEvents stores a webhook's events durably, sharing the transaction
+// with concurrent webhooks when the store allows (see groupCommit).
+func (d *Daemon) storeEvents(ctx context.Context, items []store.InboxItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	if d.inbox != nil {
+		return d.inbox.store(ctx, items)
+	}
+	for _, it := range items {
+		if _, _, err := d.env.Store.InboxAdd(ctx, it); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Addr returns the HTTP listener's address once Run has started listening.
@@ -217,6 +238,7 @@ func (d *Daemon) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed webhook: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	items := make([]store.InboxItem, 0, len(res.Events))
 	for i, ev := range res.Events {
 		id := ev.ID
 		if id == "" {
@@ -228,15 +250,13 @@ func (d *Daemon) handleWebhook(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "encoding event", http.StatusInternalServerError)
 			return
 		}
-		_, _, err = d.env.Store.InboxAdd(r.Context(), store.InboxItem{
-			Platform: platform, EventID: id, ReceivedAt: received, Payload: payload,
-		})
-		if err != nil {
-			d.log.Error("storing webhook event", "platform", platform, "event", id, "err", err)
-			d.metrics.webhooks.WithLabelValues(platform, "store_error").Inc()
-			http.Error(w, "could not store the event; send it again", http.StatusServiceUnavailable)
-			return
-		}
+		items = append(items, store.InboxItem{Platform: platform, EventID: id, ReceivedAt: received, Payload: payload})
+	}
+	if err := d.storeEvents(r.Context(), items); err != nil {
+		d.log.Error("storing webhook events", "platform", platform, "events", len(items), "err", err)
+		d.metrics.webhooks.WithLabelValues(platform, "store_error").Inc()
+		http.Error(w, "could not store the event; send it again", http.StatusServiceUnavailable)
+		return
 	}
 	d.metrics.webhooks.WithLabelValues(platform, "accepted").Inc()
 	nudge(d.inboxNudge)
