@@ -218,28 +218,41 @@ func BenchmarkWebhookIngest(b *testing.B) {
 		})) + "/webhooks/woocommerce"
 		run(b, url, nil)
 	})
-	daemonURL := func(b *testing.B, l *config.Loaded) (string, store.Store) {
+	daemonURL := func(b *testing.B, l *config.Loaded, group bool) (string, store.Store) {
 		env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { env.Close(ctx) })
+		served := env
+		if !group {
+			// Hide the store's InboxAddBatch: one transaction per webhook.
+			e := *env
+			e.Store = struct{ store.Store }{env.Store}
+			served = &e
+		}
 		// The handler only: verify, store, acknowledge. No inbox workers
 		// compete for the store.
-		return serve(b, daemon.New(env, daemon.Options{}).Handler()) + "/webhooks/woocommerce", env.Store
+		return serve(b, daemon.New(served, daemon.Options{}).Handler()) + "/webhooks/woocommerce", env.Store
 	}
-	b.Run("sqlite", func(b *testing.B) {
-		l := daemon.SandboxConfig(sb, b.TempDir())
-		url, st := daemonURL(b, l)
-		run(b, url, st)
-	})
-	b.Run("postgres", func(b *testing.B) {
-		dsn := testenv.PostgresDSN(b)
-		l := daemon.SandboxConfig(sb, b.TempDir())
-		l.Store.Driver, l.Store.DSN, l.Store.Schema = "postgres", dsn, pgSchema(b, dsn)
-		url, st := daemonURL(b, l)
-		run(b, url, st)
-	})
+	for _, group := range []bool{false, true} {
+		name := "one-tx-per-webhook"
+		if group {
+			name = "group-commit"
+		}
+		b.Run("sqlite/"+name, func(b *testing.B) {
+			l := daemon.SandboxConfig(sb, b.TempDir())
+			url, st := daemonURL(b, l, group)
+			run(b, url, st)
+		})
+		b.Run("postgres/"+name, func(b *testing.B) {
+			dsn := testenv.PostgresDSN(b)
+			l := daemon.SandboxConfig(sb, b.TempDir())
+			l.Store.Driver, l.Store.DSN, l.Store.Schema = "postgres", dsn, pgSchema(b, dsn)
+			url, st := daemonURL(b, l, group)
+			run(b, url, st)
+		})
+	}
 }
 
 // inboxRows counts stored inbox events (all of them are pending: nothing

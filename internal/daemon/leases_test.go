@@ -1,12 +1,16 @@
 package daemon_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -160,5 +164,68 @@ func waitStoreQuiet(t testing.TB, st store.Store, timeout time.Duration) {
 		} else {
 			quiet = 0
 		}
+	}
+}
+
+// TestConcurrentWebhooksGroupCommittedOnce posts WooCommerce webhooks
+// concurrently, each delivery twice, to the handler on both stores'
+// group-commit path: every request is acknowledged and every delivery is
+// stored exactly once.
+func TestConcurrentWebhooksGroupCommittedOnce(t *testing.T) {
+	ctx := context.Background()
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 4, Customers: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	l := daemon.SandboxConfig(sb, t.TempDir())
+	env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close(ctx)
+	srv := httptest.NewServer(daemon.New(env, daemon.Options{}).Handler())
+	defer srv.Close()
+	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
+	h, body := sb.WooFake.SignedDelivery("order.created", sb.WooFake.OrderIDs()[0], secret)
+	const deliveries = 100
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*deliveries)
+	for i := range 2 * deliveries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/woocommerce", bytes.NewReader(body))
+			req.Header = h.Clone()
+			req.Header.Set("X-WC-Webhook-Delivery-ID", "dup-"+strconv.Itoa(i%deliveries))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				errs <- fmt.Errorf("delivery %d: HTTP %d", i, resp.StatusCode)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	pending, err := env.Store.InboxPending(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, it := range pending {
+		if seen[it.EventID] {
+			t.Errorf("event %s stored twice", it.EventID)
+		}
+		seen[it.EventID] = true
+	}
+	if len(seen) != deliveries {
+		t.Errorf("%d distinct events stored, want %d", len(seen), deliveries)
 	}
 }
