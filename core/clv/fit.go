@@ -75,7 +75,7 @@ func maximize(ll loglik, init []float64, n float64) mle {
 	// A line search that fails where the gradient has all but vanished is
 	// at the optimum as far as float64 can tell (flat surfaces near a
 	// boundary do this): accept it rather than restart.
-	if !converged && res != nil && len(res.Gradient) == dim && floats.Norm(res.Gradient, math.Inf(1)) < 1e-5 {
+	if !converged && res != nil && len(res.Gradient) == dim && floats.Norm(res.Gradient, math.Inf(1)) < 1e-4 {
 		converged = true
 	}
 	if !converged {
