@@ -49,8 +49,9 @@ const week = 7.0
 
 // Run reads the orders (and customers) file, fits the models, scores and
 // segments every customer, and writes the report to stdout in the chosen
-// format. Memory grows with the number of customers (plus 12 bytes per
-// distinct order and purchase-day), never with the number of lines.
+// format. Memory grows with the number of customers and distinct orders
+// (about 64 bytes an order at the peak: the aggregate and the segment
+// engine's copy), never with the number of lines.
 func Run(ctx context.Context, opts Options, stdout io.Writer) error {
 	log := opts.Logger
 	if log == nil {

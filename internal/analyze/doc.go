@@ -3,8 +3,9 @@
 //
 // It streams an orders file (CSV or whitespace-separated text, gzip
 // detected from the first bytes) line by line into per-customer aggregates
-// (a few numbers plus each customer's sorted distinct purchase days and
-// order keys), so memory grows with customers and orders, never with lines.
+// (one 32-byte entry per distinct order: key, day, value, items), so
+// memory grows with customers and orders, never with lines: an order
+// spread over many lines (Online Retail averages 21) costs one entry.
 // From the aggregates it fits the published purchase and spend models of
 // core/clv (BG/NBD, Pareto/NBD, Gamma-Gamma) on the calibration period,
 // predicts P(alive), purchases and CLV per customer, hands the customers
