@@ -94,7 +94,8 @@ func TestPushFiveThousandInBatchesOfHundred(t *testing.T) {
 	var items []adapter.PushItem
 	for i, id := range ids {
 		items = append(items, adapter.PushItem{ID: "item-" + id, Ref: domain.ExternalRef{Platform: Name, ObjectType: domain.ObjectContact, ID: id},
-			Properties: map[string]string{"segments": "champions;loyal", "rfm_segment": "champions", "clv_12m": fmt.Sprintf("%d.50", i)}})
+			Properties: map[string]string{"segments": "champions;loyal", "rfm_segment": "champions", "clv_12m": fmt.Sprintf("%d.50", i)},
+			Add:        []string{"list:rfm:champions"}})
 	}
 	var results []adapter.PushResult
 	for start := 0; start < len(items); start += 1000 { // the host sends at most MaxPushBatch·k items per call
@@ -130,6 +131,13 @@ func TestPushFiveThousandInBatchesOfHundred(t *testing.T) {
 	// 50 batches, plus one retry for each batch holding a flaky record (ids 10,11 share one).
 	if n := e.fake.CallCount("POST /crm/v3/objects/contacts/batch/update"); n != 50+2 {
 		t.Fatalf("batch/update calls %d, want 52", n)
+	}
+	// The 5,000 list additions: 50 add-and-remove calls of 100 ids.
+	if n := e.fake.CallCount("PUT /crm/v3/lists/{id}/memberships/add-and-remove"); n != 50 {
+		t.Fatalf("membership calls %d, want 50", n)
+	}
+	if n := len(e.fake.ListMembers(targets["list:rfm:champions"])); n != 5000-len(missing) {
+		t.Fatalf("list has %d members, want %d", n, 5000-len(missing))
 	}
 	o, _ := e.fake.Get("contacts", ids[42])
 	if o.Properties["segments"] != "champions;loyal" || o.Properties["clv_12m"] != "42.50" {
