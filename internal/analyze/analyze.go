@@ -163,7 +163,7 @@ type Models struct {
 	// Method is what produced p_alive, expected_purchases and clv:
 	// "bgnbd", "pareto_nbd" or "heuristic" (see the package doc).
 	Method     string      `json:"method"`
-	SpendModel string      `json:"spend_model"` // "gamma_gamma" or "average_order_value"
+	SpendModel string      `json:"spend_model"` // "gamma_gamma" or "average_purchase_value"
 	TimeUnit   string      `json:"time_unit"`   // always "weeks"
 	FittedOn   int         `json:"fitted_on"`   // customers in the calibration summaries
 	BGNBD      *BGNBD      `json:"bgnbd"`
@@ -360,7 +360,7 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 			LogLikelihood: fit.LogLikelihood, N: fit.N, Converged: fit.Converged,
 			StdErr: map[string]Num{"p": Num(fit.StdErr.P), "q": Num(fit.StdErr.Q), "gamma": Num(fit.StdErr.Gamma)}}
 		if fit.Params.Q <= 1 {
-			rep.Warnings = append(rep.Warnings, "Gamma-Gamma q ≤ 1: the population mean spend is infinite; spend falls back to each customer's average order value")
+			rep.Warnings = append(rep.Warnings, "Gamma-Gamma q ≤ 1: the population mean spend is infinite; spend falls back to each customer's average purchase-day value")
 			gg = nil
 		}
 		if r := pearson(gx, gm); !math.IsNaN(r) && math.Abs(r) > 0.3 {
@@ -387,7 +387,7 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 		md.Method = "heuristic"
 		rep.Warnings = append(rep.Warnings, "no purchase model could be fitted: p_alive, expected_purchases and clv use the heuristic (historical purchase rate; see --help)")
 	}
-	md.SpendModel = "average_order_value"
+	md.SpendModel = "average_purchase_value"
 	if gg != nil {
 		md.SpendModel = "gamma_gamma"
 	}
