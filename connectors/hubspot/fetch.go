@@ -100,7 +100,7 @@ func (s state) associations(ctx context.Context, from, to string, ids []string) 
 
 // enrich attaches companies to contacts, and customers and line items to
 // deals and orders.
-func (s state) enrich(ctx context.Context, _ *Connector, spec objSpec, changes []adapter.Change, cache map[string]*domain.Company) error {
+func (s state) enrich(ctx context.Context, spec objSpec, changes []adapter.Change, cache map[string]*domain.Company) error {
 	switch spec.object {
 	case domain.ObjectContact:
 		if !s.cfg.Firmographics {
@@ -239,7 +239,7 @@ func (c *Connector) Fetch(ctx context.Context, req adapter.FetchRequest) ([]adap
 			out = append(out, adapter.Change{Kind: adapter.ChangeDelete, Ref: st.ref(spec.object, id, c.Now().UTC())})
 		}
 	}
-	if err := st.enrich(ctx, c, spec, out, map[string]*domain.Company{}); err != nil {
+	if err := st.enrich(ctx, spec, out, map[string]*domain.Company{}); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -449,7 +449,6 @@ func (p *puller) reject(raw json.RawMessage, id string, err error) adapter.Rejec
 // mapped, and enriches them (companies, associations, line items).
 func (p *puller) build(ctx context.Context, raws []json.RawMessage) (adapter.Page, error) {
 	var page adapter.Page
-	var objs []hsObject
 	for _, raw := range raws {
 		o, err := decodeObject(raw)
 		if err != nil {
@@ -462,9 +461,8 @@ func (p *puller) build(ctx context.Context, raws []json.RawMessage) (adapter.Pag
 			continue
 		}
 		page.Changes = append(page.Changes, ch...)
-		objs = append(objs, o)
 	}
-	if err := p.st.enrich(ctx, p.c, p.spec, page.Changes, p.companies); err != nil {
+	if err := p.st.enrich(ctx, p.spec, page.Changes, p.companies); err != nil {
 		return page, err
 	}
 	return page, nil
