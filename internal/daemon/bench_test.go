@@ -274,7 +274,18 @@ func inboxRows(b *testing.B, st store.Store) int {
 // changed a customer's segments, the time from sending it to the HubSpot
 // fake receiving the batch/update that writes that customer. It reports
 // p50 and p99 in milliseconds; the run is fixed, so use -benchtime=1x.
+//
+// Sub-benchmarks: the WooCommerce connector's default budget (5 requests/s,
+// shared by the webhook path's fetches and the write-back) and a budget
+// of 50/s, to show how much of the latency is waiting for that budget.
+// HubSpot keeps its Professional limit (190 per 10s), which its fake
+// enforces.
 func BenchmarkWebhookToWriteback(b *testing.B) {
+	b.Run("woo-5rps", func(b *testing.B) { benchWebhookToWriteback(b, 0) })
+	b.Run("woo-50rps", func(b *testing.B) { benchWebhookToWriteback(b, 50) })
+}
+
+func benchWebhookToWriteback(b *testing.B, wooRPS float64) {
 	const perSecond, seconds = 200, 10
 	ctx := context.Background()
 	now := time.Now().UTC()
@@ -286,6 +297,9 @@ func BenchmarkWebhookToWriteback(b *testing.B) {
 	l := daemon.SandboxConfig(sb, b.TempDir())
 	if err := daemon.PrepareSandbox(sb, l); err != nil {
 		b.Fatal(err)
+	}
+	if wooRPS > 0 {
+		l.Platforms[sandbox.WooCommerce]["rate_limit"] = map[string]any{"requests_per_second": wooRPS}
 	}
 	env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
 	if err != nil {
@@ -379,6 +393,7 @@ func BenchmarkWebhookToWriteback(b *testing.B) {
 	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
 	sb.WooFake.AddWebhook("bench order.created", "order.created", "http://"+d.Addr()+"/webhooks/woocommerce", secret)
 
+	sb.HubSpotFake.ResetCalls()
 	b.ResetTimer()
 	var fired, acked atomic.Int64
 	for range b.N {
@@ -429,6 +444,13 @@ func BenchmarkWebhookToWriteback(b *testing.B) {
 	b.ReportMetric(float64(len(lat)), "written_back")
 	b.ReportMetric(float64(acked.Load()), "acknowledged")
 	b.Logf("%d webhooks fired, %d acknowledged, %d HubSpot write-backs matched", fired.Load(), acked.Load(), len(lat))
+	calls := sb.HubSpotFake.Calls()
+	var writes []string
+	for k, n := range calls {
+		writes = append(writes, fmt.Sprintf("%s: %d", k, n))
+	}
+	slices.Sort(writes)
+	b.Logf("HubSpot calls while firing: %s", strings.Join(writes, "; "))
 }
 
 // histogramQuantiles reads a Prometheus histogram from a /metrics page
