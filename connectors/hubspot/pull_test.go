@@ -114,14 +114,16 @@ func TestPullTwentyFiveThousandWithTwelveThousandTies(t *testing.T) {
 	}
 	e := newEnv(t, hubspotfake.Options{}, adapter.Config{"firmographics": false})
 	tie := time.Now().Add(-2 * time.Hour).Truncate(time.Millisecond)
+	// 11,000 distinct times before the tie (the forward walk must restart
+	// before HubSpot's 10,000-result cap), 12,000 on one millisecond, 2,000 after.
 	seedContacts(e.fake, 25000, func(i int) time.Time {
 		switch {
-		case i < 6000:
-			return tie.Add(-time.Duration(6000-i) * time.Second)
-		case i < 18000:
+		case i < 11000:
+			return tie.Add(-time.Duration(11000-i) * time.Second)
+		case i < 23000:
 			return tie
 		default:
-			return tie.Add(time.Duration(i-17999) * time.Second)
+			return tie.Add(time.Duration(i-22999) * time.Second)
 		}
 	})
 	// Start incrementally from the epoch so that every record comes through search.
