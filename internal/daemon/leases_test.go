@@ -32,81 +32,145 @@ func TestLapsedLeaseIsSupersededByNewerItem(t *testing.T) {
 		t.Skip("drains against a fake platform")
 	}
 	ctx := context.Background()
+	f := newLeaseFixture(t)
+	f.queue("Older State")
+	f.dieHoldingLease()
+	f.queue("Newer State")
+	f.offset.Store(int64(leaseSkip)) // the lease lapses
+	sizes := len(f.sb.WooFake.BatchSizes())
+	st, err := f.env.Pipeline.Drain(ctx, sandbox.WooCommerce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.checkClosed()
+	f.checkValue("Newer State")
+	if bs := f.sb.WooFake.BatchSizes()[sizes:]; len(bs) != 1 || bs[0] != 1 || st.OK != 1 {
+		t.Errorf("drain pushed batches %v (%d ok); want one batch holding the record once", bs, st.OK)
+	}
+}
+
+// TestLapsedLeaseAfterNewerItemWasPushed: as above, but the newer item is
+// pushed while the dead daemon's lease still holds (as a surviving
+// replica or a quickly restarted daemon does). When the lease lapses, the
+// older item must not be pushed over the newer state.
+//
+// It fails today, so it runs only with CONNECTOR_KNOWN_BUGS=1: OutboxClaim
+// reclaims the lapsed item although a newer item for the same record is
+// done, and the drain writes the older state back. A fix belongs in the
+// store's claim: close a lapsed item whose key has a newer row.
+func TestLapsedLeaseAfterNewerItemWasPushed(t *testing.T) {
+	if os.Getenv("CONNECTOR_KNOWN_BUGS") == "" {
+		t.Skip("known bug: a lapsed lease is pushed over a newer item already written; set CONNECTOR_KNOWN_BUGS=1 to run")
+	}
+	ctx := context.Background()
+	f := newLeaseFixture(t)
+	f.queue("Older State")
+	f.dieHoldingLease()
+	f.queue("Newer State")
+	if _, err := f.env.Pipeline.Drain(ctx, sandbox.WooCommerce); err != nil {
+		t.Fatal(err)
+	}
+	f.checkValue("Newer State")
+	f.offset.Store(int64(leaseSkip)) // the lease lapses
+	if _, err := f.env.Pipeline.Drain(ctx, sandbox.WooCommerce); err != nil {
+		t.Fatal(err)
+	}
+	f.checkClosed()
+	f.checkValue("Newer State")
+}
+
+// leaseFixture is a synced sandbox and an Env whose store clock the test
+// moves, with one WooCommerce record to queue write-backs for.
+type leaseFixture struct {
+	t      *testing.T
+	sb     *sandbox.Sandbox
+	env    *daemon.Env
+	offset *atomic.Int64
+	pp     pipeline.PlatformPlan
+	item   adapter.PushItem
+}
+
+func newLeaseFixture(t *testing.T) *leaseFixture {
+	t.Helper()
+	ctx := context.Background()
 	now := time.Now().UTC()
 	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 3, Customers: 60, AsOf: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sb.Close()
+	t.Cleanup(func() { sb.Close() })
 	l := daemon.SandboxConfig(sb, t.TempDir())
 	if err := daemon.PrepareSandbox(sb, l); err != nil {
 		t.Fatal(err)
 	}
-	var offset atomic.Int64
-	env, err := openEnvWithClock(ctx, l, slog.New(slog.DiscardHandler), func() time.Time { return time.Now().Add(time.Duration(offset.Load())) })
+	f := &leaseFixture{t: t, sb: sb, offset: new(atomic.Int64)}
+	f.env, err = openEnvWithClock(ctx, l, slog.New(slog.DiscardHandler), func() time.Time { return time.Now().Add(time.Duration(f.offset.Load())) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer env.Close(ctx)
-	rep, err := daemon.RunCycle(ctx, env, now)
+	t.Cleanup(func() { f.env.Close(ctx) })
+	rep, err := daemon.RunCycle(ctx, f.env, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pp pipeline.PlatformPlan
 	for _, p := range rep.Plan().Platforms {
 		if p.Platform == sandbox.WooCommerce {
-			pp = p
+			f.pp = p
 		}
 	}
-	var item adapter.PushItem
-	for _, it := range pp.Items {
+	for _, it := range f.pp.Items {
 		if _, ok := it.Properties["prop:rfm_segment"]; ok {
-			item = it
+			f.item = it
 			break
 		}
 	}
-	if item.ID == "" {
+	if f.item.ID == "" {
 		t.Fatal("no WooCommerce write-back with an rfm_segment value in the first cycle")
 	}
-	queue := func(value string) {
-		t.Helper()
-		it := item
-		it.Add, it.Remove = nil, nil
-		it.Properties = map[string]string{"prop:rfm_segment": value}
-		if err := env.Pipeline.Apply(ctx, &pipeline.Plan{Platforms: []pipeline.PlatformPlan{{Platform: sandbox.WooCommerce, Targets: pp.Targets, Items: []adapter.PushItem{it}}}}); err != nil {
-			t.Fatal(err)
-		}
+	return f
+}
+
+// queue queues a write-back of the record with this rfm_segment value.
+func (f *leaseFixture) queue(value string) {
+	f.t.Helper()
+	it := f.item
+	it.Add, it.Remove = nil, nil
+	it.Properties = map[string]string{"prop:rfm_segment": value}
+	if err := f.env.Pipeline.Apply(context.Background(), &pipeline.Plan{Platforms: []pipeline.PlatformPlan{{Platform: sandbox.WooCommerce, Targets: f.pp.Targets, Items: []adapter.PushItem{it}}}}); err != nil {
+		f.t.Fatal(err)
 	}
-	pl, err := env.Pipeline.Platform(sandbox.WooCommerce)
+}
+
+// dieHoldingLease claims the queued item as a daemon would that then dies
+// before marking it done.
+func (f *leaseFixture) dieHoldingLease() {
+	f.t.Helper()
+	pl, err := f.env.Pipeline.Platform(sandbox.WooCommerce)
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
-	queue("Older State")
-	// The daemon that claims it dies before marking it done.
-	if claimed, err := env.Store.OutboxClaim(ctx, sandbox.WooCommerce, pl.Account, 1000, time.Minute); err != nil || len(claimed) != 1 {
-		t.Fatalf("claiming the older item: %d claimed, %v", len(claimed), err)
+	if claimed, err := f.env.Store.OutboxClaim(context.Background(), sandbox.WooCommerce, pl.Account, 1000, time.Minute); err != nil || len(claimed) != 1 {
+		f.t.Fatalf("claiming the older item: %d claimed, %v", len(claimed), err)
 	}
-	queue("Newer State")
-	offset.Store(int64(leaseSkip)) // the lease lapses
-	sizes := len(sb.WooFake.BatchSizes())
-	st, err := env.Pipeline.Drain(ctx, sandbox.WooCommerce)
+}
+
+func (f *leaseFixture) checkClosed() {
+	f.t.Helper()
+	stats, err := f.env.Store.OutboxStats(context.Background())
 	if err != nil {
-		t.Fatal(err)
-	}
-	stats, err := env.Store.OutboxStats(ctx)
-	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
 	if stats[store.OutboxLeased]+stats[store.OutboxPending] != 0 {
-		t.Errorf("after the drain: %d leased and %d pending items; both should be closed", stats[store.OutboxLeased], stats[store.OutboxPending])
+		f.t.Errorf("after the drain: %d leased and %d pending items; both should be closed", stats[store.OutboxLeased], stats[store.OutboxPending])
 	}
-	id, _ := strconv.Atoi(item.Ref.ID)
-	key := env.Pipeline.TargetIDs(sandbox.WooCommerce)["prop:rfm_segment"]
-	if got := fmt.Sprint(sb.WooFake.CustomerMeta(id)[key]); got != "Newer State" {
-		t.Errorf("customer %d %s = %q, want the newer state", id, key, got)
-	}
-	if bs := sb.WooFake.BatchSizes()[sizes:]; len(bs) != 1 || bs[0] != 1 || st.OK != 1 {
-		t.Errorf("drain pushed batches %v (%d ok); want one batch holding the record once", bs, st.OK)
+}
+
+func (f *leaseFixture) checkValue(want string) {
+	f.t.Helper()
+	id, _ := strconv.Atoi(f.item.Ref.ID)
+	key := f.env.Pipeline.TargetIDs(sandbox.WooCommerce)["prop:rfm_segment"]
+	if got := fmt.Sprint(f.sb.WooFake.CustomerMeta(id)[key]); got != want {
+		f.t.Errorf("customer %d %s = %q, want %q", id, key, got, want)
 	}
 }
 
