@@ -432,10 +432,23 @@ func (e *Engine) OutboxClaim(ctx context.Context, platform, account string, limi
 	now := e.now()
 	var out []store.OutboxItem
 	err := e.inTx(ctx, func(tx *sql.Tx) error {
+		// An item that a newer item for the same record has superseded is
+		// closed, never pushed: a lapsed lease must not write an old state
+		// over a newer one.
+		if _, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'done', last_error = 'superseded by a newer item', leased_until = 0, updated_at = ?
+			WHERE platform = ? AND account = ? AND (status = 'pending' OR (status = 'leased' AND leased_until <= ?))
+			AND EXISTS (SELECT 1 FROM outbox o2 WHERE o2.platform = outbox.platform AND o2.account = outbox.account AND o2.item_key = outbox.item_key AND o2.id > outbox.id)`),
+			ts(now), platform, account, ts(now)); err != nil {
+			return err
+		}
+		// An item whose record has another item in flight (a live lease)
+		// waits, so two writes of one record never race on the platform.
 		rows, err := tx.QueryContext(ctx, e.q(`UPDATE outbox SET status = 'leased', leased_until = ?, attempts = attempts + 1, updated_at = ? WHERE id IN (
 			SELECT id FROM outbox WHERE platform = ? AND account = ? AND ((status = 'pending' AND not_before <= ?) OR (status = 'leased' AND leased_until <= ?))
+			AND NOT EXISTS (SELECT 1 FROM outbox o3 WHERE o3.platform = outbox.platform AND o3.account = outbox.account AND o3.item_key = outbox.item_key
+				AND o3.id <> outbox.id AND o3.status = 'leased' AND o3.leased_until > ?)
 			ORDER BY id LIMIT ?`+e.d.SkipLocked+`) RETURNING `+outboxCols),
-			ts(now.Add(lease)), ts(now), platform, account, ts(now), ts(now), limit)
+			ts(now.Add(lease)), ts(now), platform, account, ts(now), ts(now), ts(now), limit)
 		if err != nil {
 			return err
 		}

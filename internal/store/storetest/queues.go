@@ -309,3 +309,51 @@ func testMembershipsVolume(t *testing.T, open Factory) {
 		t.Errorf("leaving a segment one was never in wrote history: %+v", h)
 	}
 }
+
+// testOutboxSupersede: a newer item for a record closes an older one whose
+// lease lapsed (its process died), so the old state is never written over
+// the new; and an item waits while another item of its record is in flight.
+func testOutboxSupersede(t *testing.T, open Factory) {
+	ctx := context.Background()
+	clock := NewClock()
+	s := open(t, store.Options{Now: clock.Now})
+	enq := func(key, payload string) {
+		t.Helper()
+		if err := s.OutboxEnqueue(ctx, []store.OutboxItem{{Platform: "hubspot", Key: key, Payload: []byte(payload)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim := func() []store.OutboxItem {
+		t.Helper()
+		c, err := s.OutboxClaim(ctx, "hubspot", "", 10, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	enq("r", "old")
+	if c := claim(); len(c) != 1 || string(c[0].Payload) != "old" {
+		t.Fatalf("first claim = %+v", c)
+	}
+	// The claimer dies; meanwhile a newer state is queued.
+	enq("r", "new")
+	if c := claim(); len(c) != 0 {
+		t.Fatalf("claimed %+v while another item of the record is in flight", c)
+	}
+	clock.Advance(2 * time.Minute) // the old lease lapses
+	c := claim()
+	if len(c) != 1 || string(c[0].Payload) != "new" {
+		t.Fatalf("after the lapse, claim = %+v; want only the newer item", c)
+	}
+	if err := s.OutboxDone(ctx, []int64{c[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Minute)
+	if c := claim(); len(c) != 0 {
+		t.Fatalf("the superseded old item came back: %+v", c)
+	}
+	stats, _ := s.OutboxStats(ctx)
+	if stats[store.OutboxDone] != 2 || stats[store.OutboxPending]+stats[store.OutboxLeased] != 0 {
+		t.Errorf("stats = %v; want both items done", stats)
+	}
+}

@@ -65,6 +65,7 @@ func Run(t *testing.T, open Factory) {
 		{"Inbox", testInbox},
 		{"OutboxClaimConcurrent", testOutboxClaimConcurrent},
 		{"OutboxRetry", testOutboxRetry},
+		{"OutboxSupersede", testOutboxSupersede},
 		{"Ownership", testOwnership},
 		{"Memberships", testMemberships},
 		{"MembershipsVolume", testMembershipsVolume},
