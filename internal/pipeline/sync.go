@@ -2,11 +2,13 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/store"
 )
 
 // SyncStats counts what a pull stored.
@@ -129,7 +131,50 @@ func (p *Pipeline) ApplyWebhookEvents(ctx context.Context, platform string, even
 			touched[id] = true
 		}
 	}
+	// Events applied again (a daemon died after storing their records but
+	// before their write-back was queued, and the inbox hands them out
+	// again) change nothing in the store, so ApplyPage does not report
+	// their profiles; resegment them anyway. Rescoring a profile whose
+	// write-back is already done plans nothing.
+	for _, changes := range byObject {
+		for _, ch := range changes {
+			id, err := p.profileOf(ctx, ch)
+			if err != nil {
+				return nil, fmt.Errorf("finding the profile of %s webhook record %s: %w", platform, ch.Ref.Key(), err)
+			}
+			if id != "" {
+				touched[id] = true
+			}
+		}
+	}
 	return mapKeys(touched), nil
+}
+
+// profileOf returns the profile an upserted record belongs to, or "" when
+// it has none (yet) or it is not a person's record or order.
+func (p *Pipeline) profileOf(ctx context.Context, ch adapter.Change) (string, error) {
+	if ch.Kind == adapter.ChangeDelete || ch.Kind == adapter.ChangeMerge {
+		return "", nil
+	}
+	var prof domain.Profile
+	var err error
+	switch {
+	case ch.Order != nil && !ch.Order.CustomerRef.IsZero():
+		prof, err = p.store.ProfileByRef(ctx, ch.Order.CustomerRef)
+	case ch.Order != nil && ch.Order.BillingEmail != "":
+		prof, err = p.store.ProfileByEmail(ctx, domain.NormalizeEmail(ch.Order.BillingEmail))
+	case ch.Contact != nil:
+		prof, err = p.store.ProfileByRef(ctx, ch.Ref)
+	default:
+		return "", nil
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return prof.ID, nil
 }
 
 func mapKeys[V any](m map[string]V) []string {
