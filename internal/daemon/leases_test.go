@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/sandbox"
@@ -291,5 +292,87 @@ func TestConcurrentWebhooksGroupCommittedOnce(t *testing.T) {
 	}
 	if len(seen) != deliveries {
 		t.Errorf("%d distinct events stored, want %d", len(seen), deliveries)
+	}
+}
+
+// TestWebhookRetriedAfterItsRecordsWereStored: a daemon stores the orders
+// a webhook announced and dies before resegmenting; the event comes back
+// (from the inbox after the lease lapses, or re-sent by the platform).
+// Storing the same orders again changes nothing in the store, yet the
+// customer must still be resegmented and written back.
+func TestWebhookRetriedAfterItsRecordsWereStored(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end webhook path against fake platforms")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	sb, env, _ := startSandboxEnvAt(t, 150, now)
+	_, base := startDaemon(t, env)
+	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+		t.Fatal(err)
+	}
+	var wooID int
+	var hsID string
+	after := ""
+	for wooID == 0 {
+		ps, err := env.Store.ListProfiles(ctx, after, 200)
+		if err != nil || len(ps) == 0 {
+			t.Fatalf("no profile on both WooCommerce and HubSpot (%v)", err)
+		}
+		after = ps[len(ps)-1].ID
+		for _, p := range ps {
+			var w, h string
+			for _, r := range p.Refs {
+				if r.Platform == sandbox.WooCommerce && r.ObjectType == "contact" {
+					w = r.ID
+				}
+				if r.Platform == sandbox.HubSpot && r.ObjectType == "contact" {
+					h = r.ID
+				}
+			}
+			ms, _ := env.Store.Memberships(ctx, p.ID)
+			champion := false
+			for _, m := range ms {
+				champion = champion || m.Segment == "rfm:champions"
+			}
+			if w != "" && h != "" && !champion {
+				wooID, _ = strconv.Atoi(w)
+				hsID = h
+				break
+			}
+		}
+	}
+	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
+	sb.WooFake.AddWebhook("retry test", "order.created", base+"/webhooks/woocommerce", secret)
+	for i := 0; i < 8; i++ {
+		oid := sb.NewWooOrder(wooID, "", []domain.LineItem{{SKU: "BIG", Name: "big order", Category: "garden", Quantity: 4,
+			UnitPrice: domain.Money{Amount: 900_00, Currency: "USD"}}}, "mobile")
+		// The attempt that died: the order is stored, nothing else.
+		h, body := sb.WooFake.SignedDelivery("order.created", oid, secret)
+		res, err := env.Adapters[sandbox.WooCommerce].VerifyWebhook(ctx, adapter.WebhookRequest{Method: http.MethodPost, Headers: h, Body: body, ReceivedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.Pipeline.ApplyWebhookEvents(ctx, sandbox.WooCommerce, res.Events); err != nil {
+			t.Fatal(err)
+		}
+		// The event again.
+		for _, d := range sb.WooFake.Trigger(ctx, "order.created", oid) {
+			if d.Status != http.StatusOK {
+				t.Fatalf("webhook for order %d: HTTP %d", oid, d.Status)
+			}
+		}
+	}
+	key := func() string { return env.Pipeline.TargetIDs(sandbox.HubSpot)["prop:rfm_segment"] }
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		obj, _ := sb.HubSpotFake.Get("contacts", hsID)
+		if key() != "" && obj.Properties[key()] == "Champions" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("HubSpot contact %s rfm_segment = %q after the retried webhooks, want Champions", hsID, obj.Properties[key()])
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
