@@ -153,6 +153,11 @@ fresh plan. Without --plan, --refresh is required.`,
 				return err
 			}
 			defer env.Close(cmd.Context())
+			unlock, err := env.LockSegments(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			fresh, err := env.Pipeline.Plan(cmd.Context(), at)
 			if err != nil {
 				return err

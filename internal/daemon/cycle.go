@@ -93,11 +93,18 @@ func RunCycleObserved(ctx context.Context, env *Env, asOf time.Time, observe fun
 		return rep, fmt.Errorf("counting profiles: %w", err)
 	}
 	rep.Profiles = n
-	plan, err := env.Pipeline.Plan(ctx, asOf)
+	unlock, err := env.LockSegments(ctx)
 	if err != nil {
 		return rep, err
 	}
-	if err := env.ApplyPlan(ctx, plan); err != nil {
+	plan, err := env.Pipeline.Plan(ctx, asOf)
+	if err != nil {
+		unlock()
+		return rep, err
+	}
+	err = env.ApplyPlan(ctx, plan)
+	unlock()
+	if err != nil {
 		return rep, err
 	}
 	rep.plan = plan

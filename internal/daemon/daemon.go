@@ -56,7 +56,6 @@ type Daemon struct {
 	drainNudge map[string]chan struct{}
 	ready      chan struct{}
 	wg         sync.WaitGroup
-	resegMu    sync.Mutex // one incremental resegmentation at a time
 }
 
 // New prepares a Daemon over an opened Env.
@@ -390,8 +389,11 @@ func (d *Daemon) resegment(ctx context.Context, profiles []string) error {
 	if len(profiles) == 0 {
 		return nil
 	}
-	d.resegMu.Lock()
-	defer d.resegMu.Unlock()
+	unlock, err := d.env.LockSegments(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	plan, err := d.env.Pipeline.Resegment(ctx, profiles, d.opts.Now())
 	if err != nil {
 		return err

@@ -53,8 +53,11 @@ func (w *resegmentWorker) Work(ctx context.Context, _ *river.Job[resegmentArgs])
 // FullCycleSegments recomputes every segment, records the changes, queues
 // the write-back and nudges every drainer.
 func (d *Daemon) FullCycleSegments(ctx context.Context) error {
-	d.resegMu.Lock()
-	defer d.resegMu.Unlock()
+	unlock, err := d.env.LockSegments(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	plan, err := d.env.Pipeline.Plan(ctx, d.opts.Now())
 	if err != nil {
 		return err

@@ -64,6 +64,8 @@ type Pipeline struct {
 	now       func() time.Time
 	hooks     Hooks
 
+	segMu sync.Mutex // held by whoever plans and applies (see Serialize)
+
 	mu      sync.Mutex
 	last    *segment.Result     // the last full run, for incremental rescoring
 	builder *segment.Builder    // the builder of last's dataset, for its codes
@@ -91,6 +93,13 @@ func New(o Options) *Pipeline {
 	}
 	sort.Strings(p.names)
 	return p
+}
+
+// Serialize takes the in-process lock around planning and applying
+// segments and returns its release. Replicas add a database lock on top.
+func (p *Pipeline) Serialize() (unlock func()) {
+	p.segMu.Lock()
+	return p.segMu.Unlock
 }
 
 // Platforms returns the configured platform names, sorted.
