@@ -212,7 +212,9 @@ func TestTwoReplicasShareTheWorkAndSurviveAKill(t *testing.T) {
 	for _, n := range sb.WooFake.BatchSizes() {
 		pushed += n
 	}
-	if want := outbox["woocommerce done attempts 1"]; pushed != want {
+	// An item whose record already reached its desired state by the time
+	// it was drained is closed without a call, so pushes ≤ items.
+	if want := outbox["woocommerce done attempts 1"]; pushed > want || pushed == 0 {
 		t.Errorf("the WooCommerce fake received %d customer updates for %d write-back items", pushed, want)
 	}
 

@@ -17,6 +17,11 @@ import (
 type outboxPayload struct {
 	Item    adapter.PushItem `json:"item"`
 	Targets []adapter.Target `json:"targets"`
+	// Want is the record's whole desired state. The drainer recomputes
+	// Item from it against what the connector owns when it writes, so an
+	// item queued while an earlier write of the record was in flight
+	// still ends in the desired state.
+	Want *state `json:"want,omitempty"`
 }
 
 // Apply records the plan's membership changes and queues its write-back.
@@ -34,7 +39,11 @@ func (p *Pipeline) Apply(ctx context.Context, plan *Plan) error {
 		pl := p.platforms[pp.Platform]
 		items := make([]store.OutboxItem, 0, len(pp.Items))
 		for _, it := range pp.Items {
-			payload, err := json.Marshal(outboxPayload{Item: it, Targets: targetsFor(pp.Targets, it)})
+			pay := outboxPayload{Item: it, Targets: targetsOfRecord(pp.Targets, it, pp.wants[it.ID])}
+			if w, ok := pp.wants[it.ID]; ok {
+				pay.Want = &w
+			}
+			payload, err := json.Marshal(pay)
 			if err != nil {
 				return fmt.Errorf("encoding write-back for %s: %w", it.ID, err)
 			}
@@ -45,6 +54,24 @@ func (p *Pipeline) Apply(ctx context.Context, plan *Plan) error {
 		}
 	}
 	return nil
+}
+
+// targetsOfRecord returns the targets an item or its desired state refers to.
+func targetsOfRecord(all []adapter.Target, it adapter.PushItem, want state) []adapter.Target {
+	need := map[string]bool{}
+	for k := range want.Props {
+		need[k] = true
+	}
+	for k := range want.Lists {
+		need[k] = true
+	}
+	var out []adapter.Target
+	for _, t := range all {
+		if need[t.Key] {
+			out = append(out, t)
+		}
+	}
+	return append(out, targetsFor(all, it)...)
 }
 
 // targetsFor returns the targets an item refers to.
@@ -133,10 +160,27 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 			}
 			req.Items = slices.DeleteFunc(req.Items, func(it adapter.PushItem) bool { return it.ID == pay.Item.ID })
 		}
+		if pay.Want != nil {
+			// Recompute against what the connector owns now: writes of
+			// this record that finished since the plan count.
+			owned, err := p.store.Ownership(ctx, pay.Item.Ref)
+			if err != nil {
+				return fmt.Errorf("loading write-back ownership of %s: %w", pay.Item.Ref.Key(), err)
+			}
+			item, changed := delta(pay.Item.Ref, *pay.Want, owned)
+			if !changed {
+				if err := p.store.OutboxDone(ctx, []int64{ob.ID}); err != nil {
+					return err
+				}
+				continue
+			}
+			item.ID = pay.Item.ID
+			pay.Item = item
+		}
 		byID[pay.Item.ID] = ob
 		payloads[pay.Item.ID] = pay
 		req.Items = append(req.Items, pay.Item)
-		need = append(need, pay.Targets...)
+		need = append(need, targetsFor(pay.Targets, pay.Item)...)
 	}
 	if len(req.Items) == 0 {
 		return nil

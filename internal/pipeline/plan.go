@@ -49,6 +49,8 @@ type PlatformPlan struct {
 	// that against the daily quota (0 when unknown).
 	Calls      int     `json:"calls"`
 	QuotaShare float64 `json:"quota_share"`
+
+	wants map[string]state // item id → the record's whole desired state
 }
 
 // writableObjects are the record types write-back targets.
@@ -183,10 +185,14 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 			if err != nil {
 				return pp, fmt.Errorf("loading write-back ownership of %s: %w", ref.Key(), err)
 			}
-			item, changed := tg.delta(ref, want, owned)
+			item, changed := delta(ref, want, owned)
 			if !changed {
 				continue
 			}
+			if pp.wants == nil {
+				pp.wants = map[string]state{}
+			}
+			pp.wants[item.ID] = want
 			for _, k := range item.Add {
 				segDelta(pp.PerSegment, tg.segmentOf[k]).Entered++
 			}

@@ -112,16 +112,18 @@ func buildTargets(platform string, segs []segment.SegmentInfo) *targets {
 	return t
 }
 
-// state is the desired write-back state of one record.
+// state is the desired write-back state of one record. It travels in the
+// outbox, so the drainer can compare it with what the connector owns at the
+// moment of writing (see Drain).
 type state struct {
-	props map[string]string // target key → value ("" = none)
-	lists map[string]bool   // list target key → member
+	Props map[string]string `json:"props"` // property target key → value ("" = none)
+	Lists map[string]bool   `json:"lists"` // every list target key → member
 }
 
 // desiredState maps a profile's memberships (segment → control) to target
 // values. Holdout (control) members get nothing written.
 func (t *targets) desiredState(member map[string]bool) state {
-	st := state{props: map[string]string{}, lists: map[string]bool{}}
+	st := state{Props: map[string]string{}, Lists: map[string]bool{}}
 	for key, pt := range t.props {
 		var vals []string
 		for seg, label := range pt.display {
@@ -134,12 +136,11 @@ func (t *targets) desiredState(member map[string]bool) state {
 		if !pt.multi && len(vals) > 1 {
 			vals = vals[:1]
 		}
-		st.props[key] = strings.Join(vals, ";")
+		st.Props[key] = strings.Join(vals, ";")
 	}
 	for seg, key := range t.lists {
-		if control, ok := member[seg]; ok && !control {
-			st.lists[key] = true
-		}
+		control, ok := member[seg]
+		st.Lists[key] = ok && !control
 	}
 	return st
 }
@@ -148,7 +149,7 @@ func (t *targets) desiredState(member map[string]bool) state {
 // record and returns the push item that closes the gap. Values the
 // connector never wrote are never cleared, and lists it never joined are
 // never left.
-func (t *targets) delta(ref domain.ExternalRef, want state, owned []store.Ownership) (adapter.PushItem, bool) {
+func delta(ref domain.ExternalRef, want state, owned []store.Ownership) (adapter.PushItem, bool) {
 	ownedProps := map[string]string{}
 	ownedLists := map[string]bool{}
 	for _, o := range owned {
@@ -159,8 +160,8 @@ func (t *targets) delta(ref domain.ExternalRef, want state, owned []store.Owners
 		}
 	}
 	item := adapter.PushItem{ID: ref.Key(), Ref: ref}
-	for _, key := range sortedKeys(want.props) {
-		v := want.props[key]
+	for _, key := range sortedKeys(want.Props) {
+		v := want.Props[key]
 		have, isOwned := ownedProps[key]
 		switch {
 		case v != "" && v != have:
@@ -175,11 +176,11 @@ func (t *targets) delta(ref domain.ExternalRef, want state, owned []store.Owners
 			item.Properties[key] = "" // clear only what we wrote
 		}
 	}
-	for _, key := range sortedKeys(t.segmentOf) {
+	for _, key := range sortedKeys(want.Lists) {
 		switch {
-		case want.lists[key] && !ownedLists[key]:
+		case want.Lists[key] && !ownedLists[key]:
 			item.Add = append(item.Add, key)
-		case !want.lists[key] && ownedLists[key]:
+		case !want.Lists[key] && ownedLists[key]:
 			item.Remove = append(item.Remove, key)
 		}
 	}
