@@ -304,7 +304,7 @@ func TestKilledDaemonLosesNoAcknowledgedWebhook(t *testing.T) {
 	acked = append(acked, got...)
 	t.Logf("burst 1: %d sent, %d acknowledged before and around the kill", sent, len(got))
 	if len(got) < 25 || len(got) >= sent {
-		t.Fatalf("the kill did not land in the middle of the burst: %d of %d acknowledged", len(got), sent)
+		t.Fatalf("the kill did not land in the middle of the burst: %d of %d acknowledged; deliveries %v\n%s", len(got), sent, deliveryStatuses(sb), a.logTail())
 	}
 	reactivateWooHooks(sb)
 
@@ -385,4 +385,20 @@ func TestKilledDaemonLosesNoAcknowledgedWebhook(t *testing.T) {
 	if checked < 100 {
 		t.Fatalf("only %d values checked", checked)
 	}
+}
+
+// deliveryStatuses counts the WooCommerce fake's deliveries by outcome.
+func deliveryStatuses(sb *sandbox.Sandbox) map[string]int {
+	out := map[string]int{}
+	for _, d := range sb.WooFake.Deliveries() {
+		k := strconv.Itoa(d.Status)
+		if d.Err != nil {
+			k = d.Err.Error()
+			if len(k) > 80 {
+				k = k[:80]
+			}
+		}
+		out[k]++
+	}
+	return out
 }
