@@ -50,28 +50,25 @@ func TestLapsedLeaseIsSupersededByNewerItem(t *testing.T) {
 	}
 }
 
-// TestLapsedLeaseAfterNewerItemWasPushed: as above, but the newer item is
-// pushed while the dead daemon's lease still holds (as a surviving
-// replica or a quickly restarted daemon does). When the lease lapses, the
-// older item must not be pushed over the newer state.
-//
-// It fails today, so it runs only with CONNECTOR_KNOWN_BUGS=1: OutboxClaim
-// reclaims the lapsed item although a newer item for the same record is
-// done, and the drain writes the older state back. A fix belongs in the
-// store's claim: close a lapsed item whose key has a newer row.
-func TestLapsedLeaseAfterNewerItemWasPushed(t *testing.T) {
-	if os.Getenv("CONNECTOR_KNOWN_BUGS") == "" {
-		t.Skip("known bug: a lapsed lease is pushed over a newer item already written; set CONNECTOR_KNOWN_BUGS=1 to run")
+// TestLapsedLeaseAfterNewerItemWasQueued: as above, but a drain runs
+// while the dead daemon's lease still holds (as a surviving replica or a
+// quickly restarted daemon does). The newer item waits while the record
+// has a write in flight; once the lease lapses, the older item is closed
+// and the newer state written, never the older over the newer.
+func TestLapsedLeaseAfterNewerItemWasQueued(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drains against a fake platform")
 	}
 	ctx := context.Background()
 	f := newLeaseFixture(t)
+	before := f.value()
 	f.queue("Older State")
 	f.dieHoldingLease()
 	f.queue("Newer State")
 	if _, err := f.env.Pipeline.Drain(ctx, sandbox.WooCommerce); err != nil {
 		t.Fatal(err)
 	}
-	f.checkValue("Newer State")
+	f.checkValue(before)             // nothing written while the older write may be in flight
 	f.offset.Store(int64(leaseSkip)) // the lease lapses
 	if _, err := f.env.Pipeline.Drain(ctx, sandbox.WooCommerce); err != nil {
 		t.Fatal(err)
@@ -166,12 +163,17 @@ func (f *leaseFixture) checkClosed() {
 	}
 }
 
-func (f *leaseFixture) checkValue(want string) {
-	f.t.Helper()
+// value is the record's rfm_segment value on the platform.
+func (f *leaseFixture) value() string {
 	id, _ := strconv.Atoi(f.item.Ref.ID)
 	key := f.env.Pipeline.TargetIDs(sandbox.WooCommerce)["prop:rfm_segment"]
-	if got := fmt.Sprint(f.sb.WooFake.CustomerMeta(id)[key]); got != want {
-		f.t.Errorf("customer %d %s = %q, want %q", id, key, got, want)
+	return fmt.Sprint(f.sb.WooFake.CustomerMeta(id)[key])
+}
+
+func (f *leaseFixture) checkValue(want string) {
+	f.t.Helper()
+	if got := f.value(); got != want {
+		f.t.Errorf("customer %s rfm_segment = %q, want %q", f.item.Ref.ID, got, want)
 	}
 }
 
@@ -180,17 +182,14 @@ func (f *leaseFixture) checkValue(want string) {
 // second resegmentation can run while the write-back of the first is in
 // flight, and checks that every platform ends exact.
 //
-// It fails today, so it runs only with CONNECTOR_KNOWN_BUGS=1: the
-// planner computes each record's write-back as the difference from what
-// the store says the connector owns, and ownership is recorded only after
-// a push succeeds. A plan made while an earlier item for the same record
-// is in flight diffs against the state before that item, so the values
-// and list memberships that item changes and the later plan wants back
-// are never written (e.g. the platform keeps "About To Sleep" and the
-// About To Sleep list while the store says Hibernating).
+// It runs only with CONNECTOR_KNOWN_BUGS=1. It found that write-back
+// deltas were planned against ownership lagging in-flight pushes (fixed
+// by carrying the desired state in the outbox, b29e85b); at 8dfd178..HEAD
+// it still ends with about 2 of 1,265 values differing, cause not yet
+// known.
 func TestConcurrentWebhooksForOneCustomer(t *testing.T) {
 	if os.Getenv("CONNECTOR_KNOWN_BUGS") == "" {
-		t.Skip("known bug: write-back deltas are planned against ownership that lags in-flight pushes; set CONNECTOR_KNOWN_BUGS=1 to run")
+		t.Skip("known bug: a few values end stale when webhooks for one customer overlap its write-back; set CONNECTOR_KNOWN_BUGS=1 to run")
 	}
 	ctx := context.Background()
 	now := time.Now().UTC()
