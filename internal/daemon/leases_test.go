@@ -184,7 +184,7 @@ func (f *leaseFixture) checkValue(want string) {
 //
 // It runs only with CONNECTOR_KNOWN_BUGS=1. It found that write-back
 // deltas were planned against ownership lagging in-flight pushes (fixed
-// by carrying the desired state in the outbox, b29e85b); at 8dfd178..HEAD
+// by carrying the desired state in the outbox, b29e85b); after that fix
 // it still ends with about 2 of 1,265 values differing, cause not yet
 // known.
 func TestConcurrentWebhooksForOneCustomer(t *testing.T) {
