@@ -54,6 +54,11 @@ type Config struct {
 	Logger      *slog.Logger
 	// ID names this process among replicas.
 	ID string
+	// JobTimeout bounds one job (default 30m: an initial pull of a large
+	// account takes minutes; River's own default of one minute would
+	// cancel it). A job still marked running after JobTimeout plus 5
+	// minutes, because the process running it died, is rescued and retried.
+	JobTimeout time.Duration
 }
 
 // Queue is a River client over either store.
@@ -150,7 +155,12 @@ func newQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg 
 		FetchCooldown:     0,
 		MaxAttempts:       cfg.MaxAttempts,
 		ID:                cfg.ID,
+		JobTimeout:        cfg.JobTimeout,
 	}
+	if rc.JobTimeout <= 0 {
+		rc.JobTimeout = 30 * time.Minute
+	}
+	rc.RescueStuckJobsAfter = rc.JobTimeout + 5*time.Minute
 	if rc.FetchPollInterval == 0 {
 		rc.FetchPollInterval = time.Second
 	}
