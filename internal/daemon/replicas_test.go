@@ -228,15 +228,15 @@ func TestTwoReplicasShareTheWorkAndSurviveAKill(t *testing.T) {
 	// TestConcurrentWebhooksForOneCustomer).
 	//
 	// They do not always, yet, so exactness is asserted only with
-	// CONNECTOR_KNOWN_BUGS=1 and logged otherwise: with the store's
+	// SEGCONN_KNOWN_BUGS=1 and logged otherwise: with the store's
 	// per-record ordering (d381cfb), desired-state outbox items (b29e85b)
 	// and serialised planning (a3f6ab4), 3 of 5 runs still ended with
 	// 11-44 of 1,254 values stale after the kill (and 2 with both up).
 	converge := func(when string) {
 		t.Helper()
-		if os.Getenv("CONNECTOR_KNOWN_BUGS") == "" {
+		if os.Getenv("SEGCONN_KNOWN_BUGS") == "" {
 			probs, checked := platformState(t, env, sb)
-			t.Logf("%s: %d of %d platform values differ from the store (known bugs; CONNECTOR_KNOWN_BUGS=1 asserts)", when, len(probs), checked)
+			t.Logf("%s: %d of %d platform values differ from the store (known bugs; SEGCONN_KNOWN_BUGS=1 asserts)", when, len(probs), checked)
 			return
 		}
 		deadline := time.Now().Add(45 * time.Second)

@@ -159,8 +159,13 @@ func (p *Plugin) do(ctx context.Context, op string, fn func(ctx context.Context,
 			return err
 		}
 		cctx, cancel := context.WithTimeout(ctx, p.spec.callTimeout())
+		deadline, _ := cctx.Deadline()
 		err = fn(cctx, in.a)
-		hung := errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+		// gRPC sends the deadline along, so the plugin's side may give up
+		// (RST_STREAM CANCEL) a moment before our own timer fires: an error
+		// right at the deadline is the timeout too.
+		hung := ctx.Err() == nil && (errors.Is(cctx.Err(), context.DeadlineExceeded) ||
+			(err != nil && time.Until(deadline) < 50*time.Millisecond))
 		cancel()
 		switch {
 		case hung:
