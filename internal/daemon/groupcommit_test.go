@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/segconn/connector/internal/store"
 )
@@ -53,6 +54,16 @@ func TestGroupCommitAnswersOnlyAfterCommit(t *testing.T) {
 			}
 			errs <- err
 		}()
+	}
+	// Release the first commit only once many requests wait behind it, so
+	// the test does not depend on how the scheduler interleaves them.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		g.mu.Lock()
+		waiting := len(g.pending)
+		g.mu.Unlock()
+		if waiting >= n/2 {
+			break
+		}
 	}
 	close(release)
 	wg.Wait()
