@@ -254,7 +254,7 @@ func percentile(v []float64, p float64) float64 {
 
 // selectNth returns the value that would be at index k if v were sorted
 // (Hoare's quickselect with median-of-three pivots; reorders v).
-func selectNth(v []float64, k int) float64 {
+func selectNth[T cmp.Ordered](v []T, k int) T {
 	lo, hi := 0, len(v)-1
 	for hi > lo {
 		if hi-lo < 16 {

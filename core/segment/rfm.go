@@ -276,7 +276,7 @@ func cutsUp(vals []int64) [4]int64 {
 			continue
 		}
 		if nd < hi {
-			selectNthInt(vals[:hi], nd)
+			selectNth(vals[:hi], nd)
 		}
 		hi = nd
 		v := vals[nd]
@@ -299,43 +299,6 @@ func cutsUp(vals []int64) [4]int64 {
 		out[k-1] = next
 	}
 	return out
-}
-
-// selectNthInt is selectNth for int64.
-func selectNthInt(v []int64, k int) int64 {
-	lo, hi := 0, len(v)-1
-	for hi > lo {
-		if hi-lo < 16 {
-			slices.Sort(v[lo : hi+1])
-			return v[k]
-		}
-		mid := int(uint(lo+hi) >> 1)
-		a, b, c := v[lo], v[mid], v[hi]
-		pivot := max(min(a, b), min(max(a, b), c))
-		i, j := lo, hi
-		for i <= j {
-			for v[i] < pivot {
-				i++
-			}
-			for v[j] > pivot {
-				j--
-			}
-			if i <= j {
-				v[i], v[j] = v[j], v[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return v[k]
-		}
-	}
-	return v[k]
 }
 
 // score applies the cut points.
