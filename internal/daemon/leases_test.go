@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -182,15 +181,12 @@ func (f *leaseFixture) checkValue(want string) {
 // second resegmentation can run while the write-back of the first is in
 // flight, and checks that every platform ends exact.
 //
-// It runs only with SEGCONN_KNOWN_BUGS=1. It found that write-back
-// deltas were planned against ownership lagging in-flight pushes (fixed
-// by carrying the desired state in the outbox, b29e85b); after that fix
-// it still ends with about 2 of 1,265 values differing, cause not yet
-// known.
+// It found that write-back deltas were planned against ownership lagging
+// in-flight pushes (fixed by carrying the desired state in the outbox),
+// and that a property's ownership kept every value ever written, so a
+// stale one could read as current (fixed: writing a value releases the
+// others, and the latest write wins).
 func TestConcurrentWebhooksForOneCustomer(t *testing.T) {
-	if os.Getenv("SEGCONN_KNOWN_BUGS") == "" {
-		t.Skip("known bug: a few values end stale when webhooks for one customer overlap its write-back; set SEGCONN_KNOWN_BUGS=1 to run")
-	}
 	ctx := context.Background()
 	now := time.Now().UTC()
 	sb, env, _ := startSandboxEnvAt(t, 250, now)

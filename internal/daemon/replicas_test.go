@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -225,22 +224,10 @@ func TestTwoReplicasShareTheWorkAndSurviveAKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer env.Close(ctx)
-	// The platforms converge: the periodic full resegmentation corrects
-	// what the webhook path's write-back raced with (see
-	// TestConcurrentWebhooksForOneCustomer).
-	//
-	// They do not always, yet, so exactness is asserted only with
-	// SEGCONN_KNOWN_BUGS=1 and logged otherwise: with the store's
-	// per-record ordering (d381cfb), desired-state outbox items (b29e85b)
-	// and serialised planning (a3f6ab4), 3 of 5 runs still ended with
-	// 11-44 of 1,254 values stale after the kill (and 2 with both up).
+	// The platforms converge to exactly what the store says, with both
+	// replicas up and after one is killed.
 	converge := func(when string) {
 		t.Helper()
-		if os.Getenv("SEGCONN_KNOWN_BUGS") == "" {
-			probs, checked := platformState(t, env, sb)
-			t.Logf("%s: %d of %d platform values differ from the store (known bugs; SEGCONN_KNOWN_BUGS=1 asserts)", when, len(probs), checked)
-			return
-		}
 		deadline := time.Now().Add(45 * time.Second)
 		for {
 			probs, checked := platformState(t, env, sb)

@@ -33,11 +33,20 @@ func (p *Pipeline) Apply(ctx context.Context, plan *Plan) error {
 		}
 	}
 	for _, pp := range plan.Platforms {
-		if len(pp.Items) == 0 {
+		if len(pp.Items) == 0 && len(pp.refresh) == 0 {
 			continue
 		}
 		pl := p.platforms[pp.Platform]
-		items := make([]store.OutboxItem, 0, len(pp.Items))
+		items := make([]store.OutboxItem, 0, len(pp.Items)+len(pp.refresh))
+		for _, r := range pp.refresh {
+			w := r.want
+			stub := adapter.PushItem{ID: r.ref.Key(), Ref: r.ref}
+			payload, err := json.Marshal(outboxPayload{Item: stub, Targets: targetsOfRecord(pp.Targets, stub, w), Want: &w})
+			if err != nil {
+				return fmt.Errorf("encoding write-back for %s: %w", stub.ID, err)
+			}
+			items = append(items, store.OutboxItem{Platform: pp.Platform, Account: pl.Account, Key: stub.ID, Payload: payload})
+		}
 		for _, it := range pp.Items {
 			pay := outboxPayload{Item: it, Targets: targetsOfRecord(pp.Targets, it, pp.wants[it.ID])}
 			if w, ok := pp.wants[it.ID]; ok {
@@ -137,6 +146,7 @@ func (p *Pipeline) Drain(ctx context.Context, platform string) (DrainStats, erro
 func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.OutboxItem, st *DrainStats) error {
 	byID := map[string]store.OutboxItem{}
 	payloads := map[string]outboxPayload{}
+	prior := map[string][]store.Ownership{}
 	req := adapter.PushRequest{}
 	var need []adapter.Target
 	for _, ob := range claimed {
@@ -160,13 +170,14 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 			}
 			req.Items = slices.DeleteFunc(req.Items, func(it adapter.PushItem) bool { return it.ID == pay.Item.ID })
 		}
+		// What the connector owns on the record now: writes of it that
+		// finished since the plan count.
+		owned, err := p.store.Ownership(ctx, pay.Item.Ref)
+		if err != nil {
+			return fmt.Errorf("loading write-back ownership of %s: %w", pay.Item.Ref.Key(), err)
+		}
+		prior[pay.Item.ID] = owned
 		if pay.Want != nil {
-			// Recompute against what the connector owns now: writes of
-			// this record that finished since the plan count.
-			owned, err := p.store.Ownership(ctx, pay.Item.Ref)
-			if err != nil {
-				return fmt.Errorf("loading write-back ownership of %s: %w", pay.Item.Ref.Key(), err)
-			}
 			item, changed := delta(pay.Item.Ref, *pay.Want, owned)
 			if !changed {
 				if err := p.store.OutboxDone(ctx, []int64{ob.ID}); err != nil {
@@ -197,7 +208,7 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 		st.Calls++
 		results, err = pl.Adapter.Push(ctx, req)
 		if err == nil {
-			return p.recordResults(ctx, pl, results, byID, payloads, st)
+			return p.recordResults(ctx, pl, results, byID, payloads, prior, st)
 		}
 	}
 	// The whole call failed: reschedule every item, nothing is lost.
@@ -219,7 +230,7 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 	return fmt.Errorf("pushing %d write-backs to %s: %w", len(byID), pl.Name, err)
 }
 
-func (p *Pipeline) recordResults(ctx context.Context, pl *Platform, results []adapter.PushResult, byID map[string]store.OutboxItem, payloads map[string]outboxPayload, st *DrainStats) error {
+func (p *Pipeline) recordResults(ctx context.Context, pl *Platform, results []adapter.PushResult, byID map[string]store.OutboxItem, payloads map[string]outboxPayload, prior map[string][]store.Ownership, st *DrainStats) error {
 	var done []int64
 	var owned []store.Ownership
 	at := p.now().UTC()
@@ -233,7 +244,7 @@ func (p *Pipeline) recordResults(ctx context.Context, pl *Platform, results []ad
 		switch r.Status {
 		case adapter.PushOK:
 			done = append(done, ob.ID)
-			owned = append(owned, ownershipOf(payloads[r.ID].Item, at)...)
+			owned = append(owned, ownershipOf(payloads[r.ID].Item, prior[r.ID], at)...)
 			st.OK++
 		case adapter.PushPermanent:
 			if err := p.store.OutboxFailed(ctx, ob.ID, r.Reason, true, time.Time{}); err != nil {
@@ -277,10 +288,19 @@ func (p *Pipeline) recordResults(ctx context.Context, pl *Platform, results []ad
 }
 
 // ownershipOf lists what a successful push wrote (and released).
-func ownershipOf(it adapter.PushItem, at time.Time) []store.Ownership {
+// A property holds one value: writing it (or clearing it) releases every
+// other value the connector owned for that target before (prior).
+func ownershipOf(it adapter.PushItem, prior []store.Ownership, at time.Time) []store.Ownership {
 	var out []store.Ownership
 	for k, v := range it.Properties {
-		out = append(out, store.Ownership{Ref: it.Ref, Target: k, Value: v, WrittenAt: at, Released: v == ""})
+		for _, o := range prior {
+			if o.Target == k && o.Value != v {
+				out = append(out, store.Ownership{Ref: it.Ref, Target: k, Value: o.Value, WrittenAt: at, Released: true})
+			}
+		}
+		if v != "" {
+			out = append(out, store.Ownership{Ref: it.Ref, Target: k, Value: v, WrittenAt: at})
+		}
 	}
 	for _, k := range it.Add {
 		out = append(out, store.Ownership{Ref: it.Ref, Target: k, WrittenAt: at})

@@ -50,7 +50,13 @@ type PlatformPlan struct {
 	Calls      int     `json:"calls"`
 	QuotaShare float64 `json:"quota_share"`
 
-	wants map[string]state // item id → the record's whole desired state
+	wants   map[string]state // item id → the record's whole desired state
+	refresh []refreshItem    // records re-queued with their desired state only
+}
+
+type refreshItem struct {
+	ref  domain.ExternalRef
+	want state
 }
 
 // writableObjects are the record types write-back targets.
@@ -151,7 +157,7 @@ func (p *Pipeline) planFor(ctx context.Context, res *segment.Result, list []scor
 		plan.Segments = append(plan.Segments, *deltas[name])
 	}
 	for _, name := range p.names {
-		pp, err := p.platformPlan(ctx, p.platforms[name], res, list, desired)
+		pp, err := p.platformPlan(ctx, p.platforms[name], res, list, desired, !full)
 		if err != nil {
 			return nil, err
 		}
@@ -164,7 +170,11 @@ func (p *Pipeline) planFor(ctx context.Context, res *segment.Result, list []scor
 // platformPlan computes the write-back items for one platform: the
 // difference between what the segments say and what the connector owns on
 // each record.
-func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.Result, list []scored, desired map[string]map[string]bool) (PlatformPlan, error) {
+// With refresh, records whose write-back looks done are queued too, with
+// their desired state only: a write of the record still in flight can make
+// that look wrong a moment later, and the drainer, which waits for it,
+// then writes what is needed or closes the item without a call.
+func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.Result, list []scored, desired map[string]map[string]bool, refresh bool) (PlatformPlan, error) {
 	pp := PlatformPlan{Platform: pl.Name, PerSegment: map[string]*SegmentDelta{}}
 	tg := buildTargets(pl.Name, res.Segments)
 	pp.Targets = tg.list
@@ -187,6 +197,9 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 			}
 			item, changed := delta(ref, want, owned)
 			if !changed {
+				if refresh {
+					pp.refresh = append(pp.refresh, refreshItem{ref: ref, want: want})
+				}
 				continue
 			}
 			if pp.wants == nil {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/core/segment"
@@ -151,12 +152,15 @@ func (t *targets) desiredState(member map[string]bool) state {
 // never left.
 func delta(ref domain.ExternalRef, want state, owned []store.Ownership) (adapter.PushItem, bool) {
 	ownedProps := map[string]string{}
+	ownedAt := map[string]time.Time{}
 	ownedLists := map[string]bool{}
 	for _, o := range owned {
 		if strings.HasPrefix(o.Target, "list:") {
 			ownedLists[o.Target] = true
-		} else {
-			ownedProps[o.Target] = o.Value
+		} else if at, seen := ownedAt[o.Target]; !seen || o.WrittenAt.After(at) {
+			// Should there be several (written before values were
+			// released), the latest write is what the platform holds.
+			ownedProps[o.Target], ownedAt[o.Target] = o.Value, o.WrittenAt
 		}
 	}
 	item := adapter.PushItem{ID: ref.Key(), Ref: ref}
