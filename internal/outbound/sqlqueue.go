@@ -168,7 +168,20 @@ func (q *SQLQueue) Claim(ctx context.Context, endpoint string, now time.Time, le
 		limit = DefaultBatchSize
 	}
 	n := ms(now)
-	rows, err := q.db.QueryContext(ctx, q.rebind(`UPDATE outbound_deliveries
+	tx, err := q.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("claiming outbound deliveries for %s: %w", DisplayURL(endpoint), err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if q.d == Postgres {
+		// Claimers of one endpoint take turns: two UPDATEs locking the same
+		// rows in different orders would deadlock, and delivery is in order
+		// per endpoint anyway.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('outbound:' || $1))`, endpoint); err != nil {
+			return nil, fmt.Errorf("claiming outbound deliveries for %s: %w", DisplayURL(endpoint), err)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, q.rebind(`UPDATE outbound_deliveries
 SET claimed_until = ?, attempts = attempts + 1, last_attempt_at = ?
 WHERE id IN (SELECT id FROM outbound_deliveries WHERE endpoint = ? AND status = 'pending' ORDER BY id LIMIT ?)
 AND status = 'pending' AND claimed_until <= ?
@@ -180,6 +193,9 @@ RETURNING `+cols), ms(now.Add(lease)), n, endpoint, limit, n, endpoint, n, n)
 	}
 	ds, err := scanDeliveries(rows)
 	if err != nil {
+		return nil, fmt.Errorf("claiming outbound deliveries for %s: %w", DisplayURL(endpoint), err)
+	}
+	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("claiming outbound deliveries for %s: %w", DisplayURL(endpoint), err)
 	}
 	slices.SortFunc(ds, func(a, b Delivery) int { return int(a.ID - b.ID) })
