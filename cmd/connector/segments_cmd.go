@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/pipeline"
 )
 
@@ -32,20 +33,25 @@ func (a *app) segmentsCommand() *cobra.Command {
 		return t.UTC(), nil
 	}
 	c.PersistentFlags().StringVar(&asOfFlag, "as-of", "", "compute segments as of this date (default now)")
+	// open checks -o and --as-of and opens the configured connector.
+	open := func(cmd *cobra.Command) (*daemon.Env, time.Time, error) {
+		if err := a.checkOutput(); err != nil {
+			return nil, time.Time{}, err
+		}
+		at, err := asOf()
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		env, err := a.openEnv(cmd.Context())
+		return env, at, err
+	}
 
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "Show every segment with its size and KPIs",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := a.checkOutput(); err != nil {
-				return err
-			}
-			at, err := asOf()
-			if err != nil {
-				return err
-			}
-			env, err := a.openEnv(cmd.Context())
+			env, at, err := open(cmd)
 			if err != nil {
 				return err
 			}
@@ -83,14 +89,7 @@ plan is kept in a file that "segments apply --plan" writes exactly.
 -o json lists every record.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := a.checkOutput(); err != nil {
-				return err
-			}
-			at, err := asOf()
-			if err != nil {
-				return err
-			}
-			env, err := a.openEnv(cmd.Context())
+			env, at, err := open(cmd)
 			if err != nil {
 				return err
 			}
@@ -205,14 +204,7 @@ fresh plan. Without --plan, --refresh is required.`,
 		Short: "Explain why a person is in each of their segments",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.checkOutput(); err != nil {
-				return err
-			}
-			at, err := asOf()
-			if err != nil {
-				return err
-			}
-			env, err := a.openEnv(cmd.Context())
+			env, at, err := open(cmd)
 			if err != nil {
 				return err
 			}
