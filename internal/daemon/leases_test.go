@@ -306,37 +306,7 @@ func TestWebhookRetriedAfterItsRecordsWereStored(t *testing.T) {
 	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
 		t.Fatal(err)
 	}
-	var wooID int
-	var hsID string
-	after := ""
-	for wooID == 0 {
-		ps, err := env.Store.ListProfiles(ctx, after, 200)
-		if err != nil || len(ps) == 0 {
-			t.Fatalf("no profile on both WooCommerce and HubSpot (%v)", err)
-		}
-		after = ps[len(ps)-1].ID
-		for _, p := range ps {
-			var w, h string
-			for _, r := range p.Refs {
-				if r.Platform == sandbox.WooCommerce && r.ObjectType == "contact" {
-					w = r.ID
-				}
-				if r.Platform == sandbox.HubSpot && r.ObjectType == "contact" {
-					h = r.ID
-				}
-			}
-			ms, _ := env.Store.Memberships(ctx, p.ID)
-			champion := false
-			for _, m := range ms {
-				champion = champion || m.Segment == "rfm:champions"
-			}
-			if w != "" && h != "" && !champion {
-				wooID, _ = strconv.Atoi(w)
-				hsID = h
-				break
-			}
-		}
-	}
+	wooID, hsID, _ := notYetChampion(t, env)
 	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
 	sb.WooFake.AddWebhook("retry test", "order.created", base+"/webhooks/woocommerce", secret)
 	for i := 0; i < 8; i++ {
