@@ -113,6 +113,13 @@ type Store interface {
 	// OutboxClaim leases up to limit due items of one platform account.
 	// Two claimers never receive the same item while its lease holds.
 	OutboxClaim(ctx context.Context, platform, account string, limit int, lease time.Duration) ([]OutboxItem, error)
+	// OutboxClaimLane is OutboxClaim narrowed to one lane: items never
+	// deferred, or items OutboxDefer put aside.
+	OutboxClaimLane(ctx context.Context, platform, account string, lane OutboxLane, limit int, lease time.Duration) ([]OutboxItem, error)
+	// OutboxDefer puts leased items back as deferred, due at until, without
+	// counting the claim as an attempt. An item whose record was enqueued
+	// again meanwhile is closed instead: the newer item supersedes it.
+	OutboxDefer(ctx context.Context, ids []int64, until time.Time) error
 	// OutboxDone marks items written.
 	OutboxDone(ctx context.Context, ids []int64) error
 	// OutboxFailed records an attempt's error. A retryable failure makes
@@ -263,6 +270,16 @@ const (
 	OutboxFailed  OutboxStatus = "failed" // permanent failure, parked
 )
 
+// OutboxLane narrows OutboxClaimLane to one kind of due item.
+type OutboxLane int
+
+// Outbox lanes.
+const (
+	LaneAny      OutboxLane = iota // every due item
+	LaneFresh                      // items never deferred
+	LaneDeferred                   // items put aside by OutboxDefer
+)
+
 // OutboxItem is one write-back to do.
 type OutboxItem struct {
 	ID       int64
@@ -276,7 +293,10 @@ type OutboxItem struct {
 	Attempts  int
 	LastError string
 	NotBefore time.Time // due time
-	CreatedAt time.Time
+	CreatedAt time.Time // first enqueued; a newer state for the record keeps it
+	// Deferred is true for an item OutboxDefer put aside; enqueueing a
+	// newer state of the record makes it fresh again.
+	Deferred bool
 }
 
 // Quarantined is a record that failed to map.

@@ -416,7 +416,7 @@ func (e *Engine) OutboxEnqueue(ctx context.Context, items []store.OutboxItem) er
 	}
 	err := e.inTx(ctx, func(tx *sql.Tx) error {
 		return e.bulkInsert(ctx, tx, "outbox", []string{"platform", "account", "item_key", "payload", "status", "not_before", "created_at", "updated_at"},
-			"ON CONFLICT (platform, account, item_key) WHERE status = 'pending' DO UPDATE SET payload = excluded.payload, not_before = excluded.not_before, updated_at = excluded.updated_at, attempts = 0, last_error = ''",
+			"ON CONFLICT (platform, account, item_key) WHERE status = 'pending' DO UPDATE SET payload = excluded.payload, not_before = excluded.not_before, updated_at = excluded.updated_at, attempts = 0, last_error = '', deferred = 0",
 			kept)
 	})
 	if err != nil {
@@ -425,10 +425,22 @@ func (e *Engine) OutboxEnqueue(ctx context.Context, items []store.OutboxItem) er
 	return nil
 }
 
-const outboxCols = `id, platform, account, item_key, payload, status, attempts, last_error, not_before, created_at`
+const outboxCols = `id, platform, account, item_key, payload, status, attempts, last_error, not_before, created_at, deferred`
 
 // OutboxClaim implements store.Store.
 func (e *Engine) OutboxClaim(ctx context.Context, platform, account string, limit int, lease time.Duration) ([]store.OutboxItem, error) {
+	return e.OutboxClaimLane(ctx, platform, account, store.LaneAny, limit, lease)
+}
+
+// OutboxClaimLane implements store.Store.
+func (e *Engine) OutboxClaimLane(ctx context.Context, platform, account string, lane store.OutboxLane, limit int, lease time.Duration) ([]store.OutboxItem, error) {
+	laneCond := ""
+	switch lane {
+	case store.LaneFresh:
+		laneCond = " AND deferred = 0"
+	case store.LaneDeferred:
+		laneCond = " AND deferred = 1"
+	}
 	now := e.now()
 	var out []store.OutboxItem
 	err := e.inTx(ctx, func(tx *sql.Tx) error {
@@ -444,7 +456,7 @@ func (e *Engine) OutboxClaim(ctx context.Context, platform, account string, limi
 		// An item whose record has another item in flight (a live lease)
 		// waits, so two writes of one record never race on the platform.
 		rows, err := tx.QueryContext(ctx, e.q(`UPDATE outbox SET status = 'leased', leased_until = ?, attempts = attempts + 1, updated_at = ? WHERE id IN (
-			SELECT id FROM outbox WHERE platform = ? AND account = ? AND ((status = 'pending' AND not_before <= ?) OR (status = 'leased' AND leased_until <= ?))
+			SELECT id FROM outbox WHERE platform = ? AND account = ? AND ((status = 'pending' AND not_before <= ?) OR (status = 'leased' AND leased_until <= ?))`+laneCond+`
 			AND NOT EXISTS (SELECT 1 FROM outbox o3 WHERE o3.platform = outbox.platform AND o3.account = outbox.account AND o3.item_key = outbox.item_key
 				AND o3.id <> outbox.id AND o3.status = 'leased' AND o3.leased_until > ?)
 			ORDER BY id LIMIT ?`+e.d.SkipLocked+`) RETURNING `+outboxCols),
@@ -455,11 +467,11 @@ func (e *Engine) OutboxClaim(ctx context.Context, platform, account string, limi
 		defer rows.Close()
 		for rows.Next() {
 			var it store.OutboxItem
-			var nb, cr int64
-			if err := rows.Scan(&it.ID, &it.Platform, &it.Account, &it.Key, &it.Payload, &it.Status, &it.Attempts, &it.LastError, &nb, &cr); err != nil {
+			var nb, cr, deferred int64
+			if err := rows.Scan(&it.ID, &it.Platform, &it.Account, &it.Key, &it.Payload, &it.Status, &it.Attempts, &it.LastError, &nb, &cr, &deferred); err != nil {
 				return err
 			}
-			it.NotBefore, it.CreatedAt = fromTS(nb), fromTS(cr)
+			it.NotBefore, it.CreatedAt, it.Deferred = fromTS(nb), fromTS(cr), deferred != 0
 			out = append(out, it)
 		}
 		return rows.Err()
@@ -483,6 +495,31 @@ func (e *Engine) OutboxDone(ctx context.Context, ids []int64) error {
 	})
 	if err != nil {
 		return fmt.Errorf("marking %d write-back items done: %w", len(ids), err)
+	}
+	return nil
+}
+
+// OutboxDefer implements store.Store. An item whose record has meanwhile
+// been enqueued again is superseded by the newer item and closed: the
+// newer one carries the whole desired state.
+func (e *Engine) OutboxDefer(ctx context.Context, ids []int64, until time.Time) error {
+	now := ts(e.now())
+	err := e.inTx(ctx, func(tx *sql.Tx) error {
+		return inList(ids, func(list string, args []any) error {
+			if _, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'pending', deferred = 1, not_before = ?, leased_until = 0, last_error = '', updated_at = ?,
+				attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+				WHERE status = 'leased' AND id IN `+list+`
+				AND NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.platform = outbox.platform AND o2.account = outbox.account AND o2.item_key = outbox.item_key AND o2.status = 'pending')`),
+				append([]any{ts(until), now}, args...)...); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'done', last_error = 'superseded by a newer item', leased_until = 0, updated_at = ? WHERE status = 'leased' AND id IN `+list),
+				append([]any{now}, args...)...)
+			return err
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("deferring %d write-back items: %w", len(ids), err)
 	}
 	return nil
 }

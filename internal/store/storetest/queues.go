@@ -357,3 +357,81 @@ func testOutboxSupersede(t *testing.T, open Factory) {
 		t.Errorf("stats = %v; want both items done", stats)
 	}
 }
+
+// testOutboxDeferLanes: a deferred item leaves the fresh lane, comes due
+// in the deferred lane at its time without the claim counting as an
+// attempt, turns fresh again when a newer state of its record arrives,
+// and is closed instead of deferred when a newer state arrived while it
+// was leased.
+func testOutboxDeferLanes(t *testing.T, open Factory) {
+	ctx := context.Background()
+	clock := NewClock()
+	s := open(t, store.Options{Now: clock.Now})
+	enq := func(key, payload string) {
+		t.Helper()
+		if err := s.OutboxEnqueue(ctx, []store.OutboxItem{{Platform: "hubspot", Key: key, Payload: []byte(payload)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim := func(lane store.OutboxLane) []store.OutboxItem {
+		t.Helper()
+		c, err := s.OutboxClaimLane(ctx, "hubspot", "", lane, 10, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	keys := func(items []store.OutboxItem) []string {
+		var out []string
+		for _, it := range items {
+			out = append(out, it.Key+"="+string(it.Payload))
+		}
+		return out
+	}
+	enq("a", "a1")
+	enq("b", "b1")
+	c := claim(store.LaneFresh)
+	if len(c) != 2 || c[0].Deferred || c[0].Attempts != 1 {
+		t.Fatalf("fresh claim = %+v", c)
+	}
+	created := c[0].CreatedAt
+	if got := claim(store.LaneDeferred); len(got) != 0 {
+		t.Fatalf("deferred lane holds %v before anything was deferred", keys(got))
+	}
+	// b's record gets a newer state while b1 is leased: deferring b1
+	// closes it, since b2 carries everything.
+	clock.Advance(time.Second)
+	enq("b", "b2")
+	if err := s.OutboxDefer(ctx, []int64{c[0].ID, c[1].ID}, clock.Now().Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if got := claim(store.LaneDeferred); len(got) != 0 {
+		t.Fatalf("deferred items came due early: %v", keys(got))
+	}
+	if got := keys(claim(store.LaneFresh)); !slices.Equal(got, []string{"b=b2"}) {
+		t.Fatalf("fresh lane after deferring = %v; want only the newer b2", got)
+	}
+	clock.Advance(2 * time.Second)
+	if got := claim(store.LaneFresh); len(got) != 0 {
+		t.Fatalf("a deferred item came back in the fresh lane: %v", keys(got))
+	}
+	d := claim(store.LaneDeferred)
+	if len(d) != 1 || d[0].Key != "a" || !d[0].Deferred || d[0].Attempts != 1 || !d[0].CreatedAt.Equal(created) {
+		t.Fatalf("deferred lane = %+v; want a1, deferred, one attempt, created %v", d, created)
+	}
+	// Deferred again and then superseded while pending: the newer state
+	// is fresh, and keeps the record's first enqueue time.
+	if err := s.OutboxDefer(ctx, []int64{d[0].ID}, clock.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	enq("a", "a2")
+	f := claim(store.LaneAny)
+	if got := keys(f); !slices.Equal(got, []string{"a=a2"}) || f[0].Deferred || !f[0].CreatedAt.Equal(created) {
+		t.Fatalf("after a newer state, claim = %+v; want a2 fresh, created %v", f, created)
+	}
+	stats, _ := s.OutboxStats(ctx)
+	if stats[store.OutboxDone] != 1 || stats[store.OutboxLeased] != 2 {
+		t.Errorf("stats = %v; want b1 closed, a2 and b2 leased", stats)
+	}
+}

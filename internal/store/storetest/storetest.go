@@ -66,6 +66,7 @@ func Run(t *testing.T, open Factory) {
 		{"OutboxClaimConcurrent", testOutboxClaimConcurrent},
 		{"OutboxRetry", testOutboxRetry},
 		{"OutboxSupersede", testOutboxSupersede},
+		{"OutboxDeferLanes", testOutboxDeferLanes},
 		{"Ownership", testOwnership},
 		{"Memberships", testMemberships},
 		{"MembershipsVolume", testMembershipsVolume},
