@@ -280,3 +280,26 @@ type WebhookResult struct {
 type CallEstimator interface {
 	EstimatePushCalls(req PushRequest) int
 }
+
+// WritePacing is how an adapter asks the daemon to pace its live
+// write-back (the changes webhooks cause, one record at a time).
+type WritePacing struct {
+	// PropertyEvery is the least time between two pushes of property
+	// changes, so that they leave the rest of the rate budget to
+	// membership writes and pulls.
+	PropertyEvery time.Duration
+	// MembershipEvery is how long membership changes (Add and Remove) may
+	// be held so that the changes of many records share each list's call.
+	MembershipEvery time.Duration
+}
+
+// WritePacer is implemented by adapters whose membership writes cost one
+// call per list, so that writing them record by record would spend the
+// rate budget many times over. The daemon then writes property changes
+// at once (at most every PropertyEvery) and each list's membership
+// changes together every MembershipEvery. Adapters without it get both
+// written together as soon as possible; it is not carried over the plugin
+// protocol.
+type WritePacer interface {
+	WritePacing() WritePacing
+}

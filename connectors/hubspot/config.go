@@ -103,6 +103,10 @@ type WebhookConfig struct {
 type WriteBackConfig struct {
 	PropertyGroup string // group for created properties, default contactinformation
 	ListBatch     int    // record ids per list membership call, default 100
+	// MembershipInterval is how long the daemon may hold live list
+	// membership changes to write each list once for many records
+	// (default 2s; 0 writes them with the property changes).
+	MembershipInterval time.Duration
 }
 
 // Secrets returns the secret values, for redaction.
@@ -124,7 +128,7 @@ func defaultConfig() Config {
 		Currency:      "USD",
 		Deals:         DealsConfig{WonStages: []string{"closedwon"}, LostStages: []string{"closedlost"}},
 		Webhooks:      WebhookConfig{Versions: []string{"v3"}, MaxAge: 5 * time.Minute},
-		WriteBack:     WriteBackConfig{PropertyGroup: "contactinformation", ListBatch: 100},
+		WriteBack:     WriteBackConfig{PropertyGroup: "contactinformation", ListBatch: 100, MembershipInterval: 2 * time.Second},
 	}
 }
 
@@ -183,9 +187,10 @@ func ParseConfig(raw adapter.Config, prefix string) (Config, []adapter.Diagnosti
 		d.dur(w, "webhooks.max_age", &c.Webhooks.MaxAge)
 	}
 	if wb := d.section(m, "write_back"); wb != nil {
-		d.known(wb, "write_back.", "property_group", "list_batch")
+		d.known(wb, "write_back.", "property_group", "list_batch", "membership_interval")
 		d.str(wb, "write_back.property_group", &c.WriteBack.PropertyGroup)
 		d.int(wb, "write_back.list_batch", &c.WriteBack.ListBatch)
+		d.dur(wb, "write_back.membership_interval", &c.WriteBack.MembershipInterval)
 	}
 	d.diags = append(d.diags, c.Validate(prefix)...)
 	return c, d.diags
@@ -277,6 +282,9 @@ func (c *Config) Validate(prefix string) []adapter.Diagnostic {
 	}
 	if c.WriteBack.ListBatch < 1 {
 		bad("write_back.list_batch", "must be at least 1", "")
+	}
+	if c.WriteBack.MembershipInterval < 0 {
+		bad("write_back.membership_interval", "must not be negative", "0 writes list changes with the property changes")
 	}
 	return ds
 }
@@ -472,5 +480,6 @@ func configSchema() []adapter.ConfigField {
 		{Name: "webhooks.max_age", Type: adapter.FieldDuration, Default: "5m", Description: "oldest v3 timestamp accepted"},
 		{Name: "write_back.property_group", Type: adapter.FieldString, Default: "contactinformation", Description: "group of the properties write-back creates"},
 		{Name: "write_back.list_batch", Type: adapter.FieldInt, Default: "100", Description: "record ids per list membership call"},
+		{Name: "write_back.membership_interval", Type: adapter.FieldDuration, Default: "2s", Description: "how long live list changes are held to write each list once for many records (0: with the property changes)"},
 	}
 }

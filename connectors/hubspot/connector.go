@@ -73,11 +73,14 @@ func (c *Connector) Describe(context.Context) (adapter.Descriptor, error) {
 		Name:    Name,
 		Version: Version,
 		Capabilities: adapter.Capabilities{
-			Objects:      objs,
-			Incremental:  objs,
-			Targets:      []adapter.TargetKind{adapter.TargetProperty, adapter.TargetList},
-			Webhooks:     true,
-			MaxPushBatch: 100,
+			Objects:     objs,
+			Incremental: objs,
+			Targets:     []adapter.TargetKind{adapter.TargetProperty, adapter.TargetList},
+			Webhooks:    true,
+			// Push splits a request into batch/update calls of 100 and
+			// list calls of write_back.list_batch ids; larger requests
+			// let one list call carry the changes of many records.
+			MaxPushBatch: 1000,
 		},
 		ConfigSchema: configSchema(),
 	}, nil

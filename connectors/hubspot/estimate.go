@@ -1,6 +1,10 @@
 package hubspot
 
-import "github.com/segconn/connector/adapter"
+import (
+	"time"
+
+	"github.com/segconn/connector/adapter"
+)
 
 var _ adapter.CallEstimator = (*Connector)(nil)
 
@@ -30,4 +34,31 @@ func (c *Connector) EstimatePushCalls(req adapter.PushRequest) int {
 		calls += (n + listBatch - 1) / listBatch
 	}
 	return calls
+}
+
+var _ adapter.WritePacer = (*Connector)(nil)
+
+// propertyShare is the share of the request budget that live property
+// writes may spend; list calls and pulls keep the rest.
+const propertyShare = 0.7
+
+// WritePacing asks the daemon to write live property changes at most as
+// often as propertyShare of the request budget allows, and to hold list
+// membership changes for write_back.membership_interval: every list costs
+// one call however few records change, so writing them record by record
+// would spend the budget many times over.
+func (c *Connector) WritePacing() adapter.WritePacing {
+	st, err := c.state()
+	if err != nil {
+		return adapter.WritePacing{}
+	}
+	rl := st.cfg.RateLimit
+	perSecond := limiterFor(rl.Requests, rl.Interval).Limit()
+	if perSecond <= 0 || st.cfg.WriteBack.MembershipInterval <= 0 {
+		return adapter.WritePacing{}
+	}
+	return adapter.WritePacing{
+		PropertyEvery:   time.Duration(float64(time.Second) / (float64(perSecond) * propertyShare)),
+		MembershipEvery: st.cfg.WriteBack.MembershipInterval,
+	}
 }

@@ -251,8 +251,11 @@ func (c *Connector) Push(ctx context.Context, req adapter.PushRequest) ([]adapte
 			}
 		}
 	}
+	// Property writes go before list calls and pulls waiting for the same
+	// budget: they are what the daemon's live write-back is timed on, and
+	// list changes are batched over seconds anyway (see WritePacing).
 	for start := 0; start < len(inputs); start += batchMax {
-		if err := st.update(ctx, inputs[start:min(start+batchMax, len(inputs))], failItems, true); err != nil {
+		if err := st.update(withPriority(ctx), inputs[start:min(start+batchMax, len(inputs))], failItems, true); err != nil {
 			return nil, err
 		}
 	}
