@@ -446,20 +446,25 @@ func (e *Engine) OutboxClaimLane(ctx context.Context, platform, account string, 
 	err := e.inTx(ctx, func(tx *sql.Tx) error {
 		// An item that a newer item for the same record has superseded is
 		// closed, never pushed: a lapsed lease must not write an old state
-		// over a newer one.
+		// over a newer one. Only lapsed leases can be superseded: a newer
+		// state of a pending item updates it in place, and a leased item
+		// goes back to pending only while no newer item exists (see
+		// OutboxFailed and OutboxDefer).
 		if _, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'done', last_error = 'superseded by a newer item', leased_until = 0, updated_at = ?
-			WHERE platform = ? AND account = ? AND (status = 'pending' OR (status = 'leased' AND leased_until <= ?))
+			WHERE platform = ? AND account = ? AND status = 'leased' AND leased_until <= ?
 			AND EXISTS (SELECT 1 FROM outbox o2 WHERE o2.platform = outbox.platform AND o2.account = outbox.account AND o2.item_key = outbox.item_key AND o2.id > outbox.id)`),
 			ts(now), platform, account, ts(now)); err != nil {
 			return err
 		}
 		// An item whose record has another item in flight (a live lease)
 		// waits, so two writes of one record never race on the platform.
+		// "+id" keeps SQLite from walking the whole table in id order
+		// (done items included) instead of using outbox_due.
 		rows, err := tx.QueryContext(ctx, e.q(`UPDATE outbox SET status = 'leased', leased_until = ?, attempts = attempts + 1, updated_at = ? WHERE id IN (
 			SELECT id FROM outbox WHERE platform = ? AND account = ? AND ((status = 'pending' AND not_before <= ?) OR (status = 'leased' AND leased_until <= ?))`+laneCond+`
 			AND NOT EXISTS (SELECT 1 FROM outbox o3 WHERE o3.platform = outbox.platform AND o3.account = outbox.account AND o3.item_key = outbox.item_key
 				AND o3.id <> outbox.id AND o3.status = 'leased' AND o3.leased_until > ?)
-			ORDER BY id LIMIT ?`+e.d.SkipLocked+`) RETURNING `+outboxCols),
+			ORDER BY +id LIMIT ?`+e.d.SkipLocked+`) RETURNING `+outboxCols),
 			ts(now.Add(lease)), ts(now), platform, account, ts(now), ts(now), ts(now), limit)
 		if err != nil {
 			return err
@@ -509,7 +514,7 @@ func (e *Engine) OutboxDefer(ctx context.Context, ids []int64, until time.Time) 
 			if _, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'pending', deferred = 1, not_before = ?, leased_until = 0, last_error = '', updated_at = ?,
 				attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
 				WHERE status = 'leased' AND id IN `+list+`
-				AND NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.platform = outbox.platform AND o2.account = outbox.account AND o2.item_key = outbox.item_key AND o2.status = 'pending')`),
+				AND NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.platform = outbox.platform AND o2.account = outbox.account AND o2.item_key = outbox.item_key AND o2.id > outbox.id AND o2.status IN ('pending', 'leased'))`),
 				append([]any{ts(until), now}, args...)...); err != nil {
 				return err
 			}
@@ -533,8 +538,8 @@ func (e *Engine) OutboxFailed(ctx context.Context, id int64, reason string, perm
 			_, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'failed', last_error = ?, leased_until = 0, updated_at = ? WHERE id = ?`), reason, now, id)
 			return err
 		}
-		res, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'pending', last_error = ?, not_before = ?, leased_until = 0, updated_at = ? WHERE id = ?
-			AND NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.platform = outbox.platform AND o2.account = outbox.account AND o2.item_key = outbox.item_key AND o2.status = 'pending')`),
+		res, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'pending', last_error = ?, not_before = ?, leased_until = 0, updated_at = ? WHERE id = ? AND status = 'leased'
+			AND NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.platform = outbox.platform AND o2.account = outbox.account AND o2.item_key = outbox.item_key AND o2.id > outbox.id AND o2.status IN ('pending', 'leased'))`),
 			reason, ts(retryAt), now, id)
 		if err != nil {
 			return err

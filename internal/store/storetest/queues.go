@@ -435,3 +435,52 @@ func testOutboxDeferLanes(t *testing.T, open Factory) {
 		t.Errorf("stats = %v; want b1 closed, a2 and b2 leased", stats)
 	}
 }
+
+// testOutboxLateFailure: a claimer that outlives its lease and then
+// reports a failure (or defers) does not bring back an item that a newer
+// state of the record has already closed.
+func testOutboxLateFailure(t *testing.T, open Factory) {
+	ctx := context.Background()
+	clock := NewClock()
+	s := open(t, store.Options{Now: clock.Now})
+	enq := func(payload string) {
+		t.Helper()
+		if err := s.OutboxEnqueue(ctx, []store.OutboxItem{{Platform: "hubspot", Key: "r", Payload: []byte(payload)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim := func() []store.OutboxItem {
+		t.Helper()
+		c, err := s.OutboxClaim(ctx, "hubspot", "", 10, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	for _, late := range []string{"failed", "deferred"} {
+		enq(late + "-old")
+		old := claim()
+		enq(late + "-new")
+		clock.Advance(2 * time.Minute) // the old claimer is slow, not dead
+		fresh := claim()
+		if len(fresh) != 1 || string(fresh[0].Payload) != late+"-new" {
+			t.Fatalf("%s: claim after the lapse = %+v; want the newer item", late, fresh)
+		}
+		var err error
+		if late == "failed" {
+			err = s.OutboxFailed(ctx, old[0].ID, "timeout", false, clock.Now())
+		} else {
+			err = s.OutboxDefer(ctx, []int64{old[0].ID}, clock.Now())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.OutboxDone(ctx, []int64{fresh[0].ID}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Hour)
+		if c := claim(); len(c) != 0 {
+			t.Fatalf("%s: the closed old item came back: %+v", late, c)
+		}
+	}
+}

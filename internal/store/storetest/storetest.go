@@ -67,6 +67,7 @@ func Run(t *testing.T, open Factory) {
 		{"OutboxRetry", testOutboxRetry},
 		{"OutboxSupersede", testOutboxSupersede},
 		{"OutboxDeferLanes", testOutboxDeferLanes},
+		{"OutboxLateFailure", testOutboxLateFailure},
 		{"Ownership", testOwnership},
 		{"Memberships", testMemberships},
 		{"MembershipsVolume", testMembershipsVolume},
