@@ -272,20 +272,26 @@ func inboxRows(b *testing.B, st store.Store) int {
 // BenchmarkWebhookToWriteback fires WooCommerce order webhooks at 200/s
 // for 6s at a running daemon (SQLite) and measures, per webhook that
 // changed a customer's segments, the time from sending it to the HubSpot
-// fake receiving the batch/update that writes that customer. It reports
-// p50 and p99 in milliseconds; the run is fixed, so use -benchtime=1x.
+// fake receiving the batch/update that writes that customer (p50_ms,
+// p99_ms) and the first list call that carries a change of that customer
+// (lists_p50_ms, lists_p99_ms). The run is fixed: use -benchtime=1x.
 //
 // Sub-benchmarks: big orders (3 × $700, which move nearly every customer
 // to another RFM group and so between HubSpot lists: the worst case for
-// write-back calls) and small ones (1 × $25). HubSpot keeps its
-// Professional limit (190 per 10s), which its fake enforces; WooCommerce
-// its connector's default budget of 5 requests/s.
+// write-back calls) and small ones (1 × $25), with HubSpot's default
+// pacing (property writes at once, list changes held 2s; see
+// adapter.WritePacer), and the big orders again with
+// write_back.membership_interval 0, which writes list changes with the
+// property changes: the baseline. HubSpot keeps its Professional limit
+// (190 per 10s), which its fake enforces; WooCommerce its connector's
+// default budget of 5 requests/s.
 func BenchmarkWebhookToWriteback(b *testing.B) {
-	b.Run("big-orders/woo-5rps", func(b *testing.B) { benchWebhookToWriteback(b, 0, 3, 700_00) })
-	b.Run("small-orders/woo-5rps", func(b *testing.B) { benchWebhookToWriteback(b, 0, 1, 25_00) })
+	b.Run("big-orders/paced", func(b *testing.B) { benchWebhookToWriteback(b, "", 3, 700_00) })
+	b.Run("small-orders/paced", func(b *testing.B) { benchWebhookToWriteback(b, "", 1, 25_00) })
+	b.Run("big-orders/lists-with-properties", func(b *testing.B) { benchWebhookToWriteback(b, "0s", 3, 700_00) })
 }
 
-func benchWebhookToWriteback(b *testing.B, wooRPS float64, qty, cents int64) {
+func benchWebhookToWriteback(b *testing.B, membershipInterval string, qty, cents int64) {
 	const perSecond, seconds = 200, 6
 	ctx := context.Background()
 	now := time.Now().UTC()
@@ -300,8 +306,13 @@ func benchWebhookToWriteback(b *testing.B, wooRPS float64, qty, cents int64) {
 	if err := daemon.PrepareSandbox(sb, l); err != nil {
 		b.Fatal(err)
 	}
-	if wooRPS > 0 {
-		l.Platforms[sandbox.WooCommerce]["rate_limit"] = map[string]any{"requests_per_second": wooRPS}
+	if membershipInterval != "" {
+		wb, _ := l.Platforms[sandbox.HubSpot]["write_back"].(map[string]any)
+		if wb == nil {
+			wb = map[string]any{}
+		}
+		wb["membership_interval"] = membershipInterval
+		l.Platforms[sandbox.HubSpot]["write_back"] = wb
 	}
 	env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
 	if err != nil {
@@ -352,10 +363,14 @@ func benchWebhookToWriteback(b *testing.B, wooRPS float64, qty, cents int64) {
 	}
 
 	var mu sync.Mutex
-	sent := map[string][]time.Time{} // HubSpot contact → send time of its webhook, until written back
-	var lat []time.Duration
+	// HubSpot contact → send time of its webhook, until its property
+	// write (sent) and its first list change (sentLists) arrive.
+	sent, sentLists := map[string][]time.Time{}, map[string][]time.Time{}
+	var lat, listLat []time.Duration
 	sb.HubSpotFake.OnRequest(func(r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != "/crm/v3/objects/contacts/batch/update" {
+		isUpdate := r.Method == http.MethodPost && r.URL.Path == "/crm/v3/objects/contacts/batch/update"
+		isList := r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/memberships/add-and-remove")
+		if !isUpdate && !isList {
 			return
 		}
 		at := time.Now()
@@ -368,16 +383,25 @@ func benchWebhookToWriteback(b *testing.B, wooRPS float64, qty, cents int64) {
 			Inputs []struct {
 				ID string `json:"id"`
 			} `json:"inputs"`
+			Add    []string `json:"recordIdsToAdd"`
+			Remove []string `json:"recordIdsToRemove"`
 		}
 		if json.Unmarshal(raw, &req) != nil {
 			return
 		}
+		ids, pending, into := append(req.Add, req.Remove...), sentLists, &listLat
+		if isUpdate {
+			ids, pending, into = nil, sent, &lat
+			for _, in := range req.Inputs {
+				ids = append(ids, in.ID)
+			}
+		}
 		mu.Lock()
 		defer mu.Unlock()
-		for _, in := range req.Inputs {
-			if ts := sent[in.ID]; len(ts) > 0 {
-				lat = append(lat, at.Sub(ts[0]))
-				delete(sent, in.ID)
+		for _, id := range ids {
+			if ts := pending[id]; len(ts) > 0 {
+				*into = append(*into, at.Sub(ts[0]))
+				delete(pending, id)
 			}
 		}
 	})
@@ -413,6 +437,7 @@ func benchWebhookToWriteback(b *testing.B, wooRPS float64, qty, cents int64) {
 					UnitPrice: domain.Money{Amount: cents, Currency: "USD"}}}, "mobile")
 				mu.Lock()
 				sent[hsOf[woo]] = append(sent[hsOf[woo]], time.Now())
+				sentLists[hsOf[woo]] = append(sentLists[hsOf[woo]], time.Now())
 				mu.Unlock()
 				fired.Add(1)
 				for _, dl := range sb.WooFake.Trigger(ctx, "order.created", oid) {
@@ -438,12 +463,20 @@ func benchWebhookToWriteback(b *testing.B, wooRPS float64, qty, cents int64) {
 	if len(lat) == 0 {
 		b.Fatal("no webhook led to a HubSpot write-back")
 	}
-	slices.Sort(lat)
-	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Millisecond) }
-	b.ReportMetric(q(0.50), "p50_ms")
-	b.ReportMetric(q(0.99), "p99_ms")
-	b.ReportMetric(float64(lat[len(lat)-1])/float64(time.Millisecond), "max_ms")
+	q := func(lat []time.Duration, p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		slices.Sort(lat)
+		return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(q(lat, 0.50), "p50_ms")
+	b.ReportMetric(q(lat, 0.99), "p99_ms")
+	b.ReportMetric(q(lat, 1), "max_ms")
 	b.ReportMetric(float64(len(lat)), "written_back")
+	b.ReportMetric(q(listLat, 0.50), "lists_p50_ms")
+	b.ReportMetric(q(listLat, 0.99), "lists_p99_ms")
+	b.ReportMetric(float64(len(listLat)), "list_changes")
 	b.ReportMetric(float64(acked.Load()), "acknowledged")
 	b.Logf("%d webhooks fired, %d acknowledged, %d HubSpot write-backs matched", fired.Load(), acked.Load(), len(lat))
 	calls := sb.HubSpotFake.Calls()

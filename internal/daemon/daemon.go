@@ -20,6 +20,7 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/jobs"
+	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/store"
 )
 
@@ -150,6 +151,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 		go d.inboxLoop(workCtx)
 	}
 	for _, p := range d.env.Pipeline.Platforms() {
+		if pace := d.pacing(p); pace.MembershipEvery > 0 {
+			d.wg.Add(2)
+			go d.propertyLoop(workCtx, p, pace)
+			go d.membershipLoop(workCtx, p, pace)
+			continue
+		}
 		d.wg.Add(1)
 		go d.drainLoop(workCtx, p)
 	}
@@ -419,19 +426,67 @@ func (d *Daemon) drainLoop(ctx context.Context, platform string) {
 	defer tick.Stop()
 	for {
 		st, err := d.env.Pipeline.Drain(ctx, platform)
-		if st.Calls > 0 {
-			d.metrics.calls.WithLabelValues(platform, "push").Add(float64(st.Calls))
-			d.metrics.pushed.WithLabelValues(platform, "ok").Add(float64(st.OK))
-			d.metrics.pushed.WithLabelValues(platform, "retryable").Add(float64(st.Retryable))
-			d.metrics.pushed.WithLabelValues(platform, "permanent").Add(float64(st.Permanent))
+		d.drained(ctx, platform, st, err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.drainNudge[platform]:
+		case <-tick.C:
 		}
-		if err != nil && ctx.Err() == nil {
-			kind := adapter.KindOf(err)
-			d.metrics.errors.WithLabelValues(platform, "push", kind.String()).Inc()
-			if ra := adapter.RetryAfterOf(err); ra > 0 {
-				d.metrics.rateLimited.WithLabelValues(platform).Add(ra.Seconds())
+	}
+}
+
+// pacing is how the platform's adapter wants live write-back paced; zero
+// when it has no preference.
+func (d *Daemon) pacing(platform string) adapter.WritePacing {
+	if wp, ok := d.env.Adapters[platform].(adapter.WritePacer); ok {
+		return wp.WritePacing()
+	}
+	return adapter.WritePacing{}
+}
+
+// drained records one drain's outcome in the metrics and the log.
+func (d *Daemon) drained(ctx context.Context, platform string, st pipeline.DrainStats, err error) {
+	if st.Calls > 0 {
+		d.metrics.calls.WithLabelValues(platform, "push").Add(float64(st.Calls))
+		d.metrics.pushed.WithLabelValues(platform, "ok").Add(float64(st.OK))
+		d.metrics.pushed.WithLabelValues(platform, "retryable").Add(float64(st.Retryable))
+		d.metrics.pushed.WithLabelValues(platform, "permanent").Add(float64(st.Permanent))
+	}
+	if err != nil && ctx.Err() == nil {
+		kind := adapter.KindOf(err)
+		d.metrics.errors.WithLabelValues(platform, "push", kind.String()).Inc()
+		if ra := adapter.RetryAfterOf(err); ra > 0 {
+			d.metrics.rateLimited.WithLabelValues(platform).Add(ra.Seconds())
+		}
+		d.log.Warn("write-back paused", "platform", platform, "kind", kind.String(), "err", err)
+	}
+}
+
+// propertyLoop writes a paced platform's property changes as they come,
+// one push at most every pace.PropertyEvery, and defers membership
+// changes to membershipLoop.
+func (d *Daemon) propertyLoop(ctx context.Context, platform string, pace adapter.WritePacing) {
+	defer d.wg.Done()
+	tick := time.NewTicker(d.opts.DrainInterval)
+	defer tick.Stop()
+	var last time.Time
+	for {
+		if wait := time.Until(last.Add(pace.PropertyEvery)); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
 			}
-			d.log.Warn("write-back paused", "platform", platform, "kind", kind.String(), "err", err)
+		}
+		start := time.Now()
+		st, err := d.env.Pipeline.DrainProperties(ctx, platform, pace.MembershipEvery)
+		d.drained(ctx, platform, st, err)
+		if st.Calls > 0 {
+			last = start
+		}
+		if err == nil && st.Claimed > 0 {
+			continue // more may be waiting
 		}
 		select {
 		case <-ctx.Done():
@@ -439,6 +494,23 @@ func (d *Daemon) drainLoop(ctx context.Context, platform string) {
 		case <-d.drainNudge[platform]:
 		case <-tick.C:
 		}
+	}
+}
+
+// membershipLoop writes a paced platform's deferred membership changes
+// on every multiple of pace.MembershipEvery, where DrainProperties made
+// them due, so each list's changes of many records share one call.
+func (d *Daemon) membershipLoop(ctx context.Context, platform string, pace adapter.WritePacing) {
+	defer d.wg.Done()
+	for {
+		now := time.Now()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(now.Truncate(pace.MembershipEvery).Add(pace.MembershipEvery).Sub(now)):
+		}
+		st, err := d.env.Pipeline.DrainMemberships(ctx, platform)
+		d.drained(ctx, platform, st, err)
 	}
 }
 

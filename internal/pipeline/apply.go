@@ -107,10 +107,14 @@ func targetsFor(all []adapter.Target, it adapter.PushItem) []adapter.Target {
 // DrainStats counts a drain's outcomes.
 type DrainStats struct {
 	Platform  string `json:"platform"`
+	Claimed   int    `json:"claimed"`
 	Calls     int    `json:"push_calls"`
 	OK        int    `json:"ok"`
 	Retryable int    `json:"retryable"`
 	Permanent int    `json:"permanent"`
+	// Deferred counts items whose membership changes were put aside for
+	// DrainMemberships (their property changes, if any, are written).
+	Deferred int `json:"deferred,omitempty"`
 }
 
 // Drain pushes the platform's due outbox items until none is left, a call
@@ -121,34 +125,85 @@ func (p *Pipeline) Drain(ctx context.Context, platform string) (DrainStats, erro
 	if err != nil {
 		return DrainStats{}, err
 	}
-	st := DrainStats{Platform: platform}
-	batch := pl.Desc.Capabilities.MaxPushBatch
-	if batch <= 0 {
-		batch = 100
+	return p.drainLane(ctx, pl, store.LaneAny, maxBatch(pl), nil, true)
+}
+
+// DrainProperties is the daemon's live write-back for a platform whose
+// membership changes are written apart (see adapter.WritePacer): it claims
+// one round of fresh items, writes their property changes and defers the
+// rest of each item to the next multiple of membershipEvery after it was
+// first queued, where DrainMemberships writes the membership changes of
+// many records together. It never writes a membership change itself.
+func (p *Pipeline) DrainProperties(ctx context.Context, platform string, membershipEvery time.Duration) (DrainStats, error) {
+	pl, err := p.Platform(platform)
+	if err != nil {
+		return DrainStats{}, err
 	}
+	if membershipEvery <= 0 {
+		return DrainStats{}, fmt.Errorf("draining %s properties: membership interval must be positive", platform)
+	}
+	now := p.now()
+	hold := func(ob store.OutboxItem) time.Time {
+		ripe := ob.CreatedAt.Truncate(membershipEvery).Add(membershipEvery)
+		if ripe.Before(now) {
+			return now
+		}
+		return ripe
+	}
+	return p.drainLane(ctx, pl, store.LaneFresh, maxBatch(pl), hold, false)
+}
+
+// DrainMemberships writes every due item DrainProperties deferred, whole:
+// the membership changes of all of them share each list's calls.
+func (p *Pipeline) DrainMemberships(ctx context.Context, platform string) (DrainStats, error) {
+	pl, err := p.Platform(platform)
+	if err != nil {
+		return DrainStats{}, err
+	}
+	return p.drainLane(ctx, pl, store.LaneDeferred, maxBatch(pl), nil, true)
+}
+
+func maxBatch(pl *Platform) int {
+	if b := pl.Desc.Capabilities.MaxPushBatch; b > 0 {
+		return b
+	}
+	return 100
+}
+
+// drainLane claims and pushes rounds of a lane's due items, until none is
+// left when all is set, else once. hold, when set, defers each item's
+// membership changes to the time it returns.
+func (p *Pipeline) drainLane(ctx context.Context, pl *Platform, lane store.OutboxLane, batch int, hold func(store.OutboxItem) time.Time, all bool) (DrainStats, error) {
+	st := DrainStats{Platform: pl.Name}
 	for {
-		if err := ctxErr(ctx, "draining "+platform); err != nil {
+		if err := ctxErr(ctx, "draining "+pl.Name); err != nil {
 			return st, err
 		}
-		claimed, err := p.store.OutboxClaim(ctx, platform, pl.Account, batch, 2*time.Minute)
+		claimed, err := p.store.OutboxClaimLane(ctx, pl.Name, pl.Account, lane, batch, 2*time.Minute)
 		if err != nil {
-			return st, fmt.Errorf("claiming %s write-backs: %w", platform, err)
+			return st, fmt.Errorf("claiming %s write-backs: %w", pl.Name, err)
 		}
+		st.Claimed += len(claimed)
 		if len(claimed) == 0 {
 			return st, nil
 		}
-		if err := p.pushBatch(ctx, pl, claimed, &st); err != nil {
+		if err := p.pushBatch(ctx, pl, claimed, hold, &st); err != nil {
 			return st, err
+		}
+		if !all {
+			return st, nil
 		}
 	}
 }
 
-func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.OutboxItem, st *DrainStats) error {
+func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.OutboxItem, hold func(store.OutboxItem) time.Time, st *DrainStats) error {
 	byID := map[string]store.OutboxItem{}
 	payloads := map[string]outboxPayload{}
 	prior := map[string][]store.Ownership{}
 	req := adapter.PushRequest{}
 	var need []adapter.Target
+	held := map[int64]time.Time{} // item → when its membership changes are due
+	var deferOnly []store.OutboxItem // held items with nothing to write now
 	for _, ob := range claimed {
 		var pay outboxPayload
 		if err := json.Unmarshal(ob.Payload, &pay); err != nil {
@@ -186,12 +241,25 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 				continue
 			}
 			item.ID = pay.Item.ID
+			if hold != nil && (len(item.Add) > 0 || len(item.Remove) > 0) {
+				// The membership changes wait; the desired state in
+				// the payload brings them back, recomputed, later.
+				held[ob.ID] = hold(ob)
+				item.Add, item.Remove = nil, nil
+				if len(item.Properties) == 0 {
+					deferOnly = append(deferOnly, ob)
+					continue
+				}
+			}
 			pay.Item = item
 		}
 		byID[pay.Item.ID] = ob
 		payloads[pay.Item.ID] = pay
 		req.Items = append(req.Items, pay.Item)
 		need = append(need, targetsFor(pay.Targets, pay.Item)...)
+	}
+	if err := p.deferItems(ctx, held, deferOnly, st); err != nil {
+		return fmt.Errorf("deferring %s membership write-backs: %w", pl.Name, err)
 	}
 	if len(req.Items) == 0 {
 		return nil
@@ -208,7 +276,7 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 		st.Calls++
 		results, err = pl.Adapter.Push(ctx, req)
 		if err == nil {
-			return p.recordResults(ctx, pl, results, byID, payloads, prior, st)
+			return p.recordResults(ctx, pl, results, byID, payloads, prior, held, st)
 		}
 	}
 	// The whole call failed: reschedule every item, nothing is lost.
@@ -230,8 +298,24 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 	return fmt.Errorf("pushing %d write-backs to %s: %w", len(byID), pl.Name, err)
 }
 
-func (p *Pipeline) recordResults(ctx context.Context, pl *Platform, results []adapter.PushResult, byID map[string]store.OutboxItem, payloads map[string]outboxPayload, prior map[string][]store.Ownership, st *DrainStats) error {
+// deferItems puts items aside until their membership changes are due.
+func (p *Pipeline) deferItems(ctx context.Context, held map[int64]time.Time, items []store.OutboxItem, st *DrainStats) error {
+	byTime := map[time.Time][]int64{}
+	for _, ob := range items {
+		byTime[held[ob.ID]] = append(byTime[held[ob.ID]], ob.ID)
+	}
+	for until, ids := range byTime {
+		if err := p.store.OutboxDefer(ctx, ids, until); err != nil {
+			return err
+		}
+		st.Deferred += len(ids)
+	}
+	return nil
+}
+
+func (p *Pipeline) recordResults(ctx context.Context, pl *Platform, results []adapter.PushResult, byID map[string]store.OutboxItem, payloads map[string]outboxPayload, prior map[string][]store.Ownership, held map[int64]time.Time, st *DrainStats) error {
 	var done []int64
+	var later []store.OutboxItem
 	var owned []store.Ownership
 	at := p.now().UTC()
 	answered := map[string]bool{}
@@ -243,7 +327,11 @@ func (p *Pipeline) recordResults(ctx context.Context, pl *Platform, results []ad
 		answered[r.ID] = true
 		switch r.Status {
 		case adapter.PushOK:
-			done = append(done, ob.ID)
+			if _, ok := held[ob.ID]; ok {
+				later = append(later, ob)
+			} else {
+				done = append(done, ob.ID)
+			}
 			owned = append(owned, ownershipOf(payloads[r.ID].Item, prior[r.ID], at)...)
 			st.OK++
 		case adapter.PushPermanent:
@@ -280,6 +368,9 @@ func (p *Pipeline) recordResults(ctx context.Context, pl *Platform, results []ad
 		if err := p.store.OutboxDone(ctx, done); err != nil {
 			return fmt.Errorf("marking %s write-backs done: %w", pl.Name, err)
 		}
+	}
+	if err := p.deferItems(ctx, held, later, st); err != nil {
+		return fmt.Errorf("deferring %s membership write-backs: %w", pl.Name, err)
 	}
 	if p.hooks.OnPushed != nil {
 		p.hooks.OnPushed(pl.Name, adapter.PushOK, st.OK)
