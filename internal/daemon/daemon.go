@@ -371,11 +371,15 @@ func (d *Daemon) handleEvents(ctx context.Context, platform string, items []stor
 		fail(err)
 		return
 	}
-	for _, it := range good {
-		if err := d.env.Store.InboxDone(ctx, it.ID); err != nil {
-			d.log.Error("marking webhook event done", "event", it.EventID, "err", err)
-		}
+	ids := make([]int64, len(good))
+	for i, it := range good {
+		ids[i] = it.ID
 		d.metrics.webhookLatency.Observe(d.opts.Now().Sub(it.ReceivedAt).Seconds())
+	}
+	if err := d.env.Store.InboxDone(ctx, ids...); err != nil {
+		// Processed again later: the store and the outbox make that a
+		// no-op, so this costs work, not correctness.
+		d.log.Error("marking webhook events done", "events", len(ids), "err", err)
 	}
 }
 

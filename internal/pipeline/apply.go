@@ -32,12 +32,13 @@ func (p *Pipeline) Apply(ctx context.Context, plan *Plan) error {
 			return fmt.Errorf("recording membership changes: %w", err)
 		}
 	}
+	// One enqueue for every platform: one transaction, not one each.
+	var items []store.OutboxItem
 	for _, pp := range plan.Platforms {
 		if len(pp.Items) == 0 && len(pp.refresh) == 0 {
 			continue
 		}
 		pl := p.platforms[pp.Platform]
-		items := make([]store.OutboxItem, 0, len(pp.Items)+len(pp.refresh))
 		for _, r := range pp.refresh {
 			w := r.want
 			stub := adapter.PushItem{ID: r.ref.Key(), Ref: r.ref}
@@ -58,8 +59,10 @@ func (p *Pipeline) Apply(ctx context.Context, plan *Plan) error {
 			}
 			items = append(items, store.OutboxItem{Platform: pp.Platform, Account: pl.Account, Key: it.ID, Payload: payload})
 		}
+	}
+	if len(items) > 0 {
 		if err := p.store.OutboxEnqueue(ctx, items); err != nil {
-			return fmt.Errorf("queueing %d %s write-backs: %w", len(items), pp.Platform, err)
+			return fmt.Errorf("queueing %d write-backs: %w", len(items), err)
 		}
 	}
 	return nil

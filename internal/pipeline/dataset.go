@@ -41,7 +41,7 @@ func (p *Pipeline) Resegment(ctx context.Context, profiles []string, asOf time.T
 		for _, id := range profiles {
 			prof, err := p.store.Profile(ctx, id)
 			if errors.Is(err, store.ErrNotFound) {
-				list = append(list, scored{id: id}) // gone: leaves everything
+				list = append(list, scored{id: id, refsLoaded: true}) // gone: leaves everything
 				continue
 			}
 			if err != nil {
@@ -62,7 +62,7 @@ func (p *Pipeline) Resegment(ctx context.Context, profiles []string, asOf time.T
 			if err != nil {
 				return nil, fmt.Errorf("rescoring %s: %w", prof.ID, err)
 			}
-			list = append(list, scored{id: prof.ID, members: rs.Memberships})
+			list = append(list, scored{id: prof.ID, members: rs.Memberships, refs: prof.Refs, refsLoaded: true})
 		}
 		if !stale {
 			return p.planFor(ctx, res, list, false)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -80,6 +81,9 @@ func (p *Pipeline) Plan(ctx context.Context, asOf time.Time) (*Plan, error) {
 type scored struct {
 	id      string
 	members []domain.Membership
+	// refs are the profile's platform records, once refsLoaded.
+	refs       []domain.ExternalRef
+	refsLoaded bool
 }
 
 // planFor builds the plan for the given profiles; full says they are
@@ -156,6 +160,9 @@ func (p *Pipeline) planFor(ctx context.Context, res *segment.Result, list []scor
 	for _, name := range sortedKeys(deltas) {
 		plan.Segments = append(plan.Segments, *deltas[name])
 	}
+	if err := p.loadRefs(ctx, list); err != nil {
+		return nil, err
+	}
 	for _, name := range p.names {
 		pp, err := p.platformPlan(ctx, p.platforms[name], res, list, desired, !full)
 		if err != nil {
@@ -182,10 +189,7 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 		return pp, nil
 	}
 	for _, sc := range list {
-		refs, err := p.writableRefs(ctx, sc.id, pl)
-		if err != nil {
-			return pp, err
-		}
+		refs := writableRefs(sc, pl)
 		if len(refs) == 0 {
 			continue
 		}
@@ -229,21 +233,33 @@ func segDelta(m map[string]*SegmentDelta, seg string) *SegmentDelta {
 	return m[seg]
 }
 
+// loadRefs loads the platform records of every listed profile that has
+// not brought them along, once for all platforms.
+func (p *Pipeline) loadRefs(ctx context.Context, list []scored) error {
+	for i := range list {
+		if list[i].refsLoaded {
+			continue
+		}
+		prof, err := p.store.Profile(ctx, list[i].id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("loading profile %s: %w", list[i].id, err)
+		}
+		list[i].refs, list[i].refsLoaded = prof.Refs, true
+	}
+	return nil
+}
+
 // writableRefs returns the profile's active records on the platform that
 // write-back can address.
-func (p *Pipeline) writableRefs(ctx context.Context, profileID string, pl *Platform) ([]domain.ExternalRef, error) {
-	prof, err := p.store.Profile(ctx, profileID)
-	if err != nil {
-		return nil, fmt.Errorf("loading profile %s: %w", profileID, err)
-	}
+func writableRefs(sc scored, pl *Platform) []domain.ExternalRef {
 	var out []domain.ExternalRef
-	for _, r := range prof.Refs {
+	for _, r := range sc.refs {
 		if r.Platform == pl.Name && slices.Contains(writableObjects, r.ObjectType) && r.ID != "" {
 			r.LastModified = time.Time{}
 			out = append(out, r)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // estimateCalls counts the API calls the write-back takes, batch by

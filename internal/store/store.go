@@ -98,8 +98,8 @@ type Store interface {
 	// InboxClaim leases up to limit unprocessed events (oldest first) for
 	// lease; events whose lease ran out are offered again.
 	InboxClaim(ctx context.Context, limit int, lease time.Duration) ([]InboxItem, error)
-	// InboxDone marks an event processed.
-	InboxDone(ctx context.Context, id int64) error
+	// InboxDone marks events processed.
+	InboxDone(ctx context.Context, ids ...int64) error
 	// InboxFailed records a processing error and releases the lease so the
 	// event is retried at retryAt.
 	InboxFailed(ctx context.Context, id int64, reason string, retryAt time.Time) error

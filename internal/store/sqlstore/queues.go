@@ -356,9 +356,14 @@ func sortInbox(items []store.InboxItem) {
 }
 
 // InboxDone implements store.Store.
-func (e *Engine) InboxDone(ctx context.Context, id int64) error {
-	if _, err := e.w.ExecContext(ctx, e.q(`UPDATE inbox SET processed_at = ?, leased_until = 0, last_error = '' WHERE id = ?`), ts(e.now()), id); err != nil {
-		return fmt.Errorf("marking webhook event %d processed: %w", id, err)
+func (e *Engine) InboxDone(ctx context.Context, ids ...int64) error {
+	at := ts(e.now())
+	err := inList(ids, func(list string, args []any) error {
+		_, err := e.w.ExecContext(ctx, e.q(`UPDATE inbox SET processed_at = ?, leased_until = 0, last_error = '' WHERE id IN `+list), append([]any{at}, args...)...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("marking %d webhook events processed: %w", len(ids), err)
 	}
 	return nil
 }
