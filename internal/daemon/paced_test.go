@@ -1,0 +1,177 @@
+package daemon_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/sandbox"
+)
+
+// wooHubSpotPairs maps the WooCommerce customer id of every profile that
+// is on both WooCommerce and HubSpot to its HubSpot contact id.
+func wooHubSpotPairs(t testing.TB, env *daemon.Env) map[int]string {
+	t.Helper()
+	out := map[int]string{}
+	after := ""
+	for {
+		ps, err := env.Store.ListProfiles(context.Background(), after, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) == 0 {
+			return out
+		}
+		after = ps[len(ps)-1].ID
+		for _, p := range ps {
+			var woo int
+			var hs string
+			for _, r := range p.Refs {
+				if r.ObjectType != domain.ObjectContact {
+					continue
+				}
+				switch r.Platform {
+				case sandbox.WooCommerce:
+					woo, _ = strconv.Atoi(r.ID)
+				case sandbox.HubSpot:
+					hs = r.ID
+				}
+			}
+			if woo > 0 && hs != "" {
+				out[woo] = hs
+			}
+		}
+	}
+}
+
+// hubspotWrites records when the HubSpot fake first received a property
+// write and a list change of each contact, and how many list calls and
+// record-level list changes it received.
+type hubspotWrites struct {
+	mu                 sync.Mutex
+	propAt, listAt     map[string]time.Time
+	listCalls, changes int
+}
+
+func recordHubSpotWrites(sb *sandbox.Sandbox) *hubspotWrites {
+	w := &hubspotWrites{propAt: map[string]time.Time{}, listAt: map[string]time.Time{}}
+	sb.HubSpotFake.OnRequest(func(r *http.Request) {
+		isUpdate := r.Method == http.MethodPost && r.URL.Path == "/crm/v3/objects/contacts/batch/update"
+		isList := r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/memberships/add-and-remove")
+		if !isUpdate && !isList {
+			return
+		}
+		at := time.Now()
+		raw, err := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		var req struct {
+			Inputs []struct {
+				ID string `json:"id"`
+			} `json:"inputs"`
+			Add    []string `json:"recordIdsToAdd"`
+			Remove []string `json:"recordIdsToRemove"`
+		}
+		if err != nil || json.Unmarshal(raw, &req) != nil {
+			return
+		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		first := func(m map[string]time.Time, id string) {
+			if _, ok := m[id]; !ok {
+				m[id] = at
+			}
+		}
+		if isUpdate {
+			for _, in := range req.Inputs {
+				first(w.propAt, in.ID)
+			}
+			return
+		}
+		w.listCalls++
+		w.changes += len(req.Add) + len(req.Remove)
+		for _, id := range append(req.Add, req.Remove...) {
+			first(w.listAt, id)
+		}
+	})
+	return w
+}
+
+// TestLiveListChangesShareCalls sends a WooCommerce order webhook every
+// 50 ms for 30 customers on both WooCommerce and HubSpot. With HubSpot's
+// default pacing each customer's properties are written before any list
+// change of theirs, their list changes are held and written together
+// (list calls carry several customers' changes each, where writing them
+// as they come would take a call per list per customer), and HubSpot
+// ends exact.
+func TestLiveListChangesShareCalls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end webhook path against fake platforms")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	sb, env, _ := startSandboxEnvAt(t, 300, now)
+	_, base := startDaemon(t, env)
+	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+		t.Fatal(err)
+	}
+	pairs := wooHubSpotPairs(t, env)
+	customers := make([]int, 0, len(pairs))
+	for w := range pairs {
+		customers = append(customers, w)
+	}
+	slices.Sort(customers)
+	const n = 30
+	if len(customers) < n {
+		t.Fatalf("only %d people on both WooCommerce and HubSpot, want %d", len(customers), n)
+	}
+	writes := recordHubSpotWrites(sb)
+	defer sb.HubSpotFake.OnRequest(nil)
+	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
+	sb.WooFake.AddWebhook("test order.created", "order.created", base+"/webhooks/woocommerce", secret)
+	for _, woo := range customers[:n] {
+		oid := sb.NewWooOrder(woo, "", []domain.LineItem{{SKU: "BIG", Name: "big order", Category: "garden", Quantity: 3,
+			UnitPrice: domain.Money{Amount: 700_00, Currency: "USD"}}}, "mobile")
+		for _, d := range sb.WooFake.Trigger(ctx, "order.created", oid) {
+			if d.Status != 200 {
+				t.Fatalf("webhook delivery for order %d got HTTP %d", oid, d.Status)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitStoreQuiet(t, env.Store, 60*time.Second)
+
+	writes.mu.Lock()
+	defer writes.mu.Unlock()
+	moved := 0
+	for _, woo := range customers[:n] {
+		hs := pairs[woo]
+		listAt, ok := writes.listAt[hs]
+		if !ok {
+			continue
+		}
+		moved++
+		if propAt, ok := writes.propAt[hs]; !ok || propAt.After(listAt) {
+			t.Errorf("contact %s: list change at %v came before its property write (%v, written: %v)", hs, listAt, propAt, ok)
+		}
+	}
+	if moved < n/2 {
+		t.Fatalf("only %d of %d customers changed HubSpot lists; the orders should move most of them", moved, n)
+	}
+	if writes.changes < 3*writes.listCalls {
+		t.Errorf("%d list calls carried %d record changes; held list changes should share calls (≥ 3 changes per call)", writes.listCalls, writes.changes)
+	}
+	t.Logf("%d customers moved lists; %d list calls carried %d record changes", moved, writes.listCalls, writes.changes)
+	if problems, checked := platformState(t, env, sb); len(problems) > 0 {
+		t.Fatalf("%d of %d checks wrong, first: %v", len(problems), checked, problems[:min(5, len(problems))])
+	}
+}
