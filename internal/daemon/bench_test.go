@@ -323,36 +323,7 @@ func benchWebhookToWriteback(b *testing.B, membershipInterval string, qty, cents
 		b.Fatal(err)
 	}
 	// WooCommerce customer → HubSpot contact, through the profiles.
-	hsOf := map[int]string{}
-	after := ""
-	for {
-		ps, err := env.Store.ListProfiles(ctx, after, 500)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(ps) == 0 {
-			break
-		}
-		after = ps[len(ps)-1].ID
-		for _, p := range ps {
-			var woo int
-			var hs string
-			for _, r := range p.Refs {
-				if r.ObjectType != domain.ObjectContact {
-					continue
-				}
-				switch r.Platform {
-				case sandbox.WooCommerce:
-					woo, _ = strconv.Atoi(r.ID)
-				case sandbox.HubSpot:
-					hs = r.ID
-				}
-			}
-			if woo > 0 && hs != "" {
-				hsOf[woo] = hs
-			}
-		}
-	}
+	hsOf := wooHubSpotPairs(b, env)
 	customers := make([]int, 0, len(hsOf))
 	for w := range hsOf {
 		customers = append(customers, w)

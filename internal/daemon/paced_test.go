@@ -124,6 +124,8 @@ func TestLiveListChangesShareCalls(t *testing.T) {
 	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
 		t.Fatal(err)
 	}
+	// The cycle's own write-back (its list changes held too) ends first.
+	waitStoreQuiet(t, env.Store, 60*time.Second)
 	pairs := wooHubSpotPairs(t, env)
 	customers := make([]int, 0, len(pairs))
 	for w := range pairs {
