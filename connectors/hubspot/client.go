@@ -31,6 +31,20 @@ func withPriority(ctx context.Context) context.Context {
 	return context.WithValue(ctx, priorityKey{}, true)
 }
 
+type backgroundKey struct{}
+
+// inBackground marks calls that may wait (list membership changes, which
+// the daemon holds for seconds anyway): they take a slot only while the
+// bucket keeps a reserve for priority calls, so that a burst of them
+// never makes a property write or a webhook fetch wait for a slot.
+func inBackground(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+// backgroundReserve is the share of the bucket's burst that background
+// calls leave untouched.
+const backgroundReserve = 0.5
+
 // limiterFor sizes a token bucket so that no rolling window of length
 // window ever sees more than max requests, while spending as much of it as
 // possible: burst + rate·window + slack ≤ max. The burst (5%) lets a pull
@@ -86,7 +100,9 @@ func (g *governor) RoundTrip(req *http.Request) (*http.Response, error) {
 		b.waitingHigh.Add(1)
 		defer b.waitingHigh.Add(-1)
 	} else {
-		for b.waitingHigh.Load() > 0 {
+		background := ctx.Value(backgroundKey{}) != nil
+		reserve := float64(g.limiter.Burst()) * backgroundReserve
+		for b.waitingHigh.Load() > 0 || (background && g.limiter.Tokens() < reserve) {
 			select {
 			case <-ctx.Done():
 				return nil, ctx.Err()

@@ -3,6 +3,7 @@ package hubspot
 import (
 	"context"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,5 +46,43 @@ func TestWebhookWorkGoesFirst(t *testing.T) {
 	<-lowDone
 	if !lowEntered.Load() {
 		t.Fatal("the pull request never went out")
+	}
+}
+
+// TestBackgroundCallsLeaveAReserve: a burst of list calls (background)
+// never empties the bucket, so a property write that comes during it
+// finds a slot at once.
+func TestBackgroundCallsLeaveAReserve(t *testing.T) {
+	var sent atomic.Int64
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent.Add(1)
+		return &http.Response{StatusCode: 200, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
+	})
+	// 20 requests a second with a burst of 10: background calls leave 5.
+	lim := rate.NewLimiter(20, 10)
+	g := &governor{base: base, limiter: lim, shared: &sharedBudget{}, now: time.Now}
+	send := func(ctx context.Context) {
+		req, _ := http.NewRequestWithContext(ctx, "PUT", "http://hubspot.invalid/", nil)
+		if _, err := g.RoundTrip(req); err != nil && ctx.Err() == nil {
+			t.Error(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(inBackground(context.Background()))
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	for range 30 {
+		wg.Go(func() { send(ctx) }) // list calls, many more than the bucket holds
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := sent.Load(); n < 5 || n > 13 {
+		t.Fatalf("%d background calls went out in 300ms; want about the 5 above the reserve plus the refill", n)
+	}
+	if tokens := lim.Tokens(); tokens < 4 {
+		t.Fatalf("background calls left %.1f tokens; want the reserve of 5", tokens)
+	}
+	start := time.Now()
+	send(withPriority(context.Background()))
+	if waited := time.Since(start); waited > 20*time.Millisecond {
+		t.Fatalf("the priority call waited %v behind background calls", waited)
 	}
 }

@@ -289,7 +289,7 @@ func (c *Connector) Push(ctx context.Context, req adapter.PushRequest) ([]adapte
 				Removed []string `json:"recordIdsRemoved"`
 				Missing []string `json:"recordIdsMissing"`
 			}
-			err := call(ctx, st.api, http.MethodPut, st.url("/crm/v3/lists/"+url.PathEscape(list)+"/memberships/add-and-remove"), body, &out)
+			err := call(inBackground(ctx), st.api, http.MethodPut, st.url("/crm/v3/lists/"+url.PathEscape(list)+"/memberships/add-and-remove"), body, &out)
 			if err != nil {
 				kind := adapter.KindOf(err)
 				if kind == adapter.KindAuth {
