@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
 )
 
@@ -210,6 +211,12 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 	var need []adapter.Target
 	held := map[int64]time.Time{}    // item → when its membership changes are due
 	var deferOnly []store.OutboxItem // held items with nothing to write now
+	type decoded struct {
+		ob  store.OutboxItem
+		pay outboxPayload
+	}
+	items := make([]decoded, 0, len(claimed))
+	refs := make([]domain.ExternalRef, 0, len(claimed))
 	for _, ob := range claimed {
 		var pay outboxPayload
 		if err := json.Unmarshal(ob.Payload, &pay); err != nil {
@@ -220,6 +227,18 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 			st.Permanent++
 			continue
 		}
+		items = append(items, decoded{ob, pay})
+		refs = append(refs, pay.Item.Ref)
+	}
+	// What the connector owns on the records now: writes of them that
+	// finished since the plan count.
+	ownedBy, err := p.store.OwnershipMany(ctx, refs)
+	if err != nil {
+		return fmt.Errorf("loading write-back ownership of %d %s records: %w", len(refs), pl.Name, err)
+	}
+	var unchanged []int64 // items whose record already holds their state
+	for _, d := range items {
+		ob, pay := d.ob, d.pay
 		if older, dup := byID[pay.Item.ID]; dup {
 			// The same record twice: an item whose lease lapsed (its
 			// daemon died mid-push) and a newer one. Claims come oldest
@@ -231,19 +250,12 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 			}
 			req.Items = slices.DeleteFunc(req.Items, func(it adapter.PushItem) bool { return it.ID == pay.Item.ID })
 		}
-		// What the connector owns on the record now: writes of it that
-		// finished since the plan count.
-		owned, err := p.store.Ownership(ctx, pay.Item.Ref)
-		if err != nil {
-			return fmt.Errorf("loading write-back ownership of %s: %w", pay.Item.Ref.Key(), err)
-		}
+		owned := ownedBy[pay.Item.Ref.Key()]
 		prior[pay.Item.ID] = owned
 		if pay.Want != nil {
 			item, changed := delta(pay.Item.Ref, *pay.Want, owned)
 			if !changed {
-				if err := p.store.OutboxDone(ctx, []int64{ob.ID}); err != nil {
-					return err
-				}
+				unchanged = append(unchanged, ob.ID)
 				continue
 			}
 			item.ID = pay.Item.ID
@@ -263,6 +275,11 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 		payloads[pay.Item.ID] = pay
 		req.Items = append(req.Items, pay.Item)
 		need = append(need, targetsFor(pay.Targets, pay.Item)...)
+	}
+	if len(unchanged) > 0 {
+		if err := p.store.OutboxDone(ctx, unchanged); err != nil {
+			return fmt.Errorf("closing %d %s write-backs with nothing left to write: %w", len(unchanged), pl.Name, err)
+		}
 	}
 	if err := p.deferItems(ctx, held, deferOnly, st); err != nil {
 		return fmt.Errorf("deferring %s membership write-backs: %w", pl.Name, err)

@@ -188,18 +188,28 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 	if len(tg.list) == 0 {
 		return pp, nil
 	}
-	for _, sc := range list {
+	// Ownership is read for a chunk of profiles at a time: one query per
+	// chunk, not one per record, without holding everyone's at once.
+	const chunk = 1000
+	var ownedBy map[string][]store.Ownership
+	for i, sc := range list {
+		if i%chunk == 0 {
+			var refs []domain.ExternalRef
+			for _, next := range list[i:min(i+chunk, len(list))] {
+				refs = append(refs, writableRefs(next, pl)...)
+			}
+			var err error
+			if ownedBy, err = p.store.OwnershipMany(ctx, refs); err != nil {
+				return pp, fmt.Errorf("loading write-back ownership of %d %s records: %w", len(refs), pl.Name, err)
+			}
+		}
 		refs := writableRefs(sc, pl)
 		if len(refs) == 0 {
 			continue
 		}
 		want := tg.desiredState(desired[sc.id])
 		for _, ref := range refs {
-			owned, err := p.store.Ownership(ctx, ref)
-			if err != nil {
-				return pp, fmt.Errorf("loading write-back ownership of %s: %w", ref.Key(), err)
-			}
-			item, changed := delta(ref, want, owned)
+			item, changed := delta(ref, want, ownedBy[ref.Key()])
 			if !changed {
 				if refresh {
 					pp.refresh = append(pp.refresh, refreshItem{ref: ref, want: want})

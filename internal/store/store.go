@@ -91,6 +91,9 @@ type Store interface {
 	RecordOwnership(ctx context.Context, owned []Ownership) error
 	// Ownership returns what the connector owns on one platform record.
 	Ownership(ctx context.Context, ref domain.ExternalRef) ([]Ownership, error)
+	// OwnershipMany is Ownership for many records at once, by ref key
+	// (records that own nothing are absent).
+	OwnershipMany(ctx context.Context, refs []domain.ExternalRef) (map[string][]Ownership, error)
 
 	// InboxAdd stores a webhook event durably. New is false when
 	// (platform, event id) was stored before, in which case nothing changes.

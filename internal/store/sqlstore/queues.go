@@ -281,6 +281,41 @@ func (e *Engine) Ownership(ctx context.Context, ref domain.ExternalRef) ([]store
 	return out, rows.Err()
 }
 
+// OwnershipMany implements store.Store.
+func (e *Engine) OwnershipMany(ctx context.Context, refs []domain.ExternalRef) (map[string][]store.Ownership, error) {
+	keys := make([]string, 0, len(refs))
+	seen := map[string]bool{}
+	for _, r := range refs {
+		if k := r.Key(); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	out := map[string][]store.Ownership{}
+	err := inList(keys, func(list string, args []any) error {
+		rows, err := e.r.QueryContext(ctx, e.q(`SELECT ref_key, platform, account, object_type, ext_id, target, value, written_at FROM ownership WHERE ref_key IN `+list+` ORDER BY ref_key, target, value`), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var key string
+			var o store.Ownership
+			var at int64
+			if err := rows.Scan(&key, &o.Ref.Platform, &o.Ref.Account, &o.Ref.ObjectType, &o.Ref.ID, &o.Target, &o.Value, &at); err != nil {
+				return err
+			}
+			o.WrittenAt = fromTS(at)
+			out[key] = append(out[key], o)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading ownership of %d records: %w", len(keys), err)
+	}
+	return out, nil
+}
+
 // InboxAdd implements store.Store.
 func (e *Engine) InboxAdd(ctx context.Context, it store.InboxItem) (int64, bool, error) {
 	if it.Platform == "" || it.EventID == "" {
