@@ -232,6 +232,21 @@ func testOwnership(t *testing.T, open Factory) {
 	if len(other) != 0 {
 		t.Errorf("a record the connector never wrote has ownership %+v", other)
 	}
+	// Many records at once: the same rows, by record, none for the rest.
+	r2 := domain.ExternalRef{Platform: "hubspot", Account: "p1", ObjectType: "contact", ID: "103"}
+	if err := s.RecordOwnership(ctx, []store.Ownership{{Ref: r2, Target: "segments", Value: "new"}}); err != nil {
+		t.Fatal(err)
+	}
+	many, err := s.OwnershipMany(ctx, []domain.ExternalRef{r, r2, r, {Platform: "hubspot", Account: "p1", ObjectType: "contact", ID: "102"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, _ := s.Ownership(ctx, r)
+	if len(many) != 2 || !slices.EqualFunc(many[r.Key()], one, func(a, b store.Ownership) bool {
+		return a.Ref == b.Ref && a.Target == b.Target && a.Value == b.Value && a.WrittenAt.Equal(b.WrittenAt)
+	}) || len(many[r2.Key()]) != 1 || many[r2.Key()][0].Value != "new" {
+		t.Errorf("OwnershipMany = %+v; want %+v for %s and one row for %s", many, one, r.Key(), r2.Key())
+	}
 }
 
 func testMemberships(t *testing.T, open Factory) {
