@@ -22,6 +22,10 @@ func tierNames() []string {
 	return []string{"free", "starter", "professional", "enterprise", "api_pack", "oauth_app"}
 }
 
+// TierLimits returns a tier's requests per 10-second window and per day
+// (0: none reported); unknown tiers get Professional's.
+func TierLimits(tier string) (perTenSeconds, daily int) { return tierLimits(tier) }
+
 func tierLimits(tier string) (burst int, daily int) {
 	switch tier {
 	case "free", "starter":

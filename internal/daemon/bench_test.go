@@ -283,21 +283,26 @@ func inboxRows(b *testing.B, st store.Store) int {
 // adapter.WritePacer), and the big orders again with
 // write_back.membership_interval 0, which writes list changes with the
 // property changes: the baseline. HubSpot keeps its Professional limit
-// (190 per 10s), which its fake enforces; WooCommerce its connector's
+// (190 per 10s), which its fake enforces, except in paced/api-pack (the
+// API Limit Increase pack, 250 per 10s); WooCommerce its connector's
 // default budget of 5 requests/s.
 func BenchmarkWebhookToWriteback(b *testing.B) {
-	b.Run("big-orders/paced", func(b *testing.B) { benchWebhookToWriteback(b, "", 3, 700_00) })
-	b.Run("small-orders/paced", func(b *testing.B) { benchWebhookToWriteback(b, "", 1, 25_00) })
-	b.Run("big-orders/lists-with-properties", func(b *testing.B) { benchWebhookToWriteback(b, "0s", 3, 700_00) })
+	b.Run("big-orders/paced", func(b *testing.B) { benchWebhookToWriteback(b, "", "", 3, 700_00) })
+	b.Run("small-orders/paced", func(b *testing.B) { benchWebhookToWriteback(b, "", "", 1, 25_00) })
+	b.Run("big-orders/lists-with-properties", func(b *testing.B) { benchWebhookToWriteback(b, "", "0s", 3, 700_00) })
+	b.Run("big-orders/paced/api-pack", func(b *testing.B) { benchWebhookToWriteback(b, "api_pack", "", 3, 700_00) })
 }
 
-func benchWebhookToWriteback(b *testing.B, membershipInterval string, qty, cents int64) {
+// benchWebhookToWriteback runs one sub-benchmark: tier is the HubSpot tier
+// (default professional), membershipInterval HubSpot's
+// write_back.membership_interval (default its own).
+func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty, cents int64) {
 	const perSecond, seconds = 200, 6
 	ctx := context.Background()
 	now := time.Now().UTC()
 	// Each webhook is about a different customer, so each HubSpot write
 	// answers exactly one webhook: 1,200 people on both platforms.
-	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 13, Customers: 4600, AsOf: now})
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 13, Customers: 4600, AsOf: now, HubSpotTier: tier})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -35,6 +35,9 @@ type Options struct {
 	Logger *slog.Logger // default: discard
 	// Params override the generator's model parameters.
 	Params Params
+	// HubSpotTier is the HubSpot account tier whose rate limit the fake
+	// enforces and the printed config names (default professional).
+	HubSpotTier string
 }
 
 // Endpoint is how to reach one fake platform.
@@ -63,6 +66,8 @@ type Sandbox struct {
 	servers   []*http.Server
 	log       *slog.Logger
 	seed      uint64
+	// hubspotTier is Options.HubSpotTier.
+	hubspotTier string
 
 	mu       sync.Mutex // guards what FireWebhooks changes
 	fire     *firer
@@ -96,7 +101,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		return nil, fmt.Errorf("starting sandbox: %w", err)
 	}
 	s := &Sandbox{Data: ds, endpoints: map[string]Endpoint{}, sfIDs: map[string]string{},
-		log: opts.Logger.With("component", "sandbox"), seed: opts.Seed}
+		log: opts.Logger.With("component", "sandbox"), seed: opts.Seed, hubspotTier: opts.HubSpotTier}
 	listeners := map[string]net.Listener{}
 	for _, p := range Platforms {
 		addr := opts.Listen[p]

@@ -1,12 +1,14 @@
 package sandbox
 
 import (
+	"cmp"
 	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/connectors/hubspot"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
@@ -36,7 +38,10 @@ func (s *Sandbox) startHubSpot(baseURL string) {
 	clientID := secretFor(s.seed, "hubspot-client-id", 24)
 	clientSecret := secretFor(s.seed, "hubspot-client-secret", 32)
 	refresh := "na1-" + secretFor(s.seed, "hubspot-refresh", 32)
-	f := hubspotfake.New(hubspotfake.Options{Tokens: []string{token}, ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refresh})
+	tier := cmp.Or(s.hubspotTier, "professional")
+	perTen, _ := hubspot.TierLimits(tier)
+	f := hubspotfake.New(hubspotfake.Options{Tokens: []string{token}, ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refresh,
+		BurstMax: perTen, BurstInterval: 10 * time.Second})
 	s.HubSpotFake = f
 	for _, name := range []string{"interest", "acquisition_source"} {
 		f.DefineProperty("contacts", hubspotfake.Property{Name: name, Label: strings.ReplaceAll(name, "_", " "),
@@ -92,7 +97,7 @@ func (s *Sandbox) startHubSpot(baseURL string) {
 		Credentials: map[string]string{"token": token, "client_id": clientID, "client_secret": clientSecret,
 			"refresh_token": refresh, "webhook_secret": clientSecret, "portal_id": strconv.FormatInt(f.PortalID(), 10)},
 		Config: adapter.Config{
-			"base_url": baseURL, "token": token, "account": strconv.FormatInt(f.PortalID(), 10),
+			"base_url": baseURL, "token": token, "account": strconv.FormatInt(f.PortalID(), 10), "tier": tier,
 			"webhooks": map[string]any{"client_secret": clientSecret},
 		},
 	}
