@@ -291,14 +291,18 @@ type WritePacing struct {
 	// MembershipEvery is how long membership changes (Add and Remove) may
 	// be held so that the changes of many records share each list's call.
 	MembershipEvery time.Duration
+	// MembershipCallEvery is the least time per call of membership
+	// writing: a round that made n calls waits n times this before the
+	// next, so membership writes keep to their share of the budget.
+	MembershipCallEvery time.Duration
 }
 
 // WritePacer is implemented by adapters whose membership writes cost one
 // call per list, so that writing them record by record would spend the
 // rate budget many times over. The daemon then writes property changes
 // at once (at most every PropertyEvery) and each list's membership
-// changes together every MembershipEvery; the adapter lets those calls
-// wait for what property writes leave of its budget. Adapters without it get both
+// changes together every MembershipEvery, or less often when their calls
+// need it (MembershipCallEvery). Adapters without it get both
 // written together as soon as possible; it is not carried over the plugin
 // protocol.
 type WritePacer interface {

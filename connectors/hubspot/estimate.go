@@ -38,14 +38,19 @@ func (c *Connector) EstimatePushCalls(req adapter.PushRequest) int {
 
 var _ adapter.WritePacer = (*Connector)(nil)
 
-// propertyShare is the share of the request budget that live property
-// writes may spend. List calls, which run in the background (see
-// inBackground), and pulls take what they leave.
-const propertyShare = 0.8
+// Shares of the request budget that live write-back may spend: property
+// writes, then list membership calls. The last tenth is headroom for
+// pulls and webhook fetches, so that a property write rarely waits for a
+// token behind another call.
+const (
+	propertyShare   = 0.8
+	membershipShare = 0.1
+)
 
 // WritePacing asks the daemon to write live property changes at most as
 // often as propertyShare of the request budget allows, and to hold list
-// membership changes for write_back.membership_interval: every list costs
+// membership changes for write_back.membership_interval (longer when
+// their calls would spend more than membershipShare): every list costs
 // one call however few records change, so writing them record by record
 // would spend the budget many times over.
 func (c *Connector) WritePacing() adapter.WritePacing {
@@ -59,7 +64,8 @@ func (c *Connector) WritePacing() adapter.WritePacing {
 		return adapter.WritePacing{}
 	}
 	return adapter.WritePacing{
-		PropertyEvery:   time.Duration(float64(time.Second) / (float64(perSecond) * propertyShare)),
-		MembershipEvery: st.cfg.WriteBack.MembershipInterval,
+		PropertyEvery:       time.Duration(float64(time.Second) / (float64(perSecond) * propertyShare)),
+		MembershipEvery:     st.cfg.WriteBack.MembershipInterval,
+		MembershipCallEvery: time.Duration(float64(time.Second) / (float64(perSecond) * membershipShare)),
 	}
 }

@@ -502,19 +502,28 @@ func (d *Daemon) propertyLoop(ctx context.Context, platform string, pace adapter
 }
 
 // membershipLoop writes a paced platform's deferred membership changes
-// on every multiple of pace.MembershipEvery, where DrainProperties made
-// them due, so each list's changes of many records share one call.
+// on multiples of pace.MembershipEvery, where DrainProperties made them
+// due, so each list's changes of many records share one call. A round
+// that made n calls skips the boundaries closer than n ×
+// pace.MembershipCallEvery, keeping list calls to their budget share.
 func (d *Daemon) membershipLoop(ctx context.Context, platform string, pace adapter.WritePacing) {
 	defer d.wg.Done()
+	var earliest time.Time
 	for {
 		now := time.Now()
+		next := now.Truncate(pace.MembershipEvery).Add(pace.MembershipEvery)
+		if next.Before(earliest) {
+			next = earliest.Truncate(pace.MembershipEvery).Add(pace.MembershipEvery)
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(now.Truncate(pace.MembershipEvery).Add(pace.MembershipEvery).Sub(now)):
+		case <-time.After(next.Sub(now)):
 		}
+		start := time.Now()
 		st, err := d.env.Pipeline.DrainMemberships(ctx, platform)
 		d.drained(ctx, platform, st, err)
+		earliest = start.Add(time.Duration(st.Requests) * pace.MembershipCallEvery)
 	}
 }
 

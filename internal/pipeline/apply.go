@@ -110,12 +110,15 @@ func targetsFor(all []adapter.Target, it adapter.PushItem) []adapter.Target {
 
 // DrainStats counts a drain's outcomes.
 type DrainStats struct {
-	Platform  string `json:"platform"`
-	Claimed   int    `json:"claimed"`
-	Calls     int    `json:"push_calls"`
-	OK        int    `json:"ok"`
-	Retryable int    `json:"retryable"`
-	Permanent int    `json:"permanent"`
+	Platform string `json:"platform"`
+	Claimed  int    `json:"claimed"`
+	Calls    int    `json:"push_calls"`
+	// Requests estimates the API requests the pushes made, as a plan
+	// does (see estimateCalls).
+	Requests  int `json:"requests"`
+	OK        int `json:"ok"`
+	Retryable int `json:"retryable"`
+	Permanent int `json:"permanent"`
 	// Deferred counts items whose membership changes were put aside for
 	// DrainMemberships (their property changes, if any, are written).
 	Deferred int `json:"deferred,omitempty"`
@@ -294,6 +297,7 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 		req.Targets = ids
 		var results []adapter.PushResult
 		st.Calls++
+		st.Requests += estimateCalls(pl, req.Items)
 		results, err = pl.Adapter.Push(ctx, req)
 		if err == nil {
 			return p.recordResults(ctx, pl, results, byID, payloads, prior, held, st)
