@@ -338,49 +338,11 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 		b.Fatalf("only %d people on both WooCommerce and HubSpot, want %d", len(customers), perSecond*seconds)
 	}
 
+	// When each customer's webhook was sent (each is sent once), and when
+	// HubSpot received the writes of each contact.
 	var mu sync.Mutex
-	// HubSpot contact → send time of its webhook, until its property
-	// write (sent) and its first list change (sentLists) arrive.
-	sent, sentLists := map[string][]time.Time{}, map[string][]time.Time{}
-	var lat, listLat []time.Duration
-	sb.HubSpotFake.OnRequest(func(r *http.Request) {
-		isUpdate := r.Method == http.MethodPost && r.URL.Path == "/crm/v3/objects/contacts/batch/update"
-		isList := r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/memberships/add-and-remove")
-		if !isUpdate && !isList {
-			return
-		}
-		at := time.Now()
-		raw, err := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(raw))
-		if err != nil {
-			return
-		}
-		var req struct {
-			Inputs []struct {
-				ID string `json:"id"`
-			} `json:"inputs"`
-			Add    []string `json:"recordIdsToAdd"`
-			Remove []string `json:"recordIdsToRemove"`
-		}
-		if json.Unmarshal(raw, &req) != nil {
-			return
-		}
-		ids, pending, into := append(req.Add, req.Remove...), sentLists, &listLat
-		if isUpdate {
-			ids, pending, into = nil, sent, &lat
-			for _, in := range req.Inputs {
-				ids = append(ids, in.ID)
-			}
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, id := range ids {
-			if ts := pending[id]; len(ts) > 0 {
-				*into = append(*into, at.Sub(ts[0]))
-				delete(pending, id)
-			}
-		}
-	})
+	sentAt := map[string]time.Time{}
+	writes := recordHubSpotWrites(sb)
 	defer sb.HubSpotFake.OnRequest(nil)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -398,6 +360,9 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 	sb.HubSpotFake.ResetCalls()
 	b.ResetTimer()
 	var fired, acked atomic.Int64
+	if b.N > 1 {
+		b.Fatal("each customer is written back once: run with -benchtime 1x")
+	}
 	for range b.N {
 		lim := rate.NewLimiter(perSecond, 1)
 		var wg sync.WaitGroup
@@ -412,8 +377,7 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 				oid := sb.NewWooOrder(woo, "", []domain.LineItem{{SKU: "BENCH", Name: "bench order", Category: "garden", Quantity: qty,
 					UnitPrice: domain.Money{Amount: cents, Currency: "USD"}}}, "mobile")
 				mu.Lock()
-				sent[hsOf[woo]] = append(sent[hsOf[woo]], time.Now())
-				sentLists[hsOf[woo]] = append(sentLists[hsOf[woo]], time.Now())
+				sentAt[hsOf[woo]] = time.Now()
 				mu.Unlock()
 				fired.Add(1)
 				for _, dl := range sb.WooFake.Trigger(ctx, "order.created", oid) {
@@ -436,6 +400,17 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	writes.mu.Lock()
+	defer writes.mu.Unlock()
+	var lat, listLat []time.Duration
+	for id, sent := range sentAt {
+		if at, ok := writes.propAt[id]; ok {
+			lat = append(lat, at.Sub(sent))
+		}
+		if at, ok := writes.listAt[id]; ok {
+			listLat = append(listLat, at.Sub(sent))
+		}
+	}
 	if len(lat) == 0 {
 		b.Fatal("no webhook led to a HubSpot write-back")
 	}
@@ -455,13 +430,12 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 	b.ReportMetric(float64(len(listLat)), "list_changes")
 	b.ReportMetric(float64(acked.Load()), "acknowledged")
 	b.Logf("%d webhooks fired, %d acknowledged, %d HubSpot write-backs matched", fired.Load(), acked.Load(), len(lat))
-	calls := sb.HubSpotFake.Calls()
-	var writes []string
-	for k, n := range calls {
-		writes = append(writes, fmt.Sprintf("%s: %d", k, n))
+	var calls []string
+	for k, n := range sb.HubSpotFake.Calls() {
+		calls = append(calls, fmt.Sprintf("%s: %d", k, n))
 	}
-	slices.Sort(writes)
-	b.Logf("HubSpot calls while firing: %s", strings.Join(writes, "; "))
+	slices.Sort(calls)
+	b.Logf("HubSpot calls while firing: %s", strings.Join(calls, "; "))
 }
 
 // histogramQuantiles reads a Prometheus histogram from a /metrics page

@@ -332,20 +332,9 @@ func testOutboxSupersede(t *testing.T, open Factory) {
 	ctx := context.Background()
 	clock := NewClock()
 	s := open(t, store.Options{Now: clock.Now})
-	enq := func(key, payload string) {
-		t.Helper()
-		if err := s.OutboxEnqueue(ctx, []store.OutboxItem{{Platform: "hubspot", Key: key, Payload: []byte(payload)}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	claim := func() []store.OutboxItem {
-		t.Helper()
-		c, err := s.OutboxClaim(ctx, "hubspot", "", 10, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	ob := hubspotOutbox{t, s}
+	enq := ob.enq
+	claim := func() []store.OutboxItem { return ob.claim(store.LaneAny) }
 	enq("r", "old")
 	if c := claim(); len(c) != 1 || string(c[0].Payload) != "old" {
 		t.Fatalf("first claim = %+v", c)
@@ -382,20 +371,8 @@ func testOutboxDeferLanes(t *testing.T, open Factory) {
 	ctx := context.Background()
 	clock := NewClock()
 	s := open(t, store.Options{Now: clock.Now})
-	enq := func(key, payload string) {
-		t.Helper()
-		if err := s.OutboxEnqueue(ctx, []store.OutboxItem{{Platform: "hubspot", Key: key, Payload: []byte(payload)}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	claim := func(lane store.OutboxLane) []store.OutboxItem {
-		t.Helper()
-		c, err := s.OutboxClaimLane(ctx, "hubspot", "", lane, 10, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	ob := hubspotOutbox{t, s}
+	enq, claim := ob.enq, ob.claim
 	keys := func(items []store.OutboxItem) []string {
 		var out []string
 		for _, it := range items {
@@ -458,20 +435,9 @@ func testOutboxLateFailure(t *testing.T, open Factory) {
 	ctx := context.Background()
 	clock := NewClock()
 	s := open(t, store.Options{Now: clock.Now})
-	enq := func(payload string) {
-		t.Helper()
-		if err := s.OutboxEnqueue(ctx, []store.OutboxItem{{Platform: "hubspot", Key: "r", Payload: []byte(payload)}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	claim := func() []store.OutboxItem {
-		t.Helper()
-		c, err := s.OutboxClaim(ctx, "hubspot", "", 10, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	ob := hubspotOutbox{t, s}
+	enq := func(payload string) { ob.enq("r", payload) }
+	claim := func() []store.OutboxItem { return ob.claim(store.LaneAny) }
 	for _, late := range []string{"failed", "deferred"} {
 		enq(late + "-old")
 		old := claim()
@@ -498,4 +464,28 @@ func testOutboxLateFailure(t *testing.T, open Factory) {
 			t.Fatalf("%s: the closed old item came back: %+v", late, c)
 		}
 	}
+}
+
+// hubspotOutbox drives one store's HubSpot outbox for the outbox tests.
+type hubspotOutbox struct {
+	t *testing.T
+	s store.Store
+}
+
+// enq queues payload for the record key.
+func (o hubspotOutbox) enq(key, payload string) {
+	o.t.Helper()
+	if err := o.s.OutboxEnqueue(context.Background(), []store.OutboxItem{{Platform: "hubspot", Key: key, Payload: []byte(payload)}}); err != nil {
+		o.t.Fatal(err)
+	}
+}
+
+// claim leases up to 10 due items of a lane for a minute.
+func (o hubspotOutbox) claim(lane store.OutboxLane) []store.OutboxItem {
+	o.t.Helper()
+	c, err := o.s.OutboxClaimLane(context.Background(), "hubspot", "", lane, 10, time.Minute)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	return c
 }
