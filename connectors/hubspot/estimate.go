@@ -43,8 +43,8 @@ var _ adapter.WritePacer = (*Connector)(nil)
 // pulls and webhook fetches, so that a property write rarely waits for a
 // token behind another call.
 const (
-	propertyShare   = 0.8
-	membershipShare = 0.1
+	propertyShare   = 0.7
+	membershipShare = 0.2
 )
 
 // WritePacing asks the daemon to write live property changes at most as
