@@ -28,12 +28,8 @@ type outboxPayload struct {
 // Apply records the plan's membership changes and queues its write-back.
 // It writes nothing to platforms; Drain does.
 func (p *Pipeline) Apply(ctx context.Context, plan *Plan) error {
-	if len(plan.Memberships) > 0 {
-		if err := p.store.ApplyMemberships(ctx, plan.Memberships); err != nil {
-			return fmt.Errorf("recording membership changes: %w", err)
-		}
-	}
-	// One enqueue for every platform: one transaction, not one each.
+	// The membership changes and every platform's write-back go in one
+	// transaction.
 	var items []store.OutboxItem
 	for _, pp := range plan.Platforms {
 		if len(pp.Items) == 0 && len(pp.refresh) == 0 {
@@ -61,10 +57,11 @@ func (p *Pipeline) Apply(ctx context.Context, plan *Plan) error {
 			items = append(items, store.OutboxItem{Platform: pp.Platform, Account: pl.Account, Key: it.ID, Payload: payload})
 		}
 	}
-	if len(items) > 0 {
-		if err := p.store.OutboxEnqueue(ctx, items); err != nil {
-			return fmt.Errorf("queueing %d write-backs: %w", len(items), err)
-		}
+	if len(plan.Memberships) == 0 && len(items) == 0 {
+		return nil
+	}
+	if err := p.store.RecordPlan(ctx, plan.Memberships, items); err != nil {
+		return fmt.Errorf("recording %d membership changes and their write-back: %w", len(plan.Memberships), err)
 	}
 	return nil
 }

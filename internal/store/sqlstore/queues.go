@@ -43,13 +43,22 @@ func (e *Engine) SetCursor(ctx context.Context, platform, account, object, curso
 // a history row; a full recompute of many customers costs a few dozen
 // statements, not two per change.
 func (e *Engine) ApplyMemberships(ctx context.Context, changes []store.MembershipChange) error {
+	return e.RecordPlan(ctx, changes, nil)
+}
+
+// RecordPlan implements store.Store.
+func (e *Engine) RecordPlan(ctx context.Context, changes []store.MembershipChange, outbox []store.OutboxItem) error {
 	now := e.now()
 	for i, c := range changes {
 		if c.ProfileID == "" || c.Segment == "" {
 			return fmt.Errorf("applying membership changes: change %d: profile id and segment are required", i)
 		}
 	}
-	err := e.inTx(ctx, func(tx *sql.Tx) error {
+	rows, err := e.outboxRows(outbox, now)
+	if err != nil {
+		return err
+	}
+	err = e.inTx(ctx, func(tx *sql.Tx) error {
 		for start := 0; start < len(changes); {
 			end := start + 1
 			for end < len(changes) && changes[end].Entered == changes[start].Entered {
@@ -60,10 +69,10 @@ func (e *Engine) ApplyMemberships(ctx context.Context, changes []store.Membershi
 			}
 			start = end
 		}
-		return nil
+		return e.outboxInsert(ctx, tx, rows)
 	})
 	if err != nil {
-		return fmt.Errorf("applying %d membership changes: %w", len(changes), err)
+		return fmt.Errorf("applying %d membership changes and queueing %d write-backs: %w", len(changes), len(outbox), err)
 	}
 	return nil
 }
@@ -426,11 +435,24 @@ func (e *Engine) InboxPending(ctx context.Context, limit int) ([]store.InboxItem
 
 // OutboxEnqueue implements store.Store.
 func (e *Engine) OutboxEnqueue(ctx context.Context, items []store.OutboxItem) error {
-	now := e.now()
+	rows, err := e.outboxRows(items, e.now())
+	if err != nil {
+		return err
+	}
+	if err := e.inTx(ctx, func(tx *sql.Tx) error { return e.outboxInsert(ctx, tx, rows) }); err != nil {
+		return fmt.Errorf("enqueueing %d write-back items: %w", len(items), err)
+	}
+	return nil
+}
+
+// outboxRows checks items and turns them into outbox rows. A later item
+// for the same record replaces an earlier one of the same call;
+// PostgreSQL refuses one statement that upserts a row twice.
+func (e *Engine) outboxRows(items []store.OutboxItem, now time.Time) ([][]any, error) {
 	var rows [][]any
 	for i, it := range items {
 		if it.Platform == "" || it.Key == "" {
-			return fmt.Errorf("enqueueing write-back item %d: platform and key are required", i)
+			return nil, fmt.Errorf("enqueueing write-back item %d: platform and key are required", i)
 		}
 		nb := it.NotBefore
 		if nb.IsZero() {
@@ -442,8 +464,6 @@ func (e *Engine) OutboxEnqueue(ctx context.Context, items []store.OutboxItem) er
 		}
 		rows = append(rows, []any{it.Platform, it.Account, it.Key, p, string(store.OutboxPending), ts(nb), ts(now), ts(now)})
 	}
-	// A later item for the same record replaces an earlier one of the same
-	// call; PostgreSQL refuses one statement that upserts a row twice.
 	last := map[[3]string]int{}
 	for i, it := range items {
 		last[[3]string{it.Platform, it.Account, it.Key}] = i
@@ -454,15 +474,18 @@ func (e *Engine) OutboxEnqueue(ctx context.Context, items []store.OutboxItem) er
 			kept = append(kept, rows[i])
 		}
 	}
-	err := e.inTx(ctx, func(tx *sql.Tx) error {
-		return e.bulkInsert(ctx, tx, "outbox", []string{"platform", "account", "item_key", "payload", "status", "not_before", "created_at", "updated_at"},
-			"ON CONFLICT (platform, account, item_key) WHERE status = 'pending' DO UPDATE SET payload = excluded.payload, not_before = excluded.not_before, updated_at = excluded.updated_at, attempts = 0, last_error = '', deferred = 0",
-			kept)
-	})
-	if err != nil {
-		return fmt.Errorf("enqueueing %d write-back items: %w", len(items), err)
+	return kept, nil
+}
+
+// outboxInsert upserts outbox rows: a newer state of a record with a
+// pending item replaces that item's.
+func (e *Engine) outboxInsert(ctx context.Context, tx *sql.Tx, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
 	}
-	return nil
+	return e.bulkInsert(ctx, tx, "outbox", []string{"platform", "account", "item_key", "payload", "status", "not_before", "created_at", "updated_at"},
+		"ON CONFLICT (platform, account, item_key) WHERE status = 'pending' DO UPDATE SET payload = excluded.payload, not_before = excluded.not_before, updated_at = excluded.updated_at, attempts = 0, last_error = '', deferred = 0",
+		rows)
 }
 
 const outboxCols = `id, platform, account, item_key, payload, status, attempts, last_error, not_before, created_at, deferred`

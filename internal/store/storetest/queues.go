@@ -489,3 +489,26 @@ func (o hubspotOutbox) claim(lane store.OutboxLane) []store.OutboxItem {
 	}
 	return c
 }
+
+// testRecordPlanWhole: a plan's membership changes and write-back are
+// recorded together, or neither is.
+func testRecordPlanWhole(t *testing.T, open Factory) {
+	ctx := context.Background()
+	s := open(t, store.Options{})
+	enter := []store.MembershipChange{{ProfileID: "p1", Segment: "rfm:champions", Entered: true, At: t0}}
+	bad := []store.OutboxItem{{Platform: "hubspot", Key: "a", Payload: []byte("{}")}, {Platform: "hubspot", Payload: []byte("{}")}}
+	if err := s.RecordPlan(ctx, enter, bad); err == nil {
+		t.Fatal("a write-back item without a key was accepted")
+	}
+	if ms, _ := s.Memberships(ctx, "p1"); len(ms) != 0 {
+		t.Fatalf("a refused plan left memberships %+v", ms)
+	}
+	if err := s.RecordPlan(ctx, enter, bad[:1]); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := s.Memberships(ctx, "p1")
+	c, err := s.OutboxClaim(ctx, "hubspot", "", 10, time.Minute)
+	if err != nil || len(ms) != 1 || len(c) != 1 || c[0].Key != "a" {
+		t.Fatalf("after recording: memberships %+v, outbox %+v (%v)", ms, c, err)
+	}
+}

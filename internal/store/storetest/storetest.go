@@ -68,6 +68,7 @@ func Run(t *testing.T, open Factory) {
 		{"OutboxSupersede", testOutboxSupersede},
 		{"OutboxDeferLanes", testOutboxDeferLanes},
 		{"OutboxLateFailure", testOutboxLateFailure},
+		{"RecordPlanWhole", testRecordPlanWhole},
 		{"Ownership", testOwnership},
 		{"Memberships", testMemberships},
 		{"MembershipsVolume", testMembershipsVolume},
