@@ -367,19 +367,26 @@ func (d *Daemon) handleEvents(ctx context.Context, platform string, items []stor
 		fail(err)
 		return
 	}
-	if err := d.resegment(ctx, touched); err != nil {
-		fail(err)
-		return
-	}
 	ids := make([]int64, len(good))
 	for i, it := range good {
 		ids[i] = it.ID
-		d.metrics.webhookLatency.Observe(d.opts.Now().Sub(it.ReceivedAt).Seconds())
 	}
-	if err := d.env.Store.InboxDone(ctx, ids...); err != nil {
-		// Processed again later: the store and the outbox make that a
-		// no-op, so this costs work, not correctness.
-		d.log.Error("marking webhook events done", "events", len(ids), "err", err)
+	// The events are marked processed with the plan they caused, in its
+	// transaction, or on their own when they touched nobody.
+	recorded, err := d.resegment(ctx, touched, ids)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if !recorded {
+		if err := d.env.Store.InboxDone(ctx, ids...); err != nil {
+			// Processed again later: the store and the outbox make that
+			// a no-op, so this costs work, not correctness.
+			d.log.Error("marking webhook events done", "events", len(ids), "err", err)
+		}
+	}
+	for _, it := range good {
+		d.metrics.webhookLatency.Observe(d.opts.Now().Sub(it.ReceivedAt).Seconds())
 	}
 }
 
@@ -395,22 +402,24 @@ func retryAfter(err error, items []store.InboxItem) time.Duration {
 }
 
 // resegment rescores the touched profiles, records their membership
-// changes, queues the write-back and nudges the drainers.
-func (d *Daemon) resegment(ctx context.Context, profiles []string) error {
+// changes, queues the write-back, marks the inbox events inboxDone
+// processed with them and nudges the drainers. It reports whether it
+// recorded anything (and so marked the events).
+func (d *Daemon) resegment(ctx context.Context, profiles []string, inboxDone []int64) (recorded bool, err error) {
 	if len(profiles) == 0 {
-		return nil
+		return false, nil
 	}
 	unlock, err := d.env.LockSegments(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer unlock()
 	plan, err := d.env.Pipeline.Resegment(ctx, profiles, d.opts.Now())
 	if err != nil {
-		return err
+		return false, err
 	}
-	if err := d.env.ApplyPlan(ctx, plan); err != nil {
-		return err
+	if err := d.env.ApplyPlan(ctx, plan, inboxDone...); err != nil {
+		return false, err
 	}
 	for _, pp := range plan.Platforms {
 		if len(pp.Items) > 0 {
@@ -419,7 +428,7 @@ func (d *Daemon) resegment(ctx context.Context, profiles []string) error {
 			}
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // drainLoop pushes one platform's outbox. Each platform has its own loop,

@@ -8,10 +8,11 @@ import (
 	"github.com/segconn/connector/internal/pipeline"
 )
 
-// ApplyPlan records a plan, queues its write-back and publishes its
-// membership changes to the outbound webhooks.
-func (e *Env) ApplyPlan(ctx context.Context, plan *pipeline.Plan) error {
-	if err := e.Pipeline.Apply(ctx, plan); err != nil {
+// ApplyPlan records a plan, queues its write-back (marking the webhook
+// events inboxDone processed with it) and publishes its membership
+// changes to the outbound webhooks.
+func (e *Env) ApplyPlan(ctx context.Context, plan *pipeline.Plan, inboxDone ...int64) error {
+	if err := e.Pipeline.Apply(ctx, plan, inboxDone...); err != nil {
 		return err
 	}
 	if e.Outbound == nil || len(plan.Memberships) == 0 {

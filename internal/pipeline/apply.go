@@ -25,9 +25,11 @@ type outboxPayload struct {
 	Want *state `json:"want,omitempty"`
 }
 
-// Apply records the plan's membership changes and queues its write-back.
-// It writes nothing to platforms; Drain does.
-func (p *Pipeline) Apply(ctx context.Context, plan *Plan) error {
+// Apply records the plan's membership changes and queues its write-back,
+// marking the webhook events inboxDone (the plan's cause, if any)
+// processed in the same transaction. It writes nothing to platforms;
+// Drain does.
+func (p *Pipeline) Apply(ctx context.Context, plan *Plan, inboxDone ...int64) error {
 	// The membership changes and every platform's write-back go in one
 	// transaction.
 	var items []store.OutboxItem
@@ -57,10 +59,10 @@ func (p *Pipeline) Apply(ctx context.Context, plan *Plan) error {
 			items = append(items, store.OutboxItem{Platform: pp.Platform, Account: pl.Account, Key: it.ID, Payload: payload})
 		}
 	}
-	if len(plan.Memberships) == 0 && len(items) == 0 {
+	if len(plan.Memberships) == 0 && len(items) == 0 && len(inboxDone) == 0 {
 		return nil
 	}
-	if err := p.store.RecordPlan(ctx, plan.Memberships, items); err != nil {
+	if err := p.store.RecordPlan(ctx, plan.Memberships, items, inboxDone); err != nil {
 		return fmt.Errorf("recording %d membership changes and their write-back: %w", len(plan.Memberships), err)
 	}
 	return nil

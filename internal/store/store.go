@@ -113,9 +113,10 @@ type Store interface {
 	// account and Key as one still pending replaces it: items carry
 	// absolute state, so only the newest matters.
 	OutboxEnqueue(ctx context.Context, items []OutboxItem) error
-	// RecordPlan applies membership changes and enqueues write-back items
-	// in one transaction: a plan is recorded whole or not at all.
-	RecordPlan(ctx context.Context, changes []MembershipChange, outbox []OutboxItem) error
+	// RecordPlan applies membership changes, enqueues write-back items and
+	// marks the webhook events that caused them processed, in one
+	// transaction: a plan is recorded whole or not at all.
+	RecordPlan(ctx context.Context, changes []MembershipChange, outbox []OutboxItem, inboxDone []int64) error
 	// OutboxClaim leases up to limit due items of one platform account.
 	// Two claimers never receive the same item while its lease holds.
 	OutboxClaim(ctx context.Context, platform, account string, limit int, lease time.Duration) ([]OutboxItem, error)

@@ -43,11 +43,11 @@ func (e *Engine) SetCursor(ctx context.Context, platform, account, object, curso
 // a history row; a full recompute of many customers costs a few dozen
 // statements, not two per change.
 func (e *Engine) ApplyMemberships(ctx context.Context, changes []store.MembershipChange) error {
-	return e.RecordPlan(ctx, changes, nil)
+	return e.RecordPlan(ctx, changes, nil, nil)
 }
 
 // RecordPlan implements store.Store.
-func (e *Engine) RecordPlan(ctx context.Context, changes []store.MembershipChange, outbox []store.OutboxItem) error {
+func (e *Engine) RecordPlan(ctx context.Context, changes []store.MembershipChange, outbox []store.OutboxItem, inboxDone []int64) error {
 	now := e.now()
 	for i, c := range changes {
 		if c.ProfileID == "" || c.Segment == "" {
@@ -69,7 +69,10 @@ func (e *Engine) RecordPlan(ctx context.Context, changes []store.MembershipChang
 			}
 			start = end
 		}
-		return e.outboxInsert(ctx, tx, rows)
+		if err := e.outboxInsert(ctx, tx, rows); err != nil {
+			return err
+		}
+		return e.inboxDone(ctx, tx, inboxDone, now)
 	})
 	if err != nil {
 		return fmt.Errorf("applying %d membership changes and queueing %d write-backs: %w", len(changes), len(outbox), err)
@@ -401,15 +404,18 @@ func sortInbox(items []store.InboxItem) {
 
 // InboxDone implements store.Store.
 func (e *Engine) InboxDone(ctx context.Context, ids ...int64) error {
-	at := ts(e.now())
-	err := inList(ids, func(list string, args []any) error {
-		_, err := e.w.ExecContext(ctx, e.q(`UPDATE inbox SET processed_at = ?, leased_until = 0, last_error = '' WHERE id IN `+list), append([]any{at}, args...)...)
-		return err
-	})
+	err := e.inTx(ctx, func(tx *sql.Tx) error { return e.inboxDone(ctx, tx, ids, e.now()) })
 	if err != nil {
 		return fmt.Errorf("marking %d webhook events processed: %w", len(ids), err)
 	}
 	return nil
+}
+
+func (e *Engine) inboxDone(ctx context.Context, tx *sql.Tx, ids []int64, now time.Time) error {
+	return inList(ids, func(list string, args []any) error {
+		_, err := tx.ExecContext(ctx, e.q(`UPDATE inbox SET processed_at = ?, leased_until = 0, last_error = '' WHERE id IN `+list), append([]any{ts(now)}, args...)...)
+		return err
+	})
 }
 
 // InboxFailed implements store.Store.

@@ -490,25 +490,31 @@ func (o hubspotOutbox) claim(lane store.OutboxLane) []store.OutboxItem {
 	return c
 }
 
-// testRecordPlanWhole: a plan's membership changes and write-back are
-// recorded together, or neither is.
+// testRecordPlanWhole: a plan's membership changes, its write-back and
+// the webhook event that caused it are recorded together, or none is.
 func testRecordPlanWhole(t *testing.T, open Factory) {
 	ctx := context.Background()
 	s := open(t, store.Options{})
+	ev, _, err := s.InboxAdd(ctx, store.InboxItem{Platform: "woocommerce", EventID: "order.created/1", Payload: []byte("{}")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	enter := []store.MembershipChange{{ProfileID: "p1", Segment: "rfm:champions", Entered: true, At: t0}}
 	bad := []store.OutboxItem{{Platform: "hubspot", Key: "a", Payload: []byte("{}")}, {Platform: "hubspot", Payload: []byte("{}")}}
-	if err := s.RecordPlan(ctx, enter, bad); err == nil {
+	if err := s.RecordPlan(ctx, enter, bad, []int64{ev}); err == nil {
 		t.Fatal("a write-back item without a key was accepted")
 	}
-	if ms, _ := s.Memberships(ctx, "p1"); len(ms) != 0 {
-		t.Fatalf("a refused plan left memberships %+v", ms)
+	pending, _ := s.InboxPending(ctx, 10)
+	if ms, _ := s.Memberships(ctx, "p1"); len(ms) != 0 || len(pending) != 1 {
+		t.Fatalf("a refused plan left memberships %+v and %d pending events (want 1)", ms, len(pending))
 	}
-	if err := s.RecordPlan(ctx, enter, bad[:1]); err != nil {
+	if err := s.RecordPlan(ctx, enter, bad[:1], []int64{ev}); err != nil {
 		t.Fatal(err)
 	}
 	ms, _ := s.Memberships(ctx, "p1")
+	pending, _ = s.InboxPending(ctx, 10)
 	c, err := s.OutboxClaim(ctx, "hubspot", "", 10, time.Minute)
-	if err != nil || len(ms) != 1 || len(c) != 1 || c[0].Key != "a" {
-		t.Fatalf("after recording: memberships %+v, outbox %+v (%v)", ms, c, err)
+	if err != nil || len(ms) != 1 || len(c) != 1 || c[0].Key != "a" || len(pending) != 0 {
+		t.Fatalf("after recording: memberships %+v, outbox %+v, %d events pending (%v)", ms, c, len(pending), err)
 	}
 }
