@@ -511,20 +511,8 @@ func (e *Engine) OutboxClaimLane(ctx context.Context, platform, account string, 
 		laneCond = " AND deferred = 1"
 	}
 	now := e.now()
-	// Most polls find nothing due: a read answers that without queueing
-	// for the one writer.
-	var due int
-	err := e.r.QueryRowContext(ctx, e.q(`SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE platform = ? AND account = ?
-		AND ((status = 'pending' AND not_before <= ?) OR (status = 'leased' AND leased_until <= ?))`+laneCond+` LIMIT 1) d`),
-		platform, account, ts(now), ts(now)).Scan(&due)
-	if err != nil {
-		return nil, fmt.Errorf("looking for due write-back items of %s/%s: %w", platform, account, err)
-	}
-	if due == 0 {
-		return nil, nil
-	}
 	var out []store.OutboxItem
-	err = e.inTx(ctx, func(tx *sql.Tx) error {
+	err := e.inTx(ctx, func(tx *sql.Tx) error {
 		// An item that a newer item for the same record has superseded is
 		// closed, never pushed: a lapsed lease must not write an old state
 		// over a newer one. Only lapsed leases can be superseded: a newer
