@@ -273,8 +273,10 @@ func inboxRows(b *testing.B, st store.Store) int {
 // for 6s at a running daemon (SQLite) and measures, per webhook that
 // changed a customer's segments, the time from sending it to the HubSpot
 // fake receiving the batch/update that writes that customer (p50_ms,
-// p99_ms) and the first list call that carries a change of that customer
-// (lists_p50_ms, lists_p99_ms). The run is fixed: use -benchtime=1x.
+// p99_ms), the first list call that carries a change of that customer
+// (lists_p50_ms, lists_p99_ms) and the WooCommerce fake receiving the
+// customers/batch call with their meta (woo_p50_ms, woo_p99_ms). The run
+// is fixed: use -benchtime=1x.
 //
 // Sub-benchmarks: big orders (3 × $700, which move nearly every customer
 // to another RFM group and so between HubSpot lists: the worst case for
@@ -344,6 +346,33 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 	sentAt := map[string]time.Time{}
 	writes := recordHubSpotWrites(sb)
 	defer sb.HubSpotFake.OnRequest(nil)
+	// And when WooCommerce received the meta write of each customer.
+	wooAt := map[int]time.Time{}
+	sb.WooFake.OnRequest(func(r *http.Request) {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/customers/batch") {
+			return
+		}
+		at := time.Now()
+		raw, err := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		var req struct {
+			Update []struct {
+				ID int `json:"id"`
+			} `json:"update"`
+		}
+		if err != nil || json.Unmarshal(raw, &req) != nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, u := range req.Update {
+			if _, ok := wooAt[u.ID]; !ok {
+				wooAt[u.ID] = at
+			}
+		}
+	})
+	defer sb.WooFake.OnRequest(nil)
+	wooSent := map[int]time.Time{}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -378,6 +407,7 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 					UnitPrice: domain.Money{Amount: cents, Currency: "USD"}}}, "mobile")
 				mu.Lock()
 				sentAt[hsOf[woo]] = time.Now()
+				wooSent[woo] = sentAt[hsOf[woo]]
 				mu.Unlock()
 				fired.Add(1)
 				for _, dl := range sb.WooFake.Trigger(ctx, "order.created", oid) {
@@ -428,6 +458,14 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 	b.ReportMetric(q(listLat, 0.50), "lists_p50_ms")
 	b.ReportMetric(q(listLat, 0.99), "lists_p99_ms")
 	b.ReportMetric(float64(len(listLat)), "list_changes")
+	var wooLat []time.Duration
+	for id, sent := range wooSent {
+		if at, ok := wooAt[id]; ok && at.After(sent) {
+			wooLat = append(wooLat, at.Sub(sent))
+		}
+	}
+	b.ReportMetric(q(wooLat, 0.50), "woo_p50_ms")
+	b.ReportMetric(q(wooLat, 0.99), "woo_p99_ms")
 	b.ReportMetric(float64(acked.Load()), "acknowledged")
 	b.Logf("%d webhooks fired, %d acknowledged, %d HubSpot write-backs matched", fired.Load(), acked.Load(), len(lat))
 	var calls []string
