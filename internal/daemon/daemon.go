@@ -36,6 +36,9 @@ type Options struct {
 	// DrainInterval is how often each platform's outbox is polled when
 	// nothing nudges it (default 2s).
 	DrainInterval time.Duration
+	// RelayInterval is how often the outbound relay checks for segment
+	// changes a failed or interrupted relay left behind (default 5s).
+	RelayInterval time.Duration
 	// NoSchedule disables the periodic pulls (tests drive them).
 	NoSchedule bool
 	// Now is the clock (default time.Now).
@@ -66,6 +69,9 @@ func New(env *Env, opts Options) *Daemon {
 	}
 	if opts.DrainInterval <= 0 {
 		opts.DrainInterval = 2 * time.Second
+	}
+	if opts.RelayInterval <= 0 {
+		opts.RelayInterval = 5 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -163,7 +169,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.wg.Add(1)
 	go d.gaugeLoop(workCtx)
 	if d.env.Outbound != nil {
-		d.wg.Add(1)
+		d.wg.Add(2)
+		go d.relayLoop(workCtx)
 		go func() {
 			defer d.wg.Done()
 			if err := d.env.Outbound.Run(workCtx); err != nil && workCtx.Err() == nil {
@@ -534,6 +541,43 @@ func (d *Daemon) membershipLoop(ctx context.Context, platform string, pace adapt
 		d.drained(ctx, platform, st, err)
 		earliest = start.Add(time.Duration(st.Requests) * pace.MembershipCallEvery)
 	}
+}
+
+// relayLoop publishes segment changes that no relay has published yet:
+// those a crash right after recording a plan, or a failed relay, left in
+// the membership history. It checks at the start and then every
+// RelayInterval, and takes the segment lock only when something waits.
+func (d *Daemon) relayLoop(ctx context.Context) {
+	defer d.wg.Done()
+	tick := time.NewTicker(d.opts.RelayInterval)
+	defer tick.Stop()
+	for {
+		if err := d.relayBehind(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("relaying segment events to the outbound webhooks", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (d *Daemon) relayBehind(ctx context.Context) error {
+	behind, err := d.env.relayBehind(ctx)
+	if err != nil || !behind {
+		return err
+	}
+	unlock, err := d.env.LockSegments(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	n, err := d.env.RelaySegmentEvents(ctx)
+	if n > 0 {
+		d.log.Info("relayed segment events left from an earlier run", "events", n)
+	}
+	return err
 }
 
 // gaugeLoop refreshes queue depth gauges.

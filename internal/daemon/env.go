@@ -76,6 +76,9 @@ func openOutbound(ctx context.Context, cfg *config.Loaded, st store.Store, log *
 	if err != nil {
 		return nil, err
 	}
+	if err := startRelay(ctx, st); err != nil {
+		return nil, fmt.Errorf("placing the outbound relay: %w", err)
+	}
 	return outbound.New(outbound.Options{Queue: q, Endpoints: eps, Logger: log.With("component", "outbound")})
 }
 

@@ -2,15 +2,33 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/pipeline"
+	"github.com/segconn/connector/internal/store"
 )
 
+// The outbound relay keeps its place in the membership history in the
+// store's cursor table under this name.
+const (
+	relayPlatform = "outbound"
+	relayObject   = "membership_history"
+)
+
+// relayPage is how many history entries the relay publishes per step.
+const relayPage = 1000
+
 // ApplyPlan records a plan, queues its write-back (marking the webhook
-// events inboxDone processed with it) and publishes its membership
-// changes to the outbound webhooks.
+// events inboxDone processed with it) and relays the membership changes it
+// recorded to the outbound webhooks. The caller holds LockSegments.
+//
+// The changes reach the outbound webhooks through the membership history,
+// which the plan's own transaction writes: when relaying fails, or the
+// process dies right after recording, the next relay (after the next plan,
+// at the daemon's start, or its periodic catch-up) publishes them.
 func (e *Env) ApplyPlan(ctx context.Context, plan *pipeline.Plan, inboxDone ...int64) error {
 	if err := e.Pipeline.Apply(ctx, plan, inboxDone...); err != nil {
 		return err
@@ -18,23 +36,119 @@ func (e *Env) ApplyPlan(ctx context.Context, plan *pipeline.Plan, inboxDone ...i
 	if e.Outbound == nil || len(plan.Memberships) == 0 {
 		return nil
 	}
+	if _, err := e.RelaySegmentEvents(ctx); err != nil && ctx.Err() == nil {
+		e.Log.Warn("relaying segment events to the outbound webhooks; they stay in the membership history for the next attempt", "err", err)
+	}
+	return nil
+}
+
+// RelaySegmentEvents publishes every membership change recorded since its
+// last run to the outbound webhooks and returns how many it published. It
+// reads the membership history from its cursor, queues the events, then
+// moves the cursor: a crash between the two queues the same events again,
+// and the delivery queue keeps one delivery per endpoint and event id, so
+// each change is sent once.
+//
+// Callers hold LockSegments. History entries are numbered when inserted,
+// not when committed; on PostgreSQL only a relay that no plan can be
+// recorded beside sees every number below the newest one committed.
+func (e *Env) RelaySegmentEvents(ctx context.Context) (int, error) {
+	if e.Outbound == nil {
+		return 0, nil
+	}
+	cur, err := e.Store.Cursor(ctx, relayPlatform, "", relayObject)
+	if err != nil {
+		return 0, fmt.Errorf("reading the outbound relay's place: %w", err)
+	}
+	after, err := strconv.ParseInt(cur, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("the outbound relay's place %q is not a history number: %w", cur, err)
+	}
 	kinds := map[string]string{}
 	if res := e.Pipeline.LastResult(); res != nil {
 		for _, s := range res.Segments {
 			kinds[s.Name] = string(s.Kind)
 		}
 	}
-	events := make([]outbound.Event, 0, len(plan.Memberships))
-	for _, m := range plan.Memberships {
-		typ := outbound.EventEntered
-		if !m.Entered {
-			typ = outbound.EventLeft
+	emails := map[string]string{}
+	published := 0
+	for {
+		page, err := e.Store.MembershipHistorySince(ctx, after, relayPage)
+		if err != nil {
+			return published, err
 		}
-		events = append(events, outbound.Event{Type: typ, OccurredAt: m.At, Segment: m.Segment,
-			SegmentKind: kinds[m.Segment], ProfileID: m.ProfileID, Reason: m.Reason})
+		if len(page) == 0 {
+			return published, nil
+		}
+		events := make([]outbound.Event, 0, len(page))
+		for _, m := range page {
+			email, ok := emails[m.ProfileID]
+			if !ok {
+				email, err = e.profileEmail(ctx, m.ProfileID)
+				if err != nil {
+					return published, err
+				}
+				emails[m.ProfileID] = email
+			}
+			events = append(events, segmentEvent(m, kinds[m.Segment], email))
+		}
+		if _, err := e.Outbound.Publish(ctx, events); err != nil {
+			return published, fmt.Errorf("publishing %d segment events: %w", len(events), err)
+		}
+		after = page[len(page)-1].Seq
+		if err := e.Store.SetCursor(ctx, relayPlatform, "", relayObject, strconv.FormatInt(after, 10)); err != nil {
+			return published, fmt.Errorf("moving the outbound relay's place to %d: %w", after, err)
+		}
+		published += len(page)
 	}
-	if _, err := e.Outbound.Publish(ctx, events); err != nil {
-		return fmt.Errorf("publishing %d segment events: %w", len(events), err)
+}
+
+// startRelay places a new outbound relay at the end of the history:
+// outbound webhooks receive the changes recorded after they were first
+// configured, not the whole past.
+func startRelay(ctx context.Context, st store.Store) error {
+	cur, err := st.Cursor(ctx, relayPlatform, "", relayObject)
+	if err != nil || cur != "" {
+		return err
 	}
-	return nil
+	head, err := st.MembershipHistoryHead(ctx)
+	if err != nil {
+		return err
+	}
+	return st.SetCursor(ctx, relayPlatform, "", relayObject, strconv.FormatInt(head, 10))
+}
+
+// relayBehind reports whether history entries wait for the relay.
+func (e *Env) relayBehind(ctx context.Context) (bool, error) {
+	cur, err := e.Store.Cursor(ctx, relayPlatform, "", relayObject)
+	if err != nil {
+		return false, err
+	}
+	head, err := e.Store.MembershipHistoryHead(ctx)
+	if err != nil {
+		return false, err
+	}
+	return strconv.FormatInt(head, 10) != cur, nil
+}
+
+// profileEmail returns a profile's primary email, "" once it is gone
+// (merged away or erased).
+func (e *Env) profileEmail(ctx context.Context, id string) (string, error) {
+	p, err := e.Store.Profile(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading profile %s for its segment events: %w", id, err)
+	}
+	return p.PrimaryEmail(), nil
+}
+
+func segmentEvent(m store.MembershipEvent, kind, email string) outbound.Event {
+	typ := outbound.EventLeft
+	if m.Entered {
+		typ = outbound.EventEntered
+	}
+	return outbound.Event{Type: typ, OccurredAt: m.At, Segment: m.Segment, SegmentKind: kind,
+		ProfileID: m.ProfileID, Email: email, Control: m.Control, Reason: m.Reason}
 }

@@ -35,6 +35,9 @@ type Event struct {
 	SegmentKind string    `json:"segment_kind,omitempty"`
 	ProfileID   string    `json:"profile_id"`
 	Email       string    `json:"email,omitempty"`
+	// Control marks a member of the segment's holdout group: in the
+	// segment, but deliberately left untreated to measure its effect.
+	Control bool `json:"control,omitempty"`
 	// Reason is why the profile entered (the rule or score), when known.
 	Reason string `json:"reason,omitempty"`
 }

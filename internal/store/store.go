@@ -84,6 +84,15 @@ type Store interface {
 	AllMemberships(ctx context.Context, fn func(domain.Membership) error) error
 	// MembershipHistory returns the entries and exits of one profile, oldest first.
 	MembershipHistory(ctx context.Context, profileID string) ([]MembershipEvent, error)
+	// MembershipHistorySince returns up to limit entries and exits of
+	// every profile recorded after the one numbered after, in the order
+	// they were recorded. Numbers grow with every change; 0 is before the
+	// first. The outbound relay tails the history with it, so every
+	// change recorded reaches the outbound webhooks, crash or not.
+	MembershipHistorySince(ctx context.Context, after int64, limit int) ([]MembershipEvent, error)
+	// MembershipHistoryHead returns the number of the newest history
+	// entry, 0 when there is none.
+	MembershipHistoryHead(ctx context.Context) (int64, error)
 
 	// RecordOwnership remembers the values the connector itself wrote to
 	// platform records; an entry with Released set forgets one. Write-back
@@ -234,6 +243,8 @@ type MembershipChange struct {
 
 // MembershipEvent is a row of membership history.
 type MembershipEvent struct {
+	// Seq numbers the entry in the order changes were recorded.
+	Seq       int64     `json:"seq,omitempty"`
 	ProfileID string    `json:"profile_id"`
 	Segment   string    `json:"segment"`
 	Entered   bool      `json:"entered"`

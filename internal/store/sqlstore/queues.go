@@ -204,9 +204,38 @@ func (e *Engine) AllMemberships(ctx context.Context, fn func(domain.Membership) 
 
 // MembershipHistory implements store.Store.
 func (e *Engine) MembershipHistory(ctx context.Context, profileID string) ([]store.MembershipEvent, error) {
-	rows, err := e.r.QueryContext(ctx, e.q(`SELECT profile_id, segment, entered, at, control, reason FROM membership_history WHERE profile_id = ? ORDER BY id`), profileID)
+	out, err := e.history(ctx, `WHERE profile_id = ? ORDER BY id`, profileID)
 	if err != nil {
 		return nil, fmt.Errorf("reading membership history of %s: %w", profileID, err)
+	}
+	return out, nil
+}
+
+// MembershipHistorySince implements store.Store.
+func (e *Engine) MembershipHistorySince(ctx context.Context, after int64, limit int) ([]store.MembershipEvent, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	out, err := e.history(ctx, `WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading membership history after %d: %w", after, err)
+	}
+	return out, nil
+}
+
+// MembershipHistoryHead implements store.Store.
+func (e *Engine) MembershipHistoryHead(ctx context.Context) (int64, error) {
+	var head int64
+	if err := e.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM membership_history`).Scan(&head); err != nil {
+		return 0, fmt.Errorf("reading the newest membership history entry: %w", err)
+	}
+	return head, nil
+}
+
+func (e *Engine) history(ctx context.Context, where string, args ...any) ([]store.MembershipEvent, error) {
+	rows, err := e.r.QueryContext(ctx, e.q(`SELECT id, profile_id, segment, entered, at, control, reason FROM membership_history `+where), args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []store.MembershipEvent
@@ -214,8 +243,8 @@ func (e *Engine) MembershipHistory(ctx context.Context, profileID string) ([]sto
 		var m store.MembershipEvent
 		var ent, ctl int
 		var at int64
-		if err := rows.Scan(&m.ProfileID, &m.Segment, &ent, &at, &ctl, &m.Reason); err != nil {
-			return nil, fmt.Errorf("reading membership history of %s: %w", profileID, err)
+		if err := rows.Scan(&m.Seq, &m.ProfileID, &m.Segment, &ent, &at, &ctl, &m.Reason); err != nil {
+			return nil, err
 		}
 		m.Entered, m.At, m.Control = ent != 0, fromTS(at), ctl != 0
 		out = append(out, m)

@@ -294,6 +294,52 @@ func testMemberships(t *testing.T, open Factory) {
 	}
 }
 
+// testHistorySince: the history read in pages by number gives every
+// change once, in the order recorded, across profiles.
+func testHistorySince(t *testing.T, open Factory) {
+	ctx := context.Background()
+	s := open(t, store.Options{})
+	if head, err := s.MembershipHistoryHead(ctx); err != nil || head != 0 {
+		t.Fatalf("head of an empty history = %d, %v", head, err)
+	}
+	var want []string
+	for round := range 3 {
+		var chs []store.MembershipChange
+		for i := range 5 {
+			c := store.MembershipChange{ProfileID: fmt.Sprintf("p%d", i), Segment: "vip", Entered: round != 1, At: t0.Add(time.Duration(round) * time.Hour)}
+			chs = append(chs, c)
+			want = append(want, fmt.Sprintf("%s/%v/%d", c.ProfileID, c.Entered, round))
+		}
+		if err := s.ApplyMemberships(ctx, chs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	var after int64
+	for {
+		page, err := s.MembershipHistorySince(ctx, after, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, m := range page {
+			if m.Seq <= after {
+				t.Fatalf("entry %d came after %d", m.Seq, after)
+			}
+			after = m.Seq
+			got = append(got, fmt.Sprintf("%s/%v/%d", m.ProfileID, m.Entered, int(m.At.Sub(t0)/time.Hour)))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("history read in pages =\n%v\nwant\n%v", got, want)
+	}
+	if head, err := s.MembershipHistoryHead(ctx); err != nil || head != after {
+		t.Errorf("head = %d, %v; want the last entry read, %d", head, err, after)
+	}
+}
+
 // testMembershipsVolume: thousands of changes in one call, with repeats and
 // both directions, leave exactly the expected members and history.
 func testMembershipsVolume(t *testing.T, open Factory) {

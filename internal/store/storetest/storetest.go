@@ -72,6 +72,7 @@ func Run(t *testing.T, open Factory) {
 		{"Ownership", testOwnership},
 		{"Memberships", testMemberships},
 		{"MembershipsVolume", testMembershipsVolume},
+		{"HistorySince", testHistorySince},
 		{"ConcurrentApply", testConcurrentApply},
 		{"RandomPages", testRandomPages},
 		{"EmailChange", testEmailChange},

@@ -1,0 +1,187 @@
+package daemon_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/outbound"
+	"github.com/segconn/connector/internal/sandbox"
+)
+
+// receiver is an outbound webhook endpoint on loopback that checks each
+// delivery's signature and keeps the events by id.
+type receiver struct {
+	t      *testing.T
+	secret string
+	mu     sync.Mutex
+	events map[string]outbound.Event
+	dups   int
+}
+
+func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if err := outbound.Verify(rc.secret, r.Header, body, time.Now(), 5*time.Minute); err != nil {
+		rc.t.Errorf("outbound delivery does not verify: %v", err)
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
+	}
+	var b outbound.Batch
+	if err := json.Unmarshal(body, &b); err != nil {
+		rc.t.Errorf("outbound delivery is not a batch: %v", err)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for _, e := range b.Events {
+		if _, seen := rc.events[e.ID]; seen {
+			rc.dups++
+		}
+		rc.events[e.ID] = e
+	}
+}
+
+func (rc *receiver) snapshot() (map[string]outbound.Event, int) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	out := make(map[string]outbound.Event, len(rc.events))
+	for k, v := range rc.events {
+		out[k] = v
+	}
+	return out, rc.dups
+}
+
+// TestSegmentEventsSurviveACrash: the membership changes of a plan whose
+// process died before publishing them reach the outbound webhook once the
+// daemon runs, each exactly once; and a webhook that makes someone a
+// Champion is announced with their email.
+func TestSegmentEventsSurviveACrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end outbound path against fake platforms")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	rc := &receiver{t: t, secret: "whsec-outbound-test-secret", events: map[string]outbound.Event{}}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 11, Customers: 150, AsOf: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	l := daemon.SandboxConfig(sb, t.TempDir())
+	if err := daemon.PrepareSandbox(sb, l); err != nil {
+		t.Fatal(err)
+	}
+	l.Outbound = []config.Outbound{{URL: srv.URL + "/segments", Secret: rc.secret}}
+	env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close(ctx)
+
+	// The full cycle records its plan, and the process "dies" before
+	// relaying it: it runs with the outbound side switched off.
+	dispatcher := env.Outbound
+	env.Outbound = nil
+	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+		t.Fatal(err)
+	}
+	env.Outbound = dispatcher
+	head, err := env.Store.MembershipHistoryHead(ctx)
+	if err != nil || head == 0 {
+		t.Fatalf("the cycle recorded no membership history (head %d, %v)", head, err)
+	}
+	recorded, err := env.Store.MembershipHistorySince(ctx, 0, int(head)+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := rc.snapshot(); len(got) != 0 {
+		t.Fatalf("%d events were delivered before the daemon ran", len(got))
+	}
+
+	_, base := startDaemon(t, env)
+	want := map[[3]string]bool{}
+	for _, m := range recorded {
+		typ := outbound.EventLeft
+		if m.Entered {
+			typ = outbound.EventEntered
+		}
+		want[[3]string{typ, m.Segment, m.ProfileID}] = true
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, dups := rc.snapshot()
+		if len(got) >= len(recorded) {
+			if dups != 0 || len(got) != len(recorded) {
+				t.Fatalf("received %d events (%d twice) for %d recorded changes", len(got), dups, len(recorded))
+			}
+			for _, e := range got {
+				if !want[[3]string{e.Type, e.Segment, e.ProfileID}] {
+					t.Fatalf("received %s %s for %s, which was never recorded", e.Type, e.Segment, e.ProfileID)
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the restart, %d of %d recorded changes reached the outbound webhook", len(got), len(recorded))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Live: a WooCommerce order webhook makes someone a Champion.
+	wooID, _, profileID := notYetChampion(t, env)
+	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
+	sb.WooFake.AddWebhook("test order.created", "order.created", base+"/webhooks/woocommerce", secret)
+	for range 8 {
+		oid := sb.NewWooOrder(wooID, "", []domain.LineItem{{SKU: "BIG", Name: "big order", Category: "garden", Quantity: 4,
+			UnitPrice: domain.Money{Amount: 900_00, Currency: "USD"}}}, "mobile")
+		for _, d := range sb.WooFake.Trigger(ctx, "order.created", oid) {
+			if d.Status != 200 {
+				t.Fatalf("webhook delivery for order %d got HTTP %d", oid, d.Status)
+			}
+		}
+	}
+	p, err := env.Store.Profile(ctx, profileID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		got, _ := rc.snapshot()
+		var champion *outbound.Event
+		for _, e := range got {
+			if e.ProfileID == profileID && e.Segment == "rfm:champions" && e.Type == outbound.EventEntered {
+				champion = &e
+			}
+		}
+		if champion != nil {
+			if champion.Email == "" || champion.Email != p.PrimaryEmail() || champion.SegmentKind != "rfm" {
+				t.Fatalf("the Champion's event is %+v; want their email %q and kind rfm", *champion, p.PrimaryEmail())
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no segment.entered rfm:champions event for %s after their orders", profileID)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, dups := rc.snapshot(); dups != 0 {
+		t.Errorf("%d events were delivered twice", dups)
+	}
+}
