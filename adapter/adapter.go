@@ -308,3 +308,22 @@ type WritePacing struct {
 type WritePacer interface {
 	WritePacing() WritePacing
 }
+
+// HTTPObserver hears of every HTTP request an adapter sends to its
+// platform, for the daemon's metrics. Its methods are called concurrently
+// and must return quickly.
+type HTTPObserver interface {
+	// HTTPRequest reports one attempt: its method, the status it got (0
+	// when no answer came) and how long it took.
+	HTTPRequest(method string, status int, took time.Duration)
+	// RateWait reports time an attempt waited for the platform's rate
+	// budget before it was sent.
+	RateWait(d time.Duration)
+}
+
+// Observable is implemented by adapters that report their HTTP requests.
+// The daemon calls ObserveHTTP once, before Configure. It is not carried
+// over the plugin protocol.
+type Observable interface {
+	ObserveHTTP(HTTPObserver)
+}

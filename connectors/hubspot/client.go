@@ -74,6 +74,7 @@ type governor struct {
 	search  bool
 	shared  *sharedBudget
 	now     func() time.Time
+	obs     adapter.HTTPObserver // hears of waits for the budget; may be nil
 }
 
 // sharedBudget is state both governors (API and search) share.
@@ -96,6 +97,7 @@ const maxSkew = 2 * time.Second
 func (g *governor) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	b := g.shared
+	start := time.Now()
 	if ctx.Value(priorityKey{}) != nil {
 		b.waitingHigh.Add(1)
 		defer b.waitingHigh.Add(-1)
@@ -126,6 +128,9 @@ func (g *governor) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if err := g.limiter.Wait(ctx); err != nil {
 		return nil, fmt.Errorf("waiting for hubspot rate budget: %w", err)
+	}
+	if d := time.Since(start); g.obs != nil && d > time.Millisecond {
+		g.obs.RateWait(d) // everything before the send is waiting for budget
 	}
 	b.requests.Add(1)
 	resp, err := g.base.RoundTrip(req)

@@ -54,6 +54,8 @@ type Connector struct {
 	budget *sharedBudget
 	auth   *oauth
 
+	obs adapter.HTTPObserver
+
 	webhooksRejected atomic.Int64
 	webhooksAccepted atomic.Int64
 }
@@ -65,6 +67,9 @@ func New(log *slog.Logger) *Connector {
 	}
 	return &Connector{log: log.With("connector", Name), Now: time.Now}
 }
+
+// ObserveHTTP implements adapter.Observable.
+func (c *Connector) ObserveHTTP(o adapter.HTTPObserver) { c.obs = o }
 
 // Describe reports the connector's capabilities and config schema.
 func (c *Connector) Describe(context.Context) (adapter.Descriptor, error) {
@@ -126,16 +131,17 @@ func (c *Connector) Configure(_ context.Context, raw adapter.Config) error {
 			Classify:     classify,
 			Secrets:      cfg.Secrets(),
 			Transport:    lim,
+			Hooks:        httpx.ObserverHooks(c.obs, httpx.Hooks{}),
 		}
 	}
-	apiOpts := opts(&governor{base: base, limiter: apiLimiter, shared: budget, now: now})
-	searchOpts := opts(&governor{base: base, limiter: searchLimiter, search: true, shared: budget, now: now})
+	apiOpts := opts(&governor{base: base, limiter: apiLimiter, shared: budget, now: now, obs: c.obs})
+	searchOpts := opts(&governor{base: base, limiter: searchLimiter, search: true, shared: budget, now: now, obs: c.obs})
 	var auth *oauth
 	if cfg.Token != "" {
 		apiOpts.Auth, searchOpts.Auth = bearer{cfg.Token}, bearer{cfg.Token}
 	} else {
 		tokenClient := httpx.New(httpx.Options{Platform: Name, Logger: c.log, RetryMax: 2, RetryWaitMin: cfg.Retry.WaitMin,
-			Secrets: cfg.Secrets(), Transport: base})
+			Secrets: cfg.Secrets(), Transport: base, Hooks: httpx.ObserverHooks(c.obs, httpx.Hooks{})})
 		auth = &oauth{cfg: cfg.OAuth, url: cfg.tokenURL(), client: tokenClient, now: now}
 		apiOpts.Auth, searchOpts.Auth = auth, auth
 	}

@@ -51,7 +51,12 @@ type Connector struct {
 	// Transport, when set before Configure, replaces the HTTP transport
 	// (for a proxy, custom TLS roots, or instrumentation).
 	Transport http.RoundTripper
+
+	obs adapter.HTTPObserver
 }
+
+// ObserveHTTP implements adapter.Observable.
+func (c *Connector) ObserveHTTP(o adapter.HTTPObserver) { c.obs = o }
 
 // New returns an unconfigured connector.
 func New(log *slog.Logger) *Connector {
@@ -109,6 +114,7 @@ func (c *Connector) Configure(_ context.Context, raw adapter.Config) error {
 	tokenClient := httpx.New(httpx.Options{
 		Platform: Name, Logger: c.log, Transport: base, Secrets: secrets,
 		RetryMax: retryMax, RetryWaitMin: cfg.RetryWaitMin, RetryWaitMax: cfg.RetryWaitMax, Timeout: cfg.Timeout,
+		Hooks: httpx.ObserverHooks(c.obs, httpx.Hooks{}),
 	})
 	ts := &tokenSource{cfg: cfg, client: tokenClient, now: c.now}
 	opts := httpx.Options{
@@ -123,6 +129,7 @@ func (c *Connector) Configure(_ context.Context, raw adapter.Config) error {
 		RetryWaitMin: cfg.RetryWaitMin,
 		RetryWaitMax: cfg.RetryWaitMax,
 		Timeout:      cfg.Timeout,
+		Hooks:        httpx.ObserverHooks(c.obs, httpx.Hooks{}),
 	}
 	client := httpx.New(opts)
 	c.mu.Lock()

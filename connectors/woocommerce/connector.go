@@ -55,6 +55,7 @@ func WithClock(now func() time.Time) Option { return func(c *Connector) { c.now 
 type Connector struct {
 	log       *slog.Logger
 	transport http.RoundTripper
+	obs       adapter.HTTPObserver
 	now       func() time.Time
 
 	mu     sync.Mutex
@@ -94,6 +95,9 @@ func New(log *slog.Logger, opts ...Option) *Connector {
 	}
 	return c
 }
+
+// ObserveHTTP implements adapter.Observable.
+func (c *Connector) ObserveHTTP(o adapter.HTTPObserver) { c.obs = o }
 
 // Stats returns the counters.
 func (c *Connector) Stats() Stats {
@@ -165,9 +169,9 @@ func (c *Connector) Configure(ctx context.Context, raw adapter.Config) error {
 		Classify:      classify,
 		Secrets:       []string{cfg.ConsumerKey, cfg.ConsumerSecret, cfg.Webhooks.Secret},
 		Transport:     c.transport,
-		Hooks: httpx.Hooks{OnResponse: func(string, int, time.Duration) {
+		Hooks: httpx.ObserverHooks(c.obs, httpx.Hooks{OnResponse: func(string, int, time.Duration) {
 			c.stats.calls.Add(1)
-		}},
+		}}),
 	})
 	owned := append([]string(nil), cfg.WriteBack.OwnedKeys...)
 	prefix := cfg.WriteBack.MetaPrefix

@@ -39,6 +39,10 @@ type Options struct {
 	// RelayInterval is how often the outbound relay checks for segment
 	// changes a failed or interrupted relay left behind (default 5s).
 	RelayInterval time.Duration
+	// SegmentSizeInterval is how often the segment size gauges are
+	// counted afresh from the store (default 1m); between counts they
+	// follow the changes this daemon records.
+	SegmentSizeInterval time.Duration
 	// NoSchedule disables the periodic pulls (tests drive them).
 	NoSchedule bool
 	// Now is the clock (default time.Now).
@@ -70,14 +74,21 @@ func New(env *Env, opts Options) *Daemon {
 	if opts.DrainInterval <= 0 {
 		opts.DrainInterval = 2 * time.Second
 	}
+	if opts.SegmentSizeInterval <= 0 {
+		opts.SegmentSizeInterval = time.Minute
+	}
 	if opts.RelayInterval <= 0 {
 		opts.RelayInterval = 5 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	m := env.metrics
+	if m == nil {
+		m = newMetrics() // an Env not made by Open
+	}
 	d := &Daemon{
-		env: env, opts: opts, log: env.Log, metrics: newMetrics(),
+		env: env, opts: opts, log: env.Log, metrics: m,
 		inboxNudge: make(chan struct{}, 1), drainNudge: map[string]chan struct{}{}, ready: make(chan struct{}),
 	}
 	for _, p := range env.Pipeline.Platforms() {
@@ -428,6 +439,7 @@ func (d *Daemon) resegment(ctx context.Context, profiles []string, inboxDone []i
 	if err := d.env.ApplyPlan(ctx, plan, inboxDone...); err != nil {
 		return false, err
 	}
+	d.metrics.segmentChanges(plan.Memberships)
 	for _, pp := range plan.Platforms {
 		if len(pp.Items) > 0 {
 			if c, ok := d.drainNudge[pp.Platform]; ok {
@@ -580,12 +592,27 @@ func (d *Daemon) relayBehind(ctx context.Context) error {
 	return err
 }
 
-// gaugeLoop refreshes queue depth gauges.
+// gaugeLoop refreshes the queue depth gauges every 5 s and the segment
+// sizes every SegmentSizeInterval.
 func (d *Daemon) gaugeLoop(ctx context.Context) {
 	defer d.wg.Done()
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
+	var counted time.Time
 	for {
+		if time.Since(counted) >= d.opts.SegmentSizeInterval {
+			counted = time.Now()
+			if sizes, err := d.env.Store.SegmentSizes(ctx); err == nil {
+				if res := d.env.Pipeline.LastResult(); res != nil {
+					for _, s := range res.Segments {
+						sizes[s.Name] += 0 // an emptied segment reads 0, not its old size
+					}
+				}
+				d.metrics.segmentSizes(sizes)
+			} else if ctx.Err() == nil {
+				d.log.Warn("counting segment members", "err", err)
+			}
+		}
 		if pending, err := d.env.Store.InboxPending(ctx, 100000); err == nil {
 			d.metrics.queueDepth.WithLabelValues("inbox").Set(float64(len(pending)))
 		}

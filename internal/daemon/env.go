@@ -39,6 +39,10 @@ type Env struct {
 	Adapters map[string]adapter.Adapter
 	// Outbound delivers segment.entered/left events; nil without endpoints.
 	Outbound *outbound.Dispatcher
+
+	// metrics hear of the adapters' HTTP requests from Open on; the
+	// daemon serves them.
+	metrics *metrics
 }
 
 // PluginSpec turns a plugin's configuration into a launch spec.
@@ -102,7 +106,7 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 	if err != nil {
 		return nil, err
 	}
-	env := &Env{Config: cfg, Log: log, Store: st, Engine: eng, Adapters: map[string]adapter.Adapter{}}
+	env := &Env{Config: cfg, Log: log, Store: st, Engine: eng, Adapters: map[string]adapter.Adapter{}, metrics: newMetrics()}
 	var platforms []*pipeline.Platform
 	for name, sec := range cfg.Platforms {
 		if en, ok := sec["enabled"].(bool); ok && !en {
@@ -113,7 +117,11 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 			env.Close(ctx)
 			return nil, fmt.Errorf("platform %q has no built-in adapter", name)
 		}
-		pl, err := configure(ctx, name, f(log.With("platform", name)), withoutEnabled(sec))
+		a := f(log.With("platform", name))
+		if o, ok := a.(adapter.Observable); ok {
+			o.ObserveHTTP(env.metrics.observer(name))
+		}
+		pl, err := configure(ctx, name, a, withoutEnabled(sec))
 		if err != nil {
 			env.Close(ctx)
 			return nil, err

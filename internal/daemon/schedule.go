@@ -65,9 +65,11 @@ func (d *Daemon) FullCycleSegments(ctx context.Context) error {
 	if err := d.env.ApplyPlan(ctx, plan); err != nil {
 		return err
 	}
+	sizes := make(map[string]int, len(plan.Segments))
 	for _, s := range plan.Segments {
-		d.metrics.segmentSize.WithLabelValues(s.Segment).Set(float64(s.Size))
+		sizes[s.Segment] = s.Size
 	}
+	d.metrics.segmentSizes(sizes)
 	for _, c := range d.drainNudge {
 		nudge(c)
 	}

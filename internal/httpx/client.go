@@ -45,6 +45,28 @@ type Hooks struct {
 	OnLimiterWait func(d time.Duration)
 }
 
+// ObserverHooks reports a client's attempts and rate-limiter waits to o,
+// and to also (when set) first. A nil o reports nothing.
+func ObserverHooks(o adapter.HTTPObserver, also Hooks) Hooks {
+	if o == nil {
+		return also
+	}
+	return Hooks{
+		OnResponse: func(method string, status int, d time.Duration) {
+			if also.OnResponse != nil {
+				also.OnResponse(method, status, d)
+			}
+			o.HTTPRequest(method, status, d)
+		},
+		OnLimiterWait: func(d time.Duration) {
+			if also.OnLimiterWait != nil {
+				also.OnLimiterWait(d)
+			}
+			o.RateWait(d)
+		},
+	}
+}
+
 // Options configure a Client. The zero value of every field has a default.
 type Options struct {
 	Platform      string        // names the platform in logs and errors

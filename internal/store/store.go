@@ -82,6 +82,9 @@ type Store interface {
 	SegmentMembers(ctx context.Context, segment string) ([]domain.Membership, error)
 	// AllMemberships streams every current membership, by segment then profile.
 	AllMemberships(ctx context.Context, fn func(domain.Membership) error) error
+	// SegmentSizes counts each segment's members, holdout members
+	// included. It reads every membership: call it rarely.
+	SegmentSizes(ctx context.Context) (map[string]int, error)
 	// MembershipHistory returns the entries and exits of one profile, oldest first.
 	MembershipHistory(ctx context.Context, profileID string) ([]MembershipEvent, error)
 	// MembershipHistorySince returns up to limit entries and exits of

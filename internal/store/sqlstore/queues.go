@@ -202,6 +202,25 @@ func (e *Engine) AllMemberships(ctx context.Context, fn func(domain.Membership) 
 	}
 }
 
+// SegmentSizes implements store.Store.
+func (e *Engine) SegmentSizes(ctx context.Context) (map[string]int, error) {
+	rows, err := e.r.QueryContext(ctx, `SELECT segment, COUNT(*) FROM memberships GROUP BY segment`)
+	if err != nil {
+		return nil, fmt.Errorf("counting segment members: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var seg string
+		var n int
+		if err := rows.Scan(&seg, &n); err != nil {
+			return nil, fmt.Errorf("counting segment members: %w", err)
+		}
+		out[seg] = n
+	}
+	return out, rows.Err()
+}
+
 // MembershipHistory implements store.Store.
 func (e *Engine) MembershipHistory(ctx context.Context, profileID string) ([]store.MembershipEvent, error) {
 	out, err := e.history(ctx, `WHERE profile_id = ? ORDER BY id`, profileID)

@@ -282,6 +282,9 @@ func testMemberships(t *testing.T, open Factory) {
 	if len(h) != 3 || h[2].Entered || h[2].Segment != "rfm:champions" || !h[2].At.Equal(at.Add(2*time.Hour)) {
 		t.Errorf("history = %+v", h)
 	}
+	if sizes, err := s.SegmentSizes(ctx); err != nil || len(sizes) != 1 || sizes["vip"] != 2 {
+		t.Errorf("segment sizes = %v, %v; want vip: 2 (its holdout member included)", sizes, err)
+	}
 	var all []string
 	if err := s.AllMemberships(ctx, func(m domain.Membership) error { all = append(all, m.Segment+"/"+m.ProfileID); return nil }); err != nil {
 		t.Fatal(err)
