@@ -210,10 +210,6 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 	var need []adapter.Target
 	held := map[int64]time.Time{}    // item → when its membership changes are due
 	var deferOnly []store.OutboxItem // held items with nothing to write now
-	type decoded struct {
-		ob  store.OutboxItem
-		pay outboxPayload
-	}
 	items := make([]decoded, 0, len(claimed))
 	refs := make([]domain.ExternalRef, 0, len(claimed))
 	for _, ob := range claimed {
@@ -235,26 +231,41 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 	if err != nil {
 		return fmt.Errorf("loading write-back ownership of %d %s records: %w", len(refs), pl.Name, err)
 	}
+	// States that earlier attempts may have written in part: this write
+	// settles them (see store.OutboxSuperseded).
+	unsure, settles, err := p.priors(ctx, pl, items)
+	if err != nil {
+		return err
+	}
 	var unchanged []int64 // items whose record already holds their state
 	for _, d := range items {
 		ob, pay := d.ob, d.pay
 		if older, dup := byID[pay.Item.ID]; dup {
 			// The same record twice: an item whose lease lapsed (its
 			// daemon died mid-push) and a newer one. Claims come oldest
-			// first, so this one is newer: its absolute state wins and
-			// the older is closed, never pushed (now or after its lease
-			// lapses again) over the newer state.
-			if err := p.store.OutboxDone(ctx, []int64{older.ID}); err != nil {
+			// first, so this one is newer: its absolute state wins. The
+			// older is set aside, never pushed (now or after its lease
+			// lapses again) over the newer state, and what it may have
+			// written is settled by the newer.
+			if err := p.store.OutboxSupersede(ctx, []int64{older.ID}); err != nil {
 				return err
 			}
+			if op := payloads[pay.Item.ID]; op.Want != nil {
+				unsure[pay.Item.ID] = append(unsure[pay.Item.ID], *op.Want)
+			}
+			settles[pay.Item.ID] = append(settles[pay.Item.ID], older.ID)
+			delete(held, older.ID)
+			deferOnly = slices.DeleteFunc(deferOnly, func(x store.OutboxItem) bool { return x.ID == older.ID })
+			unchanged = slices.DeleteFunc(unchanged, func(id int64) bool { return id == older.ID })
 			req.Items = slices.DeleteFunc(req.Items, func(it adapter.PushItem) bool { return it.ID == pay.Item.ID })
 		}
 		owned := ownedBy[pay.Item.Ref.Key()]
 		prior[pay.Item.ID] = owned
 		if pay.Want != nil {
-			item, changed := delta(pay.Item.Ref, *pay.Want, owned)
+			item, changed := delta(pay.Item.Ref, *pay.Want, owned, unsure[pay.Item.ID])
 			if !changed {
 				unchanged = append(unchanged, ob.ID)
+				unchanged = append(unchanged, settles[pay.Item.ID]...)
 				continue
 			}
 			item.ID = pay.Item.ID
@@ -299,7 +310,7 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 		st.Requests += estimateCalls(pl, req.Items)
 		results, err = pl.Adapter.Push(ctx, req)
 		if err == nil {
-			return p.recordResults(ctx, pl, results, byID, payloads, prior, held, st)
+			return p.recordResults(ctx, pl, results, byID, payloads, prior, held, settles, st)
 		}
 	}
 	// The whole call failed: reschedule every item, nothing is lost.
@@ -321,6 +332,54 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 	return fmt.Errorf("pushing %d write-backs to %s: %w", len(byID), pl.Name, err)
 }
 
+// decoded is a claimed outbox item and its payload.
+type decoded struct {
+	ob  store.OutboxItem
+	pay outboxPayload
+}
+
+// priors loads the superseded states of the claimed items' records
+// (store.OutboxSuperseded): by item id, the states earlier attempts may
+// have written in part, and the superseded items that a complete write
+// of the record settles.
+func (p *Pipeline) priors(ctx context.Context, pl *Platform, items []decoded) (map[string][]state, map[string][]int64, error) {
+	unsure, settles := map[string][]state{}, map[string][]int64{}
+	keys := make([]string, 0, len(items))
+	for _, d := range items {
+		keys = append(keys, d.ob.Key)
+	}
+	got, err := p.store.OutboxPriors(ctx, pl.Name, pl.Account, keys)
+	if err != nil {
+		return nil, nil, fmt.Errorf("loading superseded %s write-backs: %w", pl.Name, err)
+	}
+	for key, obs := range got {
+		for _, ob := range obs {
+			settles[key] = append(settles[key], ob.ID)
+			var pay outboxPayload
+			if err := json.Unmarshal(ob.Payload, &pay); err != nil {
+				continue // unreadable: nothing to settle but the item
+			}
+			unsure[key] = append(unsure[key], pay.written())
+		}
+	}
+	return unsure, settles, nil
+}
+
+// written is the state an attempt of the payload may have written.
+func (pay outboxPayload) written() state {
+	if pay.Want != nil {
+		return *pay.Want
+	}
+	st := state{Props: pay.Item.Properties, Lists: map[string]bool{}}
+	for _, k := range pay.Item.Add {
+		st.Lists[k] = true
+	}
+	for _, k := range pay.Item.Remove {
+		st.Lists[k] = false
+	}
+	return st
+}
+
 // deferItems puts items aside until their membership changes are due.
 func (p *Pipeline) deferItems(ctx context.Context, held map[int64]time.Time, items []store.OutboxItem, st *DrainStats) error {
 	byTime := map[time.Time][]int64{}
@@ -336,7 +395,10 @@ func (p *Pipeline) deferItems(ctx context.Context, held map[int64]time.Time, ite
 	return nil
 }
 
-func (p *Pipeline) recordResults(ctx context.Context, pl *Platform, results []adapter.PushResult, byID map[string]store.OutboxItem, payloads map[string]outboxPayload, prior map[string][]store.Ownership, held map[int64]time.Time, st *DrainStats) error {
+// recordResults records a push's outcome: ownership of what it wrote, and
+// each item done, deferred (its membership changes held) or failed. An
+// item written whole settles its record's superseded items (settles).
+func (p *Pipeline) recordResults(ctx context.Context, pl *Platform, results []adapter.PushResult, byID map[string]store.OutboxItem, payloads map[string]outboxPayload, prior map[string][]store.Ownership, held map[int64]time.Time, settles map[string][]int64, st *DrainStats) error {
 	var done []int64
 	var later []store.OutboxItem
 	var owned []store.Ownership
@@ -354,6 +416,7 @@ func (p *Pipeline) recordResults(ctx context.Context, pl *Platform, results []ad
 				later = append(later, ob)
 			} else {
 				done = append(done, ob.ID)
+				done = append(done, settles[r.ID]...)
 			}
 			owned = append(owned, ownershipOf(payloads[r.ID].Item, prior[r.ID], at)...)
 			st.OK++

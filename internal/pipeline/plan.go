@@ -180,13 +180,23 @@ func (p *Pipeline) planFor(ctx context.Context, res *segment.Result, list []scor
 // With refresh, records whose write-back looks done are queued too, with
 // their desired state only: a write of the record still in flight can make
 // that look wrong a moment later, and the drainer, which waits for it,
-// then writes what is needed or closes the item without a call.
+// then writes what is needed or closes the item without a call. Without
+// refresh, only the records with write-back items still open are: a
+// queued retry must not write an older state than this plan's, and an
+// attempt that may have been written in part must be settled.
 func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.Result, list []scored, desired map[string]map[string]bool, refresh bool) (PlatformPlan, error) {
 	pp := PlatformPlan{Platform: pl.Name, PerSegment: map[string]*SegmentDelta{}}
 	tg := buildTargets(pl.Name, res.Segments)
 	pp.Targets = tg.list
 	if len(tg.list) == 0 {
 		return pp, nil
+	}
+	open := map[string]bool{}
+	if !refresh {
+		var err error
+		if open, err = p.store.OutboxOpenKeys(ctx, pl.Name, pl.Account); err != nil {
+			return pp, err
+		}
 	}
 	// Ownership is read for a chunk of profiles at a time: one query per
 	// chunk, not one per record, without holding everyone's at once.
@@ -209,9 +219,9 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 		}
 		want := tg.desiredState(desired[sc.id])
 		for _, ref := range refs {
-			item, changed := delta(ref, want, ownedBy[ref.Key()])
+			item, changed := delta(ref, want, ownedBy[ref.Key()], nil)
 			if !changed {
-				if refresh {
+				if refresh || open[ref.Key()] {
 					pp.refresh = append(pp.refresh, refreshItem{ref: ref, want: want})
 				}
 				continue

@@ -150,7 +150,13 @@ func (t *targets) desiredState(member map[string]bool) state {
 // record and returns the push item that closes the gap. Values the
 // connector never wrote are never cleared, and lists it never joined are
 // never left.
-func delta(ref domain.ExternalRef, want state, owned []store.Ownership) (adapter.PushItem, bool) {
+//
+// unsure are states that attempts may have written in part without the
+// connector recording it (see store.OutboxSuperseded). A target where one
+// of them differs from what the connector owns may hold either, so it is
+// set explicitly: the wanted value written or cleared, the list joined or
+// left.
+func delta(ref domain.ExternalRef, want state, owned []store.Ownership, unsure []state) (adapter.PushItem, bool) {
 	ownedProps := map[string]string{}
 	ownedAt := map[string]time.Time{}
 	ownedLists := map[string]bool{}
@@ -163,11 +169,30 @@ func delta(ref domain.ExternalRef, want state, owned []store.Ownership) (adapter
 			ownedProps[o.Target], ownedAt[o.Target] = o.Value, o.WrittenAt
 		}
 	}
+	propUnsure := map[string]bool{}
+	listUnsure := map[string]bool{}
+	for _, u := range unsure {
+		for key, v := range u.Props {
+			if v != "" && v != ownedProps[key] {
+				propUnsure[key] = true
+			}
+		}
+		for key, in := range u.Lists {
+			if in != ownedLists[key] {
+				listUnsure[key] = true
+			}
+		}
+	}
 	item := adapter.PushItem{ID: ref.Key(), Ref: ref}
 	for _, key := range sortedKeys(want.Props) {
 		v := want.Props[key]
 		have, isOwned := ownedProps[key]
 		switch {
+		case propUnsure[key]:
+			if item.Properties == nil {
+				item.Properties = map[string]string{}
+			}
+			item.Properties[key] = v // the value, or "" to clear one an attempt may have written
 		case v != "" && v != have:
 			if item.Properties == nil {
 				item.Properties = map[string]string{}
@@ -182,9 +207,9 @@ func delta(ref domain.ExternalRef, want state, owned []store.Ownership) (adapter
 	}
 	for _, key := range sortedKeys(want.Lists) {
 		switch {
-		case want.Lists[key] && !ownedLists[key]:
+		case want.Lists[key] && (!ownedLists[key] || listUnsure[key]):
 			item.Add = append(item.Add, key)
-		case !want.Lists[key] && ownedLists[key]:
+		case !want.Lists[key] && (ownedLists[key] || listUnsure[key]):
 			item.Remove = append(item.Remove, key)
 		}
 	}

@@ -139,11 +139,23 @@ type Store interface {
 	// counting the claim as an attempt. An item whose record was enqueued
 	// again meanwhile is closed instead: the newer item supersedes it.
 	OutboxDefer(ctx context.Context, ids []int64, until time.Time) error
-	// OutboxDone marks items written.
+	// OutboxDone marks items written, or superseded items settled.
 	OutboxDone(ctx context.Context, ids []int64) error
 	// OutboxFailed records an attempt's error. A retryable failure makes
 	// the item due again at retryAt; a permanent one parks it as failed.
+	// The attempt may have been written in part, so a retryable failure
+	// also keeps a superseded copy of the item (see OutboxSuperseded).
 	OutboxFailed(ctx context.Context, id int64, reason string, permanent bool, retryAt time.Time) error
+	// OutboxSupersede marks leased items superseded by a newer item of
+	// their record, their attempts' effect unknown (see OutboxSuperseded).
+	OutboxSupersede(ctx context.Context, ids []int64) error
+	// OutboxOpenKeys returns the keys of the platform's records with
+	// unsettled items: pending, leased or superseded.
+	OutboxOpenKeys(ctx context.Context, platform, account string) (map[string]bool, error)
+	// OutboxPriors returns, by item key, the superseded items of these
+	// records, oldest first: states an attempt may have written in part,
+	// which the next write of the record must settle.
+	OutboxPriors(ctx context.Context, platform, account string, keys []string) (map[string][]OutboxItem, error)
 	// OutboxStats counts items by status.
 	OutboxStats(ctx context.Context) (map[OutboxStatus]int, error)
 
@@ -289,6 +301,13 @@ const (
 	OutboxLeased  OutboxStatus = "leased"
 	OutboxDone    OutboxStatus = "done"
 	OutboxFailed  OutboxStatus = "failed" // permanent failure, parked
+	// OutboxSuperseded is an item a newer item of its record replaced
+	// after an attempt whose effect is unknown: a crash during its push,
+	// or a failure after part of it was written. The connector's
+	// ownership records do not show what it may have written, so the
+	// next write of the record sets every target it touched explicitly;
+	// then it is done.
+	OutboxSuperseded OutboxStatus = "superseded"
 )
 
 // OutboxLane narrows OutboxClaimLane to one kind of due item.

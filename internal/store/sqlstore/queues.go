@@ -567,12 +567,10 @@ func (e *Engine) OutboxClaimLane(ctx context.Context, platform, account string, 
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var it store.OutboxItem
-			var nb, cr, deferred int64
-			if err := rows.Scan(&it.ID, &it.Platform, &it.Account, &it.Key, &it.Payload, &it.Status, &it.Attempts, &it.LastError, &nb, &cr, &deferred); err != nil {
+			it, err := scanOutbox(rows)
+			if err != nil {
 				return err
 			}
-			it.NotBefore, it.CreatedAt, it.Deferred = fromTS(nb), fromTS(cr), deferred != 0
 			out = append(out, it)
 		}
 		return rows.Err()
@@ -588,15 +586,17 @@ func (e *Engine) OutboxClaimLane(ctx context.Context, platform, account string, 
 	return out, nil
 }
 
-// outboxSupersedeSQL closes the items a newer item for the same record
-// has superseded: a lapsed lease must not write an old state over a newer
-// one. Only lapsed leases can be superseded: a newer state of a pending
+// outboxSupersedeSQL sets aside the items a newer item for the same
+// record has superseded: a lapsed lease must not write an old state over
+// a newer one, and the newer item's write settles whatever the lapsed
+// attempt may have written (see store.OutboxSuperseded). Only lapsed leases can be superseded: a newer state of a pending
 // item updates it in place, and a leased item goes back to pending only
 // while no newer item exists (see OutboxFailed and OutboxDefer).
 // Arguments: now, platform, account, now.
-const outboxSupersedeSQL = `UPDATE outbox SET status = 'done', last_error = 'superseded by a newer item', leased_until = 0, updated_at = ?
+const outboxSupersedeSQL = `UPDATE outbox SET status = 'superseded', last_error = 'superseded by a newer item', leased_until = 0, updated_at = ?
 	WHERE platform = ? AND account = ? AND status = 'leased' AND leased_until <= ?
-	AND EXISTS (SELECT 1 FROM outbox o2 WHERE o2.platform = outbox.platform AND o2.account = outbox.account AND o2.item_key = outbox.item_key AND o2.id > outbox.id)`
+	AND EXISTS (SELECT 1 FROM outbox o2 WHERE o2.platform = outbox.platform AND o2.account = outbox.account AND o2.item_key = outbox.item_key AND o2.id > outbox.id
+		AND o2.status IN ('pending', 'leased'))`
 
 // outboxClaimSQL leases a lane's due items, oldest first. An item whose
 // record has another item in flight (a live lease) waits, so two writes
@@ -670,6 +670,15 @@ func (e *Engine) OutboxFailed(ctx context.Context, id int64, reason string, perm
 			_, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'failed', last_error = ?, leased_until = 0, updated_at = ? WHERE id = ?`), reason, now, id)
 			return err
 		}
+		// Part of the attempt may have been written: a copy of its
+		// state stays as a prior of the record until a later write
+		// settles it, even when a newer state replaces the retry's
+		// payload in place.
+		if _, err := tx.ExecContext(ctx, e.q(`INSERT INTO outbox (platform, account, item_key, payload, status, attempts, last_error, not_before, created_at, updated_at)
+			SELECT platform, account, item_key, payload, 'superseded', attempts, ?, 0, created_at, ? FROM outbox WHERE id = ? AND status = 'leased'`),
+			"attempt failed: "+reason, now, id); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'pending', last_error = ?, not_before = ?, leased_until = 0, updated_at = ? WHERE id = ? AND status = 'leased'
 			AND NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.platform = outbox.platform AND o2.account = outbox.account AND o2.item_key = outbox.item_key AND o2.id > outbox.id AND o2.status IN ('pending', 'leased'))`),
 			reason, ts(retryAt), now, id)
@@ -677,6 +686,8 @@ func (e *Engine) OutboxFailed(ctx context.Context, id int64, reason string, perm
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
+			// A newer item carries the record's state; the copy above
+			// keeps this attempt's for it to settle.
 			_, err = tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'done', last_error = ?, leased_until = 0, updated_at = ? WHERE id = ? AND status = 'leased'`), "superseded after: "+reason, now, id)
 		}
 		return err
@@ -685,6 +696,71 @@ func (e *Engine) OutboxFailed(ctx context.Context, id int64, reason string, perm
 		return fmt.Errorf("recording failure of write-back item %d: %w", id, err)
 	}
 	return nil
+}
+
+// OutboxSupersede implements store.Store.
+func (e *Engine) OutboxSupersede(ctx context.Context, ids []int64) error {
+	err := inList(ids, func(list string, args []any) error {
+		_, err := e.w.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'superseded', last_error = 'superseded by a newer item', leased_until = 0, updated_at = ? WHERE status = 'leased' AND id IN `+list), append([]any{ts(e.now())}, args...)...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("setting aside %d superseded write-back items: %w", len(ids), err)
+	}
+	return nil
+}
+
+// OutboxOpenKeys implements store.Store.
+func (e *Engine) OutboxOpenKeys(ctx context.Context, platform, account string) (map[string]bool, error) {
+	rows, err := e.r.QueryContext(ctx, e.q(`SELECT DISTINCT item_key FROM outbox WHERE platform = ? AND account = ? AND status IN ('pending', 'leased', 'superseded')`), platform, account)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s records with write-back under way: %w", platform, err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("listing %s records with write-back under way: %w", platform, err)
+		}
+		out[k] = true
+	}
+	return out, rows.Err()
+}
+
+// OutboxPriors implements store.Store.
+func (e *Engine) OutboxPriors(ctx context.Context, platform, account string, keys []string) (map[string][]store.OutboxItem, error) {
+	out := map[string][]store.OutboxItem{}
+	err := inList(keys, func(list string, args []any) error {
+		rows, err := e.r.QueryContext(ctx, e.q(`SELECT `+outboxCols+` FROM outbox WHERE platform = ? AND account = ? AND item_key IN `+list+` AND status = 'superseded' ORDER BY id`),
+			append([]any{platform, account}, args...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			it, err := scanOutbox(rows)
+			if err != nil {
+				return err
+			}
+			out[it.Key] = append(out[it.Key], it)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading superseded write-backs of %d %s records: %w", len(keys), platform, err)
+	}
+	return out, nil
+}
+
+func scanOutbox(rows *sql.Rows) (store.OutboxItem, error) {
+	var it store.OutboxItem
+	var nb, cr, deferred int64
+	if err := rows.Scan(&it.ID, &it.Platform, &it.Account, &it.Key, &it.Payload, &it.Status, &it.Attempts, &it.LastError, &nb, &cr, &deferred); err != nil {
+		return it, err
+	}
+	it.NotBefore, it.CreatedAt, it.Deferred = fromTS(nb), fromTS(cr), deferred != 0
+	return it, nil
 }
 
 // OutboxStats implements store.Store.

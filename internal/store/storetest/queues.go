@@ -398,7 +398,16 @@ func testOutboxSupersede(t *testing.T, open Factory) {
 	if len(c) != 1 || string(c[0].Payload) != "new" {
 		t.Fatalf("after the lapse, claim = %+v; want only the newer item", c)
 	}
-	if err := s.OutboxDone(ctx, []int64{c[0].ID}); err != nil {
+	// The dead attempt may have written the old state in part: it stays
+	// as a prior of the record for the newer write to settle.
+	priors, err := s.OutboxPriors(ctx, "hubspot", "", []string{"r", "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(priors) != 1 || len(priors["r"]) != 1 || string(priors["r"][0].Payload) != "old" || priors["r"][0].Status != store.OutboxSuperseded {
+		t.Fatalf("priors = %+v; want the old item, superseded", priors)
+	}
+	if err := s.OutboxDone(ctx, []int64{c[0].ID, priors["r"][0].ID}); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(2 * time.Minute)
@@ -406,8 +415,59 @@ func testOutboxSupersede(t *testing.T, open Factory) {
 		t.Fatalf("the superseded old item came back: %+v", c)
 	}
 	stats, _ := s.OutboxStats(ctx)
-	if stats[store.OutboxDone] != 2 || stats[store.OutboxPending]+stats[store.OutboxLeased] != 0 {
+	if stats[store.OutboxDone] != 2 || stats[store.OutboxPending]+stats[store.OutboxLeased]+stats[store.OutboxSuperseded] != 0 {
 		t.Errorf("stats = %v; want both items done", stats)
+	}
+}
+
+// testOutboxPriors: a retryable failure keeps a copy of the attempt's
+// state as a prior of its record, which survives a newer state replacing
+// the retry in place, and the record counts as open until it is settled.
+func testOutboxPriors(t *testing.T, open Factory) {
+	ctx := context.Background()
+	clock := NewClock()
+	s := open(t, store.Options{Now: clock.Now})
+	ob := hubspotOutbox{t, s}
+	ob.enq("r", "s1")
+	ob.enq("q", "q1")
+	c := ob.claim(store.LaneAny)
+	if len(c) != 2 {
+		t.Fatalf("claim = %+v", c)
+	}
+	if err := s.OutboxDone(ctx, []int64{c[1].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.OutboxFailed(ctx, c[0].ID, "list call failed", false, clock.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	ob.enq("r", "s2") // replaces the retry's payload in place
+	open1, err := s.OutboxOpenKeys(ctx, "hubspot", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open1) != 1 || !open1["r"] {
+		t.Errorf("open keys = %v; want r only", open1)
+	}
+	clock.Advance(time.Minute)
+	c = ob.claim(store.LaneAny)
+	if len(c) != 1 || string(c[0].Payload) != "s2" {
+		t.Fatalf("claim = %+v; want the retry with the newer state", c)
+	}
+	priors, err := s.OutboxPriors(ctx, "hubspot", "", []string{"r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(priors["r"]) != 1 || string(priors["r"][0].Payload) != "s1" {
+		t.Fatalf("priors = %+v; want the failed attempt's state s1", priors)
+	}
+	if err := s.OutboxDone(ctx, []int64{c[0].ID, priors["r"][0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if open2, _ := s.OutboxOpenKeys(ctx, "hubspot", ""); len(open2) != 0 {
+		t.Errorf("open keys after settling = %v", open2)
+	}
+	if p, _ := s.OutboxPriors(ctx, "hubspot", "", []string{"r"}); len(p) != 0 {
+		t.Errorf("priors after settling = %+v", p)
 	}
 }
 

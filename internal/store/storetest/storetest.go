@@ -66,6 +66,7 @@ func Run(t *testing.T, open Factory) {
 		{"OutboxClaimConcurrent", testOutboxClaimConcurrent},
 		{"OutboxRetry", testOutboxRetry},
 		{"OutboxSupersede", testOutboxSupersede},
+		{"OutboxPriors", testOutboxPriors},
 		{"OutboxDeferLanes", testOutboxDeferLanes},
 		{"OutboxLateFailure", testOutboxLateFailure},
 		{"RecordPlanWhole", testRecordPlanWhole},
