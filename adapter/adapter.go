@@ -327,3 +327,17 @@ type HTTPObserver interface {
 type Observable interface {
 	ObserveHTTP(HTTPObserver)
 }
+
+// Quota is a platform's daily API request budget as an adapter knows it:
+// from the platform's own response headers once it has seen them, else
+// from its configuration.
+type Quota struct {
+	Limit     int // requests per day; 0 when unknown or unlimited
+	Remaining int // left now, as the platform last reported; -1 when unknown
+}
+
+// QuotaReporter is implemented by adapters whose platform has a daily
+// request budget, so plans can show each write-back's share of it.
+type QuotaReporter interface {
+	DailyQuota() Quota
+}

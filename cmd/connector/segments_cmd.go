@@ -268,7 +268,14 @@ func printPlan(a *app, p *pipeline.Plan, saved string) error {
 	for _, pp := range p.Platforms {
 		fmt.Fprintf(a.stdout, "\n%s: %d records to update, ~%d API calls", pp.Platform, len(pp.Items), pp.Calls)
 		if pp.QuotaShare > 0 {
-			fmt.Fprintf(a.stdout, " (%.3f%% of the daily quota)", 100*pp.QuotaShare)
+			fmt.Fprintf(a.stdout, " (%.3f%% of the daily quota of %d", 100*pp.QuotaShare, pp.DailyQuota)
+			if r := pp.QuotaRemaining; r != nil {
+				fmt.Fprintf(a.stdout, "; %d left today", *r)
+				if pp.Calls > *r {
+					fmt.Fprint(a.stdout, ": NOT ENOUGH, the rest waits for tomorrow's budget")
+				}
+			}
+			fmt.Fprint(a.stdout, ")")
 		}
 		fmt.Fprintln(a.stdout)
 		keys := make([]string, 0, len(pp.PerSegment))

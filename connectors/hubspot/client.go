@@ -84,6 +84,9 @@ type sharedBudget struct {
 	pauseUntil  time.Time
 	dailyUntil  time.Time // daily budget exhausted until then
 	requests    atomic.Int64
+	// dailyMax and dailyLeft are the X-HubSpot-RateLimit-Daily headers
+	// last seen (0 before any).
+	dailyMax, dailyLeft atomic.Int64
 	// skew is HubSpot's clock minus ours (from the Date header), kept only
 	// when it exceeds maxSkew: cursors are in HubSpot's time.
 	skew atomic.Int64
@@ -150,6 +153,12 @@ func (g *governor) observe(resp *http.Response) {
 			skew = 0
 		}
 		b.skew.Store(int64(skew))
+	}
+	if daily, err := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Daily")); err == nil && daily > 0 {
+		if left, err := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Daily-Remaining")); err == nil {
+			b.dailyMax.Store(int64(daily))
+			b.dailyLeft.Store(int64(left))
+		}
 	}
 	if rem, err := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Remaining")); err == nil {
 		maxN, _ := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Max"))

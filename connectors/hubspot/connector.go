@@ -68,6 +68,19 @@ func New(log *slog.Logger) *Connector {
 	return &Connector{log: log.With("connector", Name), Now: time.Now}
 }
 
+// DailyQuota implements adapter.QuotaReporter: HubSpot's daily headers
+// once seen (private apps get them), else the configured tier's limit.
+func (c *Connector) DailyQuota() adapter.Quota {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.budget != nil {
+		if max := c.budget.dailyMax.Load(); max > 0 {
+			return adapter.Quota{Limit: int(max), Remaining: int(c.budget.dailyLeft.Load())}
+		}
+	}
+	return adapter.Quota{Limit: c.cfg.RateLimit.Daily, Remaining: -1}
+}
+
 // ObserveHTTP implements adapter.Observable.
 func (c *Connector) ObserveHTTP(o adapter.HTTPObserver) { c.obs = o }
 

@@ -55,6 +55,22 @@ type Connector struct {
 	obs adapter.HTTPObserver
 }
 
+// DailyQuota implements adapter.QuotaReporter from the Sforce-Limit-Info
+// header last seen (unknown before the first call).
+func (c *Connector) DailyQuota() adapter.Quota {
+	c.mu.Lock()
+	q := c.quota
+	c.mu.Unlock()
+	if q == nil {
+		return adapter.Quota{Remaining: -1}
+	}
+	used, max, _ := q.snapshot()
+	if max <= 0 {
+		return adapter.Quota{Remaining: -1}
+	}
+	return adapter.Quota{Limit: max, Remaining: max - used}
+}
+
 // ObserveHTTP implements adapter.Observable.
 func (c *Connector) ObserveHTTP(o adapter.HTTPObserver) { c.obs = o }
 

@@ -86,11 +86,6 @@ func openOutbound(ctx context.Context, cfg *config.Loaded, st store.Store, log *
 	return outbound.New(outbound.Options{Queue: q, Endpoints: eps, Logger: log.With("component", "outbound")})
 }
 
-// DailyQuotas are the default daily API budgets used for plan estimates:
-// HubSpot's private-app daily limit, a Salesforce Enterprise org's base
-// allocation; WooCommerce has none of its own.
-var dailyQuotas = map[string]int{"hubspot": 250_000, "salesforce": 100_000}
-
 // Open builds an Env. Adapters are described and configured; a platform
 // that fails to configure is an error, as is an invalid segment definition.
 func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories map[string]Factory) (*Env, error) {
@@ -165,7 +160,7 @@ func configure(ctx context.Context, name string, a adapter.Adapter, sec adapter.
 		return nil, fmt.Errorf("configuring %s: %w", name, err)
 	}
 	account, _ := sec["account"].(string)
-	return &pipeline.Platform{Name: name, Account: account, Adapter: a, Desc: desc, DailyQuota: dailyQuotas[name]}, nil
+	return &pipeline.Platform{Name: name, Account: account, Adapter: a, Desc: desc}, nil
 }
 
 func withoutEnabled(sec adapter.Config) adapter.Config {

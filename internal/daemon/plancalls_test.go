@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
@@ -48,6 +49,23 @@ func TestApplyMakesExactlyThePlannedCalls(t *testing.T) {
 	plan, err := env.Pipeline.Plan(ctx, now.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Each plan shows its share of the platform's daily budget as the
+	// platform last reported it: the HubSpot fake's daily headers (not the
+	// Professional tier's 650,000 the configuration assumes), Salesforce's
+	// Sforce-Limit-Info.
+	quotas := map[string][2]int{
+		sandbox.HubSpot:    {sb.HubSpotFake.Stats().DailyMax, sb.HubSpotFake.Stats().DailyMax - sb.HubSpotFake.Stats().DailyUsed},
+		sandbox.Salesforce: {salesforcefake.DefaultDailyLimit, salesforcefake.DefaultDailyLimit - sb.SalesforceFake.Usage()},
+	}
+	for _, pp := range plan.Platforms {
+		want, ok := quotas[pp.Platform]
+		if !ok {
+			continue
+		}
+		if pp.DailyQuota != want[0] || pp.QuotaRemaining == nil || *pp.QuotaRemaining != want[1] || pp.QuotaShare != float64(pp.Calls)/float64(want[0]) {
+			t.Errorf("%s: plan quota %d (remaining %v, share %v); the platform reported %d with %d left", pp.Platform, pp.DailyQuota, pp.QuotaRemaining, pp.QuotaShare, want[0], want[1])
+		}
 	}
 	counters := map[string]func() map[string]int{
 		sandbox.HubSpot: sb.HubSpotFake.Calls, sandbox.Salesforce: sb.SalesforceFake.Calls, sandbox.WooCommerce: sb.WooFake.Calls,

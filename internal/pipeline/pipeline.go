@@ -28,9 +28,6 @@ type Platform struct {
 	Account string
 	Adapter adapter.Adapter
 	Desc    adapter.Descriptor
-	// DailyQuota is the platform's daily API call budget, for plan
-	// estimates; 0 means unknown or unlimited.
-	DailyQuota int
 }
 
 // Options configure a Pipeline.

@@ -47,9 +47,14 @@ type PlatformPlan struct {
 	// PerSegment counts record-level entries and exits written back.
 	PerSegment map[string]*SegmentDelta `json:"per_segment"`
 	// Calls estimates the API calls the write-back takes; QuotaShare is
-	// that against the daily quota (0 when unknown).
+	// that against the platform's daily request budget (0 when unknown),
+	// as its adapter reports it (adapter.QuotaReporter).
 	Calls      int     `json:"calls"`
 	QuotaShare float64 `json:"quota_share"`
+	// DailyQuota is that budget, and QuotaRemaining what the platform
+	// last said is left of it today (absent when unknown).
+	DailyQuota     int  `json:"daily_quota,omitempty"`
+	QuotaRemaining *int `json:"quota_remaining,omitempty"`
 
 	wants   map[string]state // item id → the record's whole desired state
 	refresh []refreshItem    // records re-queued with their desired state only
@@ -240,8 +245,15 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 		}
 	}
 	pp.Calls = estimateCalls(pl, pp.Items)
-	if pl.DailyQuota > 0 {
-		pp.QuotaShare = float64(pp.Calls) / float64(pl.DailyQuota)
+	if qr, ok := pl.Adapter.(adapter.QuotaReporter); ok {
+		q := qr.DailyQuota()
+		if q.Limit > 0 {
+			pp.DailyQuota = q.Limit
+			pp.QuotaShare = float64(pp.Calls) / float64(q.Limit)
+		}
+		if q.Remaining >= 0 {
+			pp.QuotaRemaining = &q.Remaining
+		}
 	}
 	return pp, nil
 }

@@ -181,6 +181,7 @@ type Stats struct {
 	MaxInWindow      int // most requests seen in one rolling burst window
 	MaxSearchInSec   int // most search requests seen in one second
 	DailyUsed        int
+	DailyMax         int // the daily limit the headers report
 	TokenRefreshes   int
 	RejectedRequests int // 4xx other than auth and rate limits
 }
@@ -617,6 +618,7 @@ func (f *Fake) Stats() Stats {
 	defer f.mu.Unlock()
 	s := f.stats
 	s.DailyUsed = f.limits.dailyUsed
+	s.DailyMax = f.opts.DailyMax
 	s.RejectedRequests = int(f.rejected.Load())
 	return s
 }
