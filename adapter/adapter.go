@@ -297,14 +297,16 @@ type WritePacing struct {
 	MembershipCallEvery time.Duration
 }
 
-// WritePacer is implemented by adapters whose membership writes cost one
-// call per list, so that writing them record by record would spend the
-// rate budget many times over. The daemon then writes property changes
-// at once (at most every PropertyEvery) and each list's membership
-// changes together every MembershipEvery, or less often when their calls
-// need it (MembershipCallEvery). Adapters without it get both
-// written together as soon as possible; it is not carried over the plugin
-// protocol.
+// WritePacer is implemented by adapters that want live write-back paced.
+// With MembershipEvery set (platforms whose membership writes cost one call
+// per list, so that writing them record by record would spend the rate
+// budget many times over), the daemon writes property changes at once (at
+// most every PropertyEvery) and each list's membership changes together
+// every MembershipEvery, or less often when their calls need it
+// (MembershipCallEvery). With only PropertyEvery set, it writes whole
+// rounds at most that often, each claimed just before it is sent. Adapters
+// without it get rounds written back to back as soon as possible; it is
+// not carried over the plugin protocol.
 type WritePacer interface {
 	WritePacing() WritePacing
 }

@@ -175,7 +175,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			continue
 		}
 		d.wg.Add(1)
-		go d.drainLoop(workCtx, p)
+		go d.drainLoop(workCtx, p, d.pacing(p).PropertyEvery)
 	}
 	d.wg.Add(1)
 	go d.gaugeLoop(workCtx)
@@ -451,14 +451,39 @@ func (d *Daemon) resegment(ctx context.Context, profiles []string, inboxDone []i
 }
 
 // drainLoop pushes one platform's outbox. Each platform has its own loop,
-// so a slow or failing platform never holds up the others.
-func (d *Daemon) drainLoop(ctx context.Context, platform string) {
+// so a slow or failing platform never holds up the others. With every
+// set, it pushes one round at most that often, claiming the round only
+// when it can be sent, so the round takes everything queued meanwhile;
+// otherwise it drains rounds back to back.
+func (d *Daemon) drainLoop(ctx context.Context, platform string, every time.Duration) {
 	defer d.wg.Done()
 	tick := time.NewTicker(d.opts.DrainInterval)
 	defer tick.Stop()
+	var last time.Time
 	for {
-		st, err := d.env.Pipeline.Drain(ctx, platform)
-		d.drained(ctx, platform, st, err)
+		var st pipeline.DrainStats
+		var err error
+		if every > 0 {
+			if wait := time.Until(last.Add(every)); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
+			start := time.Now()
+			st, err = d.env.Pipeline.DrainRound(ctx, platform)
+			if st.Calls > 0 {
+				last = start
+			}
+			d.drained(ctx, platform, st, err)
+			if err == nil && st.Claimed > 0 {
+				continue // more may be waiting
+			}
+		} else {
+			st, err = d.env.Pipeline.Drain(ctx, platform)
+			d.drained(ctx, platform, st, err)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -134,6 +134,16 @@ func (p *Pipeline) Drain(ctx context.Context, platform string) (DrainStats, erro
 	return p.drainLane(ctx, pl, store.LaneAny, maxBatch(pl), nil, true)
 }
 
+// DrainRound claims and pushes one round of the platform's due items
+// (everything together), for a drainer that paces its rounds.
+func (p *Pipeline) DrainRound(ctx context.Context, platform string) (DrainStats, error) {
+	pl, err := p.Platform(platform)
+	if err != nil {
+		return DrainStats{}, err
+	}
+	return p.drainLane(ctx, pl, store.LaneAny, maxBatch(pl), nil, false)
+}
+
 // DrainProperties is the daemon's live write-back for a platform whose
 // membership changes are written apart (see adapter.WritePacer): it claims
 // one round of fresh items, writes their property changes and defers the
