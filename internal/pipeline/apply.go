@@ -296,16 +296,13 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 		req.Items = append(req.Items, pay.Item)
 		need = append(need, targetsFor(pay.Targets, pay.Item)...)
 	}
-	if len(unchanged) > 0 {
-		if err := p.store.OutboxDone(ctx, unchanged); err != nil {
-			return fmt.Errorf("closing %d %s write-backs with nothing left to write: %w", len(unchanged), pl.Name, err)
-		}
-	}
-	if err := p.deferItems(ctx, held, deferOnly, st); err != nil {
-		return fmt.Errorf("deferring %s membership write-backs: %w", pl.Name, err)
-	}
+	// The round's outcome is recorded in one transaction after the push
+	// (or now, when there is nothing to push): items with nothing left
+	// to write are done, items with only membership changes wait.
+	settle := store.Settlement{Done: unchanged}
+	deferAll(&settle, held, deferOnly, st)
 	if len(req.Items) == 0 {
-		return nil
+		return p.settle(ctx, pl, settle)
 	}
 	ids, err := p.ensureTargets(ctx, pl, need)
 	if err != nil {
@@ -320,8 +317,11 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 		st.Requests += estimateCalls(pl, req.Items)
 		results, err = pl.Adapter.Push(ctx, req)
 		if err == nil {
-			return p.recordResults(ctx, pl, results, byID, payloads, prior, held, settles, st)
+			return p.recordResults(ctx, pl, results, byID, payloads, prior, held, settles, settle, st)
 		}
+	}
+	if serr := p.settle(ctx, pl, settle); serr != nil {
+		return serr
 	}
 	// The whole call failed: reschedule every item, nothing is lost.
 	permanent := adapter.KindOf(err) == adapter.KindPermanent
@@ -390,17 +390,25 @@ func (pay outboxPayload) written() state {
 	return st
 }
 
-// deferItems puts items aside until their membership changes are due.
-func (p *Pipeline) deferItems(ctx context.Context, held map[int64]time.Time, items []store.OutboxItem, st *DrainStats) error {
-	byTime := map[time.Time][]int64{}
+// deferAll adds items to a settlement's deferrals, each to the time its
+// membership changes are due (held).
+func deferAll(s *store.Settlement, held map[int64]time.Time, items []store.OutboxItem, st *DrainStats) {
 	for _, ob := range items {
-		byTime[held[ob.ID]] = append(byTime[held[ob.ID]], ob.ID)
-	}
-	for until, ids := range byTime {
-		if err := p.store.OutboxDefer(ctx, ids, until); err != nil {
-			return err
+		if s.Defer == nil {
+			s.Defer = map[time.Time][]int64{}
 		}
-		st.Deferred += len(ids)
+		s.Defer[held[ob.ID]] = append(s.Defer[held[ob.ID]], ob.ID)
+		st.Deferred++
+	}
+}
+
+// settle records a round's outcome (store.OutboxSettle) unless it is empty.
+func (p *Pipeline) settle(ctx context.Context, pl *Platform, s store.Settlement) error {
+	if len(s.Owned) == 0 && len(s.Done) == 0 && len(s.Defer) == 0 {
+		return nil
+	}
+	if err := p.store.OutboxSettle(ctx, s); err != nil {
+		return fmt.Errorf("recording %s write-back: %w", pl.Name, err)
 	}
 	return nil
 }
@@ -408,8 +416,8 @@ func (p *Pipeline) deferItems(ctx context.Context, held map[int64]time.Time, ite
 // recordResults records a push's outcome: ownership of what it wrote, and
 // each item done, deferred (its membership changes held) or failed. An
 // item written whole settles its record's superseded items (settles).
-func (p *Pipeline) recordResults(ctx context.Context, pl *Platform, results []adapter.PushResult, byID map[string]store.OutboxItem, payloads map[string]outboxPayload, prior map[string][]store.Ownership, held map[int64]time.Time, settles map[string][]int64, st *DrainStats) error {
-	var done []int64
+func (p *Pipeline) recordResults(ctx context.Context, pl *Platform, results []adapter.PushResult, byID map[string]store.OutboxItem, payloads map[string]outboxPayload, prior map[string][]store.Ownership, held map[int64]time.Time, settles map[string][]int64, settle store.Settlement, st *DrainStats) error {
+	done := settle.Done
 	var later []store.OutboxItem
 	var owned []store.Ownership
 	at := p.now().UTC()
@@ -455,18 +463,12 @@ func (p *Pipeline) recordResults(ctx context.Context, pl *Platform, results []ad
 			st.Retryable++
 		}
 	}
-	if len(owned) > 0 {
-		if err := p.store.RecordOwnership(ctx, owned); err != nil {
-			return fmt.Errorf("recording %s write-back ownership: %w", pl.Name, err)
-		}
-	}
-	if len(done) > 0 {
-		if err := p.store.OutboxDone(ctx, done); err != nil {
-			return fmt.Errorf("marking %s write-backs done: %w", pl.Name, err)
-		}
-	}
-	if err := p.deferItems(ctx, held, later, st); err != nil {
-		return fmt.Errorf("deferring %s membership write-backs: %w", pl.Name, err)
+	// What was written, what is finished and what waits, together: a
+	// crash never leaves an item done without its ownership.
+	settle.Owned, settle.Done = owned, done
+	deferAll(&settle, held, later, st)
+	if err := p.settle(ctx, pl, settle); err != nil {
+		return err
 	}
 	if p.hooks.OnPushed != nil {
 		p.hooks.OnPushed(pl.Name, adapter.PushOK, st.OK)

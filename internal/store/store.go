@@ -139,6 +139,11 @@ type Store interface {
 	// counting the claim as an attempt. An item whose record was enqueued
 	// again meanwhile is closed instead: the newer item supersedes it.
 	OutboxDefer(ctx context.Context, ids []int64, until time.Time) error
+	// OutboxSettle records a write-back round's outcome in one
+	// transaction: RecordOwnership of what it wrote, OutboxDone of the
+	// items it finished and OutboxDefer of the items whose membership
+	// changes wait (by the time they are due).
+	OutboxSettle(ctx context.Context, s Settlement) error
 	// OutboxDone marks items written, or superseded items settled.
 	OutboxDone(ctx context.Context, ids []int64) error
 	// OutboxFailed records an attempt's error. A retryable failure makes
@@ -290,6 +295,13 @@ type InboxItem struct {
 	Attempts    int
 	LastError   string
 	ProcessedAt time.Time
+}
+
+// Settlement is a write-back round's outcome (see OutboxSettle).
+type Settlement struct {
+	Owned []Ownership
+	Done  []int64
+	Defer map[time.Time][]int64
 }
 
 // OutboxStatus is the state of an outbox item.

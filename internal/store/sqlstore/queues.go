@@ -274,6 +274,13 @@ func (e *Engine) history(ctx context.Context, where string, args ...any) ([]stor
 // RecordOwnership implements store.Store. The last entry for a (record,
 // target, value) wins; records and releases are written in bulk.
 func (e *Engine) RecordOwnership(ctx context.Context, owned []store.Ownership) error {
+	return e.inTx(ctx, func(tx *sql.Tx) error { return e.recordOwnership(ctx, tx, owned) })
+}
+
+func (e *Engine) recordOwnership(ctx context.Context, tx *sql.Tx, owned []store.Ownership) error {
+	if len(owned) == 0 {
+		return nil
+	}
 	now := e.now()
 	last := map[[3]string]int{}
 	for i, o := range owned {
@@ -298,25 +305,19 @@ func (e *Engine) RecordOwnership(ctx context.Context, owned []store.Ownership) e
 		keep = append(keep, []any{o.Ref.Key(), o.Ref.Platform, o.Ref.Account, o.Ref.ObjectType, o.Ref.ID, o.Target, o.Value, ts(at)})
 	}
 	cols := []string{"ref_key", "platform", "account", "object_type", "ext_id", "target", "value", "written_at"}
-	err := e.inTx(ctx, func(tx *sql.Tx) error {
-		if err := e.bulkInsert(ctx, tx, "ownership", cols, upsertSuffix(cols, "ref_key", "target", "value"), keep); err != nil {
-			return err
-		}
-		for start := 0; start < len(release); start += 500 {
-			chunk := release[start:min(start+500, len(release))]
-			args := make([]any, 0, 3*len(chunk))
-			for _, r := range chunk {
-				args = append(args, r...)
-			}
-			q := `DELETE FROM ownership WHERE (ref_key, target, value) IN (VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?),", len(chunk)), ",") + `)`
-			if _, err := tx.ExecContext(ctx, e.q(q), args...); err != nil {
-				return fmt.Errorf("releasing ownership: %w", err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := e.bulkInsert(ctx, tx, "ownership", cols, upsertSuffix(cols, "ref_key", "target", "value"), keep); err != nil {
 		return fmt.Errorf("recording %d ownership entries: %w", len(owned), err)
+	}
+	for start := 0; start < len(release); start += 500 {
+		chunk := release[start:min(start+500, len(release))]
+		args := make([]any, 0, 3*len(chunk))
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		q := `DELETE FROM ownership WHERE (ref_key, target, value) IN (VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?),", len(chunk)), ",") + `)`
+		if _, err := tx.ExecContext(ctx, e.q(q), args...); err != nil {
+			return fmt.Errorf("releasing ownership: %w", err)
+		}
 	}
 	return nil
 }
@@ -626,37 +627,63 @@ func (e *Engine) outboxClaimSQL(lane store.OutboxLane) string {
 
 // OutboxDone implements store.Store.
 func (e *Engine) OutboxDone(ctx context.Context, ids []int64) error {
-	err := inList(ids, func(list string, args []any) error {
-		_, err := e.w.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'done', leased_until = 0, last_error = '', updated_at = ? WHERE id IN `+list), append([]any{ts(e.now())}, args...)...)
-		return err
-	})
-	if err != nil {
+	if err := e.outboxDone(ctx, e.w, ids); err != nil {
 		return fmt.Errorf("marking %d write-back items done: %w", len(ids), err)
 	}
 	return nil
+}
+
+func (e *Engine) outboxDone(ctx context.Context, x execer, ids []int64) error {
+	return inList(ids, func(list string, args []any) error {
+		_, err := x.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'done', leased_until = 0, last_error = '', updated_at = ? WHERE id IN `+list), append([]any{ts(e.now())}, args...)...)
+		return err
+	})
 }
 
 // OutboxDefer implements store.Store. An item whose record has meanwhile
 // been enqueued again is superseded by the newer item and closed: the
 // newer one carries the whole desired state.
 func (e *Engine) OutboxDefer(ctx context.Context, ids []int64, until time.Time) error {
+	if err := e.inTx(ctx, func(tx *sql.Tx) error { return e.outboxDefer(ctx, tx, ids, until) }); err != nil {
+		return fmt.Errorf("deferring %d write-back items: %w", len(ids), err)
+	}
+	return nil
+}
+
+func (e *Engine) outboxDefer(ctx context.Context, tx *sql.Tx, ids []int64, until time.Time) error {
 	now := ts(e.now())
+	return inList(ids, func(list string, args []any) error {
+		if _, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'pending', deferred = 1, not_before = ?, leased_until = 0, last_error = '', updated_at = ?,
+			attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+			WHERE status = 'leased' AND id IN `+list+`
+			AND NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.platform = outbox.platform AND o2.account = outbox.account AND o2.item_key = outbox.item_key AND o2.id > outbox.id AND o2.status IN ('pending', 'leased'))`),
+			append([]any{ts(until), now}, args...)...); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'done', last_error = 'superseded by a newer item', leased_until = 0, updated_at = ? WHERE status = 'leased' AND id IN `+list),
+			append([]any{now}, args...)...)
+		return err
+	})
+}
+
+// OutboxSettle implements store.Store.
+func (e *Engine) OutboxSettle(ctx context.Context, st store.Settlement) error {
 	err := e.inTx(ctx, func(tx *sql.Tx) error {
-		return inList(ids, func(list string, args []any) error {
-			if _, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'pending', deferred = 1, not_before = ?, leased_until = 0, last_error = '', updated_at = ?,
-				attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
-				WHERE status = 'leased' AND id IN `+list+`
-				AND NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.platform = outbox.platform AND o2.account = outbox.account AND o2.item_key = outbox.item_key AND o2.id > outbox.id AND o2.status IN ('pending', 'leased'))`),
-				append([]any{ts(until), now}, args...)...); err != nil {
+		if err := e.recordOwnership(ctx, tx, st.Owned); err != nil {
+			return err
+		}
+		if err := e.outboxDone(ctx, tx, st.Done); err != nil {
+			return err
+		}
+		for until, ids := range st.Defer {
+			if err := e.outboxDefer(ctx, tx, ids, until); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'done', last_error = 'superseded by a newer item', leased_until = 0, updated_at = ? WHERE status = 'leased' AND id IN `+list),
-				append([]any{now}, args...)...)
-			return err
-		})
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("deferring %d write-back items: %w", len(ids), err)
+		return fmt.Errorf("settling a write-back round (%d ownership entries, %d items done, %d deferral times): %w", len(st.Owned), len(st.Done), len(st.Defer), err)
 	}
 	return nil
 }

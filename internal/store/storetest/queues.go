@@ -420,6 +420,51 @@ func testOutboxSupersede(t *testing.T, open Factory) {
 	}
 }
 
+// testOutboxSettle: a round's ownership, finished items and deferrals
+// are recorded together, or none is.
+func testOutboxSettle(t *testing.T, open Factory) {
+	ctx := context.Background()
+	clock := NewClock()
+	s := open(t, store.Options{Now: clock.Now})
+	ob := hubspotOutbox{t, s}
+	ob.enq("a", "a1")
+	ob.enq("b", "b1")
+	c := ob.claim(store.LaneAny)
+	if len(c) != 2 {
+		t.Fatalf("claim = %+v", c)
+	}
+	ref := domain.ExternalRef{Platform: "hubspot", ObjectType: domain.ObjectContact, ID: "a"}
+	until := clock.Now().Add(time.Minute)
+	bad := store.Settlement{Owned: []store.Ownership{{Ref: ref, Target: "prop:x", Value: "1"}, {Ref: ref}}, Done: []int64{c[0].ID}, Defer: map[time.Time][]int64{until: {c[1].ID}}}
+	if err := s.OutboxSettle(ctx, bad); err == nil {
+		t.Fatal("a settlement with an ownership entry without target was accepted")
+	}
+	if o, _ := s.Ownership(ctx, ref); len(o) != 0 {
+		t.Fatalf("a refused settlement recorded ownership %+v", o)
+	}
+	if stats, _ := s.OutboxStats(ctx); stats[store.OutboxLeased] != 2 {
+		t.Fatalf("a refused settlement changed items: %v", stats)
+	}
+	good := bad
+	good.Owned = good.Owned[:1]
+	if err := s.OutboxSettle(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := s.Ownership(ctx, ref); len(o) != 1 || o[0].Value != "1" {
+		t.Errorf("ownership = %+v", o)
+	}
+	if stats, _ := s.OutboxStats(ctx); stats[store.OutboxDone] != 1 || stats[store.OutboxPending] != 1 {
+		t.Errorf("stats = %v; want a done and b waiting", stats)
+	}
+	if got := ob.claim(store.LaneDeferred); len(got) != 0 {
+		t.Fatalf("b came due before its time: %+v", got)
+	}
+	clock.Advance(time.Minute)
+	if got := ob.claim(store.LaneDeferred); len(got) != 1 || got[0].Key != "b" || !got[0].Deferred {
+		t.Errorf("deferred claim = %+v; want b", got)
+	}
+}
+
 // testOutboxPriors: a retryable failure keeps a copy of the attempt's
 // state as a prior of its record, which survives a newer state replacing
 // the retry in place, and the record counts as open until it is settled.

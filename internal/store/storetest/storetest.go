@@ -67,6 +67,7 @@ func Run(t *testing.T, open Factory) {
 		{"OutboxRetry", testOutboxRetry},
 		{"OutboxSupersede", testOutboxSupersede},
 		{"OutboxPriors", testOutboxPriors},
+		{"OutboxSettle", testOutboxSettle},
 		{"OutboxDeferLanes", testOutboxDeferLanes},
 		{"OutboxLateFailure", testOutboxLateFailure},
 		{"RecordPlanWhole", testRecordPlanWhole},
