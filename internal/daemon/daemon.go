@@ -24,6 +24,9 @@ import (
 	"github.com/segconn/connector/internal/store"
 )
 
+// inboxBatch is how many webhook events an inbox worker claims at once.
+const inboxBatch = 100
+
 // maxWebhookBody bounds what a webhook request may send.
 const maxWebhookBody = 8 << 20
 
@@ -321,7 +324,10 @@ func (d *Daemon) inboxLoop(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		for d.processInbox(ctx) > 0 {
+		// A short batch took everything due: events stored since nudged
+		// the loop again, so claiming once more would find nothing and
+		// only queue for the store's writer.
+		for d.processInbox(ctx) == inboxBatch {
 		}
 		select {
 		case <-ctx.Done():
@@ -334,7 +340,7 @@ func (d *Daemon) inboxLoop(ctx context.Context) {
 
 // processInbox handles one claimed batch and returns its size.
 func (d *Daemon) processInbox(ctx context.Context) int {
-	items, err := d.env.Store.InboxClaim(ctx, 100, time.Minute)
+	items, err := d.env.Store.InboxClaim(ctx, inboxBatch, time.Minute)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.log.Error("claiming webhook events", "err", err)
