@@ -701,8 +701,11 @@ func (e *Engine) OutboxFailed(ctx context.Context, id int64, reason string, perm
 		// state stays as a prior of the record until a later write
 		// settles it, even when a newer state replaces the retry's
 		// payload in place.
+		// One copy per state: retries that fail again add none.
 		if _, err := tx.ExecContext(ctx, e.q(`INSERT INTO outbox (platform, account, item_key, payload, status, attempts, last_error, not_before, created_at, updated_at)
-			SELECT platform, account, item_key, payload, 'superseded', attempts, ?, 0, created_at, ? FROM outbox WHERE id = ? AND status = 'leased'`),
+			SELECT platform, account, item_key, payload, 'superseded', attempts, ?, 0, created_at, ? FROM outbox WHERE id = ? AND status = 'leased'
+			AND NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.platform = outbox.platform AND o2.account = outbox.account AND o2.item_key = outbox.item_key
+				AND o2.status = 'superseded' AND o2.payload = outbox.payload)`),
 			"attempt failed: "+reason, now, id); err != nil {
 			return err
 		}

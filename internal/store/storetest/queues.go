@@ -485,6 +485,14 @@ func testOutboxPriors(t *testing.T, open Factory) {
 	if err := s.OutboxFailed(ctx, c[0].ID, "list call failed", false, clock.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
+	// A retry that fails again with the same state keeps one copy.
+	clock.Advance(time.Minute)
+	if c = ob.claim(store.LaneAny); len(c) != 1 {
+		t.Fatalf("retry claim = %+v", c)
+	}
+	if err := s.OutboxFailed(ctx, c[0].ID, "list call failed again", false, clock.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
 	ob.enq("r", "s2") // replaces the retry's payload in place
 	open1, err := s.OutboxOpenKeys(ctx, "hubspot", "")
 	if err != nil {
