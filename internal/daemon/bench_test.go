@@ -275,8 +275,10 @@ func inboxRows(b *testing.B, st store.Store) int {
 // fake receiving the batch/update that writes that customer (p50_ms,
 // p99_ms), the first list call that carries a change of that customer
 // (lists_p50_ms, lists_p99_ms) and the WooCommerce fake receiving the
-// customers/batch call with their meta (woo_p50_ms, woo_p99_ms). The run
-// is fixed: use -benchtime=1x.
+// customers/batch call with their meta (woo_p50_ms, woo_p99_ms) and the
+// Salesforce fake receiving the composite update of their contact, for
+// those also on Salesforce (sf_p50_ms, sf_p99_ms). The run is fixed: use
+// -benchtime=1x.
 //
 // Sub-benchmarks: big orders (3 × $700, which move nearly every customer
 // to another RFM group and so between HubSpot lists: the worst case for
@@ -373,6 +375,35 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 	})
 	defer sb.WooFake.OnRequest(nil)
 	wooSent := map[int]time.Time{}
+	// And when Salesforce received the field update of each contact (the
+	// same people, where they are on Salesforce too).
+	sfOf := wooPairs(b, env, sandbox.Salesforce)
+	sfAt := map[string]time.Time{}
+	sfSent := map[string]time.Time{}
+	sb.SalesforceFake.OnRequest(func(r *http.Request) {
+		if r.Method != http.MethodPatch || !strings.HasSuffix(r.URL.Path, "/composite/sobjects") {
+			return
+		}
+		at := time.Now()
+		raw, err := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		var req struct {
+			Records []struct {
+				ID string `json:"Id"`
+			} `json:"records"`
+		}
+		if err != nil || json.Unmarshal(raw, &req) != nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, rec := range req.Records {
+			if _, ok := sfAt[rec.ID]; !ok {
+				sfAt[rec.ID] = at
+			}
+		}
+	})
+	defer sb.SalesforceFake.OnRequest(nil)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -408,6 +439,9 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 				mu.Lock()
 				sentAt[hsOf[woo]] = time.Now()
 				wooSent[woo] = sentAt[hsOf[woo]]
+				if sf, ok := sfOf[woo]; ok {
+					sfSent[sf] = sentAt[hsOf[woo]]
+				}
 				mu.Unlock()
 				fired.Add(1)
 				for _, dl := range sb.WooFake.Trigger(ctx, "order.created", oid) {
@@ -466,6 +500,15 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 	}
 	b.ReportMetric(q(wooLat, 0.50), "woo_p50_ms")
 	b.ReportMetric(q(wooLat, 0.99), "woo_p99_ms")
+	var sfLat []time.Duration
+	for id, sent := range sfSent {
+		if at, ok := sfAt[id]; ok && at.After(sent) {
+			sfLat = append(sfLat, at.Sub(sent))
+		}
+	}
+	b.ReportMetric(q(sfLat, 0.50), "sf_p50_ms")
+	b.ReportMetric(q(sfLat, 0.99), "sf_p99_ms")
+	b.ReportMetric(float64(len(sfLat)), "sf_written_back")
 	b.ReportMetric(float64(acked.Load()), "acknowledged")
 	b.Logf("%d webhooks fired, %d acknowledged, %d HubSpot write-backs matched", fired.Load(), acked.Load(), len(lat))
 	var calls []string

@@ -21,6 +21,12 @@ import (
 // wooHubSpotPairs maps the WooCommerce customer id of every profile that
 // is on both WooCommerce and HubSpot to its HubSpot contact id.
 func wooHubSpotPairs(t testing.TB, env *daemon.Env) map[int]string {
+	return wooPairs(t, env, sandbox.HubSpot)
+}
+
+// wooPairs maps each WooCommerce customer id to the same person's contact
+// id on another platform, through their profiles.
+func wooPairs(t testing.TB, env *daemon.Env, platform string) map[int]string {
 	t.Helper()
 	out := map[int]string{}
 	after := ""
@@ -35,7 +41,7 @@ func wooHubSpotPairs(t testing.TB, env *daemon.Env) map[int]string {
 		after = ps[len(ps)-1].ID
 		for _, p := range ps {
 			var woo int
-			var hs string
+			var other string
 			for _, r := range p.Refs {
 				if r.ObjectType != domain.ObjectContact {
 					continue
@@ -43,12 +49,12 @@ func wooHubSpotPairs(t testing.TB, env *daemon.Env) map[int]string {
 				switch r.Platform {
 				case sandbox.WooCommerce:
 					woo, _ = strconv.Atoi(r.ID)
-				case sandbox.HubSpot:
-					hs = r.ID
+				case platform:
+					other = r.ID
 				}
 			}
-			if woo > 0 && hs != "" {
-				out[woo] = hs
+			if woo > 0 && other != "" {
+				out[woo] = other
 			}
 		}
 	}
