@@ -63,6 +63,12 @@ type Config struct {
 	PullShare    float64       // share of the daily API limit pulls may use (default 0.8)
 	QuotaRecheck time.Duration // how long a quota stop lasts before /limits is asked again
 
+	// CampaignInterval holds live Campaign membership changes this long
+	// so that many records' changes share each composite call, and the
+	// field updates the daemon writes at once are not queued behind them
+	// (0: written together).
+	CampaignInterval time.Duration
+
 	RequestsPerSecond float64
 	Burst             int
 	RetryMax          int
@@ -98,6 +104,7 @@ var configFields = []adapter.ConfigField{
 	{Name: "bulk.poll_interval", Type: adapter.FieldDuration, Default: "2s", Description: "wait between Bulk job status polls"},
 	{Name: "quota.pull_share", Type: adapter.FieldString, Default: "0.8", Description: "share of the daily API request limit pulls may use; write-back and webhooks use the rest"},
 	{Name: "quota.recheck", Type: adapter.FieldDuration, Default: "1h", Description: "after a quota stop, wait this long before asking /limits again"},
+	{Name: "write_back.campaign_interval", Type: adapter.FieldDuration, Default: "1s", Description: "live write-back: hold Campaign membership changes this long so many records share each call, while field updates go at once; 0 writes them together"},
 	{Name: "rate.requests_per_second", Type: adapter.FieldString, Default: "20", Description: "client-side request rate"},
 	{Name: "rate.burst", Type: adapter.FieldInt, Default: "20", Description: "client-side burst"},
 	{Name: "http.retry_max", Type: adapter.FieldInt, Default: "4", Description: "retries per call for 5xx and network errors"},
@@ -303,6 +310,7 @@ func ParseConfig(raw adapter.Config) (*Config, []adapter.Diagnostic) {
 		BulkPollInterval:  r.duration("bulk.poll_interval", 2*time.Second),
 		PullShare:         r.float("quota.pull_share", 0.8),
 		QuotaRecheck:      r.duration("quota.recheck", time.Hour),
+		CampaignInterval:  r.duration("write_back.campaign_interval", time.Second),
 		RequestsPerSecond: r.float("rate.requests_per_second", 20),
 		Burst:             r.integer("rate.burst", 20),
 		RetryMax:          r.integer("http.retry_max", 4),
@@ -380,6 +388,9 @@ func ParseConfig(raw adapter.Config) (*Config, []adapter.Diagnostic) {
 	}
 	if c.PullShare <= 0 || c.PullShare > 1 {
 		r.errorf("quota.pull_share", "must be in (0, 1], not %v", c.PullShare)
+	}
+	if c.CampaignInterval < 0 {
+		r.errorf("write_back.campaign_interval", "must not be negative, not %v", c.CampaignInterval)
 	}
 	if c.RequestsPerSecond <= 0 {
 		r.errorf("rate.requests_per_second", "must be positive, not %v", c.RequestsPerSecond)

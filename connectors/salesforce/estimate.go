@@ -1,8 +1,33 @@
 package salesforce
 
-import "github.com/segconn/connector/adapter"
+import (
+	"time"
 
-var _ adapter.CallEstimator = (*Connector)(nil)
+	"github.com/segconn/connector/adapter"
+)
+
+var (
+	_ adapter.CallEstimator = (*Connector)(nil)
+	_ adapter.WritePacer    = (*Connector)(nil)
+)
+
+// WritePacing implements adapter.WritePacer. A push of both kinds takes
+// four sequential calls (field updates, member inserts, a member query,
+// member deletes), so a round written whole holds the next round's field
+// updates back by all four. With write_back.campaign_interval set, the
+// daemon sends field updates alone, one call per round at the request
+// rate, and the Campaign membership changes of all records every
+// interval.
+func (c *Connector) WritePacing() adapter.WritePacing {
+	c.mu.Lock()
+	cfg := c.cfg
+	c.mu.Unlock()
+	if cfg == nil || cfg.CampaignInterval <= 0 || cfg.RequestsPerSecond <= 0 {
+		return adapter.WritePacing{}
+	}
+	every := time.Duration(float64(time.Second) / cfg.RequestsPerSecond)
+	return adapter.WritePacing{PropertyEvery: every, MembershipEvery: cfg.CampaignInterval, MembershipCallEvery: every}
+}
 
 // EstimatePushCalls mirrors Push: field updates and Campaign member
 // inserts in collections of 200, and for removals one CampaignMember query

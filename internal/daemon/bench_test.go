@@ -418,6 +418,7 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 	sb.WooFake.AddWebhook("bench order.created", "order.created", "http://"+d.Addr()+"/webhooks/woocommerce", secret)
 
 	sb.HubSpotFake.ResetCalls()
+	sb.SalesforceFake.ResetCalls()
 	b.ResetTimer()
 	var fired, acked atomic.Int64
 	if b.N > 1 {
@@ -517,6 +518,12 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 	}
 	slices.Sort(calls)
 	b.Logf("HubSpot calls while firing: %s", strings.Join(calls, "; "))
+	calls = calls[:0]
+	for k, n := range sb.SalesforceFake.Calls() {
+		calls = append(calls, fmt.Sprintf("%s: %d", k, n))
+	}
+	slices.Sort(calls)
+	b.Logf("Salesforce calls while firing: %s", strings.Join(calls, "; "))
 }
 
 // histogramQuantiles reads a Prometheus histogram from a /metrics page
