@@ -389,9 +389,6 @@ func ParseConfig(raw adapter.Config) (*Config, []adapter.Diagnostic) {
 	if c.PullShare <= 0 || c.PullShare > 1 {
 		r.errorf("quota.pull_share", "must be in (0, 1], not %v", c.PullShare)
 	}
-	if c.CampaignInterval < 0 {
-		r.errorf("write_back.campaign_interval", "must not be negative, not %v", c.CampaignInterval)
-	}
 	if c.RequestsPerSecond <= 0 {
 		r.errorf("rate.requests_per_second", "must be positive, not %v", c.RequestsPerSecond)
 	}
