@@ -17,7 +17,9 @@ var (
 // updates back by all four. With write_back.campaign_interval set, the
 // daemon sends field updates alone, one call per round at the request
 // rate, and the Campaign membership changes of all records every
-// interval.
+// interval. Field-update rounds go at most ten a second, whatever the
+// request rate: each costs the daemon's store a claim and a settle
+// transaction, which every platform's live write-back shares.
 func (c *Connector) WritePacing() adapter.WritePacing {
 	c.mu.Lock()
 	cfg := c.cfg
@@ -26,7 +28,7 @@ func (c *Connector) WritePacing() adapter.WritePacing {
 		return adapter.WritePacing{}
 	}
 	every := time.Duration(float64(time.Second) / cfg.RequestsPerSecond)
-	return adapter.WritePacing{PropertyEvery: every, MembershipEvery: cfg.CampaignInterval, MembershipCallEvery: every}
+	return adapter.WritePacing{PropertyEvery: max(every, 100*time.Millisecond), MembershipEvery: cfg.CampaignInterval, MembershipCallEvery: every}
 }
 
 // EstimatePushCalls mirrors Push: field updates and Campaign member

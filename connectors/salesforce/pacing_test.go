@@ -12,7 +12,7 @@ import (
 )
 
 // TestWritePacingHoldsCampaignChanges: by default the daemon is asked to
-// send field updates at the request rate and Campaign membership changes
+// send field updates at the request rate (at most ten rounds a second) and Campaign membership changes
 // every second; campaign_interval 0 turns pacing off, and a negative one
 // is refused, naming the key.
 func TestWritePacingHoldsCampaignChanges(t *testing.T) {
@@ -26,9 +26,12 @@ func TestWritePacingHoldsCampaignChanges(t *testing.T) {
 		return c.WritePacing()
 	}
 	got := pacing(map[string]any{"rate": map[string]any{"requests_per_second": 20}})
-	want := adapter.WritePacing{PropertyEvery: 50 * time.Millisecond, MembershipEvery: time.Second, MembershipCallEvery: 50 * time.Millisecond}
+	want := adapter.WritePacing{PropertyEvery: 100 * time.Millisecond, MembershipEvery: time.Second, MembershipCallEvery: 50 * time.Millisecond}
 	if got != want {
-		t.Errorf("default pacing = %+v; want %+v", got, want)
+		t.Errorf("pacing at 20 requests/s = %+v; want %+v (field updates at most 10 rounds a second)", got, want)
+	}
+	if got := pacing(map[string]any{"rate": map[string]any{"requests_per_second": 4}}); got.PropertyEvery != 250*time.Millisecond {
+		t.Errorf("pacing at 4 requests/s = %+v; want field updates every 250ms", got)
 	}
 	if got := pacing(map[string]any{"write_back": map[string]any{"campaign_interval": "3s"}}); got.MembershipEvery != 3*time.Second {
 		t.Errorf("campaign_interval 3s gives %+v", got)
