@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/pipeline"
@@ -64,11 +65,14 @@ func (e *Env) RelaySegmentEvents(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("the outbound relay's place %q is not a history number: %w", cur, err)
 	}
+	// A segment is named "<definition>:<group>", or after its definition.
 	kinds := map[string]string{}
-	if res := e.Pipeline.LastResult(); res != nil {
-		for _, s := range res.Segments {
-			kinds[s.Name] = string(s.Kind)
-		}
+	for _, d := range e.Engine.Definitions() {
+		kinds[d.Name] = string(d.Kind)
+	}
+	kindOf := func(segment string) string {
+		def, _, _ := strings.Cut(segment, ":")
+		return kinds[def]
 	}
 	emails := map[string]string{}
 	published := 0
@@ -90,7 +94,7 @@ func (e *Env) RelaySegmentEvents(ctx context.Context) (int, error) {
 				}
 				emails[m.ProfileID] = email
 			}
-			events = append(events, segmentEvent(m, kinds[m.Segment], email))
+			events = append(events, segmentEvent(m, kindOf(m.Segment), email))
 		}
 		if _, err := e.Outbound.Publish(ctx, events); err != nil {
 			return published, fmt.Errorf("publishing %d segment events: %w", len(events), err)

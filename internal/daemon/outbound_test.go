@@ -135,6 +135,9 @@ func TestSegmentEventsSurviveACrash(t *testing.T) {
 				if !want[[3]string{e.Type, e.Segment, e.ProfileID}] {
 					t.Fatalf("received %s %s for %s, which was never recorded", e.Type, e.Segment, e.ProfileID)
 				}
+				if e.SegmentKind == "" {
+					t.Fatalf("event %s %s has no segment kind", e.Type, e.Segment)
+				}
 			}
 			break
 		}
