@@ -355,22 +355,18 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 			return
 		}
 		at := time.Now()
-		raw, err := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(raw))
 		var req struct {
 			Update []struct {
 				ID int `json:"id"`
 			} `json:"update"`
 		}
-		if err != nil || json.Unmarshal(raw, &req) != nil {
+		if json.Unmarshal(bodyOf(r), &req) != nil {
 			return
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		for _, u := range req.Update {
-			if _, ok := wooAt[u.ID]; !ok {
-				wooAt[u.ID] = at
-			}
+			markFirst(wooAt, u.ID, at)
 		}
 	})
 	defer sb.WooFake.OnRequest(nil)
@@ -385,22 +381,18 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 			return
 		}
 		at := time.Now()
-		raw, err := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(raw))
 		var req struct {
 			Records []struct {
 				ID string `json:"Id"`
 			} `json:"records"`
 		}
-		if err != nil || json.Unmarshal(raw, &req) != nil {
+		if json.Unmarshal(bodyOf(r), &req) != nil {
 			return
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		for _, rec := range req.Records {
-			if _, ok := sfAt[rec.ID]; !ok {
-				sfAt[rec.ID] = at
-			}
+			markFirst(sfAt, rec.ID, at)
 		}
 	})
 	defer sb.SalesforceFake.OnRequest(nil)
@@ -524,6 +516,20 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 	}
 	slices.Sort(calls)
 	b.Logf("Salesforce calls while firing: %s", strings.Join(calls, "; "))
+}
+
+// bodyOf reads a request's body for a fake's hook and puts it back.
+func bodyOf(r *http.Request) []byte {
+	raw, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	return raw
+}
+
+// markFirst records at as the time id was first seen.
+func markFirst[K comparable](m map[K]time.Time, id K, at time.Time) {
+	if _, ok := m[id]; !ok {
+		m[id] = at
+	}
 }
 
 // histogramQuantiles reads a Prometheus histogram from a /metrics page

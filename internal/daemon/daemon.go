@@ -470,12 +470,8 @@ func (d *Daemon) drainLoop(ctx context.Context, platform string, every time.Dura
 		var st pipeline.DrainStats
 		var err error
 		if every > 0 {
-			if wait := time.Until(last.Add(every)); wait > 0 {
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(wait):
-				}
+			if !sleepUntil(ctx, last.Add(every)) {
+				return
 			}
 			start := time.Now()
 			st, err = d.env.Pipeline.DrainRound(ctx, platform)
@@ -496,6 +492,22 @@ func (d *Daemon) drainLoop(ctx context.Context, platform string, every time.Dura
 		case <-d.drainNudge[platform]:
 		case <-tick.C:
 		}
+	}
+}
+
+// sleepUntil waits until t, reporting false if ctx ends first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	wait := time.Until(t)
+	if wait <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
 	}
 }
 
@@ -535,12 +547,8 @@ func (d *Daemon) propertyLoop(ctx context.Context, platform string, pace adapter
 	defer tick.Stop()
 	var last time.Time
 	for {
-		if wait := time.Until(last.Add(pace.PropertyEvery)); wait > 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(wait):
-			}
+		if !sleepUntil(ctx, last.Add(pace.PropertyEvery)) {
+			return
 		}
 		start := time.Now()
 		st, err := d.env.Pipeline.DrainProperties(ctx, platform, pace.MembershipEvery)
@@ -574,10 +582,8 @@ func (d *Daemon) membershipLoop(ctx context.Context, platform string, pace adapt
 		if next.Before(earliest) {
 			next = earliest.Truncate(pace.MembershipEvery).Add(pace.MembershipEvery)
 		}
-		select {
-		case <-ctx.Done():
+		if !sleepUntil(ctx, next) {
 			return
-		case <-time.After(next.Sub(now)):
 		}
 		start := time.Now()
 		st, err := d.env.Pipeline.DrainMemberships(ctx, platform)

@@ -1,10 +1,8 @@
 package daemon_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -78,8 +76,7 @@ func recordHubSpotWrites(sb *sandbox.Sandbox) *hubspotWrites {
 			return
 		}
 		at := time.Now()
-		raw, err := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(raw))
+		raw := bodyOf(r)
 		var req struct {
 			Inputs []struct {
 				ID string `json:"id"`
@@ -87,26 +84,21 @@ func recordHubSpotWrites(sb *sandbox.Sandbox) *hubspotWrites {
 			Add    []string `json:"recordIdsToAdd"`
 			Remove []string `json:"recordIdsToRemove"`
 		}
-		if err != nil || json.Unmarshal(raw, &req) != nil {
+		if json.Unmarshal(raw, &req) != nil {
 			return
 		}
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		first := func(m map[string]time.Time, id string) {
-			if _, ok := m[id]; !ok {
-				m[id] = at
-			}
-		}
 		if isUpdate {
 			for _, in := range req.Inputs {
-				first(w.propAt, in.ID)
+				markFirst(w.propAt, in.ID, at)
 			}
 			return
 		}
 		w.listCalls++
 		w.changes += len(req.Add) + len(req.Remove)
 		for _, id := range append(req.Add, req.Remove...) {
-			first(w.listAt, id)
+			markFirst(w.listAt, id, at)
 		}
 	})
 	return w
