@@ -14,7 +14,6 @@ import (
 
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/internal/store"
 )
@@ -24,7 +23,7 @@ import (
 // target ids, so it plans once (which writes nothing) for the segment
 // definitions and asks each adapter for its targets' ids, which creates
 // nothing that already exists.
-func platformState(t *testing.T, env *daemon.Env, sb *sandbox.Sandbox) (problems []string, checked int) {
+func platformState(t *testing.T, env *testEnv, sb *sandbox.Sandbox) (problems []string, checked int) {
 	t.Helper()
 	ctx := context.Background()
 	plan, err := env.Pipeline.Plan(ctx, time.Now())
@@ -49,7 +48,7 @@ func platformState(t *testing.T, env *daemon.Env, sb *sandbox.Sandbox) (problems
 
 // compareWithFake is the exactness check of exact_test.go against target
 // ids given by the caller.
-func compareWithFake(t *testing.T, env *daemon.Env, sb *sandbox.Sandbox, platform string, ids map[string]string) ([]string, int) {
+func compareWithFake(t *testing.T, env *testEnv, sb *sandbox.Sandbox, platform string, ids map[string]string) ([]string, int) {
 	t.Helper()
 	exp := computeExpected(t, env, platform)
 	var probs []string
@@ -262,22 +261,22 @@ func TestKilledDaemonLosesNoAcknowledgedWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb.Close()
-	l := daemon.SandboxConfig(sb, t.TempDir())
+	l := sb.ConnectorConfig(t.TempDir())
 	l.Server.Listen = freeAddr(t)
 	l.Server.ShutdownTimeout = 10 * time.Second
-	if err := daemon.PrepareSandbox(sb, l); err != nil {
+	if err := prepareSandbox(sb, l); err != nil {
 		t.Fatal(err)
 	}
 	// The starting point: one full cycle, in this process.
-	openEnv := func() *daemon.Env {
-		env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+	openEnv := func() *testEnv {
+		env, err := openApp(ctx, l, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return env
 	}
 	env := openEnv()
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	env.Close(ctx)

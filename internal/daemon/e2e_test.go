@@ -13,6 +13,7 @@ import (
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/core/segment"
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
@@ -20,20 +21,49 @@ import (
 
 var asOf = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
-func factories() map[string]daemon.Factory {
-	out := map[string]daemon.Factory{}
+func factories() map[string]app.Factory {
+	out := map[string]app.Factory{}
 	for n, f := range connectors.Builtin() {
-		out[n] = daemon.Factory(f)
+		out[n] = app.Factory(f)
 	}
 	return out
 }
 
+// testEnv is an opened App with the metrics its daemon serves, which
+// count the adapters' HTTP requests from the start.
+type testEnv struct {
+	*app.App
+	metrics *daemon.Metrics
+}
+
+// openApp opens an App as `connector run` does.
+func openApp(ctx context.Context, l *config.Loaded, log *slog.Logger) (*testEnv, error) {
+	return openEnvWithClock(ctx, l, log, nil)
+}
+
+// newDaemon prepares a daemon over the App, serving its metrics.
+func (e *testEnv) newDaemon(o daemon.Options) *daemon.Daemon {
+	o.Metrics = e.metrics
+	return daemon.New(e.App, o)
+}
+
+// prepareSandbox creates the Salesforce fields the configured segments
+// write to.
+func prepareSandbox(sb *sandbox.Sandbox, l *config.Loaded) error {
+	defs, err := app.SegmentDefinitions(l)
+	if err != nil {
+		return err
+	}
+	sb.PrepareWriteback(defs)
+	return nil
+}
+
 // startSandboxEnv starts a sandbox and an Env pointed at it.
-func startSandboxEnv(t *testing.T, customers int) (*sandbox.Sandbox, *daemon.Env, *config.Loaded) {
+func startSandboxEnv(t *testing.T, customers int) (*sandbox.Sandbox, *testEnv, *config.Loaded) {
 	return startSandboxEnvAt(t, customers, asOf)
 }
 
-func startSandboxEnvAt(t *testing.T, customers int, at time.Time) (*sandbox.Sandbox, *daemon.Env, *config.Loaded) {
+func startSandboxEnvAt(t *testing.T, customers int, at time.Time) (*sandbox.Sandbox, *testEnv, *config.Loaded) {
 	t.Helper()
 	ctx := context.Background()
 	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 11, Customers: customers, AsOf: at})
@@ -41,11 +71,11 @@ func startSandboxEnvAt(t *testing.T, customers int, at time.Time) (*sandbox.Sand
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
-	l := daemon.SandboxConfig(sb, t.TempDir())
-	if err := daemon.PrepareSandbox(sb, l); err != nil {
+	l := sb.ConnectorConfig(t.TempDir())
+	if err := prepareSandbox(sb, l); err != nil {
 		t.Fatal(err)
 	}
-	env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+	env, err := openApp(ctx, l, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +92,7 @@ type expected struct {
 	lists map[string]map[string]bool   // list target key → platform record key → member
 }
 
-func computeExpected(t *testing.T, env *daemon.Env, platform string) expected {
+func computeExpected(t *testing.T, env *testEnv, platform string) expected {
 	t.Helper()
 	ctx := context.Background()
 	res := env.Pipeline.LastResult()
@@ -133,7 +163,7 @@ func TestFullCycleLeavesEveryPlatformExact(t *testing.T) {
 	}
 	ctx := context.Background()
 	sb, env, _ := startSandboxEnv(t, 150)
-	rep, err := daemon.RunCycle(ctx, env, asOf)
+	rep, err := env.Cycle(ctx, asOf, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +204,7 @@ func TestFullCycleLeavesEveryPlatformExact(t *testing.T) {
 		sb.NewWooOrder(c.ID, c.Email, []domain.LineItem{{SKU: "X-1", Name: "gift", Category: "garden", Quantity: 3,
 			UnitPrice: domain.Money{Amount: 250_00, Currency: "USD"}}}, "mobile")
 	}
-	rep2, err := daemon.RunCycle(ctx, env, asOf.Add(24*time.Hour))
+	rep2, err := env.Cycle(ctx, asOf.Add(24*time.Hour), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

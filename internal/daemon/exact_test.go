@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
 )
 
@@ -20,7 +19,7 @@ type handMade struct {
 // mismatches compares one fake platform's state with what the core
 // computed (computeExpected) and returns every difference, and how many
 // values it compared.
-func mismatches(t *testing.T, env *daemon.Env, sb *sandbox.Sandbox, platform string, hand handMade) ([]string, int) {
+func mismatches(t *testing.T, env *testEnv, sb *sandbox.Sandbox, platform string, hand handMade) ([]string, int) {
 	t.Helper()
 	exp := computeExpected(t, env, platform)
 	ids := env.Pipeline.TargetIDs(platform)

@@ -81,7 +81,7 @@ func TestLapsedLeaseAfterNewerItemWasQueued(t *testing.T) {
 type leaseFixture struct {
 	t      *testing.T
 	sb     *sandbox.Sandbox
-	env    *daemon.Env
+	env    *testEnv
 	offset *atomic.Int64
 	pp     pipeline.PlatformPlan
 	item   adapter.PushItem
@@ -96,8 +96,8 @@ func newLeaseFixture(t *testing.T) *leaseFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
-	l := daemon.SandboxConfig(sb, t.TempDir())
-	if err := daemon.PrepareSandbox(sb, l); err != nil {
+	l := sb.ConnectorConfig(t.TempDir())
+	if err := prepareSandbox(sb, l); err != nil {
 		t.Fatal(err)
 	}
 	f := &leaseFixture{t: t, sb: sb, offset: new(atomic.Int64)}
@@ -106,7 +106,7 @@ func newLeaseFixture(t *testing.T) *leaseFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.env.Close(ctx) })
-	rep, err := daemon.RunCycle(ctx, f.env, now)
+	rep, err := f.env.Cycle(ctx, now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestConcurrentWebhooksForOneCustomer(t *testing.T) {
 	now := time.Now().UTC()
 	sb, env, _ := startSandboxEnvAt(t, 250, now)
 	_, base := startDaemon(t, env)
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := sb.FireWebhooks(ctx, map[string]string{sandbox.WooCommerce: sb.Targets(base + "/webhooks")[sandbox.WooCommerce]}, 200, 400)
@@ -238,13 +238,13 @@ func TestConcurrentWebhooksGroupCommittedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb.Close()
-	l := daemon.SandboxConfig(sb, t.TempDir())
-	env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+	l := sb.ConnectorConfig(t.TempDir())
+	env, err := openApp(ctx, l, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer env.Close(ctx)
-	srv := httptest.NewServer(daemon.New(env, daemon.Options{}).Handler())
+	srv := httptest.NewServer(env.newDaemon(daemon.Options{}).Handler())
 	defer srv.Close()
 	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
 	h, body := sb.WooFake.SignedDelivery("order.created", sb.WooFake.OrderIDs()[0], secret)
@@ -303,7 +303,7 @@ func TestWebhookRetriedAfterItsRecordsWereStored(t *testing.T) {
 	now := time.Now().UTC()
 	sb, env, _ := startSandboxEnvAt(t, 150, now)
 	_, base := startDaemon(t, env)
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	wooID, hsID, _ := notYetChampion(t, env)

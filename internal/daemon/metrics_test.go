@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
 )
 
@@ -74,7 +73,7 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	sb, env, _ := startSandboxEnvAt(t, 150, now)
 	hsBefore, wooBefore := sb.HubSpotFake.Stats().Requests, sb.WooFake.TotalCalls()
 	d, base := startDaemon(t, env)
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.FullCycleSegments(ctx); err != nil {

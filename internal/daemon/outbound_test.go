@@ -13,7 +13,6 @@ import (
 
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/config"
-	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/sandbox"
 )
@@ -84,12 +83,12 @@ func TestSegmentEventsSurviveACrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb.Close()
-	l := daemon.SandboxConfig(sb, t.TempDir())
-	if err := daemon.PrepareSandbox(sb, l); err != nil {
+	l := sb.ConnectorConfig(t.TempDir())
+	if err := prepareSandbox(sb, l); err != nil {
 		t.Fatal(err)
 	}
 	l.Outbound = []config.Outbound{{URL: srv.URL + "/segments", Secret: rc.secret}}
-	env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+	env, err := openApp(ctx, l, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +98,7 @@ func TestSegmentEventsSurviveACrash(t *testing.T) {
 	// relaying it: it runs with the outbound side switched off.
 	dispatcher := env.Outbound
 	env.Outbound = nil
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	env.Outbound = dispatcher

@@ -12,19 +12,18 @@ import (
 	"time"
 
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
 )
 
 // wooHubSpotPairs maps the WooCommerce customer id of every profile that
 // is on both WooCommerce and HubSpot to its HubSpot contact id.
-func wooHubSpotPairs(t testing.TB, env *daemon.Env) map[int]string {
+func wooHubSpotPairs(t testing.TB, env *testEnv) map[int]string {
 	return wooPairs(t, env, sandbox.HubSpot)
 }
 
 // wooPairs maps each WooCommerce customer id to the same person's contact
 // id on another platform, through their profiles.
-func wooPairs(t testing.TB, env *daemon.Env, platform string) map[int]string {
+func wooPairs(t testing.TB, env *testEnv, platform string) map[int]string {
 	t.Helper()
 	out := map[int]string{}
 	after := ""
@@ -119,7 +118,7 @@ func TestLiveListChangesShareCalls(t *testing.T) {
 	now := time.Now().UTC()
 	sb, env, _ := startSandboxEnvAt(t, 300, now)
 	_, base := startDaemon(t, env)
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The cycle's own write-back (its list changes held too) ends first.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/daemon"
 )
 
 // TestPartlyWrittenStateIsUndone: a write-back that reached HubSpot only
@@ -24,7 +23,7 @@ func TestPartlyWrittenStateIsUndone(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	sb, env, _ := startSandboxEnvAt(t, 150, now)
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	if probs, _ := platformState(t, env, sb); len(probs) > 0 {
@@ -40,7 +39,7 @@ func TestPartlyWrittenStateIsUndone(t *testing.T) {
 		orders = append(orders, sb.NewWooOrder(wooID, "", []domain.LineItem{{SKU: "BIG", Name: "big order", Category: "garden", Quantity: 4,
 			UnitPrice: domain.Money{Amount: 900_00, Currency: "USD"}}}, "mobile"))
 	}
-	rep, err := daemon.RunCycle(ctx, env, now)
+	rep, err := env.Cycle(ctx, now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +65,7 @@ func TestPartlyWrittenStateIsUndone(t *testing.T) {
 	for _, id := range orders {
 		sb.WooFake.UpdateOrder(id, func(o *woocommercefake.Order) { o.Status = "refunded" })
 	}
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	if probs, _ := platformState(t, env, sb); len(probs) > 0 {

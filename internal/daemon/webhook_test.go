@@ -14,13 +14,13 @@ import (
 )
 
 // startDaemon runs the daemon on a loopback port until the test ends.
-func startDaemon(t *testing.T, env *daemon.Env) (*daemon.Daemon, string) {
+func startDaemon(t *testing.T, env *testEnv) (*daemon.Daemon, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := daemon.New(env, daemon.Options{Listener: ln, NoSchedule: true, DrainInterval: 200 * time.Millisecond})
+	d := env.newDaemon(daemon.Options{Listener: ln, NoSchedule: true, DrainInterval: 200 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
@@ -41,7 +41,7 @@ func TestWooOrderWebhookMakesAChampionEverywhere(t *testing.T) {
 	now := time.Now().UTC()
 	sb, env, _ := startSandboxEnvAt(t, 150, now)
 	_, base := startDaemon(t, env)
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -99,7 +99,7 @@ func TestWooOrderWebhookMakesAChampionEverywhere(t *testing.T) {
 // notYetChampion finds a profile on both WooCommerce and HubSpot that is
 // not in rfm:champions and returns its WooCommerce customer id, HubSpot
 // contact id and profile id.
-func notYetChampion(t *testing.T, env *daemon.Env) (wooID int, hsID, profileID string) {
+func notYetChampion(t *testing.T, env *testEnv) (wooID int, hsID, profileID string) {
 	t.Helper()
 	ctx := context.Background()
 	after := ""
