@@ -121,6 +121,8 @@ Exit codes:
 		a.segmentsCommand(),
 		a.runCommand(),
 		a.demoCommand(),
+		a.reportCommand(),
+		a.exportCommand(),
 	)
 	for _, c := range a.extraCommands() {
 		root.AddCommand(c)
