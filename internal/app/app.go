@@ -4,7 +4,7 @@
 // records a plan and relays its segment events to the outbound webhooks
 // under the segment lock), the full cycle, the webhook path, explain and
 // status. The CLI and the daemon both call it; it knows nothing of HTTP,
-// flags or goroutine loops, and it holds no goroutines of its own.
+// flags or loops, and no goroutine it starts outlives the call.
 package app
 
 import (

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
@@ -312,7 +313,7 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 	}
 	defer sb.Close()
 	l := sb.ConnectorConfig(b.TempDir())
-	if err := prepareSandbox(sb, l); err != nil {
+	if err := apptest.PrepareSandbox(sb, l); err != nil {
 		b.Fatal(err)
 	}
 	if membershipInterval != "" {
@@ -445,7 +446,7 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 			}()
 		}
 		wg.Wait()
-		waitStoreQuiet(b, env.Store, 60*time.Second)
+		apptest.WaitStoreQuiet(b, env.Store, 60*time.Second)
 	}
 	b.StopTimer()
 	// The daemon's own view: receipt to write-back queued.

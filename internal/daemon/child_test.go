@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/internal/app"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/store"
@@ -100,7 +101,7 @@ func runChild(specPath string) error {
 // openEnvWithClock opens an App whose store reads the test's clock.
 func openEnvWithClock(ctx context.Context, l *config.Loaded, log *slog.Logger, now func() time.Time) (*testEnv, error) {
 	m := daemon.NewMetrics()
-	a, err := app.Open(ctx, l, log, factories(), app.Options{ObserveHTTP: m.HTTPObserver, StoreNow: now})
+	a, err := app.Open(ctx, l, log, apptest.Factories(), app.Options{ObserveHTTP: m.HTTPObserver, StoreNow: now})
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
 )
@@ -36,7 +37,7 @@ func TestPlatformDownDoesNotHoldUpOthers(t *testing.T) {
 	hs := l.Platforms[sandbox.HubSpot]
 	hs["retry"] = map[string]any{"max": 1, "wait_min": "10ms", "wait_max": "50ms"}
 	l.Platforms[sandbox.HubSpot] = adapter.Config(hs)
-	if err := prepareSandbox(sb, l); err != nil {
+	if err := apptest.PrepareSandbox(sb, l); err != nil {
 		t.Fatal(err)
 	}
 	env, err := openApp(ctx, l, slog.New(slog.DiscardHandler))
@@ -58,7 +59,7 @@ func TestPlatformDownDoesNotHoldUpOthers(t *testing.T) {
 		if env.Pipeline.LastResult() == nil || len(env.Pipeline.TargetIDs(platform)) == 0 {
 			return false, "no write-back yet"
 		}
-		probs, n := mismatches(t, env, sb, platform, handMade{})
+		probs, n := apptest.Mismatches(t, env.App, sb, platform, apptest.HandMade{})
 		if len(probs) > 0 || n == 0 {
 			return false, strings.Join(append(probs[:min(3, len(probs))], ""), "; ")
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
 )
 
@@ -80,7 +81,7 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	wooID, _, _ := notYetChampion(t, env)
+	wooID, _, _ := apptest.NotYetChampion(t, env.App)
 	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
 	sb.WooFake.AddWebhook("test order.created", "order.created", base+"/webhooks/woocommerce", secret)
 	const orders = 3
@@ -101,7 +102,7 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	if forged.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("an unsigned webhook got HTTP %d, want 401", forged.StatusCode)
 	}
-	waitStoreQuiet(t, env.Store, 30*time.Second)
+	apptest.WaitStoreQuiet(t, env.Store, 30*time.Second)
 
 	var fams map[string]*dto.MetricFamily
 	deadline := time.Now().Add(15 * time.Second)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/sandbox"
@@ -84,7 +85,7 @@ func TestSegmentEventsSurviveACrash(t *testing.T) {
 	}
 	defer sb.Close()
 	l := sb.ConnectorConfig(t.TempDir())
-	if err := prepareSandbox(sb, l); err != nil {
+	if err := apptest.PrepareSandbox(sb, l); err != nil {
 		t.Fatal(err)
 	}
 	l.Outbound = []config.Outbound{{URL: srv.URL + "/segments", Secret: rc.secret}}
@@ -147,7 +148,7 @@ func TestSegmentEventsSurviveACrash(t *testing.T) {
 	}
 
 	// Live: a WooCommerce order webhook makes someone a Champion.
-	wooID, _, profileID := notYetChampion(t, env)
+	wooID, _, profileID := apptest.NotYetChampion(t, env.App)
 	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
 	sb.WooFake.AddWebhook("test order.created", "order.created", base+"/webhooks/woocommerce", secret)
 	for range 8 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
 )
 
@@ -122,7 +123,7 @@ func TestLiveListChangesShareCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The cycle's own write-back (its list changes held too) ends first.
-	waitStoreQuiet(t, env.Store, 60*time.Second)
+	apptest.WaitStoreQuiet(t, env.Store, 60*time.Second)
 	pairs := wooHubSpotPairs(t, env)
 	customers := make([]int, 0, len(pairs))
 	for w := range pairs {
@@ -147,7 +148,7 @@ func TestLiveListChangesShareCalls(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	waitStoreQuiet(t, env.Store, 60*time.Second)
+	apptest.WaitStoreQuiet(t, env.Store, 60*time.Second)
 
 	writes.mu.Lock()
 	defer writes.mu.Unlock()
@@ -170,7 +171,7 @@ func TestLiveListChangesShareCalls(t *testing.T) {
 		t.Errorf("%d list calls carried %d record changes; held list changes should share calls (≥ 2 changes per call)", writes.listCalls, writes.changes)
 	}
 	t.Logf("%d customers moved lists; %d list calls carried %d record changes", moved, writes.listCalls, writes.changes)
-	if problems, checked := platformState(t, env, sb); len(problems) > 0 {
+	if problems, checked := apptest.PlatformState(t, env.App, sb); len(problems) > 0 {
 		t.Fatalf("%d of %d checks wrong, first: %v", len(problems), checked, problems[:min(5, len(problems))])
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/internal/testenv"
 )
@@ -133,7 +134,7 @@ func TestTwoReplicasShareTheWorkAndSurviveAKill(t *testing.T) {
 	const pullEvery = 2 * time.Second
 	l.Schedule.PullInterval = pullEvery
 	l.Server.ShutdownTimeout = 10 * time.Second
-	if err := prepareSandbox(sb, l); err != nil {
+	if err := apptest.PrepareSandbox(sb, l); err != nil {
 		t.Fatal(err)
 	}
 	spec := func(listen string) childSpec {
@@ -229,7 +230,7 @@ func TestTwoReplicasShareTheWorkAndSurviveAKill(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(45 * time.Second)
 		for {
-			probs, checked := platformState(t, env, sb)
+			probs, checked := apptest.PlatformState(t, env.App, sb)
 			if len(probs) == 0 {
 				t.Logf("%s: every platform exact (%d values checked)", when, checked)
 				return

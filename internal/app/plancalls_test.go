@@ -1,4 +1,4 @@
-package daemon_test
+package app_test
 
 import (
 	"context"
@@ -28,7 +28,7 @@ func TestApplyMakesExactlyThePlannedCalls(t *testing.T) {
 	}
 	ctx := context.Background()
 	now := time.Now().UTC()
-	sb, env, _ := startSandboxEnvAt(t, 300, now)
+	sb, env, _ := startSandbox(t, 300, now)
 	// The first cycle creates properties, lists and campaigns.
 	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
