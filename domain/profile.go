@@ -35,7 +35,9 @@ func (r ExternalRef) Key() string {
 // IsZero reports whether r names no record.
 func (r ExternalRef) IsZero() bool { return r.ID == "" }
 
-// Address is a postal address. Country is an ISO 3166-1 alpha-2 code.
+// Address is a postal address. Country is an ISO 3166-1 alpha-2 code (see
+// NormalizeCountry); connectors keep text that names no known country in the
+// contact's "country_raw" attribute instead.
 type Address struct {
 	Line1      string `json:"line1,omitempty"`
 	Line2      string `json:"line2,omitempty"`
@@ -53,8 +55,11 @@ type Company struct {
 	Industry      string      `json:"industry,omitempty"`
 	Employees     int64       `json:"employees,omitempty"`
 	AnnualRevenue Money       `json:"annual_revenue,omitzero"`
-	Country       string      `json:"country,omitempty"`
-	UpdatedAt     time.Time   `json:"updated_at,omitzero"`
+	Country       string      `json:"country,omitempty"` // ISO 3166-1 alpha-2, see NormalizeCountry
+	// CountryRaw is the platform's text when it names no known country, so
+	// it stays visible instead of being dropped.
+	CountryRaw string    `json:"country_raw,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
 }
 
 // ConsentState is what a person agreed to for one channel.
