@@ -1,6 +1,9 @@
 package hubspot
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 func props(kv ...string) map[string]*string {
 	m := map[string]*string{}
@@ -34,6 +37,27 @@ func TestCountryNormalised(t *testing.T) {
 		}
 		if co.Country != tc.code || co.CountryRaw != tc.raw {
 			t.Errorf("company %q: country %q, raw %q; want %q, %q", tc.in, co.Country, co.CountryRaw, tc.code, tc.raw)
+		}
+	}
+}
+
+// TestAssocToObjectID checks that association targets decode whether
+// HubSpot sends the id as a string (its v4 spec) or a number (its guide).
+func TestAssocToObjectID(t *testing.T) {
+	var r assocResp
+	body := `{"results":[{"from":{"id":"1"},"to":[{"toObjectId":"42","associationTypes":[]},{"toObjectId":43}]}]}`
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Results[0].To; len(got) != 2 || got[0].ToObjectID != "42" || got[1].ToObjectID != "43" {
+		t.Fatalf("ids %+v", got)
+	}
+	for _, bad := range []string{`{"toObjectId":4.5}`, `{"toObjectId":true}`} {
+		var to struct {
+			ToObjectID objectID `json:"toObjectId"`
+		}
+		if err := json.Unmarshal([]byte(bad), &to); err == nil {
+			t.Errorf("%s decoded to %q", bad, to.ToObjectID)
 		}
 	}
 }
