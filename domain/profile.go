@@ -136,11 +136,13 @@ func (p *Profile) PrimaryEmail() string {
 }
 
 // NormalizeEmail lower-cases and trims an address. It returns "" for text
-// that is not an address (no "@", or nothing on either side of it).
+// that is not one address: no "@" or more than one, nothing on either side
+// of it, or a space, comma, semicolon or angle bracket in it (a list, or a
+// display name).
 func NormalizeEmail(s string) string {
 	e := strings.ToLower(strings.TrimSpace(s))
-	at := strings.LastIndexByte(e, '@')
-	if at <= 0 || at == len(e)-1 || strings.ContainsAny(e, " \t\r\n,;<>") {
+	at := strings.IndexByte(e, '@')
+	if at <= 0 || at == len(e)-1 || strings.Count(e, "@") != 1 || strings.ContainsAny(e, " \t\r\n,;<>") {
 		return ""
 	}
 	return e
