@@ -23,7 +23,7 @@ const testToken = "pat-na1-11111111-2222-3333-4444-555555555555"
 
 // specValidator checks every request the connector sends, and every
 // successful answer of the fake, against HubSpot's official OpenAPI files
-// in ../shared/specs/hubspot.
+// (HubSpot/HubSpot-public-api-spec-collection, found by testenv.SharedFile).
 type specValidator struct {
 	spec *spec.Validator
 	base http.RoundTripper

@@ -1,6 +1,6 @@
 // Package spec checks HTTP requests against HubSpot's official OpenAPI
-// files (HubSpot/HubSpot-public-api-spec-collection, copied to
-// ../shared/specs/hubspot). It is separate from hubspotfake so that the
+// files (the HubSpot/HubSpot-public-api-spec-collection repository). It
+// is separate from hubspotfake so that the
 // fake itself needs nothing but the standard library; kin-openapi was
 // chosen because it validates parameters and bodies of OpenAPI 3.0
 // documents, which is what HubSpot publishes.

@@ -1,8 +1,8 @@
-// Package synctest checks the daemon's view of a plugin crash: a real
+// Package pulltest checks the daemon's view of a plugin crash: a real
 // sync (pipeline → pluginhost → plugin process → SQLite store) whose plugin
 // is killed twice in the middle of a pull ends with exactly the store an
 // undisturbed in-process sync produces.
-package synctest
+package pulltest
 
 import (
 	"context"
