@@ -13,6 +13,7 @@ import (
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 func TestBudgetNeverExceeded(t *testing.T) {
@@ -51,7 +52,8 @@ func TestDailyLimitStopsWithoutHammering(t *testing.T) {
 }
 
 func TestInjectedFaultsFinalStateExact(t *testing.T) {
-	e := newEnv(t, hubspotfake.Options{}, adapter.Config{"retry": map[string]any{"max": 10, "wait_min": "1ms", "wait_max": "5ms"}})
+	clk := &testenv.Clock{}
+	e := newEnv(t, hubspotfake.Options{Now: clk.Now}, adapter.Config{"retry": map[string]any{"max": 10, "wait_min": "1ms", "wait_max": "5ms"}})
 	targets := ensure(t, e, segmentTargets)
 	co := e.fake.Create("companies", hubspotfake.Object{Properties: map[string]string{"name": "Acme", "numberofemployees": "7"}})
 	ids := seedContacts(e.fake, 1500, nil)
@@ -59,7 +61,7 @@ func TestInjectedFaultsFinalStateExact(t *testing.T) {
 		e.fake.Update("contacts", id, map[string]string{"associatedcompanyid": co})
 	}
 	e.fake.SetFaults(hubspotfake.Faults{Rate429: 0.20, Rate5xx: 0.05, Seed: 7})
-	time.Sleep(3 * time.Millisecond)
+	clk.Advance(3 * time.Millisecond) // the sweep starts on a later millisecond than the seeding
 	pages, cur := e.pullAll(domain.ObjectContact, "", false)
 	seen := map[string]bool{}
 	for _, ch := range changesOf(pages) {
@@ -71,7 +73,7 @@ func TestInjectedFaultsFinalStateExact(t *testing.T) {
 	if len(seen) != 1500 {
 		t.Fatalf("pulled %d of 1500 contacts under faults", len(seen))
 	}
-	time.Sleep(2 * time.Millisecond)
+	clk.Advance(2 * time.Millisecond)
 	for _, id := range ids[100:140] {
 		e.fake.Update("contacts", id, map[string]string{"lastname": "Changed"})
 	}

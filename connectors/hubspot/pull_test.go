@@ -11,6 +11,7 @@ import (
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 func seedContacts(f *hubspotfake.Fake, n int, at func(i int) time.Time) []string {
@@ -28,13 +29,14 @@ func seedContacts(f *hubspotfake.Fake, n int, at func(i int) time.Time) []string
 }
 
 func TestPullFullThenIncrementalOnlyChanges(t *testing.T) {
-	e := newEnv(t, hubspotfake.Options{}, adapter.Config{"archived_sweep": "0s"})
+	clk := &testenv.Clock{}
+	e := newEnv(t, hubspotfake.Options{Now: clk.Now}, adapter.Config{"archived_sweep": "0s"})
 	co := e.fake.Create("companies", hubspotfake.Object{Properties: map[string]string{
 		"name": "Acme", "industry": "RETAIL", "numberofemployees": "120", "annualrevenue": "2500000.50", "country": "France"}})
 	past := time.Now().Add(-time.Hour)
 	ids := seedContacts(e.fake, 250, func(i int) time.Time { return past.Add(time.Duration(i) * time.Second) })
 	e.fake.Update("contacts", ids[0], map[string]string{"associatedcompanyid": co})
-	time.Sleep(3 * time.Millisecond) // the sweep starts on a later millisecond than the seeding
+	clk.Advance(3 * time.Millisecond) // the sweep starts on a later millisecond than the seeding
 
 	pages, cur := e.pullAll(domain.ObjectContact, "", false)
 	got := map[string]*domain.Contact{}
@@ -77,13 +79,13 @@ func TestPullFullThenIncrementalOnlyChanges(t *testing.T) {
 	}
 
 	// Change three, archive one, merge two.
-	time.Sleep(2 * time.Millisecond)
+	clk.Advance(2 * time.Millisecond)
 	for _, id := range ids[10:13] {
 		e.fake.Update("contacts", id, map[string]string{"firstname": "Changed"})
 	}
 	e.fake.Archive("contacts", ids[20])
 	e.fake.Merge("contacts", ids[30], ids[31])
-	time.Sleep(2 * time.Millisecond)
+	clk.Advance(2 * time.Millisecond)
 	pages, _ = e.pullAll(domain.ObjectContact, cur, false)
 	upserts, deletes, merges := map[string]bool{}, map[string]bool{}, map[string]string{}
 	for _, ch := range changesOf(pages) {
