@@ -29,6 +29,7 @@ func seedContacts(f *hubspotfake.Fake, n int, at func(i int) time.Time) []string
 }
 
 func TestPullFullThenIncrementalOnlyChanges(t *testing.T) {
+	t.Parallel()
 	clk := &testenv.Clock{}
 	e := newEnv(t, hubspotfake.Options{Now: clk.Now}, adapter.Config{"archived_sweep": "0s"})
 	co := e.fake.Create("companies", hubspotfake.Object{Properties: map[string]string{
@@ -111,6 +112,7 @@ func TestPullFullThenIncrementalOnlyChanges(t *testing.T) {
 }
 
 func TestPullTwentyFiveThousandWithTwelveThousandTies(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("large sync")
 	}
@@ -163,6 +165,7 @@ func TestPullTwentyFiveThousandWithTwelveThousandTies(t *testing.T) {
 }
 
 func TestPullResumesFromEveryPageCursor(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, hubspotfake.Options{}, adapter.Config{"firmographics": false, "search_page_size": 50})
 	tie := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
 	seedContacts(e.fake, 400, func(i int) time.Time {
@@ -205,6 +208,7 @@ func TestPullResumesFromEveryPageCursor(t *testing.T) {
 }
 
 func TestPullDealsAsOrdersAndQuarantine(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, hubspotfake.Options{}, nil)
 	person := e.fake.Create("contacts", hubspotfake.Object{Properties: map[string]string{"email": "a@b.co"}})
 	li := e.fake.Create("line_items", hubspotfake.Object{Properties: map[string]string{"name": "Widget", "hs_sku": "W-1", "price": "19.99", "quantity": "3"}})
@@ -243,6 +247,7 @@ func TestPullDealsAsOrdersAndQuarantine(t *testing.T) {
 }
 
 func TestPullCommerceOrdersAndCompanies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, hubspotfake.Options{}, nil)
 	person := e.fake.Create("contacts", hubspotfake.Object{Properties: map[string]string{"email": "a@b.co"}})
 	ord := e.fake.Create("orders", hubspotfake.Object{Properties: map[string]string{
@@ -271,6 +276,7 @@ func TestPullCommerceOrdersAndCompanies(t *testing.T) {
 }
 
 func TestFetchMissingAndMerged(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, hubspotfake.Options{}, nil)
 	ids := seedContacts(e.fake, 3, nil)
 	e.fake.Merge("contacts", ids[0], ids[1])
@@ -311,6 +317,7 @@ func contains(s, sub string) bool {
 }
 
 func TestPullFollowsHubSpotsClockWhenOursIsOff(t *testing.T) {
+	t.Parallel()
 	// HubSpot's clock is an hour behind ours: cursors must be in its time,
 	// or every change after the first sync would look older than the cursor.
 	behind := func() time.Time { return time.Now().Add(-time.Hour) }

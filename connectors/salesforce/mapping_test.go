@@ -6,6 +6,7 @@ import (
 )
 
 func TestQuoteString(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		`plain`:            `'plain'`,
 		`O'Brien`:          `'O\'Brien'`,
@@ -21,6 +22,7 @@ func TestQuoteString(t *testing.T) {
 }
 
 func TestFieldAPIName(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"Segment__c":           "Segment__c",
 		"VIP segment":          "VIP_segment__c",
@@ -35,6 +37,7 @@ func TestFieldAPIName(t *testing.T) {
 }
 
 func TestCountryCodeAndDomain(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"Germany": "DE", "united states": "US", "us": "US", "GB": "GB", " France ": "FR"} {
 		if got, ok := countryCode(in); !ok || got != want {
 			t.Errorf("countryCode(%q) = %q, %v", in, got, ok)
@@ -51,6 +54,7 @@ func TestCountryCodeAndDomain(t *testing.T) {
 }
 
 func TestMapRowNamesTheBadField(t *testing.T) {
+	t.Parallel()
 	m := &mapper{org: "00D000000000001AAA", currency: "EUR"}
 	for _, tc := range []struct {
 		object string

@@ -90,6 +90,9 @@ func syncWith(t *testing.T, a adapter.Adapter, cfg adapter.Config, hooks pipelin
 }
 
 func TestSyncSurvivesPluginKilledMidPull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a plugin process twice mid-pull; internal/pluginhost covers one kill in -short")
+	}
 	bin := sdktest.Build(t, "github.com/segconn/connector/plugins/examples/csvfolder/cmd/connector-csvfolder")
 	f := csvfake.New(t)
 	if _, err := f.SeedCustomers(2500); err != nil {
