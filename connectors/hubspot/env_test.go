@@ -125,7 +125,8 @@ type env struct {
 }
 
 // newEnv starts a fake and a connector configured against it. cfg entries
-// override the defaults (fast limits, no search lag).
+// override the defaults (fast limits, no search lag). When fo.Now is set
+// the connector reads the same clock.
 func newEnv(t testing.TB, fo hubspotfake.Options, cfg adapter.Config) *env {
 	t.Helper()
 	if fo.Tokens == nil && fo.ClientID == "" {
@@ -153,6 +154,9 @@ func newEnv(t testing.TB, fo hubspotfake.Options, cfg adapter.Config) *env {
 	logs := &bytes.Buffer{}
 	lw := &lockedWriter{w: logs}
 	c := New(slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if fo.Now != nil {
+		c.Now = fo.Now // one clock for the fake and the connector
+	}
 	val := &specValidator{spec: loadSpecs(t), base: http.DefaultTransport, uncovered: map[string]int{}}
 	c.Transport = val
 	full := adapter.Config{

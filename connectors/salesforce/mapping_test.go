@@ -6,6 +6,7 @@ import (
 )
 
 func TestQuoteString(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		`plain`:            `'plain'`,
 		`O'Brien`:          `'O\'Brien'`,
@@ -21,6 +22,7 @@ func TestQuoteString(t *testing.T) {
 }
 
 func TestFieldAPIName(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"Segment__c":           "Segment__c",
 		"VIP segment":          "VIP_segment__c",
@@ -38,6 +40,7 @@ func TestFieldAPIName(t *testing.T) {
 // through the shared normaliser ("UK" is GB, not "UK") and that text naming
 // no country stays visible.
 func TestCountryAndDomain(t *testing.T) {
+	t.Parallel()
 	m := &mapper{org: "00D000000000001AAA", currency: "EUR"}
 	for _, tc := range []struct{ in, code, raw string }{
 		{"Germany", "DE", ""}, {"united states", "US", ""}, {"GB", "GB", ""}, {" France ", "FR", ""},
@@ -74,6 +77,7 @@ func TestCountryAndDomain(t *testing.T) {
 }
 
 func TestMapRowNamesTheBadField(t *testing.T) {
+	t.Parallel()
 	m := &mapper{org: "00D000000000001AAA", currency: "EUR"}
 	for _, tc := range []struct {
 		object string
