@@ -233,6 +233,11 @@ func (c *Connector) pullOrders(ctx context.Context, cfg Config, a *api, m *mappe
 		if err != nil {
 			return err
 		}
+		if cur.Phase != "trash" {
+			if err := c.lookUpCategories(ctx, a, m.cats, productIDsOf(body)); err != nil {
+				return err
+			}
+		}
 		if cur.Start == "" {
 			start := info.date
 			if start.IsZero() {
