@@ -116,8 +116,15 @@ func orderProps() []string {
 	return []string{"hs_order_name", "hs_total_price", "hs_currency_code", "hs_pipeline_stage", "hs_external_order_id", "hs_external_created_date", "hs_refund_amount", "hs_billing_address_email", "hs_source_store", "createdate", "hs_lastmodifieddate", "hs_object_id"}
 }
 func lineItemProps() []string {
-	return []string{"name", "hs_sku", "price", "quantity", "amount", "hs_product_id"}
+	return []string{"name", "hs_sku", "price", "quantity", "amount", "hs_product_id", lineItemCategory}
 }
+
+// lineItemCategory is the line item property that carries the product's
+// category. HubSpot has no built-in product category; shops create a
+// product property, and HubSpot copies a product's property values onto
+// the line items made from it. A portal without the property simply
+// returns none (HubSpot leaves unknown properties out of read answers).
+const lineItemCategory = "category"
 
 // mapContact maps a contact. Problems in optional fields drop the field
 // (and keep the raw value in Attributes) rather than the person.
@@ -324,7 +331,7 @@ func (s state) mapOrder(o hsObject) (*domain.Order, error) {
 
 // mapLineItem maps a line item; unit price falls back to amount/quantity.
 func mapLineItem(o hsObject, currency string) (domain.LineItem, error) {
-	li := domain.LineItem{SKU: o.prop("hs_sku"), Name: o.prop("name"), Quantity: 1, UnitPrice: domain.Money{Currency: currency}}
+	li := domain.LineItem{SKU: o.prop("hs_sku"), Name: o.prop("name"), Category: o.prop(lineItemCategory), Quantity: 1, UnitPrice: domain.Money{Currency: currency}}
 	if v := o.prop("quantity"); v != "" {
 		q, err := domain.ParseMinor(v, 0)
 		if err != nil {

@@ -53,6 +53,8 @@ type Connector struct {
 	Transport http.RoundTripper
 
 	obs adapter.HTTPObserver
+
+	products productCache // Product2 rows for line items
 }
 
 // DailyQuota implements adapter.QuotaReporter from the Sforce-Limit-Info
@@ -204,6 +206,7 @@ func (c *Connector) Fetch(ctx context.Context, req adapter.FetchRequest) ([]adap
 		for start := 0; start < len(ids); start += MaxCollection {
 			chunk := ids[start:min(start+MaxCollection, len(ids))]
 			found := map[string]bool{}
+			first := len(out) // this chunk's changes start here
 			soql := fmt.Sprintf("SELECT %s FROM %s WHERE Id IN %s", strings.Join(c.fieldsOf(obj), ", "), obj, idList(chunk))
 			var mapErrs []string
 			err := c.queryPages(ctx, soql, true, 0, func(recs []map[string]any) error {
@@ -225,6 +228,9 @@ func (c *Connector) Fetch(ctx context.Context, req adapter.FetchRequest) ([]adap
 				if err := c.linkContactRoles(ctx, out, m); err != nil {
 					return nil, err
 				}
+			}
+			if err := c.attachLineItems(ctx, obj, out[first:], m); err != nil {
+				return nil, err
 			}
 			if len(mapErrs) > 0 {
 				return out, adapter.Permanent(fmt.Errorf("mapping fetched salesforce records: %s", strings.Join(mapErrs, "; ")))

@@ -238,6 +238,9 @@ func (c *Connector) pullREST(ctx context.Context, object string, pos streamPos, 
 				return err
 			}
 		}
+		if err := c.attachLineItems(ctx, object, page.Changes, m); err != nil {
+			return err
+		}
 		next := cur.clone()
 		next.Streams[object] = pos
 		page.Cursor = next.encode()
@@ -328,6 +331,9 @@ func (c *Connector) pullBulk(ctx context.Context, object string, cur *cursor, m 
 		next := resp.Header.Get("Sforce-Locator")
 		page, maxPos, err := c.mapCSV(object, data, m, bp.Max)
 		if err != nil {
+			return err
+		}
+		if err := c.attachLineItems(ctx, object, page.Changes, m); err != nil {
 			return err
 		}
 		bp.Max = maxPos

@@ -178,7 +178,7 @@ func (c *Connector) Configure(ctx context.Context, raw adapter.Config) error {
 	c.mu.Lock()
 	c.cfg = cfg
 	c.api = &api{hc: hc, base: cfg.BaseURL + "/wp-json/wc/v3"}
-	c.mapper = &mapper{account: cfg.Account, statusMap: cfg.StatusMap, owned: func(k string) bool {
+	c.mapper = &mapper{account: cfg.Account, statusMap: cfg.StatusMap, cats: newProductCategories(c.now), owned: func(k string) bool {
 		return strings.HasPrefix(k, prefix) || slices.Contains(owned, k)
 	}}
 	c.batchSize.Store(int64(cfg.WriteBack.BatchSize))
@@ -245,6 +245,17 @@ func (c *Connector) Fetch(ctx context.Context, req adapter.FetchRequest) ([]adap
 		var raws []json.RawMessage
 		if _, err := a.do(ctx, "fetching woocommerce "+req.Object+"s", http.MethodGet, path, q, nil, &raws); err != nil {
 			return nil, err
+		}
+		if req.Object == domain.ObjectOrder {
+			products := map[int]bool{}
+			for _, raw := range raws {
+				for id := range productIDsOf(raw) {
+					products[id] = true
+				}
+			}
+			if err := c.lookUpCategories(ctx, a, m.cats, products); err != nil {
+				return nil, err
+			}
 		}
 		found := map[string]bool{}
 		for _, raw := range raws {

@@ -97,6 +97,7 @@ type mapper struct {
 	account   string
 	statusMap map[string]string
 	owned     func(key string) bool
+	cats      *productCategories // line item categories by product id; nil maps none
 }
 
 func (m *mapper) ref(object string, id int, modified time.Time) domain.ExternalRef {
@@ -296,7 +297,7 @@ func (m *mapper) order(o *wcOrder) (*domain.Order, error) {
 		if sku == "" && li.ProductID > 0 {
 			sku = "product:" + strconv.Itoa(li.ProductID)
 		}
-		out.Items = append(out.Items, domain.LineItem{SKU: sku, Name: li.Name, Quantity: qty, UnitPrice: price})
+		out.Items = append(out.Items, domain.LineItem{SKU: sku, Name: li.Name, Category: m.cats.of(li.ProductID), Quantity: qty, UnitPrice: price})
 	}
 	return out, nil
 }

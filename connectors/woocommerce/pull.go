@@ -233,6 +233,23 @@ func (c *Connector) pullOrders(ctx context.Context, cfg Config, a *api, m *mappe
 		if err != nil {
 			return err
 		}
+		if cur.Phase != "trash" {
+			products := map[int]bool{}
+			if typed != nil {
+				for i := range typed {
+					for _, li := range typed[i].LineItems {
+						if li.ProductID > 0 {
+							products[li.ProductID] = true
+						}
+					}
+				}
+			} else {
+				products = productIDsOf(body)
+			}
+			if err := c.lookUpCategories(ctx, a, m.cats, products); err != nil {
+				return err
+			}
+		}
 		if cur.Start == "" {
 			start := info.date
 			if start.IsZero() {

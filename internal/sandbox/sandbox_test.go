@@ -173,6 +173,11 @@ func checkFields(t *testing.T, sb *Sandbox, platform string, got map[string][]ad
 				domain.NormalizeEmail(g.BillingEmail) != domain.NormalizeEmail(w.BillingEmail) || !g.CreatedAt.Equal(w.CreatedAt) {
 				t.Fatalf("woocommerce order %s mapped as %+v, seeded %+v", g.Ref.ID, g, w)
 			}
+			for i := range g.Items {
+				if g.Items[i].Category != w.Items[i].Category {
+					t.Fatalf("woocommerce order %s item %d category %q, seeded %q", g.Ref.ID, i, g.Items[i].Category, w.Items[i].Category)
+				}
+			}
 		}
 	}
 	for _, ch := range got[domain.ObjectCompany] {

@@ -227,6 +227,7 @@ func (s *Sandbox) startWoo(baseURL string) {
 		custs = append(custs, wc)
 	}
 	f.AddCustomers(custs...)
+	f.AddProducts(wooProducts(s.Data.Currency)...)
 	people := map[string]*Person{}
 	for i := range s.Data.People {
 		people[s.Data.People[i].Email] = &s.Data.People[i]
@@ -299,3 +300,21 @@ func (s *Sandbox) wooOrder(o domain.Order, per *Person) woocommercefake.Order {
 }
 
 func jsonNumber(m domain.Money) json.Number { return json.Number(m.Decimal()) }
+
+// wooProducts is the catalogue as WooCommerce products (ids 100 + index, as
+// wooOrder's line items name them), each in its category.
+func wooProducts(currency string) []woocommercefake.Product {
+	terms := map[string]int{}
+	out := make([]woocommercefake.Product, 0, len(catalog))
+	for j, p := range catalog {
+		term, ok := terms[p.category]
+		if !ok {
+			term = 20 + len(terms)
+			terms[p.category] = term
+		}
+		price := decimal(domain.Money{Amount: p.price, Currency: currency})
+		out = append(out, woocommercefake.Product{ID: 100 + j, Name: p.name, SKU: p.sku, Price: price, RegularPrice: price,
+			Categories: []woocommercefake.ProductCategory{{ID: term, Name: p.category, Slug: p.category}}})
+	}
+	return out
+}

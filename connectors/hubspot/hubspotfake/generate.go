@@ -84,7 +84,8 @@ func (f *Fake) Generate(o GenerateOptions) []string {
 			price := 5 + rng.IntN(300)
 			li := f.createLocked("line_items", Object{CreatedAt: t, UpdatedAt: t, Properties: map[string]string{
 				"name": "Product " + strconv.Itoa(price%17), "hs_sku": "SKU-" + strconv.Itoa(price%17),
-				"price": strconv.Itoa(price) + ".00", "quantity": strconv.Itoa(qty)}})
+				"price": strconv.Itoa(price) + ".00", "quantity": strconv.Itoa(qty),
+				"category": []string{"books", "garden", "kitchen", "toys"}[price%17%4]}})
 			deal := f.createLocked("deals", Object{CreatedAt: t, UpdatedAt: t, Properties: map[string]string{
 				"dealname": "Order " + li, "amount": strconv.Itoa(price*qty) + ".00", "dealstage": stages[rng.IntN(len(stages))],
 				"pipeline": "default", "closedate": formatTime(t), "deal_currency_code": "EUR"}})

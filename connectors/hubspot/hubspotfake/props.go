@@ -76,7 +76,9 @@ func defaultProperties(t objectType) map[string]*Property {
 		add("hs_is_closed_won", "bool", "booleancheckbox", true)
 		add("hs_is_closed", "bool", "booleancheckbox", true)
 	case "line_items":
-		for _, p := range []string{"name", "hs_sku", "hs_product_id"} {
+		// "category" stands for the custom product property a shop adds;
+		// HubSpot mirrors product properties onto line items.
+		for _, p := range []string{"name", "hs_sku", "hs_product_id", "category"} {
 			add(p, "string", "text", false)
 		}
 		for _, p := range []string{"price", "quantity", "amount"} {

@@ -30,6 +30,7 @@ var objectPrefixes = map[string]string{
 	"Account": "001", "Contact": "003", "Lead": "00Q", "Opportunity": "006",
 	"Order": "801", "Campaign": "701", "CampaignMember": "00v", "User": "005",
 	"OpportunityContactRole": "00K", "Topic": "0TO", "TopicAssignment": "0FT",
+	"Product2": "01t", "OpportunityLineItem": "00k", "OrderItem": "802",
 }
 
 // baseSchema returns the standard fields of the objects the fake serves.
@@ -73,6 +74,20 @@ func baseSchema() map[string]map[string]string {
 			"AccountId": TypeReference, "EffectiveDate": TypeDate, "Status": TypePicklist,
 			"TotalAmount": TypeCurrency, "OrderNumber": TypeString, "BillToContactId": TypeReference,
 			"ShipToContactId": TypeReference, "ActivatedDate": TypeDateTime,
+		}),
+		// Products and the line items of opportunities and orders, with the
+		// standard fields of the Object Reference (Family is the product's
+		// category picklist; Quantity is a double).
+		"Product2": common(map[string]string{
+			"Name": TypeString, "ProductCode": TypeString, "Family": TypePicklist, "IsActive": TypeBoolean,
+		}),
+		"OpportunityLineItem": common(map[string]string{
+			"OpportunityId": TypeReference, "Product2Id": TypeReference, "PricebookEntryId": TypeReference,
+			"Quantity": TypeDouble, "UnitPrice": TypeCurrency, "TotalPrice": TypeCurrency, "Name": TypeString, "ProductCode": TypeString,
+		}),
+		"OrderItem": common(map[string]string{
+			"OrderId": TypeReference, "Product2Id": TypeReference, "PricebookEntryId": TypeReference,
+			"Quantity": TypeDouble, "UnitPrice": TypeCurrency, "TotalPrice": TypeCurrency, "OrderItemNumber": TypeString,
 		}),
 		"OpportunityContactRole": common(map[string]string{
 			"OpportunityId": TypeReference, "ContactId": TypeReference, "IsPrimary": TypeBoolean, "Role": TypePicklist,

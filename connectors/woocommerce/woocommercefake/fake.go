@@ -98,6 +98,7 @@ type Fake struct {
 	custByID   map[int]*Customer
 	orders     []*orderRec // sorted by id
 	orderByID  map[int]*orderRec
+	products   map[int]*Product
 	webhooks   map[int]*webhookRec
 	nextID     int
 	nextMetaID int

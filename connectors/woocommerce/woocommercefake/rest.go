@@ -97,6 +97,10 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		f.listCustomers(w, r)
 	case len(seg) == 1 && seg[0] == "orders" && r.Method == http.MethodGet:
 		f.listOrders(w, r)
+	case len(seg) == 1 && seg[0] == "products" && r.Method == http.MethodGet:
+		f.listProducts(w, r)
+	case hasID && seg[0] == "products":
+		f.productItem(w, r, id)
 	case len(seg) == 1 && seg[0] == "webhooks" && r.Method == http.MethodGet:
 		f.listWebhooks(w, r)
 	case len(seg) == 1 && seg[0] == "webhooks" && r.Method == http.MethodPost:
