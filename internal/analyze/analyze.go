@@ -161,15 +161,19 @@ type Report struct {
 // Models reports the fitted models (null when not fitted).
 type Models struct {
 	// Method is what produced p_alive, expected_purchases and clv:
-	// "bgnbd", "pareto_nbd" or "heuristic" (see the package doc).
-	Method     string      `json:"method"`
-	SpendModel string      `json:"spend_model"` // "gamma_gamma" or "average_purchase_value"
-	TimeUnit   string      `json:"time_unit"`   // always "weeks"
-	FittedOn   int         `json:"fitted_on"`   // customers in the calibration summaries
-	BGNBD      *BGNBD      `json:"bgnbd"`
-	ParetoNBD  *ParetoNBD  `json:"pareto_nbd"`
-	GammaGamma *GammaGamma `json:"gamma_gamma"`
-	Validation *Validation `json:"validation,omitempty"`
+	// "bgnbd", "mbgnbd", "pareto_nbd" or "heuristic"
+	// (see the package doc); Choice says why.
+	Method     string       `json:"method"`
+	Choice     string       `json:"choice"`
+	SpendModel string       `json:"spend_model"` // "gamma_gamma" or "average_purchase_value"
+	TimeUnit   string       `json:"time_unit"`   // always "weeks"
+	FittedOn   int          `json:"fitted_on"`   // customers in the calibration summaries
+	BGNBD      *BGNBD       `json:"bgnbd"`
+	ParetoNBD  *ParetoNBD   `json:"pareto_nbd"`
+	MBGNBD     *MBGNBD      `json:"mbgnbd"`
+	Comparison []ModelScore `json:"comparison"`
+	GammaGamma *GammaGamma  `json:"gamma_gamma"`
+	Validation *Validation  `json:"validation,omitempty"`
 }
 
 // BGNBD is a fitted BG/NBD model as reported.
@@ -182,6 +186,8 @@ type BGNBD struct {
 	LogLikelihood float64        `json:"log_likelihood"`
 	StdErr        map[string]Num `json:"std_err"`
 	Converged     bool           `json:"converged"`
+	// Diagnostics lists what is wrong with the fit (clv.Diagnostic).
+	Diagnostics []clv.Diagnostic `json:"diagnostics"`
 }
 
 // ParetoNBD is a fitted Pareto/NBD model as reported.
@@ -194,6 +200,8 @@ type ParetoNBD struct {
 	LogLikelihood float64        `json:"log_likelihood"`
 	StdErr        map[string]Num `json:"std_err"`
 	Converged     bool           `json:"converged"`
+	// Diagnostics lists what is wrong with the fit (clv.Diagnostic).
+	Diagnostics []clv.Diagnostic `json:"diagnostics"`
 }
 
 // GammaGamma is a fitted Gamma-Gamma model as reported.
@@ -314,31 +322,12 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 	md := &rep.Models
 	md.TimeUnit = "weeks"
 	md.FittedOn = len(cx)
-	var bg *clv.BGNBDFit
-	var pn *clv.ParetoNBDFit
-	if fit, err := clv.FitBGNBD(cx, ctxs, cT); err == nil {
-		bg = &fit
-		md.BGNBD = &BGNBD{R: fit.Params.R, Alpha: fit.Params.Alpha, A: fit.Params.A, B: fit.Params.B, N: fit.N,
-			LogLikelihood: fit.LogLikelihood, Converged: fit.Converged,
-			StdErr: map[string]Num{"r": Num(fit.StdErr.R), "alpha": Num(fit.StdErr.Alpha), "a": Num(fit.StdErr.A), "b": Num(fit.StdErr.B)}}
-		if !fit.Converged {
-			rep.Warnings = append(rep.Warnings, "BG/NBD fit did not converge: treat its parameters with care")
-		}
-	} else {
-		rep.Warnings = append(rep.Warnings, "BG/NBD not fitted: "+err.Error())
+	warn := func(w string) { rep.Warnings = append(rep.Warnings, w) }
+	cal := calibration{x: cx, tx: ctxs, T: cT, ids: ids, holdout: holdout}
+	if calEnd < asOf {
+		cal.weeks = float64(asOf-calEnd) / week
 	}
-	px, ptx, pT := paretoSample(cx, ctxs, cT, ids)
-	if fit, err := clv.FitParetoNBD(px, ptx, pT); err == nil {
-		pn = &fit
-		md.ParetoNBD = &ParetoNBD{R: fit.Params.R, Alpha: fit.Params.Alpha, S: fit.Params.S, Beta: fit.Params.Beta, N: fit.N,
-			LogLikelihood: fit.LogLikelihood, Converged: fit.Converged,
-			StdErr: map[string]Num{"r": Num(fit.StdErr.R), "alpha": Num(fit.StdErr.Alpha), "s": Num(fit.StdErr.S), "beta": Num(fit.StdErr.Beta)}}
-		if !fit.Converged {
-			rep.Warnings = append(rep.Warnings, "Pareto/NBD fit did not converge: treat its parameters with care")
-		}
-	} else {
-		rep.Warnings = append(rep.Warnings, "Pareto/NBD not fitted: "+err.Error())
-	}
+	model, bg, pn := fitPurchaseModels(cal, md, warn)
 	var gg *clv.GammaGammaFit
 	var gx, gm []float64 // repeat customers with a positive mean spend
 	nonPositive := 0
@@ -377,15 +366,12 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("Gamma-Gamma fitted on only %d repeat customers: its estimates are uncertain (standard errors p %s, q %s, gamma %s)",
 			gg.N, seText(gg.StdErr.P), seText(gg.StdErr.Q), seText(gg.StdErr.Gamma)))
 	}
-	var model clv.PurchaseModel
-	switch {
-	case bg != nil:
-		model, md.Method = bg, "bgnbd"
-	case pn != nil:
-		model, md.Method = pn, "pareto_nbd"
-	default:
+	if model == nil {
 		md.Method = "heuristic"
-		rep.Warnings = append(rep.Warnings, "no purchase model could be fitted: p_alive, expected_purchases and clv use the heuristic (historical purchase rate; see --help)")
+		if md.Choice == "" {
+			md.Choice = "no purchase model could be fitted"
+			warn("no purchase model could be fitted: p_alive, expected_purchases and clv use the heuristic (historical purchase rate; see --help)")
+		}
 	}
 	md.SpendModel = "average_purchase_value"
 	if gg != nil {
