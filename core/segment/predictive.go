@@ -456,12 +456,20 @@ func (f *predictiveFitted) explain(i int, _ *Customer, ft *Features, _ *scratch,
 			model += fmt.Sprintf("; gamma_gamma %v", sortedParams(pr.spendInfo.Params))
 		}
 	}
-	return []string{
+	out := []string{
 		"model: " + model,
 		fmt.Sprintf("inputs: x=%.0f repeat purchase-days, tx=%.2f weeks, T=%.2f weeks", x, tx, T),
 		fmt.Sprintf("P(alive)=%.3f (at-risk below %s); expected purchases in %d days=%.3f; expected spend per purchase=%.2f; CLV=%.2f (high-value from %.2f)",
 			a, fmtNum(f.p.AtRiskBelow), f.p.HorizonDays, e, s, c/pr.scale, f.clvCut/pr.scale),
 	}
+	if !pr.heuristic && len(pr.purchaseInfo.Diagnostics) > 0 {
+		d := "fit diagnostics:"
+		for _, g := range pr.purchaseInfo.Diagnostics {
+			d += " " + g.Code
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 func sortedParams(m map[string]float64) string {
