@@ -104,8 +104,9 @@ OUTPUT (-o)
   csv    one row per profile.
 SEGMENTS
   From core/segment with its default definitions: rfm:<group> (scores
-  1 + floor(5·w/N), w = customers with a strictly worse value; the 11 groups
-  Champions … Lost), value:<tier> (realised revenue tiers),
+  1 + floor(5·w/N), w = customers with a strictly worse value; when over a
+  fifth bought once, F = 1 is exactly them and repeat buyers score
+  2 + floor(4·w'/N') among themselves; the 11 groups Champions … Lost), value:<tier> (realised revenue tiers),
   behavioral:<group> (first-time, regular, bulk, seasonal, non-buyer,
   churned, win-back), lifecycle:<stage>. From this run's models:
   predictive:at-risk (a buyer with P(alive) < 0.5) and predictive:high-clv
