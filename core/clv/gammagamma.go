@@ -24,6 +24,7 @@ type GammaGammaFit struct {
 	StdErr        GammaGammaParams `json:"std_err"`
 	Converged     bool             `json:"converged"`
 	Diagnostics   []Diagnostic     `json:"diagnostics"` // not_converged, singular_hessian, at_bound
+	cov           []float64
 }
 
 // spend is a Gamma-Gamma data set compressed to distinct (x, m) pairs.
@@ -52,6 +53,7 @@ func FitGammaGamma(x, meanSpend []float64) (GammaGammaFit, error) {
 	m := maximize(ev.ll, []float64{1, 1, 1}, float64(d.n), 0)
 	return GammaGammaFit{
 		Diagnostics:   fitDiagnostics(m, "p", "q", "gamma"),
+		cov:           m.cov,
 		Params:        GammaGammaParams{m.p[0], m.p[1], m.p[2]},
 		LogLikelihood: m.ll,
 		N:             d.n,
