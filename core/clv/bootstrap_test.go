@@ -15,10 +15,7 @@ import (
 // many independent data sets.
 func TestBootstrapIntervalsCoverTheTruth(t *testing.T) {
 	truth := clv.BGNBDParams{R: 0.243, Alpha: 4.414, A: 0.793, B: 2.426}
-	reps, perRep, draws := 60, 50, 200
-	if testing.Short() {
-		reps = 30
-	}
+	reps, perRep, draws := 200, 25, 200
 	h := clv.Horizon{Length: 52, Periods: 12}
 	covered, total := 0, 0
 	var width float64

