@@ -130,12 +130,12 @@ func Intervals(draws []PurchaseModel, spendDraws []GammaGammaParams, level, x, t
 		}
 		cv[k] = s * ex[k] * disc
 	}
-	return CustomerIntervals{PAlive: central(pa, level), Expected: central(ex, level), CLV: central(cv, level)}
+	return CustomerIntervals{PAlive: Central(pa, level), Expected: Central(ex, level), CLV: Central(cv, level)}
 }
 
-// central returns the central level interval of v's empirical
+// Central returns the central level interval of v's empirical
 // distribution (type-7 quantiles, NaNs dropped). It reorders v.
-func central(v []float64, level float64) Interval {
+func Central(v []float64, level float64) Interval {
 	v = slices.DeleteFunc(v, math.IsNaN)
 	if len(v) == 0 {
 		return Interval{math.NaN(), math.NaN()}

@@ -255,6 +255,10 @@ type Profile struct {
 	ExpectedPurchases float64  `json:"expected_purchases"`
 	ExpectedSpend     float64  `json:"expected_spend"` // per purchase
 	CLV               float64  `json:"clv"`
+	// Intervals are 90% bootstrap intervals of p_alive, expected_purchases
+	// and clv (see core/clv's Uncertainty), absent under the heuristic or
+	// when the fit has no covariance.
+	Intervals *clv.CustomerIntervals `json:"intervals_90,omitempty"`
 }
 
 // analysis is a finished run: the report and one profile per customer.
@@ -401,6 +405,13 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 	// Profiles.
 	horizon := clv.Horizon{Length: opts.HorizonDays / week, Periods: opts.Periods, DiscountRate: opts.DiscountRate}
 	a.profiles = make([]Profile, len(custs))
+	unc := newUncertainty(model, gg, horizon, warn)
+	var withModel []int
+	var sums []summary
+	var spends []float64
+	if unc != nil {
+		sums, spends = make([]summary, len(custs)), make([]float64, len(custs))
+	}
 	for i, c := range custs {
 		p := &a.profiles[i]
 		p.CustomerID = c.id
@@ -428,6 +439,10 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 			p.PAlive = model.PAlive(s.x, s.tx, s.T)
 			p.ExpectedPurchases = model.ConditionalExpected(horizon.Length, s.x, s.tx, s.T)
 			p.CLV = clv.CLV(model, s.x, s.tx, s.T, spend, horizon)
+			if unc != nil {
+				withModel = append(withModel, i)
+				sums[i], spends[i] = s, spend
+			}
 		} else {
 			h := heuristic{s}
 			p.PAlive = h.PAlive(s.x, s.tx, s.T)
@@ -439,6 +454,7 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 		p.ExpectedSpend = round2(spend)
 		p.CLV = round2(p.CLV)
 	}
+	unc.fill(a.profiles, withModel, sums, spends)
 	if err := a.segment(ctx, custs, asOf); err != nil {
 		return nil, err
 	}

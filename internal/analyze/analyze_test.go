@@ -480,4 +480,23 @@ func TestCDNOWModelComparison(t *testing.T) {
 			t.Errorf("warning on CDNOW: %s", w)
 		}
 	}
+	// every profile carries 90% intervals around its predictions
+	inside := 0
+	for _, p := range r.Profiles {
+		ci := p.Intervals
+		if ci == nil {
+			t.Fatalf("profile %s has no intervals", p.CustomerID)
+		}
+		if !(ci.PAlive.Lo <= ci.PAlive.Hi && ci.Expected.Lo <= ci.Expected.Hi && ci.CLV.Lo <= ci.CLV.Hi && ci.PAlive.Lo >= 0 && ci.PAlive.Hi <= 1) {
+			t.Errorf("profile %s: intervals %+v", p.CustomerID, *ci)
+		}
+		if ci.Expected.Contains(p.ExpectedPurchases) && ci.CLV.Contains(p.CLV) {
+			inside++
+		}
+	}
+	if inside < len(r.Profiles)*9/10 {
+		t.Errorf("only %d of %d profiles have their point predictions inside their intervals", inside, len(r.Profiles))
+	}
+	t.Logf("first profile: p_alive %v %+v, expected %v %+v, clv %v %+v", r.Profiles[0].PAlive, r.Profiles[0].Intervals.PAlive,
+		r.Profiles[0].ExpectedPurchases, r.Profiles[0].Intervals.Expected, r.Profiles[0].CLV, r.Profiles[0].Intervals.CLV)
 }

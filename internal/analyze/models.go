@@ -1,8 +1,10 @@
 package analyze
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/segconn/connector/core/clv"
@@ -186,4 +188,90 @@ func pick(c calibration, cands []candidate, md *Models) int {
 		md.Choice = fmt.Sprintf("lowest BIC (%.1f) among the sound fits on every customer", bestVal)
 	}
 	return best
+}
+
+// BootstrapDraws is the number of parameter draws behind each profile's
+// intervals: 5% and 95% quantiles of 200 values.
+const BootstrapDraws = 200
+
+// uncertainty computes profiles' 90% intervals from bootstrap draws of the
+// chosen purchase model (and Gamma-Gamma). Customers are taken grouped by
+// their summary (x, tx, T), so each draw evaluates the purchase model once
+// per distinct summary; only the CLV, which depends on the customer's own
+// spend, is summarised per customer.
+type uncertainty struct {
+	point clv.PurchaseModel
+	draws []clv.PurchaseModel
+	spend []clv.GammaGammaParams
+	h     clv.Horizon
+}
+
+func newUncertainty(model clv.PurchaseModel, gg *clv.GammaGammaFit, h clv.Horizon, warn func(string)) *uncertainty {
+	b, ok := model.(interface {
+		Bootstrap(n int, seed uint64) ([]clv.PurchaseModel, error)
+	})
+	if !ok {
+		return nil
+	}
+	draws, err := b.Bootstrap(BootstrapDraws, 1)
+	if err != nil {
+		warn("no intervals for p_alive, expected_purchases and clv: " + err.Error())
+		return nil
+	}
+	u := &uncertainty{point: model, draws: draws, h: h}
+	if gg != nil {
+		if sd, err := gg.Bootstrap(BootstrapDraws, 2); err == nil {
+			u.spend = sd
+		}
+	}
+	return u
+}
+
+// fill sets the intervals of the profiles idx, whose summaries are sums[i]
+// and point spends spends[i].
+func (u *uncertainty) fill(ps []Profile, idx []int, sums []summary, spends []float64) {
+	if u == nil {
+		return
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		sa, sb := sums[a], sums[b]
+		return cmp.Or(cmp.Compare(sa.x, sb.x), cmp.Compare(sa.tx, sb.tx), cmp.Compare(sa.T, sb.T))
+	})
+	n := len(u.draws)
+	pa, ex, buf, cv := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	var paI, exI clv.Interval
+	var disc float64
+	var last summary
+	for j, i := range idx {
+		s := sums[i]
+		if j == 0 || s.x != last.x || s.tx != last.tx || s.T != last.T {
+			last = s
+			for k, d := range u.draws {
+				pa[k] = d.PAlive(s.x, s.tx, s.T)
+				ex[k] = d.ConditionalExpected(u.h.Length, s.x, s.tx, s.T)
+			}
+			copy(buf, pa)
+			paI = clv.Central(buf, 0.9)
+			copy(buf, ex)
+			exI = clv.Central(buf, 0.9)
+			disc = 1
+			if e := u.point.ConditionalExpected(u.h.Length, s.x, s.tx, s.T); e > 0 {
+				disc = clv.CLV(u.point, s.x, s.tx, s.T, 1, u.h) / e
+			}
+		}
+		spend := spends[i]
+		for k := range cv {
+			sk := spend
+			if len(u.spend) > 0 && !(s.x > 0 && s.m <= 0) {
+				sk = u.spend[k%len(u.spend)].ConditionalSpend(s.x, s.m)
+			}
+			cv[k] = sk * ex[k] * disc
+		}
+		clvI := clv.Central(cv, 0.9)
+		ps[i].Intervals = &clv.CustomerIntervals{
+			PAlive:   clv.Interval{Lo: round6(paI.Lo), Hi: round6(paI.Hi)},
+			Expected: clv.Interval{Lo: round6(exI.Lo), Hi: round6(exI.Hi)},
+			CLV:      clv.Interval{Lo: round2(clvI.Lo), Hi: round2(clvI.Hi)},
+		}
+	}
 }
