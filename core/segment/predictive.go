@@ -462,6 +462,10 @@ func (f *predictiveFitted) explain(i int, _ *Customer, ft *Features, _ *scratch,
 		fmt.Sprintf("P(alive)=%.3f (at-risk below %s); expected purchases in %d days=%.3f; expected spend per purchase=%.2f; CLV=%.2f (high-value from %.2f)",
 			a, fmtNum(f.p.AtRiskBelow), f.p.HorizonDays, e, s, c/pr.scale, f.clvCut/pr.scale),
 	}
+	if ci, ok := pr.intervals(ft); ok {
+		out = append(out, fmt.Sprintf("90%% intervals from a parametric bootstrap of the fit (parameter uncertainty): P(alive) %.3f–%.3f; expected purchases %.3f–%.3f; CLV %.2f–%.2f",
+			ci.PAlive.Lo, ci.PAlive.Hi, ci.Expected.Lo, ci.Expected.Hi, ci.CLV.Lo, ci.CLV.Hi))
+	}
 	if !pr.heuristic && len(pr.purchaseInfo.Diagnostics) > 0 {
 		d := "fit diagnostics:"
 		for _, g := range pr.purchaseInfo.Diagnostics {
@@ -470,6 +474,44 @@ func (f *predictiveFitted) explain(i int, _ *Customer, ft *Features, _ *scratch,
 		out = append(out, d)
 	}
 	return out
+}
+
+// ExplainDraws is the number of bootstrap draws behind explain's intervals.
+const ExplainDraws = 200
+
+// intervals returns the customer's 90% bootstrap intervals (CLV in major
+// units, discounted like the point estimate), or false under the heuristic
+// or when the fit has no covariance or is not a core/clv fit.
+func (pr *predictions) intervals(ft *Features) (clv.CustomerIntervals, bool) {
+	if pr.heuristic || pr.purchase == nil {
+		return clv.CustomerIntervals{}, false
+	}
+	b, ok := pr.purchase.(interface {
+		Bootstrap(n int, seed uint64) ([]clv.PurchaseModel, error)
+	})
+	if !ok {
+		return clv.CustomerIntervals{}, false
+	}
+	draws, err := b.Bootstrap(ExplainDraws, 1)
+	if err != nil {
+		return clv.CustomerIntervals{}, false
+	}
+	x, tx, T := ft.ModelInputs()
+	T = max(T, 1.0/7)
+	m := 0.0
+	if x > 0 {
+		m = ft.RepeatSpend / pr.scale
+	}
+	spend := ft.AOV() / pr.scale
+	var spendDraws []clv.GammaGammaParams
+	if gg, ok := pr.spend.(clv.GammaGammaFit); ok {
+		spend = gg.ConditionalSpend(x, m)
+		spendDraws, _ = gg.Bootstrap(ExplainDraws, 2)
+	}
+	ci := clv.Intervals(draws, spendDraws, 0.9, x, tx, T, m, spend, clv.Horizon{Length: pr.horizonW, Periods: 1}, pr.purchase)
+	ci.CLV.Lo *= pr.discount
+	ci.CLV.Hi *= pr.discount
+	return ci, true
 }
 
 func sortedParams(m map[string]float64) string {
