@@ -405,7 +405,7 @@ func TestUnderSegmentationWarning(t *testing.T) {
 	}
 	ds.Customers = append(ds.Customers, buyer("b", 3, 2, 1000, asOf))
 	r := run(t, ds, asOf, []any{map[string]any{"name": "stage", "kind": "lifecycle"}}, Options{})
-	want := Warning{Kind: "under-segmentation", Segment: "stage:lead", Message: "segment stage:lead holds 99.0% of the customers definition stage places, above 80%"}
+	want := Warning{Kind: "under-segmentation", Segment: "stage:lead", Message: "segment stage:lead holds 99.0% of the customers that definition stage places in a segment (more than 80%): it hardly separates them"}
 	if !slices.Contains(r.Warnings, want) {
 		t.Errorf("warnings %+v lack %+v", r.Warnings, want)
 	}

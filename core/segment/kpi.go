@@ -140,19 +140,39 @@ func (r *Result) segmentWarnings() []Warning {
 	if n == 0 {
 		return []Warning{{Kind: "data-quality", Message: "the dataset has no customers"}}
 	}
+	// Empty and small segments are grouped into one warning each, so a
+	// small file does not print one line per segment. A value tier's size
+	// is set by its top_percent, so a top-1% tier holding 1% of the
+	// customers is not small, and the tiers of a value definition are not
+	// checked for dominance.
+	var empty, small []string
 	for i, k := range r.KPIs {
 		s := &r.Segments[i]
 		switch {
 		case k.Size == 0:
-			out = append(out, Warning{Kind: "over-segmentation", Segment: s.Name, Message: fmt.Sprintf("segment %s is empty", s.Name)})
-		case k.Size < r.opts.MinSegmentSize || k.Share < r.opts.MinSegmentShare:
-			out = append(out, Warning{Kind: "over-segmentation", Segment: s.Name,
-				Message: fmt.Sprintf("segment %s has %d customers (%.2f%%), below the minimum of %d customers or %.2f%%", s.Name, k.Size, 100*k.Share, r.opts.MinSegmentSize, 100*r.opts.MinSegmentShare)})
+			empty = append(empty, s.Name)
+		case k.Size < r.opts.MinSegmentSize || (k.Share < r.opts.MinSegmentShare && s.Kind != KindValue):
+			small = append(small, fmt.Sprintf("%s (%d, %.2f%%)", s.Name, k.Size, 100*k.Share))
 		}
+	}
+	if len(empty) > 0 {
+		w := Warning{Kind: "over-segmentation", Message: fmt.Sprintf("%d segments are empty: %s", len(empty), strings.Join(empty, ", "))}
+		if len(empty) == 1 {
+			w = Warning{Kind: "over-segmentation", Segment: empty[0], Message: fmt.Sprintf("segment %s is empty", empty[0])}
+		}
+		out = append(out, w)
+	}
+	switch {
+	case len(small) == 1:
+		out = append(out, Warning{Kind: "over-segmentation", Segment: small[0][:strings.Index(small[0], " (")],
+			Message: fmt.Sprintf("segment %s is below the minimum of %d customers or %.2f%% of customers", small[0], r.opts.MinSegmentSize, 100*r.opts.MinSegmentShare)})
+	case len(small) > 1:
+		out = append(out, Warning{Kind: "over-segmentation", Message: fmt.Sprintf("%d segments are below the minimum of %d customers or %.2f%% of customers: %s",
+			len(small), r.opts.MinSegmentSize, 100*r.opts.MinSegmentShare, strings.Join(small, ", "))})
 	}
 	// under-segmentation: one segment of an exclusive definition dominates
 	for d, idx := range r.segIdx {
-		if len(idx) < 2 || !r.Segments[idx[0]].Exclusive {
+		if len(idx) < 2 || !r.Segments[idx[0]].Exclusive || r.Segments[idx[0]].Kind == KindValue {
 			continue
 		}
 		total := 0
@@ -162,7 +182,7 @@ func (r *Result) segmentWarnings() []Warning {
 		for _, si := range idx {
 			if total > 0 && float64(r.KPIs[si].Size)/float64(total) > r.opts.DominantShare {
 				out = append(out, Warning{Kind: "under-segmentation", Segment: r.Segments[si].Name,
-					Message: fmt.Sprintf("segment %s holds %.1f%% of the customers definition %s places, above %.0f%%", r.Segments[si].Name, 100*float64(r.KPIs[si].Size)/float64(total), r.defs[d].Name, 100*r.opts.DominantShare)})
+					Message: fmt.Sprintf("segment %s holds %.1f%% of the customers that definition %s places in a segment (more than %.0f%%): it hardly separates them", r.Segments[si].Name, 100*float64(r.KPIs[si].Size)/float64(total), r.defs[d].Name, 100*r.opts.DominantShare)})
 			}
 		}
 	}
@@ -186,7 +206,7 @@ func (r *Result) segmentWarnings() []Warning {
 		}
 		for a := 0; a < S; a++ {
 			for b := a + 1; b < S; b++ {
-				if r.Segments[a].Definition == r.Segments[b].Definition {
+				if r.Segments[a].Definition == r.Segments[b].Definition || r.sameByDefinition(a, b) {
 					continue
 				}
 				x := int(inter[a*S+b])
@@ -199,6 +219,33 @@ func (r *Result) segmentWarnings() []Warning {
 		}
 	}
 	return out
+}
+
+// sameByDefinition reports whether segments a and b are the same rule by
+// construction, so their overlap is no finding: a behavioural "churned"
+// group and a lifecycle "churned" stage with the same churn_days both mean
+// "no purchase for more than that many days".
+func (r *Result) sameByDefinition(a, b int) bool {
+	churn := func(i int) int {
+		s := &r.Segments[i]
+		if s.Name != s.Definition+":churned" {
+			return -1
+		}
+		for _, d := range r.defs {
+			if d.Name != s.Definition {
+				continue
+			}
+			switch {
+			case d.Kind == KindBehavioral && d.Behavioral != nil:
+				return d.Behavioral.ChurnDays
+			case d.Kind == KindLifecycle && d.Lifecycle != nil:
+				return d.Lifecycle.ChurnDays
+			}
+		}
+		return -1
+	}
+	ca, cb := churn(a), churn(b)
+	return ca > 0 && ca == cb && r.Segments[a].Kind != r.Segments[b].Kind
 }
 
 func (r *Result) dataWarnings() []Warning {

@@ -321,7 +321,7 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 		ids = append(ids, c.id)
 	}
 	if zeroAge > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d customers first bought on the calibration end day: they have no history to fit and are scored by the fitted model only", zeroAge))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s first bought on the calibration end day: no history to fit, scored by the fitted model only", zeroAge, plural(zeroAge, "customer", "customers")))
 	}
 	md := &rep.Models
 	md.TimeUnit = "weeks"
@@ -580,6 +580,13 @@ func (a *analysis) segment(ctx context.Context, custs []*customer, asOf int32) e
 	for _, w := range res.Warnings {
 		if w.Kind == "data-quality" && !a.haveCustomersFile && strings.Contains(w.Message, "email") {
 			continue // an orders file alone carries no emails to check
+		}
+		if !a.haveCustomersFile {
+			// an orders file alone has no non-buyers, leads or prospects:
+			// their segments are empty by construction
+			if w = dropNoBuyerSegments(w); w.Message == "" {
+				continue
+			}
 		}
 		msg := w.Kind + ": " + w.Message
 		if w.Segment != "" && !strings.Contains(w.Message, w.Segment) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -499,4 +500,30 @@ func TestCDNOWModelComparison(t *testing.T) {
 	}
 	t.Logf("first profile: p_alive %v %+v, expected %v %+v, clv %v %+v", r.Profiles[0].PAlive, r.Profiles[0].Intervals.PAlive,
 		r.Profiles[0].ExpectedPurchases, r.Profiles[0].Intervals.Expected, r.Profiles[0].CLV, r.Profiles[0].Intervals.CLV)
+}
+
+// A 10-line CSV gets a handful of grouped warnings, not one per segment
+// (it used to print 42), and none about segments an orders file cannot
+// fill (non-buyers, leads, prospects).
+func TestSmallFileWarningsAreGrouped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("customer_id,order_id,order_date,total\n")
+	for i := range 10 {
+		fmt.Fprintf(&b, "c%d,%d,2024-%02d-10,%d.00\n", i%4, i, 1+i, 10+i)
+	}
+	path := t.TempDir() + "/orders.csv"
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runJSON(t, Options{Orders: path, AsOf: day("2024-12-31")})
+	joined := strings.Join(r.Warnings, "\n")
+	t.Logf("%d warnings:\n%s", len(r.Warnings), joined)
+	if len(r.Warnings) > 12 {
+		t.Errorf("%d warnings for a 10-line file", len(r.Warnings))
+	}
+	for _, s := range []string{"non-buyer", "lifecycle:lead", "lifecycle:prospect"} {
+		if strings.Contains(joined, s) {
+			t.Errorf("warning mentions %s, which an orders file cannot fill", s)
+		}
+	}
 }

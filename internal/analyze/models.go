@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/segconn/connector/core/clv"
+	"github.com/segconn/connector/core/segment"
 )
 
 // MBGNBD is a fitted MBG/NBD model as reported.
@@ -274,4 +275,39 @@ func (u *uncertainty) fill(ps []Profile, idx []int, sums []summary, spends []flo
 			CLV:      clv.Interval{Lo: round2(clvI.Lo), Hi: round2(clvI.Hi)},
 		}
 	}
+}
+
+// noBuyerSegments are empty whenever the input is an orders file alone.
+func noBuyerSegment(name string) bool {
+	return name == "behavioral:non-buyer" || name == "lifecycle:lead" || name == "lifecycle:prospect"
+}
+
+// dropNoBuyerSegments removes the segments that cannot have members
+// without a customers file from an "is empty"/"are empty" warning; the
+// message is empty when none is left.
+func dropNoBuyerSegments(w segment.Warning) segment.Warning {
+	if noBuyerSegment(w.Segment) && strings.HasSuffix(w.Message, " is empty") {
+		return segment.Warning{}
+	}
+	_, list, ok := strings.Cut(w.Message, " segments are empty: ")
+	if !ok || w.Segment != "" {
+		return w
+	}
+	names := slices.DeleteFunc(strings.Split(list, ", "), noBuyerSegment)
+	switch len(names) {
+	case 0:
+		return segment.Warning{}
+	case 1:
+		w.Message = "segment " + names[0] + " is empty"
+	default:
+		w.Message = fmt.Sprintf("%d segments are empty: %s", len(names), strings.Join(names, ", "))
+	}
+	return w
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
