@@ -20,25 +20,34 @@ import (
 //   - CAC = spend / new customers in the window; ROI = (window revenue −
 //     spend) / spend, when spend is configured for the segment.
 type KPI struct {
-	Segment           string   `json:"segment"`
-	Size              int      `json:"size"`
-	Share             float64  `json:"share"`
-	Control           int      `json:"control"`
-	Buyers            int      `json:"buyers"`
-	Orders            int      `json:"orders"`
-	Revenue           float64  `json:"revenue"`
-	AOV               float64  `json:"aov"`
-	PurchaseFrequency float64  `json:"purchase_frequency"`
-	AvgRealisedCLV    float64  `json:"avg_realised_clv"`
-	AvgPredictedCLV   *float64 `json:"avg_predicted_clv,omitempty"`
-	RetentionRate     float64  `json:"retention_rate"`
-	ChurnRate         float64  `json:"churn_rate"`
-	ConversionRate    float64  `json:"conversion_rate"`
-	NewCustomers      int      `json:"new_customers"`
-	WindowRevenue     float64  `json:"window_revenue"`
-	Spend             *float64 `json:"spend,omitempty"`
-	CAC               *float64 `json:"cac,omitempty"`
-	ROI               *float64 `json:"roi,omitempty"`
+	Segment           string  `json:"segment"`
+	Size              int     `json:"size"`
+	Share             float64 `json:"share"`
+	Control           int     `json:"control"`
+	Buyers            int     `json:"buyers"`
+	Orders            int     `json:"orders"`
+	Revenue           float64 `json:"revenue"`
+	AOV               float64 `json:"aov"`
+	PurchaseFrequency float64 `json:"purchase_frequency"`
+	// RevenuePerCustomer is realised (net) revenue to date per member: what
+	// customers have spent, not a prediction. AvgRealisedCLV is the same
+	// number under its older name, kept for existing readers.
+	RevenuePerCustomer float64 `json:"revenue_per_customer"`
+	AvgRealisedCLV     float64 `json:"avg_realised_clv"`
+	// AvgPredictedCLV is the predicted, discounted lifetime value over the
+	// predictive definition's horizon (see Glossary), per member.
+	AvgPredictedCLV *float64 `json:"avg_predicted_clv,omitempty"`
+	// WindowDays is the window of RetentionRate, ChurnRate, ConversionRate,
+	// NewCustomers and WindowRevenue: the last WindowDays days to as-of.
+	WindowDays     int      `json:"window_days"`
+	RetentionRate  float64  `json:"retention_rate"`
+	ChurnRate      float64  `json:"churn_rate"`
+	ConversionRate float64  `json:"conversion_rate"`
+	NewCustomers   int      `json:"new_customers"`
+	WindowRevenue  float64  `json:"window_revenue"`
+	Spend          *float64 `json:"spend,omitempty"`
+	CAC            *float64 `json:"cac,omitempty"`
+	ROI            *float64 `json:"roi,omitempty"`
 }
 
 type kpiAcc struct {
@@ -91,7 +100,7 @@ func (r *Result) computeKPIs() []KPI {
 	out := make([]KPI, len(r.Segments))
 	for i, a := range acc {
 		k := KPI{Segment: r.Segments[i].Name, Size: a.size, Share: float64(a.size) / n, Control: a.control,
-			Buyers: a.buyers, Orders: a.orders, Revenue: a.revenue / scale, NewCustomers: a.converted,
+			Buyers: a.buyers, Orders: a.orders, Revenue: a.revenue / scale, NewCustomers: a.converted, WindowDays: r.opts.KPIWindowDays,
 			WindowRevenue: a.window / scale}
 		if a.orders > 0 {
 			k.AOV = k.Revenue / float64(a.orders)
@@ -99,6 +108,7 @@ func (r *Result) computeKPIs() []KPI {
 		if a.size > 0 {
 			k.PurchaseFrequency = float64(a.orders) / float64(a.size)
 			k.AvgRealisedCLV = k.Revenue / float64(a.size)
+			k.RevenuePerCustomer = k.AvgRealisedCLV
 			if r.shared != nil {
 				v := a.predicted / scale / float64(a.size)
 				k.AvgPredictedCLV = &v
@@ -132,6 +142,42 @@ func (r *Result) computeKPIs() []KPI {
 		out[i] = k
 	}
 	return out
+}
+
+// GlossaryEntry names and defines one KPI for a reader of reports.
+type GlossaryEntry struct {
+	Key        string `json:"key"`   // the KPI's JSON name
+	Label      string `json:"label"` // a short column heading, window and currency included
+	Definition string `json:"definition"`
+}
+
+// Glossary defines the KPIs with their window (windowDays, as
+// Options.KPIWindowDays), the predictive horizon and annual discount rate,
+// and the currency (ISO 4217; "" when unknown), for API clients, tooltips
+// and report headings.
+func Glossary(windowDays, horizonDays int, discountRate float64, currency string) []GlossaryEntry {
+	cur := ""
+	if currency != "" {
+		cur = ", " + currency
+	}
+	w := fmt.Sprintf("%d days", windowDays)
+	return []GlossaryEntry{
+		{"size", "Customers", "members of the segment (control-group members included)"},
+		{"share", "Share", "members as a share of all customers"},
+		{"revenue", "Revenue" + cur, "realised net revenue to date of the members (paid orders less refunds)"},
+		{"aov", "Avg order value" + cur, "revenue / orders"},
+		{"purchase_frequency", "Orders per customer", "orders / members"},
+		{"revenue_per_customer", "Revenue per customer" + cur, "realised revenue to date / members; what customers have spent, not a prediction (also reported as avg_realised_clv)"},
+		{"avg_predicted_clv", fmt.Sprintf("Predicted CLV (%d days, %s/yr discount%s)", horizonDays, fmtNum(100*discountRate)+"%", cur),
+			fmt.Sprintf("expected discounted value of each member's purchases over the next %d days from the fitted purchase and spend models, per member", horizonDays)},
+		{"retention_rate", "Retention (ordered in last " + w + ")", "of the members who had bought before the last " + w + ", the share who ordered again within them"},
+		{"churn_rate", "Churn (no order in last " + w + ")", "of the members who had bought before the last " + w + ", the share with no order within them; 1 − retention"},
+		{"conversion_rate", "Conversion (last " + w + ")", "of the members without a purchase before the last " + w + ", the share whose first purchase fell within them"},
+		{"new_customers", "New customers (last " + w + ")", "members whose first purchase fell within the last " + w},
+		{"window_revenue", "Revenue, last " + w + cur, "revenue of the members' orders within the last " + w},
+		{"cac", "CAC (last " + w + cur + ")", "configured spend / new customers in the window"},
+		{"roi", "ROI (last " + w + ")", "(window revenue − spend) / spend"},
+	}
 }
 
 func (r *Result) segmentWarnings() []Warning {

@@ -46,3 +46,30 @@ func TestWarningsOnlyWhenSomethingIsWrong(t *testing.T) {
 	}
 	t.Logf("warnings: %+v", r.Warnings)
 }
+
+// Churn and retention state their window; realised revenue per customer
+// and predicted CLV are told apart, with horizon, discount and currency.
+func TestKPILabelsStateWindowHorizonAndCurrency(t *testing.T) {
+	g := map[string]GlossaryEntry{}
+	for _, e := range Glossary(90, 365, 0.1, "GBP") {
+		g[e.Key] = e
+	}
+	for key, want := range map[string]string{
+		"churn_rate":           "Churn (no order in last 90 days)",
+		"retention_rate":       "Retention (ordered in last 90 days)",
+		"revenue_per_customer": "Revenue per customer, GBP",
+		"avg_predicted_clv":    "Predicted CLV (365 days, 10%/yr discount, GBP)",
+	} {
+		if g[key].Label != want {
+			t.Errorf("%s label %q, want %q", key, g[key].Label, want)
+		}
+	}
+	asOf := goldenAsOf
+	ds := &Dataset{Currency: "USD", Customers: []Customer{buyer("a", 10, 2, 5000, asOf), buyer("b", 200, 1, 1000, asOf)}}
+	r := run(t, ds, asOf, []any{map[string]any{"name": "stage", "kind": "lifecycle"}}, Options{KPIWindowDays: 30})
+	for _, k := range r.KPIs {
+		if k.WindowDays != 30 || k.RevenuePerCustomer != k.AvgRealisedCLV {
+			t.Errorf("%s: window %d, revenue per customer %v vs %v", k.Segment, k.WindowDays, k.RevenuePerCustomer, k.AvgRealisedCLV)
+		}
+	}
+}

@@ -156,6 +156,9 @@ type Report struct {
 	Models         Models         `json:"models"`
 	Segments       []Segment      `json:"segments"`
 	Warnings       []string       `json:"warnings"`
+	// Glossary labels and defines the segment KPIs, windows and horizon
+	// stated.
+	Glossary []segment.GlossaryEntry `json:"glossary"`
 }
 
 // Models reports the fitted models (null when not fitted).
@@ -458,6 +461,7 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 	if err := a.segment(ctx, custs, asOf); err != nil {
 		return nil, err
 	}
+	rep.Glossary = glossary(opts)
 	if rep.Warnings == nil {
 		rep.Warnings = []string{}
 	}
@@ -499,7 +503,7 @@ func (a *analysis) segment(ctx context.Context, custs []*customer, asOf int32) e
 		{Name: "behavioral", Kind: segment.KindBehavioral},
 		{Name: "lifecycle", Kind: segment.KindLifecycle},
 	}
-	eng, err := segment.NewEngine(defs, segment.Options{})
+	eng, err := segment.NewEngine(defs, segment.Options{KPIWindowDays: kpiWindowDays})
 	if err != nil {
 		return fmt.Errorf("preparing segment definitions: %w", err)
 	}
@@ -570,6 +574,7 @@ func (a *analysis) segment(ctx context.Context, custs []*customer, asOf int32) e
 		}
 		if len(idx) > 0 {
 			kpi["purchase_frequency"] = round6(float64(orders) / float64(len(idx)))
+			kpi["revenue_per_customer"] = round2(rev / float64(len(idx)))
 		}
 		if revenue > 0 {
 			kpi["revenue_share"] = round6(rev / revenue)

@@ -311,3 +311,26 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// kpiWindowDays is the window of the segment KPIs' churn, retention and
+// conversion.
+const kpiWindowDays = 90
+
+// glossary is core/segment's KPI glossary for this run's window (the
+// segment engine's predicted CLV is not used here) plus the model-based
+// KPIs analyze adds, with the horizon and discount stated.
+func glossary(opts Options) []segment.GlossaryEntry {
+	var out []segment.GlossaryEntry
+	for _, e := range segment.Glossary(kpiWindowDays, int(opts.HorizonDays), 0, "") {
+		if e.Key != "avg_predicted_clv" {
+			out = append(out, e)
+		}
+	}
+	h := fmt.Sprintf("%.0f days", opts.HorizonDays)
+	return append(out,
+		segment.GlossaryEntry{Key: "avg_p_alive", Label: "Avg P(alive)", Definition: "mean probability, from the purchase model, that a member still buys"},
+		segment.GlossaryEntry{Key: "expected_purchases", Label: "Expected purchases (" + h + ")", Definition: "sum over the members of the expected purchases in the next " + h},
+		segment.GlossaryEntry{Key: "avg_clv", Label: "Predicted CLV (" + h + ")", Definition: fmt.Sprintf("mean predicted lifetime value over the next %s, discounted at %g per period over %d periods; a prediction, unlike revenue_per_customer", h, opts.DiscountRate, opts.Periods)},
+		segment.GlossaryEntry{Key: "predicted_value", Label: "Predicted value (" + h + ")", Definition: "sum of the members' predicted CLV"},
+	)
+}

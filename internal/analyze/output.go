@@ -218,11 +218,15 @@ func writeTable(w io.Writer, a *analysis) error {
 		fmt.Fprintln(tw, "\t")
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "Segment\tkind\tsize\tshare\trevenue\tAOV\tfreq\tavg P(alive)\tavg CLV")
+	fmt.Fprintf(tw, "Segment\tkind\tsize\tshare\trevenue\tAOV\torders/cust\trevenue/cust\tchurn (no order in %dd)\tavg P(alive)\tpredicted CLV (%.0fd)\n", kpiWindowDays, r.HorizonDays)
 	for _, s := range r.Segments {
 		k := func(name string) float64 { v, _ := s.KPIs[name].(float64); return v }
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f%%\t%.2f\t%.2f\t%.2f\t%.3f\t%.2f\n", s.Name, s.Kind, s.Size,
-			100*k("share"), k("revenue"), k("aov"), k("purchase_frequency"), k("avg_p_alive"), k("avg_clv"))
+		churn := "-"
+		if _, ok := s.KPIs["churn_rate"]; ok {
+			churn = fmt.Sprintf("%.1f%%", 100*k("churn_rate"))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f%%\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%.3f\t%.2f\n", s.Name, s.Kind, s.Size,
+			100*k("share"), k("revenue"), k("aov"), k("purchase_frequency"), k("revenue_per_customer"), churn, k("avg_p_alive"), k("avg_clv"))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("writing table: %w", err)
