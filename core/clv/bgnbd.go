@@ -22,13 +22,28 @@ type BGNBDFit struct {
 	N             int         `json:"n"`       // customers fitted
 	StdErr        BGNBDParams `json:"std_err"` // standard errors (NaN when the Hessian is singular)
 	Converged     bool        `json:"converged"`
+	// Diagnostics lists what is wrong with the fit, empty when nothing is
+	// (see Diagnostic); Degenerate reports whether any is severe.
+	Diagnostics []Diagnostic `json:"diagnostics"`
+	// Penalizer is the L2 coefficient the fit used (0: plain maximum likelihood).
+	Penalizer float64 `json:"penalizer,omitempty"`
+	cov       []float64
 }
+
+// Degenerate reports whether a diagnostic says the fit's predictions are
+// not to be trusted.
+func (f BGNBDFit) Degenerate() bool { return anySevere(f.Diagnostics) }
 
 // FitBGNBD fits the BG/NBD model by maximum likelihood to per-customer
 // calibration summaries (see the package doc for x, tx and T). It returns
 // an *InputError naming the first unusable customer, or an
 // *InsufficientDataError below MinCustomers / MinRepeaters.
 func FitBGNBD(x, tx, T []float64) (BGNBDFit, error) {
+	return FitBGNBDWith(x, tx, T, FitOptions{})
+}
+
+// FitBGNBDWith is FitBGNBD with options (an L2 penalizer).
+func FitBGNBDWith(x, tx, T []float64, o FitOptions) (BGNBDFit, error) {
 	d, err := newRFM(x, tx, T)
 	if err != nil {
 		return BGNBDFit{}, err
@@ -36,28 +51,42 @@ func FitBGNBD(x, tx, T []float64) (BGNBDFit, error) {
 	if err := d.check("bgnbd"); err != nil {
 		return BGNBDFit{}, err
 	}
-	ev := newBGNBDEval(d)
-	m := maximize(ev.ll, []float64{1, 1, 1, 1}, float64(d.n))
-	return BGNBDFit{
+	if err := o.check(); err != nil {
+		return BGNBDFit{}, err
+	}
+	ev := newBGNBDEval(d, false)
+	m := maximize(ev.ll, []float64{1, 1, 1, 1}, float64(d.n), o.L2)
+	f := BGNBDFit{
 		Params:        BGNBDParams{m.p[0], m.p[1], m.p[2], m.p[3]},
 		LogLikelihood: m.ll,
 		N:             d.n,
 		StdErr:        BGNBDParams{m.stdErr[0], m.stdErr[1], m.stdErr[2], m.stdErr[3]},
 		Converged:     m.converged,
-	}, nil
+		Penalizer:     o.L2,
+		cov:           m.cov,
+	}
+	f.Diagnostics = append(fitDiagnostics(m, "r", "alpha", "a", "b"), betaDropoutDiagnostics(f.Params.A, f.Params.B)...)
+	f.Diagnostics = appendRecency(f.Diagnostics, f.Params, d)
+	return f, nil
 }
 
-// bgnbdEval holds scratch space for evaluating the BG/NBD likelihood.
+// bgnbdEval holds scratch space for evaluating the BG/NBD likelihood, or
+// the MBG/NBD one when k = 1.
 type bgnbdEval struct {
-	d                    *rfm
-	cx, dr, da, db, lbx1 []float64 // per distinct x
-	logT, invT           []float64 // per distinct time value
+	d                          *rfm
+	k                          float64   // 0 for BG/NBD, 1 for MBG/NBD
+	cx, dr, da, db, lbx1, ibx1 []float64 // per distinct x
+	logT, invT                 []float64 // per distinct time value
 }
 
-func newBGNBDEval(d *rfm) *bgnbdEval {
+func newBGNBDEval(d *rfm, modified bool) *bgnbdEval {
 	nx, nt := len(d.xs), len(d.ts)
-	return &bgnbdEval{d: d,
-		cx: make([]float64, nx), dr: make([]float64, nx), da: make([]float64, nx), db: make([]float64, nx), lbx1: make([]float64, nx),
+	k := 0.0
+	if modified {
+		k = 1
+	}
+	return &bgnbdEval{d: d, k: k,
+		cx: make([]float64, nx), dr: make([]float64, nx), da: make([]float64, nx), db: make([]float64, nx), lbx1: make([]float64, nx), ibx1: make([]float64, nx),
 		logT: make([]float64, nt), invT: make([]float64, nt)}
 }
 
@@ -66,9 +95,24 @@ func newBGNBDEval(d *rfm) *bgnbdEval {
 //
 //	LL_i = lnΓ(r+x) − lnΓ(r) + r ln α + ln B(a, b+x) − ln B(a, b)
 //	       + ln[ (α+T)^−(r+x) + 1{x>0} · a/(b+x−1) · (α+tx)^−(r+x) ]
+//
+// With k = 1 it is the MBG/NBD log-likelihood (Batislam, Denizel &
+// Filiztekin 2007), where a customer may also drop out right after the
+// first purchase:
+//
+//	LL_i = lnΓ(r+x) − lnΓ(r) + r ln α + ln B(a, b+x+1) − ln B(a, b)
+//	       + ln[ (α+T)^−(r+x) + a/(b+x) · (α+tx)^−(r+x) ]
+//
+// Writing the bracket as e^A3 + e^A4 and w4 = e^A4/(e^A3+e^A4), the
+// gradient is
+//
+//	∂/∂r = ψ(r+x) − ψ(r) + ln α − (1−w4) ln(α+T) − w4 ln(α+tx)
+//	∂/∂α = r/α − (r+x)·[(1−w4)/(α+T) + w4/(α+tx)]
+//	∂/∂a = ψ(a+b) − ψ(a+b+x+k) + w4/a
+//	∂/∂b = ψ(a+b) − ψ(b) + ψ(b+x+k) − ψ(a+b+x+k) − w4/(b+x+k−1)
 func (e *bgnbdEval) ll(p, grad []float64) float64 {
 	r, alpha, a, b := p[0], p[1], p[2], p[3]
-	d := e.d
+	d, k := e.d, e.k
 	wantGrad := grad != nil
 	lgr, lgab, lgb := lgamma(r), lgamma(a+b), lgamma(b)
 	var psr, psab, psb float64
@@ -76,15 +120,16 @@ func (e *bgnbdEval) ll(p, grad []float64) float64 {
 		psr, psab, psb = mathext.Digamma(r), mathext.Digamma(a+b), mathext.Digamma(b)
 	}
 	for j, x := range d.xs {
-		e.cx[j] = lgamma(r+x) - lgr + lgamma(b+x) - lgb + lgab - lgamma(a+b+x)
-		if x > 0 {
-			e.lbx1[j] = math.Log(b + x - 1)
+		e.cx[j] = lgamma(r+x) - lgr + lgamma(b+x+k) - lgb + lgab - lgamma(a+b+x+k)
+		if x > 0 || k > 0 {
+			e.lbx1[j] = math.Log(b + x + k - 1)
+			e.ibx1[j] = 1 / (b + x + k - 1)
 		}
 		if wantGrad {
-			psabx := mathext.Digamma(a + b + x)
+			psabx := mathext.Digamma(a + b + x + k)
 			e.dr[j] = mathext.Digamma(r+x) - psr
 			e.da[j] = psab - psabx
-			e.db[j] = psab + mathext.Digamma(b+x) - psb - psabx
+			e.db[j] = psab + mathext.Digamma(b+x+k) - psb - psabx
 		}
 	}
 	for j, t := range d.ts {
@@ -100,7 +145,7 @@ func (e *bgnbdEval) ll(p, grad []float64) float64 {
 		a3 := -rx * e.logT[tT]
 		v := a3
 		w4 := 0.0
-		if x > 0 {
+		if x > 0 || k > 0 {
 			a4 := la - e.lbx1[xj] - rx*e.logT[ttx]
 			v = logSumExp(a3, a4)
 			w4 = math.Exp(a4 - v)
@@ -111,10 +156,7 @@ func (e *bgnbdEval) ll(p, grad []float64) float64 {
 			gr += w * (e.dr[xj] - w3*e.logT[tT] - w4*e.logT[ttx])
 			gal += w * (-rx * (w3*e.invT[tT] + w4*e.invT[ttx]))
 			ga += w * (e.da[xj] + w4/a)
-			gb += w * e.db[xj]
-			if x > 0 {
-				gb -= w * w4 / (b + x - 1)
-			}
+			gb += w * (e.db[xj] - w4*e.ibx1[xj])
 		}
 	}
 	n := float64(d.n)
@@ -135,7 +177,7 @@ func (p BGNBDParams) LogLikelihoodAt(x, tx, T []float64) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return newBGNBDEval(d).ll([]float64{p.R, p.Alpha, p.A, p.B}, nil), nil
+	return newBGNBDEval(d, false).ll([]float64{p.R, p.Alpha, p.A, p.B}, nil), nil
 }
 
 // PAlive is the probability that a customer with history (x, tx, T) is

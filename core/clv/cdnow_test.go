@@ -217,3 +217,48 @@ func TestCLVMatchesLifetimesQuickstart(t *testing.T) {
 		near(t, "CLV customer "+strconv.Itoa(i+1), got, w, w*2e-4)
 	}
 }
+
+func TestMBGNBDOnCDNOWAgainstBGNBD(t *testing.T) {
+	c := readColumns(t, "data/cdnow/derived_cdnow_sample_cbs_holdout.csv", "x", "t_x", "T_cal", "x_star")
+	bg, err := clv.FitBGNBD(c[0], c[1], c[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	mbg, err := clv.FitMBGNBD(c[0], c[1], c[2], clv.FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mbg.Params
+	var eb, em, sb, sm, actual float64
+	for i := range c[0] {
+		b := bg.ConditionalExpected(39, c[0][i], c[1][i], c[2][i])
+		m := mbg.ConditionalExpected(39, c[0][i], c[1][i], c[2][i])
+		eb, em, actual = eb+b, em+m, actual+c[3][i]
+		sb += (b - c[3][i]) * (b - c[3][i])
+		sm += (m - c[3][i]) * (m - c[3][i])
+	}
+	n := float64(len(c[0]))
+	t.Logf("MBG/NBD: %+v LL %.4f se %+v converged %v diagnostics %v", p, mbg.LogLikelihood, mbg.StdErr, mbg.Converged, mbg.Diagnostics)
+	t.Logf("holdout (39 weeks, %d customers): actual %.0f; BG/NBD %.1f (RMSE %.4f, LL %.3f); MBG/NBD %.1f (RMSE %.4f, LL %.3f)",
+		len(c[0]), actual, eb, math.Sqrt(sb/n), bg.LogLikelihood, em, math.Sqrt(sm/n), mbg.LogLikelihood)
+	if !mbg.Converged || len(mbg.Diagnostics) != 0 || len(bg.Diagnostics) != 0 {
+		t.Errorf("CDNOW fits flagged: BG/NBD %v, MBG/NBD %v", bg.Diagnostics, mbg.Diagnostics)
+	}
+	// The fitted MBG/NBD is the maximum: its log-likelihood at the estimate
+	// matches LogLikelihoodAt, and moving any parameter lowers it.
+	at, _ := p.LogLikelihoodAt(c[0], c[1], c[2])
+	near(t, "LL at the estimate", at, mbg.LogLikelihood, 1e-6)
+	for i := range 4 {
+		q := []float64{p.R, p.Alpha, p.A, p.B}
+		q[i] *= 1.01
+		v, _ := clv.MBGNBDParams{R: q[0], Alpha: q[1], A: q[2], B: q[3]}.LogLikelihoodAt(c[0], c[1], c[2])
+		if v >= mbg.LogLikelihood {
+			t.Errorf("LL at +1%% of parameter %d is %.4f ≥ %.4f at the estimate", i, v, mbg.LogLikelihood)
+		}
+	}
+	// A one-time buyer is no longer alive by construction.
+	if a := mbg.PAlive(0, 0, 39); !(a < 1) {
+		t.Errorf("MBG/NBD P(alive) of a one-time buyer = %v, want < 1", a)
+	}
+	near(t, "MBG/NBD holdout total vs actual", em, actual, 0.25*actual)
+}

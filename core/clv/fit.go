@@ -16,47 +16,28 @@ type loglik func(p, grad []float64) float64
 // mle is the outcome of a maximum-likelihood fit.
 type mle struct {
 	p         []float64
-	ll        float64
+	ll        float64 // log-likelihood at p, without the penalty
 	stdErr    []float64
 	converged bool
+	hessianOK bool      // the Hessian of −LL at p is finite and positive definite
+	cov       []float64 // covariance of the log-parameters (dim×dim, row-major), nil unless hessianOK
 }
 
 // maximize finds the parameters maximising ll, starting at init. It
 // optimises over log-parameters so every parameter stays positive, scales
 // the objective by the customer count n so tolerances do not depend on the
 // data size, and uses BFGS with ll's gradient, falling back to Nelder-Mead
-// from the best point when BFGS stops without converging.
-func maximize(ll loglik, init []float64, n float64) mle {
+// from the best point when BFGS stops without converging. l2 > 0 adds the
+// penalty l2·Σp² to the scaled objective −LL/n, as lifetimes'
+// penalizer_coef does; the reported log-likelihood leaves it out.
+func maximize(ll loglik, init []float64, n, l2 float64) mle {
 	dim := len(init)
 	theta := make([]float64, dim)
 	for i, v := range init {
 		theta[i] = math.Log(v)
 	}
-	p := make([]float64, dim)
-	gp := make([]float64, dim)
-	toP := func(th []float64) {
-		for i, v := range th {
-			p[i] = math.Exp(v)
-		}
-	}
-	f := func(th []float64) float64 {
-		toP(th)
-		v := ll(p, nil)
-		if !finite(v) {
-			return math.Inf(1)
-		}
-		return -v / n
-	}
-	prob := optimize.Problem{Func: f, Grad: func(g, th []float64) {
-		toP(th)
-		v := ll(p, gp)
-		for i := range g {
-			g[i] = -gp[i] * p[i] / n
-			if !finite(v) || !finite(g[i]) {
-				g[i] = 0
-			}
-		}
-	}}
+	prob := objective(ll, dim, n, l2)
+	f := prob.Func
 	settings := &optimize.Settings{
 		GradientThreshold: 1e-9,
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 50},
@@ -89,19 +70,54 @@ func maximize(ll loglik, init []float64, n float64) mle {
 		}
 		converged = err == nil && res != nil && res.Status == optimize.FunctionConvergence
 	}
-	out := mle{p: make([]float64, dim), ll: -bestF * n, converged: converged && finite(bestF)}
+	out := mle{p: make([]float64, dim), converged: converged && finite(bestF)}
 	for i, v := range best {
 		out.p[i] = math.Exp(v)
 	}
-	out.stdErr = stdErrors(ll, best, out.p)
+	out.ll = ll(out.p, nil)
+	out.stdErr, out.cov = stdErrors(ll, best, out.p, n, l2)
+	out.hessianOK = out.cov != nil
 	return out
+}
+
+// objective is the function maximize minimises over log-parameters θ,
+// −LL(e^θ)/n + l2·Σe^(2θ), with its gradient
+// −∂LL/∂p·p/n + 2·l2·p² (chain rule through p = e^θ).
+func objective(ll loglik, dim int, n, l2 float64) optimize.Problem {
+	p := make([]float64, dim)
+	gp := make([]float64, dim)
+	toP := func(th []float64) {
+		for i, v := range th {
+			p[i] = math.Exp(v)
+		}
+	}
+	f := func(th []float64) float64 {
+		toP(th)
+		v := ll(p, nil)
+		if !finite(v) {
+			return math.Inf(1)
+		}
+		return -v/n + l2*floats.Dot(p, p)
+	}
+	return optimize.Problem{Func: f, Grad: func(g, th []float64) {
+		toP(th)
+		v := ll(p, gp)
+		for i := range g {
+			g[i] = -gp[i]*p[i]/n + 2*l2*p[i]*p[i]
+			if !finite(v) || !finite(g[i]) {
+				g[i] = 0
+			}
+		}
+	}}
 }
 
 // stdErrors returns the standard errors of the natural parameters from the
 // numerical Hessian of the negative log-likelihood in log-parameter space,
-// mapped back by the delta method (se_i = p_i · se(log p_i)). Entries are
-// NaN when the Hessian is not positive definite.
-func stdErrors(ll loglik, theta, p []float64) []float64 {
+// mapped back by the delta method (se_i = p_i · se(log p_i)), and the
+// covariance matrix of the log-parameters. Entries are NaN and the
+// covariance nil when the Hessian is not finite and positive definite.
+// With a penalty the Hessian is that of the penalised objective.
+func stdErrors(ll loglik, theta, p []float64, n, l2 float64) ([]float64, []float64) {
 	dim := len(theta)
 	se := make([]float64, dim)
 	q := make([]float64, dim)
@@ -109,26 +125,41 @@ func stdErrors(ll loglik, theta, p []float64) []float64 {
 		for i, v := range th {
 			q[i] = math.Exp(v)
 		}
-		return -ll(q, nil)
+		return -ll(q, nil) + n*l2*floats.Dot(q, q)
 	}
 	var h mat.SymDense
 	fd.Hessian(&h, negLL, theta, &fd.Settings{Formula: fd.Central, Step: 1e-4})
-	var chol mat.Cholesky
-	if !chol.Factorize(&h) {
+	singular := func() ([]float64, []float64) {
 		for i := range se {
 			se[i] = math.NaN()
 		}
-		return se
+		return se, nil
+	}
+	for i := range dim {
+		for j := range dim {
+			if !finite(h.At(i, j)) {
+				return singular()
+			}
+		}
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(&h) {
+		return singular()
 	}
 	var cov mat.SymDense
 	if err := chol.InverseTo(&cov); err != nil {
-		for i := range se {
-			se[i] = math.NaN()
+		return singular()
+	}
+	flat := make([]float64, dim*dim)
+	for i := range dim {
+		v := cov.At(i, i)
+		if !(v > 0) || !finite(v) {
+			return singular()
 		}
-		return se
+		se[i] = p[i] * math.Sqrt(v)
+		for j := range dim {
+			flat[i*dim+j] = cov.At(i, j)
+		}
 	}
-	for i := range se {
-		se[i] = p[i] * math.Sqrt(cov.At(i, i))
-	}
-	return se
+	return se, flat
 }

@@ -23,6 +23,8 @@ type GammaGammaFit struct {
 	N             int              `json:"n"` // repeat customers fitted
 	StdErr        GammaGammaParams `json:"std_err"`
 	Converged     bool             `json:"converged"`
+	Diagnostics   []Diagnostic     `json:"diagnostics"` // not_converged, singular_hessian, at_bound
+	cov           []float64
 }
 
 // spend is a Gamma-Gamma data set compressed to distinct (x, m) pairs.
@@ -48,8 +50,10 @@ func FitGammaGamma(x, meanSpend []float64) (GammaGammaFit, error) {
 		return GammaGammaFit{}, &InsufficientDataError{Model: "gamma_gamma", What: "customers with a repeat purchase", Have: d.n, Need: MinSpendCustomers}
 	}
 	ev := &ggEval{d: d, c: make([]float64, len(d.xs)), dp: make([]float64, len(d.xs)), dq: make([]float64, len(d.xs)), lx: make([]float64, len(d.xs))}
-	m := maximize(ev.ll, []float64{1, 1, 1}, float64(d.n))
+	m := maximize(ev.ll, []float64{1, 1, 1}, float64(d.n), 0)
 	return GammaGammaFit{
+		Diagnostics:   fitDiagnostics(m, "p", "q", "gamma"),
+		cov:           m.cov,
 		Params:        GammaGammaParams{m.p[0], m.p[1], m.p[2]},
 		LogLikelihood: m.ll,
 		N:             d.n,

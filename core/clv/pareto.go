@@ -1,6 +1,7 @@
 package clv
 
 import (
+	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/integrate/quad"
@@ -23,16 +24,31 @@ type ParetoNBDFit struct {
 	N             int             `json:"n"`
 	StdErr        ParetoNBDParams `json:"std_err"`
 	Converged     bool            `json:"converged"`
+	Diagnostics   []Diagnostic    `json:"diagnostics"` // as in BGNBDFit
+	Penalizer     float64         `json:"penalizer,omitempty"`
+	cov           []float64
 }
+
+// Degenerate reports whether a diagnostic says the fit's predictions are
+// not to be trusted.
+func (f ParetoNBDFit) Degenerate() bool { return anySevere(f.Diagnostics) }
 
 // FitParetoNBD fits the Pareto/NBD model by maximum likelihood; inputs,
 // errors and minimums as for FitBGNBD.
 func FitParetoNBD(x, tx, T []float64) (ParetoNBDFit, error) {
+	return FitParetoNBDWith(x, tx, T, FitOptions{})
+}
+
+// FitParetoNBDWith is FitParetoNBD with options (an L2 penalizer).
+func FitParetoNBDWith(x, tx, T []float64, o FitOptions) (ParetoNBDFit, error) {
 	d, err := newRFM(x, tx, T)
 	if err != nil {
 		return ParetoNBDFit{}, err
 	}
 	if err := d.check("pareto_nbd"); err != nil {
+		return ParetoNBDFit{}, err
+	}
+	if err := o.check(); err != nil {
 		return ParetoNBDFit{}, err
 	}
 	ll := func(p, grad []float64) float64 {
@@ -41,14 +57,23 @@ func FitParetoNBD(x, tx, T []float64) (ParetoNBDFit, error) {
 		}
 		return paretoLLGrad(d, p, grad)
 	}
-	m := maximize(ll, []float64{1, 1, 1, 1}, float64(d.n))
-	return ParetoNBDFit{
+	m := maximize(ll, []float64{1, 1, 1, 1}, float64(d.n), o.L2)
+	f := ParetoNBDFit{
 		Params:        ParetoNBDParams{m.p[0], m.p[1], m.p[2], m.p[3]},
 		LogLikelihood: m.ll,
 		N:             d.n,
 		StdErr:        ParetoNBDParams{m.stdErr[0], m.stdErr[1], m.stdErr[2], m.stdErr[3]},
 		Converged:     m.converged,
-	}, nil
+		Penalizer:     o.L2,
+		cov:           m.cov,
+	}
+	f.Diagnostics = fitDiagnostics(m, "r", "alpha", "s", "beta")
+	if f.Params.S < MinParetoS {
+		f.Diagnostics = append(f.Diagnostics, Diagnostic{Code: "no_dropout", Param: "s", Severe: true,
+			Message: fmt.Sprintf("s = %.4g → 0: dropout rates are all but zero, so the model says nobody churns and P(alive) ≈ 1 for everyone", f.Params.S)})
+	}
+	f.Diagnostics = appendRecency(f.Diagnostics, f.Params, d)
+	return f, nil
 }
 
 // LogLikelihoodAt returns the Pareto/NBD log-likelihood of the data at p.

@@ -46,7 +46,22 @@
 // patterns) are configurable. Rank scores are applied through cut points
 // (the least good value of the run earning each score), found in linear
 // time by counting (recency, frequency) and selection (monetary); for every
-// customer of the run they give exactly 1 + floor(5·w/N).
+// customer of the run they give exactly the rank score.
+//
+// Frequency ties: when more than a fifth of the buyers bought exactly once
+// (OneTimeTieShare), F = 1 is exactly the one-time buyers and repeat
+// buyers are ranked among themselves, F = 2 + floor(4·w'/N'). Under the
+// plain rule the tie at one order lifts every two-order customer to F 3
+// or 4, so the "frequent" groups filled with customers who bought twice;
+// now F says how often someone bought, and a one-time buyer always has
+// F = 1. The default groups keep Squeezely's codes except five with F = 1
+// that the list put under Cannot Lose Them ("bought often"): 113, 114 and
+// 115 are Lost (gone, bought once), 214 and 215 About To Sleep. This
+// changed the scores and groups of earlier releases on purpose. Each
+// default group's promise (Champions recent, frequent and big; Cannot
+// Lose Them frequent and big but long gone; Lost gone and bought once or
+// spent least; …) is checked against every member on CDNOW and Online
+// Retail.
 //
 // # Rules: why expr-lang/expr rather than CEL
 //

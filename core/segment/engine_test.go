@@ -39,9 +39,12 @@ func run(t *testing.T, ds *Dataset, asOf time.Time, raw []any, opts Options) *Re
 
 func TestRFMRankScoresShareTies(t *testing.T) {
 	asOf := goldenAsOf
-	// frequency 1,1,1,1,2,2,3,3,3,10 → w 0,0,0,0,4,4,6,6,6,9 → F 1,1,1,1,3,3,4,4,4,5
+	// frequency 1,1,1,1,2,2,3,3,3,10: 4 of 10 bought once (over a fifth),
+	// so the one-time buyers get F 1 and the six repeat buyers are ranked
+	// among themselves: w' 0,0,2,2,2,5 → F = 2 + floor(4·w'/6) = 2,2,3,3,3,5
+	// (plain rank would give 3,3,4,4,4,5: two orders scored "frequent")
 	freqs := []int{1, 1, 1, 1, 2, 2, 3, 3, 3, 10}
-	wantF := []uint8{1, 1, 1, 1, 3, 3, 4, 4, 4, 5}
+	wantF := []uint8{1, 1, 1, 1, 2, 2, 3, 3, 3, 5}
 	// recency 5 (×3), 10, 20, 20, 40, 80, 160, 320: strictly larger counts 7,7,7,6,4,4,3,2,1,0
 	recs := []int{5, 5, 5, 10, 20, 20, 40, 80, 160, 320}
 	wantR := []uint8{4, 4, 4, 4, 3, 3, 2, 2, 1, 1}
@@ -402,7 +405,7 @@ func TestUnderSegmentationWarning(t *testing.T) {
 	}
 	ds.Customers = append(ds.Customers, buyer("b", 3, 2, 1000, asOf))
 	r := run(t, ds, asOf, []any{map[string]any{"name": "stage", "kind": "lifecycle"}}, Options{})
-	want := Warning{Kind: "under-segmentation", Segment: "stage:lead", Message: "segment stage:lead holds 99.0% of the customers definition stage places, above 80%"}
+	want := Warning{Kind: "under-segmentation", Segment: "stage:lead", Message: "segment stage:lead holds 99.0% of the customers that definition stage places in a segment (more than 80%): it hardly separates them"}
 	if !slices.Contains(r.Warnings, want) {
 		t.Errorf("warnings %+v lack %+v", r.Warnings, want)
 	}

@@ -108,6 +108,10 @@ func (f *rfmFitted) explain(_ int, _ *Customer, feat *Features, _ *scratch, _ ui
 			fmt.Sprintf("F=%d: %d orders; F 2..5 need at least %s orders", s.F, feat.Orders, cutText(rc.freq[:])),
 			fmt.Sprintf("M=%d: %s spent; M 2..5 need at least %s (minor units)", s.M, domain.FormatMinor(feat.Monetary, int(math.Log10(f.scale))), cutText(rc.mon[:])),
 			fmt.Sprintf("score = 1 + floor(5 × buyers strictly worse / %d buyers); the cut points are the least good values of the run that earn each score", rc.n))
+		if rc.oneTimeSplit {
+			out = append(out, fmt.Sprintf("frequency: %d of %d buyers bought once (over %s%%), so F=1 is exactly the one-time buyers and repeat buyers score F = 2 + floor(4 × repeat buyers with fewer orders / %d)",
+				rc.once, rc.n, fmtNum(100*OneTimeTieShare), rc.n-rc.once))
+		}
 	} else {
 		out = append(out, fmt.Sprintf("fixed cut points: recency %v days, frequency %v, monetary %v; R=%d F=%d M=%d for recency %d days, %d orders, %.2f spent",
 			f.k.p.RecencyCuts, f.k.p.FrequencyCuts, f.k.p.MonetaryCuts, s.R, s.F, s.M, feat.RecencyDays, feat.Orders, float64(feat.Monetary)/f.scale))

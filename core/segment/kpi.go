@@ -20,25 +20,34 @@ import (
 //   - CAC = spend / new customers in the window; ROI = (window revenue −
 //     spend) / spend, when spend is configured for the segment.
 type KPI struct {
-	Segment           string   `json:"segment"`
-	Size              int      `json:"size"`
-	Share             float64  `json:"share"`
-	Control           int      `json:"control"`
-	Buyers            int      `json:"buyers"`
-	Orders            int      `json:"orders"`
-	Revenue           float64  `json:"revenue"`
-	AOV               float64  `json:"aov"`
-	PurchaseFrequency float64  `json:"purchase_frequency"`
-	AvgRealisedCLV    float64  `json:"avg_realised_clv"`
-	AvgPredictedCLV   *float64 `json:"avg_predicted_clv,omitempty"`
-	RetentionRate     float64  `json:"retention_rate"`
-	ChurnRate         float64  `json:"churn_rate"`
-	ConversionRate    float64  `json:"conversion_rate"`
-	NewCustomers      int      `json:"new_customers"`
-	WindowRevenue     float64  `json:"window_revenue"`
-	Spend             *float64 `json:"spend,omitempty"`
-	CAC               *float64 `json:"cac,omitempty"`
-	ROI               *float64 `json:"roi,omitempty"`
+	Segment           string  `json:"segment"`
+	Size              int     `json:"size"`
+	Share             float64 `json:"share"`
+	Control           int     `json:"control"`
+	Buyers            int     `json:"buyers"`
+	Orders            int     `json:"orders"`
+	Revenue           float64 `json:"revenue"`
+	AOV               float64 `json:"aov"`
+	PurchaseFrequency float64 `json:"purchase_frequency"`
+	// RevenuePerCustomer is realised (net) revenue to date per member: what
+	// customers have spent, not a prediction. AvgRealisedCLV is the same
+	// number under its older name, kept for existing readers.
+	RevenuePerCustomer float64 `json:"revenue_per_customer"`
+	AvgRealisedCLV     float64 `json:"avg_realised_clv"`
+	// AvgPredictedCLV is the predicted, discounted lifetime value over the
+	// predictive definition's horizon (see Glossary), per member.
+	AvgPredictedCLV *float64 `json:"avg_predicted_clv,omitempty"`
+	// WindowDays is the window of RetentionRate, ChurnRate, ConversionRate,
+	// NewCustomers and WindowRevenue: the last WindowDays days to as-of.
+	WindowDays     int      `json:"window_days"`
+	RetentionRate  float64  `json:"retention_rate"`
+	ChurnRate      float64  `json:"churn_rate"`
+	ConversionRate float64  `json:"conversion_rate"`
+	NewCustomers   int      `json:"new_customers"`
+	WindowRevenue  float64  `json:"window_revenue"`
+	Spend          *float64 `json:"spend,omitempty"`
+	CAC            *float64 `json:"cac,omitempty"`
+	ROI            *float64 `json:"roi,omitempty"`
 }
 
 type kpiAcc struct {
@@ -91,7 +100,7 @@ func (r *Result) computeKPIs() []KPI {
 	out := make([]KPI, len(r.Segments))
 	for i, a := range acc {
 		k := KPI{Segment: r.Segments[i].Name, Size: a.size, Share: float64(a.size) / n, Control: a.control,
-			Buyers: a.buyers, Orders: a.orders, Revenue: a.revenue / scale, NewCustomers: a.converted,
+			Buyers: a.buyers, Orders: a.orders, Revenue: a.revenue / scale, NewCustomers: a.converted, WindowDays: r.opts.KPIWindowDays,
 			WindowRevenue: a.window / scale}
 		if a.orders > 0 {
 			k.AOV = k.Revenue / float64(a.orders)
@@ -99,6 +108,7 @@ func (r *Result) computeKPIs() []KPI {
 		if a.size > 0 {
 			k.PurchaseFrequency = float64(a.orders) / float64(a.size)
 			k.AvgRealisedCLV = k.Revenue / float64(a.size)
+			k.RevenuePerCustomer = k.AvgRealisedCLV
 			if r.shared != nil {
 				v := a.predicted / scale / float64(a.size)
 				k.AvgPredictedCLV = &v
@@ -134,25 +144,81 @@ func (r *Result) computeKPIs() []KPI {
 	return out
 }
 
+// GlossaryEntry names and defines one KPI for a reader of reports.
+type GlossaryEntry struct {
+	Key        string `json:"key"`   // the KPI's JSON name
+	Label      string `json:"label"` // a short column heading, window and currency included
+	Definition string `json:"definition"`
+}
+
+// Glossary defines the KPIs with their window (windowDays, as
+// Options.KPIWindowDays), the predictive horizon and annual discount rate,
+// and the currency (ISO 4217; "" when unknown), for API clients, tooltips
+// and report headings.
+func Glossary(windowDays, horizonDays int, discountRate float64, currency string) []GlossaryEntry {
+	cur := ""
+	if currency != "" {
+		cur = ", " + currency
+	}
+	w := fmt.Sprintf("%d days", windowDays)
+	return []GlossaryEntry{
+		{"size", "Customers", "members of the segment (control-group members included)"},
+		{"share", "Share", "members as a share of all customers"},
+		{"revenue", "Revenue" + cur, "realised net revenue to date of the members (paid orders less refunds)"},
+		{"aov", "Avg order value" + cur, "revenue / orders"},
+		{"purchase_frequency", "Orders per customer", "orders / members"},
+		{"revenue_per_customer", "Revenue per customer" + cur, "realised revenue to date / members; what customers have spent, not a prediction (also reported as avg_realised_clv)"},
+		{"avg_predicted_clv", fmt.Sprintf("Predicted CLV (%d days, %s/yr discount%s)", horizonDays, fmtNum(100*discountRate)+"%", cur),
+			fmt.Sprintf("expected discounted value of each member's purchases over the next %d days from the fitted purchase and spend models, per member", horizonDays)},
+		{"retention_rate", "Retention (ordered in last " + w + ")", "of the members who had bought before the last " + w + ", the share who ordered again within them"},
+		{"churn_rate", "Churn (no order in last " + w + ")", "of the members who had bought before the last " + w + ", the share with no order within them; 1 − retention"},
+		{"conversion_rate", "Conversion (last " + w + ")", "of the members without a purchase before the last " + w + ", the share whose first purchase fell within them"},
+		{"new_customers", "New customers (last " + w + ")", "members whose first purchase fell within the last " + w},
+		{"window_revenue", "Revenue, last " + w + cur, "revenue of the members' orders within the last " + w},
+		{"cac", "CAC (last " + w + cur + ")", "configured spend / new customers in the window"},
+		{"roi", "ROI (last " + w + ")", "(window revenue − spend) / spend"},
+	}
+}
+
 func (r *Result) segmentWarnings() []Warning {
 	var out []Warning
 	n := len(r.Features)
 	if n == 0 {
 		return []Warning{{Kind: "data-quality", Message: "the dataset has no customers"}}
 	}
+	// Empty and small segments are grouped into one warning each, so a
+	// small file does not print one line per segment. A value tier's size
+	// is set by its top_percent, so a top-1% tier holding 1% of the
+	// customers is not small, and the tiers of a value definition are not
+	// checked for dominance.
+	var empty, small []string
 	for i, k := range r.KPIs {
 		s := &r.Segments[i]
 		switch {
 		case k.Size == 0:
-			out = append(out, Warning{Kind: "over-segmentation", Segment: s.Name, Message: fmt.Sprintf("segment %s is empty", s.Name)})
-		case k.Size < r.opts.MinSegmentSize || k.Share < r.opts.MinSegmentShare:
-			out = append(out, Warning{Kind: "over-segmentation", Segment: s.Name,
-				Message: fmt.Sprintf("segment %s has %d customers (%.2f%%), below the minimum of %d customers or %.2f%%", s.Name, k.Size, 100*k.Share, r.opts.MinSegmentSize, 100*r.opts.MinSegmentShare)})
+			empty = append(empty, s.Name)
+		case k.Size < r.opts.MinSegmentSize || (k.Share < r.opts.MinSegmentShare && s.Kind != KindValue):
+			small = append(small, fmt.Sprintf("%s (%d, %.2f%%)", s.Name, k.Size, 100*k.Share))
 		}
+	}
+	if len(empty) > 0 {
+		w := Warning{Kind: "over-segmentation", Message: fmt.Sprintf("%d segments are empty: %s", len(empty), strings.Join(empty, ", "))}
+		if len(empty) == 1 {
+			w = Warning{Kind: "over-segmentation", Segment: empty[0], Message: fmt.Sprintf("segment %s is empty", empty[0])}
+		}
+		out = append(out, w)
+	}
+	switch {
+	case len(small) == 1:
+		out = append(out, Warning{Kind: "over-segmentation", Segment: small[0][:strings.Index(small[0], " (")],
+			Message: fmt.Sprintf("segment %s is below the minimum of %d customers or %.2f%% of customers", small[0], r.opts.MinSegmentSize, 100*r.opts.MinSegmentShare)})
+	case len(small) > 1:
+		out = append(out, Warning{Kind: "over-segmentation", Message: fmt.Sprintf("%d segments are below the minimum of %d customers or %.2f%% of customers: %s",
+			len(small), r.opts.MinSegmentSize, 100*r.opts.MinSegmentShare, strings.Join(small, ", "))})
 	}
 	// under-segmentation: one segment of an exclusive definition dominates
 	for d, idx := range r.segIdx {
-		if len(idx) < 2 || !r.Segments[idx[0]].Exclusive {
+		if len(idx) < 2 || !r.Segments[idx[0]].Exclusive || r.Segments[idx[0]].Kind == KindValue {
 			continue
 		}
 		total := 0
@@ -162,7 +228,7 @@ func (r *Result) segmentWarnings() []Warning {
 		for _, si := range idx {
 			if total > 0 && float64(r.KPIs[si].Size)/float64(total) > r.opts.DominantShare {
 				out = append(out, Warning{Kind: "under-segmentation", Segment: r.Segments[si].Name,
-					Message: fmt.Sprintf("segment %s holds %.1f%% of the customers definition %s places, above %.0f%%", r.Segments[si].Name, 100*float64(r.KPIs[si].Size)/float64(total), r.defs[d].Name, 100*r.opts.DominantShare)})
+					Message: fmt.Sprintf("segment %s holds %.1f%% of the customers that definition %s places in a segment (more than %.0f%%): it hardly separates them", r.Segments[si].Name, 100*float64(r.KPIs[si].Size)/float64(total), r.defs[d].Name, 100*r.opts.DominantShare)})
 			}
 		}
 	}
@@ -186,7 +252,7 @@ func (r *Result) segmentWarnings() []Warning {
 		}
 		for a := 0; a < S; a++ {
 			for b := a + 1; b < S; b++ {
-				if r.Segments[a].Definition == r.Segments[b].Definition {
+				if r.Segments[a].Definition == r.Segments[b].Definition || r.sameByDefinition(a, b) {
 					continue
 				}
 				x := int(inter[a*S+b])
@@ -199,6 +265,33 @@ func (r *Result) segmentWarnings() []Warning {
 		}
 	}
 	return out
+}
+
+// sameByDefinition reports whether segments a and b are the same rule by
+// construction, so their overlap is no finding: a behavioural "churned"
+// group and a lifecycle "churned" stage with the same churn_days both mean
+// "no purchase for more than that many days".
+func (r *Result) sameByDefinition(a, b int) bool {
+	churn := func(i int) int {
+		s := &r.Segments[i]
+		if s.Name != s.Definition+":churned" {
+			return -1
+		}
+		for _, d := range r.defs {
+			if d.Name != s.Definition {
+				continue
+			}
+			switch {
+			case d.Kind == KindBehavioral && d.Behavioral != nil:
+				return d.Behavioral.ChurnDays
+			case d.Kind == KindLifecycle && d.Lifecycle != nil:
+				return d.Lifecycle.ChurnDays
+			}
+		}
+		return -1
+	}
+	ca, cb := churn(a), churn(b)
+	return ca > 0 && ca == cb && r.Segments[a].Kind != r.Segments[b].Kind
 }
 
 func (r *Result) dataWarnings() []Warning {

@@ -12,7 +12,7 @@ import (
 	"github.com/segconn/connector/domain"
 )
 
-// PurchaseModel is a fitted purchase model (BG/NBD or Pareto/NBD), times in weeks.
+// PurchaseModel is a fitted purchase model (BG/NBD, MBG/NBD or Pareto/NBD), times in weeks.
 type PurchaseModel = clv.PurchaseModel
 
 // SpendModel predicts the value of a customer's future purchases.
@@ -28,6 +28,20 @@ type ModelInfo struct {
 	LogLikelihood float64            `json:"log_likelihood"`
 	N             int                `json:"n"`
 	Converged     bool               `json:"converged"`
+	// Diagnostics lists what is wrong with the fit (clv.Diagnostic); a
+	// severe one makes the run fall back to another model or the
+	// heuristic.
+	Diagnostics []clv.Diagnostic `json:"diagnostics,omitempty"`
+}
+
+// degenerate reports whether a diagnostic of the fit is severe.
+func (m ModelInfo) degenerate() bool {
+	for _, d := range m.Diagnostics {
+		if d.Severe {
+			return true
+		}
+	}
+	return false
 }
 
 // Models fits the predictive kind's models. The default uses core/clv;
@@ -57,16 +71,26 @@ func (builtinModels) FitPurchase(model string, x, tx, T []float64) (PurchaseMode
 			return nil, ModelInfo{}, err
 		}
 		p, s := f.Params, f.StdErr
-		return f, ModelInfo{Name: "pareto_nbd", LogLikelihood: f.LogLikelihood, N: f.N, Converged: f.Converged,
+		return f, ModelInfo{Name: "pareto_nbd", LogLikelihood: f.LogLikelihood, N: f.N, Converged: f.Converged, Diagnostics: f.Diagnostics,
 			Params: map[string]float64{"r": p.R, "alpha": p.Alpha, "s": p.S, "beta": p.Beta},
 			StdErr: finiteOnly(map[string]float64{"r": s.R, "alpha": s.Alpha, "s": s.S, "beta": s.Beta})}, nil
+	}
+	if model == "mbgnbd" {
+		f, err := clv.FitMBGNBD(x, tx, T, clv.FitOptions{})
+		if err != nil {
+			return nil, ModelInfo{}, err
+		}
+		p, s := f.Params, f.StdErr
+		return f, ModelInfo{Name: "mbgnbd", LogLikelihood: f.LogLikelihood, N: f.N, Converged: f.Converged, Diagnostics: f.Diagnostics,
+			Params: map[string]float64{"r": p.R, "alpha": p.Alpha, "a": p.A, "b": p.B},
+			StdErr: finiteOnly(map[string]float64{"r": s.R, "alpha": s.Alpha, "a": s.A, "b": s.B})}, nil
 	}
 	f, err := clv.FitBGNBD(x, tx, T)
 	if err != nil {
 		return nil, ModelInfo{}, err
 	}
 	p, s := f.Params, f.StdErr
-	return f, ModelInfo{Name: "bgnbd", LogLikelihood: f.LogLikelihood, N: f.N, Converged: f.Converged,
+	return f, ModelInfo{Name: "bgnbd", LogLikelihood: f.LogLikelihood, N: f.N, Converged: f.Converged, Diagnostics: f.Diagnostics,
 		Params: map[string]float64{"r": p.R, "alpha": p.Alpha, "a": p.A, "b": p.B},
 		StdErr: finiteOnly(map[string]float64{"r": s.R, "alpha": s.Alpha, "a": s.A, "b": s.B})}, nil
 }
@@ -77,7 +101,7 @@ func (builtinModels) FitSpend(x, m []float64) (SpendModel, ModelInfo, error) {
 		return nil, ModelInfo{}, err
 	}
 	p, s := f.Params, f.StdErr
-	return f, ModelInfo{Name: "gamma_gamma", LogLikelihood: f.LogLikelihood, N: f.N, Converged: f.Converged,
+	return f, ModelInfo{Name: "gamma_gamma", LogLikelihood: f.LogLikelihood, N: f.N, Converged: f.Converged, Diagnostics: f.Diagnostics,
 		Params: map[string]float64{"p": p.P, "q": p.Q, "gamma": p.Gamma},
 		StdErr: finiteOnly(map[string]float64{"p": s.P, "q": s.Q, "gamma": s.Gamma})}, nil
 }
@@ -187,7 +211,7 @@ func fitPredictions(ctx context.Context, fc *fitContext, p PredictiveParams) (*p
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		pm, info, err := fc.opts.Models.FitPurchase(p.Model, xs, txs, Ts)
+		pm, info, err := fitSound(fc, p.Model, xs, txs, Ts)
 		if err != nil {
 			if !errors.Is(err, clv.ErrInsufficientData) {
 				fc.warn("model", fc.def.Name, "fitting %s: %v; heuristic used", p.Model, err)
@@ -223,6 +247,46 @@ func fitPredictions(ctx context.Context, fc *fitContext, p PredictiveParams) (*p
 	}
 	pr.fillCustomers(fc)
 	return pr, ctx.Err()
+}
+
+// fitSound fits the configured purchase model; when that fit is
+// degenerate (a severe clv.Diagnostic: nobody churns, or lapsed customers
+// all alive) it tries the other BG-family model (MBG/NBD for BG/NBD and
+// Pareto/NBD, BG/NBD for MBG/NBD) and uses it when sound. When both are
+// degenerate it returns an error, so the caller uses the heuristic. Every
+// fallback is a warning naming the diagnostics.
+func fitSound(fc *fitContext, model string, x, tx, T []float64) (PurchaseModel, ModelInfo, error) {
+	pm, info, err := fc.opts.Models.FitPurchase(model, x, tx, T)
+	if err != nil || !info.degenerate() {
+		return pm, info, err
+	}
+	why := diagText(info)
+	alt := "mbgnbd"
+	if model == "mbgnbd" {
+		alt = "bgnbd"
+	}
+	pm2, info2, err2 := fc.opts.Models.FitPurchase(alt, x, tx, T)
+	if err2 == nil && !info2.degenerate() {
+		fc.warn("model", fc.def.Name, "%s fit is degenerate (%s): %s used instead", model, why, alt)
+		return pm2, info2, nil
+	}
+	if err2 == nil {
+		why += "; " + alt + ": " + diagText(info2)
+	}
+	return nil, info, fmt.Errorf("every fit is degenerate (%s: %s)", model, why)
+}
+
+func diagText(info ModelInfo) string {
+	var out string
+	for _, d := range info.Diagnostics {
+		if d.Severe {
+			if out != "" {
+				out += "; "
+			}
+			out += d.Message
+		}
+	}
+	return out
 }
 
 // fillCustomers computes every customer's numbers with the fitted models.
@@ -392,12 +456,62 @@ func (f *predictiveFitted) explain(i int, _ *Customer, ft *Features, _ *scratch,
 			model += fmt.Sprintf("; gamma_gamma %v", sortedParams(pr.spendInfo.Params))
 		}
 	}
-	return []string{
+	out := []string{
 		"model: " + model,
 		fmt.Sprintf("inputs: x=%.0f repeat purchase-days, tx=%.2f weeks, T=%.2f weeks", x, tx, T),
 		fmt.Sprintf("P(alive)=%.3f (at-risk below %s); expected purchases in %d days=%.3f; expected spend per purchase=%.2f; CLV=%.2f (high-value from %.2f)",
 			a, fmtNum(f.p.AtRiskBelow), f.p.HorizonDays, e, s, c/pr.scale, f.clvCut/pr.scale),
 	}
+	if ci, ok := pr.intervals(ft); ok {
+		out = append(out, fmt.Sprintf("90%% intervals from a parametric bootstrap of the fit (parameter uncertainty): P(alive) %.3f–%.3f; expected purchases %.3f–%.3f; CLV %.2f–%.2f",
+			ci.PAlive.Lo, ci.PAlive.Hi, ci.Expected.Lo, ci.Expected.Hi, ci.CLV.Lo, ci.CLV.Hi))
+	}
+	if !pr.heuristic && len(pr.purchaseInfo.Diagnostics) > 0 {
+		d := "fit diagnostics:"
+		for _, g := range pr.purchaseInfo.Diagnostics {
+			d += " " + g.Code
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// ExplainDraws is the number of bootstrap draws behind explain's intervals.
+const ExplainDraws = 200
+
+// intervals returns the customer's 90% bootstrap intervals (CLV in major
+// units, discounted like the point estimate), or false under the heuristic
+// or when the fit has no covariance or is not a core/clv fit.
+func (pr *predictions) intervals(ft *Features) (clv.CustomerIntervals, bool) {
+	if pr.heuristic || pr.purchase == nil {
+		return clv.CustomerIntervals{}, false
+	}
+	b, ok := pr.purchase.(interface {
+		Bootstrap(n int, seed uint64) ([]clv.PurchaseModel, error)
+	})
+	if !ok {
+		return clv.CustomerIntervals{}, false
+	}
+	draws, err := b.Bootstrap(ExplainDraws, 1)
+	if err != nil {
+		return clv.CustomerIntervals{}, false
+	}
+	x, tx, T := ft.ModelInputs()
+	T = max(T, 1.0/7)
+	m := 0.0
+	if x > 0 {
+		m = ft.RepeatSpend / pr.scale
+	}
+	spend := ft.AOV() / pr.scale
+	var spendDraws []clv.GammaGammaParams
+	if gg, ok := pr.spend.(clv.GammaGammaFit); ok {
+		spend = gg.ConditionalSpend(x, m)
+		spendDraws, _ = gg.Bootstrap(ExplainDraws, 2)
+	}
+	ci := clv.Intervals(draws, spendDraws, 0.9, x, tx, T, m, spend, clv.Horizon{Length: pr.horizonW, Periods: 1}, pr.purchase)
+	ci.CLV.Lo *= pr.discount
+	ci.CLV.Hi *= pr.discount
+	return ci, true
 }
 
 func sortedParams(m map[string]float64) string {

@@ -21,11 +21,16 @@ func DefaultRFMGroups() []RFMGroup {
 		g("New Customers", "512 511 422 421 412 411 311"),
 		g("Promising", "525 524 523 522 521 515 514 513 425 424 413 414 415 315 314 313"),
 		g("Need Attention", "535 534 443 434 343 334 325 324"),
-		g("About To Sleep", "331 321 312 221 213 231 241 251"),
+		// 214 and 215 (moved from Cannot Lose Them): one order, slipping away
+		g("About To Sleep", "331 321 312 221 213 231 241 251 214 215"),
 		g("At Risk", "255 254 245 244 253 252 243 242 235 234 225 224 153 152 145 143 142 135 134 133 125 124"),
-		g("Cannot Lose Them", "155 154 144 214 215 115 114 113"),
+		// only frequent buyers: the list's 214 215 115 114 113 have F = 1,
+		// one order, which contradicts "bought often" (on CDNOW they made
+		// the group 99% one-time buyers)
+		g("Cannot Lose Them", "155 154 144"),
 		g("Hibernating", "332 322 233 232 223 222 132 123 122 212 211"),
-		g("Lost", "111 112 121 131 141 151"),
+		// 113 114 115 (moved from Cannot Lose Them): gone, bought once
+		g("Lost", "111 112 121 131 141 151 113 114 115"),
 	}
 }
 
@@ -163,7 +168,31 @@ type rankCuts struct {
 	rec  [4]int32
 	freq [4]int32
 	mon  [4]int64
+	// once is the number of one-time buyers; when they are more than a
+	// fifth of the buyers (oneTimeSplit) frequency is scored by
+	// frequencySplit's rule instead of the plain rank.
+	once         int
+	oneTimeSplit bool
 }
+
+// Frequency ties. Most shops' buyers mostly buy once, and under the plain
+// rank rule the big tie at one order pushes everyone with two orders to
+// F = 3 or 4 (w counts every one-time buyer), so "frequent" groups fill
+// with two-order customers and the score no longer says how often someone
+// buys. When more than a fifth of the buyers bought exactly once
+// (OneTimeTieShare), frequency is scored in two steps instead: F = 1 for
+// exactly the one-time buyers, and repeat buyers are ranked among
+// themselves into 2..5, F = 2 + floor(4·w'/N'), w' being the repeat buyers
+// with strictly fewer orders and N' all repeat buyers. Either way a
+// one-time buyer always has F = 1, so a group whose codes all have F ≥ 2
+// never holds one.
+
+// OneTimeTieShare is the share of one-time buyers above which frequency
+// is scored by the two-step rule.
+const OneTimeTieShare = 0.2
+
+// need4 returns ceil(k·n/4).
+func need4(k, n int) int { return (k*n + 3) / 4 }
 
 // need returns ceil(k·n/5): a score above k needs w ≥ that.
 func need(k, n int) int { return (k*n + 4) / 5 }
@@ -217,6 +246,18 @@ func newRankCuts(feats []Features, workers int) *rankCuts {
 			}
 		},
 		func() {
+			once := 0
+			for i := range feats {
+				if feats[i].Orders == 1 {
+					once++
+				}
+			}
+			rc.once = once
+			rc.oneTimeSplit = 5*once > n // more than OneTimeTieShare = 1/5, in integers
+			if rc.oneTimeSplit {
+				rc.freq = repeatFreqCuts(feats, maxFreq, n-once)
+				return
+			}
 			if maxFreq < 1<<22 {
 				hist := make([]int32, maxFreq+1)
 				for i := range feats {
@@ -258,6 +299,56 @@ func newRankCuts(feats []Features, workers int) *rankCuts {
 		},
 	)
 	return rc
+}
+
+// repeatFreqCuts returns the frequency cut points of the two-step rule:
+// F 2 from two orders, and F 3..5 from the least order count of the
+// repeat buyers with w' ≥ ceil(j·nr/4), j = 1..3 (MaxInt32: none).
+func repeatFreqCuts(feats []Features, maxFreq int32, nr int) [4]int32 {
+	out := [4]int32{2, math.MaxInt32, math.MaxInt32, math.MaxInt32}
+	if maxFreq < 1<<22 {
+		hist := make([]int32, maxFreq+1)
+		for i := range feats {
+			if feats[i].Orders > 1 {
+				hist[feats[i].Orders]++
+			}
+		}
+		for j := 1; j <= 3; j++ {
+			below := 0
+			for v := range hist {
+				if hist[v] > 0 && below >= need4(j, nr) {
+					out[j] = int32(v)
+					break
+				}
+				below += int(hist[v])
+			}
+		}
+		return out
+	}
+	vals := make([]int64, 0, nr)
+	for i := range feats {
+		if feats[i].Orders > 1 {
+			vals = append(vals, int64(feats[i].Orders))
+		}
+	}
+	slices.Sort(vals)
+	for j := 1; j <= 3; j++ {
+		nd := need4(j, nr)
+		if nd >= nr {
+			continue
+		}
+		// the least value with at least nd values strictly below it
+		v := vals[nd]
+		if vals[nd-1] == v {
+			k, _ := slices.BinarySearch(vals, v+1)
+			if k >= nr {
+				continue
+			}
+			v = vals[k]
+		}
+		out[j] = int32(min(v, math.MaxInt32))
+	}
+	return out
 }
 
 // cutsUp returns, for k = 1..4, the least value u of vals with

@@ -156,20 +156,27 @@ type Report struct {
 	Models         Models         `json:"models"`
 	Segments       []Segment      `json:"segments"`
 	Warnings       []string       `json:"warnings"`
+	// Glossary labels and defines the segment KPIs, windows and horizon
+	// stated.
+	Glossary []segment.GlossaryEntry `json:"glossary"`
 }
 
 // Models reports the fitted models (null when not fitted).
 type Models struct {
 	// Method is what produced p_alive, expected_purchases and clv:
-	// "bgnbd", "pareto_nbd" or "heuristic" (see the package doc).
-	Method     string      `json:"method"`
-	SpendModel string      `json:"spend_model"` // "gamma_gamma" or "average_purchase_value"
-	TimeUnit   string      `json:"time_unit"`   // always "weeks"
-	FittedOn   int         `json:"fitted_on"`   // customers in the calibration summaries
-	BGNBD      *BGNBD      `json:"bgnbd"`
-	ParetoNBD  *ParetoNBD  `json:"pareto_nbd"`
-	GammaGamma *GammaGamma `json:"gamma_gamma"`
-	Validation *Validation `json:"validation,omitempty"`
+	// "bgnbd", "mbgnbd", "pareto_nbd" or "heuristic"
+	// (see the package doc); Choice says why.
+	Method     string       `json:"method"`
+	Choice     string       `json:"choice"`
+	SpendModel string       `json:"spend_model"` // "gamma_gamma" or "average_purchase_value"
+	TimeUnit   string       `json:"time_unit"`   // always "weeks"
+	FittedOn   int          `json:"fitted_on"`   // customers in the calibration summaries
+	BGNBD      *BGNBD       `json:"bgnbd"`
+	ParetoNBD  *ParetoNBD   `json:"pareto_nbd"`
+	MBGNBD     *MBGNBD      `json:"mbgnbd"`
+	Comparison []ModelScore `json:"comparison"`
+	GammaGamma *GammaGamma  `json:"gamma_gamma"`
+	Validation *Validation  `json:"validation,omitempty"`
 }
 
 // BGNBD is a fitted BG/NBD model as reported.
@@ -182,6 +189,8 @@ type BGNBD struct {
 	LogLikelihood float64        `json:"log_likelihood"`
 	StdErr        map[string]Num `json:"std_err"`
 	Converged     bool           `json:"converged"`
+	// Diagnostics lists what is wrong with the fit (clv.Diagnostic).
+	Diagnostics []clv.Diagnostic `json:"diagnostics"`
 }
 
 // ParetoNBD is a fitted Pareto/NBD model as reported.
@@ -194,6 +203,8 @@ type ParetoNBD struct {
 	LogLikelihood float64        `json:"log_likelihood"`
 	StdErr        map[string]Num `json:"std_err"`
 	Converged     bool           `json:"converged"`
+	// Diagnostics lists what is wrong with the fit (clv.Diagnostic).
+	Diagnostics []clv.Diagnostic `json:"diagnostics"`
 }
 
 // GammaGamma is a fitted Gamma-Gamma model as reported.
@@ -247,6 +258,10 @@ type Profile struct {
 	ExpectedPurchases float64  `json:"expected_purchases"`
 	ExpectedSpend     float64  `json:"expected_spend"` // per purchase
 	CLV               float64  `json:"clv"`
+	// Intervals are 90% bootstrap intervals of p_alive, expected_purchases
+	// and clv (see core/clv's Uncertainty), absent under the heuristic or
+	// when the fit has no covariance.
+	Intervals *clv.CustomerIntervals `json:"intervals_90,omitempty"`
 }
 
 // analysis is a finished run: the report and one profile per customer.
@@ -309,36 +324,17 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 		ids = append(ids, c.id)
 	}
 	if zeroAge > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d customers first bought on the calibration end day: they have no history to fit and are scored by the fitted model only", zeroAge))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s first bought on the calibration end day: no history to fit, scored by the fitted model only", zeroAge, plural(zeroAge, "customer", "customers")))
 	}
 	md := &rep.Models
 	md.TimeUnit = "weeks"
 	md.FittedOn = len(cx)
-	var bg *clv.BGNBDFit
-	var pn *clv.ParetoNBDFit
-	if fit, err := clv.FitBGNBD(cx, ctxs, cT); err == nil {
-		bg = &fit
-		md.BGNBD = &BGNBD{R: fit.Params.R, Alpha: fit.Params.Alpha, A: fit.Params.A, B: fit.Params.B, N: fit.N,
-			LogLikelihood: fit.LogLikelihood, Converged: fit.Converged,
-			StdErr: map[string]Num{"r": Num(fit.StdErr.R), "alpha": Num(fit.StdErr.Alpha), "a": Num(fit.StdErr.A), "b": Num(fit.StdErr.B)}}
-		if !fit.Converged {
-			rep.Warnings = append(rep.Warnings, "BG/NBD fit did not converge: treat its parameters with care")
-		}
-	} else {
-		rep.Warnings = append(rep.Warnings, "BG/NBD not fitted: "+err.Error())
+	warn := func(w string) { rep.Warnings = append(rep.Warnings, w) }
+	cal := calibration{x: cx, tx: ctxs, T: cT, ids: ids, holdout: holdout}
+	if calEnd < asOf {
+		cal.weeks = float64(asOf-calEnd) / week
 	}
-	px, ptx, pT := paretoSample(cx, ctxs, cT, ids)
-	if fit, err := clv.FitParetoNBD(px, ptx, pT); err == nil {
-		pn = &fit
-		md.ParetoNBD = &ParetoNBD{R: fit.Params.R, Alpha: fit.Params.Alpha, S: fit.Params.S, Beta: fit.Params.Beta, N: fit.N,
-			LogLikelihood: fit.LogLikelihood, Converged: fit.Converged,
-			StdErr: map[string]Num{"r": Num(fit.StdErr.R), "alpha": Num(fit.StdErr.Alpha), "s": Num(fit.StdErr.S), "beta": Num(fit.StdErr.Beta)}}
-		if !fit.Converged {
-			rep.Warnings = append(rep.Warnings, "Pareto/NBD fit did not converge: treat its parameters with care")
-		}
-	} else {
-		rep.Warnings = append(rep.Warnings, "Pareto/NBD not fitted: "+err.Error())
-	}
+	model, bg, pn := fitPurchaseModels(cal, md, warn)
 	var gg *clv.GammaGammaFit
 	var gx, gm []float64 // repeat customers with a positive mean spend
 	nonPositive := 0
@@ -377,15 +373,12 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("Gamma-Gamma fitted on only %d repeat customers: its estimates are uncertain (standard errors p %s, q %s, gamma %s)",
 			gg.N, seText(gg.StdErr.P), seText(gg.StdErr.Q), seText(gg.StdErr.Gamma)))
 	}
-	var model clv.PurchaseModel
-	switch {
-	case bg != nil:
-		model, md.Method = bg, "bgnbd"
-	case pn != nil:
-		model, md.Method = pn, "pareto_nbd"
-	default:
+	if model == nil {
 		md.Method = "heuristic"
-		rep.Warnings = append(rep.Warnings, "no purchase model could be fitted: p_alive, expected_purchases and clv use the heuristic (historical purchase rate; see --help)")
+		if md.Choice == "" {
+			md.Choice = "no purchase model could be fitted"
+			warn("no purchase model could be fitted: p_alive, expected_purchases and clv use the heuristic (historical purchase rate; see --help)")
+		}
 	}
 	md.SpendModel = "average_purchase_value"
 	if gg != nil {
@@ -415,6 +408,13 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 	// Profiles.
 	horizon := clv.Horizon{Length: opts.HorizonDays / week, Periods: opts.Periods, DiscountRate: opts.DiscountRate}
 	a.profiles = make([]Profile, len(custs))
+	unc := newUncertainty(model, gg, horizon, warn)
+	var withModel []int
+	var sums []summary
+	var spends []float64
+	if unc != nil {
+		sums, spends = make([]summary, len(custs)), make([]float64, len(custs))
+	}
 	for i, c := range custs {
 		p := &a.profiles[i]
 		p.CustomerID = c.id
@@ -442,6 +442,10 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 			p.PAlive = model.PAlive(s.x, s.tx, s.T)
 			p.ExpectedPurchases = model.ConditionalExpected(horizon.Length, s.x, s.tx, s.T)
 			p.CLV = clv.CLV(model, s.x, s.tx, s.T, spend, horizon)
+			if unc != nil {
+				withModel = append(withModel, i)
+				sums[i], spends[i] = s, spend
+			}
 		} else {
 			h := heuristic{s}
 			p.PAlive = h.PAlive(s.x, s.tx, s.T)
@@ -453,9 +457,11 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 		p.ExpectedSpend = round2(spend)
 		p.CLV = round2(p.CLV)
 	}
+	unc.fill(a.profiles, withModel, sums, spends)
 	if err := a.segment(ctx, custs, asOf); err != nil {
 		return nil, err
 	}
+	rep.Glossary = glossary(opts)
 	if rep.Warnings == nil {
 		rep.Warnings = []string{}
 	}
@@ -497,7 +503,7 @@ func (a *analysis) segment(ctx context.Context, custs []*customer, asOf int32) e
 		{Name: "behavioral", Kind: segment.KindBehavioral},
 		{Name: "lifecycle", Kind: segment.KindLifecycle},
 	}
-	eng, err := segment.NewEngine(defs, segment.Options{})
+	eng, err := segment.NewEngine(defs, segment.Options{KPIWindowDays: kpiWindowDays})
 	if err != nil {
 		return fmt.Errorf("preparing segment definitions: %w", err)
 	}
@@ -568,6 +574,7 @@ func (a *analysis) segment(ctx context.Context, custs []*customer, asOf int32) e
 		}
 		if len(idx) > 0 {
 			kpi["purchase_frequency"] = round6(float64(orders) / float64(len(idx)))
+			kpi["revenue_per_customer"] = round2(rev / float64(len(idx)))
 		}
 		if revenue > 0 {
 			kpi["revenue_share"] = round6(rev / revenue)
@@ -578,6 +585,13 @@ func (a *analysis) segment(ctx context.Context, custs []*customer, asOf int32) e
 	for _, w := range res.Warnings {
 		if w.Kind == "data-quality" && !a.haveCustomersFile && strings.Contains(w.Message, "email") {
 			continue // an orders file alone carries no emails to check
+		}
+		if !a.haveCustomersFile {
+			// an orders file alone has no non-buyers, leads or prospects:
+			// their segments are empty by construction
+			if w = dropNoBuyerSegments(w); w.Message == "" {
+				continue
+			}
 		}
 		msg := w.Kind + ": " + w.Message
 		if w.Segment != "" && !strings.Contains(w.Message, w.Segment) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -393,8 +394,10 @@ func TestFewCustomersStillAnswerWithUncertainty(t *testing.T) {
 	path := t.TempDir() + "/few.txt"
 	os.WriteFile(path, []byte(b.String()), 0o600)
 	r := runJSON(t, Options{Orders: path, Format: Format{Preset: "cdnow-sample"}, AsOf: day("1998-06-30"), CalibrationEnd: day("1997-09-30")})
-	if r.Customers != 300 || r.Models["method"] != "bgnbd" {
-		t.Fatalf("customers %d method %v", r.Customers, r.Models["method"])
+	// The method is chosen by holdout error among the sound fits (it used
+	// to be BG/NBD whenever BG/NBD could be fitted).
+	if m := r.Models["method"]; r.Customers != 300 || (m != "bgnbd" && m != "mbgnbd" && m != "pareto_nbd") {
+		t.Fatalf("customers %d method %v", r.Customers, m)
 	}
 	t.Logf("bgnbd %v", r.Models["bgnbd"])
 	se := num(t, r.Models, "bgnbd", "std_err", "r")
@@ -403,5 +406,139 @@ func TestFewCustomersStillAnswerWithUncertainty(t *testing.T) {
 	}
 	if j := strings.Join(r.Warnings, "\n"); !strings.Contains(j, "BG/NBD fitted on only 300 customers") {
 		t.Errorf("no uncertainty warning:\n%s", j)
+	}
+}
+
+// TestOnlineRetailDegenerateFitIsReported: on Online Retail every purchase
+// model runs to "nobody churns" (BG/NBD a → 0, Pareto/NBD s → 0). The
+// report must say so and fall back, so that lapsed customers are not all
+// alive and the at-risk segment is not empty.
+func TestOnlineRetailDegenerateFitIsReported(t *testing.T) {
+	path := testenv.SharedFile(t, "data/online-retail/online_retail.csv.gz")
+	r := runJSON(t, Options{Orders: path, AsOf: day("2011-12-09")})
+	diag := func(model string) []any {
+		m, _ := r.Models[model].(map[string]any)
+		d, _ := m["diagnostics"].([]any)
+		return d
+	}
+	for _, model := range []string{"bgnbd", "pareto_nbd"} {
+		severe := false
+		for _, d := range diag(model) {
+			if dm := d.(map[string]any); dm["severe"] == true && dm["code"] == "no_dropout" {
+				severe = true
+			}
+		}
+		if !severe {
+			t.Errorf("%s diagnostics %v: want a severe no_dropout", model, diag(model))
+		}
+	}
+	t.Logf("method %v (%v); mbgnbd %v; comparison %v", r.Models["method"], r.Models["choice"], r.Models["mbgnbd"], r.Models["comparison"])
+	joined := strings.Join(r.Warnings, "\n")
+	if !strings.Contains(joined, "BG/NBD fit is degenerate") {
+		t.Errorf("no degenerate-fit warning:\n%s", joined)
+	}
+	if m := r.Models["method"]; m == "bgnbd" || m == "pareto_nbd" {
+		t.Errorf("predictions by the degenerate %v", m)
+	}
+	var lost, lostAlive, atRisk int
+	for _, p := range r.Profiles {
+		if p.RFMSegment == "Lost" {
+			lost++
+			if p.PAlive > 0.9 {
+				lostAlive++
+			}
+		}
+		if slices.Contains(p.Segments, "predictive:at-risk") {
+			atRisk++
+		}
+	}
+	t.Logf("Lost: %d, with P(alive) > 0.9: %d; at-risk: %d of %d", lost, lostAlive, atRisk, len(r.Profiles))
+	if lost == 0 || float64(lostAlive) >= 0.1*float64(lost) {
+		t.Errorf("%d of %d Lost customers have P(alive) > 0.9, want under 10%%", lostAlive, lost)
+	}
+	if atRisk == 0 {
+		t.Error("the at-risk segment is empty")
+	}
+}
+
+// TestCDNOWModelComparison: on CDNOW no fit is flagged, MBG/NBD is
+// reported beside BG/NBD and the comparison names the chosen model.
+func TestCDNOWModelComparison(t *testing.T) {
+	path := testenv.SharedFile(t, "data/cdnow/CDNOW_sample.txt")
+	r := runJSON(t, Options{Orders: path, Format: Format{Preset: "cdnow-sample"},
+		AsOf: day("1998-06-30"), CalibrationEnd: day("1997-09-30"), HorizonDays: 39 * 7})
+	m := r.Models
+	t.Logf("mbgnbd %v", m["mbgnbd"])
+	near(t, "mbgnbd LL", num(t, m, "mbgnbd", "log_likelihood"), -9582.136, 0.01)
+	cmp, _ := m["comparison"].([]any)
+	chosen := 0
+	for _, c := range cmp {
+		cm := c.(map[string]any)
+		t.Logf("%v", cm)
+		if cm["degenerate"] == true {
+			t.Errorf("%v flagged degenerate on CDNOW", cm["model"])
+		}
+		if cm["chosen"] == true {
+			chosen++
+			if cm["model"] != m["method"] {
+				t.Errorf("chosen %v but method %v", cm["model"], m["method"])
+			}
+		}
+		if _, ok := cm["holdout_rmse"].(float64); !ok {
+			t.Errorf("%v: no holdout RMSE", cm["model"])
+		}
+	}
+	if len(cmp) != 3 || chosen != 1 {
+		t.Errorf("comparison %v: want 3 models, one chosen", cmp)
+	}
+	for _, w := range r.Warnings {
+		if strings.Contains(w, "degenerate") {
+			t.Errorf("warning on CDNOW: %s", w)
+		}
+	}
+	// every profile carries 90% intervals around its predictions
+	inside := 0
+	for _, p := range r.Profiles {
+		ci := p.Intervals
+		if ci == nil {
+			t.Fatalf("profile %s has no intervals", p.CustomerID)
+		}
+		if !(ci.PAlive.Lo <= ci.PAlive.Hi && ci.Expected.Lo <= ci.Expected.Hi && ci.CLV.Lo <= ci.CLV.Hi && ci.PAlive.Lo >= 0 && ci.PAlive.Hi <= 1) {
+			t.Errorf("profile %s: intervals %+v", p.CustomerID, *ci)
+		}
+		if ci.Expected.Contains(p.ExpectedPurchases) && ci.CLV.Contains(p.CLV) {
+			inside++
+		}
+	}
+	if inside < len(r.Profiles)*9/10 {
+		t.Errorf("only %d of %d profiles have their point predictions inside their intervals", inside, len(r.Profiles))
+	}
+	t.Logf("first profile: p_alive %v %+v, expected %v %+v, clv %v %+v", r.Profiles[0].PAlive, r.Profiles[0].Intervals.PAlive,
+		r.Profiles[0].ExpectedPurchases, r.Profiles[0].Intervals.Expected, r.Profiles[0].CLV, r.Profiles[0].Intervals.CLV)
+}
+
+// A 10-line CSV gets a handful of grouped warnings, not one per segment
+// (it used to print 42), and none about segments an orders file cannot
+// fill (non-buyers, leads, prospects).
+func TestSmallFileWarningsAreGrouped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("customer_id,order_id,order_date,total\n")
+	for i := range 10 {
+		fmt.Fprintf(&b, "c%d,%d,2024-%02d-10,%d.00\n", i%4, i, 1+i, 10+i)
+	}
+	path := t.TempDir() + "/orders.csv"
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runJSON(t, Options{Orders: path, AsOf: day("2024-12-31")})
+	joined := strings.Join(r.Warnings, "\n")
+	t.Logf("%d warnings:\n%s", len(r.Warnings), joined)
+	if len(r.Warnings) > 12 {
+		t.Errorf("%d warnings for a 10-line file", len(r.Warnings))
+	}
+	for _, s := range []string{"non-buyer", "lifecycle:lead", "lifecycle:prospect"} {
+		if strings.Contains(joined, s) {
+			t.Errorf("warning mentions %s, which an orders file cannot fill", s)
+		}
 	}
 }

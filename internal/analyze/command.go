@@ -13,7 +13,7 @@ const longHelp = `Segment an orders export with no platform at all.
 
 Reads an orders file (CSV or whitespace-separated text; gzip is detected and
 read directly), groups its lines into orders and customers, fits the
-BG/NBD and Pareto/NBD purchase models and the Gamma-Gamma spend model, and
+BG/NBD, MBG/NBD and Pareto/NBD purchase models and the Gamma-Gamma spend model, and
 reports per customer: recency, frequency, monetary value, RFM scores and
 group, segments, P(alive), expected purchases and CLV over the horizon.
 Memory grows with the number of customers, not lines; profiles are written
@@ -93,19 +93,28 @@ MODELS AND TIME
   model is fitted and a heuristic is used and reported: a customer buys at
   their historical rate λ = purchase-days / max(T, 1 week), is alive with
   probability exp(−λ·(T − t_x)), and spends their average purchase-day value.
+  BG/NBD, MBG/NBD (dropout possible right after the first purchase) and
+  Pareto/NBD are all fitted and checked: a fit where nobody churns (a or s
+  near 0) or where most long-silent customers stay alive is degenerate and
+  not used. Of the sound fits the one with the lowest holdout RMSE (with
+  --calibration-end) or the lowest BIC is used (models.method, .choice,
+  .comparison); with none sound, the heuristic is used and reported.
 
 OUTPUT (-o)
   table  summary, models, segments with KPIs, warnings.
-  json   {customers, as_of, input, columns, models{bgnbd, pareto_nbd,
+  json   {customers, as_of, input, columns, models{method, choice, bgnbd,
+         mbgnbd, pareto_nbd (each with diagnostics), comparison[],
          gamma_gamma, validation}, segments[{name, kind, size, kpis}],
          warnings[], profiles[{customer_id, recency_days, frequency,
          monetary, r_score, f_score, m_score, rfm_segment, segments[],
-         p_alive, expected_purchases, clv, …}]}
+         p_alive, expected_purchases, clv, intervals_90 (parametric
+         bootstrap of the fit: p_alive, expected_purchases, clv lo/hi), …}]}
   csv    one row per profile.
 SEGMENTS
   From core/segment with its default definitions: rfm:<group> (scores
-  1 + floor(5·w/N), w = customers with a strictly worse value; the 11 groups
-  Champions … Lost), value:<tier> (realised revenue tiers),
+  1 + floor(5·w/N), w = customers with a strictly worse value; when over a
+  fifth bought once, F = 1 is exactly them and repeat buyers score
+  2 + floor(4·w'/N') among themselves; the 11 groups Champions … Lost), value:<tier> (realised revenue tiers),
   behavioral:<group> (first-time, regular, bulk, seasonal, non-buyer,
   churned, win-back), lifecycle:<stage>. From this run's models:
   predictive:at-risk (a buyer with P(alive) < 0.5) and predictive:high-clv

@@ -7,8 +7,11 @@
 // memory grows with customers and orders, never with lines: an order
 // spread over many lines (Online Retail averages 21) costs one entry.
 // From the aggregates it fits the published purchase and spend models of
-// core/clv (BG/NBD, Pareto/NBD, Gamma-Gamma) on the calibration period,
-// predicts P(alive), purchases and CLV per customer, hands the customers
+// core/clv (BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma) on the calibration
+// period, reports each fit's diagnostics, picks the sound model with the
+// lowest holdout error (or BIC) and falls back to a heuristic when every
+// fit is degenerate (models.go), predicts P(alive), purchases and CLV per
+// customer with 90% parametric-bootstrap intervals, hands the customers
 // to the segment engine of core/segment for RFM scores, segments, KPIs and
 // warnings, and writes a table, a JSON document whose profiles are written
 // one by one, or a CSV of profiles.

@@ -183,13 +183,30 @@ func writeTable(w io.Writer, a *analysis) error {
 	if b := m.BGNBD; b != nil {
 		fmt.Fprintf(tw, "BG/NBD\tr=%.4f alpha=%.4f a=%.4f b=%.4f\t%.3f\t%d\n", b.R, b.Alpha, b.A, b.B, b.LogLikelihood, b.N)
 	}
+	if b := m.MBGNBD; b != nil {
+		fmt.Fprintf(tw, "MBG/NBD\tr=%.4f alpha=%.4f a=%.4f b=%.4f\t%.3f\t%d\n", b.R, b.Alpha, b.A, b.B, b.LogLikelihood, b.N)
+	}
 	if p := m.ParetoNBD; p != nil {
 		fmt.Fprintf(tw, "Pareto/NBD\tr=%.4f alpha=%.4f s=%.4f beta=%.4f\t%.3f\t%d\n", p.R, p.Alpha, p.S, p.Beta, p.LogLikelihood, p.N)
+	}
+	for _, c := range m.Comparison {
+		verdict := "sound"
+		if c.Degenerate {
+			verdict = "DEGENERATE"
+		}
+		if c.Chosen {
+			verdict += ", chosen"
+		}
+		fmt.Fprintf(tw, "  %s\tBIC %.1f, lapsed with P(alive)>0.9 %.0f%%", c.Model, c.BIC, 100*c.LapsedAlive)
+		if c.HoldoutRMSE != nil {
+			fmt.Fprintf(tw, ", holdout RMSE %.4f", *c.HoldoutRMSE)
+		}
+		fmt.Fprintf(tw, "\t%s\t\n", verdict)
 	}
 	if g := m.GammaGamma; g != nil {
 		fmt.Fprintf(tw, "Gamma-Gamma\tp=%.4f q=%.4f gamma=%.4f\t%.3f\t%d\n", g.P, g.Q, g.Gamma, g.LogLikelihood, g.N)
 	}
-	fmt.Fprintf(tw, "Predictions by\t%s, spend by %s\t\n", m.Method, m.SpendModel)
+	fmt.Fprintf(tw, "Predictions by\t%s (%s), spend by %s\t\n", m.Method, m.Choice, m.SpendModel)
 	if v := m.Validation; v != nil {
 		fmt.Fprintf(tw, "Holdout (%.1f weeks)\tactual %d", v.HoldoutWeeks, v.ActualPurchases)
 		if v.BGNBDExpected != nil {
@@ -201,11 +218,15 @@ func writeTable(w io.Writer, a *analysis) error {
 		fmt.Fprintln(tw, "\t")
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "Segment\tkind\tsize\tshare\trevenue\tAOV\tfreq\tavg P(alive)\tavg CLV")
+	fmt.Fprintf(tw, "Segment\tkind\tsize\tshare\trevenue\tAOV\torders/cust\trevenue/cust\tchurn (no order in %dd)\tavg P(alive)\tpredicted CLV (%.0fd)\n", kpiWindowDays, r.HorizonDays)
 	for _, s := range r.Segments {
 		k := func(name string) float64 { v, _ := s.KPIs[name].(float64); return v }
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f%%\t%.2f\t%.2f\t%.2f\t%.3f\t%.2f\n", s.Name, s.Kind, s.Size,
-			100*k("share"), k("revenue"), k("aov"), k("purchase_frequency"), k("avg_p_alive"), k("avg_clv"))
+		churn := "-"
+		if _, ok := s.KPIs["churn_rate"]; ok {
+			churn = fmt.Sprintf("%.1f%%", 100*k("churn_rate"))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f%%\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%.3f\t%.2f\n", s.Name, s.Kind, s.Size,
+			100*k("share"), k("revenue"), k("aov"), k("purchase_frequency"), k("revenue_per_customer"), churn, k("avg_p_alive"), k("avg_clv"))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("writing table: %w", err)

@@ -7,7 +7,10 @@
 // Both sides start from raw orders and compute recency, frequency and
 // monetary per customer (purchases only, dated on or before as-of) and the
 // scores 1 + floor(5·w/N), where w counts customers strictly worse; SQL's
-// RANK() − 1 is exactly w. The sqlite timing covers only the query: the
+// RANK() − 1 is exactly w. Frequency follows the engine's tie rule: when
+// more than a fifth of the buyers bought once, F is 1 for them and
+// 2 + floor(4·w'/N') for the N' repeat buyers (w' ranked among those), so
+// the query ranks repeat buyers in their own partition. The sqlite timing covers only the query: the
 // CSV import and a covering index on (cid, status, day, amount) are built
 // beforehand, which favours sqlite. The Go timing is a full Engine.Run
 // with one rfm definition (features, scores, groups, KPIs and warnings).
@@ -125,10 +128,12 @@ ANALYZE;
 WITH f AS (
   SELECT cid, %d - MAX(day) AS rec, COUNT(*) AS freq, SUM(amount) AS mon
   FROM orders WHERE status = 0 AND amount >= 0 AND day <= %d GROUP BY cid
-), n AS (SELECT COUNT(*) AS n FROM f)
+), n AS (SELECT COUNT(*) AS n, SUM(freq = 1) AS once FROM f)
 SELECT cid,
   1 + 5 * (RANK() OVER (ORDER BY rec DESC) - 1) / n,
-  1 + 5 * (RANK() OVER (ORDER BY freq) - 1) / n,
+  CASE WHEN 5 * once <= n THEN 1 + 5 * (RANK() OVER (ORDER BY freq) - 1) / n
+       WHEN freq = 1 THEN 1
+       ELSE 2 + 4 * (RANK() OVER (PARTITION BY freq > 1 ORDER BY freq) - 1) / (n - once) END,
   1 + 5 * (RANK() OVER (ORDER BY mon) - 1) / n
 FROM f, n;
 `, filepath.Join(dir, "scores.csv"), day, day)
