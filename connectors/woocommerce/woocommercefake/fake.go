@@ -70,9 +70,14 @@ type Options struct {
 	SiteLocation *time.Location
 	// BatchLimit is the woocommerce_rest_batch_items_limit. Default 100.
 	BatchLimit int
-	// WebhookMaxFailures is woocommerce_max_webhook_delivery_failures: a
-	// webhook is disabled once its consecutive failures exceed it. Default 5.
+	// WebhookMaxFailures is woocommerce_max_webhook_delivery_failures
+	// (default 5): a failed delivery that finds more consecutive failures
+	// already counted than this disables the webhook, so with 5 the
+	// seventh consecutive failure does (see Trigger).
 	WebhookMaxFailures int
+	// SiteSalt is the WordPress auth salt that keys wp_hash, from which
+	// webhook delivery ids are made. Default: a fixed test salt.
+	SiteSalt string
 	// Logger receives the fake's own debug logs. Default: discard.
 	Logger *slog.Logger
 	// WebhookClient sends deliveries and pings. Default: a client with a
@@ -149,6 +154,9 @@ func New(opts Options) *Fake {
 	}
 	if opts.WebhookMaxFailures == 0 {
 		opts.WebhookMaxFailures = 5
+	}
+	if opts.SiteSalt == "" {
+		opts.SiteSalt = "woocommercefake auth salt"
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
