@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"sort"
@@ -44,10 +45,21 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if faulted && ft.Body != BodyIntact {
+		rec := httptest.NewRecorder()
+		f.answer(rec, r, path)
+		writeBroken(w, rec, ft.Body)
+		return
+	}
 	if faulted {
 		f.writeFault(w, ft)
 		return
 	}
+	f.answer(w, r, path)
+}
+
+// answer serves an API request that met no fault.
+func (f *Fake) answer(w http.ResponseWriter, r *http.Request, path string) {
 	w.Header().Set("Date", f.opts.Now().UTC().Format(http.TimeFormat))
 	if !strings.HasPrefix(r.URL.Path, APIPrefix+"/") {
 		writeError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.", nil)
