@@ -373,6 +373,7 @@ func (f *Fake) AddOrders(os ...Order) []int {
 		if o.LineItems == nil {
 			o.LineItems = []LineItem{}
 		}
+		lineItemMeta(o.LineItems)
 		if o.Refunds == nil {
 			o.Refunds = []Refund{}
 		}
@@ -391,6 +392,16 @@ func (f *Fake) AddOrders(os ...Order) []int {
 	return ids
 }
 
+// lineItemMeta gives line items without meta an empty list: WooCommerce
+// renders a line item's meta_data as [] when it has none, never null.
+func lineItemMeta(items []LineItem) {
+	for i := range items {
+		if items[i].MetaData == nil {
+			items[i].MetaData = []Meta{}
+		}
+	}
+}
+
 // UpdateOrder changes an order in place as the store would (an admin
 // edit, a payment, a refund) and bumps its modified date. It reports
 // whether the order exists.
@@ -402,6 +413,7 @@ func (f *Fake) UpdateOrder(id int, change func(*Order)) bool {
 		return false
 	}
 	change(&rec.o)
+	lineItemMeta(rec.o.LineItems)
 	rec.modified = f.now()
 	rec.o.DateModified, rec.o.DateModifiedGMT = f.dates(rec.modified)
 	return true
