@@ -237,3 +237,47 @@ func (r *inboxReceiver) orderCount(customer int) int {
 	}
 	return len(orders)
 }
+
+// The same for customers: a captured customer.updated resent after a
+// newer one is a duplicate, and applied anyway it changes nothing.
+func TestOlderCustomerBodyDoesNotOverwrite(t *testing.T) {
+	clk := newClock(time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC))
+	f, c := start(t, woocommercefake.Options{Now: clk.Now}, func(cfg adapter.Config) {
+		webhookConfig("http://placeholder")(cfg)
+		cfg["account"] = "shop"
+	})
+	rcv := newInboxReceiver(t, c)
+	cid := f.AddCustomers(woocommercefake.Customer{Email: "cy@example.com", FirstName: "Cy"})[0]
+	f.AddWebhook("u", "customer.updated", rcv.srv.URL, hookSecret)
+	ctx := context.Background()
+	clk.Add(time.Minute)
+	f.UpdateCustomer(cid, func(c *woocommercefake.Customer) { c.FirstName = "Old" })
+	old := f.Trigger(ctx, "customer.updated", cid)
+	clk.Add(time.Minute)
+	f.UpdateCustomer(cid, func(c *woocommercefake.Customer) { c.FirstName = "New" })
+	f.Trigger(ctx, "customer.updated", cid)
+	h := http.Header{}
+	h.Set("X-WC-Webhook-Topic", "customer.updated")
+	h.Set("X-WC-Webhook-Signature", woocommercefake.Sign(hookSecret, old[0].Body))
+	h.Set("X-WC-Webhook-Delivery-ID", "fresh")
+	if err := rcv.receive(ctx, h, old[0].Body); err != nil {
+		t.Fatal(err)
+	}
+	if rcv.dups != 1 {
+		t.Fatalf("the replayed customer.updated was stored as new (%d duplicates, want 1)", rcv.dups)
+	}
+	res, err := c.VerifyWebhook(ctx, adapter.WebhookRequest{Headers: h, Body: old[0].Body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rcv.pl.ApplyWebhookEvents(ctx, Name, res.Events); err != nil {
+		t.Fatal(err)
+	}
+	prof, err := rcv.st.ProfileByRef(ctx, domain.ExternalRef{Platform: Name, Account: c.cfg.Account, ObjectType: domain.ObjectContact, ID: strconv.Itoa(cid)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prof.FirstName != "New" {
+		t.Fatalf("first name %q after an older body was applied, want New", prof.FirstName)
+	}
+}
