@@ -147,7 +147,10 @@ type wcWebhook struct {
 // webhook per configured topic delivers to webhooks.delivery_url,
 // re-enabling disabled ones (WooCommerce disables a webhook after repeated
 // failed deliveries and never retries) and recreating missing ones, as
-// configured. Deliveries so never stop silently.
+// configured. Deliveries so never stop silently. Re-enabling does not
+// reset WooCommerce's failure count, so a webhook whose endpoint still
+// fails is disabled again by its next failure and re-enabled by the next
+// check.
 func (c *Connector) CheckWebhooks(ctx context.Context) (WebhookReport, error) {
 	cfg, a, _, err := c.state()
 	if err != nil {

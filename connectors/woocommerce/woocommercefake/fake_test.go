@@ -225,3 +225,59 @@ func TestDeliveryIDsAreWebhookAndSecond(t *testing.T) {
 		t.Fatal("the next second reused the delivery id")
 	}
 }
+
+// Re-enabling a disabled webhook through the REST API keeps its failure
+// count (WC_Webhook_Data_Store::update resets nothing) and sends no ping
+// unless its delivery URL changed: one more failure disables it again; a
+// success resets the count.
+func TestReenabledWebhookKeepsItsFailureCount(t *testing.T) {
+	var mu sync.Mutex
+	status, pings := 500, 0
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Header.Get("X-WC-Webhook-Topic") == "" {
+			pings++
+			return
+		}
+		w.WriteHeader(status)
+	}))
+	defer rcv.Close()
+	f := newFake(t, Options{})
+	oid := f.AddOrders(Order{Total: "1.00", Billing: Billing{Email: "a@b.c"}})[0]
+	hook := f.AddWebhook("h", "order.updated", rcv.URL, "s")
+	for i := 0; i < 7; i++ {
+		f.Trigger(context.Background(), "order.updated", oid)
+	}
+	reenable := func() {
+		t.Helper()
+		if resp, body := call(t, f, http.MethodPut, fmt.Sprintf("/webhooks/%d", hook), map[string]string{"status": "active"}); resp.StatusCode != 200 {
+			t.Fatalf("re-enable: %d %s", resp.StatusCode, body)
+		}
+	}
+	reenable()
+	f.Trigger(context.Background(), "order.updated", oid)
+	if st := f.Webhooks()[0].Status; st != "disabled" {
+		t.Fatalf("re-enabled webhook after one more failure: %q, want disabled", st)
+	}
+	reenable()
+	mu.Lock()
+	status = 200
+	mu.Unlock()
+	f.Trigger(context.Background(), "order.updated", oid)
+	mu.Lock()
+	status = 500
+	mu.Unlock()
+	for i := 0; i < 6; i++ {
+		f.Trigger(context.Background(), "order.updated", oid)
+	}
+	if st := f.Webhooks()[0].Status; st != "active" {
+		t.Fatalf("after a success and 6 failures: %q, want active (the success reset the count)", st)
+	}
+	time.Sleep(50 * time.Millisecond) // a ping would be sent in the background
+	mu.Lock()
+	defer mu.Unlock()
+	if pings != 0 {
+		t.Fatalf("re-enabling sent %d pings; WooCommerce pings on update only for a new delivery URL or a pending delivery", pings)
+	}
+}

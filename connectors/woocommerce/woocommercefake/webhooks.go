@@ -22,6 +22,9 @@ type webhookRec struct {
 	Webhook
 	secret   string
 	failures int
+	// pending is WooCommerce's pending_delivery: set when the webhook is
+	// created, cleared by a ping answered 200.
+	pending bool
 }
 
 // Delivery records one webhook request the fake sent.
@@ -165,6 +168,7 @@ func (f *Fake) createWebhook(w http.ResponseWriter, r *http.Request) {
 		secret = *in.Secret
 	}
 	rec := f.addWebhookLocked(name, *in.Topic, *in.DeliveryURL, secret, status)
+	rec.pending = true
 	if status == "active" {
 		f.pingAfterLocked(rec)
 	}
@@ -193,7 +197,13 @@ func (f *Fake) webhookItem(w http.ResponseWriter, r *http.Request, id int) {
 			writeError(w, http.StatusBadRequest, "woocommerce_rest_webhook_invalid_topic", "Webhook topic is required and must be valid.", nil)
 			return
 		}
-		activated := in.Status != nil && *in.Status == "active" && rec.Status != "active"
+		// WC_REST_Webhooks_V1_Controller::update_item sets the fields and
+		// saves; WC_Webhook_Data_Store::update pings only when the webhook
+		// is active and its delivery URL changed or a delivery is still
+		// pending. Nothing resets failure_count: a webhook re-enabled after
+		// being disabled keeps its count, so its next failed delivery
+		// disables it again, until a successful one resets the count.
+		moved := in.DeliveryURL != nil && *in.DeliveryURL != rec.DeliveryURL
 		if in.Name != nil {
 			rec.Name = *in.Name
 		}
@@ -211,8 +221,7 @@ func (f *Fake) webhookItem(w http.ResponseWriter, r *http.Request, id int) {
 		if in.Status != nil {
 			rec.Status = *in.Status
 		}
-		if activated {
-			rec.failures = 0
+		if rec.Status == "active" && (moved || rec.pending) {
 			f.pingAfterLocked(rec)
 		}
 		rec.DateModified, rec.DateModifiedGMT = f.dates(f.now())
@@ -267,6 +276,9 @@ func (f *Fake) sendPing(ctx context.Context, id int, target string) (int, error)
 	}
 	f.mu.Lock()
 	f.deliveries = append(f.deliveries, Delivery{WebhookID: id, Ping: true, Status: status, Err: err, Body: body})
+	if w, ok := f.webhooks[id]; ok && err == nil {
+		w.pending = false // WC_Webhook::deliver_ping
+	}
 	f.mu.Unlock()
 	return status, err
 }
