@@ -15,8 +15,9 @@ type Money struct {
 	Currency string `json:"currency"`
 }
 
-// CurrencyExponent returns the number of decimal places of an ISO 4217
-// currency. Unknown codes use 2, the most common exponent.
+// CurrencyExponent returns the number of decimal places (minor unit digits)
+// of an ISO 4217 currency, in any case. Unknown codes use 2, the most
+// common exponent.
 func CurrencyExponent(currency string) int {
 	switch strings.ToUpper(currency) {
 	case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
@@ -24,19 +25,34 @@ func CurrencyExponent(currency string) int {
 		return 0
 	case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND":
 		return 3
+	case "CLF", "UYW":
+		return 4
 	default:
 		return 2
 	}
 }
 
-// ErrBadAmount is wrapped by ParseMoney for text that is not a decimal amount.
+// ErrBadAmount is wrapped by ParseMoney and ParseMinor for text that is not
+// a decimal amount; the error says what is wrong with it.
 var ErrBadAmount = errors.New("not a decimal amount")
 
+// ErrAmountRange is wrapped for an amount whose minor units do not fit in
+// an int64.
+var ErrAmountRange = errors.New("amount out of range")
+
+// ErrBadCurrency is wrapped by ParseMoney for a currency that is not a
+// three-letter ISO 4217 code.
+var ErrBadCurrency = errors.New("not a three-letter ISO 4217 currency code")
+
 // ParseMoney parses a decimal string such as "12.5", "-3", "1,234.56" or
-// "0.125" exactly into minor units of currency. More decimal places than the
-// currency has are rounded half away from zero. It never goes through float64.
+// "0.125" exactly into minor units of currency (see ParseMinor for the
+// accepted text and the rounding). The currency must be three letters, in
+// any case; it is stored upper-cased. It never goes through float64.
 func ParseMoney(s, currency string) (Money, error) {
 	cur := strings.ToUpper(strings.TrimSpace(currency))
+	if len(cur) != 3 || strings.IndexFunc(cur, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
+		return Money{}, fmt.Errorf("parsing amount %q: currency %q: %w", s, currency, ErrBadCurrency)
+	}
 	amt, err := ParseMinor(s, CurrencyExponent(cur))
 	if err != nil {
 		return Money{}, err
@@ -44,13 +60,21 @@ func ParseMoney(s, currency string) (Money, error) {
 	return Money{Amount: amt, Currency: cur}, nil
 }
 
-// ParseMinor parses a decimal string into an integer scaled by 10^exp,
-// rounding half away from zero beyond exp places.
+// ParseMinor parses a decimal string into an integer scaled by 10^exp.
+//
+// The text is an optional sign, digits, and an optional point followed by
+// digits ("12", "-3.5", ".5", "7."), with surrounding space allowed. Commas
+// may separate thousands in the integer part ("1,234,567.89") and nowhere
+// else, so a decimal comma ("12,50") is an error rather than 1250. Digits
+// beyond exp places are rounded half away from zero, which the first dropped
+// digit decides ("0.125" → 13 cents, "-0.125" → -13, "0.1249" → 12).
 func ParseMinor(s string, exp int) (int64, error) {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("parsing amount %q: %w: %s", s, ErrBadAmount, fmt.Sprintf(format, a...))
+	}
 	t := strings.TrimSpace(s)
-	t = strings.ReplaceAll(t, ",", "")
 	if t == "" {
-		return 0, fmt.Errorf("parsing amount %q: %w", s, ErrBadAmount)
+		return 0, bad("empty")
 	}
 	neg := false
 	switch t[0] {
@@ -62,32 +86,54 @@ func ParseMinor(s string, exp int) (int64, error) {
 	}
 	intPart, frac, _ := strings.Cut(t, ".")
 	if intPart == "" && frac == "" {
-		return 0, fmt.Errorf("parsing amount %q: %w", s, ErrBadAmount)
+		return 0, bad("no digits")
+	}
+	if strings.Contains(intPart, ",") {
+		groups := strings.Split(intPart, ",")
+		if len(groups[0]) == 0 || len(groups[0]) > 3 {
+			return 0, bad("a comma must separate groups of three digits (is it a decimal comma?)")
+		}
+		for _, g := range groups[1:] {
+			if len(g) != 3 {
+				return 0, bad("a comma must separate groups of three digits (is it a decimal comma?)")
+			}
+		}
+		intPart = strings.Join(groups, "")
 	}
 	for _, part := range []string{intPart, frac} {
 		for _, c := range part {
 			if c < '0' || c > '9' {
-				return 0, fmt.Errorf("parsing amount %q: %w", s, ErrBadAmount)
+				return 0, bad("unexpected %q", c)
 			}
 		}
 	}
+	tooLarge := fmt.Errorf("parsing amount %q: %w: more than 64-bit minor units", s, ErrAmountRange)
 	var v int64
-	for _, c := range intPart {
-		if v > (math.MaxInt64-9)/10 {
-			return 0, fmt.Errorf("parsing amount %q: too large", s)
+	push := func(d int64) bool { // v = v*10 + d unless that overflows
+		if v > (math.MaxInt64-d)/10 {
+			return false
 		}
-		v = v*10 + int64(c-'0')
+		v = v*10 + d
+		return true
+	}
+	for _, c := range intPart {
+		if !push(int64(c - '0')) {
+			return 0, tooLarge
+		}
 	}
 	for i := 0; i < exp; i++ {
-		if v > (math.MaxInt64-9)/10 {
-			return 0, fmt.Errorf("parsing amount %q: too large", s)
-		}
-		v *= 10
+		var d int64
 		if i < len(frac) {
-			v += int64(frac[i] - '0')
+			d = int64(frac[i] - '0')
+		}
+		if !push(d) {
+			return 0, tooLarge
 		}
 	}
 	if len(frac) > exp && frac[exp] >= '5' {
+		if v == math.MaxInt64 {
+			return 0, tooLarge
+		}
 		v++
 	}
 	if neg {

@@ -35,7 +35,9 @@ func (r ExternalRef) Key() string {
 // IsZero reports whether r names no record.
 func (r ExternalRef) IsZero() bool { return r.ID == "" }
 
-// Address is a postal address. Country is an ISO 3166-1 alpha-2 code.
+// Address is a postal address. Country is an ISO 3166-1 alpha-2 code (see
+// NormalizeCountry); connectors keep text that names no known country in the
+// contact's "country_raw" attribute instead.
 type Address struct {
 	Line1      string `json:"line1,omitempty"`
 	Line2      string `json:"line2,omitempty"`
@@ -53,8 +55,11 @@ type Company struct {
 	Industry      string      `json:"industry,omitempty"`
 	Employees     int64       `json:"employees,omitempty"`
 	AnnualRevenue Money       `json:"annual_revenue,omitzero"`
-	Country       string      `json:"country,omitempty"`
-	UpdatedAt     time.Time   `json:"updated_at,omitzero"`
+	Country       string      `json:"country,omitempty"` // ISO 3166-1 alpha-2, see NormalizeCountry
+	// CountryRaw is the platform's text when it names no known country, so
+	// it stays visible instead of being dropped.
+	CountryRaw string    `json:"country_raw,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
 }
 
 // ConsentState is what a person agreed to for one channel.
@@ -131,11 +136,13 @@ func (p *Profile) PrimaryEmail() string {
 }
 
 // NormalizeEmail lower-cases and trims an address. It returns "" for text
-// that is not an address (no "@", or nothing on either side of it).
+// that is not one address: no "@" or more than one, nothing on either side
+// of it, or a space, comma, semicolon or angle bracket in it (a list, or a
+// display name).
 func NormalizeEmail(s string) string {
 	e := strings.ToLower(strings.TrimSpace(s))
-	at := strings.LastIndexByte(e, '@')
-	if at <= 0 || at == len(e)-1 || strings.ContainsAny(e, " \t\r\n,;<>") {
+	at := strings.IndexByte(e, '@')
+	if at <= 0 || at == len(e)-1 || strings.Count(e, "@") != 1 || strings.ContainsAny(e, " \t\r\n,;<>") {
 		return ""
 	}
 	return e

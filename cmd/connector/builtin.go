@@ -8,8 +8,8 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors"
+	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/config"
-	"github.com/segconn/connector/internal/daemon"
 )
 
 // builtinAdapters lists the connectors compiled into the binary.
@@ -17,12 +17,12 @@ func builtinAdapters() map[string]func(*slog.Logger) adapter.Adapter {
 	return connectors.Builtin()
 }
 
-func (a *app) builtin(name string) (func(*slog.Logger) adapter.Adapter, bool) {
+func (a *cli) builtin(name string) (func(*slog.Logger) adapter.Adapter, bool) {
 	f, ok := builtinAdapters()[name]
 	return f, ok
 }
 
-func (a *app) builtinNames() string {
+func (a *cli) builtinNames() string {
 	var names []string
 	for n := range builtinAdapters() {
 		names = append(names, n)
@@ -35,8 +35,8 @@ func (a *app) builtinNames() string {
 }
 
 // validateSegments checks segment definitions with the segment core.
-func (a *app) validateSegments(l *config.Loaded) config.Problems {
-	if _, err := daemon.SegmentDefinitions(l); err != nil {
+func (a *cli) validateSegments(l *config.Loaded) config.Problems {
+	if _, err := app.SegmentDefinitions(l); err != nil {
 		var ps config.Problems
 		if errors.As(err, &ps) {
 			return ps

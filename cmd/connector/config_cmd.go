@@ -11,12 +11,12 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/config"
-	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/pluginhost"
 )
 
-func (a *app) configCommand() *cobra.Command {
+func (a *cli) configCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "config",
 		Short: "Check and show the configuration",
@@ -84,7 +84,7 @@ func enabledPlatforms(l *config.Loaded) []string {
 
 // validConfig loads the configuration and validates every platform
 // section against its built-in adapter, and the segment definitions.
-func (a *app) validConfig(ctx context.Context) (*config.Loaded, error) {
+func (a *cli) validConfig(ctx context.Context) (*config.Loaded, error) {
 	l, ps, err := a.loadConfigPartial()
 	if err != nil {
 		return nil, err
@@ -102,7 +102,7 @@ func (a *app) validConfig(ctx context.Context) (*config.Loaded, error) {
 		if err != nil {
 			return nil, fmt.Errorf("describing %s: %w", name, err)
 		}
-		sec := withoutEnabled(l.Platforms[name])
+		sec := app.WithoutEnabled(l.Platforms[name])
 		schemaProblems := config.ValidatePlatform(prefix, sec, desc.ConfigSchema)
 		ps = append(ps, schemaProblems...)
 		diags, err := ad.ValidateConfig(ctx, sec)
@@ -142,27 +142,17 @@ func (a *app) validConfig(ctx context.Context) (*config.Loaded, error) {
 	return l, nil
 }
 
-func withoutEnabled(sec adapter.Config) adapter.Config {
-	out := make(adapter.Config, len(sec))
-	for k, v := range sec {
-		if k != "enabled" {
-			out[k] = v
-		}
-	}
-	return out
-}
-
 // validatePlugins starts each configured plugin (after its checksum is
 // verified), checks its config section against the schema it describes and
 // its own ValidateConfig, and stops it.
-func (a *app) validatePlugins(ctx context.Context, l *config.Loaded) config.Problems {
+func (a *cli) validatePlugins(ctx context.Context, l *config.Loaded) config.Problems {
 	var ps config.Problems
 	for i, pc := range l.Plugins {
 		prefix := fmt.Sprintf("plugins[%d]", i)
 		if pc.Path == "" || pc.SHA256 == "" {
 			continue // already reported
 		}
-		pl, err := pluginhost.Open(ctx, daemon.PluginSpec(pc), pluginhost.Options{Logger: a.logger(l)})
+		pl, err := pluginhost.Open(ctx, app.PluginSpec(pc), pluginhost.Options{Logger: a.logger(l)})
 		if err != nil {
 			ps = append(ps, config.Problem{Path: prefix, Message: err.Error()})
 			continue

@@ -10,11 +10,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
 )
 
-func (a *app) demoCommand() *cobra.Command {
+func (a *cli) demoCommand() *cobra.Command {
 	var once bool
 	var customers int
 	var seed uint64
@@ -54,7 +55,7 @@ type demoOptions struct {
 	listen    string
 }
 
-func (a *app) runDemo(ctx context.Context, o demoOptions) error {
+func (a *cli) runDemo(ctx context.Context, o demoOptions) error {
 	dir, err := os.MkdirTemp("", "connector-demo-")
 	if err != nil {
 		return fmt.Errorf("creating a temporary directory: %w", err)
@@ -70,20 +71,23 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	}
 	defer sb.Close()
 
-	l := daemon.SandboxConfig(sb, dir)
+	l := sb.ConnectorConfig(dir)
 	l.Log.Level = logLevel
 	l.Server.Listen = o.listen
 	log := a.logger(l)
-	if err := daemon.PrepareSandbox(sb, l); err != nil {
-		return err
-	}
-	env, err := daemon.Open(ctx, l, log, a.factories())
+	defs, err := app.SegmentDefinitions(l)
 	if err != nil {
 		return err
 	}
-	defer env.Close(context.WithoutCancel(ctx))
+	sb.PrepareWriteback(defs)
+	m := daemon.NewMetrics()
+	ap, err := app.Open(ctx, l, log, a.factories(), app.Options{ObserveHTTP: m.HTTPObserver})
+	if err != nil {
+		return err
+	}
+	defer ap.Close(context.WithoutCancel(ctx))
 
-	stopProgress := a.progress(ctx, env)
+	stopProgress := a.progress(ctx, ap)
 	counters := map[string]func() map[string]int{
 		sandbox.HubSpot: sb.HubSpotFake.Calls, sandbox.Salesforce: sb.SalesforceFake.Calls, sandbox.WooCommerce: sb.WooFake.Calls,
 	}
@@ -102,7 +106,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 			last[p] = n
 		}
 	}
-	rep, err := daemon.RunCycleObserved(ctx, env, time.Now().UTC(), observe)
+	rep, err := ap.Cycle(ctx, time.Now().UTC(), observe)
 	stopProgress()
 	if err != nil {
 		return err
@@ -123,7 +127,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s (pick another with --listen): %w", o.listen, err)
 	}
-	d := daemon.New(env, daemon.Options{Listener: ln})
+	d := daemon.New(ap, daemon.Options{Listener: ln, Metrics: m})
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(a.stderr, "\ndashboard: %s/   metrics: %s/metrics\nwebhooks from the sandbox at %.1f/s; Ctrl-C to stop\n", base, base, o.rate)
 	go func() {
@@ -135,7 +139,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 }
 
 // progress prints pull progress on a terminal; elsewhere it prints nothing.
-func (a *app) progress(ctx context.Context, env *daemon.Env) func() {
+func (a *cli) progress(ctx context.Context, ap *app.App) func() {
 	f, ok := a.stderr.(*os.File)
 	if !ok {
 		return func() {}
@@ -159,7 +163,7 @@ func (a *app) progress(ctx context.Context, env *daemon.Env) func() {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				n, _ := env.Store.CountProfiles(ctx)
+				n, _ := ap.Store.CountProfiles(ctx)
 				fmt.Fprintf(f, "\r\033[K%s pulling platforms… %d profiles so far", frames[i%4], n)
 				i++
 			}
@@ -168,7 +172,7 @@ func (a *app) progress(ctx context.Context, env *daemon.Env) func() {
 	return func() { close(stop); <-done }
 }
 
-func printCycle(a *app, rep *daemon.CycleReport) {
+func printCycle(a *cli, rep *app.CycleReport) {
 	w := a.stdout
 	fmt.Fprintf(w, "Pulled (as of %s):\n", rep.AsOf.Format(time.DateOnly))
 	for _, p := range rep.Pulled {
@@ -176,7 +180,7 @@ func printCycle(a *app, rep *daemon.CycleReport) {
 		for _, v := range p.Records {
 			n += v
 		}
-		fmt.Fprintf(w, "  %-12s %6d records with %4d API calls (%d pages)  %v", p.Platform, n, rep.APICalls[p.Platform][daemon.PhasePulled], p.Pages, p.Records)
+		fmt.Fprintf(w, "  %-12s %6d records with %4d API calls (%d pages)  %v", p.Platform, n, rep.APICalls[p.Platform][app.PhasePulled], p.Pages, p.Records)
 		if p.Quarantined > 0 {
 			fmt.Fprintf(w, "  (%d quarantined)", p.Quarantined)
 		}
@@ -196,7 +200,7 @@ func printCycle(a *app, rep *daemon.CycleReport) {
 	_ = table(w, []string{"  SEGMENT", "SIZE", "SHARE", "REVENUE", "AOV", "CLV", "CHURN"}, indent(rows))
 	fmt.Fprintf(w, "\nWritten back (%d membership changes, plan %s):\n", rep.Changes, rep.Fingerprint)
 	for _, p := range rep.Planned {
-		if c := rep.APICalls[p.Platform][daemon.PhaseEnsured]; c > 0 {
+		if c := rep.APICalls[p.Platform][app.PhaseEnsured]; c > 0 {
 			fmt.Fprintf(w, "  %-12s %d API calls to find or create properties, lists and campaigns\n", p.Platform, c)
 		}
 	}
@@ -206,7 +210,7 @@ func printCycle(a *app, rep *daemon.CycleReport) {
 			min = rep.Planned[i].MinCalls
 		}
 		c := rep.APICalls[p.Platform]
-		fmt.Fprintf(w, "  %-12s %5d records written with %d API calls (plan: %d)", p.Platform, p.OK, c[daemon.PhaseWritten], min)
+		fmt.Fprintf(w, "  %-12s %5d records written with %d API calls (plan: %d)", p.Platform, p.OK, c[app.PhaseWritten], min)
 		if p.Retryable+p.Permanent > 0 {
 			fmt.Fprintf(w, ", %d to retry, %d refused", p.Retryable, p.Permanent)
 		}

@@ -7,29 +7,30 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/app"
 )
 
-// openEnv validates the configuration and opens store, adapters and engine.
-func (a *app) openEnv(ctx context.Context) (*daemon.Env, error) {
+// openApp validates the configuration and opens store, adapters and
+// engine.
+func (a *cli) openApp(ctx context.Context, opts app.Options) (*app.App, error) {
 	l, err := a.validConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return daemon.Open(ctx, l, a.logger(l), a.factories())
+	return app.Open(ctx, l, a.logger(l), a.factories(), opts)
 }
 
-// factories adapts the built-in constructors to daemon.Factory.
-func (a *app) factories() map[string]daemon.Factory {
-	out := map[string]daemon.Factory{}
+// factories adapts the built-in constructors to app.Factory.
+func (a *cli) factories() map[string]app.Factory {
+	out := map[string]app.Factory{}
 	for name, f := range builtinAdapters() {
-		out[name] = daemon.Factory(f)
+		out[name] = app.Factory(f)
 	}
 	return out
 }
 
 // printJSON writes v as indented JSON.
-func (a *app) printJSON(v any) error {
+func (a *cli) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)

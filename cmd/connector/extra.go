@@ -7,7 +7,7 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/analyze"
-	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/internal/sandbox"
@@ -15,7 +15,7 @@ import (
 )
 
 // extraCommands are the commands other packages contribute.
-func (a *app) extraCommands() []*cobra.Command {
+func (a *cli) extraCommands() []*cobra.Command {
 	builtins := map[string]func() adapter.Adapter{}
 	for name, f := range builtinAdapters() {
 		builtins[name] = func() adapter.Adapter { return f(sdk.Logger()) } // hclog-shaped JSON the host re-levels
@@ -29,16 +29,16 @@ func (a *app) extraCommands() []*cobra.Command {
 	}
 }
 
-func (a *app) openOutboundQueue(ctx context.Context) (outbound.Queue, func(), error) {
+func (a *cli) openOutboundQueue(ctx context.Context) (outbound.Queue, func(), error) {
 	l, err := a.loadConfig()
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := daemon.OpenStore(ctx, l.Store, a.logger(l))
+	st, err := app.OpenStore(ctx, l.Store, a.logger(l))
 	if err != nil {
 		return nil, nil, err
 	}
-	q, err := daemon.OutboundQueue(ctx, st)
+	q, err := app.OutboundQueue(ctx, st)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
@@ -46,14 +46,14 @@ func (a *app) openOutboundQueue(ctx context.Context) (outbound.Queue, func(), er
 	return q, func() { st.Close() }, nil
 }
 
-func (a *app) loadPlugins(context.Context) ([]pluginhost.Spec, pluginhost.Options, error) {
+func (a *cli) loadPlugins(context.Context) ([]pluginhost.Spec, pluginhost.Options, error) {
 	l, err := a.loadConfig()
 	if err != nil {
 		return nil, pluginhost.Options{}, err
 	}
 	specs := make([]pluginhost.Spec, 0, len(l.Plugins))
 	for _, pc := range l.Plugins {
-		specs = append(specs, daemon.PluginSpec(pc))
+		specs = append(specs, app.PluginSpec(pc))
 	}
 	return specs, pluginhost.Options{Logger: a.logger(l)}, nil
 }

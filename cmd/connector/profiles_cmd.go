@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -10,11 +9,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/store"
 )
 
-func (a *app) profilesCommand() *cobra.Command {
+func (a *cli) profilesCommand() *cobra.Command {
 	c := &cobra.Command{Use: "profiles", Short: "Inspect unified customer profiles"}
 	var limit int
 	var after string
@@ -60,7 +59,7 @@ func (a *app) profilesCommand() *cobra.Command {
 				return err
 			}
 			defer closeFn()
-			p, err := findProfile(cmd, st, args[0])
+			p, err := app.FindProfile(cmd.Context(), st, args[0])
 			if err != nil {
 				return err
 			}
@@ -78,27 +77,12 @@ func (a *app) profilesCommand() *cobra.Command {
 	return c
 }
 
-func findProfile(cmd *cobra.Command, st store.Store, key string) (domain.Profile, error) {
-	if strings.Contains(key, "@") {
-		p, err := st.ProfileByEmail(cmd.Context(), domain.NormalizeEmail(key))
-		if errors.Is(err, store.ErrNotFound) {
-			return p, fmt.Errorf("no profile has the email %s", key)
-		}
-		return p, err
-	}
-	p, err := st.Profile(cmd.Context(), key)
-	if errors.Is(err, store.ErrNotFound) {
-		return p, fmt.Errorf("no profile has the id %s", key)
-	}
-	return p, err
-}
-
-func (a *app) openStore(cmd *cobra.Command) (store.Store, func(), error) {
+func (a *cli) openStore(cmd *cobra.Command) (store.Store, func(), error) {
 	l, err := a.loadConfig()
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := daemon.OpenStore(cmd.Context(), l.Store, a.logger(l))
+	st, err := app.OpenStore(cmd.Context(), l.Store, a.logger(l))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -118,7 +102,7 @@ func platformsOf(p domain.Profile) string {
 	return strings.Join(out, ",")
 }
 
-func printExplanation(a *app, ex store.Explanation) error {
+func printExplanation(a *cli, ex store.Explanation) error {
 	p := ex.Profile
 	w := a.stdout
 	fmt.Fprintf(w, "Profile %s\n", p.ID)

@@ -35,9 +35,9 @@ type exitCodeError struct {
 func (e *exitCodeError) Error() string { return e.err.Error() }
 func (e *exitCodeError) Unwrap() error { return e.err }
 
-// app holds what every command shares: output streams, the environment and
+// cli holds what every command shares: output streams, the environment and
 // global flag values. It replaces package-level state.
-type app struct {
+type cli struct {
 	stdout, stderr io.Writer
 	environ        []string
 	configFile     string
@@ -47,7 +47,7 @@ type app struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
-	a := &app{stdout: stdout, stderr: stderr, environ: environ}
+	a := &cli{stdout: stdout, stderr: stderr, environ: environ}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	}
 }
 
-func (a *app) rootCommand() *cobra.Command {
+func (a *cli) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "connector",
 		Short: "Segment your customers across HubSpot, Salesforce and WooCommerce",
@@ -121,6 +121,8 @@ Exit codes:
 		a.segmentsCommand(),
 		a.runCommand(),
 		a.demoCommand(),
+		a.reportCommand(),
+		a.exportCommand(),
 	)
 	for _, c := range a.extraCommands() {
 		root.AddCommand(c)
@@ -129,7 +131,7 @@ Exit codes:
 }
 
 // loadConfig loads the configuration the global flags point at.
-func (a *app) loadConfig() (*config.Loaded, error) {
+func (a *cli) loadConfig() (*config.Loaded, error) {
 	set := map[string]string{}
 	for _, s := range a.sets {
 		k, v, ok := strings.Cut(s, "=")
@@ -150,7 +152,7 @@ func (a *app) loadConfig() (*config.Loaded, error) {
 
 // loadConfigPartial is loadConfig that also returns what could be decoded
 // when the configuration has problems, so validation can add its own.
-func (a *app) loadConfigPartial() (*config.Loaded, config.Problems, error) {
+func (a *cli) loadConfigPartial() (*config.Loaded, config.Problems, error) {
 	set := map[string]string{}
 	for _, s := range a.sets {
 		k, v, ok := strings.Cut(s, "=")
@@ -171,12 +173,12 @@ func (a *app) loadConfigPartial() (*config.Loaded, config.Problems, error) {
 }
 
 // logger builds the process logger for a loaded configuration; logs go to stderr.
-func (a *app) logger(l *config.Loaded) *slog.Logger {
+func (a *cli) logger(l *config.Loaded) *slog.Logger {
 	return logging.New(a.stderr, l.Log.Level, l.Log.Format, l.SecretValues)
 }
 
 // checkOutput validates -o.
-func (a *app) checkOutput() error {
+func (a *cli) checkOutput() error {
 	switch a.output {
 	case "table", "json":
 		return nil

@@ -3,15 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/spf13/cobra"
 
+	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/daemon"
-	"github.com/segconn/connector/internal/pipeline"
 )
 
-func (a *app) runCommand() *cobra.Command {
+func (a *cli) runCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "run",
 		Short: "Run the daemon: scheduled pulls, webhooks, resegmentation, write-back, metrics",
@@ -22,17 +21,18 @@ SIGTERM or Ctrl-C stops taking new work and finishes or releases in-flight
 work within server.shutdown_timeout.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			env, err := a.openEnv(cmd.Context())
+			m := daemon.NewMetrics()
+			ap, err := a.openApp(cmd.Context(), app.Options{ObserveHTTP: m.HTTPObserver})
 			if err != nil {
 				return err
 			}
-			defer env.Close(cmd.Context())
-			return daemon.New(env, daemon.Options{}).Run(cmd.Context())
+			defer ap.Close(cmd.Context())
+			return daemon.New(ap, daemon.Options{Metrics: m}).Run(cmd.Context())
 		},
 	}
 }
 
-func (a *app) syncCommand() *cobra.Command {
+func (a *cli) syncCommand() *cobra.Command {
 	var full bool
 	c := &cobra.Command{
 		Use:   "sync [platform...]",
@@ -45,29 +45,15 @@ write segments: see "segments plan" and "segments apply".`,
 			if err := a.checkOutput(); err != nil {
 				return err
 			}
-			env, err := a.openEnv(cmd.Context())
+			ap, err := a.openApp(cmd.Context(), app.Options{})
 			if err != nil {
 				return err
 			}
-			defer env.Close(cmd.Context())
-			names := args
-			if len(names) == 0 {
-				names = env.Pipeline.Platforms()
+			defer ap.Close(cmd.Context())
+			stats, syncErr := ap.SyncAll(cmd.Context(), args, full)
+			if errors.Is(syncErr, app.ErrNoPlatforms) {
+				return syncErr
 			}
-			if len(names) == 0 {
-				return daemon.ErrNoPlatforms
-			}
-			stats := make([]pipeline.SyncStats, len(names))
-			errs := make([]error, len(names))
-			var wg sync.WaitGroup
-			for i, n := range names {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					stats[i], errs[i] = env.Pipeline.Sync(cmd.Context(), n, full)
-				}()
-			}
-			wg.Wait()
 			if a.output == "json" {
 				if err := a.printJSON(stats); err != nil {
 					return err
@@ -77,7 +63,7 @@ write segments: see "segments plan" and "segments apply".`,
 					fmt.Fprintf(a.stdout, "%-12s %d pages, records %v, %d quarantined\n", st.Platform, st.Pages, st.Records, st.Quarantined)
 				}
 			}
-			return errors.Join(errs...)
+			return syncErr
 		},
 	}
 	c.Flags().BoolVar(&full, "full", false, "pull everything from the beginning (reconcile)")

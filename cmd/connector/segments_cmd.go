@@ -12,11 +12,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/pipeline"
 )
 
-func (a *app) segmentsCommand() *cobra.Command {
+func (a *cli) segmentsCommand() *cobra.Command {
 	c := &cobra.Command{Use: "segments", Short: "Compute, plan, apply and explain segments"}
 	var asOfFlag string
 	asOf := func() (time.Time, error) {
@@ -34,7 +34,7 @@ func (a *app) segmentsCommand() *cobra.Command {
 	}
 	c.PersistentFlags().StringVar(&asOfFlag, "as-of", "", "compute segments as of this date (default now)")
 	// open checks -o and --as-of and opens the configured connector.
-	open := func(cmd *cobra.Command) (*daemon.Env, time.Time, error) {
+	open := func(cmd *cobra.Command) (*app.App, time.Time, error) {
 		if err := a.checkOutput(); err != nil {
 			return nil, time.Time{}, err
 		}
@@ -42,8 +42,8 @@ func (a *app) segmentsCommand() *cobra.Command {
 		if err != nil {
 			return nil, time.Time{}, err
 		}
-		env, err := a.openEnv(cmd.Context())
-		return env, at, err
+		ap, err := a.openApp(cmd.Context(), app.Options{})
+		return ap, at, err
 	}
 
 	list := &cobra.Command{
@@ -56,7 +56,7 @@ func (a *app) segmentsCommand() *cobra.Command {
 				return err
 			}
 			defer env.Close(cmd.Context())
-			res, err := env.Pipeline.Recompute(cmd.Context(), at)
+			res, err := env.Recompute(cmd.Context(), at)
 			if err != nil {
 				return err
 			}
@@ -94,7 +94,7 @@ plan is kept in a file that "segments apply --plan" writes exactly.
 				return err
 			}
 			defer env.Close(cmd.Context())
-			p, err := env.Pipeline.Plan(cmd.Context(), at)
+			p, err := env.Plan(cmd.Context(), at)
 			if err != nil {
 				return err
 			}
@@ -147,42 +147,27 @@ fresh plan. Without --plan, --refresh is required.`,
 				}
 				at = saved.AsOf
 			}
-			env, err := a.openEnv(cmd.Context())
+			ap, err := a.openApp(cmd.Context(), app.Options{})
 			if err != nil {
 				return err
 			}
-			defer env.Close(cmd.Context())
-			unlock, err := env.LockSegments(cmd.Context())
+			defer ap.Close(cmd.Context())
+			req := app.ApplyRequest{AsOf: at}
+			if planFile != "" && !refresh {
+				req.Fingerprint = saved.Fingerprint
+			}
+			rep, err := ap.ApplyAt(cmd.Context(), req)
+			var changed *app.PlanChangedError
+			if errors.As(err, &changed) {
+				return &exitCodeError{code: exitRefused, err: err}
+			}
+			if rep != nil && rep.TargetsErr != nil {
+				fmt.Fprintf(a.stderr, "warning: %v (the affected write-back stays queued and is retried)\n", rep.TargetsErr)
+			}
 			if err != nil {
 				return err
 			}
-			defer unlock()
-			fresh, err := env.Pipeline.Plan(cmd.Context(), at)
-			if err != nil {
-				return err
-			}
-			if planFile != "" && fresh.Fingerprint != saved.Fingerprint && !refresh {
-				return &exitCodeError{code: exitRefused, err: fmt.Errorf(
-					"the data changed since the plan was made (plan %s, now %s); run `segments plan` again or pass --refresh",
-					saved.Fingerprint, fresh.Fingerprint)}
-			}
-			// Create missing properties, lists and campaigns first, so the
-			// write-back itself makes exactly the calls the plan counted.
-			if err := env.Pipeline.EnsureTargets(cmd.Context(), fresh); err != nil {
-				fmt.Fprintf(a.stderr, "warning: %v (the affected write-back stays queued and is retried)\n", err)
-			}
-			if err := env.ApplyPlan(cmd.Context(), fresh); err != nil {
-				return err
-			}
-			var stats []pipeline.DrainStats
-			var drainErrs []error
-			for _, name := range env.Pipeline.Platforms() {
-				st, err := env.Pipeline.Drain(cmd.Context(), name)
-				stats = append(stats, st)
-				if err != nil {
-					drainErrs = append(drainErrs, fmt.Errorf("%s: %w (its write-back stays queued)", name, err))
-				}
-			}
+			fresh, stats := rep.Plan, rep.Written
 			if a.output == "json" {
 				if err := a.printJSON(map[string]any{"fingerprint": fresh.Fingerprint, "memberships": len(fresh.Memberships), "writeback": stats}); err != nil {
 					return err
@@ -193,7 +178,7 @@ fresh plan. Without --plan, --refresh is required.`,
 					fmt.Fprintf(a.stdout, "  %-12s %d calls, %d written, %d to retry, %d refused\n", st.Platform, st.Calls, st.OK, st.Retryable, st.Permanent)
 				}
 			}
-			return errors.Join(drainErrs...)
+			return rep.WriteErr
 		},
 	}
 	apply.Flags().StringVar(&planFile, "plan", "", "the plan file saved by `segments plan --save`")
@@ -209,15 +194,7 @@ fresh plan. Without --plan, --refresh is required.`,
 				return err
 			}
 			defer env.Close(cmd.Context())
-			p, err := findProfile(cmd, env.Store, args[0])
-			if err != nil {
-				return err
-			}
-			res, err := env.Pipeline.Recompute(cmd.Context(), at)
-			if err != nil {
-				return err
-			}
-			ex, err := res.Explain(p.ID)
+			p, ex, err := env.Explain(cmd.Context(), args[0], at)
 			if err != nil {
 				return err
 			}
@@ -253,7 +230,7 @@ fresh plan. Without --plan, --refresh is required.`,
 	return c
 }
 
-func printPlan(a *app, p *pipeline.Plan, saved string) error {
+func printPlan(a *cli, p *pipeline.Plan, saved string) error {
 	fmt.Fprintf(a.stdout, "Plan %s as of %s: %d profiles, %d membership changes\n\n", p.Fingerprint, p.AsOf.Format(time.DateOnly), p.Profiles, len(p.Memberships))
 	rows := [][]string{}
 	for _, s := range p.Segments {

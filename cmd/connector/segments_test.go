@@ -12,7 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/sandbox"
 )
@@ -26,10 +26,12 @@ func sandboxConfigFile(t *testing.T, customers int) (*sandbox.Sandbox, string) {
 	}
 	t.Cleanup(func() { sb.Close() })
 	dir := t.TempDir()
-	l := daemon.SandboxConfig(sb, dir)
-	if err := daemon.PrepareSandbox(sb, l); err != nil {
+	l := sb.ConnectorConfig(dir)
+	defs, err := app.SegmentDefinitions(l)
+	if err != nil {
 		t.Fatal(err)
 	}
+	sb.PrepareWriteback(defs)
 	platforms := map[string]any{}
 	for k, v := range l.Platforms {
 		platforms[k] = map[string]any(v)

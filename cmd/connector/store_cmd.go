@@ -5,10 +5,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/app"
 )
 
-func (a *app) storeCommand() *cobra.Command {
+func (a *cli) storeCommand() *cobra.Command {
 	c := &cobra.Command{Use: "store", Short: "Manage the database"}
 	c.AddCommand(&cobra.Command{
 		Use:   "migrate",
@@ -20,7 +20,7 @@ func (a *app) storeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := daemon.OpenStore(cmd.Context(), l.Store, a.logger(l))
+			st, err := app.OpenStore(cmd.Context(), l.Store, a.logger(l))
 			if err != nil {
 				return err
 			}

@@ -16,8 +16,8 @@ import (
 // serve, which measures the machine's own rate R. "configured" then runs at
 // a rolling limit of R/2 requests per 1-second window (HubSpot's window is
 // 10 s; it is shortened so one run takes seconds, and set below R so that
-// the budget, not a loaded 2-core CPU running both fake and connector, is
-// the bottleneck) and
+// the budget, not the CPU running both fake and connector, is the
+// bottleneck) and
 // reports the calls made against the minimum (one per 100 contacts) and the
 // share of the rate ceiling used.
 func BenchmarkFullPull100k(b *testing.B) {

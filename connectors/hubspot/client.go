@@ -80,10 +80,14 @@ type governor struct {
 // sharedBudget is state both governors (API and search) share.
 type sharedBudget struct {
 	waitingHigh atomic.Int64
-	mu          sync.Mutex
-	pauseUntil  time.Time
-	dailyUntil  time.Time // daily budget exhausted until then
-	requests    atomic.Int64
+	// admit makes a background call's check of the reserve and its taking
+	// of a token one step, so callers woken together cannot all see the
+	// same free tokens and overdraw the reserve.
+	admit      sync.Mutex
+	mu         sync.Mutex
+	pauseUntil time.Time
+	dailyUntil time.Time // daily budget exhausted until then
+	requests   atomic.Int64
 	// dailyMax and dailyLeft are the X-HubSpot-RateLimit-Daily headers
 	// last seen (0 before any).
 	dailyMax, dailyLeft atomic.Int64
@@ -101,19 +105,21 @@ func (g *governor) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	b := g.shared
 	start := time.Now()
+	tokenTaken := false
 	if ctx.Value(priorityKey{}) != nil {
 		b.waitingHigh.Add(1)
 		defer b.waitingHigh.Add(-1)
 	} else {
 		background := ctx.Value(backgroundKey{}) != nil
 		reserve := float64(g.limiter.Burst()) * backgroundReserve
-		for b.waitingHigh.Load() > 0 || (background && g.limiter.Tokens() < reserve) {
+		for b.waitingHigh.Load() > 0 || (background && !g.takeAboveReserve(reserve)) {
 			select {
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			case <-time.After(2 * time.Millisecond):
 			}
 		}
+		tokenTaken = background
 	}
 	b.mu.Lock()
 	pause, daily := b.pauseUntil, b.dailyUntil
@@ -129,8 +135,10 @@ func (g *governor) RoundTrip(req *http.Request) (*http.Response, error) {
 		case <-time.After(pause.Sub(now)):
 		}
 	}
-	if err := g.limiter.Wait(ctx); err != nil {
-		return nil, fmt.Errorf("waiting for hubspot rate budget: %w", err)
+	if !tokenTaken {
+		if err := g.limiter.Wait(ctx); err != nil {
+			return nil, fmt.Errorf("waiting for hubspot rate budget: %w", err)
+		}
 	}
 	if d := time.Since(start); g.obs != nil && d > time.Millisecond {
 		g.obs.RateWait(d) // everything before the send is waiting for budget
@@ -142,6 +150,14 @@ func (g *governor) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	g.observe(resp)
 	return resp, nil
+}
+
+// takeAboveReserve takes a token for a background call if at least
+// reserve tokens are free, and reports whether it did.
+func (g *governor) takeAboveReserve(reserve float64) bool {
+	g.shared.admit.Lock()
+	defer g.shared.admit.Unlock()
+	return g.limiter.Tokens() >= reserve && g.limiter.Allow()
 }
 
 func (g *governor) observe(resp *http.Response) {

@@ -23,7 +23,7 @@ const testToken = "pat-na1-11111111-2222-3333-4444-555555555555"
 
 // specValidator checks every request the connector sends, and every
 // successful answer of the fake, against HubSpot's official OpenAPI files
-// in ../shared/specs/hubspot.
+// (every file of the shared HubSpot spec folder).
 type specValidator struct {
 	spec *spec.Validator
 	base http.RoundTripper
@@ -66,10 +66,11 @@ func (v *specValidator) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	v.mu.Unlock()
 	resp, rerr := v.base.RoundTrip(req)
-	if route == nil || rerr != nil || resp.StatusCode >= 400 {
-		return resp, rerr // error bodies are checked by the fake's own tests
+	if route == nil || rerr != nil || documentedOutsideSpec(req, resp.StatusCode) {
+		return resp, rerr
 	}
-	// The fake's answers must match the spec's response schemas too.
+	// The fake's answers, errors included, must match the spec's response
+	// schemas too.
 	rb, berr := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if berr != nil {
@@ -86,6 +87,17 @@ func (v *specValidator) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// documentedOutsideSpec reports answers whose bodies the OpenAPI files'
+// generic Error schema does not describe: 429s (the rate-limit body with
+// errorType and policyName, documented in HubSpot's API usage guide), OAuth
+// token errors (status BAD_REFRESH_TOKEN and friends, from its OAuth guide)
+// and 5xx answers, which gateways in front of the API may give. The fake's
+// own tests check those bodies.
+func documentedOutsideSpec(req *http.Request, status int) bool {
+	return status == http.StatusTooManyRequests || status >= 500 ||
+		(status >= 400 && strings.HasPrefix(req.URL.Path, "/oauth/"))
+}
+
 func snippetOf(b []byte) string {
 	if len(b) > 300 {
 		return string(b[:300]) + "…"
@@ -93,19 +105,18 @@ func snippetOf(b []byte) string {
 	return string(b)
 }
 
-// uncoveredPaths are the endpoints the copied specs do not describe
-// (companies and v4 associations); they are reported, not failed.
+// report fails the test for every violation and for every request on a
+// path no spec file describes: all of HubSpot's endpoints the connector
+// uses are in the loaded files.
 func (v *specValidator) report(t testing.TB) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, s := range v.violations {
 		t.Errorf("request violates HubSpot's OpenAPI spec: %s", s)
 	}
-	t.Logf("%d requests validated against HubSpot's spec; outside the copied specs: %v", v.validated, v.uncovered)
-	for k := range v.uncovered {
-		if !strings.Contains(k, "/companies") && !strings.Contains(k, "/crm/v4/associations/") {
-			t.Errorf("request to a path no copied spec describes: %s", k)
-		}
+	t.Logf("%d requests validated against HubSpot's spec", v.validated)
+	for k, n := range v.uncovered {
+		t.Errorf("request to a path no HubSpot spec describes: %s (%d times)", k, n)
 	}
 }
 
@@ -119,7 +130,8 @@ type env struct {
 }
 
 // newEnv starts a fake and a connector configured against it. cfg entries
-// override the defaults (fast limits, no search lag).
+// override the defaults (fast limits, no search lag). When fo.Now is set
+// the connector reads the same clock.
 func newEnv(t testing.TB, fo hubspotfake.Options, cfg adapter.Config) *env {
 	t.Helper()
 	if fo.Tokens == nil && fo.ClientID == "" {
@@ -147,6 +159,9 @@ func newEnv(t testing.TB, fo hubspotfake.Options, cfg adapter.Config) *env {
 	logs := &bytes.Buffer{}
 	lw := &lockedWriter{w: logs}
 	c := New(slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if fo.Now != nil {
+		c.Now = fo.Now // one clock for the fake and the connector
+	}
 	val := &specValidator{spec: loadSpecs(t), base: http.DefaultTransport, uncovered: map[string]int{}}
 	c.Transport = val
 	full := adapter.Config{

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
@@ -68,9 +67,32 @@ type assocResp struct {
 			ID string `json:"id"`
 		} `json:"from"`
 		To []struct {
-			ToObjectID int64 `json:"toObjectId"`
+			ToObjectID objectID `json:"toObjectId"`
 		} `json:"to"`
 	} `json:"results"`
+}
+
+// objectID is a record id that HubSpot sends either as a string (as its v4
+// associations spec declares toObjectId) or as a JSON number (as the
+// examples in its associations guide show); both decode to the decimal text.
+type objectID string
+
+// UnmarshalJSON accepts a JSON string or an integer.
+func (id *objectID) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*id = objectID(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("object id %s: neither a string nor a number", b)
+	}
+	if _, err := n.Int64(); err != nil {
+		return fmt.Errorf("object id %s: not a whole number", b)
+	}
+	*id = objectID(n.String())
+	return nil
 }
 
 // associations returns, per from-id, the associated ids of another type
@@ -91,7 +113,7 @@ func (s state) associations(ctx context.Context, from, to string, ids []string) 
 		}
 		for _, r := range resp.Results {
 			for _, t := range r.To {
-				out[r.From.ID] = append(out[r.From.ID], strconv.FormatInt(t.ToObjectID, 10))
+				out[r.From.ID] = append(out[r.From.ID], string(t.ToObjectID))
 			}
 		}
 	}

@@ -13,9 +13,11 @@ import (
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 func TestBudgetNeverExceeded(t *testing.T) {
+	t.Parallel()
 	// A 60-per-second rolling window (HubSpot's is per 10 s; shortened to
 	// keep the test quick), configured identically on both sides.
 	e := newEnv(t, hubspotfake.Options{BurstMax: 60, BurstInterval: time.Second, SearchPerSecond: 5}, adapter.Config{"firmographics": false})
@@ -36,6 +38,7 @@ func TestBudgetNeverExceeded(t *testing.T) {
 }
 
 func TestDailyLimitStopsWithoutHammering(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, hubspotfake.Options{DailyMax: 1000}, nil)
 	seedContacts(e.fake, 10, nil)
 	e.fake.SetDailyUsed(1000)
@@ -51,7 +54,9 @@ func TestDailyLimitStopsWithoutHammering(t *testing.T) {
 }
 
 func TestInjectedFaultsFinalStateExact(t *testing.T) {
-	e := newEnv(t, hubspotfake.Options{}, adapter.Config{"retry": map[string]any{"max": 10, "wait_min": "1ms", "wait_max": "5ms"}})
+	t.Parallel()
+	clk := &testenv.Clock{}
+	e := newEnv(t, hubspotfake.Options{Now: clk.Now}, adapter.Config{"retry": map[string]any{"max": 10, "wait_min": "1ms", "wait_max": "5ms"}})
 	targets := ensure(t, e, segmentTargets)
 	co := e.fake.Create("companies", hubspotfake.Object{Properties: map[string]string{"name": "Acme", "numberofemployees": "7"}})
 	ids := seedContacts(e.fake, 1500, nil)
@@ -59,7 +64,7 @@ func TestInjectedFaultsFinalStateExact(t *testing.T) {
 		e.fake.Update("contacts", id, map[string]string{"associatedcompanyid": co})
 	}
 	e.fake.SetFaults(hubspotfake.Faults{Rate429: 0.20, Rate5xx: 0.05, Seed: 7})
-	time.Sleep(3 * time.Millisecond)
+	clk.Advance(3 * time.Millisecond) // the sweep starts on a later millisecond than the seeding
 	pages, cur := e.pullAll(domain.ObjectContact, "", false)
 	seen := map[string]bool{}
 	for _, ch := range changesOf(pages) {
@@ -71,7 +76,7 @@ func TestInjectedFaultsFinalStateExact(t *testing.T) {
 	if len(seen) != 1500 {
 		t.Fatalf("pulled %d of 1500 contacts under faults", len(seen))
 	}
-	time.Sleep(2 * time.Millisecond)
+	clk.Advance(2 * time.Millisecond)
 	for _, id := range ids[100:140] {
 		e.fake.Update("contacts", id, map[string]string{"lastname": "Changed"})
 	}
@@ -110,6 +115,7 @@ func TestInjectedFaultsFinalStateExact(t *testing.T) {
 }
 
 func TestOAuthRefreshBeforeExpiryAndOn401(t *testing.T) {
+	t.Parallel()
 	const clientSecret, refresh = "client-secret-0123456789", "refresh-token-0123456789"
 	fo := hubspotfake.Options{ClientID: "app-1", ClientSecret: clientSecret, RefreshToken: refresh, RotateRefreshTokens: true}
 	e := newEnv(t, fo, adapter.Config{"oauth": map[string]any{"client_id": "app-1", "client_secret": clientSecret, "refresh_token": refresh}})
@@ -148,6 +154,7 @@ func TestOAuthRefreshBeforeExpiryAndOn401(t *testing.T) {
 }
 
 func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, hubspotfake.Options{Tokens: []string{"pat-na1-other"}}, nil)
 	err := e.conn.Pull(context.Background(), adapter.PullRequest{Object: domain.ObjectContact}, func(context.Context, adapter.Page) error { return nil })
 	if !errors.Is(err, adapter.ErrAuth) {
@@ -165,6 +172,7 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 }
 
 func TestValidatorCatchesSpecViolations(t *testing.T) {
+	t.Parallel()
 	// The validator itself must reject what HubSpot's spec rejects, or the
 	// suite's "every request validates" would be vacuous.
 	v := &specValidator{spec: loadSpecs(t), base: roundTripFunc(func(*http.Request) (*http.Response, error) {
@@ -189,6 +197,7 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestConfigDiagnostics(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		cfg  adapter.Config
 		want []string
@@ -229,6 +238,7 @@ func TestConfigDiagnostics(t *testing.T) {
 }
 
 func TestServerPushbackWhenConfiguredTooHigh(t *testing.T) {
+	t.Parallel()
 	// The config claims 500/s but the portal allows 8 per second (another
 	// app, or a wrong tier): HubSpot's 429s and X-HubSpot-RateLimit-Remaining
 	// headers must bring the connector down to what the server allows.

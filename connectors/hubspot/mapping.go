@@ -151,10 +151,10 @@ func (s state) mapContact(o hsObject) *domain.Contact {
 	}
 	c.Address = domain.Address{Line1: o.prop("address"), City: o.prop("city"), Region: o.prop("state"), PostalCode: o.prop("zip")}
 	if country := o.prop("country"); country != "" {
-		if cc := countryCode(country); cc != "" {
+		if cc, ok := domain.NormalizeCountry(country); ok {
 			c.Address.Country = cc
 		} else {
-			c.Attributes["country"] = country
+			c.Attributes["country_raw"] = country
 		}
 	}
 	switch strings.ToLower(o.prop("hs_email_optout")) {
@@ -205,7 +205,11 @@ func (s state) mapCompany(o hsObject) (*domain.Company, error) {
 		co.AnnualRevenue = m
 	}
 	if v := o.prop("country"); v != "" {
-		co.Country = countryCode(v)
+		if cc, ok := domain.NormalizeCountry(v); ok {
+			co.Country = cc
+		} else {
+			co.CountryRaw = v
+		}
 	}
 	return co, nil
 }
@@ -336,113 +340,4 @@ func mapLineItem(o hsObject, currency string) (domain.LineItem, error) {
 		li.UnitPrice = m
 	}
 	return li, nil
-}
-
-// countryCode returns the ISO 3166-1 alpha-2 code for a code or an English
-// country name, or "" when unknown.
-func countryCode(s string) string {
-	t := strings.TrimSpace(s)
-	if len(t) == 2 {
-		return strings.ToUpper(t)
-	}
-	key := strings.ToLower(strings.ReplaceAll(t, ".", ""))
-	switch key {
-	case "united states", "united states of america", "usa", "us", "america":
-		return "US"
-	case "united kingdom", "uk", "great britain", "england", "scotland", "wales", "northern ireland":
-		return "GB"
-	case "germany", "deutschland":
-		return "DE"
-	case "france":
-		return "FR"
-	case "spain", "españa", "espana":
-		return "ES"
-	case "italy", "italia":
-		return "IT"
-	case "netherlands", "the netherlands", "holland":
-		return "NL"
-	case "belgium":
-		return "BE"
-	case "switzerland":
-		return "CH"
-	case "austria":
-		return "AT"
-	case "ireland":
-		return "IE"
-	case "portugal":
-		return "PT"
-	case "sweden":
-		return "SE"
-	case "norway":
-		return "NO"
-	case "denmark":
-		return "DK"
-	case "finland":
-		return "FI"
-	case "poland":
-		return "PL"
-	case "czech republic", "czechia":
-		return "CZ"
-	case "greece":
-		return "GR"
-	case "canada":
-		return "CA"
-	case "mexico":
-		return "MX"
-	case "brazil", "brasil":
-		return "BR"
-	case "argentina":
-		return "AR"
-	case "chile":
-		return "CL"
-	case "colombia":
-		return "CO"
-	case "australia":
-		return "AU"
-	case "new zealand":
-		return "NZ"
-	case "japan":
-		return "JP"
-	case "china":
-		return "CN"
-	case "india":
-		return "IN"
-	case "singapore":
-		return "SG"
-	case "south korea", "korea", "republic of korea":
-		return "KR"
-	case "south africa":
-		return "ZA"
-	case "israel":
-		return "IL"
-	case "united arab emirates", "uae":
-		return "AE"
-	case "turkey", "türkiye", "turkiye":
-		return "TR"
-	case "russia", "russian federation":
-		return "RU"
-	case "ukraine":
-		return "UA"
-	case "nigeria":
-		return "NG"
-	case "kenya":
-		return "KE"
-	case "egypt":
-		return "EG"
-	case "indonesia":
-		return "ID"
-	case "philippines":
-		return "PH"
-	case "vietnam", "viet nam":
-		return "VN"
-	case "thailand":
-		return "TH"
-	case "malaysia":
-		return "MY"
-	case "hong kong":
-		return "HK"
-	case "taiwan":
-		return "TW"
-	}
-	return ""
 }

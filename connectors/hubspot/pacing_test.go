@@ -14,6 +14,7 @@ import (
 // the tier's request budget, list changes wait for the configured
 // interval, and an interval of 0 turns pacing off.
 func TestWritePacingFollowsTheBudget(t *testing.T) {
+	t.Parallel()
 	pacing := func(cfg adapter.Config) adapter.WritePacing {
 		t.Helper()
 		c := New(nil)

@@ -11,6 +11,7 @@ import (
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 func seedContacts(f *hubspotfake.Fake, n int, at func(i int) time.Time) []string {
@@ -28,13 +29,15 @@ func seedContacts(f *hubspotfake.Fake, n int, at func(i int) time.Time) []string
 }
 
 func TestPullFullThenIncrementalOnlyChanges(t *testing.T) {
-	e := newEnv(t, hubspotfake.Options{}, adapter.Config{"archived_sweep": "0s"})
+	t.Parallel()
+	clk := &testenv.Clock{}
+	e := newEnv(t, hubspotfake.Options{Now: clk.Now}, adapter.Config{"archived_sweep": "0s"})
 	co := e.fake.Create("companies", hubspotfake.Object{Properties: map[string]string{
 		"name": "Acme", "industry": "RETAIL", "numberofemployees": "120", "annualrevenue": "2500000.50", "country": "France"}})
 	past := time.Now().Add(-time.Hour)
 	ids := seedContacts(e.fake, 250, func(i int) time.Time { return past.Add(time.Duration(i) * time.Second) })
 	e.fake.Update("contacts", ids[0], map[string]string{"associatedcompanyid": co})
-	time.Sleep(3 * time.Millisecond) // the sweep starts on a later millisecond than the seeding
+	clk.Advance(3 * time.Millisecond) // the sweep starts on a later millisecond than the seeding
 
 	pages, cur := e.pullAll(domain.ObjectContact, "", false)
 	got := map[string]*domain.Contact{}
@@ -77,13 +80,13 @@ func TestPullFullThenIncrementalOnlyChanges(t *testing.T) {
 	}
 
 	// Change three, archive one, merge two.
-	time.Sleep(2 * time.Millisecond)
+	clk.Advance(2 * time.Millisecond)
 	for _, id := range ids[10:13] {
 		e.fake.Update("contacts", id, map[string]string{"firstname": "Changed"})
 	}
 	e.fake.Archive("contacts", ids[20])
 	e.fake.Merge("contacts", ids[30], ids[31])
-	time.Sleep(2 * time.Millisecond)
+	clk.Advance(2 * time.Millisecond)
 	pages, _ = e.pullAll(domain.ObjectContact, cur, false)
 	upserts, deletes, merges := map[string]bool{}, map[string]bool{}, map[string]string{}
 	for _, ch := range changesOf(pages) {
@@ -109,6 +112,7 @@ func TestPullFullThenIncrementalOnlyChanges(t *testing.T) {
 }
 
 func TestPullTwentyFiveThousandWithTwelveThousandTies(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("large sync")
 	}
@@ -161,6 +165,7 @@ func TestPullTwentyFiveThousandWithTwelveThousandTies(t *testing.T) {
 }
 
 func TestPullResumesFromEveryPageCursor(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, hubspotfake.Options{}, adapter.Config{"firmographics": false, "search_page_size": 50})
 	tie := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
 	seedContacts(e.fake, 400, func(i int) time.Time {
@@ -203,6 +208,7 @@ func TestPullResumesFromEveryPageCursor(t *testing.T) {
 }
 
 func TestPullDealsAsOrdersAndQuarantine(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, hubspotfake.Options{}, nil)
 	person := e.fake.Create("contacts", hubspotfake.Object{Properties: map[string]string{"email": "a@b.co"}})
 	li := e.fake.Create("line_items", hubspotfake.Object{Properties: map[string]string{"name": "Widget", "hs_sku": "W-1", "price": "19.99", "quantity": "3"}})
@@ -241,6 +247,7 @@ func TestPullDealsAsOrdersAndQuarantine(t *testing.T) {
 }
 
 func TestPullCommerceOrdersAndCompanies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, hubspotfake.Options{}, nil)
 	person := e.fake.Create("contacts", hubspotfake.Object{Properties: map[string]string{"email": "a@b.co"}})
 	ord := e.fake.Create("orders", hubspotfake.Object{Properties: map[string]string{
@@ -269,6 +276,7 @@ func TestPullCommerceOrdersAndCompanies(t *testing.T) {
 }
 
 func TestFetchMissingAndMerged(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, hubspotfake.Options{}, nil)
 	ids := seedContacts(e.fake, 3, nil)
 	e.fake.Merge("contacts", ids[0], ids[1])
@@ -309,6 +317,7 @@ func contains(s, sub string) bool {
 }
 
 func TestPullFollowsHubSpotsClockWhenOursIsOff(t *testing.T) {
+	t.Parallel()
 	// HubSpot's clock is an hour behind ours: cursors must be in its time,
 	// or every change after the first sync would look older than the cursor.
 	behind := func() time.Time { return time.Now().Add(-time.Hour) }

@@ -33,6 +33,7 @@ func ensure(t *testing.T, e *env, targets []adapter.Target) map[string]string {
 }
 
 func TestEnsureTargetsIsIdempotent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, hubspotfake.Options{}, nil)
 	first, err := e.conn.EnsureTargets(context.Background(), segmentTargets)
 	if err != nil {
@@ -80,6 +81,7 @@ func TestEnsureTargetsIsIdempotent(t *testing.T) {
 }
 
 func TestPushFiveThousandInBatchesOfHundred(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, hubspotfake.Options{}, nil)
 	targets := ensure(t, e, segmentTargets)
 	ids := seedContacts(e.fake, 5000, nil)
@@ -152,6 +154,7 @@ func TestPushFiveThousandInBatchesOfHundred(t *testing.T) {
 }
 
 func TestPushBadValueIsIsolated(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, hubspotfake.Options{}, nil)
 	targets := ensure(t, e, segmentTargets)
 	ids := seedContacts(e.fake, 100, nil)
@@ -182,6 +185,7 @@ func TestPushBadValueIsIsolated(t *testing.T) {
 }
 
 func TestPushListMemberships(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, hubspotfake.Options{}, nil)
 	targets := ensure(t, e, segmentTargets)
 	list := targets["list:rfm:champions"]

@@ -55,6 +55,7 @@ func newReceiver(t *testing.T, versions []string, path string) (*env, *receiver,
 }
 
 func TestWebhookSignatures(t *testing.T) {
+	t.Parallel()
 	e, r, _ := newReceiver(t, []string{"v3"}, "/hooks/hubspot")
 	ids := seedContacts(e.fake, 2, nil)
 	e.fake.TakeEvents()
@@ -125,6 +126,7 @@ func TestWebhookSignatures(t *testing.T) {
 }
 
 func TestWebhookURLEncodedURIAndReplays(t *testing.T) {
+	t.Parallel()
 	e, r, srv := newReceiver(t, []string{"v3"}, "")
 	ids := seedContacts(e.fake, 3, nil)
 	e.fake.TakeEvents()
@@ -171,6 +173,7 @@ func TestWebhookURLEncodedURIAndReplays(t *testing.T) {
 }
 
 func TestWebhookV1AndV2WhenConfigured(t *testing.T) {
+	t.Parallel()
 	e, r, _ := newReceiver(t, []string{"v1", "v2", "v3"}, "/hook")
 	ids := seedContacts(e.fake, 1, nil)
 	e.fake.Archive("contacts", ids[0])

@@ -26,6 +26,7 @@ func testKey(t *testing.T) (*rsa.PrivateKey, string) {
 }
 
 func TestJWTBearerFlow(t *testing.T) {
+	t.Parallel()
 	key, keyPEM := testKey(t)
 	f := startFake(t, salesforcefake.Options{JWTKey: &key.PublicKey})
 	f.SeedContacts(5, nil)
@@ -83,6 +84,7 @@ func TestJWTBearerFlow(t *testing.T) {
 }
 
 func TestClientCredentialsAndSecretsStayOutOfErrorsAndLogs(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{})
 	f.SeedContacts(2, nil)
 	cfg := baseConfig(f)
@@ -113,6 +115,7 @@ func TestClientCredentialsAndSecretsStayOutOfErrorsAndLogs(t *testing.T) {
 }
 
 func TestValidateConfigNamesEveryProblem(t *testing.T) {
+	t.Parallel()
 	c := New(nil)
 	diags, err := c.ValidateConfig(context.Background(), adapter.Config{
 		"base_url":  "login.salesforce.com",
@@ -141,6 +144,7 @@ func TestValidateConfigNamesEveryProblem(t *testing.T) {
 }
 
 func TestAudienceFollowsSandboxLogin(t *testing.T) {
+	t.Parallel()
 	for base, want := range map[string]string{
 		"https://login.salesforce.com":                "https://login.salesforce.com",
 		"https://test.salesforce.com":                 "https://test.salesforce.com",

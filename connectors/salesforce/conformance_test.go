@@ -72,9 +72,11 @@ func conformanceHarness() sdktest.Harness {
 }
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	sdktest.RunConformance(t, conformanceHarness())
 }
 
 func TestConformanceOverGRPC(t *testing.T) {
+	t.Parallel()
 	sdktest.RunConformance(t, sdktest.GRPC(conformanceHarness()))
 }

@@ -237,7 +237,7 @@ func (m *mapper) person(object string, ref domain.ExternalRef, r row) (*domain.C
 		c.Address.Line1, c.Address.Line2 = line1, strings.TrimSpace(line2)
 	}
 	if raw := r.str(prefix + "Country"); raw != "" {
-		if iso, ok := countryCode(raw); ok {
+		if iso, ok := domain.NormalizeCountry(raw); ok {
 			c.Address.Country = iso
 		} else {
 			attr("country_raw", raw)
@@ -288,8 +288,10 @@ func (m *mapper) account(ref domain.ExternalRef, r row) (*domain.Company, error)
 		co.Domain = domainOf(w)
 	}
 	if raw := r.str("BillingCountry"); raw != "" {
-		if iso, ok := countryCode(raw); ok {
+		if iso, ok := domain.NormalizeCountry(raw); ok {
 			co.Country = iso
+		} else {
+			co.CountryRaw = raw
 		}
 	}
 	return co, nil
@@ -377,36 +379,4 @@ func (m *mapper) order(ref domain.ExternalRef, r row) (*domain.Order, error) {
 		o.CustomerRef = m.ref(refContact, cid, time.Time{})
 	}
 	return o, nil
-}
-
-// countryCode maps a country name or code to ISO 3166-1 alpha-2.
-func countryCode(s string) (string, bool) {
-	t := strings.TrimSpace(s)
-	if len(t) == 2 {
-		up := strings.ToUpper(t)
-		if up[0] >= 'A' && up[0] <= 'Z' && up[1] >= 'A' && up[1] <= 'Z' {
-			return up, true
-		}
-	}
-	code, ok := countryNames[strings.ToLower(t)]
-	return code, ok
-}
-
-// countryNames covers the names Salesforce's country picklists and free
-// text most often hold.
-var countryNames = map[string]string{
-	"united states": "US", "united states of america": "US", "usa": "US", "u.s.a.": "US", "us": "US",
-	"united kingdom": "GB", "uk": "GB", "great britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB",
-	"germany": "DE", "deutschland": "DE", "france": "FR", "spain": "ES", "españa": "ES", "italy": "IT", "italia": "IT",
-	"netherlands": "NL", "the netherlands": "NL", "holland": "NL", "belgium": "BE", "switzerland": "CH",
-	"austria": "AT", "ireland": "IE", "portugal": "PT", "sweden": "SE", "norway": "NO", "denmark": "DK",
-	"finland": "FI", "iceland": "IS", "poland": "PL", "czech republic": "CZ", "czechia": "CZ", "hungary": "HU",
-	"greece": "GR", "romania": "RO", "bulgaria": "BG", "croatia": "HR", "slovakia": "SK", "slovenia": "SI",
-	"luxembourg": "LU", "estonia": "EE", "latvia": "LV", "lithuania": "LT", "turkey": "TR", "türkiye": "TR",
-	"russia": "RU", "russian federation": "RU", "ukraine": "UA", "canada": "CA", "mexico": "MX", "brazil": "BR",
-	"argentina": "AR", "chile": "CL", "colombia": "CO", "peru": "PE", "australia": "AU", "new zealand": "NZ",
-	"japan": "JP", "china": "CN", "hong kong": "HK", "taiwan": "TW", "south korea": "KR", "korea, republic of": "KR",
-	"india": "IN", "singapore": "SG", "malaysia": "MY", "indonesia": "ID", "thailand": "TH", "vietnam": "VN",
-	"viet nam": "VN", "philippines": "PH", "israel": "IL", "united arab emirates": "AE", "uae": "AE",
-	"saudi arabia": "SA", "south africa": "ZA", "nigeria": "NG", "kenya": "KE", "egypt": "EG", "morocco": "MA",
 }

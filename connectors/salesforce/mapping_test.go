@@ -6,6 +6,7 @@ import (
 )
 
 func TestQuoteString(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		`plain`:            `'plain'`,
 		`O'Brien`:          `'O\'Brien'`,
@@ -21,6 +22,7 @@ func TestQuoteString(t *testing.T) {
 }
 
 func TestFieldAPIName(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"Segment__c":           "Segment__c",
 		"VIP segment":          "VIP_segment__c",
@@ -34,14 +36,38 @@ func TestFieldAPIName(t *testing.T) {
 	}
 }
 
-func TestCountryCodeAndDomain(t *testing.T) {
-	for in, want := range map[string]string{"Germany": "DE", "united states": "US", "us": "US", "GB": "GB", " France ": "FR"} {
-		if got, ok := countryCode(in); !ok || got != want {
-			t.Errorf("countryCode(%q) = %q, %v", in, got, ok)
+// TestCountryAndDomain checks that Contact, Lead and Account countries go
+// through the shared normaliser ("UK" is GB, not "UK") and that text naming
+// no country stays visible.
+func TestCountryAndDomain(t *testing.T) {
+	t.Parallel()
+	m := &mapper{org: "00D000000000001AAA", currency: "EUR"}
+	for _, tc := range []struct{ in, code, raw string }{
+		{"Germany", "DE", ""}, {"united states", "US", ""}, {"GB", "GB", ""}, {" France ", "FR", ""},
+		{"UK", "GB", ""}, {"uk", "GB", ""}, {"Côte d'Ivoire", "CI", ""}, {"Atlantis", "", "Atlantis"},
+	} {
+		stamp := "2026-01-01T00:00:00.000+0000"
+		ch, err := m.mapRow("Contact", row{"Id": "003000000000001AAA", "SystemModstamp": stamp, "MailingCountry": tc.in})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if _, ok := countryCode("Atlantis"); ok {
-		t.Error("an unknown country was mapped")
+		if got := ch.Contact; got.Address.Country != tc.code || got.Attributes["country_raw"] != tc.raw {
+			t.Errorf("Contact %q: country %q, country_raw %q; want %q, %q", tc.in, got.Address.Country, got.Attributes["country_raw"], tc.code, tc.raw)
+		}
+		ch, err = m.mapRow("Lead", row{"Id": "00Q000000000001AAA", "SystemModstamp": stamp, "Country": tc.in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ch.Contact; got.Address.Country != tc.code || got.Attributes["country_raw"] != tc.raw {
+			t.Errorf("Lead %q: country %q, country_raw %q; want %q, %q", tc.in, got.Address.Country, got.Attributes["country_raw"], tc.code, tc.raw)
+		}
+		ch, err = m.mapRow("Account", row{"Id": "001000000000001AAA", "SystemModstamp": stamp, "BillingCountry": tc.in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ch.Company; got.Country != tc.code || got.CountryRaw != tc.raw {
+			t.Errorf("Account %q: country %q, raw %q; want %q, %q", tc.in, got.Country, got.CountryRaw, tc.code, tc.raw)
+		}
 	}
 	for in, want := range map[string]string{"https://www.Acme.example/about": "acme.example", "acme.example": "acme.example"} {
 		if got := domainOf(in); got != want {
@@ -51,6 +77,7 @@ func TestCountryCodeAndDomain(t *testing.T) {
 }
 
 func TestMapRowNamesTheBadField(t *testing.T) {
+	t.Parallel()
 	m := &mapper{org: "00D000000000001AAA", currency: "EUR"}
 	for _, tc := range []struct {
 		object string

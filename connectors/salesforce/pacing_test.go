@@ -16,6 +16,7 @@ import (
 // every second; campaign_interval 0 turns pacing off, and a negative one
 // is refused, naming the key.
 func TestWritePacingHoldsCampaignChanges(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{})
 	pacing := func(extra map[string]any) adapter.WritePacing {
 		t.Helper()

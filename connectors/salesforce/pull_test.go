@@ -14,6 +14,7 @@ import (
 )
 
 func TestPullPagesOf2000AndResumesIncrementally(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{})
 	acc := f.Insert("Account", map[string]any{"Name": "Acme GmbH", "Industry": "Manufacturing", "NumberOfEmployees": 250,
 		"AnnualRevenue": "12500000.50", "BillingCountry": "Germany", "Website": "https://www.acme.example"})
@@ -101,6 +102,7 @@ func TestPullPagesOf2000AndResumesIncrementally(t *testing.T) {
 }
 
 func TestPullResumesMidQueryWithTieBreak(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{})
 	f.SeedContacts(1000, nil) // all within a second or two: ties on the SOQL literal
 	c, _ := newConn(t, f, map[string]any{"objects": map[string]any{"leads": false}})
@@ -131,6 +133,7 @@ func TestPullResumesMidQueryWithTieBreak(t *testing.T) {
 }
 
 func TestPullQuarantinesMalformedRecordAndKeepsTheRest(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{})
 	ct := f.Insert("Contact", map[string]any{"LastName": "Buyer", "Email": "b@example.com"})
 	good := f.Insert("Opportunity", map[string]any{"Name": "Big deal", "Amount": "1999.99", "StageName": "Closed Won",
@@ -168,6 +171,7 @@ func TestPullQuarantinesMalformedRecordAndKeepsTheRest(t *testing.T) {
 }
 
 func TestPullTokenExpiresMidPull(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{PageSize: 500})
 	f.SeedContacts(2000, nil)
 	c, _ := newConn(t, f, map[string]any{"objects": map[string]any{"leads": false}})
@@ -192,6 +196,7 @@ func TestPullTokenExpiresMidPull(t *testing.T) {
 }
 
 func TestBulkInitialLoad200k(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("200,000-record bulk load skipped in -short")
 	}
@@ -241,6 +246,7 @@ func TestBulkInitialLoad200k(t *testing.T) {
 }
 
 func TestBulkJobFailureFallsBackToREST(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{})
 	f.SeedContacts(300, nil)
 	f.FailNextBulkJobs(1)
@@ -256,6 +262,7 @@ func TestBulkJobFailureFallsBackToREST(t *testing.T) {
 }
 
 func TestFetchReportsCurrentStateDeletesAndMerges(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{})
 	demo := f.SeedDemo(50, 1, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 	c, _ := newConn(t, f, nil)
@@ -292,6 +299,7 @@ func TestFetchReportsCurrentStateDeletesAndMerges(t *testing.T) {
 }
 
 func TestFullSweepReportsPurgedRecords(t *testing.T) {
+	t.Parallel()
 	// getDeleted covers whole minutes up to the platform's clock, which
 	// the test moves on by five minutes after the deletion.
 	var offset atomic.Int64
@@ -322,6 +330,7 @@ func TestFullSweepReportsPurgedRecords(t *testing.T) {
 }
 
 func TestOrdersWhenEnabled(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{})
 	ct := f.Insert("Contact", map[string]any{"LastName": "Buyer"})
 	acc := f.Insert("Account", map[string]any{"Name": "Buyer Ltd"})

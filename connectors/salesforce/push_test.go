@@ -29,6 +29,7 @@ func ensure(t *testing.T, c *Connector, targets ...adapter.Target) map[string]st
 }
 
 func TestEnsureTargetsExplainsMissingFieldAndFindsCampaigns(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{})
 	c, _ := newConn(t, f, nil)
 	_, err := c.EnsureTargets(ctxT(t), []adapter.Target{{Key: "segments", Kind: adapter.TargetProperty, Name: "Segment__c"}})
@@ -76,6 +77,7 @@ func TestEnsureTargetsExplainsMissingFieldAndFindsCampaigns(t *testing.T) {
 }
 
 func TestSOQLInjectionChangesNothing(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{})
 	other := f.Insert("Campaign", map[string]any{"Name": "Existing", "IsActive": true})
 	c, _ := newConn(t, f, nil)
@@ -117,6 +119,7 @@ func TestSOQLInjectionChangesNothing(t *testing.T) {
 }
 
 func TestPushBatchesOf200WithPartialFailures(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{})
 	f.AddField("Contact", "Segment__c", salesforcefake.TypeString)
 	f.AddField("Lead", "Segment__c", salesforcefake.TypeString)
@@ -195,6 +198,7 @@ func TestPushBatchesOf200WithPartialFailures(t *testing.T) {
 }
 
 func TestPushRemovesOnlyOwnedMembershipsAndClearsFields(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{})
 	f.AddField("Contact", "Segment__c", salesforcefake.TypeString)
 	f.AddField("Lead", "Segment__c", salesforcefake.TypeString)
@@ -247,6 +251,7 @@ func TestPushRemovesOnlyOwnedMembershipsAndClearsFields(t *testing.T) {
 }
 
 func TestCollectionsAllOrNoneRollsBack(t *testing.T) {
+	t.Parallel()
 	// The fake's allOrNone=true semantics, which the connector does not
 	// use but a faithful fake must have.
 	f := startFake(t, salesforcefake.Options{})
@@ -280,6 +285,7 @@ func TestCollectionsAllOrNoneRollsBack(t *testing.T) {
 }
 
 func TestLargestBatchesStayWithinURILimit(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{})
 	ids := f.SeedContacts(150, nil)
 	leads := f.Seed("Lead", 50, func(i int) map[string]any { return map[string]any{"LastName": "L", "Company": "C"} })

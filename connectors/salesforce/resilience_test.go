@@ -13,6 +13,7 @@ import (
 )
 
 func TestQuotaStopsPullsAtShareAndResumesAfterReset(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{DailyLimit: 30})
 	f.AddField("Contact", "Segment__c", salesforcefake.TypeString)
 	f.AddField("Lead", "Segment__c", salesforcefake.TypeString)
@@ -84,6 +85,7 @@ func TestQuotaStopsPullsAtShareAndResumesAfterReset(t *testing.T) {
 // server acted, expired sessions). A host-like loop retries from the last
 // stored cursor and re-pushes retryable items; the end state is exact.
 func TestInjectedErrorsFinalStateExact(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{Seed: 1})
 	f.AddField("Contact", "Segment__c", salesforcefake.TypeString)
 	f.AddField("Lead", "Segment__c", salesforcefake.TypeString)

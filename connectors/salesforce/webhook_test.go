@@ -57,6 +57,7 @@ func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestOutboundMessageAckRetriesAndDuplicates(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{})
 	ids := f.SeedContacts(3, nil)
 	c, _ := newConn(t, f, map[string]any{"webhook": map[string]any{"path_secret": "s3cret-path-segment"}})
@@ -85,6 +86,7 @@ func TestOutboundMessageAckRetriesAndDuplicates(t *testing.T) {
 }
 
 func TestOutboundMessageRejections(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, salesforcefake.Options{})
 	ids := f.SeedContacts(1, nil)
 	c, _ := newConn(t, f, map[string]any{"webhook": map[string]any{"path_secret": "s3cret-path-segment"}})

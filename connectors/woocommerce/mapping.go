@@ -147,49 +147,28 @@ func (m *mapper) contact(c *wcCustomer) (*domain.Contact, error) {
 	if p := strings.TrimSpace(c.Billing.Phone); p != "" {
 		ct.Phones = []string{p}
 	}
-	if ct.Address == (domain.Address{}) {
+	rawCountry := c.Billing.Country
+	if ct.Address == (domain.Address{}) && strings.TrimSpace(rawCountry) == "" {
 		ct.Address = address(c.Shipping)
+		rawCountry = c.Shipping.Country
+	}
+	var unknownCountry string
+	if raw := strings.TrimSpace(rawCountry); raw != "" && ct.Address.Country == "" {
+		unknownCountry = raw
+		ct.Attributes["country_raw"] = raw
 	}
 	if c.Billing.Company != "" {
-		ct.Company = &domain.Company{Name: c.Billing.Company, Country: ct.Address.Country}
+		ct.Company = &domain.Company{Name: c.Billing.Company, Country: ct.Address.Country, CountryRaw: unknownCountry}
 	}
 	return ct, nil
 }
 
+// address maps a billing or shipping address. WooCommerce stores ISO alpha-2
+// codes, but imports and plugins leave names behind; a country that
+// NormalizeCountry cannot place is left empty here and kept by the caller.
 func address(a wcAddress) domain.Address {
-	return domain.Address{Line1: a.Address1, Line2: a.Address2, City: a.City, Region: a.State, PostalCode: a.Postcode, Country: countryCode(a.Country)}
-}
-
-// countryCode keeps WooCommerce's alpha-2 codes and converts the few
-// country names that plugins or imports leave behind.
-func countryCode(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) == 2 {
-		return strings.ToUpper(s)
-	}
-	switch strings.ToLower(s) {
-	case "":
-		return ""
-	case "united states", "united states of america", "usa":
-		return "US"
-	case "united kingdom", "great britain", "uk":
-		return "GB"
-	case "germany", "deutschland":
-		return "DE"
-	case "france":
-		return "FR"
-	case "canada":
-		return "CA"
-	case "australia":
-		return "AU"
-	case "netherlands", "the netherlands":
-		return "NL"
-	case "spain", "españa":
-		return "ES"
-	case "italy", "italia":
-		return "IT"
-	}
-	return ""
+	cc, _ := domain.NormalizeCountry(a.Country)
+	return domain.Address{Line1: a.Address1, Line2: a.Address2, City: a.City, Region: a.State, PostalCode: a.Postcode, Country: cc}
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -51,6 +51,9 @@ func checkOrders(t *testing.T, f *woocommercefake.Fake, s *store, skip map[int]b
 }
 
 func TestPullOrders30kIncrementalWithChangesDuringPull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("30,000-order pull skipped in -short")
+	}
 	clk := newClock(time.Now().Add(-3 * time.Hour))
 	f, c := start(t, woocommercefake.Options{Now: clk.Now}, nil)
 	f.AddOrders(genOrders(30000, 500, clk.Now().Add(-1000*time.Hour))...)

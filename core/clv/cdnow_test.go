@@ -11,7 +11,8 @@ import (
 	"github.com/segconn/connector/internal/testenv"
 )
 
-// readColumns reads the named float columns of a CSV file under ../shared.
+// readColumns reads the named float columns of a shared data file
+// (testenv.SharedFile).
 func readColumns(t *testing.T, rel string, names ...string) [][]float64 {
 	t.Helper()
 	f, err := os.Open(testenv.SharedFile(t, rel))

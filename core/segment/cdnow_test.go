@@ -67,7 +67,8 @@ func loadCDNOW(t *testing.T, rel string, idCol, dateCol int) *Dataset {
 var cdnowCalibrationEnd = time.Date(1997, 9, 30, 0, 0, 0, 0, time.UTC)
 
 // The predictive kind reproduces the published CDNOW numbers from raw
-// transactions (PUBLISHED.md sections 1, 2 and 6): same-day merging,
+// transactions, as Fader, Hardie & Lee (2005) set the data up ("Counting
+// Your Customers the Easy Way", Marketing Science 24(2)): same-day merging,
 // weeks, calibration ending 1997-09-30.
 func TestCDNOWPredictiveReproducesPublishedNumbers(t *testing.T) {
 	ds := loadCDNOW(t, "data/cdnow/CDNOW_sample.txt", 1, 2)

@@ -70,7 +70,7 @@ type RFMParams struct {
 	RecencyCuts, FrequencyCuts, MonetaryCuts []float64
 	// Groups map RFM codes to named groups, first match wins. A code
 	// pattern has three positions, each a digit, '*' or a range "[1-3]".
-	// Default: the 11 groups of PUBLISHED.md 5C.
+	// Default: the 11 groups of DefaultRFMGroups (Squeezely's list).
 	Groups []RFMGroup
 	// Fallback decides codes no group lists: "nearest" (default: the group
 	// of the listed code nearest by |ΔR|+|ΔF|+|ΔM|, ties to the higher R,

@@ -37,8 +37,8 @@
 //
 // By default each score is 1 + floor(5·w/N), w being the buyers strictly
 // worse (larger recency, fewer orders, less money) and N all buyers, so
-// ties always share a score. Codes map to the 11 groups of Squeezely's list
-// (PUBLISHED.md 5C). That list names all 125 codes once (a test checks
+// ties always share a score. Codes map to the 11 groups of Squeezely's RFM
+// segment list (Squeezely help centre, "RFM app"). That list names all 125 codes once (a test checks
 // it, though its source warned it might not); for custom group lists, a
 // code no group names takes the group of the nearest listed code by
 // |ΔR|+|ΔF|+|ΔM|, ties to the higher R, then F, then M, or a configured

@@ -9,7 +9,7 @@ import (
 )
 
 // DefaultRFMGroups returns the 11 named groups listed as explicit RFM codes
-// in PUBLISHED.md section 5C (Squeezely's list). The list turns out to
+// in Squeezely's RFM segment list (Squeezely help centre, "RFM app"). The list turns out to
 // name each of the 125 codes exactly once (a test checks it), so the
 // fallback rule only matters for custom groups.
 func DefaultRFMGroups() []RFMGroup {

@@ -16,8 +16,8 @@ import (
 	"github.com/segconn/connector/domain"
 )
 
-// RuleEnv is what a rule expression sees, one customer at a time. Names are
-// snake_case; money is in major units of the dataset currency; unknown
+// RuleEnv is what a rule expression sees, one customer at a time (see
+// RuleVariables for each name's meaning). Names are snake_case; money is in major units of the dataset currency; unknown
 // numbers are -1 (age, recency_days, tenure_days) or 0.
 type RuleEnv struct {
 	// demographic and geographic
@@ -87,6 +87,9 @@ func CompileRule(src string) (r *Rule, err error) {
 	prog, err := expr.Compile(src, expr.Env(RuleEnv{}), expr.AsBool())
 	if err != nil {
 		msg, _, _ := strings.Cut(strings.TrimSpace(err.Error()), "\n")
+		if strings.HasPrefix(msg, "unknown name ") {
+			return nil, fmt.Errorf("compiling rule: %s; known: %s (and expr's built-in functions such as len, any, all, lower)", msg, ruleNames())
+		}
 		return nil, fmt.Errorf("compiling rule: %s", msg)
 	}
 	r = &Rule{src: src, prog: prog}

@@ -76,6 +76,7 @@ func near(t *testing.T, what string, got, want, tol float64) {
 }
 
 func TestAnalyzeCDNOWSamplePrintsPublishedParameters(t *testing.T) {
+	t.Parallel()
 	path := testenv.SharedFile(t, "data/cdnow/CDNOW_sample.txt")
 	r := runJSON(t, Options{Orders: path, Format: Format{Preset: "cdnow-sample"},
 		AsOf: day("1998-06-30"), CalibrationEnd: day("1997-09-30"), HorizonDays: 39 * 7})
@@ -110,6 +111,10 @@ func TestAnalyzeCDNOWSamplePrintsPublishedParameters(t *testing.T) {
 }
 
 func TestAnalyzeOnlineRetailCounts(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("reads all 541,909 Online Retail rows")
+	}
 	path := testenv.SharedFile(t, "data/online-retail/online_retail.csv.gz")
 	// The preset is recognised from the header; --as-of the last invoice day.
 	r := runJSON(t, Options{Orders: path, AsOf: day("2011-12-09")})
@@ -153,8 +158,9 @@ func TestAnalyzeOnlineRetailCounts(t *testing.T) {
 	if once != 1493 {
 		t.Errorf("%d customers bought once, want 1493", once)
 	}
-	// PUBLISHED.md §4: R mean 92.06 and max 373 with the snapshot the day
-	// after the last invoice and whole days.
+	// The figures published for this data set (Chen, Sain & Guo 2012 and the
+	// analyses that followed): R mean 92.06 and max 373 with the snapshot the
+	// day after the last invoice and whole days.
 	near(t, "mean recency", recSum/float64(len(rec)), 92.06, 0.005)
 	if m := slices.Max(rec); m != 373 {
 		t.Errorf("max recency %d, want 373", m)
@@ -171,6 +177,7 @@ func TestAnalyzeOnlineRetailCounts(t *testing.T) {
 }
 
 func TestAnalyzeCDNOWMasterAutoDetected(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("fits 23,570 customers")
 	}
@@ -187,6 +194,7 @@ func TestAnalyzeCDNOWMasterAutoDetected(t *testing.T) {
 }
 
 func TestMalformedRowsReportedAndSkipped(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	csvText := "customer_id,order_id,order_date,total\n" +
 		"a,1,2024-01-05,10.00\n" +
@@ -227,6 +235,7 @@ func TestMalformedRowsReportedAndSkipped(t *testing.T) {
 }
 
 func TestBadOptionsNameTheProblem(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := dir + "/o.csv"
 	os.WriteFile(path, []byte("who,when,what\nx,2024-01-01,1\n"), 0o600)
@@ -251,6 +260,7 @@ func TestBadOptionsNameTheProblem(t *testing.T) {
 }
 
 func TestCustomersFileAddsNonBuyersAndChecksEmails(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	orders := dir + "/orders.csv.gz"
 	var zb bytes.Buffer
@@ -285,6 +295,7 @@ func TestCustomersFileAddsNonBuyersAndChecksEmails(t *testing.T) {
 }
 
 func TestCSVAndTableOutput(t *testing.T) {
+	t.Parallel()
 	path := testenv.SharedFile(t, "data/cdnow/CDNOW_sample.txt")
 	opts := Options{Orders: path, Format: Format{Preset: "cdnow-sample"}, AsOf: day("1998-06-30"), CalibrationEnd: day("1997-09-30"), Output: "csv"}
 	var out bytes.Buffer
@@ -311,6 +322,7 @@ func TestCSVAndTableOutput(t *testing.T) {
 }
 
 func TestHelpDocumentsEveryFlag(t *testing.T) {
+	t.Parallel()
 	cmd := NewCommand()
 	var out bytes.Buffer
 	cmd.SetOut(&out)
@@ -332,6 +344,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 }
 
 func TestCommandRunsCDNOWSample(t *testing.T) {
+	t.Parallel()
 	path := testenv.SharedFile(t, "data/cdnow/CDNOW_sample.txt")
 	cmd := NewCommand()
 	var out bytes.Buffer
@@ -349,6 +362,7 @@ func TestCommandRunsCDNOWSample(t *testing.T) {
 }
 
 func TestParseHorizon(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]float64{"365d": 365, "52w": 364, "12mo": 365.25, "1y": 365.25, "8760h": 365, "39W": 273} {
 		got, err := ParseHorizon(in)
 		if err != nil || math.Abs(got-want) > 1e-9 {
@@ -363,6 +377,7 @@ func TestParseHorizon(t *testing.T) {
 }
 
 func TestFewCustomersStillAnswerWithUncertainty(t *testing.T) {
+	t.Parallel()
 	// The first 300 customers of the CDNOW sample: enough for the models,
 	// few enough that the report quotes the standard errors.
 	src, err := os.ReadFile(testenv.SharedFile(t, "data/cdnow/CDNOW_sample.txt"))

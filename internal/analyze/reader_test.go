@@ -39,6 +39,7 @@ func readAllLines(t testing.TB, data []byte, f Format) (lines []Line, bad []*Lin
 }
 
 func TestReaderQuotedFieldsAndResync(t *testing.T) {
+	t.Parallel()
 	data := "Customer,Order,Date,Quantity,Price,Note\n" +
 		"a,1,2024-01-02 10:00,2,1.25,\"plain, with comma\"\n" +
 		"a,2,2024-01-03,1,3,\"two\nlines\"\n" + // lines 3-4
@@ -66,6 +67,7 @@ func TestReaderQuotedFieldsAndResync(t *testing.T) {
 }
 
 func TestReaderGzipAndWhitespace(t *testing.T) {
+	t.Parallel()
 	var zb bytes.Buffer
 	zw := gzip.NewWriter(&zb)
 	io.WriteString(zw, " customer_id  date number_of_cds  dollar_value\n 00001 19970101  1   11.77\n\n 00002 19970112  5   77.00\n")
@@ -80,6 +82,7 @@ func TestReaderGzipAndWhitespace(t *testing.T) {
 }
 
 func TestParseDecimal4(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]int64{"1": 10000, "-2.5": -25000, "1,234.56": 12345600, "$3.99": 39900, "0.00005": 1, "+.5": 5000, "£-1": -10000} {
 		got, err := parseDecimal4(in)
 		if err != nil || got != want {

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
@@ -219,7 +220,7 @@ func BenchmarkWebhookIngest(b *testing.B) {
 		run(b, url, nil)
 	})
 	daemonURL := func(b *testing.B, l *config.Loaded, group bool) (string, store.Store) {
-		env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+		env, err := openApp(ctx, l, slog.New(slog.DiscardHandler))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -233,7 +234,7 @@ func BenchmarkWebhookIngest(b *testing.B) {
 		}
 		// The handler only: verify, store, acknowledge. No inbox workers
 		// compete for the store.
-		return serve(b, daemon.New(served, daemon.Options{}).Handler()) + "/webhooks/woocommerce", env.Store
+		return serve(b, served.newDaemon(daemon.Options{}).Handler()) + "/webhooks/woocommerce", env.Store
 	}
 	for _, group := range []bool{false, true} {
 		name := "one-tx-per-webhook"
@@ -241,13 +242,13 @@ func BenchmarkWebhookIngest(b *testing.B) {
 			name = "group-commit"
 		}
 		b.Run("sqlite/"+name, func(b *testing.B) {
-			l := daemon.SandboxConfig(sb, b.TempDir())
+			l := sb.ConnectorConfig(b.TempDir())
 			url, st := daemonURL(b, l, group)
 			run(b, url, st)
 		})
 		b.Run("postgres/"+name, func(b *testing.B) {
 			dsn := testenv.PostgresDSN(b)
-			l := daemon.SandboxConfig(sb, b.TempDir())
+			l := sb.ConnectorConfig(b.TempDir())
 			l.Store.Driver, l.Store.DSN, l.Store.Schema = "postgres", dsn, pgSchema(b, dsn)
 			url, st := daemonURL(b, l, group)
 			run(b, url, st)
@@ -311,8 +312,8 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 		b.Fatal(err)
 	}
 	defer sb.Close()
-	l := daemon.SandboxConfig(sb, b.TempDir())
-	if err := daemon.PrepareSandbox(sb, l); err != nil {
+	l := sb.ConnectorConfig(b.TempDir())
+	if err := apptest.PrepareSandbox(sb, l); err != nil {
 		b.Fatal(err)
 	}
 	if membershipInterval != "" {
@@ -323,12 +324,12 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 		wb["membership_interval"] = membershipInterval
 		l.Platforms[sandbox.HubSpot]["write_back"] = wb
 	}
-	env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+	env, err := openApp(ctx, l, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer env.Close(ctx)
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		b.Fatal(err)
 	}
 	// WooCommerce customer → HubSpot contact, through the profiles.
@@ -401,7 +402,7 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 	if err != nil {
 		b.Fatal(err)
 	}
-	d := daemon.New(env, daemon.Options{Listener: ln, NoSchedule: true})
+	d := env.newDaemon(daemon.Options{Listener: ln, NoSchedule: true})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- d.Run(runCtx) }()
@@ -445,7 +446,7 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 			}()
 		}
 		wg.Wait()
-		waitStoreQuiet(b, env.Store, 60*time.Second)
+		apptest.WaitStoreQuiet(b, env.Store, 60*time.Second)
 	}
 	b.StopTimer()
 	// The daemon's own view: receipt to write-back queued.

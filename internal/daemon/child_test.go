@@ -16,14 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/core/segment"
+	"github.com/segconn/connector/internal/app"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/daemon"
-	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/store"
-	"github.com/segconn/connector/internal/store/postgres"
-	"github.com/segconn/connector/internal/store/sqlite"
 )
 
 // The crash and replica tests run the daemon in child processes: the test
@@ -96,50 +93,19 @@ func runChild(specPath string) error {
 	if err != nil {
 		return err
 	}
-	d := daemon.New(env, daemon.Options{Listener: ln, NoSchedule: spec.NoSchedule, DrainInterval: spec.DrainInterval,
+	d := env.newDaemon(daemon.Options{Listener: ln, NoSchedule: spec.NoSchedule, DrainInterval: spec.DrainInterval,
 		InboxWorkers: spec.InboxWorkers})
 	return d.Run(ctx)
 }
 
-// openEnvWithClock is daemon.Open with a store clock of the test's choosing.
-func openEnvWithClock(ctx context.Context, l *config.Loaded, log *slog.Logger, now func() time.Time) (*daemon.Env, error) {
-	defs, err := daemon.SegmentDefinitions(l)
+// openEnvWithClock opens an App whose store reads the test's clock.
+func openEnvWithClock(ctx context.Context, l *config.Loaded, log *slog.Logger, now func() time.Time) (*testEnv, error) {
+	m := daemon.NewMetrics()
+	a, err := app.Open(ctx, l, log, apptest.Factories(), app.Options{ObserveHTTP: m.HTTPObserver, StoreNow: now})
 	if err != nil {
 		return nil, err
 	}
-	eng, err := segment.NewEngine(defs, segment.Options{})
-	if err != nil {
-		return nil, err
-	}
-	sopts := store.Options{Logger: log, Now: now}
-	var st store.Store
-	if l.Store.Driver == "postgres" {
-		st, err = postgres.Open(ctx, l.Store.DSN, postgres.Options{Options: sopts, Schema: l.Store.Schema})
-	} else {
-		st, err = sqlite.Open(ctx, l.Store.Path, sopts)
-	}
-	if err != nil {
-		return nil, err
-	}
-	env := &daemon.Env{Config: l, Log: log, Store: st, Engine: eng, Adapters: map[string]adapter.Adapter{}}
-	var platforms []*pipeline.Platform
-	for name, sec := range l.Platforms {
-		a := factories()[name](log.With("platform", name))
-		env.Adapters[name] = a
-		desc, err := a.Describe(ctx)
-		if err != nil {
-			env.Close(ctx)
-			return nil, err
-		}
-		if err := a.Configure(ctx, sec); err != nil {
-			env.Close(ctx)
-			return nil, fmt.Errorf("configuring %s: %w", name, err)
-		}
-		account, _ := sec["account"].(string)
-		platforms = append(platforms, &pipeline.Platform{Name: name, Account: account, Adapter: a, Desc: desc})
-	}
-	env.Pipeline = pipeline.New(pipeline.Options{Store: st, Engine: eng, Platforms: platforms, Logger: log, Currency: "USD"})
-	return env, nil
+	return &testEnv{App: a, metrics: m}, nil
 }
 
 // child is a running child daemon.
@@ -256,8 +222,8 @@ func (c *child) logTail() string {
 }
 
 // summary reads the child's /api/summary.
-func (c *child) summary() (daemon.Summary, error) {
-	var s daemon.Summary
+func (c *child) summary() (app.Summary, error) {
+	var s app.Summary
 	resp, err := http.Get(c.base + "/api/summary")
 	if err != nil {
 		return s, err
@@ -271,11 +237,11 @@ func (c *child) summary() (daemon.Summary, error) {
 
 // waitQuiet waits until the child's inbox and outbox are empty on several
 // consecutive looks.
-func (c *child) waitQuiet(timeout time.Duration) daemon.Summary {
+func (c *child) waitQuiet(timeout time.Duration) app.Summary {
 	c.t.Helper()
 	deadline := time.Now().Add(timeout)
 	quiet := 0
-	var s daemon.Summary
+	var s app.Summary
 	var err error
 	var busy []string
 	for quiet < 3 {

@@ -2,7 +2,6 @@ package daemon_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -14,137 +13,10 @@ import (
 
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/internal/store"
 )
-
-// platformState compares every fake platform with the memberships in a
-// store that daemons (now stopped) left behind. A fresh Env knows no
-// target ids, so it plans once (which writes nothing) for the segment
-// definitions and asks each adapter for its targets' ids, which creates
-// nothing that already exists.
-func platformState(t *testing.T, env *daemon.Env, sb *sandbox.Sandbox) (problems []string, checked int) {
-	t.Helper()
-	ctx := context.Background()
-	plan, err := env.Pipeline.Plan(ctx, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, pp := range plan.Platforms {
-		got, err := env.Adapters[pp.Platform].EnsureTargets(ctx, pp.Targets)
-		if err != nil {
-			t.Fatalf("looking up %s write-back targets: %v", pp.Platform, err)
-		}
-		ids := map[string]string{}
-		for _, e := range got {
-			ids[e.Key] = e.PlatformID
-		}
-		p, n := compareWithFake(t, env, sb, pp.Platform, ids)
-		problems = append(problems, p...)
-		checked += n
-	}
-	return problems, checked
-}
-
-// compareWithFake is the exactness check of exact_test.go against target
-// ids given by the caller.
-func compareWithFake(t *testing.T, env *daemon.Env, sb *sandbox.Sandbox, platform string, ids map[string]string) ([]string, int) {
-	t.Helper()
-	exp := computeExpected(t, env, platform)
-	var probs []string
-	checked := 0
-	prop := func(rk string, got map[string]string, want map[string]string) {
-		for key, w := range want {
-			name := ids[key]
-			if name == "" && w == "" {
-				continue
-			}
-			if g := got[name]; g != w {
-				probs = append(probs, fmt.Sprintf("%s %s %s = %q, want %q", platform, rk, name, g, w))
-			}
-			checked++
-		}
-	}
-	members := map[string]map[string]bool{} // list platform id → record keys
-	switch platform {
-	case sandbox.HubSpot:
-		for rk, want := range exp.props {
-			obj, ok := sb.HubSpotFake.Get("contacts", strings.TrimPrefix(rk, "contact/"))
-			if !ok {
-				probs = append(probs, "hubspot "+rk+" missing")
-				continue
-			}
-			prop(rk, obj.Properties, want)
-		}
-		for key, id := range ids {
-			if strings.HasPrefix(key, "list:") {
-				members[id] = map[string]bool{}
-				for _, c := range sb.HubSpotFake.ListMembers(id) {
-					members[id]["contact/"+c] = true
-				}
-			}
-		}
-	case sandbox.WooCommerce:
-		for rk, want := range exp.props {
-			id, _ := strconv.Atoi(strings.TrimPrefix(rk, "contact/"))
-			c, ok := sb.WooFake.Customer(id)
-			if !ok {
-				continue // a guest: no customer record to write to
-			}
-			meta := map[string]string{}
-			for _, m := range c.MetaData {
-				meta[m.Key] = fmt.Sprint(m.Value)
-			}
-			prop(rk, meta, want)
-		}
-	case sandbox.Salesforce:
-		byID := map[string]map[string]string{}
-		for _, obj := range []string{"Contact", "Lead"} {
-			for _, r := range sb.SalesforceFake.Records(obj) {
-				vals := map[string]string{}
-				for k, v := range r {
-					if v != nil {
-						vals[k] = fmt.Sprint(v)
-					}
-				}
-				byID[vals["Id"]] = vals
-			}
-		}
-		for rk, want := range exp.props {
-			_, id, _ := strings.Cut(rk, "/")
-			r, ok := byID[id]
-			if !ok {
-				probs = append(probs, "salesforce "+rk+" missing")
-				continue
-			}
-			prop(rk, r, want)
-		}
-		for _, m := range sb.SalesforceFake.Records("CampaignMember") {
-			camp := fmt.Sprint(m["CampaignId"])
-			if members[camp] == nil {
-				members[camp] = map[string]bool{}
-			}
-			for f, obj := range map[string]string{"ContactId": "contact", "LeadId": "lead"} {
-				if v := m[f]; v != nil && v != "" {
-					members[camp][obj+"/"+fmt.Sprint(v)] = true
-				}
-			}
-		}
-	}
-	for key, id := range ids {
-		if !strings.HasPrefix(key, "list:") || platform == sandbox.WooCommerce {
-			continue
-		}
-		want := exp.lists[key]
-		checked += len(want)
-		if !sameSet(members[id], want) {
-			probs = append(probs, fmt.Sprintf("%s list %s: got %d members, want %d (missing %v, extra %v)",
-				platform, key, len(members[id]), len(want), diff(want, members[id]), diff(members[id], want)))
-		}
-	}
-	return probs, checked
-}
 
 // wooOrdersInStore returns the WooCommerce order ids the store holds.
 func wooOrdersInStore(t *testing.T, st store.Store) map[string]bool {
@@ -262,22 +134,22 @@ func TestKilledDaemonLosesNoAcknowledgedWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb.Close()
-	l := daemon.SandboxConfig(sb, t.TempDir())
+	l := sb.ConnectorConfig(t.TempDir())
 	l.Server.Listen = freeAddr(t)
 	l.Server.ShutdownTimeout = 10 * time.Second
-	if err := daemon.PrepareSandbox(sb, l); err != nil {
+	if err := apptest.PrepareSandbox(sb, l); err != nil {
 		t.Fatal(err)
 	}
 	// The starting point: one full cycle, in this process.
-	openEnv := func() *daemon.Env {
-		env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+	openEnv := func() *testEnv {
+		env, err := openApp(ctx, l, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return env
 	}
 	env := openEnv()
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	env.Close(ctx)
@@ -373,7 +245,7 @@ func TestKilledDaemonLosesNoAcknowledgedWebhook(t *testing.T) {
 	if len(pending) > 0 {
 		t.Errorf("%d webhook events still unprocessed in the inbox", len(pending))
 	}
-	probs, checked := platformState(t, env, sb)
+	probs, checked := apptest.PlatformState(t, env.App, sb)
 	for i, p := range probs {
 		if i == 10 {
 			t.Errorf("… and %d more", len(probs)-10)

@@ -1,3 +1,9 @@
+// Package daemon runs what `connector run` keeps running: the HTTP server
+// (webhooks, health, metrics, dashboard), the webhook inbox workers, the
+// per-platform write-back drainers, the outbound relay's catch-up and the
+// scheduled jobs on the durable job queue. Each step of work is a use case
+// of internal/app; the daemon decides when it runs and counts it in the
+// metrics.
 package daemon
 
 import (
@@ -16,11 +22,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/riverqueue/river"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/jobs"
-	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/store"
 )
 
@@ -50,14 +55,18 @@ type Options struct {
 	NoSchedule bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Metrics are the series the daemon serves; pass the ones whose
+	// HTTPObserver was given to app.Open so adapter requests are counted.
+	// Default: fresh metrics.
+	Metrics *Metrics
 }
 
 // Daemon is `connector run`.
 type Daemon struct {
-	env     *Env
+	app     *app.App
 	opts    Options
 	log     *slog.Logger
-	metrics *metrics
+	metrics *Metrics
 	queue   jobs.Queue
 	server  *http.Server
 	ln      net.Listener
@@ -69,8 +78,8 @@ type Daemon struct {
 	wg         sync.WaitGroup
 }
 
-// New prepares a Daemon over an opened Env.
-func New(env *Env, opts Options) *Daemon {
+// New prepares a Daemon over an opened App.
+func New(a *app.App, opts Options) *Daemon {
 	if opts.InboxWorkers <= 0 {
 		opts.InboxWorkers = 2
 	}
@@ -86,18 +95,18 @@ func New(env *Env, opts Options) *Daemon {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	m := env.metrics
+	m := opts.Metrics
 	if m == nil {
-		m = newMetrics() // an Env not made by Open
+		m = NewMetrics()
 	}
 	d := &Daemon{
-		env: env, opts: opts, log: env.Log, metrics: m,
+		app: a, opts: opts, log: a.Log, metrics: m,
 		inboxNudge: make(chan struct{}, 1), drainNudge: map[string]chan struct{}{}, ready: make(chan struct{}),
 	}
-	for _, p := range env.Pipeline.Platforms() {
+	for _, p := range a.Platforms() {
 		d.drainNudge[p] = make(chan struct{}, 1)
 	}
-	if b, ok := env.Store.(batchInbox); ok {
+	if b, ok := a.Store.(batchInbox); ok {
 		d.inbox = newGroupCommit(b.InboxAddBatch)
 	}
 	return d
@@ -113,7 +122,7 @@ func (d *Daemon) storeEvents(ctx context.Context, items []store.InboxItem) error
 		return d.inbox.store(ctx, items)
 	}
 	for _, it := range items {
-		if _, _, err := d.env.Store.InboxAdd(ctx, it); err != nil {
+		if _, _, err := d.app.Store.InboxAdd(ctx, it); err != nil {
 			return err
 		}
 	}
@@ -144,7 +153,7 @@ func (d *Daemon) Handler() http.Handler {
 // running jobs finish or are released for another replica, and leases on
 // inbox and outbox items lapse so nothing acknowledged is lost.
 func (d *Daemon) Run(ctx context.Context) error {
-	cfg := d.env.Config
+	cfg := d.app.Config
 	ln := d.opts.Listener
 	if ln == nil {
 		var err error
@@ -170,7 +179,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.wg.Add(1)
 		go d.inboxLoop(workCtx)
 	}
-	for _, p := range d.env.Pipeline.Platforms() {
+	for _, p := range d.app.Platforms() {
 		if pace := d.pacing(p); pace.MembershipEvery > 0 {
 			d.wg.Add(2)
 			go d.propertyLoop(workCtx, p, pace)
@@ -182,12 +191,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.wg.Add(1)
 	go d.gaugeLoop(workCtx)
-	if d.env.Outbound != nil {
+	if d.app.Outbound != nil {
 		d.wg.Add(2)
 		go d.relayLoop(workCtx)
 		go func() {
 			defer d.wg.Done()
-			if err := d.env.Outbound.Run(workCtx); err != nil && workCtx.Err() == nil {
+			if err := d.app.Outbound.Run(workCtx); err != nil && workCtx.Err() == nil {
 				d.log.Error("outbound webhooks stopped", "err", err)
 			}
 		}()
@@ -197,7 +206,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- d.server.Serve(ln) }()
 	close(d.ready)
-	d.log.Info("connector running", "listen", ln.Addr().String(), "platforms", d.env.Pipeline.Platforms())
+	d.log.Info("connector running", "listen", ln.Addr().String(), "platforms", d.app.Platforms())
 
 	var runErr error
 	select {
@@ -228,7 +237,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 }
 
 func (d *Daemon) handleReady(w http.ResponseWriter, r *http.Request) {
-	if _, err := d.env.Store.CountProfiles(r.Context()); err != nil {
+	if _, err := d.app.Store.CountProfiles(r.Context()); err != nil {
 		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
 		return
 	}
@@ -239,7 +248,7 @@ func (d *Daemon) handleReady(w http.ResponseWriter, r *http.Request) {
 // be stored is not acknowledged, so the platform sends it again.
 func (d *Daemon) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	platform := r.PathValue("platform")
-	a, ok := d.env.Adapters[platform]
+	a, ok := d.app.Adapters[platform]
 	if !ok {
 		http.Error(w, "unknown platform", http.StatusNotFound)
 		return
@@ -300,7 +309,7 @@ func (d *Daemon) handleWebhook(w http.ResponseWriter, r *http.Request) {
 
 // publicURL is the URL the platform called, which some platforms sign.
 func (d *Daemon) publicURL(r *http.Request) string {
-	if base := strings.TrimSuffix(d.env.Config.Server.PublicURL, "/"); base != "" {
+	if base := strings.TrimSuffix(d.app.Config.Server.PublicURL, "/"); base != "" {
 		return base + r.URL.RequestURI()
 	}
 	scheme := "http"
@@ -340,7 +349,7 @@ func (d *Daemon) inboxLoop(ctx context.Context) {
 
 // processInbox handles one claimed batch and returns its size.
 func (d *Daemon) processInbox(ctx context.Context) int {
-	items, err := d.env.Store.InboxClaim(ctx, inboxBatch, time.Minute)
+	items, err := d.app.Store.InboxClaim(ctx, inboxBatch, time.Minute)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.log.Error("claiming webhook events", "err", err)
@@ -369,7 +378,7 @@ func (d *Daemon) handleEvents(ctx context.Context, platform string, items []stor
 			// Unreadable forever: mark it done with the reason logged, so it
 			// does not block the rest.
 			d.log.Error("dropping unreadable inbox event", "platform", platform, "event", it.EventID, "err", err)
-			_ = d.env.Store.InboxDone(ctx, it.ID)
+			_ = d.app.Store.InboxDone(ctx, it.ID)
 			continue
 		}
 		events = append(events, ev)
@@ -380,33 +389,29 @@ func (d *Daemon) handleEvents(ctx context.Context, platform string, items []stor
 		d.log.Warn("processing webhook events", "platform", platform, "events", len(good), "err", err)
 		retry := d.opts.Now().Add(retryAfter(err, good))
 		for _, it := range good {
-			if ferr := d.env.Store.InboxFailed(ctx, it.ID, err.Error(), retry); ferr != nil {
+			if ferr := d.app.Store.InboxFailed(ctx, it.ID, err.Error(), retry); ferr != nil {
 				d.log.Error("releasing webhook event", "event", it.EventID, "err", ferr)
 			}
 		}
 	}
 	d.metrics.calls.WithLabelValues(platform, "fetch").Inc()
-	touched, err := d.env.Pipeline.ApplyWebhookEvents(ctx, platform, events)
-	if err != nil {
-		fail(err)
-		return
-	}
 	ids := make([]int64, len(good))
 	for i, it := range good {
 		ids[i] = it.ID
 	}
-	// The events are marked processed with the plan they caused, in its
-	// transaction, or on their own when they touched nobody.
-	recorded, err := d.resegment(ctx, touched, ids)
+	plan, err := d.app.HandleWebhookEvents(ctx, platform, events, ids, d.opts.Now())
 	if err != nil {
 		fail(err)
 		return
 	}
-	if !recorded {
-		if err := d.env.Store.InboxDone(ctx, ids...); err != nil {
-			// Processed again later: the store and the outbox make that
-			// a no-op, so this costs work, not correctness.
-			d.log.Error("marking webhook events done", "events", len(ids), "err", err)
+	if plan != nil {
+		d.metrics.segmentChanges(plan.Memberships)
+		for _, pp := range plan.Platforms {
+			if len(pp.Items) > 0 {
+				if c, ok := d.drainNudge[pp.Platform]; ok {
+					nudge(c)
+				}
+			}
 		}
 	}
 	for _, it := range good {
@@ -423,173 +428,6 @@ func retryAfter(err error, items []store.InboxItem) time.Duration {
 		attempts = items[0].Attempts
 	}
 	return min(time.Second<<min(attempts, 9), 10*time.Minute)
-}
-
-// resegment rescores the touched profiles, records their membership
-// changes, queues the write-back, marks the inbox events inboxDone
-// processed with them and nudges the drainers. It reports whether it
-// recorded anything (and so marked the events).
-func (d *Daemon) resegment(ctx context.Context, profiles []string, inboxDone []int64) (recorded bool, err error) {
-	if len(profiles) == 0 {
-		return false, nil
-	}
-	unlock, err := d.env.LockSegments(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer unlock()
-	plan, err := d.env.Pipeline.Resegment(ctx, profiles, d.opts.Now())
-	if err != nil {
-		return false, err
-	}
-	if err := d.env.ApplyPlan(ctx, plan, inboxDone...); err != nil {
-		return false, err
-	}
-	d.metrics.segmentChanges(plan.Memberships)
-	for _, pp := range plan.Platforms {
-		if len(pp.Items) > 0 {
-			if c, ok := d.drainNudge[pp.Platform]; ok {
-				nudge(c)
-			}
-		}
-	}
-	return true, nil
-}
-
-// drainLoop pushes one platform's outbox. Each platform has its own loop,
-// so a slow or failing platform never holds up the others. With every
-// set, it pushes one round at most that often, claiming the round only
-// when it can be sent, so the round takes everything queued meanwhile;
-// otherwise it drains rounds back to back.
-func (d *Daemon) drainLoop(ctx context.Context, platform string, every time.Duration) {
-	defer d.wg.Done()
-	tick := time.NewTicker(d.opts.DrainInterval)
-	defer tick.Stop()
-	var last time.Time
-	for {
-		var st pipeline.DrainStats
-		var err error
-		if every > 0 {
-			if !sleepUntil(ctx, last.Add(every)) {
-				return
-			}
-			start := time.Now()
-			st, err = d.env.Pipeline.DrainRound(ctx, platform)
-			if st.Calls > 0 {
-				last = start
-			}
-			d.drained(ctx, platform, st, err)
-			if err == nil && st.Claimed > 0 {
-				continue // more may be waiting
-			}
-		} else {
-			st, err = d.env.Pipeline.Drain(ctx, platform)
-			d.drained(ctx, platform, st, err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.drainNudge[platform]:
-		case <-tick.C:
-		}
-	}
-}
-
-// sleepUntil waits until t, reporting false if ctx ends first.
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	wait := time.Until(t)
-	if wait <= 0 {
-		return ctx.Err() == nil
-	}
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-timer.C:
-		return true
-	}
-}
-
-// pacing is how the platform's adapter wants live write-back paced; zero
-// when it has no preference.
-func (d *Daemon) pacing(platform string) adapter.WritePacing {
-	if wp, ok := d.env.Adapters[platform].(adapter.WritePacer); ok {
-		return wp.WritePacing()
-	}
-	return adapter.WritePacing{}
-}
-
-// drained records one drain's outcome in the metrics and the log.
-func (d *Daemon) drained(ctx context.Context, platform string, st pipeline.DrainStats, err error) {
-	if st.Calls > 0 {
-		d.metrics.calls.WithLabelValues(platform, "push").Add(float64(st.Calls))
-		d.metrics.pushed.WithLabelValues(platform, "ok").Add(float64(st.OK))
-		d.metrics.pushed.WithLabelValues(platform, "retryable").Add(float64(st.Retryable))
-		d.metrics.pushed.WithLabelValues(platform, "permanent").Add(float64(st.Permanent))
-	}
-	if err != nil && ctx.Err() == nil {
-		kind := adapter.KindOf(err)
-		d.metrics.errors.WithLabelValues(platform, "push", kind.String()).Inc()
-		if ra := adapter.RetryAfterOf(err); ra > 0 {
-			d.metrics.rateLimited.WithLabelValues(platform).Add(ra.Seconds())
-		}
-		d.log.Warn("write-back paused", "platform", platform, "kind", kind.String(), "err", err)
-	}
-}
-
-// propertyLoop writes a paced platform's property changes as they come,
-// one push at most every pace.PropertyEvery, and defers membership
-// changes to membershipLoop.
-func (d *Daemon) propertyLoop(ctx context.Context, platform string, pace adapter.WritePacing) {
-	defer d.wg.Done()
-	tick := time.NewTicker(d.opts.DrainInterval)
-	defer tick.Stop()
-	var last time.Time
-	for {
-		if !sleepUntil(ctx, last.Add(pace.PropertyEvery)) {
-			return
-		}
-		start := time.Now()
-		st, err := d.env.Pipeline.DrainProperties(ctx, platform, pace.MembershipEvery)
-		d.drained(ctx, platform, st, err)
-		if st.Calls > 0 {
-			last = start
-		}
-		if err == nil && st.Claimed > 0 {
-			continue // more may be waiting
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.drainNudge[platform]:
-		case <-tick.C:
-		}
-	}
-}
-
-// membershipLoop writes a paced platform's deferred membership changes
-// on multiples of pace.MembershipEvery, where DrainProperties made them
-// due, so each list's changes of many records share one call. A round
-// that made n calls skips the boundaries closer than n ×
-// pace.MembershipCallEvery, keeping list calls to their budget share.
-func (d *Daemon) membershipLoop(ctx context.Context, platform string, pace adapter.WritePacing) {
-	defer d.wg.Done()
-	var earliest time.Time
-	for {
-		now := time.Now()
-		next := now.Truncate(pace.MembershipEvery).Add(pace.MembershipEvery)
-		if next.Before(earliest) {
-			next = earliest.Truncate(pace.MembershipEvery).Add(pace.MembershipEvery)
-		}
-		if !sleepUntil(ctx, next) {
-			return
-		}
-		start := time.Now()
-		st, err := d.env.Pipeline.DrainMemberships(ctx, platform)
-		d.drained(ctx, platform, st, err)
-		earliest = start.Add(time.Duration(st.Requests) * pace.MembershipCallEvery)
-	}
 }
 
 // relayLoop publishes segment changes that no relay has published yet:
@@ -613,16 +451,7 @@ func (d *Daemon) relayLoop(ctx context.Context) {
 }
 
 func (d *Daemon) relayBehind(ctx context.Context) error {
-	behind, err := d.env.relayBehind(ctx)
-	if err != nil || !behind {
-		return err
-	}
-	unlock, err := d.env.LockSegments(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	n, err := d.env.RelaySegmentEvents(ctx)
+	n, err := d.app.CatchUpRelay(ctx)
 	if n > 0 {
 		d.log.Info("relayed segment events left from an earlier run", "events", n)
 	}
@@ -639,21 +468,16 @@ func (d *Daemon) gaugeLoop(ctx context.Context) {
 	for {
 		if time.Since(counted) >= d.opts.SegmentSizeInterval {
 			counted = time.Now()
-			if sizes, err := d.env.Store.SegmentSizes(ctx); err == nil {
-				if res := d.env.Pipeline.LastResult(); res != nil {
-					for _, s := range res.Segments {
-						sizes[s.Name] += 0 // an emptied segment reads 0, not its old size
-					}
-				}
+			if sizes, err := d.app.SegmentSizes(ctx); err == nil {
 				d.metrics.segmentSizes(sizes)
 			} else if ctx.Err() == nil {
 				d.log.Warn("counting segment members", "err", err)
 			}
 		}
-		if pending, err := d.env.Store.InboxPending(ctx, 100000); err == nil {
+		if pending, err := d.app.Store.InboxPending(ctx, 100000); err == nil {
 			d.metrics.queueDepth.WithLabelValues("inbox").Set(float64(len(pending)))
 		}
-		if stats, err := d.env.Store.OutboxStats(ctx); err == nil {
+		if stats, err := d.app.Store.OutboxStats(ctx); err == nil {
 			d.metrics.queueDepth.WithLabelValues("outbox").Set(float64(stats[store.OutboxPending] + stats[store.OutboxLeased]))
 			d.metrics.queueDepth.WithLabelValues("outbox_failed").Set(float64(stats[store.OutboxFailed]))
 		}
@@ -664,6 +488,3 @@ func (d *Daemon) gaugeLoop(ctx context.Context) {
 		}
 	}
 }
-
-// river is imported for job kinds in jobs.go.
-var _ river.JobArgs = syncArgs{}

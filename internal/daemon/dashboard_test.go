@@ -10,7 +10,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/testenv"
 )
 
@@ -28,7 +27,7 @@ func TestDashboardInARealBrowser(t *testing.T) {
 	ctx := context.Background()
 	_, env, l := startSandboxEnvAt(t, 120, time.Now().UTC())
 	_, base := startDaemon(t, env)
-	rep, err := daemon.RunCycle(ctx, env, time.Now().UTC())
+	rep, err := env.Cycle(ctx, time.Now().UTC(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

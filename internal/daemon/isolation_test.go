@@ -10,6 +10,7 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
 )
@@ -30,16 +31,16 @@ func TestPlatformDownDoesNotHoldUpOthers(t *testing.T) {
 	defer sb.Close()
 	sb.HubSpotFake.SetFaults(hubspotfake.Faults{Rate5xx: 1})
 
-	l := daemon.SandboxConfig(sb, t.TempDir())
+	l := sb.ConnectorConfig(t.TempDir())
 	l.Schedule.PullInterval = time.Second
 	// Fail fast inside each call; the schedule retries.
 	hs := l.Platforms[sandbox.HubSpot]
 	hs["retry"] = map[string]any{"max": 1, "wait_min": "10ms", "wait_max": "50ms"}
 	l.Platforms[sandbox.HubSpot] = adapter.Config(hs)
-	if err := daemon.PrepareSandbox(sb, l); err != nil {
+	if err := apptest.PrepareSandbox(sb, l); err != nil {
 		t.Fatal(err)
 	}
-	env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+	env, err := openApp(ctx, l, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestPlatformDownDoesNotHoldUpOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := daemon.New(env, daemon.Options{Listener: ln, DrainInterval: 200 * time.Millisecond})
+	d := env.newDaemon(daemon.Options{Listener: ln, DrainInterval: 200 * time.Millisecond})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- d.Run(runCtx) }()
@@ -58,7 +59,7 @@ func TestPlatformDownDoesNotHoldUpOthers(t *testing.T) {
 		if env.Pipeline.LastResult() == nil || len(env.Pipeline.TargetIDs(platform)) == 0 {
 			return false, "no write-back yet"
 		}
-		probs, n := mismatches(t, env, sb, platform, handMade{})
+		probs, n := apptest.Mismatches(t, env.App, sb, platform, apptest.HandMade{})
 		if len(probs) > 0 || n == 0 {
 			return false, strings.Join(append(probs[:min(3, len(probs))], ""), "; ")
 		}

@@ -12,9 +12,9 @@ import (
 	"github.com/segconn/connector/internal/store"
 )
 
-// metrics are the daemon's Prometheus series, on a registry of its own
+// Metrics are the daemon's Prometheus series, on a registry of its own
 // (never the global one).
-type metrics struct {
+type Metrics struct {
 	reg            *prometheus.Registry
 	calls          *prometheus.CounterVec
 	requests       *prometheus.CounterVec
@@ -29,8 +29,9 @@ type metrics struct {
 	webhookLatency prometheus.Histogram
 }
 
-func newMetrics() *metrics {
-	m := &metrics{
+// NewMetrics makes the daemon's series on a fresh registry.
+func NewMetrics() *Metrics {
+	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "connector_platform_calls_total", Help: "Adapter operations (pull pages, fetches, pushes) by platform and operation; connector_platform_requests_total counts their HTTP requests.",
@@ -74,8 +75,9 @@ func newMetrics() *metrics {
 	return m
 }
 
-// observer reports one platform's HTTP requests (see adapter.Observable).
-func (m *metrics) observer(platform string) adapter.HTTPObserver {
+// HTTPObserver reports one platform's HTTP requests (see
+// adapter.Observable); give it to app.Open.
+func (m *Metrics) HTTPObserver(platform string) adapter.HTTPObserver {
 	return httpObserver{requests: m.requests, platform: platform,
 		seconds: m.requestSeconds.WithLabelValues(platform), waited: m.rateLimited.WithLabelValues(platform)}
 }
@@ -107,14 +109,14 @@ func statusClass(status int) string {
 }
 
 // segmentSizes sets the size gauges to counts.
-func (m *metrics) segmentSizes(sizes map[string]int) {
+func (m *Metrics) segmentSizes(sizes map[string]int) {
 	for seg, n := range sizes {
 		m.segmentSize.WithLabelValues(seg).Set(float64(n))
 	}
 }
 
 // segmentChanges moves the size gauges by recorded membership changes.
-func (m *metrics) segmentChanges(changes []store.MembershipChange) {
+func (m *Metrics) segmentChanges(changes []store.MembershipChange) {
 	for _, c := range changes {
 		g := m.segmentSize.WithLabelValues(c.Segment)
 		if c.Entered {

@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
 )
 
@@ -74,14 +74,14 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	sb, env, _ := startSandboxEnvAt(t, 150, now)
 	hsBefore, wooBefore := sb.HubSpotFake.Stats().Requests, sb.WooFake.TotalCalls()
 	d, base := startDaemon(t, env)
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.FullCycleSegments(ctx); err != nil {
 		t.Fatal(err)
 	}
 
-	wooID, _, _ := notYetChampion(t, env)
+	wooID, _, _ := apptest.NotYetChampion(t, env.App)
 	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
 	sb.WooFake.AddWebhook("test order.created", "order.created", base+"/webhooks/woocommerce", secret)
 	const orders = 3
@@ -102,7 +102,7 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	if forged.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("an unsigned webhook got HTTP %d, want 401", forged.StatusCode)
 	}
-	waitStoreQuiet(t, env.Store, 30*time.Second)
+	apptest.WaitStoreQuiet(t, env.Store, 30*time.Second)
 
 	var fams map[string]*dto.MetricFamily
 	deadline := time.Now().Add(15 * time.Second)

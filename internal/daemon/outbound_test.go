@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/config"
-	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/sandbox"
 )
@@ -84,12 +84,12 @@ func TestSegmentEventsSurviveACrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb.Close()
-	l := daemon.SandboxConfig(sb, t.TempDir())
-	if err := daemon.PrepareSandbox(sb, l); err != nil {
+	l := sb.ConnectorConfig(t.TempDir())
+	if err := apptest.PrepareSandbox(sb, l); err != nil {
 		t.Fatal(err)
 	}
 	l.Outbound = []config.Outbound{{URL: srv.URL + "/segments", Secret: rc.secret}}
-	env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+	env, err := openApp(ctx, l, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestSegmentEventsSurviveACrash(t *testing.T) {
 	// relaying it: it runs with the outbound side switched off.
 	dispatcher := env.Outbound
 	env.Outbound = nil
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	env.Outbound = dispatcher
@@ -148,7 +148,7 @@ func TestSegmentEventsSurviveACrash(t *testing.T) {
 	}
 
 	// Live: a WooCommerce order webhook makes someone a Champion.
-	wooID, _, profileID := notYetChampion(t, env)
+	wooID, _, profileID := apptest.NotYetChampion(t, env.App)
 	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
 	sb.WooFake.AddWebhook("test order.created", "order.created", base+"/webhooks/woocommerce", secret)
 	for range 8 {

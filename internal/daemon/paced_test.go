@@ -12,19 +12,19 @@ import (
 	"time"
 
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
 )
 
 // wooHubSpotPairs maps the WooCommerce customer id of every profile that
 // is on both WooCommerce and HubSpot to its HubSpot contact id.
-func wooHubSpotPairs(t testing.TB, env *daemon.Env) map[int]string {
+func wooHubSpotPairs(t testing.TB, env *testEnv) map[int]string {
 	return wooPairs(t, env, sandbox.HubSpot)
 }
 
 // wooPairs maps each WooCommerce customer id to the same person's contact
 // id on another platform, through their profiles.
-func wooPairs(t testing.TB, env *daemon.Env, platform string) map[int]string {
+func wooPairs(t testing.TB, env *testEnv, platform string) map[int]string {
 	t.Helper()
 	out := map[int]string{}
 	after := ""
@@ -119,11 +119,11 @@ func TestLiveListChangesShareCalls(t *testing.T) {
 	now := time.Now().UTC()
 	sb, env, _ := startSandboxEnvAt(t, 300, now)
 	_, base := startDaemon(t, env)
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The cycle's own write-back (its list changes held too) ends first.
-	waitStoreQuiet(t, env.Store, 60*time.Second)
+	apptest.WaitStoreQuiet(t, env.Store, 60*time.Second)
 	pairs := wooHubSpotPairs(t, env)
 	customers := make([]int, 0, len(pairs))
 	for w := range pairs {
@@ -148,7 +148,7 @@ func TestLiveListChangesShareCalls(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	waitStoreQuiet(t, env.Store, 60*time.Second)
+	apptest.WaitStoreQuiet(t, env.Store, 60*time.Second)
 
 	writes.mu.Lock()
 	defer writes.mu.Unlock()
@@ -171,7 +171,7 @@ func TestLiveListChangesShareCalls(t *testing.T) {
 		t.Errorf("%d list calls carried %d record changes; held list changes should share calls (≥ 2 changes per call)", writes.listCalls, writes.changes)
 	}
 	t.Logf("%d customers moved lists; %d list calls carried %d record changes", moved, writes.listCalls, writes.changes)
-	if problems, checked := platformState(t, env, sb); len(problems) > 0 {
+	if problems, checked := apptest.PlatformState(t, env.App, sb); len(problems) > 0 {
 		t.Fatalf("%d of %d checks wrong, first: %v", len(problems), checked, problems[:min(5, len(problems))])
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/internal/testenv"
 )
@@ -129,12 +129,12 @@ func TestTwoReplicasShareTheWorkAndSurviveAKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb.Close()
-	l := daemon.SandboxConfig(sb, t.TempDir())
+	l := sb.ConnectorConfig(t.TempDir())
 	l.Store.Driver, l.Store.DSN, l.Store.Schema = "postgres", dsn, schema
 	const pullEvery = 2 * time.Second
 	l.Schedule.PullInterval = pullEvery
 	l.Server.ShutdownTimeout = 10 * time.Second
-	if err := daemon.PrepareSandbox(sb, l); err != nil {
+	if err := apptest.PrepareSandbox(sb, l); err != nil {
 		t.Fatal(err)
 	}
 	spec := func(listen string) childSpec {
@@ -219,7 +219,7 @@ func TestTwoReplicasShareTheWorkAndSurviveAKill(t *testing.T) {
 		t.Errorf("the WooCommerce fake received %d customer updates for %d write-back items", pushed, want)
 	}
 
-	env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+	env, err := openApp(ctx, l, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestTwoReplicasShareTheWorkAndSurviveAKill(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(45 * time.Second)
 		for {
-			probs, checked := platformState(t, env, sb)
+			probs, checked := apptest.PlatformState(t, env.App, sb)
 			if len(probs) == 0 {
 				t.Logf("%s: every platform exact (%d values checked)", when, checked)
 				return

@@ -29,7 +29,7 @@ type syncWorker struct {
 }
 
 func (w *syncWorker) Work(ctx context.Context, j *river.Job[syncArgs]) error {
-	st, err := w.d.env.Pipeline.Sync(ctx, j.Args.Platform, j.Args.Full)
+	st, err := w.d.app.Sync(ctx, j.Args.Platform, j.Args.Full)
 	for obj, n := range st.Records {
 		w.d.metrics.pulled.WithLabelValues(j.Args.Platform, obj).Add(float64(n))
 	}
@@ -53,16 +53,8 @@ func (w *resegmentWorker) Work(ctx context.Context, _ *river.Job[resegmentArgs])
 // FullCycleSegments recomputes every segment, records the changes, queues
 // the write-back and nudges every drainer.
 func (d *Daemon) FullCycleSegments(ctx context.Context) error {
-	unlock, err := d.env.LockSegments(ctx)
+	plan, err := d.app.ResegmentAll(ctx, d.opts.Now())
 	if err != nil {
-		return err
-	}
-	defer unlock()
-	plan, err := d.env.Pipeline.Plan(ctx, d.opts.Now())
-	if err != nil {
-		return err
-	}
-	if err := d.env.ApplyPlan(ctx, plan); err != nil {
 		return err
 	}
 	sizes := make(map[string]int, len(plan.Segments))
@@ -77,13 +69,13 @@ func (d *Daemon) FullCycleSegments(ctx context.Context) error {
 }
 
 func (d *Daemon) openQueue(ctx context.Context) (jobs.Queue, error) {
-	cfg := d.env.Config
+	cfg := d.app.Config
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &syncWorker{d: d})
 	river.AddWorker(workers, &resegmentWorker{d: d})
 	var periodic []*river.PeriodicJob
 	if !d.opts.NoSchedule {
-		for _, p := range d.env.Pipeline.Platforms() {
+		for _, p := range d.app.Platforms() {
 			periodic = append(periodic,
 				river.NewPeriodicJob(river.PeriodicInterval(cfg.Schedule.PullInterval), func() (river.JobArgs, *river.InsertOpts) {
 					// One attempt: the schedule itself is the retry, so a platform

@@ -4,23 +4,23 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
 )
 
 // startDaemon runs the daemon on a loopback port until the test ends.
-func startDaemon(t *testing.T, env *daemon.Env) (*daemon.Daemon, string) {
+func startDaemon(t *testing.T, env *testEnv) (*daemon.Daemon, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := daemon.New(env, daemon.Options{Listener: ln, NoSchedule: true, DrainInterval: 200 * time.Millisecond})
+	d := env.newDaemon(daemon.Options{Listener: ln, NoSchedule: true, DrainInterval: 200 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
@@ -41,12 +41,12 @@ func TestWooOrderWebhookMakesAChampionEverywhere(t *testing.T) {
 	now := time.Now().UTC()
 	sb, env, _ := startSandboxEnvAt(t, 150, now)
 	_, base := startDaemon(t, env)
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
 
 	// Someone on WooCommerce and HubSpot who is not a Champion yet.
-	wooID, hsID, profileID := notYetChampion(t, env)
+	wooID, hsID, profileID := apptest.NotYetChampion(t, env.App)
 
 	// They buy a lot, and WooCommerce tells us through its signed webhooks.
 	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
@@ -93,41 +93,5 @@ func TestWooOrderWebhookMakesAChampionEverywhere(t *testing.T) {
 			t.Fatalf("after the webhooks: hubspot rfm_segment=%q in champions list=%v, woocommerce meta=%q; memberships %v", prop, inList, meta, ms)
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// notYetChampion finds a profile on both WooCommerce and HubSpot that is
-// not in rfm:champions and returns its WooCommerce customer id, HubSpot
-// contact id and profile id.
-func notYetChampion(t *testing.T, env *daemon.Env) (wooID int, hsID, profileID string) {
-	t.Helper()
-	ctx := context.Background()
-	after := ""
-	for {
-		ps, err := env.Store.ListProfiles(ctx, after, 200)
-		if err != nil || len(ps) == 0 {
-			t.Fatalf("no profile on both WooCommerce and HubSpot (%v)", err)
-		}
-		after = ps[len(ps)-1].ID
-		for _, p := range ps {
-			var w, h string
-			for _, r := range p.Refs {
-				if r.Platform == sandbox.WooCommerce && r.ObjectType == domain.ObjectContact {
-					w = r.ID
-				}
-				if r.Platform == sandbox.HubSpot && r.ObjectType == domain.ObjectContact {
-					h = r.ID
-				}
-			}
-			ms, _ := env.Store.Memberships(ctx, p.ID)
-			champion := false
-			for _, m := range ms {
-				champion = champion || m.Segment == "rfm:champions"
-			}
-			if w != "" && h != "" && !champion {
-				id, _ := strconv.Atoi(w)
-				return id, h, p.ID
-			}
-		}
 	}
 }

@@ -5,8 +5,8 @@
 // changed, never removing what a person set by hand) and drains the outbox
 // through each adapter.
 //
-// Each step is a method that the daemon's jobs, the webhook path and the
-// CLI (sync, segments plan/apply) call; the package owns no goroutines.
+// Each step is a method that the application layer (internal/app)
+// composes into its use cases; the package owns no goroutines.
 package pipeline
 
 import (

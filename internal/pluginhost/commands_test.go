@@ -24,6 +24,7 @@ func runCLI(t *testing.T, specs []pluginhost.Spec, args ...string) (string, erro
 }
 
 func TestPluginsCommands(t *testing.T) {
+	t.Parallel()
 	good := spec(t, "csv")
 	bad := spec(t, "tampered")
 	bad.SHA256 = strings.Repeat("0", 64)

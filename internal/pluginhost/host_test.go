@@ -16,6 +16,7 @@ import (
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/pluginhost"
+	"github.com/segconn/connector/internal/testenv"
 	"github.com/segconn/connector/plugins/examples/csvfolder"
 	"github.com/segconn/connector/plugins/examples/csvfolder/csvfake"
 	"github.com/segconn/connector/plugins/sdktest"
@@ -48,6 +49,7 @@ func alive(pid int) bool {
 // The conformance kit passes through the supervised host adapter, which
 // is what the daemon uses.
 func TestConformanceThroughHost(t *testing.T) {
+	t.Parallel()
 	h := csvfake.Harness(domain.ObjectContact)
 	h.Name = "csvfolder/pluginhost"
 	h.New = func(tb testing.TB) adapter.Adapter {
@@ -61,6 +63,7 @@ func TestConformanceThroughHost(t *testing.T) {
 }
 
 func TestChecksumMismatchIsRefusedBeforeStart(t *testing.T) {
+	t.Parallel()
 	marker := filepath.Join(t.TempDir(), "started")
 	s := spec(t, "csv")
 	s.Env = map[string]string{"MISBEHAVE_MARKER": marker}
@@ -93,6 +96,7 @@ func TestChecksumMismatchIsRefusedBeforeStart(t *testing.T) {
 }
 
 func TestUnsupportedProtocolVersionIsRefusedClearly(t *testing.T) {
+	t.Parallel()
 	s := spec(t, "future")
 	s.Args = []string{"--protocol=7"}
 	_, err := pluginhost.Open(context.Background(), s, pluginhost.Options{})
@@ -111,6 +115,7 @@ func TestUnsupportedProtocolVersionIsRefusedClearly(t *testing.T) {
 }
 
 func TestHungPluginIsKilledAndReplaced(t *testing.T) {
+	t.Parallel()
 	s := spec(t, "csv")
 	s.CallTimeout = time.Second // generous: a loaded machine must not read as a hang
 	p, f := configured(t, s, pluginhost.Options{})
@@ -146,6 +151,7 @@ func TestHungPluginIsKilledAndReplaced(t *testing.T) {
 // A slow sink is the host's business: the timeout only counts the wait
 // for the plugin.
 func TestSlowSinkIsNotAHang(t *testing.T) {
+	t.Parallel()
 	s := spec(t, "csv")
 	s.CallTimeout = time.Second
 	p, f := configured(t, s, pluginhost.Options{})
@@ -171,6 +177,7 @@ func TestSlowSinkIsNotAHang(t *testing.T) {
 // resumes from the last accepted page and the sink sees every record
 // exactly once.
 func TestPluginKilledMidPullCompletesExactly(t *testing.T) {
+	t.Parallel()
 	p, f := configured(t, spec(t, "csv"), pluginhost.Options{})
 	const n = 3000
 	refs, err := f.SeedCustomers(n)
@@ -233,6 +240,7 @@ func TestPluginKilledMidPullCompletesExactly(t *testing.T) {
 }
 
 func TestCrashLoopGivesUpAndOthersAreUnaffected(t *testing.T) {
+	t.Parallel()
 	s := spec(t, "crashy")
 	p, _ := configured(t, s, pluginhost.Options{MaxRetries: 2})
 	other, f := configured(t, spec(t, "steady"), pluginhost.Options{})
@@ -314,6 +322,7 @@ func (c *capture) find(msg string) (slog.Record, bool) {
 }
 
 func TestPluginLogsReachHostSlogAtTheirLevel(t *testing.T) {
+	t.Parallel()
 	h := &capture{}
 	p := open(t, spec(t, "csv"), pluginhost.Options{Logger: slog.New(h)})
 	if _, err := p.Describe(context.Background()); err != nil {
@@ -321,16 +330,11 @@ func TestPluginLogsReachHostSlogAtTheirLevel(t *testing.T) {
 	}
 	// go-plugin reads stderr asynchronously; give the line a moment.
 	var rec slog.Record
-	var ok bool
-	for range 100 {
-		if rec, ok = h.find("misbehave describing"); ok {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if !ok {
-		t.Fatal("the plugin's log line never reached the host logger")
-	}
+	testenv.Eventually(t, 10*time.Second, "the plugin's log line reaching the host logger", func() bool {
+		var ok bool
+		rec, ok = h.find("misbehave describing")
+		return ok
+	})
 	if rec.Level != slog.LevelWarn {
 		t.Errorf("level %v, want WARN", rec.Level)
 	}
@@ -347,6 +351,7 @@ func TestPluginLogsReachHostSlogAtTheirLevel(t *testing.T) {
 }
 
 func TestClosedPluginRefusesCalls(t *testing.T) {
+	t.Parallel()
 	p := open(t, spec(t, "csv"), pluginhost.Options{})
 	pid := p.PID()
 	if err := p.Close(context.Background()); err != nil {

@@ -547,10 +547,14 @@ func (g *gen) purchases(per *Person, nu float64) []domain.Order {
 		}
 		times = append(times, per.AcquiredAt)
 		for t := per.AcquiredAt; len(times) < 200; {
-			t = t.Add(time.Duration(g.rng.ExpFloat64() / per.Lambda * 365.25 * 24 * float64(time.Hour)))
-			if !t.Before(end) {
+			// The gap is drawn in float hours and compared with what is
+			// left before converting: a slow buyer's gap can be
+			// centuries, beyond what a time.Duration holds.
+			gap := g.rng.ExpFloat64() / per.Lambda * 365.25 * 24
+			if gap >= end.Sub(t).Hours() {
 				break
 			}
+			t = t.Add(time.Duration(gap * float64(time.Hour)))
 			times = append(times, t.Truncate(time.Second))
 		}
 	}

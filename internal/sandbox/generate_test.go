@@ -230,3 +230,28 @@ func BenchmarkGenerate(b *testing.B) {
 		}
 	}
 }
+
+// TestGenerateOrdersWithinHistory checks that every generated order and
+// deal falls between the start of the history and AsOf. Slow buyers
+// (a small purchase rate) draw gaps of centuries; converted to a
+// time.Duration those overflowed and sent orders back to year −3043.
+func TestGenerateOrdersWithinHistory(t *testing.T) {
+	n := 10000
+	if testing.Short() {
+		n = 3000
+	}
+	start := asOf.AddDate(-3, 0, 0)
+	for seed := uint64(1); seed <= 4; seed++ {
+		d, err := Generate(GenOptions{Seed: seed, Customers: n, AsOf: asOf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{WooCommerce, HubSpot, Salesforce} {
+			for _, o := range d.Platform(name).Orders {
+				if o.CreatedAt.Before(start) || o.CreatedAt.After(asOf) {
+					t.Fatalf("seed %d: %s order %s created %s, outside %s..%s", seed, name, o.Ref.ID, o.CreatedAt, start, asOf)
+				}
+			}
+		}
+	}
+}

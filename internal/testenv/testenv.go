@@ -1,8 +1,11 @@
-// Package testenv finds the resources tests share with the rest of the
-// workspace: the ../shared data sets beside the checkout and the local
-// PostgreSQL server. When a resource is missing a test skips with a message
-// that says what is missing, except under CI=true, where it fails: CI must
-// never pass by skipping.
+// Package testenv finds the resources tests need from outside the
+// repository, the public data sets (a folder named shared beside the
+// checkout, or $SEGCONN_SHARED) and the local PostgreSQL server, and holds
+// the helpers that keep tests free of fixed sleeps (Eventually, Clock).
+// When a resource is missing a test skips with a message that says what is
+// missing, except under CI=true, where it fails: CI must never pass by
+// skipping. Its tests also check that no doc cites a file outside the
+// repository.
 package testenv
 
 import (
@@ -48,8 +51,8 @@ func RepoRoot(t testing.TB) string {
 // The variables are not CONNECTOR_-prefixed: that prefix belongs to the
 // configuration, which rejects unknown keys.
 
-// SharedFile returns the path of a file under ../shared (beside the
-// checkout), e.g. SharedFile(t, "data/cdnow/CDNOW_master.txt"). The
+// SharedFile returns the path of a file in the shared data folder (named
+// shared, beside the checkout), e.g. SharedFile(t, "data/cdnow/CDNOW_master.txt"). The
 // environment variable SEGCONN_SHARED overrides the shared folder.
 func SharedFile(t testing.TB, rel string) string {
 	t.Helper()

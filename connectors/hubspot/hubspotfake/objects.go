@@ -502,13 +502,17 @@ func (f *Fake) handleAssocRead(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "The maximum number of inputs supported in a batch request is 1000")
 		return
 	}
+	// HubSpot's v4 associations spec (MultiAssociatedObjectWithLabel,
+	// AssociationSpecWithLabel) declares toObjectId a string and label an
+	// optional, non-nullable string: an unlabelled association has no label
+	// key at all.
 	type assocType struct {
-		Category string  `json:"category"`
-		TypeID   int     `json:"typeId"`
-		Label    *string `json:"label"`
+		Category string `json:"category"`
+		TypeID   int    `json:"typeId"`
+		Label    string `json:"label,omitempty"`
 	}
 	type toObj struct {
-		ToObjectID       int64       `json:"toObjectId"`
+		ToObjectID       string      `json:"toObjectId"`
 		AssociationTypes []assocType `json:"associationTypes"`
 	}
 	type result struct {
@@ -528,7 +532,7 @@ func (f *Fake) handleAssocRead(w http.ResponseWriter, r *http.Request) {
 		if rec != nil {
 			for _, oid := range rec.assoc[to.Name] {
 				if f.liveLocked(to.Name, oid) != nil {
-					tos = append(tos, toObj{ToObjectID: oid, AssociationTypes: []assocType{{Category: "HUBSPOT_DEFINED", TypeID: 1}}})
+					tos = append(tos, toObj{ToObjectID: strconv.FormatInt(oid, 10), AssociationTypes: []assocType{{Category: "HUBSPOT_DEFINED", TypeID: 1}}})
 				}
 			}
 		}

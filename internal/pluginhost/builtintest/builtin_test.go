@@ -74,24 +74,29 @@ func throughPlugin(h sdktest.Harness, name string) sdktest.Harness {
 }
 
 func TestSalesforceThroughPlugin(t *testing.T) {
+	t.Parallel()
 	sdktest.RunConformance(t, throughPlugin(salesforceHarness(), salesforce.Name))
 }
 
 func TestWooCommerceThroughPlugin(t *testing.T) {
+	t.Parallel()
 	sdktest.RunConformance(t, throughPlugin(woocommerceHarness(), woocommerce.Name))
 }
 
 func TestHubSpotThroughPlugin(t *testing.T) {
+	t.Parallel()
 	sdktest.RunConformance(t, throughPlugin(hubspotHarness(), hubspot.Name))
 }
 
 // HubSpot's package has no conformance test of its own yet, so its
 // in-process and in-memory gRPC runs are here.
 func TestHubSpotInProcess(t *testing.T) {
+	t.Parallel()
 	sdktest.RunConformance(t, hubspotHarness())
 }
 
 func TestHubSpotOverGRPC(t *testing.T) {
+	t.Parallel()
 	sdktest.RunConformance(t, sdktest.GRPC(hubspotHarness()))
 }
 

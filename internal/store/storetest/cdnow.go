@@ -16,8 +16,8 @@ import (
 	"github.com/segconn/connector/internal/testenv"
 )
 
-// RunCDNOW loads the CDNOW purchase history (../shared/data/cdnow, 69,659
-// purchases by 23,570 customers) through ApplyPage in pages of 2,000
+// RunCDNOW loads the CDNOW purchase history (Fader & Hardie's CDNOW master
+// file, 69,659 purchases by 23,570 customers) through ApplyPage in pages of 2,000
 // orders whose customers are known only by id, then checks that every
 // customer became one profile, that no purchase was lost and that the
 // revenue adds up to the cent. Under the race detector it loads the first

@@ -1,6 +1,7 @@
-// Package spec checks HTTP requests against HubSpot's official OpenAPI
-// files (HubSpot/HubSpot-public-api-spec-collection, copied to
-// ../shared/specs/hubspot). It is separate from hubspotfake so that the
+// Package spec checks HTTP requests and answers against HubSpot's official
+// OpenAPI files (HubSpot's public API spec collection: contacts, companies,
+// deals, line items, orders, lists, properties, v4 associations, OAuth,
+// webhooks). It is separate from hubspotfake so that the
 // fake itself needs nothing but the standard library; kin-openapi was
 // chosen because it validates parameters and bodies of OpenAPI 3.0
 // documents, which is what HubSpot publishes.
@@ -13,8 +14,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -22,39 +24,45 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 )
 
-// Files are the spec files Load reads from a directory.
-func Files() []string {
-	return []string{"contacts.json", "deals.json", "lineItems.json", "orders.json", "lists.json", "properties.json", "oauth.json"}
-}
-
 // ErrNotDescribed is returned for a request no loaded spec describes.
 var ErrNotDescribed = errors.New("no HubSpot spec describes this path")
 
 // Validator checks requests and responses.
 type Validator struct {
 	routers []routers.Router
+	files   []string
 }
 
-// Load reads the spec files from dir.
+// Load reads every OpenAPI file (*.json) in dir, so a file added to the
+// folder is checked without a code change. A folder with no spec file is an
+// error, so a wrong path cannot pass as "nothing to check".
 func Load(dir string) (*Validator, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("loading hubspot specs from %s: %w", dir, err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("loading hubspot specs: no *.json file in %s", dir)
+	}
+	sort.Strings(files)
 	v := &Validator{}
-	for _, f := range Files() {
-		path := filepath.Join(dir, f)
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("loading hubspot spec: %w", err)
-		}
+	for _, path := range files {
 		doc, err := openapi3.NewLoader().LoadFromFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("loading hubspot spec %s: %w", f, err)
+			return nil, fmt.Errorf("loading hubspot spec %s: %w", filepath.Base(path), err)
 		}
 		r, err := legacy.NewRouter(doc, openapi3.DisableExamplesValidation())
 		if err != nil {
-			return nil, fmt.Errorf("routing hubspot spec %s: %w", f, err)
+			return nil, fmt.Errorf("routing hubspot spec %s: %w", filepath.Base(path), err)
 		}
 		v.routers = append(v.routers, r)
+		v.files = append(v.files, filepath.Base(path))
 	}
 	return v, nil
 }
+
+// Files names the spec files the validator loaded, sorted.
+func (v *Validator) Files() []string { return slices.Clone(v.files) }
 
 // Route is a request matched to a spec operation.
 type Route struct {

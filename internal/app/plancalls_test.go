@@ -1,4 +1,4 @@
-package daemon_test
+package app_test
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
 )
 
@@ -29,9 +28,9 @@ func TestApplyMakesExactlyThePlannedCalls(t *testing.T) {
 	}
 	ctx := context.Background()
 	now := time.Now().UTC()
-	sb, env, _ := startSandboxEnvAt(t, 300, now)
+	sb, env, _ := startSandbox(t, 300, now)
 	// The first cycle creates properties, lists and campaigns.
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The business moves on; a later as-of moves people between groups.
@@ -85,7 +84,7 @@ func TestApplyMakesExactlyThePlannedCalls(t *testing.T) {
 	for p, f := range counters {
 		before[p] = totalCalls(f())
 	}
-	if err := env.ApplyPlan(ctx, plan); err != nil {
+	if err := env.Apply(ctx, plan); err != nil {
 		t.Fatal(err)
 	}
 	removals := 0

@@ -1,4 +1,4 @@
-package daemon
+package app
 
 import (
 	"context"
@@ -22,23 +22,24 @@ const (
 // relayPage is how many history entries the relay publishes per step.
 const relayPage = 1000
 
-// ApplyPlan records a plan, queues its write-back (marking the webhook
-// events inboxDone processed with it) and relays the membership changes it
-// recorded to the outbound webhooks. The caller holds LockSegments.
+// Apply records a plan, queues its write-back (marking the webhook events
+// inboxDone processed with it) and relays the membership changes it
+// recorded to the outbound webhooks. The caller holds LockSegments; the
+// use cases below take it themselves.
 //
 // The changes reach the outbound webhooks through the membership history,
 // which the plan's own transaction writes: when relaying fails, or the
 // process dies right after recording, the next relay (after the next plan,
 // at the daemon's start, or its periodic catch-up) publishes them.
-func (e *Env) ApplyPlan(ctx context.Context, plan *pipeline.Plan, inboxDone ...int64) error {
-	if err := e.Pipeline.Apply(ctx, plan, inboxDone...); err != nil {
+func (a *App) Apply(ctx context.Context, plan *pipeline.Plan, inboxDone ...int64) error {
+	if err := a.Pipeline.Apply(ctx, plan, inboxDone...); err != nil {
 		return err
 	}
-	if e.Outbound == nil || len(plan.Memberships) == 0 {
+	if a.Outbound == nil || len(plan.Memberships) == 0 {
 		return nil
 	}
-	if _, err := e.RelaySegmentEvents(ctx); err != nil && ctx.Err() == nil {
-		e.Log.Warn("relaying segment events to the outbound webhooks; they stay in the membership history for the next attempt", "err", err)
+	if _, err := a.RelaySegmentEvents(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Warn("relaying segment events to the outbound webhooks; they stay in the membership history for the next attempt", "err", err)
 	}
 	return nil
 }
@@ -53,11 +54,11 @@ func (e *Env) ApplyPlan(ctx context.Context, plan *pipeline.Plan, inboxDone ...i
 // Callers hold LockSegments. History entries are numbered when inserted,
 // not when committed; on PostgreSQL only a relay that no plan can be
 // recorded beside sees every number below the newest one committed.
-func (e *Env) RelaySegmentEvents(ctx context.Context) (int, error) {
-	if e.Outbound == nil {
+func (a *App) RelaySegmentEvents(ctx context.Context) (int, error) {
+	if a.Outbound == nil {
 		return 0, nil
 	}
-	cur, err := e.Store.Cursor(ctx, relayPlatform, "", relayObject)
+	cur, err := a.Store.Cursor(ctx, relayPlatform, "", relayObject)
 	if err != nil {
 		return 0, fmt.Errorf("reading the outbound relay's place: %w", err)
 	}
@@ -67,7 +68,7 @@ func (e *Env) RelaySegmentEvents(ctx context.Context) (int, error) {
 	}
 	// A segment is named "<definition>:<group>", or after its definition.
 	kinds := map[string]string{}
-	for _, d := range e.Engine.Definitions() {
+	for _, d := range a.Engine.Definitions() {
 		kinds[d.Name] = string(d.Kind)
 	}
 	kindOf := func(segment string) string {
@@ -77,7 +78,7 @@ func (e *Env) RelaySegmentEvents(ctx context.Context) (int, error) {
 	emails := map[string]string{}
 	published := 0
 	for {
-		page, err := e.Store.MembershipHistorySince(ctx, after, relayPage)
+		page, err := a.Store.MembershipHistorySince(ctx, after, relayPage)
 		if err != nil {
 			return published, err
 		}
@@ -88,7 +89,7 @@ func (e *Env) RelaySegmentEvents(ctx context.Context) (int, error) {
 		for _, m := range page {
 			email, ok := emails[m.ProfileID]
 			if !ok {
-				email, err = e.profileEmail(ctx, m.ProfileID)
+				email, err = a.profileEmail(ctx, m.ProfileID)
 				if err != nil {
 					return published, err
 				}
@@ -96,11 +97,11 @@ func (e *Env) RelaySegmentEvents(ctx context.Context) (int, error) {
 			}
 			events = append(events, segmentEvent(m, kindOf(m.Segment), email))
 		}
-		if _, err := e.Outbound.Publish(ctx, events); err != nil {
+		if _, err := a.Outbound.Publish(ctx, events); err != nil {
 			return published, fmt.Errorf("publishing %d segment events: %w", len(events), err)
 		}
 		after = page[len(page)-1].Seq
-		if err := e.Store.SetCursor(ctx, relayPlatform, "", relayObject, strconv.FormatInt(after, 10)); err != nil {
+		if err := a.Store.SetCursor(ctx, relayPlatform, "", relayObject, strconv.FormatInt(after, 10)); err != nil {
 			return published, fmt.Errorf("moving the outbound relay's place to %d: %w", after, err)
 		}
 		published += len(page)
@@ -122,13 +123,30 @@ func startRelay(ctx context.Context, st store.Store) error {
 	return st.SetCursor(ctx, relayPlatform, "", relayObject, strconv.FormatInt(head, 10))
 }
 
+// CatchUpRelay publishes segment changes that no relay has published yet:
+// those a crash right after recording a plan, or a failed relay, left in
+// the membership history. It takes the segment lock only when something
+// waits, and returns how many events it published.
+func (a *App) CatchUpRelay(ctx context.Context) (int, error) {
+	behind, err := a.relayBehind(ctx)
+	if err != nil || !behind {
+		return 0, err
+	}
+	unlock, err := a.LockSegments(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	return a.RelaySegmentEvents(ctx)
+}
+
 // relayBehind reports whether history entries wait for the relay.
-func (e *Env) relayBehind(ctx context.Context) (bool, error) {
-	cur, err := e.Store.Cursor(ctx, relayPlatform, "", relayObject)
+func (a *App) relayBehind(ctx context.Context) (bool, error) {
+	cur, err := a.Store.Cursor(ctx, relayPlatform, "", relayObject)
 	if err != nil {
 		return false, err
 	}
-	head, err := e.Store.MembershipHistoryHead(ctx)
+	head, err := a.Store.MembershipHistoryHead(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -137,8 +155,8 @@ func (e *Env) relayBehind(ctx context.Context) (bool, error) {
 
 // profileEmail returns a profile's primary email, "" once it is gone
 // (merged away or erased).
-func (e *Env) profileEmail(ctx context.Context, id string) (string, error) {
-	p, err := e.Store.Profile(ctx, id)
+func (a *App) profileEmail(ctx context.Context, id string) (string, error) {
+	p, err := a.Store.Profile(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}

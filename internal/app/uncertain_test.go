@@ -1,4 +1,4 @@
-package daemon_test
+package app_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/app/apptest"
 )
 
 // TestPartlyWrittenStateIsUndone: a write-back that reached HubSpot only
@@ -23,24 +23,24 @@ func TestPartlyWrittenStateIsUndone(t *testing.T) {
 	}
 	ctx := context.Background()
 	now := time.Now().UTC()
-	sb, env, _ := startSandboxEnvAt(t, 150, now)
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	sb, env, _ := startSandbox(t, 150, now)
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
-	if probs, _ := platformState(t, env, sb); len(probs) > 0 {
+	if probs, _ := apptest.PlatformState(t, env, sb); len(probs) > 0 {
 		t.Fatalf("not exact after the first cycle: %v", probs[:min(5, len(probs))])
 	}
 
 	// They become a Champion, and HubSpot fails their property update:
 	// the list calls of the same push go through.
-	wooID, hsID, _ := notYetChampion(t, env)
+	wooID, hsID, _ := apptest.NotYetChampion(t, env)
 	sb.HubSpotFake.FailUpdatesFor("INTERNAL_ERROR", hsID)
 	var orders []int
 	for range 8 {
 		orders = append(orders, sb.NewWooOrder(wooID, "", []domain.LineItem{{SKU: "BIG", Name: "big order", Category: "garden", Quantity: 4,
 			UnitPrice: domain.Money{Amount: 900_00, Currency: "USD"}}}, "mobile"))
 	}
-	rep, err := daemon.RunCycle(ctx, env, now)
+	rep, err := env.Cycle(ctx, now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,10 +66,10 @@ func TestPartlyWrittenStateIsUndone(t *testing.T) {
 	for _, id := range orders {
 		sb.WooFake.UpdateOrder(id, func(o *woocommercefake.Order) { o.Status = "refunded" })
 	}
-	if _, err := daemon.RunCycle(ctx, env, now); err != nil {
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
-	if probs, _ := platformState(t, env, sb); len(probs) > 0 {
+	if probs, _ := apptest.PlatformState(t, env, sb); len(probs) > 0 {
 		t.Errorf("after the refund, %d values differ, e.g.:\n%s", len(probs), strings.Join(probs[:min(5, len(probs))], "\n"))
 	}
 }

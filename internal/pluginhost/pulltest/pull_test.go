@@ -1,8 +1,8 @@
-// Package synctest checks the daemon's view of a plugin crash: a real
+// Package pulltest checks the daemon's view of a plugin crash: a real
 // sync (pipeline → pluginhost → plugin process → SQLite store) whose plugin
 // is killed twice in the middle of a pull ends with exactly the store an
 // undisturbed in-process sync produces.
-package synctest
+package pulltest
 
 import (
 	"context"
@@ -90,6 +90,9 @@ func syncWith(t *testing.T, a adapter.Adapter, cfg adapter.Config, hooks pipelin
 }
 
 func TestSyncSurvivesPluginKilledMidPull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a plugin process twice mid-pull; internal/pluginhost covers one kill in -short")
+	}
 	bin := sdktest.Build(t, "github.com/segconn/connector/plugins/examples/csvfolder/cmd/connector-csvfolder")
 	f := csvfake.New(t)
 	if _, err := f.SeedCustomers(2500); err != nil {

@@ -1,4 +1,4 @@
-package daemon
+package app
 
 import (
 	"context"
@@ -42,43 +42,30 @@ type PlannedWrites struct {
 // Plan returns the plan the cycle applied.
 func (r *CycleReport) Plan() *pipeline.Plan { return r.plan }
 
-// RunCycle pulls every platform (in parallel, each on its own so one that
-// is down or slow does not hold up the others), recomputes every segment,
-// records the changes, and drains every platform's write-back (again in
-// parallel). A platform that fails is reported and keeps its queued
-// write-back for the next drain; the cycle goes on with the others.
-func RunCycle(ctx context.Context, env *Env, asOf time.Time) (*CycleReport, error) {
-	return RunCycleObserved(ctx, env, asOf, nil)
-}
-
-// Cycle phases passed to a RunCycleObserved observer.
+// Cycle phases passed to a Cycle observer.
 const (
 	PhasePulled  = "pulled"  // every platform pulled
 	PhaseEnsured = "ensured" // plan applied, write-back targets exist; writes follow
 	PhaseWritten = "written" // every platform drained
 )
 
-// RunCycleObserved is RunCycle calling observe after each phase, so a
-// caller can meter what each phase cost (the demo counts API calls).
-func RunCycleObserved(ctx context.Context, env *Env, asOf time.Time, observe func(phase string)) (*CycleReport, error) {
+// Cycle pulls every platform (in parallel, each on its own so one that is
+// down or slow does not hold up the others), recomputes every segment,
+// records the changes, and drains every platform's write-back (again in
+// parallel). A platform that fails is reported and keeps its queued
+// write-back for the next drain; the cycle goes on with the others.
+//
+// observe, when set, is called after each phase, so a caller can meter
+// what each phase cost (the demo counts API calls).
+func (a *App) Cycle(ctx context.Context, asOf time.Time, observe func(phase string)) (*CycleReport, error) {
 	if observe == nil {
 		observe = func(string) {}
 	}
 	rep := &CycleReport{AsOf: asOf, PullErrors: map[string]string{}, PushErrors: map[string]string{}, Took: map[string]string{}}
-	names := env.Pipeline.Platforms()
+	names := a.Pipeline.Platforms()
 	start := time.Now()
-	rep.Pulled = make([]pipeline.SyncStats, len(names))
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	for i, n := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rep.Pulled[i], errs[i] = env.Pipeline.Sync(ctx, n, false)
-			rep.Pulled[i].Platform = n
-		}()
-	}
-	wg.Wait()
+	var errs []error
+	rep.Pulled, errs = a.syncEach(ctx, names, false)
 	for i, err := range errs {
 		if err != nil {
 			rep.PullErrors[names[i]] = err.Error()
@@ -88,49 +75,40 @@ func RunCycleObserved(ctx context.Context, env *Env, asOf time.Time, observe fun
 	observe(PhasePulled)
 
 	start = time.Now()
-	n, err := env.Store.CountProfiles(ctx)
+	n, err := a.Store.CountProfiles(ctx)
 	if err != nil {
 		return rep, fmt.Errorf("counting profiles: %w", err)
 	}
 	rep.Profiles = n
-	unlock, err := env.LockSegments(ctx)
-	if err != nil {
-		return rep, err
-	}
-	plan, err := env.Pipeline.Plan(ctx, asOf)
-	if err != nil {
-		unlock()
-		return rep, err
-	}
-	err = env.ApplyPlan(ctx, plan)
-	unlock()
+	plan, err := a.ResegmentAll(ctx, asOf)
 	if err != nil {
 		return rep, err
 	}
 	rep.plan = plan
 	rep.Fingerprint = plan.Fingerprint
 	rep.Changes = len(plan.Memberships)
-	if res := env.Pipeline.LastResult(); res != nil {
+	if res := a.Pipeline.LastResult(); res != nil {
 		rep.Segments = res.KPIs
 		rep.Warnings = res.Warnings
 	}
 	for _, pp := range plan.Platforms {
 		rep.Planned = append(rep.Planned, PlannedWrites{Platform: pp.Platform, Records: len(pp.Items), MinCalls: pp.Calls})
 	}
-	if err := env.Pipeline.EnsureTargets(ctx, plan); err != nil {
+	if err := a.Pipeline.EnsureTargets(ctx, plan); err != nil {
 		// Drain retries; the platform's items wait in the outbox.
-		env.Log.Warn("ensuring write-back targets", "err", err)
+		a.Log.Warn("ensuring write-back targets", "err", err)
 	}
 	rep.Took["segment"] = time.Since(start).Round(time.Millisecond).String()
 	observe(PhaseEnsured)
 
 	start = time.Now()
 	rep.Written = make([]pipeline.DrainStats, len(names))
+	var wg sync.WaitGroup
 	for i, n := range names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rep.Written[i], errs[i] = env.Pipeline.Drain(ctx, n)
+			rep.Written[i], errs[i] = a.Pipeline.Drain(ctx, n)
 			rep.Written[i].Platform = n
 		}()
 	}
@@ -143,4 +121,22 @@ func RunCycleObserved(ctx context.Context, env *Env, asOf time.Time, observe fun
 	rep.Took["write_back"] = time.Since(start).Round(time.Millisecond).String()
 	observe(PhaseWritten)
 	return rep, nil
+}
+
+// syncEach pulls the named platforms in parallel; the i-th stats and
+// error belong to names[i].
+func (a *App) syncEach(ctx context.Context, names []string, full bool) ([]pipeline.SyncStats, []error) {
+	stats := make([]pipeline.SyncStats, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stats[i], errs[i] = a.Pipeline.Sync(ctx, n, full)
+			stats[i].Platform = n
+		}()
+	}
+	wg.Wait()
+	return stats, errs
 }

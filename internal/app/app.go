@@ -1,22 +1,22 @@
-// Package daemon wires the connector together and runs it: it opens the
-// store, configures every platform adapter, builds the segment engine and
-// the pipeline, and runs the long-lived parts of `connector run`: the HTTP
-// server (webhooks, health, metrics, dashboard), the webhook inbox
-// processor, the per-platform write-back drainers and the scheduled jobs on
-// the durable job queue.
-package daemon
+// Package app is the connector's application layer: it opens the store,
+// configures every platform adapter, builds the segment engine and the
+// pipeline (Open), and owns each use case once: sync, plan, apply (which
+// records a plan and relays its segment events to the outbound webhooks
+// under the segment lock), the full cycle, the webhook path, explain and
+// status. The CLI and the daemon both call it; it knows nothing of HTTP,
+// flags or loops, and no goroutine it starts outlives the call.
+package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/core/segment"
-
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/pipeline"
@@ -29,8 +29,17 @@ import (
 // Factory makes an unconfigured adapter.
 type Factory func(*slog.Logger) adapter.Adapter
 
-// Env is an opened connector: store, adapters, engine and pipeline.
-type Env struct {
+// Options tune Open beyond the configuration.
+type Options struct {
+	// ObserveHTTP, when set, hears every built-in adapter's HTTP requests
+	// from Open on (the daemon's metrics).
+	ObserveHTTP func(platform string) adapter.HTTPObserver
+	// StoreNow is the store's clock (default time.Now).
+	StoreNow func() time.Time
+}
+
+// App is an opened connector: store, adapters, engine and pipeline.
+type App struct {
 	Config   *config.Loaded
 	Log      *slog.Logger
 	Store    store.Store
@@ -39,10 +48,6 @@ type Env struct {
 	Adapters map[string]adapter.Adapter
 	// Outbound delivers segment.entered/left events; nil without endpoints.
 	Outbound *outbound.Dispatcher
-
-	// metrics hear of the adapters' HTTP requests from Open on; the
-	// daemon serves them.
-	metrics *metrics
 }
 
 // PluginSpec turns a plugin's configuration into a launch spec.
@@ -86,9 +91,9 @@ func openOutbound(ctx context.Context, cfg *config.Loaded, st store.Store, log *
 	return outbound.New(outbound.Options{Queue: q, Endpoints: eps, Logger: log.With("component", "outbound")})
 }
 
-// Open builds an Env. Adapters are described and configured; a platform
+// Open builds an App. Adapters are described and configured; a platform
 // that fails to configure is an error, as is an invalid segment definition.
-func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories map[string]Factory) (*Env, error) {
+func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories map[string]Factory, opts Options) (*App, error) {
 	defs, err := SegmentDefinitions(cfg)
 	if err != nil {
 		return nil, err
@@ -97,11 +102,11 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 	if err != nil {
 		return nil, fmt.Errorf("building the segment engine: %w", err)
 	}
-	st, err := OpenStore(ctx, cfg.Store, log)
+	st, err := openStore(ctx, cfg.Store, store.Options{Logger: log, Now: opts.StoreNow})
 	if err != nil {
 		return nil, err
 	}
-	env := &Env{Config: cfg, Log: log, Store: st, Engine: eng, Adapters: map[string]adapter.Adapter{}, metrics: newMetrics()}
+	app := &App{Config: cfg, Log: log, Store: st, Engine: eng, Adapters: map[string]adapter.Adapter{}}
 	var platforms []*pipeline.Platform
 	for name, sec := range cfg.Platforms {
 		if en, ok := sec["enabled"].(bool); ok && !en {
@@ -109,46 +114,46 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 		}
 		f, ok := factories[name]
 		if !ok {
-			env.Close(ctx)
+			app.Close(ctx)
 			return nil, fmt.Errorf("platform %q has no built-in adapter", name)
 		}
 		a := f(log.With("platform", name))
-		if o, ok := a.(adapter.Observable); ok {
-			o.ObserveHTTP(env.metrics.observer(name))
+		if o, ok := a.(adapter.Observable); ok && opts.ObserveHTTP != nil {
+			o.ObserveHTTP(opts.ObserveHTTP(name))
 		}
-		pl, err := configure(ctx, name, a, withoutEnabled(sec))
+		pl, err := configure(ctx, name, a, WithoutEnabled(sec))
 		if err != nil {
-			env.Close(ctx)
+			app.Close(ctx)
 			return nil, err
 		}
-		env.Adapters[name] = pl.Adapter
+		app.Adapters[name] = pl.Adapter
 		platforms = append(platforms, pl)
 	}
 	for i, pc := range cfg.Plugins {
 		spec := PluginSpec(pc)
 		pl, err := pluginhost.Open(ctx, spec, pluginhost.Options{Logger: log})
 		if err != nil {
-			env.Close(ctx)
+			app.Close(ctx)
 			return nil, fmt.Errorf("starting plugins[%d] (%s): %w", i, pc.Name, err)
 		}
-		env.Adapters[pc.Name] = pl // registered first, so Close stops it even if configuring fails
+		app.Adapters[pc.Name] = pl // registered first, so Close stops it even if configuring fails
 		p, err := configure(ctx, pc.Name, pl, pc.Config)
 		if err != nil {
-			env.Close(ctx)
+			app.Close(ctx)
 			return nil, err
 		}
 		platforms = append(platforms, p)
 	}
 	outbox, err := openOutbound(ctx, cfg, st, log)
 	if err != nil {
-		env.Close(ctx)
+		app.Close(ctx)
 		return nil, err
 	}
-	env.Outbound = outbox
-	env.Pipeline = pipeline.New(pipeline.Options{
+	app.Outbound = outbox
+	app.Pipeline = pipeline.New(pipeline.Options{
 		Store: st, Engine: eng, Platforms: platforms, Logger: log, Currency: "USD",
 	})
-	return env, nil
+	return app, nil
 }
 
 func configure(ctx context.Context, name string, a adapter.Adapter, sec adapter.Config) (*pipeline.Platform, error) {
@@ -163,7 +168,9 @@ func configure(ctx context.Context, name string, a adapter.Adapter, sec adapter.
 	return &pipeline.Platform{Name: name, Account: account, Adapter: a, Desc: desc}, nil
 }
 
-func withoutEnabled(sec adapter.Config) adapter.Config {
+// WithoutEnabled returns a platform section without the host's "enabled"
+// switch, which the adapter does not know.
+func WithoutEnabled(sec adapter.Config) adapter.Config {
 	out := make(adapter.Config, len(sec))
 	for k, v := range sec {
 		if k != "enabled" {
@@ -175,7 +182,10 @@ func withoutEnabled(sec adapter.Config) adapter.Config {
 
 // OpenStore opens the configured store.
 func OpenStore(ctx context.Context, sc config.Store, log *slog.Logger) (store.Store, error) {
-	opts := store.Options{Logger: log}
+	return openStore(ctx, sc, store.Options{Logger: log})
+}
+
+func openStore(ctx context.Context, sc config.Store, opts store.Options) (store.Store, error) {
 	switch sc.Driver {
 	case "postgres":
 		s, err := postgres.Open(ctx, sc.DSN, postgres.Options{Options: opts, Schema: sc.Schema})
@@ -193,91 +203,15 @@ func OpenStore(ctx context.Context, sc config.Store, log *slog.Logger) (store.St
 }
 
 // Close releases adapters and the store.
-func (e *Env) Close(ctx context.Context) {
-	for name, a := range e.Adapters {
-		if err := a.Close(ctx); err != nil {
-			e.Log.Warn("closing adapter", "platform", name, "err", err)
+func (a *App) Close(ctx context.Context) {
+	for name, ad := range a.Adapters {
+		if err := ad.Close(ctx); err != nil {
+			a.Log.Warn("closing adapter", "platform", name, "err", err)
 		}
 	}
-	if e.Store != nil {
-		if err := e.Store.Close(); err != nil {
-			e.Log.Warn("closing store", "err", err)
+	if a.Store != nil {
+		if err := a.Store.Close(); err != nil {
+			a.Log.Warn("closing store", "err", err)
 		}
-	}
-}
-
-// SegmentDefinitions parses the configured segment definitions, or returns
-// the default set when none are configured. Problems come back as
-// config.Problems with their paths.
-func SegmentDefinitions(cfg *config.Loaded) ([]segment.Definition, error) {
-	var raw []any
-	for _, m := range cfg.Segments {
-		raw = append(raw, m)
-	}
-	if len(raw) == 0 {
-		raw = DefaultSegments(enabledPlatformNames(cfg))
-	}
-	defs, err := segment.ParseDefinitions(raw)
-	if err != nil {
-		return nil, problemsOf(err)
-	}
-	return defs, nil
-}
-
-func enabledPlatformNames(cfg *config.Loaded) []string {
-	var out []string
-	for name, sec := range cfg.Platforms {
-		if en, ok := sec["enabled"].(bool); ok && !en {
-			continue
-		}
-		out = append(out, name)
-	}
-	return out
-}
-
-// problemsOf turns the segment core's joined "path: message" errors into
-// config problems.
-func problemsOf(err error) config.Problems {
-	var ps config.Problems
-	var errs []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
-	}
-	for _, e := range errs {
-		for _, line := range strings.Split(e.Error(), "\n") {
-			path, msg, ok := strings.Cut(line, ": ")
-			if !ok {
-				path, msg = "segments", line
-			}
-			ps = append(ps, config.Problem{Path: path, Message: msg})
-		}
-	}
-	return ps
-}
-
-// ErrNoPlatforms is returned by commands that need at least one platform.
-var ErrNoPlatforms = errors.New("no platform is configured (add a section under platforms:)")
-
-// DefaultSegments is the segment set used when the configuration has none:
-// RFM groups, lifecycle stages and value tiers, written back to every
-// enabled platform as a property, with lists for the RFM groups.
-func DefaultSegments(platforms []string) []any {
-	wb := func(prop string, list bool) map[string]any {
-		m := map[string]any{}
-		for _, p := range platforms {
-			t := map[string]any{"property": prop}
-			if list {
-				t["list"] = true
-			}
-			m[p] = t
-		}
-		return m
-	}
-	return []any{
-		map[string]any{"name": "rfm", "kind": "rfm", "writeback": wb("rfm_segment", true)},
-		map[string]any{"name": "lifecycle", "kind": "lifecycle", "writeback": wb("lifecycle_stage", false)},
-		map[string]any{"name": "value", "kind": "value", "writeback": wb("value_tier", false)},
 	}
 }

@@ -1,18 +1,19 @@
-package daemon
+package sandbox
 
 import (
 	"path/filepath"
 	"strings"
 
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
+	"github.com/segconn/connector/core/segment"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/pipeline"
-	"github.com/segconn/connector/internal/sandbox"
 )
 
-// SandboxConfig returns a configuration pointing every platform at a
-// running sandbox, with an SQLite store in dir and default segments.
-func SandboxConfig(sb *sandbox.Sandbox, dir string) *config.Loaded {
+// ConnectorConfig returns a connector configuration pointing every
+// platform at the running sandbox, with an SQLite store in dir and the
+// default segments.
+func (sb *Sandbox) ConnectorConfig(dir string) *config.Loaded {
 	cfg := config.Defaults()
 	cfg.Store.Path = filepath.Join(dir, "connector.db")
 	cfg.Server.Listen = "127.0.0.1:0"
@@ -26,15 +27,12 @@ func SandboxConfig(sb *sandbox.Sandbox, dir string) *config.Loaded {
 	return l
 }
 
-// PrepareSandbox does what a Salesforce admin does once before write-back
-// can start: create the custom fields the segment definitions write to.
-func PrepareSandbox(sb *sandbox.Sandbox, l *config.Loaded) error {
-	defs, err := SegmentDefinitions(l)
-	if err != nil {
-		return err
-	}
+// PrepareWriteback does what a Salesforce admin does once before
+// write-back can start: create the custom fields the segment definitions
+// write to.
+func (sb *Sandbox) PrepareWriteback(defs []segment.Definition) {
 	for _, d := range defs {
-		t, ok := d.Writeback[sandbox.Salesforce]
+		t, ok := d.Writeback[Salesforce]
 		if !ok {
 			continue
 		}
@@ -54,5 +52,4 @@ func PrepareSandbox(sb *sandbox.Sandbox, l *config.Loaded) error {
 			}
 		}
 	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package daemon
+package app
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 // sharing the database (a session advisory lock keyed by the schema).
 // Without it two replicas could plan from different snapshots and the
 // older plan could be applied after the newer one.
-func (e *Env) LockSegments(ctx context.Context) (unlock func(), err error) {
-	local := e.Pipeline.Serialize()
-	pg, ok := e.Store.(*postgres.Store)
+func (a *App) LockSegments(ctx context.Context) (unlock func(), err error) {
+	local := a.Pipeline.Serialize()
+	pg, ok := a.Store.(*postgres.Store)
 	if !ok {
 		return local, nil
 	}

@@ -1,0 +1,122 @@
+package segment
+
+import (
+	"reflect"
+	"strings"
+)
+
+// RuleVariable describes one name a rule expression can read.
+type RuleVariable struct {
+	Name string // as written in a rule, e.g. "recency_days"
+	Type string // bool, int, float, string, list of strings, map string→float, map string→string
+	Doc  string // what it holds, in one line
+}
+
+// ruleDoc says what each RuleEnv name holds; TestRuleVariablesDocumented
+// keeps it complete.
+func ruleDoc(name string) string {
+	switch name {
+	case "gender":
+		return "gender as the platforms hold it, lower-cased"
+	case "age":
+		return "whole years at the as-of date; -1 when the birth date is unknown"
+	case "country":
+		return "ISO 3166-1 alpha-2 code of the address, else of the company (\"GB\", \"DE\")"
+	case "region":
+		return "state, county or region of the address"
+	case "city":
+		return "city of the address"
+	case "industry":
+		return "the company's industry"
+	case "employees":
+		return "the company's number of employees; 0 when unknown"
+	case "company_revenue":
+		return "the company's annual revenue in major units; 0 when unknown"
+	case "lifecycle_stage":
+		return "the platforms' lifecycle stage, lower-cased (lead, prospect, customer, …)"
+	case "has_email":
+		return "the profile has an email address"
+	case "email_domain":
+		return "the part of the primary email after the @"
+	case "open_deals":
+		return "open deals or opportunities"
+	case "platforms":
+		return "the platforms the profile lives on (\"hubspot\", \"woocommerce\", …)"
+	case "device":
+		return "the device of most orders: desktop, mobile, tablet or other"
+	case "channel":
+		return "the channel of most orders (web, pos, admin, checkout, …)"
+	case "device_share":
+		return "share of orders per device, 0..1 (device_share[\"mobile\"])"
+	case "channel_share":
+		return "share of orders per channel, 0..1"
+	case "attrs":
+		return "the profile's other attributes by name (attrs[\"jobtitle\"])"
+	case "categories":
+		return "product categories bought (WooCommerce product categories, HubSpot line item category, Salesforce Product2.Family)"
+	case "is_buyer":
+		return "at least one purchase"
+	case "recency_days":
+		return "days since the last purchase; -1 for non-buyers"
+	case "frequency":
+		return "number of purchases"
+	case "monetary":
+		return "net spend in major units of the dataset currency"
+	case "aov":
+		return "average order value in major units"
+	case "tenure_days":
+		return "days since the first purchase; -1 for non-buyers"
+	case "items_per_order":
+		return "average items per purchase"
+	case "distinct_categories":
+		return "number of distinct categories bought"
+	case "orders_in_window":
+		return "purchases inside the KPI window ending at the as-of date"
+	case "gap_mean_days":
+		return "mean days between purchases"
+	case "refunded":
+		return "number of fully refunded or cancelled orders"
+	}
+	return ""
+}
+
+// RuleVariables lists every name a rule expression can read, in the order
+// RuleEnv declares them.
+func RuleVariables() []RuleVariable {
+	t := reflect.TypeFor[RuleEnv]()
+	out := make([]RuleVariable, 0, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := f.Tag.Get("expr")
+		out = append(out, RuleVariable{Name: name, Type: typeWord(f.Type), Doc: ruleDoc(name)})
+	}
+	return out
+}
+
+func typeWord(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "bool"
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return "int"
+	case reflect.Float64:
+		return "float"
+	case reflect.String:
+		return "string"
+	case reflect.Slice:
+		return "list of " + typeWord(t.Elem()) + "s"
+	case reflect.Map:
+		return "map string→" + typeWord(t.Elem())
+	}
+	return t.String()
+}
+
+// ruleNames returns the rule names joined for an error message.
+func ruleNames() string {
+	vars := RuleVariables()
+	names := make([]string, len(vars))
+	for i, v := range vars {
+		names[i] = v.Name
+	}
+	return strings.Join(names, ", ")
+}

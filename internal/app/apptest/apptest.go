@@ -1,0 +1,119 @@
+// Package apptest starts the connector against the sandbox's fake
+// platforms and checks, independently of the write-back code, that every
+// platform holds exactly what the computed segments say. The tests of
+// internal/app and internal/daemon share it.
+package apptest
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/segconn/connector/connectors"
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/app"
+	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/store"
+)
+
+// Factories are the built-in adapters as app.Open takes them.
+func Factories() map[string]app.Factory {
+	out := map[string]app.Factory{}
+	for n, f := range connectors.Builtin() {
+		out[n] = app.Factory(f)
+	}
+	return out
+}
+
+// PrepareSandbox creates the Salesforce fields the configured segments
+// write to.
+func PrepareSandbox(sb *sandbox.Sandbox, l *config.Loaded) error {
+	defs, err := app.SegmentDefinitions(l)
+	if err != nil {
+		return err
+	}
+	sb.PrepareWriteback(defs)
+	return nil
+}
+
+// StartSandbox starts a sandbox of customers generated as of at, and an
+// App pointed at it, both closed when the test ends.
+func StartSandbox(t testing.TB, customers int, at time.Time, opts app.Options) (*sandbox.Sandbox, *app.App, *config.Loaded) {
+	t.Helper()
+	ctx := context.Background()
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 11, Customers: customers, AsOf: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	l := sb.ConnectorConfig(t.TempDir())
+	if err := PrepareSandbox(sb, l); err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Open(ctx, l, slog.New(slog.DiscardHandler), Factories(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(context.Background()) })
+	return sb, a, l
+}
+
+// WaitStoreQuiet waits until a store's inbox and outbox are empty on
+// several consecutive looks.
+func WaitStoreQuiet(t testing.TB, st store.Store, timeout time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	for quiet := 0; quiet < 3; {
+		if time.Now().After(deadline) {
+			t.Fatalf("not quiet after %v", timeout)
+		}
+		time.Sleep(200 * time.Millisecond)
+		pending, err1 := st.InboxPending(ctx, 10)
+		stats, err2 := st.OutboxStats(ctx)
+		if err1 == nil && err2 == nil && len(pending) == 0 && stats[store.OutboxPending]+stats[store.OutboxLeased] == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+	}
+}
+
+// NotYetChampion finds a profile on both WooCommerce and HubSpot that is
+// not in rfm:champions and returns its WooCommerce customer id, HubSpot
+// contact id and profile id.
+func NotYetChampion(t testing.TB, a *app.App) (wooID int, hsID, profileID string) {
+	t.Helper()
+	ctx := context.Background()
+	after := ""
+	for {
+		ps, err := a.Store.ListProfiles(ctx, after, 200)
+		if err != nil || len(ps) == 0 {
+			t.Fatalf("no profile on both WooCommerce and HubSpot (%v)", err)
+		}
+		after = ps[len(ps)-1].ID
+		for _, p := range ps {
+			var w, h string
+			for _, r := range p.Refs {
+				if r.Platform == sandbox.WooCommerce && r.ObjectType == domain.ObjectContact {
+					w = r.ID
+				}
+				if r.Platform == sandbox.HubSpot && r.ObjectType == domain.ObjectContact {
+					h = r.ID
+				}
+			}
+			ms, _ := a.Store.Memberships(ctx, p.ID)
+			champion := false
+			for _, m := range ms {
+				champion = champion || m.Segment == "rfm:champions"
+			}
+			if w != "" && h != "" && !champion {
+				id, _ := strconv.Atoi(w)
+				return id, h, p.ID
+			}
+		}
+	}
+}
