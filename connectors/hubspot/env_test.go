@@ -71,8 +71,13 @@ func (v *specValidator) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// The fake's answers, errors included, must match the spec's response
 	// schemas too.
-	rb, _ := io.ReadAll(resp.Body)
+	rb, berr := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if berr != nil {
+		// A broken body (an injected fault) goes on broken, unchecked.
+		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(rb), errReader{berr}))
+		return resp, nil
+	}
 	resp.Body = io.NopCloser(bytes.NewReader(rb))
 	if verr := v.spec.Response(req.Context(), route, resp.StatusCode, resp.Header, rb); verr != nil {
 		v.mu.Lock()

@@ -75,6 +75,9 @@ func start(t testing.TB, fo woocommercefake.Options, tweak func(adapter.Config),
 	if fo.Now != nil {
 		opts = append([]Option{WithClock(fo.Now)}, opts...) // sign with the store's clock
 	}
+	// Every request is checked against WooCommerce's v3 spec (a test's
+	// own WithTransport, given later, replaces the check).
+	opts = append([]Option{WithTransport(newSpecValidator(t, nil))}, opts...)
 	c := New(slog.New(slog.DiscardHandler), opts...)
 	if err := c.Configure(context.Background(), cfg); err != nil {
 		t.Fatal(err)

@@ -327,3 +327,35 @@ func TestFetchReportsMissingAndTrashedAsDeleted(t *testing.T) {
 		t.Fatalf("bad id: %v", err)
 	}
 }
+
+// Connection resets mid-body, bodies cut short of their framing and
+// truncated JSON on pull pages are retried like a 5xx: one pull finishes
+// with every record, without resuming from its cursor.
+func TestPullSurvivesBrokenBodiesInOneRun(t *testing.T) {
+	clk := newClock(time.Now().Add(-2 * time.Hour))
+	f, c := start(t, woocommercefake.Options{Now: clk.Now}, nil)
+	f.AddOrders(genOrders(1500, 200, clk.Now().Add(-500*time.Hour))...)
+	var cs []woocommercefake.Customer
+	for i := 0; i < 400; i++ {
+		cs = append(cs, woocommercefake.Customer{Email: "user" + strconv.Itoa(i) + "@example.com"})
+	}
+	f.AddCustomers(cs...)
+	clk.Add(time.Hour)
+	f.SetRandomFaults(0.25, 7, woocommercefake.Fault{Body: woocommercefake.BodyReset},
+		woocommercefake.Fault{Body: woocommercefake.BodyShort}, woocommercefake.Fault{Body: woocommercefake.BodyTruncated})
+	orders, customers := newStore(), newStore()
+	if err := c.Pull(context.Background(), adapter.PullRequest{Object: domain.ObjectOrder}, orders.sink); err != nil {
+		t.Fatalf("order pull aborted by a broken body: %v", err)
+	}
+	if err := c.Pull(context.Background(), adapter.PullRequest{Object: domain.ObjectContact}, customers.sink); err != nil {
+		t.Fatalf("customer pull aborted by a broken body: %v", err)
+	}
+	if f.RandomFaultsServed() == 0 {
+		t.Fatal("no faults were injected")
+	}
+	checkOrders(t, f, orders, nil)
+	if len(customers.upserts) != 400 {
+		t.Fatalf("stored %d customers, want 400", len(customers.upserts))
+	}
+	t.Logf("%d broken bodies served in %d calls", f.RandomFaultsServed(), f.TotalCalls())
+}

@@ -33,9 +33,26 @@ func header(h map[string][]string, name string) string {
 
 // VerifyWebhook implements adapter.Adapter. WooCommerce signs deliveries
 // with base64(HMAC-SHA256(secret, raw body)) in X-WC-Webhook-Signature
-// and sends no timestamp, so replays are caught by the delivery id (the
-// event id) in the host's inbox. The unsigned ping (form body
-// webhook_id=N) is answered 200 with no events.
+// and sends no timestamp. The unsigned ping (form body webhook_id=N) is
+// answered 200 with no events.
+//
+// The event id (what the host's inbox deduplicates on) is built from
+// signed content only: topic, record id and a hash of the body. The
+// X-WC-Webhook-Delivery-ID header cannot serve: WooCommerce derives it
+// from the webhook id and the current second, so two deliveries of one
+// webhook within a second share it, and no signature covers it, so a
+// captured delivery resent with a fresh one would pass as new. Distinct
+// bodies are so always distinct events, and a redelivery or replay of a
+// body is the same event. A replayed body the inbox no longer remembers
+// cannot roll a record back either: the store keeps the newer
+// date_modified_gmt.
+//
+// A *.deleted body is only {"id": N}, the same for every deletion of the
+// record, so it cannot tell a replay from a deletion after a restore. It
+// is therefore not applied as a deletion: the event names the record and
+// the host fetches its current state (a trashed order or deleted customer
+// is absent, which the fetch reports as a deletion). A replay costs one
+// read and changes nothing; such events are keyed by the delivery id too.
 func (c *Connector) VerifyWebhook(_ context.Context, req adapter.WebhookRequest) (adapter.WebhookResult, error) {
 	cfg, _, m, err := c.state()
 	if err != nil {
@@ -70,11 +87,6 @@ func (c *Connector) VerifyWebhook(_ context.Context, req adapter.WebhookRequest)
 	default:
 		return adapter.WebhookResult{Status: http.StatusOK}, nil
 	}
-	eventID := header(req.Headers, "X-WC-Webhook-Delivery-ID")
-	if eventID == "" {
-		sum := sha256.Sum256(req.Body)
-		eventID = header(req.Headers, "X-WC-Webhook-ID") + ":" + topic + ":" + hex.EncodeToString(sum[:8])
-	}
 	var probe struct {
 		ID       json.Number `json:"id"`
 		Modified string      `json:"date_modified_gmt"`
@@ -86,12 +98,15 @@ func (c *Connector) VerifyWebhook(_ context.Context, req adapter.WebhookRequest)
 	if err != nil || id <= 0 {
 		return adapter.WebhookResult{}, adapter.Permanent(fmt.Errorf("decoding woocommerce webhook %s body: id %q is not a record id", topic, probe.ID))
 	}
-	ev := adapter.WebhookEvent{ID: eventID, Kind: adapter.ChangeUpsert, Ref: m.ref(object, id, time.Time{}), OccurredAt: req.ReceivedAt.UTC()}
+	ev := adapter.WebhookEvent{ID: eventID(topic, id, req.Body), Kind: adapter.ChangeUpsert, Ref: m.ref(object, id, time.Time{}), OccurredAt: req.ReceivedAt.UTC()}
 	if t, err := wooTime("date_modified_gmt", probe.Modified); err == nil {
 		ev.OccurredAt = t
 	}
 	if event == "deleted" {
-		ev.Kind = adapter.ChangeDelete
+		// No Record: the host fetches the record's current state.
+		if d := header(req.Headers, "X-WC-Webhook-Delivery-ID"); d != "" {
+			ev.ID += ":" + d
+		}
 		return adapter.WebhookResult{Events: []adapter.WebhookEvent{ev}, Status: http.StatusOK}, nil
 	}
 	ch, rej, _ := m.change(object, req.Body)
@@ -103,6 +118,13 @@ func (c *Connector) VerifyWebhook(_ context.Context, req adapter.WebhookRequest)
 	// An unmappable body leaves Record nil: the host fetches the record and
 	// quarantines it there with the reason.
 	return adapter.WebhookResult{Events: []adapter.WebhookEvent{ev}, Status: http.StatusOK}, nil
+}
+
+// eventID names a delivery by what its signature covers: the topic, the
+// record id and a SHA-256 of the raw body.
+func eventID(topic string, id int, body []byte) string {
+	sum := sha256.Sum256(body)
+	return topic + ":" + strconv.Itoa(id) + ":" + hex.EncodeToString(sum[:16])
 }
 
 // WebhookReport says what CheckWebhooks found and did.
@@ -125,7 +147,10 @@ type wcWebhook struct {
 // webhook per configured topic delivers to webhooks.delivery_url,
 // re-enabling disabled ones (WooCommerce disables a webhook after repeated
 // failed deliveries and never retries) and recreating missing ones, as
-// configured. Deliveries so never stop silently.
+// configured. Deliveries so never stop silently. Re-enabling does not
+// reset WooCommerce's failure count, so a webhook whose endpoint still
+// fails is disabled again by its next failure and re-enabled by the next
+// check.
 func (c *Connector) CheckWebhooks(ctx context.Context) (WebhookReport, error) {
 	cfg, a, _, err := c.state()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/daemon"
@@ -72,15 +73,22 @@ func TestConcurrentWebhooksGroupCommittedOnce(t *testing.T) {
 	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
 	h, body := sb.WooFake.SignedDelivery("order.created", sb.WooFake.OrderIDs()[0], secret)
 	const deliveries = 100
+	// WooCommerce events are told apart by their signed body (the delivery
+	// id is neither unique nor signed): give each delivery its own body.
+	bodies := make([][]byte, deliveries)
+	for j := range bodies {
+		bodies[j] = append([]byte(fmt.Sprintf(`{"delivery_test":%d,`, j)), body[1:]...)
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*deliveries)
 	for i := range 2 * deliveries {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/woocommerce", bytes.NewReader(body))
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/woocommerce", bytes.NewReader(bodies[i%deliveries]))
 			req.Header = h.Clone()
-			req.Header.Set("X-WC-Webhook-Delivery-ID", "dup-"+strconv.Itoa(i%deliveries))
+			req.Header.Set("X-WC-Webhook-Signature", woocommercefake.Sign(secret, bodies[i%deliveries]))
+			req.Header.Set("X-WC-Webhook-Delivery-ID", "dup-"+strconv.Itoa(i))
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				errs <- err

@@ -9,8 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -151,12 +153,17 @@ type callState struct {
 	mu        sync.Mutex
 	refreshed bool
 	start     time.Time
+	// The last response checkRetry judged, and its verdict's error (see
+	// checkRetry).
+	checked  *http.Response
+	checkErr error
 }
 
 type callKey struct{}
 
 // Do sends req, retrying per policy, and returns the final response when its
-// status is 2xx or 3xx. Any other outcome is an error: a *StatusError
+// status is 2xx or 3xx; a read's body is then already read whole (see
+// AsRead). Any other outcome is an error: a *StatusError
 // (carrying the body) wrapped in an adapter.Error of the right kind, or a
 // network error classified as retryable. The caller closes the body.
 func (c *Client) Do(ctx context.Context, req *http.Request) (*http.Response, error) {
@@ -169,8 +176,16 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*http.Response, err
 	if err := c.prepare(rreq.Request); err != nil {
 		return nil, err
 	}
+	if isRead(req) {
+		rreq.SetResponseHandler(bufferBody)
+	}
 	resp, err := c.rc.Do(rreq)
 	if err != nil {
+		if errors.Is(err, errNotJSON) && resp != nil {
+			// Still not JSON after every retry: the caller decodes it and
+			// says what is wrong.
+			return resp, nil
+		}
 		if resp != nil && resp.Body != nil {
 			resp.Body.Close()
 		}
@@ -188,6 +203,53 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*http.Response, err
 		return resp, nil
 	}
 	return nil, c.statusError(resp)
+}
+
+type readKey struct{}
+
+// AsRead marks the requests sent with the returned context as reads even
+// when their method is not GET, HEAD or OPTIONS (a search sent as POST):
+// sending them again is harmless, so a broken answer body is retried.
+func AsRead(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readKey{}, true)
+}
+
+func isRead(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	v, _ := req.Context().Value(readKey{}).(bool)
+	return v
+}
+
+// errNotJSON marks a 2xx answer that says it is JSON and is not.
+var errNotJSON = errors.New("the answer body is not valid JSON")
+
+// bufferBody reads a read's successful answer within the attempt, so that
+// a connection reset mid-body, a body cut short of its framing, or a JSON
+// answer that does not parse (a proxy that truncated it) is an error of
+// the attempt, which checkRetry retries like a network error or a 5xx.
+// The body is handed on from memory.
+func bufferBody(resp *http.Response) error {
+	if resp.StatusCode >= 400 || resp.Body == nil {
+		return nil // statusError reads error answers
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("reading the answer body (%d bytes read): %w", len(data), err)
+	}
+	if len(data) > 0 && isJSON(resp.Header.Get("Content-Type")) && !json.Valid(data) {
+		return fmt.Errorf("%w (%d bytes)", errNotJSON, len(data))
+	}
+	return nil
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
 // DoJSON sends body (when non-nil) as JSON and decodes a 2xx answer into out
@@ -239,8 +301,25 @@ func (c *Client) prepare(req *http.Request) error {
 	return nil
 }
 
-// checkRetry is the retry policy per failure class.
+// checkRetry is the retry policy per failure class. retryablehttp asks
+// it a second time about a response it did not retry once the response
+// handler (bufferBody) has run; when the handler found nothing wrong, the
+// first verdict stands (asking again would lose its error, or refresh
+// credentials twice).
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	st, _ := ctx.Value(callKey{}).(*callState)
+	if st != nil && err == nil && resp != nil && st.checked == resp {
+		return false, st.checkErr
+	}
+	retry, cerr := c.decide(ctx, resp, err)
+	if st != nil {
+		st.checked, st.checkErr = resp, cerr
+	}
+	return retry, cerr
+}
+
+// decide is checkRetry's policy.
+func (c *Client) decide(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}

@@ -6,6 +6,12 @@
 //   - a retry policy per failure class: network errors, 429 and 5xx are
 //     retried; 4xx auth and validation errors never are (a 401 is retried
 //     once, after the Auth refreshes its token, when it can);
+//   - reads (GET, HEAD, OPTIONS, or any request whose context went through
+//     AsRead) have their answer body read within the attempt, through
+//     retryablehttp's response handler, so a connection reset mid-body, a
+//     body cut short of its framing or a JSON answer that does not parse
+//     is retried under the same policy as a 5xx; writes are never sent
+//     again for a broken answer, since the platform may have applied them;
 //   - Retry-After honoured but capped (retryablehttp's own backoffs do not
 //     cap it); a 429 asking for a longer wait than the cap is not slept on
 //     but returned as adapter.RateLimited so the caller's scheduler waits;

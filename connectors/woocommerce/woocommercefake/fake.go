@@ -15,7 +15,8 @@
 // replay rejected), read-only keys refused on writes.
 //
 // Faults can be injected (429/503 with or without Retry-After, HTML pages
-// from a "firewall", connection resets, latency, per-item batch errors) and
+// from a "firewall", connection resets before the answer or mid-body,
+// bodies cut short, latency, per-item batch errors) and
 // every API call is counted per endpoint. The package has no package-level
 // mutable state: many fakes can run in one process. Only the standard
 // library and golang.org/x/time/rate (for the optional server-side
@@ -26,7 +27,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -70,9 +70,14 @@ type Options struct {
 	SiteLocation *time.Location
 	// BatchLimit is the woocommerce_rest_batch_items_limit. Default 100.
 	BatchLimit int
-	// WebhookMaxFailures is woocommerce_max_webhook_delivery_failures: a
-	// webhook is disabled once its consecutive failures exceed it. Default 5.
+	// WebhookMaxFailures is woocommerce_max_webhook_delivery_failures
+	// (default 5): a failed delivery that finds more consecutive failures
+	// already counted than this disables the webhook, so with 5 the
+	// seventh consecutive failure does (see Trigger).
 	WebhookMaxFailures int
+	// SiteSalt is the WordPress auth salt that keys wp_hash, from which
+	// webhook delivery ids are made. Default: a fixed test salt.
+	SiteSalt string
 	// Logger receives the fake's own debug logs. Default: discard.
 	Logger *slog.Logger
 	// WebhookClient sends deliveries and pings. Default: a client with a
@@ -150,6 +155,9 @@ func New(opts Options) *Fake {
 	}
 	if opts.WebhookMaxFailures == 0 {
 		opts.WebhookMaxFailures = 5
+	}
+	if opts.SiteSalt == "" {
+		opts.SiteSalt = "woocommercefake auth salt"
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -366,6 +374,7 @@ func (f *Fake) AddOrders(os ...Order) []int {
 		if o.LineItems == nil {
 			o.LineItems = []LineItem{}
 		}
+		lineItemMeta(o.LineItems)
 		if o.Refunds == nil {
 			o.Refunds = []Refund{}
 		}
@@ -384,6 +393,16 @@ func (f *Fake) AddOrders(os ...Order) []int {
 	return ids
 }
 
+// lineItemMeta gives line items without meta an empty list: WooCommerce
+// renders a line item's meta_data as [] when it has none, never null.
+func lineItemMeta(items []LineItem) {
+	for i := range items {
+		if items[i].MetaData == nil {
+			items[i].MetaData = []Meta{}
+		}
+	}
+}
+
 // UpdateOrder changes an order in place as the store would (an admin
 // edit, a payment, a refund) and bumps its modified date. It reports
 // whether the order exists.
@@ -395,6 +414,7 @@ func (f *Fake) UpdateOrder(id int, change func(*Order)) bool {
 		return false
 	}
 	change(&rec.o)
+	lineItemMeta(rec.o.LineItems)
 	rec.modified = f.now()
 	rec.o.DateModified, rec.o.DateModifiedGMT = f.dates(rec.modified)
 	return true
@@ -550,171 +570,4 @@ func (f *Fake) BatchSizes() []int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]int(nil), f.batchSizes...)
-}
-
-// --- faults ---
-
-// Fault is an injected failure answered instead of the real response.
-type Fault struct {
-	// Status is the HTTP status (429, 503, 500, 403…). Ignored with Reset.
-	Status int
-	// RetryAfter, when set, is sent as the Retry-After header.
-	RetryAfter string
-	// HTML answers with an HTML page (a WAF or proxy) instead of JSON.
-	HTML bool
-	// Reset closes the connection without an answer.
-	Reset bool
-	// Path limits the fault to requests whose API path starts with it
-	// (e.g. "/orders"); empty matches all.
-	Path string
-}
-
-// InjectFaults queues faults; each is consumed by the next matching request.
-func (f *Fake) InjectFaults(fs ...Fault) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults = append(f.faults, fs...)
-}
-
-// Fail429 queues n throttling answers (429 with Retry-After: 1).
-func (f *Fake) Fail429(n int) {
-	for i := 0; i < n; i++ {
-		f.InjectFaults(Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"})
-	}
-}
-
-type randomFaults struct {
-	rate  float64
-	rng   *rand.Rand
-	kinds []Fault
-	hits  int
-}
-
-// SetRandomFaults makes each request fail with probability p, picking one
-// of kinds (default: 429, 503 with Retry-After, an HTML 503 page and a
-// connection reset) with a deterministic generator seeded by seed. p = 0
-// turns it off.
-func (f *Fake) SetRandomFaults(p float64, seed uint64, kinds ...Fault) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if p <= 0 {
-		f.random = nil
-		return
-	}
-	if len(kinds) == 0 {
-		kinds = []Fault{
-			{Status: http.StatusTooManyRequests},
-			{Status: http.StatusServiceUnavailable, RetryAfter: "0"},
-			{Status: http.StatusServiceUnavailable, HTML: true},
-			{Reset: true},
-		}
-	}
-	f.random = &randomFaults{rate: p, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), kinds: kinds}
-}
-
-// RandomFaultsServed reports how many random faults were answered.
-func (f *Fake) RandomFaultsServed() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.random == nil {
-		return 0
-	}
-	return f.random.hits
-}
-
-// SetThrottle makes the server answer 429 (Retry-After: 1) once more than
-// r requests per second (burst b) arrive, as a host's rate limiter does.
-// r = 0 turns it off.
-func (f *Fake) SetThrottle(r rate.Limit, b int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if r == 0 {
-		f.limiter = nil
-		return
-	}
-	f.limiter = rate.NewLimiter(r, b)
-}
-
-// Throttled reports how many requests the throttle refused.
-func (f *Fake) Throttled() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.throttled
-}
-
-// SetLatency delays every answer by d.
-func (f *Fake) SetLatency(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.latency = d
-}
-
-// FailCustomerUpdates makes batch and single updates of these customers
-// fail with the given WooCommerce error code, message and status inside
-// the batch response (a partial failure). An empty code clears them.
-func (f *Fake) FailCustomerUpdates(code, message string, status int, ids ...int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, id := range ids {
-		if code == "" {
-			delete(f.itemErrors, id)
-			continue
-		}
-		f.itemErrors[id] = apiError{Code: code, Message: message, Data: map[string]any{"status": status}}
-	}
-}
-
-// takeFault picks the fault for a request, if any. Called with f.mu held.
-func (f *Fake) takeFaultLocked(path string) (Fault, bool) {
-	for i, ft := range f.faults {
-		if ft.Path == "" || strings.HasPrefix(path, ft.Path) {
-			f.faults = append(f.faults[:i], f.faults[i+1:]...)
-			return ft, true
-		}
-	}
-	if f.random != nil && f.random.rng.Float64() < f.random.rate {
-		f.random.hits++
-		return f.random.kinds[f.random.rng.IntN(len(f.random.kinds))], true
-	}
-	if f.limiter != nil && !f.limiter.Allow() {
-		f.throttled++
-		return Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"}, true
-	}
-	return Fault{}, false
-}
-
-const htmlPage = `<!DOCTYPE html>
-<html><head><title>503 Service Temporarily Unavailable</title></head>
-<body><h1>Service Temporarily Unavailable</h1>
-<p>The server is temporarily unable to service your request due to maintenance downtime or capacity problems.</p>
-<hr><address>Web Application Firewall</address></body></html>
-`
-
-func (f *Fake) writeFault(w http.ResponseWriter, ft Fault) {
-	if ft.Reset {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				if tc, ok := conn.(*net.TCPConn); ok {
-					_ = tc.SetLinger(0)
-				}
-				_ = conn.Close()
-				return
-			}
-		}
-		ft.Status = http.StatusBadGateway
-	}
-	if ft.RetryAfter != "" {
-		w.Header().Set("Retry-After", ft.RetryAfter)
-	}
-	if ft.HTML {
-		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		w.WriteHeader(ft.Status)
-		_, _ = w.Write([]byte(htmlPage))
-		return
-	}
-	code, msg := "woocommerce_rest_too_many_requests", "Too many requests. Please wait and try again."
-	if ft.Status != http.StatusTooManyRequests {
-		code, msg = "internal_server_error", "The server is temporarily unavailable."
-	}
-	writeError(w, ft.Status, code, msg, nil)
 }

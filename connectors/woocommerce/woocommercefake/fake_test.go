@@ -3,6 +3,9 @@ package woocommercefake
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -162,19 +165,119 @@ func TestWebhookSenderPingHeadersAndDisable(t *testing.T) {
 	mu.Lock()
 	status = 500
 	mu.Unlock()
-	for i := 0; i < 5; i++ {
+	// WC_Webhook::failed_delivery() disables only when the count it finds
+	// is already above 5, and counts otherwise: failures 1..6 are counted,
+	// the seventh disables.
+	for i := 0; i < 6; i++ {
 		f.Trigger(context.Background(), "order.updated", oid)
 	}
 	if f.Webhooks()[0].Status != "active" {
-		t.Fatal("disabled after 5 failures; WooCommerce waits until the count exceeds 5")
+		t.Fatal("disabled after 6 failures; WooCommerce disables on the seventh")
 	}
 	f.Trigger(context.Background(), "order.updated", oid)
 	if f.Webhooks()[0].Status != "disabled" {
-		t.Fatal("not disabled after 6 consecutive failures")
+		t.Fatal("not disabled after 7 consecutive failures")
 	}
 	n := len(f.Deliveries())
 	f.Trigger(context.Background(), "order.updated", oid)
 	if len(f.Deliveries()) != n {
 		t.Fatal("a disabled webhook delivered")
+	}
+}
+
+// Delivery ids are WooCommerce's wp_hash(webhook id . unix second): one
+// webhook's deliveries within a second share one, a new second or another
+// webhook gets another.
+func TestDeliveryIDsAreWebhookAndSecond(t *testing.T) {
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer rcv.Close()
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f := newFake(t, Options{Now: clock, SiteSalt: "salt"})
+	oid := f.AddOrders(Order{Total: "1.00", Billing: Billing{Email: "a@b.c"}})[0]
+	h1 := f.AddWebhook("a", "order.updated", rcv.URL, "s")
+	h2 := f.AddWebhook("b", "order.updated", rcv.URL, "s")
+	first := f.Trigger(context.Background(), "order.updated", oid)
+	mu.Lock()
+	now = now.Add(900 * time.Millisecond) // same second
+	mu.Unlock()
+	f.UpdateOrder(oid, func(o *Order) { o.Status = "completed" })
+	second := f.Trigger(context.Background(), "order.updated", oid)
+	if len(first) != 2 || len(second) != 2 {
+		t.Fatalf("deliveries %d, %d; want 2 each", len(first), len(second))
+	}
+	if first[0].DeliveryID != second[0].DeliveryID || bytes.Equal(first[0].Body, second[0].Body) {
+		t.Fatalf("two deliveries of webhook %d in one second: ids %s, %s; WooCommerce gives them one id", h1, first[0].DeliveryID, second[0].DeliveryID)
+	}
+	if first[0].DeliveryID == first[1].DeliveryID {
+		t.Fatalf("webhooks %d and %d share a delivery id", h1, h2)
+	}
+	mac := hmac.New(md5.New, []byte("salt"))
+	fmt.Fprintf(mac, "%d%d", h1, now.Unix())
+	if want := hex.EncodeToString(mac.Sum(nil)); first[0].DeliveryID != want {
+		t.Fatalf("delivery id %s, want wp_hash = HMAC-MD5(salt, id . time) = %s", first[0].DeliveryID, want)
+	}
+	mu.Lock()
+	now = now.Add(time.Second)
+	mu.Unlock()
+	if third := f.Trigger(context.Background(), "order.updated", oid); third[0].DeliveryID == first[0].DeliveryID {
+		t.Fatal("the next second reused the delivery id")
+	}
+}
+
+// Re-enabling a disabled webhook through the REST API keeps its failure
+// count (WC_Webhook_Data_Store::update resets nothing) and sends no ping
+// unless its delivery URL changed: one more failure disables it again; a
+// success resets the count.
+func TestReenabledWebhookKeepsItsFailureCount(t *testing.T) {
+	var mu sync.Mutex
+	status, pings := 500, 0
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Header.Get("X-WC-Webhook-Topic") == "" {
+			pings++
+			return
+		}
+		w.WriteHeader(status)
+	}))
+	defer rcv.Close()
+	f := newFake(t, Options{})
+	oid := f.AddOrders(Order{Total: "1.00", Billing: Billing{Email: "a@b.c"}})[0]
+	hook := f.AddWebhook("h", "order.updated", rcv.URL, "s")
+	for i := 0; i < 7; i++ {
+		f.Trigger(context.Background(), "order.updated", oid)
+	}
+	reenable := func() {
+		t.Helper()
+		if resp, body := call(t, f, http.MethodPut, fmt.Sprintf("/webhooks/%d", hook), map[string]string{"status": "active"}); resp.StatusCode != 200 {
+			t.Fatalf("re-enable: %d %s", resp.StatusCode, body)
+		}
+	}
+	reenable()
+	f.Trigger(context.Background(), "order.updated", oid)
+	if st := f.Webhooks()[0].Status; st != "disabled" {
+		t.Fatalf("re-enabled webhook after one more failure: %q, want disabled", st)
+	}
+	reenable()
+	mu.Lock()
+	status = 200
+	mu.Unlock()
+	f.Trigger(context.Background(), "order.updated", oid)
+	mu.Lock()
+	status = 500
+	mu.Unlock()
+	for i := 0; i < 6; i++ {
+		f.Trigger(context.Background(), "order.updated", oid)
+	}
+	if st := f.Webhooks()[0].Status; st != "active" {
+		t.Fatalf("after a success and 6 failures: %q, want active (the success reset the count)", st)
+	}
+	time.Sleep(50 * time.Millisecond) // a ping would be sent in the background
+	mu.Lock()
+	defer mu.Unlock()
+	if pings != 0 {
+		t.Fatalf("re-enabling sent %d pings; WooCommerce pings on update only for a new delivery URL or a pending delivery", pings)
 	}
 }

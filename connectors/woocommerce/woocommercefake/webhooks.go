@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +22,9 @@ type webhookRec struct {
 	Webhook
 	secret   string
 	failures int
+	// pending is WooCommerce's pending_delivery: set when the webhook is
+	// created, cleared by a ping answered 200.
+	pending bool
 }
 
 // Delivery records one webhook request the fake sent.
@@ -163,6 +168,7 @@ func (f *Fake) createWebhook(w http.ResponseWriter, r *http.Request) {
 		secret = *in.Secret
 	}
 	rec := f.addWebhookLocked(name, *in.Topic, *in.DeliveryURL, secret, status)
+	rec.pending = true
 	if status == "active" {
 		f.pingAfterLocked(rec)
 	}
@@ -191,7 +197,13 @@ func (f *Fake) webhookItem(w http.ResponseWriter, r *http.Request, id int) {
 			writeError(w, http.StatusBadRequest, "woocommerce_rest_webhook_invalid_topic", "Webhook topic is required and must be valid.", nil)
 			return
 		}
-		activated := in.Status != nil && *in.Status == "active" && rec.Status != "active"
+		// WC_REST_Webhooks_V1_Controller::update_item sets the fields and
+		// saves; WC_Webhook_Data_Store::update pings only when the webhook
+		// is active and its delivery URL changed or a delivery is still
+		// pending. Nothing resets failure_count: a webhook re-enabled after
+		// being disabled keeps its count, so its next failed delivery
+		// disables it again, until a successful one resets the count.
+		moved := in.DeliveryURL != nil && *in.DeliveryURL != rec.DeliveryURL
 		if in.Name != nil {
 			rec.Name = *in.Name
 		}
@@ -209,8 +221,7 @@ func (f *Fake) webhookItem(w http.ResponseWriter, r *http.Request, id int) {
 		if in.Status != nil {
 			rec.Status = *in.Status
 		}
-		if activated {
-			rec.failures = 0
+		if rec.Status == "active" && (moved || rec.pending) {
 			f.pingAfterLocked(rec)
 		}
 		rec.DateModified, rec.DateModifiedGMT = f.dates(f.now())
@@ -265,6 +276,9 @@ func (f *Fake) sendPing(ctx context.Context, id int, target string) (int, error)
 	}
 	f.mu.Lock()
 	f.deliveries = append(f.deliveries, Delivery{WebhookID: id, Ping: true, Status: status, Err: err, Body: body})
+	if w, ok := f.webhooks[id]; ok && err == nil {
+		w.pending = false // WC_Webhook::deliver_ping
+	}
 	f.mu.Unlock()
 	return status, err
 }
@@ -337,25 +351,41 @@ func (f *Fake) deliveryHeaders(source, topic string, webhookID int, deliveryID, 
 	return h
 }
 
+// deliveryIDLocked is WooCommerce's X-WC-Webhook-Delivery-ID:
+// WC_Webhook::get_new_delivery_id() returns wp_hash($webhook_id .
+// strtotime('now')), and wp_hash is an HMAC-MD5 keyed with the site's
+// auth salt. It depends only on the webhook and the current second, so
+// two deliveries of one webhook within a second share it.
+func (f *Fake) deliveryIDLocked(webhookID int) string {
+	mac := hmac.New(md5.New, []byte(f.opts.SiteSalt))
+	mac.Write([]byte(strconv.Itoa(webhookID) + strconv.FormatInt(f.opts.Now().Unix(), 10)))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
 // SignedDelivery builds, without sending it, the delivery WooCommerce
 // would make for topic and record id, signed with secret: the headers and
-// the raw body. For tests and the conformance kit.
+// the raw body. The webhook id is 0 (a webhook not saved), so the delivery
+// id is the one every such delivery gets within the same second. For
+// tests and the conformance kit.
 func (f *Fake) SignedDelivery(topic string, id int, secret string) (http.Header, []byte) {
 	f.mu.Lock()
 	body := f.payloadLocked(topic, id)
 	source := f.sourceLocked()
-	seq := len(f.deliveries)
+	did := f.deliveryIDLocked(0)
 	f.mu.Unlock()
-	did := fmt.Sprintf("%x", sha256.Sum256([]byte(fmt.Sprintf("signed|%d|%d|%s", id, seq, topic))))[:32]
 	return f.deliveryHeaders(source, topic, 0, did, secret, body), body
 }
 
 // Trigger delivers topic (e.g. "order.updated", "customer.deleted") for
 // the record id to every active webhook subscribed to it, once each, with
 // no retries, as WooCommerce does. The body is the record as the REST API
-// renders it, or {"id": id} for *.deleted. A 2xx-302 answer resets a
-// webhook's failure count; anything else increments it and the webhook is
-// disabled once the count exceeds WebhookMaxFailures.
+// renders it, or {"id": id} for *.deleted. Failures are tracked as
+// WC_Webhook::log_delivery() and failed_delivery() do: an answer from 200
+// to 302 resets the webhook's failure count; anything else (a transport
+// error included) is a failure, and a failure that finds the count already
+// above woocommerce_max_webhook_delivery_failures (WebhookMaxFailures, 5)
+// disables the webhook instead of counting. With the default threshold the
+// seventh consecutive failure disables it.
 func (f *Fake) Trigger(ctx context.Context, topic string, id int) []Delivery {
 	f.mu.Lock()
 	body := f.payloadLocked(topic, id)
@@ -375,10 +405,8 @@ func (f *Fake) Trigger(ctx context.Context, topic string, id int) []Delivery {
 	var out []Delivery
 	for _, t := range targets {
 		f.mu.Lock()
-		seq := len(f.deliveries)
+		d := Delivery{WebhookID: t.id, Topic: topic, Body: body, DeliveryID: f.deliveryIDLocked(t.id)}
 		f.mu.Unlock()
-		d := Delivery{WebhookID: t.id, Topic: topic, Body: body,
-			DeliveryID: fmt.Sprintf("%x", sha256.Sum256([]byte(fmt.Sprintf("%d|%d|%d", t.id, id, seq))))[:32]}
 		req, rerr := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
 		if rerr != nil {
 			d.Err = rerr
@@ -388,13 +416,13 @@ func (f *Fake) Trigger(ctx context.Context, topic string, id int) []Delivery {
 		}
 		f.mu.Lock()
 		if w, ok := f.webhooks[t.id]; ok {
-			if d.Err == nil && d.Status >= 200 && d.Status <= 302 {
+			switch {
+			case d.Err == nil && d.Status >= 200 && d.Status < 303:
 				w.failures = 0
-			} else {
+			case w.failures > f.opts.WebhookMaxFailures:
+				w.Status = "disabled"
+			default:
 				w.failures++
-				if w.failures > f.opts.WebhookMaxFailures {
-					w.Status = "disabled"
-				}
 			}
 		}
 		f.deliveries = append(f.deliveries, d)
