@@ -20,6 +20,7 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/identity"
 )
 
 // ErrNotFound is wrapped by lookups that find nothing.
@@ -32,6 +33,10 @@ type Options struct {
 	// Now is the clock used for bookkeeping timestamps (link times, merge
 	// times, inbox and outbox times); nil means time.Now.
 	Now func() time.Time
+	// Survivorship is the source priority per profile field used when
+	// records are folded into profiles; nil means the newest non-empty
+	// value wins every field.
+	Survivorship identity.Policy
 }
 
 // Store is the connector's persistence.

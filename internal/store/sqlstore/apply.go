@@ -35,7 +35,18 @@ type linkRow struct {
 	linkedAt    time.Time
 	updatedAt   time.Time
 	contact     domain.Contact
-	dirty       bool
+	// times holds when each field of contact last changed (see
+	// identity.ChangedFields); stored beside the contact in links.data.
+	times map[string]time.Time
+	dirty bool
+}
+
+// linkData is the JSON stored in links.data: the record as last pulled,
+// and when each of its fields last changed. Readers that want only the
+// contact decode it into a domain.Contact.
+type linkData struct {
+	domain.Contact
+	FieldTimes map[string]time.Time `json:"field_times,omitempty"`
 }
 
 type profileRow struct {
@@ -399,9 +410,11 @@ func (u *unit) loadLinks(ctx context.Context, col string, keys []string, profile
 			}
 			l.placeholder = ph != 0
 			l.linkedAt, l.updatedAt = fromTS(linked), fromTS(updated)
-			if err := json.Unmarshal([]byte(data), &l.contact); err != nil {
+			var ld linkData
+			if err := json.Unmarshal([]byte(data), &ld); err != nil {
 				return fmt.Errorf("decoding link %s: %w", l.key, err)
 			}
+			l.contact, l.times = ld.Contact, ld.FieldTimes
 			u.links[l.key] = l
 			if profileIDs != nil {
 				profileIDs[l.profileID] = true
@@ -671,6 +684,7 @@ func (u *unit) upsertContact(c domain.Contact, placeholder bool) string {
 	if !placeholder {
 		u.res.Upserted++
 	}
+	l.times = identity.ChangedFields(&l.contact, l.times, &c)
 	l.contact = c
 	l.updatedAt = c.UpdatedAt
 	l.companyKey = ""
@@ -880,6 +894,7 @@ func (u *unit) eraseProfile(pid, refKey string) {
 			continue
 		}
 		l.contact = domain.Contact{Ref: l.ref}
+		l.times = nil
 		l.companyKey = ""
 		l.state = store.LinkErased
 		l.mergedInto = ""
@@ -906,7 +921,7 @@ func (u *unit) eraseProfile(pid, refKey string) {
 func (u *unit) fold(p *profileRow, links []*linkRow) error {
 	var active []identity.Record
 	for _, l := range links {
-		rec := identity.Record{Key: l.key, Contact: l.contact}
+		rec := identity.Record{Key: l.key, Contact: l.contact, FieldTimes: l.times}
 		if l.contact.Company != nil {
 			co := *l.contact.Company
 			rec.Company = &co
@@ -928,7 +943,7 @@ func (u *unit) fold(p *profileRow, links []*linkRow) error {
 		p.emails, p.updatedAt, p.newData = old.Emails, old.UpdatedAt, p.oldData
 		return nil
 	}
-	prof := identity.Fold(active)
+	prof := u.e.ident.Fold(active)
 	prof.ID = p.id
 	if prof.CreatedAt.IsZero() {
 		prof.CreatedAt = p.rowCreated.UTC()
@@ -1041,7 +1056,7 @@ func (u *unit) write(ctx context.Context) error {
 		if !l.dirty {
 			continue
 		}
-		data, _ := json.Marshal(l.contact)
+		data, _ := json.Marshal(linkData{Contact: l.contact, FieldTimes: l.times})
 		linkRows = append(linkRows, []any{l.key, l.ref.Platform, l.ref.Account, l.ref.ObjectType, l.ref.ID, u.resolve(l.profileID), string(l.state),
 			l.mergedInto, b2i(l.placeholder), l.companyKey, ts(l.linkedAt), ts(l.updatedAt), string(data)})
 	}

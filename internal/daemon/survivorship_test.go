@@ -1,0 +1,108 @@
+package daemon_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/sandbox"
+)
+
+// TestOwnWritesAreNotNews runs one full cycle against the sandbox (pull,
+// plan, apply, write-back to all three platforms), then pulls again with
+// no human change. The re-read records differ from what the store holds
+// only by the connector's own writes and the platforms' modification
+// stamps, so no profile may change and the next plan must be empty, on
+// every platform.
+func TestOwnWritesAreNotNews(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end cycle against three fake platforms")
+	}
+	ctx := context.Background()
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 11, Customers: 1000, AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	l := daemon.SandboxConfig(sb, t.TempDir())
+	// Read HubSpot's writes back at once instead of a search lag later.
+	l.Platforms[sandbox.HubSpot]["search_lag"] = "1ms"
+	if err := daemon.PrepareSandbox(sb, l); err != nil {
+		t.Fatal(err)
+	}
+	env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { env.Close(context.Background()) })
+	rep, err := daemon.RunCycle(ctx, env, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, e := range rep.PushErrors {
+		t.Fatalf("push %s: %s", p, e)
+	}
+	written := 0
+	for _, w := range rep.Written {
+		written += w.OK
+	}
+	if rep.Changes == 0 || written == 0 {
+		t.Fatalf("the first cycle wrote nothing (%d changes, %d written): the test would prove nothing", rep.Changes, written)
+	}
+	before := stages(t, env)
+	time.Sleep(10 * time.Millisecond) // past the search lag
+	for _, n := range env.Pipeline.Platforms() {
+		st, err := env.Pipeline.Sync(ctx, n, false)
+		if err != nil {
+			t.Fatalf("sync %s: %v", n, err)
+		}
+		t.Logf("re-pulled %s: %v records, %d profiles touched", n, st.Records, len(st.Touched))
+	}
+	after := stages(t, env)
+	moved := 0
+	for id, s := range before {
+		if after[id] != s {
+			moved++
+			if moved <= 5 {
+				t.Errorf("profile %s: lifecycle stage %q became %q after the connector's own writes came back", id, s, after[id])
+			}
+		}
+	}
+	if moved > 0 {
+		t.Errorf("%d profiles changed lifecycle stage with no human change", moved)
+	}
+	plan, err := env.Pipeline.Plan(ctx, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Memberships) != 0 {
+		t.Errorf("plan after apply+sync has %d membership changes, want 0 (first: %+v)", len(plan.Memberships), plan.Memberships[0])
+	}
+	for _, pp := range plan.Platforms {
+		if len(pp.Items) != 0 {
+			t.Errorf("%s: plan after apply+sync writes %d records, want 0", pp.Platform, len(pp.Items))
+		}
+	}
+}
+
+func stages(t *testing.T, env *daemon.Env) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	after := ""
+	for {
+		ps, err := env.Store.ListProfiles(context.Background(), after, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) == 0 {
+			return out
+		}
+		after = ps[len(ps)-1].ID
+		for _, p := range ps {
+			out[p.ID] = p.LifecycleStage
+		}
+	}
+}
+
