@@ -105,4 +105,3 @@ func stages(t *testing.T, env *daemon.Env) map[string]string {
 		}
 	}
 }
-
