@@ -194,11 +194,12 @@ func (r *Record) latest() time.Time {
 }
 
 // company merges the records' companies field by field. The merged
-// company's Ref is that of the record whose name won (else the first
-// field's), its UpdatedAt the latest of the records that contributed.
+// company's Ref is the company record (one with a platform id) that would
+// win the name, so a profile keeps pointing at its CRM account when a shop
+// supplies a newer name; its UpdatedAt is the latest of the records that
+// contributed.
 func (rv Resolver) company(recs []Record, src map[string]string) *domain.Company {
 	var out domain.Company
-	var refFrom *Record
 	found := false
 	for _, f := range companyFields {
 		field := FieldCompany + "." + f.name
@@ -209,9 +210,6 @@ func (rv Resolver) company(recs []Record, src map[string]string) *domain.Company
 		found = true
 		f.copy(&out, w.Company)
 		src[field] = w.Key
-		if refFrom == nil || f.name == "name" {
-			refFrom = w
-		}
 		if w.Company.UpdatedAt.After(out.UpdatedAt) {
 			out.UpdatedAt = w.Company.UpdatedAt
 		}
@@ -219,8 +217,10 @@ func (rv Resolver) company(recs []Record, src map[string]string) *domain.Company
 	if !found {
 		return nil
 	}
-	out.Ref = refFrom.Company.Ref
-	src[FieldCompany] = refFrom.Key
+	if w := rv.pick(recs, FieldCompany+".name", func(r *Record) bool { return r.Company != nil && !r.Company.Ref.IsZero() }); w != nil {
+		out.Ref = w.Company.Ref
+		src[FieldCompany] = w.Key
+	}
 	return &out
 }
 
