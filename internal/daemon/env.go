@@ -97,7 +97,7 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 	if err != nil {
 		return nil, fmt.Errorf("building the segment engine: %w", err)
 	}
-	st, err := OpenStore(ctx, cfg.Store, log)
+	st, err := openStore(ctx, cfg.Store, store.Options{Logger: log, Survivorship: cfg.SurvivorshipPolicy()})
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,12 @@ func withoutEnabled(sec adapter.Config) adapter.Config {
 
 // OpenStore opens the configured store.
 func OpenStore(ctx context.Context, sc config.Store, log *slog.Logger) (store.Store, error) {
-	opts := store.Options{Logger: log}
+	return openStore(ctx, sc, store.Options{Logger: log})
+}
+
+// openStore opens the configured store with opts (Open passes the
+// configured survivorship policy, which only writes use).
+func openStore(ctx context.Context, sc config.Store, opts store.Options) (store.Store, error) {
 	switch sc.Driver {
 	case "postgres":
 		s, err := postgres.Open(ctx, sc.DSN, postgres.Options{Options: opts, Schema: sc.Schema})
