@@ -226,3 +226,24 @@ func TestCheckField(t *testing.T) {
 		}
 	}
 }
+
+func TestDescribeListsValuesWithSources(t *testing.T) {
+	p := Fold([]Record{crm("hubspot//contact/1", t0, "Customer"), shop(t0.Add(time.Hour))})
+	got := map[string]FieldValue{}
+	for _, f := range Describe(&p) {
+		got[f.Field] = f
+	}
+	want := []FieldValue{
+		{"first_name", "Ann", "hubspot//contact/1"},
+		{"last_name", "Lee", "woocommerce//contact/7"},
+		{"lifecycle_stage", "customer", "hubspot//contact/1"},
+		{"company.name", "ACME", "woocommerce//contact/7"},
+		{"company.employees", "120", "hubspot//contact/1"},
+		{"company.annual_revenue", "5000000.00 USD", "hubspot//contact/1"},
+	}
+	for _, w := range want {
+		if got[w.Field] != w {
+			t.Errorf("Describe %s = %+v; want %+v", w.Field, got[w.Field], w)
+		}
+	}
+}
