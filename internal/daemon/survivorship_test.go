@@ -105,3 +105,53 @@ func stages(t *testing.T, env *daemon.Env) map[string]string {
 		}
 	}
 }
+
+// TestBuyersKeepCRMFirmographics syncs the sandbox and checks that every
+// shop buyer whose CRM record points at a company with a head count still
+// has that head count on their profile: the shop's billing company (a
+// name and a country) merges into the CRM company rather than replacing
+// it.
+func TestBuyersKeepCRMFirmographics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sync of three fake platforms")
+	}
+	ctx := context.Background()
+	sb, env, _ := startSandboxEnv(t, 1000)
+	for _, n := range env.Pipeline.Platforms() {
+		if _, err := env.Pipeline.Sync(ctx, n, false); err != nil {
+			t.Fatalf("sync %s: %v", n, err)
+		}
+	}
+	ds := sb.Data
+	buyers, kept := 0, 0
+	for _, per := range ds.People {
+		crm := per.InHubSpot || (per.InSalesforce && per.Kind != sandbox.KindLead)
+		if !per.InWooCommerce || per.Purchases == 0 || per.Company < 0 || !crm || ds.Companies[per.Company].Employees <= 0 {
+			continue
+		}
+		p, err := env.Store.ProfileByEmail(ctx, per.Email)
+		if err != nil {
+			t.Fatalf("profile of %s: %v", per.Email, err)
+		}
+		os, err := env.Store.Orders(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(os) == 0 {
+			continue
+		}
+		buyers++
+		if p.Company != nil && p.Company.Employees > 0 {
+			kept++
+		} else if buyers-kept <= 3 {
+			t.Errorf("%s: profile company %+v lost the CRM head count %d (sources %v)", per.Email, p.Company, ds.Companies[per.Company].Employees, p.Sources)
+		}
+	}
+	t.Logf("buyers with CRM firmographics: %d; with employees > 0 on the profile: %d", buyers, kept)
+	if buyers < 20 {
+		t.Fatalf("only %d buyers with CRM firmographics: the test looks at too few", buyers)
+	}
+	if kept != buyers {
+		t.Errorf("%d of %d buyers with CRM firmographics match employees > 0", kept, buyers)
+	}
+}
