@@ -26,6 +26,43 @@
 //     platform gives one, else the time the channel's value changed;
 //   - when profiles merge, the oldest (earliest created, then smallest id)
 //     survives, so repeated merges are stable.
+//
+// # Resolving a page
+//
+// The store loads what a page can touch into a Snapshot (links, the
+// profiles holding their emails, stored orders and companies); Apply
+// resolves the page's changes in memory and marks what to write;
+// FoldProfile recomputes each marked profile with the Resolver.
+//
+//   - A contact joins the profile of its own link, of any of its
+//     normalised emails, and of the records the platform merged into it
+//     (Contact.MergedIDs). When these are several profiles they merge: the
+//     oldest survives, orders, links and history move to it, memberships of
+//     the absorbed profile are closed with a history row, and the merge is
+//     recorded with its reason (email, external id, platform merge) and
+//     evidence. Profile(id) of an absorbed profile returns the survivor.
+//   - An update older than the stored version of a record is skipped, so
+//     pages may arrive out of order; an identical update changes nothing,
+//     so re-applying a page reports no touched profile.
+//   - A platform merge (ChangeMerge or MergedIDs) marks the loser's link
+//     merged into the winner: it stays for explain but no longer feeds the
+//     profile or write-back. If the winner is not known yet a placeholder
+//     link holds its place.
+//   - A platform delete marks the link deleted; the profile is recomputed
+//     from the remaining records. When none remains the profile keeps its
+//     last state, emails included, so a person who returns is recognised and
+//     orders and history stay attached.
+//   - Orders attach through their customer reference; an unknown customer
+//     gets a placeholder link (carrying the billing email) that the real
+//     contact later fills. Guest orders attach by billing email to a pseudo
+//     record of object type "guest" whose id is a hash of the email; a
+//     profile is created when nobody has that email.
+//   - A privacy deletion erases the whole profile: every link keeps only
+//     its id and is marked erased (and is never imported again), the
+//     profile's fields and emails go, orders stay with their billing email
+//     removed, quarantined raw records of those links are deleted and merge
+//     evidence is blanked. Other platforms must be asked to delete their
+//     copies; until they do, their records are skipped.
 package identity
 
 import (

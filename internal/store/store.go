@@ -20,7 +20,6 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/identity"
 )
 
 // ErrNotFound is wrapped by lookups that find nothing.
@@ -34,9 +33,10 @@ type Options struct {
 	// times, inbox and outbox times); nil means time.Now.
 	Now func() time.Time
 	// Survivorship is the source priority per profile field used when
-	// records are folded into profiles; nil means the newest non-empty
-	// value wins every field.
-	Survivorship identity.Policy
+	// records are folded into profiles (field -> platforms, best first;
+	// see identity.Policy); nil means the newest non-empty value wins
+	// every field.
+	Survivorship map[string][]string
 }
 
 // Store is the connector's persistence.

@@ -77,7 +77,7 @@ var _ store.Store = (*Engine)(nil)
 
 // New wraps open databases; it does not migrate (call Migrate).
 func New(w, r *sql.DB, d Dialect, opts store.Options) *Engine {
-	e := &Engine{w: w, r: r, d: d, log: opts.Logger, now: opts.Now, ident: identity.Resolver{Policy: opts.Survivorship}}
+	e := &Engine{w: w, r: r, d: d, log: opts.Logger, now: opts.Now, ident: identity.Resolver{Policy: identity.Policy(opts.Survivorship)}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
