@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,5 +154,61 @@ func TestBuyersKeepCRMFirmographics(t *testing.T) {
 	}
 	if kept != buyers {
 		t.Errorf("%d of %d buyers with CRM firmographics match employees > 0", kept, buyers)
+	}
+}
+
+// TestSurvivorshipPolicyFromConfig configures HubSpot first for the
+// lifecycle stage and checks that every profile with a HubSpot stage
+// takes it, though Salesforce's records are as new.
+func TestSurvivorshipPolicyFromConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sync of three fake platforms")
+	}
+	ctx := context.Background()
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 11, Customers: 300, AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	l := daemon.SandboxConfig(sb, t.TempDir())
+	l.Identity.Survivorship = map[string]any{"lifecycle_stage": []any{sandbox.HubSpot, sandbox.Salesforce}}
+	env, err := daemon.Open(ctx, l, slog.New(slog.DiscardHandler), factories())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { env.Close(context.Background()) })
+	for _, n := range env.Pipeline.Platforms() {
+		if _, err := env.Pipeline.Sync(ctx, n, false); err != nil {
+			t.Fatalf("sync %s: %v", n, err)
+		}
+	}
+	both, fromHubSpot := 0, 0
+	after := ""
+	for {
+		ps, err := env.Store.ListProfiles(ctx, after, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) == 0 {
+			break
+		}
+		after = ps[len(ps)-1].ID
+		for _, p := range ps {
+			var hs, sf bool
+			for _, r := range p.Refs {
+				hs = hs || r.Platform == sandbox.HubSpot && r.ObjectType == "contact"
+				sf = sf || r.Platform == sandbox.Salesforce
+			}
+			if !hs || !sf {
+				continue
+			}
+			both++
+			if strings.HasPrefix(p.Sources["lifecycle_stage"], sandbox.HubSpot+"/") {
+				fromHubSpot++
+			}
+		}
+	}
+	if both < 10 || fromHubSpot != both {
+		t.Errorf("%d of %d profiles in both CRMs take HubSpot's lifecycle stage; want all (and at least 10)", fromHubSpot, both)
 	}
 }
