@@ -75,6 +75,9 @@ type OrderWrite struct {
 type Snapshot struct {
 	Now      time.Time
 	Resolver Resolver
+	// NewID names a new profile; NewSnapshot sets time-ordered UUIDs
+	// (v7), and tests may set their own.
+	NewID func() string
 
 	Links        map[string]*Link           // by ref key
 	Emails       map[string]string          // normalised email -> profile id
@@ -96,7 +99,7 @@ type Snapshot struct {
 // NewSnapshot returns an empty snapshot taken at now.
 func NewSnapshot(now time.Time, r Resolver) *Snapshot {
 	return &Snapshot{
-		Now: now, Resolver: r,
+		Now: now, Resolver: r, NewID: func() string { return uuid.Must(uuid.NewV7()).String() },
 		Links: map[string]*Link{}, Emails: map[string]string{}, Profiles: map[string]*ProfileState{},
 		Redirect: map[string]string{}, Companies: map[string]*domain.Company{}, CompanyDirty: map[string]bool{},
 		CompanyGone: map[string]bool{}, Orders: map[string]StoredOrder{}, OrderWrites: map[string]*OrderWrite{},
@@ -217,7 +220,7 @@ func (s *Snapshot) event(profileID, kind, refKey, detail string) {
 }
 
 func (s *Snapshot) newProfile() string {
-	id := uuid.Must(uuid.NewV7()).String()
+	id := s.NewID()
 	s.Profiles[id] = &ProfileState{ID: id, RowCreated: s.Now, IsNew: true, Refold: true}
 	s.Result.Created = append(s.Result.Created, id)
 	return id
