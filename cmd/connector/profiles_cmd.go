@@ -5,11 +5,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
+	"github.com/segconn/connector/internal/identity"
 	"github.com/segconn/connector/internal/store"
 )
 
@@ -133,15 +135,18 @@ func printExplanation(a *cli, ex store.Explanation) error {
 			fmt.Fprintf(w, "  %s  %s merged into %s by %s (%s)\n", m.At.Format("2006-01-02 15:04"), m.From, m.Into, m.Reason, m.Evidence)
 		}
 	}
-	if len(ex.Sources) > 0 {
-		fmt.Fprintf(w, "\nField sources:\n")
-		keys := make([]string, 0, len(ex.Sources))
-		for k := range ex.Sources {
-			keys = append(keys, k)
+	if fields := identity.Describe(&p); len(fields) > 0 {
+		fmt.Fprintf(w, "\nFields (value, then the record it came from):\n")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, f := range fields {
+			src := f.Source
+			if src == "" {
+				src = "-"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Field, f.Value, src)
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(w, "  %-16s %s\n", k, ex.Sources[k])
+		if err := tw.Flush(); err != nil {
+			return fmt.Errorf("printing fields: %w", err)
 		}
 	}
 	if len(ex.Events) > 0 {

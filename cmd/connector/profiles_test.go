@@ -49,6 +49,21 @@ func TestProfilesShowExplainsLinks(t *testing.T) {
 			t.Errorf("profiles show lacks %q:\n%s", want, out)
 		}
 	}
+	// Each field's value beside the record it came from.
+	for _, want := range [][]string{
+		{"first_name", "Annie", "woocommerce/shop/contact/42"},
+		{"last_name", "Lee", "salesforce/00D/contact/003000000000001AAA"},
+	} {
+		found := false
+		for _, line := range strings.Split(out, "\n") {
+			if f := strings.Fields(line); len(f) == 3 && f[0] == want[0] && f[1] == want[1] && f[2] == want[2] {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("profiles show lacks the line %q:\n%s", strings.Join(want, "  "), out)
+		}
+	}
 	code, out, _ = runCLI(t, nil, "profiles", "show", "ann.lee@example.com", "-c", cfg, "-o", "json")
 	var ex store.Explanation
 	if code != exitOK || json.Unmarshal([]byte(out), &ex) != nil {

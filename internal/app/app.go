@@ -102,7 +102,7 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 	if err != nil {
 		return nil, fmt.Errorf("building the segment engine: %w", err)
 	}
-	st, err := openStore(ctx, cfg.Store, store.Options{Logger: log, Now: opts.StoreNow})
+	st, err := openStore(ctx, cfg.Store, store.Options{Logger: log, Now: opts.StoreNow, Survivorship: cfg.SurvivorshipPolicy()})
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +185,8 @@ func OpenStore(ctx context.Context, sc config.Store, log *slog.Logger) (store.St
 	return openStore(ctx, sc, store.Options{Logger: log})
 }
 
+// openStore opens the configured store with opts (Open passes the
+// configured survivorship policy, which only writes use).
 func openStore(ctx context.Context, sc config.Store, opts store.Options) (store.Store, error) {
 	switch sc.Driver {
 	case "postgres":

@@ -29,6 +29,8 @@ type Config struct {
 	Segments []map[string]any `koanf:"segments"`
 	// Outbound lists URLs that receive segment.entered / segment.left events.
 	Outbound []Outbound `koanf:"outbound_webhooks"`
+	// Identity configures how records fold into profiles.
+	Identity Identity `koanf:"identity"`
 }
 
 // Log configures log/slog.

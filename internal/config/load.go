@@ -281,6 +281,8 @@ func (c *Config) validate() Problems {
 			}
 		}
 	}
+	_, idps := c.Identity.Policy(c.platformNames())
+	ps = append(ps, idps...)
 	return ps
 }
 

@@ -32,6 +32,11 @@ type Options struct {
 	// Now is the clock used for bookkeeping timestamps (link times, merge
 	// times, inbox and outbox times); nil means time.Now.
 	Now func() time.Time
+	// Survivorship is the source priority per profile field used when
+	// records are folded into profiles (field -> platforms, best first;
+	// see identity.Policy); nil means the newest non-empty value wins
+	// every field.
+	Survivorship map[string][]string
 }
 
 // Store is the connector's persistence.

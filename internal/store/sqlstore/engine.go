@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segconn/connector/internal/identity"
 	"github.com/segconn/connector/internal/store"
 )
 
@@ -68,13 +69,15 @@ type Engine struct {
 	d   Dialect
 	log *slog.Logger
 	now func() time.Time
+	// ident folds records into profiles under the configured policy.
+	ident identity.Resolver
 }
 
 var _ store.Store = (*Engine)(nil)
 
 // New wraps open databases; it does not migrate (call Migrate).
 func New(w, r *sql.DB, d Dialect, opts store.Options) *Engine {
-	e := &Engine{w: w, r: r, d: d, log: opts.Logger, now: opts.Now}
+	e := &Engine{w: w, r: r, d: d, log: opts.Logger, now: opts.Now, ident: identity.Resolver{Policy: identity.Policy(opts.Survivorship)}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}

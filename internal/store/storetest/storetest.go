@@ -81,6 +81,8 @@ func Run(t *testing.T, open Factory) {
 		{"DeletedPersonReturns", testDeletedPersonReturns},
 		{"MergeClosesMemberships", testMergeClosesMemberships},
 		{"CompanyDelete", testCompanyDelete},
+		{"BillingCompanyKeepsFirmographics", testBillingCompanyKeepsFirmographics},
+		{"EchoMovesNoField", testEchoMovesNoField},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
