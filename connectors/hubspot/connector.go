@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/spec"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/httpx"
 )
@@ -100,7 +101,7 @@ func (c *Connector) Describe(context.Context) (adapter.Descriptor, error) {
 			// let one list call carry the changes of many records.
 			MaxPushBatch: 1000,
 		},
-		ConfigSchema: configSchema(),
+		ConfigSchema: spec.Fields(Config{}),
 	}, nil
 }
 

@@ -26,6 +26,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/spec"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/httpx"
 )
@@ -94,7 +95,7 @@ func (c *Connector) Describe(context.Context) (adapter.Descriptor, error) {
 			Webhooks:     true,
 			MaxPushBatch: MaxCollection,
 		},
-		ConfigSchema: append([]adapter.ConfigField(nil), configFields...),
+		ConfigSchema: spec.Fields(Config{}),
 	}, nil
 }
 
