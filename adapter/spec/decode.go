@@ -124,8 +124,12 @@ func (d *decoder) section(n *node, raw map[string]any, path string) {
 				continue // the host's switch, present in every section
 			}
 			if base, isFile := strings.CutSuffix(k, "_file"); isFile {
-				if s, ok := n.kids[base]; ok && s.f != nil && s.f.secret {
-					continue // resolved by the host; tolerated if passed through
+				if s, ok := n.kids[base]; ok && s.f != nil {
+					if s.f.secret {
+						continue // resolved by the host; tolerated if passed through
+					}
+					d.fail(p, &problem{"unknown key", base + " is not a secret; only secrets may be given as a file"})
+					continue
 				}
 			}
 			d.fail(p, unknown(n, k))

@@ -14,6 +14,9 @@ import (
 // key, type, default and description with its rules.
 func Table(v any) string {
 	s := mustParse(v)
+	// Pipes and angle brackets in a description would be read as table
+	// columns or HTML.
+	mdEscape := strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;")
 	var b strings.Builder
 	b.WriteString("| key | type | default | description |\n|---|---|---|---|\n")
 	for _, f := range s.fields {
@@ -39,7 +42,7 @@ func Table(v any) string {
 		if r := f.rangeText(); r != "" {
 			notes = append(notes, r)
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", f.path, f.kind, def, strings.ReplaceAll(strings.Join(notes, "; "), "|", `\|`))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", f.path, f.kind, def, mdEscape.Replace(strings.Join(notes, "; ")))
 	}
 	return b.String()
 }
@@ -138,25 +141,31 @@ func (f *field) exampleValue() string {
 		v, _ := convert(f, f.def)
 		items := v.([]string)
 		for i, s := range items {
-			items[i] = yamlString(s)
+			items[i] = yamlString(s, true)
 		}
 		return "[" + strings.Join(items, ", ") + "]"
 	case adapter.FieldString, adapter.FieldURL:
-		return yamlString(f.def)
+		return yamlString(f.def, false)
 	}
 	return f.def
 }
 
-// yamlString quotes s when YAML would read it as something else.
-func yamlString(s string) string {
-	if s == "" || strings.ContainsAny(s, ":#{}[],&*!|>'\"%@`") || strings.TrimSpace(s) != s {
-		return strconv.Quote(s)
-	}
-	switch strings.ToLower(s) {
-	case "true", "false", "yes", "no", "on", "off", "null", "~":
-		return strconv.Quote(s)
+// yamlString quotes s when YAML would read it as something else; inFlow
+// is for an element of a [a, b] list, where commas and brackets matter.
+func yamlString(s string, inFlow bool) string {
+	needs := s == "" || strings.TrimSpace(s) != s || strings.ContainsAny(s[:1], "-?:,[]{}#&*!|>'\"%@`") ||
+		strings.Contains(s, ": ") || strings.Contains(s, " #") || strings.HasSuffix(s, ":") ||
+		(inFlow && strings.ContainsAny(s, ",[]{}"))
+	if !needs {
+		switch strings.ToLower(s) {
+		case "true", "false", "yes", "no", "on", "off", "null", "~", "y", "n":
+			needs = true
+		}
 	}
 	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		needs = true
+	}
+	if needs {
 		return strconv.Quote(s)
 	}
 	return s
@@ -247,4 +256,27 @@ func UpdateFile(path, name, body string, write bool) (stale bool, err error) {
 		}
 	}
 	return true, nil
+}
+
+// SyncDocs renders the config struct v into the generated blocks named
+// name (the section's path, such as platforms.hubspot) of two files: the
+// Markdown table in readme and the YAML body in example, each line of the
+// latter starting with indent. It returns the files whose blocks differed;
+// with write it also rewrites them. An adapter's test calls it without
+// write to fail when its docs drift from its spec, and its go:generate
+// line with write to regenerate them.
+func SyncDocs(v any, name, readme, example, indent string, write bool) (stale []string, err error) {
+	for _, d := range []struct{ path, body string }{{readme, Table(v)}, {example, Example(v, indent)}} {
+		if d.path == "" {
+			continue
+		}
+		s, err := UpdateFile(d.path, name, d.body, write)
+		if err != nil {
+			return stale, err
+		}
+		if s {
+			stale = append(stale, d.path)
+		}
+	}
+	return stale, nil
 }

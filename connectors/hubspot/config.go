@@ -1,5 +1,7 @@
 package hubspot
 
+//go:generate env SPEC_WRITE_DOCS=1 go test -count=1 -run ^TestConfigDocsFollowSpec$ .
+
 import (
 	"fmt"
 	"regexp"

@@ -1,5 +1,7 @@
 package salesforce
 
+//go:generate env SPEC_WRITE_DOCS=1 go test -count=1 -run ^TestConfigDocsFollowSpec$ .
+
 import (
 	"crypto/rsa"
 	"crypto/x509"

@@ -52,6 +52,13 @@ func TestValidateConfigNamesEveryProblem(t *testing.T) {
 	}
 }
 
+func TestDefaultMetaPrefixIsTheSpecDefault(t *testing.T) {
+	cfg, _ := parseConfig(adapter.Config{})
+	if cfg.WriteBack.MetaPrefix != DefaultMetaPrefix {
+		t.Fatalf("write_back.meta_prefix defaults to %q, DefaultMetaPrefix is %q", cfg.WriteBack.MetaPrefix, DefaultMetaPrefix)
+	}
+}
+
 // defaultTopics are the webhook topics kept alive out of the box.
 func defaultTopics() []string {
 	cfg, _ := parseConfig(adapter.Config{})
