@@ -13,15 +13,15 @@ import (
 )
 
 type small struct {
-	Host   string        `spec:"host,url" default:"https://api.example.com" doc:"API host"`
-	Token  string        `spec:"token,secret,required" example:"tok-123" doc:"bearer token"`
-	Name   string        `spec:"name,required" default:"conn" doc:"a name"`
-	Mode   string        `spec:"mode" default:"auto" enum:"auto,basic" doc:"auth mode | pipe"`
-	Page   int           `spec:"page_size" default:"100" min:"1" max:"100" doc:"page size"`
-	Tags   []string      `spec:"tags" default:"a,b" doc:"tags"`
-	Lag    time.Duration `spec:"lag" default:"5s" min:"0" doc:"lag"`
-	ID     string        `spec:"account" doc:"account id"`
-	OAuth  struct {
+	Host  string        `spec:"host,url" default:"https://api.example.com" doc:"API host"`
+	Token string        `spec:"token,secret,required" example:"tok-123" doc:"bearer token"`
+	Name  string        `spec:"name,required" default:"conn" doc:"a name"`
+	Mode  string        `spec:"mode" default:"auto" enum:"auto,basic" doc:"auth mode | pipe"`
+	Page  int           `spec:"page_size" default:"100" min:"1" max:"100" doc:"page size"`
+	Tags  []string      `spec:"tags" default:"a,b" doc:"tags"`
+	Lag   time.Duration `spec:"lag" default:"5s" min:"0" doc:"lag"`
+	ID    string        `spec:"account" doc:"account id"`
+	OAuth struct {
 		ClientID string `spec:"client_id" doc:"client id"`
 	} `spec:"oauth"`
 	Hooks struct {

@@ -32,8 +32,10 @@ type sample struct {
 	ClientID string            `spec:"auth.client_id" doc:"dotted key in a flat struct"`
 	Retry    inner             `spec:"retry"`
 	Skipped  string            `spec:"-"`
-	internal int
+	internal int               // unexported: not part of the spec
 }
+
+var _ = sample{}.internal
 
 func decode(t *testing.T, raw map[string]any) (sample, string) {
 	t.Helper()
