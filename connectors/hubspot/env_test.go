@@ -143,7 +143,7 @@ func newEnv(t testing.TB, fo hubspotfake.Options, cfg adapter.Config) *env {
 	lw := &lockedWriter{w: logs}
 	c := New(slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	val := &specValidator{spec: loadSpecs(t), base: http.DefaultTransport, uncovered: map[string]int{}}
-	c.Transport = val
+	WithTransport(val)(c)
 	full := adapter.Config{
 		"base_url":   base,
 		"search_lag": "0s",

@@ -126,8 +126,8 @@ func TestOAuthRefreshBeforeExpiryAndOn401(t *testing.T) {
 		t.Fatalf("refreshes %d, 401s %d", n, e.fake.Stats().Unauthorized-unauth)
 	}
 	// Close to expiry by our clock: refreshed before any 401.
-	e.conn.Now = func() time.Time { return time.Now().Add(1790 * time.Second) }
-	e.conn.auth.now = e.conn.Now
+	WithClock(func() time.Time { return time.Now().Add(1790 * time.Second) })(e.conn)
+	e.conn.auth.now = e.conn.now
 	unauth = e.fake.Stats().Unauthorized
 	e.pullAll(domain.ObjectContact, "", false)
 	if n := e.conn.Stats().TokenRefreshes; n != 3 || e.fake.Stats().Unauthorized != unauth {
