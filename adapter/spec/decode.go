@@ -169,7 +169,9 @@ func (d *decoder) leaf(f *field, v any, path string) {
 // given empty.
 func (d *decoder) requireAll(fields []*field) {
 	for _, f := range fields {
-		if !f.required || slices.Contains(d.bad, f.path) {
+		if !f.required || slices.ContainsFunc(d.bad, func(p string) bool {
+			return p == f.path || strings.HasPrefix(p, f.path+"[") || strings.HasPrefix(p, f.path+".")
+		}) {
 			continue
 		}
 		v, ok := d.given[f]
@@ -322,7 +324,9 @@ func convert(f *field, v any) (any, *located) {
 		}
 		return out, nil
 	}
-	return nil, &located{problem: problem{"has a type this host does not know: " + string(f.kind), ""}}
+	// A type from a newer schema than this host knows: leave it to the
+	// adapter's own ValidateConfig.
+	return v, nil
 }
 
 func maps(m map[string]string) map[string]string {

@@ -325,6 +325,10 @@ func TestCheckAgainstAPublishedSchema(t *testing.T) {
 			t.Errorf("case %d:\n got %s\nwant %s", i, got, tc.want)
 		}
 	}
+	future := []adapter.ConfigField{{Name: "colour", Type: "rgb"}, {Name: "tags", Type: adapter.FieldList, Required: true}}
+	if ds := spec.Check(map[string]any{"colour": []any{1, 2, 3}, "tags": []any{"a", map[string]any{}}}, "p", future); len(ds) != 1 || ds[0].Path != "p.tags[1]" {
+		t.Errorf("a type the host does not know is left to the adapter, and an element error is not also 'required': %v", ds)
+	}
 	bad := spec.Check(nil, "p", []adapter.ConfigField{{Name: "a", Type: adapter.FieldString}, {Name: "a.b", Type: adapter.FieldString}})
 	if len(bad) != 1 || bad[0].Summary != "the adapter's schema is malformed" {
 		t.Errorf("malformed schema: %v", bad)
