@@ -48,10 +48,10 @@
 // elements as properties[2]).
 //
 // Why not a library: mapstructure (which the host uses for its own
-// sections) decodes well but reports errors as formatted strings without
-// paths one can rely on, knows nothing of defaults, docs or enums, and
-// cannot drive a schema or documents; the other tag-driven decoders
-// (envconfig and its kin) read environment variables rather than trees.
-// What is needed here is small: a reflection walk, a value conversion
-// per type and an edit distance.
+// sections) reports problems as formatted strings that have to be parsed
+// back into paths, and carries no defaults, docs, enums or bounds, so it
+// could drive neither the schema nor the docs; the other tag-driven
+// decoders (envconfig and its kin) read environment variables rather than
+// trees. What is needed is small: a reflection walk, one conversion per
+// type and an edit distance for the suggestions.
 package spec
