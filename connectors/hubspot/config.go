@@ -13,9 +13,6 @@ import (
 	"github.com/segconn/connector/adapter/spec"
 )
 
-// DefaultBaseURL is HubSpot's API host.
-const DefaultBaseURL = "https://api.hubapi.com"
-
 // TierLimits returns a tier's requests per 10-second window and per day
 // (0: none reported); unknown tiers get Professional's.
 func TierLimits(tier string) (perTenSeconds, daily int) { return tierLimits(tier) }
