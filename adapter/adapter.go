@@ -72,6 +72,7 @@ type FieldType string
 const (
 	FieldString   FieldType = "string"
 	FieldInt      FieldType = "int"
+	FieldNumber   FieldType = "number" // a float, or a percentage such as "80%"
 	FieldBool     FieldType = "bool"
 	FieldDuration FieldType = "duration"
 	FieldURL      FieldType = "url"

@@ -52,7 +52,7 @@ platforms:
 	if code != exitConfig {
 		t.Fatalf("exit %d, want %d\n%s", code, exitConfig, errOut)
 	}
-	for _, want := range []string{"log.colour: unknown key", "server.shutdown_timeout", "platforms.woocommerce.consumer_key: required"} {
+	for _, want := range []string{"log.colour: unknown key", "server.shutdown_timeout", "platforms.woocommerce.consumer_key: is required"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
@@ -75,7 +75,7 @@ platforms:
 	if code != exitConfig {
 		t.Fatalf("exit %d, want %d\n%s", code, exitConfig, errOut)
 	}
-	for _, want := range []string{"bogus_top: unknown key", "platforms.woocommerce.per_page: must be a int", "platforms.woocommerce.consumer_key: required"} {
+	for _, want := range []string{"bogus_top: unknown key", "platforms.woocommerce.per_page: must be a whole number", "platforms.woocommerce.consumer_key: is required"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/spec"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/httpx"
 )
@@ -39,13 +40,22 @@ const configPrefix = "platforms." + Name
 
 var _ adapter.Adapter = (*Connector)(nil)
 
+// Option tunes a Connector beyond its config (tests, sandbox, benchmarks).
+type Option func(*Connector)
+
+// WithTransport replaces the network transport (tests wrap it). It takes
+// effect at the next Configure.
+func WithTransport(rt http.RoundTripper) Option { return func(c *Connector) { c.transport = rt } }
+
+// WithClock sets the clock (pull windows, webhook receipt times, token
+// expiry). It takes effect at the next Configure.
+func WithClock(now func() time.Time) Option { return func(c *Connector) { c.now = now } }
+
 // Connector implements adapter.Adapter for HubSpot.
 type Connector struct {
-	log *slog.Logger
-	// Now is the clock (tests may replace it before Configure).
-	Now func() time.Time
-	// Transport replaces the network transport (tests wrap it).
-	Transport http.RoundTripper
+	log       *slog.Logger
+	now       func() time.Time
+	transport http.RoundTripper
 
 	mu     sync.RWMutex
 	cfg    Config
@@ -61,11 +71,15 @@ type Connector struct {
 }
 
 // New returns an unconfigured connector.
-func New(log *slog.Logger) *Connector {
+func New(log *slog.Logger, opts ...Option) *Connector {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Connector{log: log.With("connector", Name), Now: time.Now}
+	c := &Connector{log: log.With("connector", Name), now: time.Now}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // DailyQuota implements adapter.QuotaReporter: HubSpot's daily headers
@@ -100,7 +114,7 @@ func (c *Connector) Describe(context.Context) (adapter.Descriptor, error) {
 			// let one list call carry the changes of many records.
 			MaxPushBatch: 1000,
 		},
-		ConfigSchema: configSchema(),
+		ConfigSchema: spec.Fields(Config{}),
 	}, nil
 }
 
@@ -122,12 +136,12 @@ func (c *Connector) Configure(_ context.Context, raw adapter.Config) error {
 	if len(msgs) > 0 {
 		return adapter.Permanent(fmt.Errorf("configuring hubspot: %s", strings.Join(msgs, "; ")))
 	}
-	base := c.Transport
+	base := c.transport
 	if base == nil {
 		base = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	budget := &sharedBudget{}
-	now := c.Now
+	now := c.now
 	apiLimiter := limiterFor(cfg.RateLimit.Requests, cfg.RateLimit.Interval)
 	searchLimiter := limiterFor(cfg.RateLimit.SearchPerSecond, time.Second)
 	retryMax := cfg.Retry.Max
@@ -201,7 +215,7 @@ func (c *Connector) hubspotNow() time.Time {
 	c.mu.RLock()
 	b := c.budget
 	c.mu.RUnlock()
-	now := c.Now()
+	now := c.now()
 	if b != nil {
 		if skew := time.Duration(b.skew.Load()); skew != 0 {
 			now = now.Add(skew - time.Second)

@@ -163,7 +163,7 @@ func newEnv(t testing.TB, fo hubspotfake.Options, cfg adapter.Config) *env {
 		c.Now = fo.Now // one clock for the fake and the connector
 	}
 	val := &specValidator{spec: loadSpecs(t), base: http.DefaultTransport, uncovered: map[string]int{}}
-	c.Transport = val
+	WithTransport(val)(c)
 	full := adapter.Config{
 		"base_url":   base,
 		"search_lag": "0s",

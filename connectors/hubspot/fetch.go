@@ -258,7 +258,7 @@ func (c *Connector) Fetch(ctx context.Context, req adapter.FetchRequest) ([]adap
 	for _, id := range missing {
 		if !seen[id] {
 			seen[id] = true
-			out = append(out, adapter.Change{Kind: adapter.ChangeDelete, Ref: st.ref(spec.object, id, c.Now().UTC())})
+			out = append(out, adapter.Change{Kind: adapter.ChangeDelete, Ref: st.ref(spec.object, id, c.now().UTC())})
 		}
 	}
 	if err := st.enrich(ctx, spec, out, map[string]*domain.Company{}); err != nil {

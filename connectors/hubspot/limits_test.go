@@ -132,8 +132,8 @@ func TestOAuthRefreshBeforeExpiryAndOn401(t *testing.T) {
 		t.Fatalf("refreshes %d, 401s %d", n, e.fake.Stats().Unauthorized-unauth)
 	}
 	// Close to expiry by our clock: refreshed before any 401.
-	e.conn.Now = func() time.Time { return time.Now().Add(1790 * time.Second) }
-	e.conn.auth.now = e.conn.Now
+	WithClock(func() time.Time { return time.Now().Add(1790 * time.Second) })(e.conn)
+	e.conn.auth.now = e.conn.now
 	unauth = e.fake.Stats().Unauthorized
 	e.pullAll(domain.ObjectContact, "", false)
 	if n := e.conn.Stats().TokenRefreshes; n != 3 || e.fake.Stats().Unauthorized != unauth {
@@ -206,10 +206,10 @@ func TestConfigDiagnostics(t *testing.T) {
 		{adapter.Config{"token": "x", "oauth": map[string]any{"client_id": "a"}}, []string{"platforms.hubspot.token: conflicts with oauth"}},
 		{adapter.Config{"oauth": map[string]any{"client_id": "a"}}, []string{"platforms.hubspot.oauth.client_secret: is required", "platforms.hubspot.oauth.refresh_token: is required"}},
 		{adapter.Config{"token": "x", "page_size": 500, "base_url": "api.hubapi.com", "colour": "red"}, []string{
-			"platforms.hubspot.page_size: must be between 1 and 100", "platforms.hubspot.base_url: must be an absolute http(s) URL", "platforms.hubspot.colour: is not a known setting"}},
+			"platforms.hubspot.page_size: must be between 1 and 100", "platforms.hubspot.base_url: must be an absolute http(s) URL", "platforms.hubspot.colour: unknown key"}},
 		{adapter.Config{"token": "x", "rate_limit": map[string]any{"requests": "many"}, "webhooks": map[string]any{"versions": []any{"v4"}}}, []string{
-			"platforms.hubspot.rate_limit.requests: must be a whole number", "platforms.hubspot.webhooks.versions.0: must be v1, v2 or v3"}},
-		{adapter.Config{"token": "x", "search_lag": "soon", "tier": "gold"}, []string{"platforms.hubspot.search_lag: must be a duration", "platforms.hubspot.tier: is not a known HubSpot tier"}},
+			"platforms.hubspot.rate_limit.requests: must be a whole number", "platforms.hubspot.webhooks.versions[0]: must be one of v1, v2, v3"}},
+		{adapter.Config{"token": "x", "search_lag": "soon", "tier": "gold"}, []string{"platforms.hubspot.search_lag: must be a duration", "platforms.hubspot.tier: must be one of free, starter"}},
 	}
 	c := New(nil)
 	for i, tc := range cases {

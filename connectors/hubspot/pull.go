@@ -135,7 +135,7 @@ func (c *Connector) Pull(ctx context.Context, req adapter.PullRequest, sink adap
 	case cur.Mode == "" || (req.Full && cur.Mode == "inc"):
 		// SweepStart is fixed in HubSpot's time once the first page has
 		// taught us its clock (see full); 0 until then.
-		p.sweepLocal, p.firstSync = c.Now(), cur.Mode == ""
+		p.sweepLocal, p.firstSync = c.now(), cur.Mode == ""
 		cur = cursor{V: 1, Mode: "full"}
 		fallthrough
 	case cur.Mode == "full":

@@ -329,7 +329,7 @@ func TestPullFollowsHubSpotsClockWhenOursIsOff(t *testing.T) {
 	}
 	// Move our clock on instead of sleeping: the Date header's one-second
 	// precision keeps the corrected window a second behind.
-	e.conn.Now = func() time.Time { return time.Now().Add(3 * time.Second) }
+	WithClock(func() time.Time { return time.Now().Add(3 * time.Second) })(e.conn)
 	pages, _ := e.pullAll(domain.ObjectContact, cur, false)
 	if n := len(changesOf(pages)); n != 3 {
 		t.Fatalf("incremental pull with HubSpot's clock an hour behind found %d changes, want 3", n)

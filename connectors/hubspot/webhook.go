@@ -58,7 +58,7 @@ func (c *Connector) verify(cfg Config, req adapter.WebhookRequest) error {
 		}
 		received := req.ReceivedAt
 		if received.IsZero() {
-			received = c.Now()
+			received = c.now()
 		}
 		age := received.Sub(time.UnixMilli(ts))
 		if age > cfg.Webhooks.MaxAge || age < -cfg.Webhooks.MaxAge {

@@ -26,6 +26,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/spec"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/httpx"
 )
@@ -38,6 +39,18 @@ const Version = "0.1.0"
 
 var _ adapter.Adapter = (*Connector)(nil)
 
+// Option tunes a Connector beyond its config (tests, sandbox, benchmarks).
+type Option func(*Connector)
+
+// WithTransport replaces the HTTP transport (a proxy, custom TLS roots,
+// instrumentation, or a test's wrapper). It takes effect at the next
+// Configure.
+func WithTransport(rt http.RoundTripper) Option { return func(c *Connector) { c.transport = rt } }
+
+// WithClock sets the clock (token expiry, JWT timestamps, quota windows).
+// It takes effect at the next Configure.
+func WithClock(now func() time.Time) Option { return func(c *Connector) { c.now = now } }
+
 // Connector implements adapter.Adapter for Salesforce.
 type Connector struct {
 	log *slog.Logger
@@ -48,9 +61,9 @@ type Connector struct {
 	client *httpx.Client
 	ts     *tokenSource
 	quota  *quota
-	// Transport, when set before Configure, replaces the HTTP transport
-	// (for a proxy, custom TLS roots, or instrumentation).
-	Transport http.RoundTripper
+	// transport, when set, replaces the HTTP transport (a proxy, custom
+	// TLS roots, or instrumentation).
+	transport http.RoundTripper
 
 	obs adapter.HTTPObserver
 
@@ -77,11 +90,15 @@ func (c *Connector) DailyQuota() adapter.Quota {
 func (c *Connector) ObserveHTTP(o adapter.HTTPObserver) { c.obs = o }
 
 // New returns an unconfigured connector.
-func New(log *slog.Logger) *Connector {
+func New(log *slog.Logger, opts ...Option) *Connector {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Connector{log: log.With("connector", Name), now: time.Now}
+	c := &Connector{log: log.With("connector", Name), now: time.Now}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // Describe says what the connector offers.
@@ -96,7 +113,7 @@ func (c *Connector) Describe(context.Context) (adapter.Descriptor, error) {
 			Webhooks:     true,
 			MaxPushBatch: MaxCollection,
 		},
-		ConfigSchema: append([]adapter.ConfigField(nil), configFields...),
+		ConfigSchema: spec.Fields(Config{}),
 	}, nil
 }
 
@@ -119,7 +136,7 @@ func (c *Connector) Configure(_ context.Context, raw adapter.Config) error {
 		}
 		return adapter.Permanent(fmt.Errorf("configuring salesforce: %s", strings.Join(msgs, "; ")))
 	}
-	base := c.Transport
+	base := c.transport
 	if base == nil {
 		base = http.DefaultTransport.(*http.Transport).Clone()
 	}
@@ -167,7 +184,7 @@ func (c *Connector) ready() error {
 
 // Close releases nothing but idle connections; it is safe at any time.
 func (c *Connector) Close(context.Context) error {
-	if t, ok := c.Transport.(interface{ CloseIdleConnections() }); ok {
+	if t, ok := c.transport.(interface{ CloseIdleConnections() }); ok {
 		t.CloseIdleConnections()
 	}
 	return nil

@@ -19,7 +19,7 @@ func TestValidateConfigNamesEveryProblem(t *testing.T) {
 	}{
 		{"empty", adapter.Config{}, []string{"platforms.woocommerce.base_url: is required", "platforms.woocommerce.consumer_key: is required", "platforms.woocommerce.consumer_secret: is required"}},
 		{"unknown key", adapter.Config{"base_url": "https://s.example", "consumer_key": "k", "consumer_secret": "s", "per_pgae": 10}, []string{"platforms.woocommerce.per_pgae: unknown key"}},
-		{"wrong type", adapter.Config{"base_url": "https://s.example", "consumer_key": "k", "consumer_secret": "s", "write_back": map[string]any{"batch_size": "many"}}, []string{"platforms.woocommerce.write_back.batch_size: must be a number"}},
+		{"wrong type", adapter.Config{"base_url": "https://s.example", "consumer_key": "k", "consumer_secret": "s", "write_back": map[string]any{"batch_size": "many"}}, []string{"platforms.woocommerce.write_back.batch_size: must be a whole number"}},
 		{"limits", adapter.Config{"base_url": "https://s.example", "consumer_key": "k", "consumer_secret": "s", "per_page": 101, "write_back": map[string]any{"batch_size": 101}},
 			[]string{"platforms.woocommerce.per_page: must be between 1 and 100", "platforms.woocommerce.write_back.batch_size: must be between 1 and 100"}},
 		{"basic over http", adapter.Config{"base_url": "http://s.example", "consumer_key": "k", "consumer_secret": "s", "auth": "basic"}, []string{"platforms.woocommerce.auth: basic and query authentication need an https base_url"}},
@@ -50,6 +50,19 @@ func TestValidateConfigNamesEveryProblem(t *testing.T) {
 	if err := c.Configure(context.Background(), adapter.Config{"consumer_key": "ck_secretvalue"}); err == nil || strings.Contains(err.Error(), "ck_secretvalue") {
 		t.Fatalf("configure with a bad config: %v", err)
 	}
+}
+
+func TestDefaultMetaPrefixIsTheSpecDefault(t *testing.T) {
+	cfg, _ := parseConfig(adapter.Config{})
+	if cfg.WriteBack.MetaPrefix != DefaultMetaPrefix {
+		t.Fatalf("write_back.meta_prefix defaults to %q, DefaultMetaPrefix is %q", cfg.WriteBack.MetaPrefix, DefaultMetaPrefix)
+	}
+}
+
+// defaultTopics are the webhook topics kept alive out of the box.
+func defaultTopics() []string {
+	cfg, _ := parseConfig(adapter.Config{})
+	return cfg.Webhooks.Topics
 }
 
 func TestManagedWebhooksCheckedOnStart(t *testing.T) {

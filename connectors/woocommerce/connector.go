@@ -29,6 +29,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/spec"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/httpx"
 )
@@ -116,26 +117,20 @@ func (c *Connector) Describe(context.Context) (adapter.Descriptor, error) {
 			Webhooks:     true,
 			MaxPushBatch: 1000,
 		},
-		ConfigSchema: schema(),
+		ConfigSchema: spec.Fields(Config{}),
 	}, nil
 }
 
 // ValidateConfig implements adapter.Adapter.
 func (c *Connector) ValidateConfig(_ context.Context, raw adapter.Config) ([]adapter.Diagnostic, error) {
-	cfg, ds := parseConfig(raw)
-	if ds != nil {
-		return ds, nil
-	}
-	return cfg.Validate(), nil
+	_, ds := parseConfig(raw)
+	return ds, nil
 }
 
 // Configure implements adapter.Adapter. With webhooks.manage it starts the
 // webhook upkeep loop (first check at once, then every check_interval).
 func (c *Connector) Configure(ctx context.Context, raw adapter.Config) error {
 	cfg, ds := parseConfig(raw)
-	if ds == nil {
-		ds = cfg.Validate()
-	}
 	var msgs []string
 	for _, d := range ds {
 		if d.Severity == adapter.SeverityError {

@@ -92,10 +92,10 @@ func TestPlatformSchemaChecks(t *testing.T) {
 	}, schema)
 	got := ps.Error()
 	for _, w := range []string{
-		"platforms.hubspot.page_size: must be a int; got string",
-		"platforms.hubspot.tokn: unknown key",
-		"platforms.hubspot.token: required",
-		"platforms.hubspot.base_url: must be an http or https URL",
+		"platforms.hubspot.page_size: must be a whole number (got a string \"fifty\")",
+		"platforms.hubspot.tokn: unknown key (did you mean token?)",
+		"platforms.hubspot.token: is required",
+		"platforms.hubspot.base_url: must be an absolute http(s) URL",
 		"platforms.hubspot.mode: must be one of a, b",
 		"platforms.hubspot.oauth.extra: unknown key",
 	} {
@@ -106,7 +106,7 @@ func TestPlatformSchemaChecks(t *testing.T) {
 	if len(ps) != 6 {
 		t.Errorf("got %d problems, want 6:\n%s", len(ps), got)
 	}
-	if ok := config.ValidatePlatform("p", adapter.Config{"token_file": "/x"}, schema[:1]); len(ok) != 1 || !strings.Contains(ok.Error(), "token: required") {
+	if ok := config.ValidatePlatform("p", adapter.Config{"token_file": "/x"}, schema[:1]); len(ok) != 1 || !strings.Contains(ok.Error(), "token: is required") {
 		t.Errorf("an unresolved token_file must still leave token missing: %v", ok)
 	}
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"os"
-	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	yamlv3 "gopkg.in/yaml.v3"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/spec"
 )
 
 // EnvPrefix starts every environment variable the loader reads.
@@ -288,121 +288,18 @@ func (c *Config) validate() Problems {
 
 // ValidatePlatform checks one platform section against its adapter's schema
 // (unknown keys, types, required keys, enumerations) and returns problems
-// with full paths. The adapter's own ValidateConfig is run by the caller.
+// with full paths. It is the same check the built-in adapters' decoder
+// makes (package adapter/spec), for plugins whose struct the host does not
+// have. The adapter's own ValidateConfig is run by the caller.
 func ValidatePlatform(prefix string, cfg adapter.Config, schema []adapter.ConfigField) Problems {
-	fields := make(map[string]adapter.ConfigField, len(schema))
-	for _, f := range schema {
-		fields[f.Name] = f
-		if f.Secret {
-			fields[f.Name+"_file"] = adapter.ConfigField{Name: f.Name + "_file", Type: adapter.FieldString}
-		}
-	}
 	var ps Problems
-	flat := flatten(map[string]any(cfg), "")
-	for key, v := range flat {
-		f, ok := fields[key]
-		if !ok {
-			if key == "enabled" {
-				continue
-			}
-			if _, parentIsMap := parentField(fields, key); parentIsMap {
-				continue
-			}
-			ps = append(ps, Problem{prefix + "." + key, "unknown key"})
-			continue
+	for _, d := range spec.Check(cfg, prefix, schema) {
+		msg := d.Summary
+		if d.Detail != "" {
+			msg += " (" + d.Detail + ")"
 		}
-		if msg := checkType(f, v); msg != "" {
-			ps = append(ps, Problem{prefix + "." + key, msg})
-		}
-	}
-	for _, f := range schema {
-		if !f.Required {
-			continue
-		}
-		if v, ok := flat[f.Name]; !ok || v == nil || v == "" {
-			ps = append(ps, Problem{prefix + "." + f.Name, "required: " + f.Description})
-		}
+		ps = append(ps, Problem{Path: d.Path, Message: msg})
 	}
 	sortProblems(ps)
 	return ps
-}
-
-// parentField reports whether key lies under a map- or list-typed field.
-func parentField(fields map[string]adapter.ConfigField, key string) (adapter.ConfigField, bool) {
-	for p := key; strings.Contains(p, "."); {
-		p = p[:strings.LastIndexByte(p, '.')]
-		if f, ok := fields[p]; ok && (f.Type == adapter.FieldMap || f.Type == adapter.FieldList) {
-			return f, true
-		}
-	}
-	return adapter.ConfigField{}, false
-}
-
-func checkType(f adapter.ConfigField, v any) string {
-	got := reflect.TypeOf(v)
-	typeName := "null"
-	if got != nil {
-		typeName = got.Kind().String()
-	}
-	bad := func() string { return fmt.Sprintf("must be a %s; got %s", f.Type, typeName) }
-	switch f.Type {
-	case adapter.FieldString, adapter.FieldURL, adapter.FieldDuration:
-		s, ok := v.(string)
-		if !ok {
-			return bad()
-		}
-		if len(f.Enum) > 0 && !contains(f.Enum, s) {
-			return fmt.Sprintf("must be one of %s; got %q", strings.Join(f.Enum, ", "), s)
-		}
-		if f.Type == adapter.FieldURL && s != "" && !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
-			return fmt.Sprintf("must be an http or https URL; got %q", s)
-		}
-	case adapter.FieldInt:
-		switch v.(type) {
-		case int, int64, uint64:
-		default:
-			return bad()
-		}
-	case adapter.FieldBool:
-		if _, ok := v.(bool); !ok {
-			return bad()
-		}
-	case adapter.FieldList:
-		if _, ok := v.([]any); !ok {
-			return bad()
-		}
-	case adapter.FieldMap:
-		if _, ok := v.(map[string]any); !ok {
-			return bad()
-		}
-	}
-	return ""
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// flatten maps nested maps to dotted keys; lists stay values.
-func flatten(m map[string]any, prefix string) map[string]any {
-	out := map[string]any{}
-	for k, v := range m {
-		key := joinPath(prefix, k)
-		out[key] = v
-		if sub, ok := v.(map[string]any); ok {
-			for k2, v2 := range flatten(sub, key) {
-				out[k2] = v2
-			}
-			delete(out, key)
-			if len(sub) == 0 {
-				out[key] = sub
-			}
-		}
-	}
-	return out
 }

@@ -10,6 +10,12 @@
 // versioned plugin sets, the gRPC client that turns a plugin back into an
 // adapter.Adapter, and the mapping of typed errors both ways.
 //
+// Config sections arrive as adapter.Config, in which the protocol has made
+// every number a float64. DecodeConfig and ConfigSchema read a struct
+// tagged for package adapter/spec instead, the same decoder the built-in
+// connectors use, so a plugin gets defaults, typed values, errors with
+// paths and a published schema from one struct.
+//
 // Why these libraries: go-plugin gives process isolation, a handshake,
 // version negotiation, AutoMTLS, checksum pinning and stdio/log plumbing
 // that we would otherwise write ourselves; gRPC (rather than net/rpc) gives

@@ -1,0 +1,22 @@
+package hubspot
+
+import (
+	"log/slog"
+	"testing"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
+	"github.com/segconn/connector/plugins/sdktest"
+)
+
+func conformanceHarness() sdktest.Harness {
+	return hubspotfake.Harness(func(testing.TB) adapter.Adapter { return New(slog.New(slog.DiscardHandler)) })
+}
+
+func TestConformance(t *testing.T) {
+	sdktest.RunConformance(t, conformanceHarness())
+}
+
+func TestConformanceOverGRPC(t *testing.T) {
+	sdktest.RunConformance(t, sdktest.GRPC(conformanceHarness()))
+}
