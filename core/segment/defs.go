@@ -152,7 +152,7 @@ type LifecycleParams struct {
 
 // PredictiveParams configure the predictive kind.
 type PredictiveParams struct {
-	Model         string  // "bgnbd" (default), "mbgnbd" or "pareto_nbd"; a degenerate fit falls back (see fitSound)
+	Model         string  // "bgnbd" (default), "mbgnbd", "pareto_nbd" or "auto" (the better sound BG-family fit); a degenerate fit falls back (see fitSound)
 	HorizonDays   int     // CLV and expected purchases horizon (365)
 	DiscountRate  float64 // annual discount rate for CLV (0.10)
 	MinCustomers  int     // below this many repeat buyers, a heuristic answers (50)
@@ -459,7 +459,7 @@ func defaultLifecycle() LifecycleParams {
 func parsePredictive(p *object) *PredictiveParams {
 	def := defaultPredictive()
 	return &PredictiveParams{
-		Model:         p.oneOf("model", def.Model, "bgnbd", "mbgnbd", "pareto_nbd"),
+		Model:         p.oneOf("model", def.Model, "bgnbd", "mbgnbd", "pareto_nbd", "auto"),
 		HorizonDays:   p.integer("horizon_days", def.HorizonDays, 7, 3650),
 		DiscountRate:  p.num("discount_rate", def.DiscountRate, 0, 1),
 		MinCustomers:  p.integer("min_customers", def.MinCustomers, 10, 1_000_000),

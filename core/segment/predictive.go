@@ -255,7 +255,30 @@ func fitPredictions(ctx context.Context, fc *fitContext, p PredictiveParams) (*p
 // Pareto/NBD, BG/NBD for MBG/NBD) and uses it when sound. When both are
 // degenerate it returns an error, so the caller uses the heuristic. Every
 // fallback is a warning naming the diagnostics.
+//
+// Model "auto" fits BG/NBD and MBG/NBD and keeps the sound one with the
+// higher log-likelihood (both have four parameters, so this is also the
+// lower BIC).
 func fitSound(fc *fitContext, model string, x, tx, T []float64) (PurchaseModel, ModelInfo, error) {
+	if model == "auto" {
+		bm, binfo, berr := fc.opts.Models.FitPurchase("bgnbd", x, tx, T)
+		mm, minfo, merr := fc.opts.Models.FitPurchase("mbgnbd", x, tx, T)
+		bOK, mOK := berr == nil && !binfo.degenerate(), merr == nil && !minfo.degenerate()
+		switch {
+		case mOK && (!bOK || minfo.LogLikelihood > binfo.LogLikelihood):
+			return mm, minfo, nil
+		case bOK:
+			return bm, binfo, nil
+		case berr != nil:
+			return nil, binfo, berr
+		default:
+			why := "bgnbd: " + diagText(binfo)
+			if merr == nil {
+				why += "; mbgnbd: " + diagText(minfo)
+			}
+			return nil, binfo, fmt.Errorf("every fit is degenerate (%s)", why)
+		}
+	}
 	pm, info, err := fc.opts.Models.FitPurchase(model, x, tx, T)
 	if err != nil || !info.degenerate() {
 		return pm, info, err

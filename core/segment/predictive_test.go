@@ -34,3 +34,16 @@ func TestExplainShowsPredictionIntervals(t *testing.T) {
 		t.Errorf("P(alive) interval %.3f–%.3f does not bracket 0.7266 tightly", lo, hi)
 	}
 }
+
+// model: auto keeps the sound BG-family fit with the higher
+// log-likelihood: on CDNOW that is MBG/NBD (−9582.136 against BG/NBD's
+// −9582.429).
+func TestAutoModelPicksTheBetterFit(t *testing.T) {
+	ds := loadCDNOW(t, "data/cdnow/CDNOW_sample.txt", 1, 2)
+	r := run(t, ds, cdnowCalibrationEnd, []any{map[string]any{"name": "clv", "kind": "predictive",
+		"params": map[string]any{"model": "auto", "fit_sample": 0}}}, Options{})
+	pm := r.Models()["purchase"]
+	if pm.Name != "mbgnbd" || pm.LogLikelihood < -9582.14 || pm.LogLikelihood > -9582.13 {
+		t.Errorf("auto chose %s with LL %.4f, want mbgnbd at -9582.136", pm.Name, pm.LogLikelihood)
+	}
+}

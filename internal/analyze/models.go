@@ -82,6 +82,28 @@ func fitPurchaseModels(c calibration, md *Models, warn func(string)) (clv.Purcha
 	var cands []candidate
 	var bg *clv.BGNBDFit
 	var pn *clv.ParetoNBDFit
+	// models refused for too little data share one warning when they
+	// refuse for the same reason
+	var refused []string
+	var refusal string
+	outer := warn
+	warn = func(w string) {
+		label, why, ok := strings.Cut(w, " not fitted: fitting ")
+		if !ok {
+			outer(w)
+			return
+		}
+		if _, why, ok = strings.Cut(why, ": "); ok && (refusal == "" || refusal == why) {
+			refused, refusal = append(refused, label), why
+			return
+		}
+		outer(w)
+	}
+	defer func() {
+		if len(refused) > 0 {
+			outer(fmt.Sprintf("%s not fitted: %s", strings.Join(refused, ", "), refusal))
+		}
+	}()
 	if fit, err := clv.FitBGNBD(c.x, c.tx, c.T); err == nil {
 		bg = &fit
 		md.BGNBD = &BGNBD{R: fit.Params.R, Alpha: fit.Params.Alpha, A: fit.Params.A, B: fit.Params.B, N: fit.N,
