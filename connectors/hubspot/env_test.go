@@ -160,7 +160,7 @@ func newEnv(t testing.TB, fo hubspotfake.Options, cfg adapter.Config) *env {
 	lw := &lockedWriter{w: logs}
 	c := New(slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if fo.Now != nil {
-		c.Now = fo.Now // one clock for the fake and the connector
+		WithClock(fo.Now)(c) // one clock for the fake and the connector
 	}
 	val := &specValidator{spec: loadSpecs(t), base: http.DefaultTransport, uncovered: map[string]int{}}
 	WithTransport(val)(c)
