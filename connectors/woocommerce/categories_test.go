@@ -104,3 +104,34 @@ func mustAtoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+// TestProductLookupFailures checks that a transient failure of GET
+// /products is retried and a permanent one keeps the orders (without
+// categories) rather than failing the pull.
+func TestProductLookupFailures(t *testing.T) {
+	f, c := start(t, woocommercefake.Options{}, nil)
+	f.AddProducts(woocommercefake.Product{ID: 500, Name: "Trowel", Categories: []woocommercefake.ProductCategory{{ID: 9, Name: "Garden", Slug: "garden"}}})
+	f.AddOrders(woocommercefake.Order{Total: "5.00", Currency: "EUR", Billing: woocommercefake.Billing{Email: "ann@example.com"},
+		LineItems: []woocommercefake.LineItem{{ID: 1, Name: "Trowel", ProductID: 500, Quantity: 1, Subtotal: "5.00", Total: "5.00", Price: "5"}}})
+	pull := func() []adapter.Change {
+		t.Helper()
+		s := newStore()
+		if err := c.Pull(context.Background(), adapter.PullRequest{Object: domain.ObjectOrder, Full: true}, s.sink); err != nil {
+			t.Fatal(err)
+		}
+		var out []adapter.Change
+		for _, ch := range s.upserts {
+			out = append(out, ch)
+		}
+		return out
+	}
+	f.InjectFaults(woocommercefake.Fault{Status: 404, Path: "/products"})
+	if got := pull(); len(got) != 1 || got[0].Order.Items[0].Category != "" {
+		t.Fatalf("with products unreadable: %+v", got)
+	}
+	// The failed lookup was not cached as "no category": a later pull asks again.
+	f.InjectFaults(woocommercefake.Fault{Status: 503, Path: "/products"})
+	if got := pull(); len(got) != 1 || got[0].Order.Items[0].Category != "Garden" {
+		t.Fatalf("after a retried 503: %+v", got)
+	}
+}
