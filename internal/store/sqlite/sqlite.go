@@ -10,17 +10,26 @@
 // and transactions begin IMMEDIATE so a read never has to upgrade to a
 // write lock. Reads use a separate pool of read-only connections, which WAL
 // lets run alongside the writer.
+//
+// River, the job queue, keeps its tables in the same file and works through
+// the same writer connection (Database hands it over; River's SQLite
+// driver asks for exactly one connection); Migrate applies its migrations
+// after the store's. Lock is an in-process lock: the file belongs to one
+// connector process.
 package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/segconn/connector/internal/store"
@@ -93,6 +102,10 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 		Rebind:     sqlstore.QuestionRebind,
 		MaxParams:  32766,
 		Migrations: sqlstore.Migrations("sqlite"),
+		AfterMigrations: func(ctx context.Context) error {
+			return migrateRiver(ctx, w, opts.Logger)
+		},
+		Database: store.Database{Driver: "sqlite", SQL: w},
 	}
 	s := &Store{Engine: sqlstore.New(w, r, d, opts), w: w, path: path}
 	if _, err := s.Migrate(ctx); err != nil {
@@ -102,10 +115,21 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 	return s, nil
 }
 
-// SQLDB returns the writer handle, for the job queue (River's SQLite
-// driver wants exactly this: one connection). Everything written through
-// it shares the store's single writer connection.
-func (s *Store) SQLDB() *sql.DB { return s.w }
+// migrateRiver applies River's migrations through the writer; the caller
+// holds the migration lock.
+func migrateRiver(ctx context.Context, w *sql.DB, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	mig, err := rivermigrate.New(riversqlite.New(w), &rivermigrate.Config{Logger: log})
+	if err != nil {
+		return fmt.Errorf("preparing the job queue's migrations: %w", err)
+	}
+	if _, err := mig.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrating the job queue's tables: %w", err)
+	}
+	return nil
+}
 
 // Path returns the database file.
 func (s *Store) Path() string { return s.path }

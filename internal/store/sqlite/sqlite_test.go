@@ -57,7 +57,7 @@ func TestCrashAtomicity(t *testing.T) {
 
 func BenchmarkBaselineRowInserts(b *testing.B) {
 	s := open(b, store.Options{}).(*sqlite.Store)
-	storetest.BenchmarkBaselineRowInserts(b, s.SQLDB(), sqlstore.QuestionRebind)
+	storetest.BenchmarkBaselineRowInserts(b, s.Database().SQL, sqlstore.QuestionRebind)
 }
 
 func TestRefusesNewerSchema(t *testing.T) {
@@ -67,7 +67,7 @@ func TestRefusesNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SQLDB().ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future.sql', 0)`); err != nil {
+	if _, err := s.Database().SQL.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future.sql', 0)`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -86,7 +86,7 @@ func TestWALAndSingleFile(t *testing.T) {
 	}
 	defer s.Close()
 	var mode string
-	if err := s.SQLDB().QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+	if err := s.Database().SQL.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
 	fi, err := os.Stat(filepath.Join(dir, "data", sqlite.FileName))

@@ -51,7 +51,7 @@ func TestQueuePlans(t *testing.T) {
 
 	plan := func(t *testing.T, query string, args ...any) string {
 		t.Helper()
-		rows, err := s.SQLDB().QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
+		rows, err := s.Database().SQL.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
 		if err != nil {
 			t.Fatal(err)
 		}
