@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"os"
 	"strings"
@@ -146,4 +147,37 @@ func TestBadDSNHidesPassword(t *testing.T) {
 
 func BenchmarkUpsertProfilesOneByOne(b *testing.B) {
 	storetest.BenchmarkUpsertProfilesOneByOne(b, open)
+}
+
+// TestUpgradeKeepsOutboundDeliveries opens a schema from before the store
+// owned outbound_deliveries (its rows in milliseconds): migration 0005
+// keeps the rows and converts their times.
+func TestUpgradeKeepsOutboundDeliveries(t *testing.T) {
+	dsn := testenv.PostgresDSN(t)
+	schema := newSchema(t, dsn)
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	admin.Close()
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	db, err := sql.Open("pgx", dsn+sep+"search_path="+schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.SeedBeforeDeliveries(t, db, sqlstore.Migrations("postgres"), sqlstore.DollarRebind, "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
+	db.Close()
+	s, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.CheckUpgradedDeliveries(t, s)
 }

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -147,4 +148,23 @@ func TestCDNOW(t *testing.T) { storetest.RunCDNOW(t, open) }
 
 func BenchmarkUpsertProfilesOneByOne(b *testing.B) {
 	storetest.BenchmarkUpsertProfilesOneByOne(b, open)
+}
+
+// TestUpgradeKeepsOutboundDeliveries opens a database from before the
+// store owned outbound_deliveries (its rows in milliseconds): migration
+// 0005 keeps the rows and converts their times.
+func TestUpgradeKeepsOutboundDeliveries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), sqlite.FileName)
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.SeedBeforeDeliveries(t, db, sqlstore.Migrations("sqlite"), sqlstore.QuestionRebind, "id INTEGER PRIMARY KEY AUTOINCREMENT")
+	db.Close()
+	s, err := sqlite.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.CheckUpgradedDeliveries(t, s)
 }

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Factory) {
 		fn   func(t *testing.T, open Factory)
 	}{
 		{"Migrations", testMigrations},
+		{"Lock", testLock},
 		{"ThreePlatformsOnePerson", testThreePlatformsOnePerson},
 		{"MostRecentWins", testMostRecentWins},
 		{"Idempotent", testIdempotent},
