@@ -1,8 +1,16 @@
 // Package store defines the persistence contract of the connector: unified
 // profiles with their platform links, companies, orders and line items, sync
 // cursors, segment memberships with their history, write-back ownership, a
-// durable webhook inbox, a write-back outbox and a quarantine of records that
-// could not be mapped.
+// durable webhook inbox, a write-back outbox, the outbound webhook
+// deliveries and a quarantine of records that could not be mapped.
+//
+// The store is the one owner of the database. It opens the pool once and
+// hands it to River, the job queue (Database); its Migrate creates every
+// table, River's included, under one lock; its times are microseconds
+// everywhere. Store is made of role interfaces (Profiles, Orders, Cursors,
+// Memberships, Inbox, Outbox, Deliveries, Locker): code that needs one
+// role takes that one. The three lease queues (inbox, outbox, deliveries)
+// share one retry schedule type, Backoff, and RetryPolicy.
 //
 // Two implementations satisfy the one Store interface and pass the one shared
 // suite in storetest: internal/store/sqlite (the embedded default, one file

@@ -48,6 +48,7 @@ func Run(t *testing.T, open Factory) {
 	}{
 		{"Migrations", testMigrations},
 		{"Lock", testLock},
+		{"Deliveries", testDeliveries},
 		{"ThreePlatformsOnePerson", testThreePlatformsOnePerson},
 		{"MostRecentWins", testMostRecentWins},
 		{"Idempotent", testIdempotent},
