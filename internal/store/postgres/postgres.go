@@ -47,7 +47,9 @@ type Options struct {
 	// Schema, when set, is created if missing and used as the search_path
 	// of every connection (tests isolate themselves this way).
 	Schema string
-	// MaxConns caps the pool; 0 keeps pgxpool's default.
+	// MaxConns caps the pool; 0 keeps pgxpool's default. A lock (see
+	// Lock) holds a connection of its own while the work under it needs
+	// another, so a cap below 2 is raised to 2.
 	MaxConns int32
 }
 
@@ -91,7 +93,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
 	}
 	if opts.MaxConns > 0 {
-		cfg.MaxConns = opts.MaxConns
+		cfg.MaxConns = max(opts.MaxConns, 2)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

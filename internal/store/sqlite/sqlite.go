@@ -14,20 +14,25 @@
 // River, the job queue, keeps its tables in the same file and works through
 // the same writer connection (Database hands it over; River's SQLite
 // driver asks for exactly one connection); Migrate applies its migrations
-// after the store's. Lock is an in-process lock: the file belongs to one
-// connector process.
+// after the store's, holding an exclusive lock on a file beside the
+// database (connector.db.lock) so that processes opening a new file
+// together create the tables once. Lock is an in-process lock: the file
+// belongs to one connector process.
 package sqlite
 
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -105,6 +110,9 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 		AfterMigrations: func(ctx context.Context) error {
 			return migrateRiver(ctx, w, opts.Logger)
 		},
+		MigrateLock: func(ctx context.Context) (func(), error) {
+			return fileLock(ctx, path+".lock")
+		},
 		Database: store.Database{Driver: "sqlite", SQL: w},
 	}
 	s := &Store{Engine: sqlstore.New(w, r, d, opts), w: w, path: path}
@@ -113,6 +121,22 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 		return nil, fmt.Errorf("migrating sqlite %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// fileLock takes an exclusive lock on the file at path (creating it), for
+// Migrate: SQLite serialises each of the store's migration transactions,
+// but River's migrator checks and applies its versions in separate
+// transactions, so two processes (or two stores of one process) opening a
+// new file at once would both create River's tables. gofrs/flock is a
+// well-kept wrapper of flock(2) and LockFileEx; the operating system drops
+// the lock of a process that dies.
+func fileLock(ctx context.Context, path string) (func(), error) {
+	fl := flock.New(path, flock.SetPermissions(0o600))
+	ok, err := fl.TryLockContext(ctx, 20*time.Millisecond)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("locking %s: %w", path, errors.Join(err, ctx.Err()))
+	}
+	return func() { _ = fl.Unlock() }, nil
 }
 
 // migrateRiver applies River's migrations through the writer; the caller

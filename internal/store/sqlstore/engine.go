@@ -41,6 +41,10 @@ type Dialect struct {
 	// Lock takes a named lock across every process sharing the database
 	// (see store.Locker); nil means an in-process lock of this store.
 	Lock func(ctx context.Context, name string) (unlock func(), err error)
+	// MigrateLock, when set, is the lock Migrate holds instead of
+	// Lock(ctx, "migrate"): SQLite's migrations need a lock across
+	// processes that its in-process Lock does not give.
+	MigrateLock func(ctx context.Context) (unlock func(), err error)
 	// Database is what Engine.Database hands to the job queue.
 	Database store.Database
 }
@@ -138,7 +142,11 @@ const migrateLock = "migrate"
 // each in its own transaction, then the dialect's AfterMigrations, and
 // returns the version of the numbered migrations.
 func (e *Engine) Migrate(ctx context.Context) (int, error) {
-	unlock, err := e.Lock(ctx, migrateLock)
+	lock := func(ctx context.Context) (func(), error) { return e.Lock(ctx, migrateLock) }
+	if e.d.MigrateLock != nil {
+		lock = e.d.MigrateLock
+	}
+	unlock, err := lock(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("taking the migration lock: %w", err)
 	}
