@@ -66,7 +66,8 @@ type Store interface {
 	Close() error
 }
 
-// Profiles holds unified profiles, their companies and where they came from, and the quarantine of records that could not be mapped.
+// Profiles holds unified profiles, their companies and where they came
+// from, and the quarantine of records that could not be mapped.
 type Profiles interface {
 	// ApplyPage stores one page pulled from a platform in one transaction:
 	// upserts contacts, companies and orders, resolves identities, records
@@ -184,7 +185,8 @@ type Inbox interface {
 	InboxPending(ctx context.Context, limit int) ([]InboxItem, error)
 }
 
-// Outbox is the write-back queue, with the record of what the connector owns on each platform record.
+// Outbox is the write-back queue, with the record of what the connector
+// owns on each platform record.
 type Outbox interface {
 	// OutboxEnqueue adds write-back items. An item with the same platform,
 	// account and Key as one still pending replaces it: items carry

@@ -24,14 +24,12 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"log/slog"
 	"regexp"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/store/sqlstore"
@@ -117,7 +115,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		},
 		Migrations: sqlstore.Migrations("postgres"),
 		AfterMigrations: func(ctx context.Context) error {
-			return migrateRiver(ctx, pool, opts.Schema, opts.Logger)
+			return sqlstore.MigrateRiver(ctx, riverpgxv5.New(pool), opts.Schema, opts.Logger)
 		},
 		Lock: func(ctx context.Context, name string) (func(), error) {
 			return advisoryLock(ctx, pool, opts.Schema, name)
@@ -130,22 +128,6 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("migrating postgres: %w", err)
 	}
 	return s, nil
-}
-
-// migrateRiver applies River's migrations to the schema; the caller holds
-// the migration lock.
-func migrateRiver(ctx context.Context, pool *pgxpool.Pool, schema string, log *slog.Logger) error {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	mig, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: schema, Logger: log})
-	if err != nil {
-		return fmt.Errorf("preparing the job queue's migrations: %w", err)
-	}
-	if _, err := mig.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("migrating the job queue's tables: %w", err)
-	}
-	return nil
 }
 
 // advisoryLock takes the session advisory lock of name in schema on a

@@ -25,7 +25,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -34,7 +33,6 @@ import (
 
 	"github.com/gofrs/flock"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/segconn/connector/internal/store"
@@ -108,7 +106,7 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 		MaxParams:  32766,
 		Migrations: sqlstore.Migrations("sqlite"),
 		AfterMigrations: func(ctx context.Context) error {
-			return migrateRiver(ctx, w, opts.Logger)
+			return sqlstore.MigrateRiver(ctx, riversqlite.New(w), "", opts.Logger)
 		},
 		MigrateLock: func(ctx context.Context) (func(), error) {
 			return fileLock(ctx, path+".lock")
@@ -137,22 +135,6 @@ func fileLock(ctx context.Context, path string) (func(), error) {
 		return nil, fmt.Errorf("locking %s: %w", path, errors.Join(err, ctx.Err()))
 	}
 	return func() { _ = fl.Unlock() }, nil
-}
-
-// migrateRiver applies River's migrations through the writer; the caller
-// holds the migration lock.
-func migrateRiver(ctx context.Context, w *sql.DB, log *slog.Logger) error {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	mig, err := rivermigrate.New(riversqlite.New(w), &rivermigrate.Config{Logger: log})
-	if err != nil {
-		return fmt.Errorf("preparing the job queue's migrations: %w", err)
-	}
-	if _, err := mig.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("migrating the job queue's tables: %w", err)
-	}
-	return nil
 }
 
 // Path returns the database file.
