@@ -13,8 +13,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/core/segment"
 	"github.com/segconn/connector/internal/config"
@@ -56,21 +54,9 @@ func PluginSpec(pc config.Plugin) pluginhost.Spec {
 		CallTimeout: pc.CallTimeout, StartTimeout: pc.StartTimeout}
 }
 
-// OutboundQueue opens the outbound delivery queue on the store's database.
-func OutboundQueue(ctx context.Context, st store.Store) (*outbound.SQLQueue, error) {
-	var q *outbound.SQLQueue
-	switch s := st.(type) {
-	case *sqlite.Store:
-		q = outbound.NewSQLQueue(s.SQLDB(), outbound.SQLite)
-	case *postgres.Store:
-		q = outbound.NewSQLQueue(stdlib.OpenDBFromPool(s.PgxPool()), outbound.Postgres)
-	default:
-		return nil, fmt.Errorf("opening outbound queue: unsupported store %T", st)
-	}
-	if err := q.Migrate(ctx); err != nil {
-		return nil, fmt.Errorf("migrating outbound queue: %w", err)
-	}
-	return q, nil
+// OutboundQueue returns the outbound delivery queue kept by the store.
+func OutboundQueue(_ context.Context, st store.Store) (*outbound.StoreQueue, error) {
+	return outbound.NewStoreQueue(st), nil
 }
 
 func openOutbound(ctx context.Context, cfg *config.Loaded, st store.Store, log *slog.Logger) (*outbound.Dispatcher, error) {

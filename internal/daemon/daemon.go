@@ -420,14 +420,11 @@ func (d *Daemon) handleEvents(ctx context.Context, platform string, items []stor
 }
 
 func retryAfter(err error, items []store.InboxItem) time.Duration {
-	if d := adapter.RetryAfterOf(err); d > 0 {
-		return d
-	}
 	attempts := 0
 	if len(items) > 0 {
 		attempts = items[0].Attempts
 	}
-	return min(time.Second<<min(attempts, 9), 10*time.Minute)
+	return store.InboxRetry().After(err, attempts+1)
 }
 
 // relayLoop publishes segment changes that no relay has published yet:

@@ -91,8 +91,7 @@ func (d *Daemon) openQueue(ctx context.Context) (jobs.Queue, error) {
 			)
 		}
 	}
-	q, err := jobs.Open(ctx, jobs.Config{
-		Driver: cfg.Store.Driver, Path: cfg.Store.Path, DSN: cfg.Store.DSN, Schema: cfg.Store.Schema,
+	q, err := jobs.Open(d.app.Store.Database(), jobs.Config{
 		Workers: workers, Periodic: periodic, Logger: d.log, PollInterval: 500 * time.Millisecond,
 	})
 	if err != nil {

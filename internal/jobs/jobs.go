@@ -1,45 +1,58 @@
-// Package jobs runs the connector's durable background work on River
-// (github.com/riverqueue/river), a job queue that keeps its jobs in the
-// same database as the rest of our data and has drivers for both of our
-// stores: riversqlite for the embedded default and riverpgxv5 for
-// PostgreSQL. River gives us retries with backoff, unique jobs, periodic
-// jobs with leader election (a schedule fires once across replicas) and
-// graceful shutdown, so we do not write a queue of our own.
+// Package jobs runs the connector's scheduled and on-demand work (pulls,
+// reconciles, resegmenting) on River (github.com/riverqueue/river), a job
+// queue that keeps its jobs in the same database as the rest of our data
+// and has drivers for both of our stores: riversqlite for the embedded
+// default and riverpgxv5 for PostgreSQL. River gives us retries with
+// backoff, unique jobs, periodic jobs with leader election (a schedule
+// fires once across replicas) and graceful shutdown.
 //
-// Later packages register their job kinds on a *river.Workers and pass it
-// in Config; this package only opens the queue on the right driver, applies
-// River's migrations, and hides the driver's transaction type behind Queue.
+// The queue does not open or migrate a database of its own: the store
+// owns the database, creates River's tables beside its own in one locked
+// Migrate, and hands River its pool (store.Database). This package opens a
+// River client on that handle and hides the driver's transaction type
+// behind Queue.
+//
+// # Why the inbox, the outbox and outbound deliveries are not River jobs
+//
+// Three other durable queues live in the store as tables of their own,
+// sharing one lease-and-retry shape (store.RetryPolicy and the store's
+// claim helper) rather than River:
+//
+//   - Latency. A webhook must be re-segmented within moments. The daemon
+//     nudges its inbox and write-back loops in process the instant an
+//     event is stored or a plan recorded; River on SQLite has no
+//     LISTEN/NOTIFY and finds new jobs only by polling (every 500ms here).
+//   - Group commit. One claim takes a batch of inbox events or outbox items
+//     that is fetched, resegmented or pushed as one platform call, and the
+//     plan they cause is recorded in the same transaction that marks the
+//     inbox events done (store.Memberships.RecordPlan). A River job per
+//     event or item would make one call and one transaction each, and its
+//     completion could not share the plan's transaction.
+//   - Lanes and supersession. A newer write-back state of a record replaces
+//     the pending one in place, a lapsed attempt is set aside as a prior
+//     the next write settles, membership changes wait in a deferred lane to
+//     share each list's calls, and outbound deliveries go out in order per
+//     endpoint. River's unique jobs skip duplicates; they cannot replace,
+//     order or regroup them.
 package jobs
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"github.com/segconn/connector/internal/store"
 )
 
 // Config configures a Queue.
 type Config struct {
-	// Driver is "sqlite" or "postgres".
-	Driver string
-	// Path is the SQLite database file (driver sqlite).
-	Path string
-	// DSN and Schema locate the PostgreSQL database (driver postgres).
-	DSN    string
-	Schema string
 	// Workers holds the registered job kinds; nil means insert-only.
 	Workers *river.Workers
 	// Queues maps queue names to their concurrency; default {"default": 4}.
@@ -74,79 +87,34 @@ type Queue interface {
 	Count(ctx context.Context, kind string, states ...rivertype.JobState) (int, error)
 	// Subscribe returns completed and failed job events.
 	Subscribe() (<-chan *river.Event, func())
+	// Close releases the queue; the store's database stays open.
 	Close() error
 }
 
-// Open connects to the database, migrates River's tables and returns a Queue.
-func Open(ctx context.Context, cfg Config) (Queue, error) {
+// Open returns a Queue on the store's database. It neither opens nor
+// migrates anything: the store did both (store.Store.Migrate creates
+// River's tables), and the store closes the database, not the Queue.
+func Open(db store.Database, cfg Config) (Queue, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	switch cfg.Driver {
+	switch db.Driver {
 	case "sqlite":
-		db, err := sql.Open("sqlite", sqliteDSN(cfg.Path))
-		if err != nil {
-			return nil, fmt.Errorf("opening job database %s: %w", cfg.Path, err)
+		if db.SQL == nil {
+			return nil, errors.New("opening the job queue: the SQLite store handed over no database")
 		}
-		// SQLite allows one writer; River's own advice is a single connection.
-		db.SetMaxOpenConns(1)
-		q, err := newQueue(ctx, riversqlite.New(db), cfg, "")
-		if err != nil {
-			db.Close()
-			return nil, err
-		}
-		q.close = db.Close
-		return q, nil
+		return newQueue(riversqlite.New(db.SQL), cfg, "")
 	case "postgres":
-		pcfg, err := pgxpool.ParseConfig(cfg.DSN)
-		if err != nil {
-			return nil, fmt.Errorf("parsing postgres dsn: %w", errors.New(redactErr(err)))
+		if db.Pool == nil {
+			return nil, errors.New("opening the job queue: the PostgreSQL store handed over no pool")
 		}
-		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
-		if err != nil {
-			return nil, fmt.Errorf("connecting to postgres: %w", errors.New(redactErr(err)))
-		}
-		if cfg.Schema != "" {
-			if _, err := pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{cfg.Schema}.Sanitize()); err != nil {
-				pool.Close()
-				return nil, fmt.Errorf("creating schema %s: %w", cfg.Schema, err)
-			}
-		}
-		q, err := newQueue(ctx, riverpgxv5.New(pool), cfg, cfg.Schema)
-		if err != nil {
-			pool.Close()
-			return nil, err
-		}
-		q.close = func() error { pool.Close(); return nil }
-		return q, nil
+		return newQueue(riverpgxv5.New(db.Pool), cfg, db.Schema)
 	default:
-		return nil, fmt.Errorf("unknown job queue driver %q (want sqlite or postgres)", cfg.Driver)
+		return nil, fmt.Errorf("opening the job queue: unknown store driver %q (want sqlite or postgres)", db.Driver)
 	}
 }
 
-func sqliteDSN(path string) string {
-	v := url.Values{}
-	v.Add("_pragma", "busy_timeout(10000)")
-	v.Add("_pragma", "journal_mode(WAL)")
-	v.Add("_pragma", "synchronous(NORMAL)")
-	v.Set("_txlock", "immediate")
-	return "file:" + path + "?" + v.Encode()
-}
-
-// redactErr hides pgx's message, which can quote the connection string and
-// with it a password.
-func redactErr(error) string {
-	return "invalid or unreachable connection string (details withheld: it may hold a password)"
-}
-
-func newQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg Config, schema string) (*queue[TTx], error) {
-	mig, err := rivermigrate.New(driver, &rivermigrate.Config{Schema: schema, Logger: cfg.Logger})
-	if err != nil {
-		return nil, fmt.Errorf("preparing job queue migrations: %w", err)
-	}
-	if _, err := mig.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return nil, fmt.Errorf("migrating job queue tables: %w", err)
-	}
+func newQueue[TTx any](driver riverdriver.Driver[TTx], cfg Config, schema string) (*queue[TTx], error) {
 	rc := &river.Config{
 		Logger:            cfg.Logger,
 		Schema:            schema,
@@ -185,7 +153,6 @@ func newQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg 
 
 type queue[TTx any] struct {
 	client *river.Client[TTx]
-	close  func() error
 }
 
 func (q *queue[TTx]) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (bool, error) {
@@ -232,9 +199,5 @@ func (q *queue[TTx]) Subscribe() (<-chan *river.Event, func()) {
 	return q.client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
 }
 
-func (q *queue[TTx]) Close() error {
-	if q.close != nil {
-		return q.close()
-	}
-	return nil
-}
+// Close releases nothing: the database belongs to the store.
+func (q *queue[TTx]) Close() error { return nil }

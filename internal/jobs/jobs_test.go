@@ -13,6 +13,9 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/segconn/connector/internal/jobs"
+	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/internal/store/postgres"
+	"github.com/segconn/connector/internal/store/sqlite"
 	"github.com/segconn/connector/internal/testenv"
 )
 
@@ -32,14 +35,22 @@ func (w *pingWorker) Work(_ context.Context, j *river.Job[pingArgs]) error {
 	return nil
 }
 
-// backends returns a fresh Config per store: a SQLite file and an isolated
-// PostgreSQL schema.
-func backends(t *testing.T) map[string]func(t *testing.T) jobs.Config {
-	return map[string]func(t *testing.T) jobs.Config{
-		"sqlite": func(t *testing.T) jobs.Config {
-			return jobs.Config{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "jobs.db"), PollInterval: 50 * time.Millisecond}
+// backends returns, per store, a function that opens the store as a new
+// process would: a SQLite file, or an isolated PostgreSQL schema, each the
+// same on every call of one test.
+func backends() map[string]func(t *testing.T) func(t *testing.T) store.Store {
+	return map[string]func(t *testing.T) func(t *testing.T) store.Store{
+		"sqlite": func(t *testing.T) func(t *testing.T) store.Store {
+			path := filepath.Join(t.TempDir(), sqlite.FileName)
+			return func(t *testing.T) store.Store {
+				s, err := sqlite.Open(context.Background(), path, store.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
 		},
-		"postgres": func(t *testing.T) jobs.Config {
+		"postgres": func(t *testing.T) func(t *testing.T) store.Store {
 			dsn := testenv.PostgresDSN(t)
 			schema := fmt.Sprintf("jobs_test_%d", rand.Int64())
 			t.Cleanup(func() {
@@ -49,20 +60,28 @@ func backends(t *testing.T) map[string]func(t *testing.T) jobs.Config {
 					conn.Close(context.Background())
 				}
 			})
-			return jobs.Config{Driver: "postgres", DSN: dsn, Schema: schema, PollInterval: 50 * time.Millisecond}
+			return func(t *testing.T) store.Store {
+				s, err := postgres.Open(context.Background(), dsn, postgres.Options{Schema: schema})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
 		},
 	}
 }
 
 func TestJobSurvivesRestartAndUniqueIsNotDoubled(t *testing.T) {
-	for name, mk := range backends(t) {
+	for name, mk := range backends() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			cfg := mk(t)
+			openStore := mk(t)
+			cfg := jobs.Config{PollInterval: 50 * time.Millisecond}
 
 			// First process: enqueue, never work, go away.
-			q1, err := jobs.Open(ctx, cfg)
+			st1 := openStore(t)
+			q1, err := jobs.Open(st1.Database(), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,13 +100,18 @@ func TestJobSurvivesRestartAndUniqueIsNotDoubled(t *testing.T) {
 			if err := q1.Close(); err != nil {
 				t.Fatal(err)
 			}
+			if err := st1.Close(); err != nil {
+				t.Fatal(err)
+			}
 
 			// Second process: the job is still there and runs exactly once.
 			w := &pingWorker{done: make(chan int, 4)}
 			workers := river.NewWorkers()
 			river.AddWorker(workers, w)
 			cfg.Workers = workers
-			q2, err := jobs.Open(ctx, cfg)
+			st2 := openStore(t)
+			defer st2.Close()
+			q2, err := jobs.Open(st2.Database(), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,51 +14,32 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
+	"github.com/segconn/connector/internal/store"
 )
 
-// Backoff is the retry schedule between attempts of a batch.
-type Backoff struct {
-	Initial    time.Duration // default 5s
-	Max        time.Duration // default 1h
-	Multiplier float64       // default 2
-	// Jitter is the randomisation factor (0.2 = ±20%); negative means none.
-	Jitter float64 // default 0.2
-}
+// Backoff is the retry schedule between attempts of a batch: the store's
+// one backoff type, shared with the webhook inbox and the write-back
+// outbox. Zero fields take store.DeliveriesBackoff's values (5s doubling
+// up to 1h, ±20%); a negative Jitter means none.
+type Backoff = store.Backoff
 
-func (b Backoff) withDefaults() Backoff {
+func withDefaults(b Backoff) Backoff {
+	def := store.DeliveriesBackoff()
 	if b.Initial <= 0 {
-		b.Initial = 5 * time.Second
+		b.Initial = def.Initial
 	}
 	if b.Max <= 0 {
-		b.Max = time.Hour
+		b.Max = def.Max
 	}
 	if b.Multiplier < 1 {
-		b.Multiplier = 2
+		b.Multiplier = def.Multiplier
 	}
 	if b.Jitter == 0 {
-		b.Jitter = 0.2
+		b.Jitter = def.Jitter
 	} else if b.Jitter < 0 {
 		b.Jitter = 0
 	}
 	return b
-}
-
-// delay is the wait after the given number of failed attempts (1 = the
-// first failure), stepping backoff/v4's exponential schedule that far.
-func (b Backoff) delay(failures int) time.Duration {
-	eb := backoff.NewExponentialBackOff(
-		backoff.WithInitialInterval(b.Initial),
-		backoff.WithMaxInterval(b.Max),
-		backoff.WithMultiplier(b.Multiplier),
-		backoff.WithRandomizationFactor(b.Jitter),
-		backoff.WithMaxElapsedTime(0),
-	)
-	d := eb.NextBackOff()
-	for i := 1; i < failures; i++ {
-		d = eb.NextBackOff()
-	}
-	return d
 }
 
 // Hooks observe deliveries for metrics. Any field may be nil.
@@ -123,7 +104,7 @@ func New(opts Options) (*Dispatcher, error) {
 	opts.Endpoints = eps
 	d := &Dispatcher{
 		q: opts.Queue, eps: opts.Endpoints, log: opts.Logger, client: opts.Client, now: opts.Now,
-		bo: opts.Backoff.withDefaults(), lease: opts.Lease, poll: opts.Poll, ua: opts.UserAgent,
+		bo: withDefaults(opts.Backoff), lease: opts.Lease, poll: opts.Poll, ua: opts.UserAgent,
 		hooks: opts.Hooks, wake: make(chan struct{}, 1),
 	}
 	if d.log == nil {
@@ -334,7 +315,7 @@ func (d *Dispatcher) deliver(ctx context.Context, ep Endpoint, batch []Delivery,
 			f.Dead = true
 			dead++
 		} else {
-			f.NextAttemptAt = now.Add(max(d.bo.delay(b.Attempts), min(retryAfter, d.bo.Max)))
+			f.NextAttemptAt = now.Add(max(d.bo.Delay(b.Attempts), min(retryAfter, d.bo.Max)))
 		}
 		fs[i] = f
 	}

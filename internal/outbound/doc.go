@@ -6,17 +6,18 @@
 // the CLI can list and re-queue them.
 //
 // Deliveries are durable. Publish writes one row per (endpoint, event) into
-// a small table of this package's own (outbound_deliveries, created by
-// Migrate) before anything is sent, and a row leaves the pending state only
-// when a receiver answered 2xx or the row is dead-lettered, so a restart
-// loses nothing: a batch in flight when the process died is claimed again
-// once its lease runs out. The table lives behind the Queue interface; SQLQueue
-// implements it over database/sql for SQLite (modernc.org/sqlite) and
-// PostgreSQL (pgx's stdlib adapter), with the same SQL for both.
+// the store's outbound_deliveries table (a numbered store migration, like
+// every other table) before anything is sent, and a row leaves the pending
+// state only when a receiver answered 2xx or the row is dead-lettered, so a
+// restart loses nothing: a batch in flight when the process died is claimed
+// again once its lease runs out. The table lives behind the Queue
+// interface; StoreQueue implements it over the store's store.Deliveries,
+// which holds the SQL for SQLite and PostgreSQL.
 //
 // Retries have one layer only. A single attempt is one plain net/http POST
 // that never retries and never follows redirects; the schedule between
-// attempts is cenkalti/backoff/v4's ExponentialBackOff, whose next interval
+// attempts is store.Backoff (cenkalti/backoff/v4's ExponentialBackOff, the
+// one backoff type of the store's three lease queues), whose next interval
 // is persisted in the row (next_attempt_at) instead of being slept on in
 // memory, which is what makes the schedule survive a restart and lets
 // several replicas share one queue. Delivery is in order per endpoint: while

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,9 +16,11 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 
 	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/internal/store/postgres"
+	"github.com/segconn/connector/internal/store/sqlite"
 	"github.com/segconn/connector/internal/testenv"
 )
 
@@ -84,71 +85,46 @@ func (r *receiver) snapshot() ([]Batch, []http.Header) {
 	return append([]Batch(nil), r.batches...), append([]http.Header(nil), r.headers...)
 }
 
-func openSQLite(t testing.TB, path string) *SQLQueue {
+// openSQLite opens a store on the SQLite file and its queue; the store
+// closes when the test ends.
+func openSQLite(t testing.TB, path string) *StoreQueue {
 	t.Helper()
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	st, err := sqlite.Open(context.Background(), path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.SetMaxOpenConns(1)
-	t.Cleanup(func() { db.Close() })
-	qu := NewSQLQueue(db, SQLite)
-	if err := qu.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return qu
+	t.Cleanup(func() { st.Close() })
+	return NewStoreQueue(st)
 }
 
-func openPostgres(t *testing.T) *SQLQueue {
+func openPostgres(t *testing.T) *StoreQueue {
 	t.Helper()
 	return postgresSchema(t)()
 }
 
-// postgresSchema creates a schema of the test's own and returns a function
-// that opens a new connection pool on it, as a restarted process would.
-func postgresSchema(t *testing.T) func() *SQLQueue {
+// postgresSchema names a schema of the test's own and returns a function
+// that opens a new store (a new pool) on it, as a restarted process would.
+func postgresSchema(t *testing.T) func() *StoreQueue {
 	t.Helper()
 	dsn := testenv.PostgresDSN(t)
-	ctx := context.Background()
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
 	schema := fmt.Sprintf("outbound_%s_%d", strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(t.Name())), time.Now().UnixNano()%1e6)
 	if len(schema) > 60 {
 		schema = "o" + schema[len(schema)-59:]
 	}
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("creating schema: %v", err)
-	}
 	t.Cleanup(func() {
 		a, err := sql.Open("pgx", dsn)
 		if err == nil {
-			_, _ = a.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			_, _ = a.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
 			a.Close()
 		}
 	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	return func() *SQLQueue {
-		db, err := sql.Open("pgx", dsn+sep+"search_path="+schema)
+	return func() *StoreQueue {
+		st, err := postgres.Open(context.Background(), dsn, postgres.Options{Schema: schema, MaxConns: 8})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { db.Close() })
-		qu := NewSQLQueue(db, Postgres)
-		if err := qu.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return qu
+		t.Cleanup(func() { st.Close() })
+		return NewStoreQueue(st)
 	}
 }
 
@@ -248,7 +224,7 @@ func TestFromConfig(t *testing.T) {
 }
 
 // queueSuite runs the delivery behaviour against one database.
-func queueSuite(t *testing.T, open func(t *testing.T) *SQLQueue) {
+func queueSuite(t *testing.T, open func(t *testing.T) *StoreQueue) {
 	ctx := context.Background()
 
 	t.Run("batches signed and in order", func(t *testing.T) {
@@ -453,7 +429,7 @@ func queueSuite(t *testing.T, open func(t *testing.T) *SQLQueue) {
 }
 
 func TestSQLite(t *testing.T) {
-	queueSuite(t, func(t *testing.T) *SQLQueue { return openSQLite(t, filepath.Join(t.TempDir(), "q.db")) })
+	queueSuite(t, func(t *testing.T) *StoreQueue { return openSQLite(t, filepath.Join(t.TempDir(), "q.db")) })
 }
 
 func TestPostgres(t *testing.T) {
@@ -464,7 +440,7 @@ func TestPostgres(t *testing.T) {
 // database, one batch claimed in flight), reopens it and delivers.
 func TestRestartSQLiteFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "connector.db")
-	testRestart(t, func() *SQLQueue { return openSQLite(t, path) })
+	testRestart(t, func() *StoreQueue { return openSQLite(t, path) })
 }
 
 // TestRestartPostgres does the same with a new pool on the same schema.
@@ -472,7 +448,7 @@ func TestRestartPostgres(t *testing.T) {
 	testRestart(t, postgresSchema(t))
 }
 
-func testRestart(t *testing.T, open func() *SQLQueue) {
+func testRestart(t *testing.T, open func() *StoreQueue) {
 	ctx := context.Background()
 	rcv := newReceiver(t, fixedClock(t0))
 	ep := Endpoint{URL: rcv.URL, Secret: secret, BatchSize: 4, MaxAttempts: 5}
@@ -486,7 +462,7 @@ func testRestart(t *testing.T, open func() *SQLQueue) {
 	if err != nil || len(inFlight) != 4 {
 		t.Fatalf("Claim = %d, %v", len(inFlight), err)
 	}
-	if err := q1.db.Close(); err != nil {
+	if err := q1.d.(store.Store).Close(); err != nil {
 		t.Fatal(err)
 	}
 

@@ -311,17 +311,10 @@ func (p *Pipeline) ensureTargets(ctx context.Context, pl *Platform, need []adapt
 
 // retryDelay picks when to try a failed call again.
 func retryDelay(err error, attempts int) time.Duration {
-	if d := adapter.RetryAfterOf(err); d > 0 {
-		return d
-	}
-	if adapter.KindOf(err) == adapter.KindAuth {
-		return 15 * time.Minute
-	}
-	return backoffFor(attempts)
+	return store.OutboxRetry().After(err, attempts+1)
 }
 
 // backoffFor grows 5s, 10s, 20s … up to 10 minutes.
 func backoffFor(attempts int) time.Duration {
-	d := 5 * time.Second << min(attempts, 7)
-	return min(d, 10*time.Minute)
+	return store.OutboxRetry().Backoff.Delay(attempts + 1)
 }

@@ -1,8 +1,16 @@
 // Package store defines the persistence contract of the connector: unified
 // profiles with their platform links, companies, orders and line items, sync
 // cursors, segment memberships with their history, write-back ownership, a
-// durable webhook inbox, a write-back outbox and a quarantine of records that
-// could not be mapped.
+// durable webhook inbox, a write-back outbox, the outbound webhook
+// deliveries and a quarantine of records that could not be mapped.
+//
+// The store is the one owner of the database. It opens the pool once and
+// hands it to River, the job queue (Database); its Migrate creates every
+// table, River's included, under one lock; its times are microseconds
+// everywhere. Store is made of role interfaces (Profiles, Orders, Cursors,
+// Memberships, Inbox, Outbox, Deliveries, Locker): code that needs one
+// role takes that one. The three lease queues (inbox, outbox, deliveries)
+// share one retry schedule type, Backoff, and RetryPolicy.
 //
 // Two implementations satisfy the one Store interface and pass the one shared
 // suite in storetest: internal/store/sqlite (the embedded default, one file
@@ -39,8 +47,33 @@ type Options struct {
 	Survivorship map[string][]string
 }
 
-// Store is the connector's persistence.
+// Store is the connector's persistence: one owner of the database, in
+// roles. Code that needs one role takes that interface, not Store.
 type Store interface {
+	Profiles
+	Orders
+	Cursors
+	Memberships
+	Inbox
+	Outbox
+	Deliveries
+	Locker
+
+	// Database returns the open database, for River, the job queue, whose
+	// tables Migrate creates beside the store's.
+	Database() Database
+	// Migrate applies pending migrations (Open already does): the store's
+	// numbered migrations and River's, under one lock so that replicas
+	// starting together never race on the schema. It returns the store's
+	// schema version.
+	Migrate(ctx context.Context) (int, error)
+	// Close releases the store's connections.
+	Close() error
+}
+
+// Profiles holds unified profiles, their companies and where they came
+// from, and the quarantine of records that could not be mapped.
+type Profiles interface {
 	// ApplyPage stores one page pulled from a platform in one transaction:
 	// upserts contacts, companies and orders, resolves identities, records
 	// deletes and merges, quarantines rejected records and moves the cursor
@@ -48,135 +81,178 @@ type Store interface {
 	// unless everything before it is stored.
 	ApplyPage(ctx context.Context, platform, account, object string, changes []adapter.Change, rejected []adapter.Rejected, nextCursor string) (ApplyResult, error)
 
-	// Cursor returns the stored cursor, "" when none.
-	Cursor(ctx context.Context, platform, account, object string) (string, error)
-	// SetCursor stores a cursor outside ApplyPage (e.g. to reset a sync).
-	SetCursor(ctx context.Context, platform, account, object, cursor string) error
-
 	// Profile returns a profile by id. An id that was merged away resolves
 	// to the surviving profile.
 	Profile(ctx context.Context, id string) (domain.Profile, error)
+
 	// ProfileByEmail finds the profile holding a (normalised) email.
 	ProfileByEmail(ctx context.Context, email string) (domain.Profile, error)
+
 	// ProfileByRef finds the profile linked to a platform record.
 	ProfileByRef(ctx context.Context, ref domain.ExternalRef) (domain.Profile, error)
+
 	// ListProfiles returns up to limit profiles ordered by id, after the id
 	// given ("" for the first page).
 	ListProfiles(ctx context.Context, after string, limit int) ([]domain.Profile, error)
+
 	// CountProfiles returns the number of profiles.
 	CountProfiles(ctx context.Context) (int, error)
+
 	// EachProfile streams every profile with its orders, ordered by profile
 	// id, in pages so that not everything is in memory at once. Returning an
 	// error from fn stops the walk and is returned.
 	EachProfile(ctx context.Context, fn func(ProfileOrders) error) error
-	// Orders returns a profile's orders, oldest first.
-	Orders(ctx context.Context, profileID string) ([]domain.Order, error)
+
 	// Company returns a company by its platform reference.
 	Company(ctx context.Context, ref domain.ExternalRef) (domain.Company, error)
+
 	// Explain tells where a profile came from: its links, merges, events
 	// and the platform record behind each field.
 	Explain(ctx context.Context, profileID string) (Explanation, error)
 
+	// Quarantined lists quarantined records, newest first.
+	Quarantined(ctx context.Context, platform string, limit int) ([]Quarantined, error)
+}
+
+// Orders reads the orders ApplyPage stored.
+type Orders interface {
+	// Orders returns a profile's orders, oldest first.
+	Orders(ctx context.Context, profileID string) ([]domain.Order, error)
+}
+
+// Cursors keeps each platform's incremental sync position.
+type Cursors interface {
+	// Cursor returns the stored cursor, "" when none.
+	Cursor(ctx context.Context, platform, account, object string) (string, error)
+
+	// SetCursor stores a cursor outside ApplyPage (e.g. to reset a sync).
+	SetCursor(ctx context.Context, platform, account, object, cursor string) error
+}
+
+// Memberships keeps segment memberships and their history.
+type Memberships interface {
 	// ApplyMemberships records segment entries and exits with their history.
 	// An entry for a profile already in the segment, or an exit for one not
 	// in it, changes nothing.
 	ApplyMemberships(ctx context.Context, changes []MembershipChange) error
+
+	// RecordPlan applies membership changes, enqueues write-back items and
+	// marks the webhook events that caused them processed, in one
+	// transaction: a plan is recorded whole or not at all.
+	RecordPlan(ctx context.Context, changes []MembershipChange, outbox []OutboxItem, inboxDone []int64) error
+
 	// Memberships returns the current memberships of one profile.
 	Memberships(ctx context.Context, profileID string) ([]domain.Membership, error)
+
 	// SegmentMembers returns the current members of one segment.
 	SegmentMembers(ctx context.Context, segment string) ([]domain.Membership, error)
+
 	// AllMemberships streams every current membership, by segment then profile.
 	AllMemberships(ctx context.Context, fn func(domain.Membership) error) error
+
 	// SegmentSizes counts each segment's members, holdout members
 	// included. It reads every membership: call it rarely.
 	SegmentSizes(ctx context.Context) (map[string]int, error)
+
 	// MembershipHistory returns the entries and exits of one profile, oldest first.
 	MembershipHistory(ctx context.Context, profileID string) ([]MembershipEvent, error)
+
 	// MembershipHistorySince returns up to limit entries and exits of
 	// every profile recorded after the one numbered after, in the order
 	// they were recorded. Numbers grow with every change; 0 is before the
 	// first. The outbound relay tails the history with it, so every
 	// change recorded reaches the outbound webhooks, crash or not.
 	MembershipHistorySince(ctx context.Context, after int64, limit int) ([]MembershipEvent, error)
+
 	// MembershipHistoryHead returns the number of the newest history
 	// entry, 0 when there is none.
 	MembershipHistoryHead(ctx context.Context) (int64, error)
+}
 
-	// RecordOwnership remembers the values the connector itself wrote to
-	// platform records; an entry with Released set forgets one. Write-back
-	// removes only what it owns, never what a person set by hand.
-	RecordOwnership(ctx context.Context, owned []Ownership) error
-	// Ownership returns what the connector owns on one platform record.
-	Ownership(ctx context.Context, ref domain.ExternalRef) ([]Ownership, error)
-	// OwnershipMany is Ownership for many records at once, by ref key
-	// (records that own nothing are absent).
-	OwnershipMany(ctx context.Context, refs []domain.ExternalRef) (map[string][]Ownership, error)
-
+// Inbox is the durable webhook inbox: a lease queue of received events.
+type Inbox interface {
 	// InboxAdd stores a webhook event durably. New is false when
 	// (platform, event id) was stored before, in which case nothing changes.
 	InboxAdd(ctx context.Context, item InboxItem) (id int64, isNew bool, err error)
+
 	// InboxClaim leases up to limit unprocessed events (oldest first) for
 	// lease; events whose lease ran out are offered again.
 	InboxClaim(ctx context.Context, limit int, lease time.Duration) ([]InboxItem, error)
+
 	// InboxDone marks events processed.
 	InboxDone(ctx context.Context, ids ...int64) error
+
 	// InboxFailed records a processing error and releases the lease so the
 	// event is retried at retryAt.
 	InboxFailed(ctx context.Context, id int64, reason string, retryAt time.Time) error
+
 	// InboxPending lists unprocessed events, oldest first.
 	InboxPending(ctx context.Context, limit int) ([]InboxItem, error)
+}
 
+// Outbox is the write-back queue, with the record of what the connector
+// owns on each platform record.
+type Outbox interface {
 	// OutboxEnqueue adds write-back items. An item with the same platform,
 	// account and Key as one still pending replaces it: items carry
 	// absolute state, so only the newest matters.
 	OutboxEnqueue(ctx context.Context, items []OutboxItem) error
-	// RecordPlan applies membership changes, enqueues write-back items and
-	// marks the webhook events that caused them processed, in one
-	// transaction: a plan is recorded whole or not at all.
-	RecordPlan(ctx context.Context, changes []MembershipChange, outbox []OutboxItem, inboxDone []int64) error
+
 	// OutboxClaim leases up to limit due items of one platform account.
 	// Two claimers never receive the same item while its lease holds.
 	OutboxClaim(ctx context.Context, platform, account string, limit int, lease time.Duration) ([]OutboxItem, error)
+
 	// OutboxClaimLane is OutboxClaim narrowed to one lane: items never
 	// deferred, or items OutboxDefer put aside.
 	OutboxClaimLane(ctx context.Context, platform, account string, lane OutboxLane, limit int, lease time.Duration) ([]OutboxItem, error)
+
 	// OutboxDefer puts leased items back as deferred, due at until, without
 	// counting the claim as an attempt. An item whose record was enqueued
 	// again meanwhile is closed instead: the newer item supersedes it.
 	OutboxDefer(ctx context.Context, ids []int64, until time.Time) error
+
 	// OutboxSettle records a write-back round's outcome in one
 	// transaction: RecordOwnership of what it wrote, OutboxDone of the
 	// items it finished and OutboxDefer of the items whose membership
 	// changes wait (by the time they are due).
 	OutboxSettle(ctx context.Context, s Settlement) error
+
 	// OutboxDone marks items written, or superseded items settled.
 	OutboxDone(ctx context.Context, ids []int64) error
+
 	// OutboxFailed records an attempt's error. A retryable failure makes
 	// the item due again at retryAt; a permanent one parks it as failed.
 	// The attempt may have been written in part, so a retryable failure
 	// also keeps a superseded copy of the item (see OutboxSuperseded).
 	OutboxFailed(ctx context.Context, id int64, reason string, permanent bool, retryAt time.Time) error
+
 	// OutboxSupersede marks leased items superseded by a newer item of
 	// their record, their attempts' effect unknown (see OutboxSuperseded).
 	OutboxSupersede(ctx context.Context, ids []int64) error
+
 	// OutboxOpenKeys returns the keys of the platform's records with
 	// unsettled items: pending, leased or superseded.
 	OutboxOpenKeys(ctx context.Context, platform, account string) (map[string]bool, error)
+
 	// OutboxPriors returns, by item key, the superseded items of these
 	// records, oldest first: states an attempt may have written in part,
 	// which the next write of the record must settle.
 	OutboxPriors(ctx context.Context, platform, account string, keys []string) (map[string][]OutboxItem, error)
+
 	// OutboxStats counts items by status.
 	OutboxStats(ctx context.Context) (map[OutboxStatus]int, error)
 
-	// Quarantined lists quarantined records, newest first.
-	Quarantined(ctx context.Context, platform string, limit int) ([]Quarantined, error)
+	// RecordOwnership remembers the values the connector itself wrote to
+	// platform records; an entry with Released set forgets one. Write-back
+	// removes only what it owns, never what a person set by hand.
+	RecordOwnership(ctx context.Context, owned []Ownership) error
 
-	// Migrate applies pending migrations (Open already does) and returns
-	// the schema version.
-	Migrate(ctx context.Context) (int, error)
-	// Close releases the store's connections.
-	Close() error
+	// Ownership returns what the connector owns on one platform record.
+	Ownership(ctx context.Context, ref domain.ExternalRef) ([]Ownership, error)
+
+	// OwnershipMany is Ownership for many records at once, by ref key
+	// (records that own nothing are absent).
+	OwnershipMany(ctx context.Context, refs []domain.ExternalRef) (map[string][]Ownership, error)
 }
 
 // ApplyResult says what a page changed.

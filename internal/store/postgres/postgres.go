@@ -3,7 +3,14 @@
 // driver, through a pgxpool.Pool; the SQL itself runs through pgx's
 // database/sql adapter over that same pool (stdlib.OpenDBFromPool), so the
 // store shares one body of SQL with the SQLite store while the pool is
-// still available natively to River, the job queue.
+// still available natively to River, the job queue, which Database hands
+// it.
+//
+// Migrate (run by Open and by `connector store migrate`) holds a session
+// advisory lock while it applies the store's numbered migrations and
+// River's, so replicas starting together on an empty schema wait for the
+// first to create the tables instead of racing on the catalog. Lock offers
+// the same kind of lock by name (the segment lock).
 //
 // Identity resolution takes a transaction-scoped advisory lock, so two
 // replicas applying pages at once cannot both create a profile for the same
@@ -16,11 +23,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"regexp"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/store/sqlstore"
@@ -36,15 +45,16 @@ type Options struct {
 	// Schema, when set, is created if missing and used as the search_path
 	// of every connection (tests isolate themselves this way).
 	Schema string
-	// MaxConns caps the pool; 0 keeps pgxpool's default.
+	// MaxConns caps the pool; 0 keeps pgxpool's default. A lock (see
+	// Lock) holds a connection of its own while the work under it needs
+	// another, so a cap below 2 is raised to 2.
 	MaxConns int32
 }
 
 // Store is the PostgreSQL store.
 type Store struct {
 	*sqlstore.Engine
-	pool   *pgxpool.Pool
-	schema string
+	pool *pgxpool.Pool
 }
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -81,7 +91,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
 	}
 	if opts.MaxConns > 0 {
-		cfg.MaxConns = opts.MaxConns
+		cfg.MaxConns = max(opts.MaxConns, 2)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -104,8 +114,15 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 			return nil
 		},
 		Migrations: sqlstore.Migrations("postgres"),
+		AfterMigrations: func(ctx context.Context) error {
+			return sqlstore.MigrateRiver(ctx, riverpgxv5.New(pool), opts.Schema, opts.Logger)
+		},
+		Lock: func(ctx context.Context, name string) (func(), error) {
+			return advisoryLock(ctx, pool, opts.Schema, name)
+		},
+		Database: store.Database{Driver: "postgres", SQL: db, Pool: pool, Schema: opts.Schema},
 	}
-	s := &Store{Engine: sqlstore.New(db, db, d, opts.Options), pool: pool, schema: opts.Schema}
+	s := &Store{Engine: sqlstore.New(db, db, d, opts.Options), pool: pool}
 	if _, err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrating postgres: %w", err)
@@ -113,11 +130,31 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// PgxPool returns the native pool, for the job queue.
-func (s *Store) PgxPool() *pgxpool.Pool { return s.pool }
-
-// Schema returns the schema the store lives in ("" for the DSN's default).
-func (s *Store) Schema() string { return s.schema }
+// advisoryLock takes the session advisory lock of name in schema on a
+// connection of its own, held until unlock. The key is a hash of
+// "segconn/<name>/<schema>", so stores on other schemas of one database
+// do not wait for each other.
+func advisoryLock(ctx context.Context, pool *pgxpool.Pool, schema, name string) (func(), error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("acquiring a connection for the %s lock: %w", name, err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("segconn/" + name + "/" + schema))
+	key := int64(h.Sum64())
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("taking the %s lock: %w", name, err)
+	}
+	return func() {
+		ctx := context.WithoutCancel(ctx)
+		if _, err := conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", key); err != nil {
+			// Closing the connection releases a session lock for sure.
+			_ = conn.Conn().Close(ctx)
+		}
+		conn.Release()
+	}, nil
+}
 
 // Close closes the database/sql adapter and the pool.
 func (s *Store) Close() error {

@@ -3,13 +3,13 @@ package postgres_test
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/store/postgres"
@@ -84,37 +84,51 @@ func TestCrashAtomicity(t *testing.T) {
 }
 
 func BenchmarkBaselineRowInserts(b *testing.B) {
-	s := open(b, store.Options{}).(*postgres.Store)
-	db := stdlib.OpenDBFromPool(s.PgxPool())
-	defer db.Close()
-	storetest.BenchmarkBaselineRowInserts(b, db, sqlstore.DollarRebind)
+	s := open(b, store.Options{})
+	storetest.BenchmarkBaselineRowInserts(b, s.Database().SQL, sqlstore.DollarRebind)
 }
 
 // TestReplicasOpenTogether opens three stores on one fresh schema at once,
-// as replicas starting together do: the migrations run once, all succeed.
+// as replicas starting together do, ten times over: the migrations (the
+// store's, the outbound deliveries' and River's) run once, and every
+// replica comes up. Before they ran under one lock, River's migration
+// failed on most rounds with a duplicate key in pg_type.
 func TestReplicasOpenTogether(t *testing.T) {
 	dsn := testenv.PostgresDSN(t)
-	schema := newSchema(t, dsn)
-	errs := make(chan error, 3)
-	stores := make(chan *postgres.Store, 3)
-	for i := 0; i < 3; i++ {
-		go func() {
-			s, err := postgres.Open(context.Background(), dsn, postgres.Options{Schema: schema, MaxConns: 2})
-			errs <- err
-			stores <- s
-		}()
-	}
-	for i := 0; i < 3; i++ {
-		if err := <-errs; err != nil {
-			t.Errorf("replica %d: %v", i, err)
+	const replicas = 3
+	for round := 0; round < 10; round++ {
+		schema := newSchema(t, dsn)
+		errs := make(chan error, replicas)
+		stores := make(chan *postgres.Store, replicas)
+		for i := 0; i < replicas; i++ {
+			go func() {
+				s, err := postgres.Open(context.Background(), dsn, postgres.Options{Schema: schema, MaxConns: 2})
+				errs <- err
+				stores <- s
+			}()
 		}
-		if s := <-stores; s != nil {
+		for i := 0; i < replicas; i++ {
+			if err := <-errs; err != nil {
+				t.Errorf("round %d, replica %d: %v", round, i, err)
+			}
+			s := <-stores
+			if s == nil {
+				continue
+			}
 			v, err := s.Migrate(context.Background())
-			if err != nil || v < 2 {
+			if err != nil || v < 5 {
 				t.Errorf("Migrate = %d, %v; want every embedded migration applied", v, err)
 			}
-			if s.Schema() != schema || s.PgxPool() == nil {
-				t.Errorf("handles: schema %q pool %v", s.Schema(), s.PgxPool())
+			if db := s.Database(); db.Schema != schema || db.Pool == nil || db.SQL == nil || db.Driver != "postgres" {
+				t.Errorf("Database() = %+v; want the pool on schema %s", db, schema)
+			}
+			for _, table := range []string{"river_job", "river_migration", "outbound_deliveries", "profiles"} {
+				var n int
+				err := s.Database().SQL.QueryRowContext(context.Background(),
+					`SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`, schema, table).Scan(&n)
+				if err != nil || n != 1 {
+					t.Errorf("round %d: table %s.%s: %d, %v; want it created", round, schema, table, n, err)
+				}
 			}
 			s.Close()
 		}
@@ -134,4 +148,37 @@ func TestBadDSNHidesPassword(t *testing.T) {
 
 func BenchmarkUpsertProfilesOneByOne(b *testing.B) {
 	storetest.BenchmarkUpsertProfilesOneByOne(b, open)
+}
+
+// TestUpgradeKeepsOutboundDeliveries opens a schema from before the store
+// owned outbound_deliveries (its rows in milliseconds): migration 0005
+// keeps the rows and converts their times.
+func TestUpgradeKeepsOutboundDeliveries(t *testing.T) {
+	dsn := testenv.PostgresDSN(t)
+	schema := newSchema(t, dsn)
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	admin.Close()
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	db, err := sql.Open("pgx", dsn+sep+"search_path="+schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.SeedBeforeDeliveries(t, db, sqlstore.Migrations("postgres"), sqlstore.DollarRebind, "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
+	db.Close()
+	s, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.CheckUpgradedDeliveries(t, s)
 }

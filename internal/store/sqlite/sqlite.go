@@ -10,17 +10,29 @@
 // and transactions begin IMMEDIATE so a read never has to upgrade to a
 // write lock. Reads use a separate pool of read-only connections, which WAL
 // lets run alongside the writer.
+//
+// River, the job queue, keeps its tables in the same file and works through
+// the same writer connection (Database hands it over; River's SQLite
+// driver asks for exactly one connection); Migrate applies its migrations
+// after the store's, holding an exclusive lock on a file beside the
+// database (connector.db.lock) so that processes opening a new file
+// together create the tables once. Lock is an in-process lock: the file
+// belongs to one connector process.
 package sqlite
 
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
+	"github.com/gofrs/flock"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/segconn/connector/internal/store"
@@ -93,6 +105,13 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 		Rebind:     sqlstore.QuestionRebind,
 		MaxParams:  32766,
 		Migrations: sqlstore.Migrations("sqlite"),
+		AfterMigrations: func(ctx context.Context) error {
+			return sqlstore.MigrateRiver(ctx, riversqlite.New(w), "", opts.Logger)
+		},
+		MigrateLock: func(ctx context.Context) (func(), error) {
+			return fileLock(ctx, path+".lock")
+		},
+		Database: store.Database{Driver: "sqlite", SQL: w},
 	}
 	s := &Store{Engine: sqlstore.New(w, r, d, opts), w: w, path: path}
 	if _, err := s.Migrate(ctx); err != nil {
@@ -102,10 +121,21 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 	return s, nil
 }
 
-// SQLDB returns the writer handle, for the job queue (River's SQLite
-// driver wants exactly this: one connection). Everything written through
-// it shares the store's single writer connection.
-func (s *Store) SQLDB() *sql.DB { return s.w }
+// fileLock takes an exclusive lock on the file at path (creating it), for
+// Migrate: SQLite serialises each of the store's migration transactions,
+// but River's migrator checks and applies its versions in separate
+// transactions, so two processes (or two stores of one process) opening a
+// new file at once would both create River's tables. gofrs/flock is a
+// well-kept wrapper of flock(2) and LockFileEx; the operating system drops
+// the lock of a process that dies.
+func fileLock(ctx context.Context, path string) (func(), error) {
+	fl := flock.New(path, flock.SetPermissions(0o600))
+	ok, err := fl.TryLockContext(ctx, 20*time.Millisecond)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("locking %s: %w", path, errors.Join(err, ctx.Err()))
+	}
+	return func() { _ = fl.Unlock() }, nil
+}
 
 // Path returns the database file.
 func (s *Store) Path() string { return s.path }

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,7 +58,7 @@ func TestCrashAtomicity(t *testing.T) {
 
 func BenchmarkBaselineRowInserts(b *testing.B) {
 	s := open(b, store.Options{}).(*sqlite.Store)
-	storetest.BenchmarkBaselineRowInserts(b, s.SQLDB(), sqlstore.QuestionRebind)
+	storetest.BenchmarkBaselineRowInserts(b, s.Database().SQL, sqlstore.QuestionRebind)
 }
 
 func TestRefusesNewerSchema(t *testing.T) {
@@ -67,7 +68,7 @@ func TestRefusesNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SQLDB().ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future.sql', 0)`); err != nil {
+	if _, err := s.Database().SQL.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future.sql', 0)`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -86,7 +87,7 @@ func TestWALAndSingleFile(t *testing.T) {
 	}
 	defer s.Close()
 	var mode string
-	if err := s.SQLDB().QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+	if err := s.Database().SQL.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
 	fi, err := os.Stat(filepath.Join(dir, "data", sqlite.FileName))
@@ -147,4 +148,23 @@ func TestCDNOW(t *testing.T) { storetest.RunCDNOW(t, open) }
 
 func BenchmarkUpsertProfilesOneByOne(b *testing.B) {
 	storetest.BenchmarkUpsertProfilesOneByOne(b, open)
+}
+
+// TestUpgradeKeepsOutboundDeliveries opens a database from before the
+// store owned outbound_deliveries (its rows in milliseconds): migration
+// 0005 keeps the rows and converts their times.
+func TestUpgradeKeepsOutboundDeliveries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), sqlite.FileName)
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.SeedBeforeDeliveries(t, db, sqlstore.Migrations("sqlite"), sqlstore.QuestionRebind, "id INTEGER PRIMARY KEY AUTOINCREMENT")
+	db.Close()
+	s, err := sqlite.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.CheckUpgradedDeliveries(t, s)
 }

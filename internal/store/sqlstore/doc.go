@@ -9,6 +9,11 @@
 // (stdlib.OpenDBFromPool), so one body of SQL serves both stores while the
 // PostgreSQL store still owns a real pgxpool for the job queue.
 //
+// The SQL is one file per table or area: cursors.go, memberships.go,
+// ownership.go, inbox.go, outbox.go, deliveries.go (outbound webhooks),
+// quarantine.go; lease.go holds the claim step the three lease queues
+// share, lock.go the in-process locks, engine.go the migrations.
+//
 // # Storage conventions
 //
 // Times are microseconds since the Unix epoch (0 for unknown) and documents

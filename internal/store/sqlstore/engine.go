@@ -35,6 +35,19 @@ type Dialect struct {
 	Serialize func(ctx context.Context, tx *sql.Tx) error
 	// Migrations holds NNNN_name.sql files at its root.
 	Migrations fs.FS
+	// AfterMigrations runs after the numbered migrations, under the same
+	// lock: it applies River's migrations, so that one Migrate creates
+	// every table of the database. Nil runs nothing.
+	AfterMigrations func(ctx context.Context) error
+	// Lock takes a named lock across every process sharing the database
+	// (see store.Locker); nil means an in-process lock of this store.
+	Lock func(ctx context.Context, name string) (unlock func(), err error)
+	// MigrateLock, when set, is the lock Migrate holds instead of
+	// Lock(ctx, "migrate"): SQLite's migrations need a lock across
+	// processes that its in-process Lock does not give.
+	MigrateLock func(ctx context.Context) (unlock func(), err error)
+	// Database is what Engine.Database hands to the job queue.
+	Database store.Database
 }
 
 // QuestionRebind leaves '?' placeholders as they are (SQLite).
@@ -71,6 +84,8 @@ type Engine struct {
 	now func() time.Time
 	// ident folds records into profiles under the configured policy.
 	ident identity.Resolver
+	// locks are the in-process locks when the dialect has no Lock.
+	locks locks
 }
 
 var _ store.Store = (*Engine)(nil)
@@ -86,6 +101,9 @@ func New(w, r *sql.DB, d Dialect, opts store.Options) *Engine {
 	}
 	return e
 }
+
+// Database implements store.Store.
+func (e *Engine) Database() store.Database { return e.d.Database }
 
 // Close closes both databases.
 func (e *Engine) Close() error {
@@ -119,9 +137,36 @@ func b2i(b bool) int {
 	return 0
 }
 
-// Migrate applies the embedded migrations not yet recorded in
-// schema_migrations, each in its own transaction, and returns the version.
+// migrateLock names the lock Migrate holds (see store.Locker).
+const migrateLock = "migrate"
+
+// Migrate implements store.Store. Under the dialect's migration lock it
+// applies the embedded migrations not yet recorded in schema_migrations,
+// each in its own transaction, then the dialect's AfterMigrations, and
+// returns the version of the numbered migrations.
 func (e *Engine) Migrate(ctx context.Context) (int, error) {
+	lock := func(ctx context.Context) (func(), error) { return e.Lock(ctx, migrateLock) }
+	if e.d.MigrateLock != nil {
+		lock = e.d.MigrateLock
+	}
+	unlock, err := lock(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("taking the migration lock: %w", err)
+	}
+	defer unlock()
+	v, err := e.migrate(ctx)
+	if err != nil {
+		return v, err
+	}
+	if e.d.AfterMigrations != nil {
+		if err := e.d.AfterMigrations(ctx); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+func (e *Engine) migrate(ctx context.Context) (int, error) {
 	entries, err := fs.ReadDir(e.d.Migrations, ".")
 	if err != nil {
 		return 0, fmt.Errorf("reading migrations: %w", err)

@@ -6,6 +6,7 @@ import "github.com/segconn/connector/internal/store"
 const (
 	OutboxSupersedeSQL = outboxSupersedeSQL
 	InboxClaimSQL      = inboxClaimSQL
+	DeliveriesClaimSQL = deliveriesClaimSQL
 )
 
 func (e *Engine) OutboxClaimSQL(lane store.OutboxLane) string { return e.outboxClaimSQL(lane) }

@@ -48,10 +48,30 @@ func TestQueuePlans(t *testing.T) {
 	if err := s.OutboxEnqueue(ctx, items[:20]); err != nil {
 		t.Fatal(err)
 	}
+	// Outbound deliveries: a history of delivered rows, a few pending.
+	const ep = "https://hooks.example.com/in"
+	var ds []store.Delivery
+	for i := range 3000 {
+		ds = append(ds, store.Delivery{Endpoint: ep, EventID: fmt.Sprintf("ev%d", i), EventType: "segment.entered", Payload: []byte("{}"), CreatedAt: time.Now()})
+	}
+	if _, err := s.DeliveriesEnqueue(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := s.DeliveriesClaim(ctx, ep, time.Now(), time.Minute, 2980)
+	if err != nil || len(sent) != 2980 {
+		t.Fatalf("DeliveriesClaim = %d, %v", len(sent), err)
+	}
+	dids := make([]int64, len(sent))
+	for i, d := range sent {
+		dids[i] = d.ID
+	}
+	if err := s.DeliveriesDone(ctx, dids, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 
 	plan := func(t *testing.T, query string, args ...any) string {
 		t.Helper()
-		rows, err := s.SQLDB().QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
+		rows, err := s.Database().SQL.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,6 +112,9 @@ func TestQueuePlans(t *testing.T) {
 	}
 	t.Run("outbox supersede", func(t *testing.T) {
 		check(t, plan(t, sqlstore.OutboxSupersedeSQL, now, "hubspot", "1", now), "outbox_due")
+	})
+	t.Run("deliveries claim", func(t *testing.T) {
+		check(t, plan(t, sqlstore.DeliveriesClaimSQL, now+1, now, ep, 100, now, ep, now, now), "outbound_deliveries_queue")
 	})
 	t.Run("inbox claim", func(t *testing.T) {
 		check(t, plan(t, sqlstore.InboxClaimSQL+") RETURNING id", now+1, now, now, 100), "inbox_pending")

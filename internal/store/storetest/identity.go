@@ -19,6 +19,14 @@ func testMigrations(t *testing.T, open Factory) {
 	if err != nil || v < 1 {
 		t.Fatalf("Migrate again = %d, %v; want the current version and no error", v, err)
 	}
+	// One Migrate creates every table of the database: the job queue's
+	// and the outbound deliveries' too (`connector store migrate`).
+	for _, table := range []string{"river_job", "river_migration", "outbound_deliveries", "inbox", "outbox"} {
+		var n int
+		if err := s.Database().SQL.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+			t.Errorf("table %s after Migrate: %v", table, err)
+		}
+	}
 }
 
 func testThreePlatformsOnePerson(t *testing.T, open Factory) {

@@ -47,6 +47,8 @@ func Run(t *testing.T, open Factory) {
 		fn   func(t *testing.T, open Factory)
 	}{
 		{"Migrations", testMigrations},
+		{"Lock", testLock},
+		{"Deliveries", testDeliveries},
 		{"ThreePlatformsOnePerson", testThreePlatformsOnePerson},
 		{"MostRecentWins", testMostRecentWins},
 		{"Idempotent", testIdempotent},
