@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/config"
@@ -44,8 +45,11 @@ type loadSpec struct {
 	Body    []byte
 	N       int
 	Conns   int
-	// Prefix makes every request's delivery id (the event id) unique.
+	// Prefix makes every request's delivery id unique; Secret signs a body
+	// made distinct per request, since the event id comes from the signed
+	// content and a repeated body is (rightly) a duplicate.
 	Prefix string
+	Secret string
 	Result string
 }
 
@@ -93,7 +97,11 @@ func runLoad(path string) error {
 				if i > int64(spec.N) {
 					return
 				}
-				req, err := http.NewRequest(http.MethodPost, spec.URL, bytes.NewReader(spec.Body))
+				body := spec.Body
+				if spec.Secret != "" && len(body) > 1 && body[0] == '{' {
+					body = append([]byte(`{"_bench_seq":`+strconv.FormatInt(i, 10)+`,`), body[1:]...)
+				}
+				req, err := http.NewRequest(http.MethodPost, spec.URL, bytes.NewReader(body))
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err.Error())
 					failed.Add(1)
@@ -101,6 +109,9 @@ func runLoad(path string) error {
 				}
 				req.Header = spec.Headers.Clone()
 				req.Header.Set("X-WC-Webhook-Delivery-ID", spec.Prefix+strconv.FormatInt(i, 10))
+				if spec.Secret != "" {
+					req.Header.Set("X-WC-Webhook-Signature", woocommercefake.Sign(spec.Secret, body))
+				}
 				resp, err := client.Do(req)
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err.Error())
@@ -193,7 +204,7 @@ func BenchmarkWebhookIngest(b *testing.B) {
 	run := func(b *testing.B, url string, st store.Store) {
 		before := inboxRows(b, st)
 		b.ResetTimer()
-		res := runLoadProcess(b, loadSpec{URL: url, Headers: headers, Body: body, N: b.N, Conns: conns,
+		res := runLoadProcess(b, loadSpec{URL: url, Headers: headers, Body: body, N: b.N, Conns: conns, Secret: secret,
 			Prefix: fmt.Sprintf("bench-%d-%d-", time.Now().UnixNano(), b.N)})
 		b.StopTimer()
 		if res.Failed > 0 {
