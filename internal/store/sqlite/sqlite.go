@@ -88,7 +88,18 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := w.PingContext(ctx); err != nil {
+	// The first connection switches a new file to WAL, which needs the
+	// file to itself and does not wait on busy_timeout: two processes
+	// opening one new file at once would see "database is locked". The
+	// migration lock serialises that first step too.
+	unlock, err := fileLock(ctx, path+".lock")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	err = w.PingContext(ctx)
+	unlock()
+	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("opening sqlite %s: %w", path, err)
 	}
