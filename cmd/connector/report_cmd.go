@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,7 +97,86 @@ orders in other currencies are left out and counted.`,
 	lc.Flags().StringVar(&asOfFlag, "as-of", "", "measure as of this date (default now)")
 	lc.Flags().StringArrayVar(&segments, "segment", nil, "only this segment (repeatable)")
 	lc.Flags().StringVar(&currency, "currency", "", "revenue currency (default: the most common)")
-	c.AddCommand(lc)
+	c.AddCommand(lc, a.reviewCommand())
+	return c
+}
+
+func (a *cli) reviewCommand() *cobra.Command {
+	var fromFlag, toFlag, format, out string
+	c := &cobra.Command{
+		Use:   "review",
+		Short: "The quarterly review: segment sizes and revenue, migrations, lift and suggested actions",
+		Long: `Review reads the membership history and the orders of a period and writes
+what changed: each segment's size, entries, exits and revenue per member
+against the period before, the migration matrix of each definition and
+the largest moves in words ("8 Champions became At Risk"), the lift over
+the holdouts, and findings with a suggested action each (win-back for
+valuable customers who lapsed, segments too small, too big or overlapping,
+data quality). Formats: markdown (the default on a terminal), html (one
+printable page) and json (-o json).`,
+		Example: "  connector report review --from 2026-07-01 --to 2026-10-01 --format html --out review.html",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.checkOutput(); err != nil {
+				return err
+			}
+			if fromFlag == "" || toFlag == "" {
+				return usageError{fmt.Errorf("--from and --to are required")}
+			}
+			from, err := parseDay("from", fromFlag, time.Time{})
+			if err != nil {
+				return err
+			}
+			to, err := parseDay("to", toFlag, time.Time{})
+			if err != nil {
+				return err
+			}
+			if !from.Before(to) {
+				return usageError{fmt.Errorf("--from %s is not before --to %s", fromFlag, toFlag)}
+			}
+			if a.output == "json" {
+				format = "json"
+			}
+			if format != "markdown" && format != "html" && format != "json" {
+				return usageError{fmt.Errorf("--format %q: want markdown, html or json", format)}
+			}
+			l, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			st, err := app.OpenStore(cmd.Context(), l.Store, a.logger(l))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			r, err := report.Review(cmd.Context(), st, report.ReviewOptions{From: from, To: to, Seed: 1})
+			if err != nil {
+				return err
+			}
+			w := a.stdout
+			if out != "" {
+				f, err := os.Create(out)
+				if err != nil {
+					return fmt.Errorf("writing the review: %w", err)
+				}
+				defer f.Close()
+				w = f
+			}
+			switch format {
+			case "json":
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				return enc.Encode(r)
+			case "html":
+				return r.WriteHTML(w)
+			}
+			return r.WriteMarkdown(w)
+		},
+	}
+	c.Flags().StringVar(&fromFlag, "from", "", "first day of the period (2026-07-01)")
+	c.Flags().StringVar(&toFlag, "to", "", "the day after the period (2026-10-01)")
+	c.Flags().StringVar(&format, "format", "markdown", "markdown, html or json")
+	c.Flags().StringVar(&out, "out", "", "write to this file instead of standard output")
 	return c
 }
 

@@ -95,4 +95,19 @@ func TestReportLiftAndExport(t *testing.T) {
 	if code, _, _ := runCLI(t, nil, "export", "--dir", dir, "--table", "people", "-c", cfg); code != exitUsage {
 		t.Errorf("--table people: exit %d, want %d", code, exitUsage)
 	}
+
+	code, out, errOut = runCLI(t, nil, "report", "review", "--from", "2026-08-01", "--to", "2026-10-01", "-c", cfg)
+	if code != exitOK || !strings.Contains(out, "# Segment review, 2026-08-01 to 2026-10-01") || !strings.Contains(out, "At Risk") {
+		t.Fatalf("report review: exit %d: %s%s", code, out, errOut)
+	}
+	html := filepath.Join(t.TempDir(), "review.html")
+	if code, _, errOut := runCLI(t, nil, "report", "review", "--from", "2026-08-01", "--to", "2026-10-01", "--format", "html", "--out", html, "-c", cfg); code != exitOK {
+		t.Fatalf("report review html: exit %d: %s", code, errOut)
+	}
+	if b, err := os.ReadFile(html); err != nil || !strings.Contains(string(b), "<h1>Segment review") {
+		t.Fatalf("review.html: %v", err)
+	}
+	if code, _, _ := runCLI(t, nil, "report", "review", "--from", "2026-10-01", "--to", "2026-08-01", "-c", cfg); code != exitUsage {
+		t.Errorf("a reversed period: exit %d, want %d", code, exitUsage)
+	}
 }
