@@ -27,6 +27,7 @@ import (
 	"regexp"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -114,6 +115,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 			return nil
 		},
 		Migrations: sqlstore.Migrations("postgres"),
+		IsConflict: func(err error) bool {
+			var pe *pgconn.PgError
+			// unique_violation, deadlock_detected, serialization_failure
+			return errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "40P01" || pe.Code == "40001")
+		},
 		AfterMigrations: func(ctx context.Context) error {
 			return sqlstore.MigrateRiver(ctx, riverpgxv5.New(pool), opts.Schema, opts.Logger)
 		},

@@ -48,6 +48,13 @@ type Dialect struct {
 	MigrateLock func(ctx context.Context) (unlock func(), err error)
 	// Database is what Engine.Database hands to the job queue.
 	Database store.Database
+	// IsConflict reports an error a concurrent writer caused and that
+	// running the transaction again resolves: a unique-key violation
+	// between a statement's check and its write (PostgreSQL's READ
+	// COMMITTED lets that happen; the second run's check sees the other
+	// writer's row), a deadlock, a serialisation failure. Nil: the database serialises
+	// writers (SQLite), so it never happens.
+	IsConflict func(error) bool
 }
 
 // QuestionRebind leaves '?' placeholders as they are (SQLite).
@@ -250,6 +257,19 @@ func (e *Engine) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("committing transaction: %w", err)
 	}
 	return nil
+}
+
+// inTxRetry is inTx for transactions whose checks a concurrent writer can
+// overtake (see Dialect.IsConflict): a conflict runs fn again, up to five
+// times.
+func (e *Engine) inTxRetry(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := e.inTx(ctx, fn)
+		if err == nil || e.d.IsConflict == nil || !e.d.IsConflict(err) || attempt == 5 || ctx.Err() != nil {
+			return err
+		}
+		e.log.Debug("write conflicted with a concurrent writer; running it again", "attempt", attempt, "err", err)
+	}
 }
 
 type execer interface {

@@ -33,7 +33,7 @@ func (e *Engine) RecordPlan(ctx context.Context, changes []store.MembershipChang
 	if err != nil {
 		return err
 	}
-	err = e.inTx(ctx, func(tx *sql.Tx) error {
+	err = e.inTxRetry(ctx, func(tx *sql.Tx) error {
 		for start := 0; start < len(changes); {
 			end := start + 1
 			for end < len(changes) && changes[end].Entered == changes[start].Entered {

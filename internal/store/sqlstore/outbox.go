@@ -15,7 +15,7 @@ func (e *Engine) OutboxEnqueue(ctx context.Context, items []store.OutboxItem) er
 	if err != nil {
 		return err
 	}
-	if err := e.inTx(ctx, func(tx *sql.Tx) error { return e.outboxInsert(ctx, tx, rows) }); err != nil {
+	if err := e.inTxRetry(ctx, func(tx *sql.Tx) error { return e.outboxInsert(ctx, tx, rows) }); err != nil {
 		return fmt.Errorf("enqueueing %d write-back items: %w", len(items), err)
 	}
 	return nil
@@ -146,7 +146,7 @@ func (e *Engine) outboxDone(ctx context.Context, x execer, ids []int64) error {
 // been enqueued again is superseded by the newer item and closed: the
 // newer one carries the whole desired state.
 func (e *Engine) OutboxDefer(ctx context.Context, ids []int64, until time.Time) error {
-	if err := e.inTx(ctx, func(tx *sql.Tx) error { return e.outboxDefer(ctx, tx, ids, until) }); err != nil {
+	if err := e.inTxRetry(ctx, func(tx *sql.Tx) error { return e.outboxDefer(ctx, tx, ids, until) }); err != nil {
 		return fmt.Errorf("deferring %d write-back items: %w", len(ids), err)
 	}
 	return nil
@@ -170,7 +170,7 @@ func (e *Engine) outboxDefer(ctx context.Context, tx *sql.Tx, ids []int64, until
 
 // OutboxSettle implements store.Store.
 func (e *Engine) OutboxSettle(ctx context.Context, st store.Settlement) error {
-	err := e.inTx(ctx, func(tx *sql.Tx) error {
+	err := e.inTxRetry(ctx, func(tx *sql.Tx) error {
 		if err := e.recordOwnership(ctx, tx, st.Owned); err != nil {
 			return err
 		}
@@ -194,7 +194,7 @@ func (e *Engine) OutboxSettle(ctx context.Context, st store.Settlement) error {
 // meanwhile been enqueued again is superseded by the newer item and closed.
 func (e *Engine) OutboxFailed(ctx context.Context, id int64, reason string, permanent bool, retryAt time.Time) error {
 	now := ts(e.now())
-	err := e.inTx(ctx, func(tx *sql.Tx) error {
+	err := e.inTxRetry(ctx, func(tx *sql.Tx) error {
 		if permanent {
 			_, err := tx.ExecContext(ctx, e.q(`UPDATE outbox SET status = 'failed', last_error = ?, leased_until = 0, updated_at = ? WHERE id = ?`), reason, now, id)
 			return err
