@@ -15,6 +15,7 @@ import (
 	"github.com/segconn/connector/core/lift"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
+	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/export"
 	"github.com/segconn/connector/internal/report"
 )
@@ -75,8 +76,12 @@ orders in other currencies are left out and counted.`,
 			if err != nil {
 				return err
 			}
+			rois, err := segmentROI(l.Spend, res, asOf)
+			if err != nil {
+				return err
+			}
 			if a.output == "json" {
-				return a.printJSON(map[string]any{"as_of": asOf, "segments": res})
+				return a.printJSON(map[string]any{"as_of": asOf, "segments": res, "roi": rois})
 			}
 			if len(res) == 0 {
 				_, err := fmt.Fprintln(a.stdout, "No segment has a holdout yet: set holdout_percent on a segment to measure its lift.")
@@ -90,7 +95,19 @@ orders in other currencies are left out and counted.`,
 					minorMoney(float64(r.Revenue.Absolute), s.Currency), r.Verdict.Text})
 			}
 			fmt.Fprintf(a.stdout, "Lift over %d days after entry, as of %s (95%% intervals):\n\n", days, asOf.Format(time.DateOnly))
-			return table(a.stdout, []string{"SEGMENT", "MEMBERS", "HOLDOUT", "PENDING", "CONVERTED", "HOLDOUT CONVERTED", "LIFT (POINTS)", "REVENUE/PERSON LIFT", "VERDICT"}, rows)
+			if err := table(a.stdout, []string{"SEGMENT", "MEMBERS", "HOLDOUT", "PENDING", "CONVERTED", "HOLDOUT CONVERTED", "LIFT (POINTS)", "REVENUE/PERSON LIFT", "VERDICT"}, rows); err != nil {
+				return err
+			}
+			if len(rois) == 0 {
+				return nil
+			}
+			rows = rows[:0]
+			for _, r := range rois {
+				rows = append(rows, []string{r.Segment, minorMoney(float64(r.Spend), r.Currency), minorMoney(float64(r.IncrementalRevenue), r.Currency),
+					minorMoney(float64(r.CAC), r.Currency), fmt.Sprintf("%.0f%%", 100*float64(r.ROI)), r.Text})
+			}
+			fmt.Fprintln(a.stdout, "\nReturn on the configured spend (incremental revenue only):")
+			return table(a.stdout, []string{"SEGMENT", "SPEND", "INCREMENTAL REVENUE", "CAC", "ROI", "IN WORDS"}, rows)
 		},
 	}
 	lc.Flags().IntVar(&days, "days", 30, "window after entry, in days")
@@ -257,4 +274,39 @@ history recorded since then are written.`,
 	c.Flags().StringVar(&sinceFlag, "since", "", "only what changed since this date")
 	c.Flags().StringArrayVar(&tables, "table", nil, "only this table (repeatable): profiles, orders, memberships, membership_history")
 	return c
+}
+
+// segmentROI sums each segment's configured spend that started before
+// asOf, in the lift's currency, and turns its lift into ROI.
+func segmentROI(spend []config.Spend, lifts []report.SegmentLift, asOf time.Time) ([]report.ROI, error) {
+	var out []report.ROI
+	for _, l := range lifts {
+		var total int64
+		for _, s := range spend {
+			from, _, err := s.Period()
+			if err != nil {
+				return nil, err
+			}
+			if s.Segment != l.Segment || !from.Before(asOf) {
+				continue
+			}
+			if s.Currency != l.Currency {
+				return nil, fmt.Errorf("spend for %s is in %s but its revenue is in %s: amounts in different currencies are not converted", s.Segment, s.Currency, l.Currency)
+			}
+			m, err := s.Minor()
+			if err != nil {
+				return nil, err
+			}
+			total += m
+		}
+		if total == 0 {
+			continue
+		}
+		r, err := report.ComputeROI(l, total)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

@@ -52,13 +52,15 @@ func TestReportLiftAndExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	cfg := writeConfig(t, "store: {driver: sqlite, path: "+dbPath+"}\n")
+	cfg := writeConfig(t, "store: {driver: sqlite, path: "+dbPath+"}\nspend:\n  - {segment: \"At Risk\", amount: \"100.00\", currency: GBP, from: 2026-08-01, to: 2026-09-01}\n")
 
 	code, out, errOut := runCLI(t, nil, "report", "lift", "--as-of", "2026-10-01", "-c", cfg)
 	if code != exitOK {
 		t.Fatalf("report lift: exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"At Risk", "250", "50.0%", "10.0%", "+40.0", "10.00 GBP", "members converted more than the holdout"} {
+	// 250 members × 10.00 GBP extra each = 2,500.00 GBP for 100.00 GBP spent.
+	for _, want := range []string{"At Risk", "250", "50.0%", "10.0%", "+40.0", "10.00 GBP", "members converted more than the holdout",
+		"100.00 GBP", "2500.00 GBP", "2400%"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lift lacks %q:\n%s", want, out)
 		}

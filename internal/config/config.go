@@ -31,6 +31,10 @@ type Config struct {
 	Outbound []Outbound `koanf:"outbound_webhooks"`
 	// Identity configures how records fold into profiles.
 	Identity Identity `koanf:"identity"`
+	// Alerts says who is told when something breaks.
+	Alerts Alerts `koanf:"alerts"`
+	// Spend is what each segment's campaigns cost, for ROI.
+	Spend []Spend `koanf:"spend"`
 }
 
 // Log configures log/slog.
@@ -99,5 +103,7 @@ func Defaults() Config {
 			ReconcileInterval: 24 * time.Hour,
 			ModelRefresh:      6 * time.Hour,
 		},
+		Alerts: Alerts{Interval: time.Minute, PlatformFailingFor: 10 * time.Minute, WriteBackFailureShare: 0.05,
+			SegmentChangeShare: 0.5, DeadLetterGrowth: 10, RunFailed: true},
 	}
 }

@@ -156,15 +156,21 @@ func scalar(v string) any {
 func defaultsTree() map[string]any {
 	d := Defaults()
 	return map[string]any{
-		"log.level":                   d.Log.Level,
-		"log.format":                  d.Log.Format,
-		"store.driver":                d.Store.Driver,
-		"store.path":                  d.Store.Path,
-		"server.listen":               d.Server.Listen,
-		"server.shutdown_timeout":     d.Server.ShutdownTimeout.String(),
-		"schedule.pull_interval":      d.Schedule.PullInterval.String(),
-		"schedule.reconcile_interval": d.Schedule.ReconcileInterval.String(),
-		"schedule.model_refresh":      d.Schedule.ModelRefresh.String(),
+		"log.level":                      d.Log.Level,
+		"log.format":                     d.Log.Format,
+		"store.driver":                   d.Store.Driver,
+		"store.path":                     d.Store.Path,
+		"server.listen":                  d.Server.Listen,
+		"server.shutdown_timeout":        d.Server.ShutdownTimeout.String(),
+		"schedule.pull_interval":         d.Schedule.PullInterval.String(),
+		"schedule.reconcile_interval":    d.Schedule.ReconcileInterval.String(),
+		"schedule.model_refresh":         d.Schedule.ModelRefresh.String(),
+		"alerts.interval":                d.Alerts.Interval.String(),
+		"alerts.platform_failing_for":    d.Alerts.PlatformFailingFor.String(),
+		"alerts.writeback_failure_share": d.Alerts.WriteBackFailureShare,
+		"alerts.segment_change_share":    d.Alerts.SegmentChangeShare,
+		"alerts.dead_letter_growth":      d.Alerts.DeadLetterGrowth,
+		"alerts.run_failed":              d.Alerts.RunFailed,
 	}
 }
 
@@ -283,6 +289,8 @@ func (c *Config) validate() Problems {
 	}
 	_, idps := c.Identity.Policy(c.platformNames())
 	ps = append(ps, idps...)
+	ps = append(ps, c.Alerts.validate()...)
+	ps = append(ps, validateSpend(c.Spend)...)
 	return ps
 }
 

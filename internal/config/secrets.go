@@ -12,7 +12,7 @@ import (
 )
 
 // secretKey matches the names of keys whose values are secrets.
-var secretKey = regexp.MustCompile(`(^|_)(token|secret|password|passwd|api_key|apikey|private_key|consumer_key|consumer_secret|client_secret|refresh_token|access_token|key_pem)$`)
+var secretKey = regexp.MustCompile(`(^|_)(token|secret|password|passwd|api_key|apikey|private_key|consumer_key|consumer_secret|client_secret|refresh_token|access_token|key_pem|webhook_url)$`)
 
 // IsSecretKey reports whether a config key holds a secret.
 func IsSecretKey(key string) bool {
