@@ -120,6 +120,7 @@ Exit codes:
 		a.syncCommand(),
 		a.segmentsCommand(),
 		a.runCommand(),
+		a.statusCommand(),
 		a.demoCommand(),
 		a.reportCommand(),
 		a.exportCommand(),
