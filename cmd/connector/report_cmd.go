@@ -59,7 +59,7 @@ orders in other currencies are left out and counted.`,
 			if err != nil {
 				return err
 			}
-			l, err := a.loadConfig()
+			l, err := a.validConfig(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -146,7 +146,7 @@ history recorded since then are written.`,
 			if err != nil {
 				return err
 			}
-			l, err := a.loadConfig()
+			l, err := a.validConfig(cmd.Context())
 			if err != nil {
 				return err
 			}
