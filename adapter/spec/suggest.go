@@ -50,3 +50,10 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// Suggest says which of known an unknown key k was probably meant to be:
+// "did you mean X?" for a near miss, else the known keys listed ("" when
+// there are none). Hosts use it for the sections they decode themselves.
+func Suggest(k string, known []string) string {
+	return unknown(&node{keys: known}, k).detail
+}

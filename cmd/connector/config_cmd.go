@@ -5,15 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/config"
-	"github.com/segconn/connector/internal/pluginhost"
 )
 
 func (a *cli) configCommand() *cobra.Command {
@@ -42,12 +39,15 @@ Exit code 3 means the configuration is invalid.`,
 	c.AddCommand(&cobra.Command{
 		Use:   "show",
 		Short: "Print the effective configuration with secrets redacted",
-		Args:  cobra.NoArgs,
+		Long: `Show prints the effective configuration (file, environment, --set) with
+secrets redacted. It prints it even when it is invalid, then lists the
+problems and exits 3, so a mistake can be found in what was loaded.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.checkOutput(); err != nil {
 				return err
 			}
-			l, err := a.loadConfig()
+			l, _, err := a.loadConfigPartial()
 			if err != nil {
 				return err
 			}
@@ -55,14 +55,21 @@ Exit code 3 means the configuration is invalid.`,
 			if a.output == "json" {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(red)
+				if err := enc.Encode(red); err != nil {
+					return err
+				}
+			} else {
+				enc := yaml.NewEncoder(a.stdout)
+				enc.SetIndent(2)
+				if err := enc.Encode(red); err != nil {
+					return fmt.Errorf("encoding configuration: %w", err)
+				}
+				if err := enc.Close(); err != nil {
+					return err
+				}
 			}
-			enc := yaml.NewEncoder(a.stdout)
-			enc.SetIndent(2)
-			if err := enc.Encode(red); err != nil {
-				return fmt.Errorf("encoding configuration: %w", err)
-			}
-			return enc.Close()
+			_, err = a.validConfig(cmd.Context())
+			return err
 		},
 	})
 	return c
@@ -82,96 +89,30 @@ func enabledPlatforms(l *config.Loaded) []string {
 	return names
 }
 
-// validConfig loads the configuration and validates every platform
-// section against its built-in adapter, and the segment definitions.
+// validConfig loads the configuration and makes every check the commands
+// and the daemon would make (app.Validate): every command calls it before
+// it does anything, so what `config validate` accepts, `run` accepts.
 func (a *cli) validConfig(ctx context.Context) (*config.Loaded, error) {
 	l, ps, err := a.loadConfigPartial()
 	if err != nil {
 		return nil, err
 	}
-	log := a.logger(l)
-	for _, name := range enabledPlatforms(l) {
-		prefix := "platforms." + name
-		newAdapter, ok := a.builtin(name)
-		if !ok {
-			ps = append(ps, config.Problem{Path: prefix, Message: fmt.Sprintf("unknown platform %q (built in: %s)", name, a.builtinNames())})
-			continue
-		}
-		ad := newAdapter(log)
-		desc, err := ad.Describe(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("describing %s: %w", name, err)
-		}
-		sec := app.WithoutEnabled(l.Platforms[name])
-		schemaProblems := config.ValidatePlatform(prefix, sec, desc.ConfigSchema)
-		ps = append(ps, schemaProblems...)
-		diags, err := ad.ValidateConfig(ctx, sec)
-		if err != nil {
-			return nil, fmt.Errorf("validating %s configuration: %w", name, err)
-		}
-		seen := map[string]bool{}
-		for _, p := range schemaProblems {
-			seen[p.Path] = true
-		}
-		for _, d := range diags {
-			if d.Severity != adapter.SeverityError {
-				log.Warn("configuration warning", "path", d.Path, "summary", d.Summary)
-				continue
-			}
-			path := d.Path
-			if path == "" {
-				path = prefix
-			}
-			if seen[path] {
-				continue // the schema check already named this key
-			}
-			seen[path] = true
-			msg := d.Summary
-			if d.Detail != "" {
-				msg += " (" + d.Detail + ")"
-			}
-			ps = append(ps, config.Problem{Path: path, Message: msg})
-		}
+	more, err := app.Validate(ctx, l, a.factories(), a.logger(l))
+	if err != nil {
+		return nil, err
 	}
-	ps = append(ps, a.validatePlugins(ctx, l)...)
-	ps = append(ps, a.validateSegments(l)...)
+	ps = append(ps, more...)
 	if len(ps) > 0 {
-		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Path < ps[j].Path })
-		return nil, ps
+		seen := map[string]bool{}
+		var out config.Problems
+		for _, p := range ps {
+			if !seen[p.Path] {
+				seen[p.Path] = true
+				out = append(out, p)
+			}
+		}
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+		return nil, out
 	}
 	return l, nil
-}
-
-// validatePlugins starts each configured plugin (after its checksum is
-// verified), checks its config section against the schema it describes and
-// its own ValidateConfig, and stops it.
-func (a *cli) validatePlugins(ctx context.Context, l *config.Loaded) config.Problems {
-	var ps config.Problems
-	for i, pc := range l.Plugins {
-		prefix := fmt.Sprintf("plugins[%d]", i)
-		if pc.Path == "" || pc.SHA256 == "" {
-			continue // already reported
-		}
-		pl, err := pluginhost.Open(ctx, app.PluginSpec(pc), pluginhost.Options{Logger: a.logger(l)})
-		if err != nil {
-			ps = append(ps, config.Problem{Path: prefix, Message: err.Error()})
-			continue
-		}
-		desc, err := pl.Describe(ctx)
-		if err == nil {
-			ps = append(ps, config.ValidatePlatform(prefix+".config", pc.Config, desc.ConfigSchema)...)
-			var diags []adapter.Diagnostic
-			diags, err = pl.ValidateConfig(ctx, pc.Config)
-			for _, d := range diags {
-				if d.Severity == adapter.SeverityError {
-					ps = append(ps, config.Problem{Path: prefix + ".config." + strings.TrimPrefix(d.Path, prefix+".config."), Message: d.Summary})
-				}
-			}
-		}
-		if err != nil {
-			ps = append(ps, config.Problem{Path: prefix, Message: "asking the plugin: " + err.Error()})
-		}
-		_ = pl.Close(ctx)
-	}
-	return ps
 }

@@ -30,7 +30,7 @@ func (a *cli) extraCommands() []*cobra.Command {
 }
 
 func (a *cli) openOutboundQueue(ctx context.Context) (outbound.Queue, func(), error) {
-	l, err := a.loadConfig()
+	l, err := a.validConfig(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -46,6 +46,9 @@ func (a *cli) openOutboundQueue(ctx context.Context) (outbound.Queue, func(), er
 	return q, func() { st.Close() }, nil
 }
 
+// loadPlugins loads the configuration for the plugins commands. It makes
+// the loader's checks but does not start the plugins to validate them:
+// verifying them is what these commands do, with their own exit codes.
 func (a *cli) loadPlugins(context.Context) ([]pluginhost.Spec, pluginhost.Options, error) {
 	l, err := a.loadConfig()
 	if err != nil {

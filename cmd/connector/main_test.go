@@ -96,9 +96,12 @@ outbound_webhooks: [{url: "https://x.example/h", secret: whsec-outbound}]
 `)
 	env := []string{"CONNECTOR_PLATFORMS__SALESFORCE__AUTH__CLIENT_SECRET=sf-env-secret"}
 	for _, format := range []string{"table", "json"} {
+		// The salesforce section the environment starts lacks its
+		// required keys: show prints the configuration anyway, then
+		// lists the problems and exits 3.
 		code, out, errOut := runCLI(t, env, "config", "show", "-c", p, "-o", format)
-		if code != exitOK {
-			t.Fatalf("config show: exit %d: %s", code, errOut)
+		if code != exitConfig || !strings.Contains(errOut, "platforms.salesforce.auth.client_id") {
+			t.Fatalf("config show: exit %d, want %d naming the missing key: %s", code, exitConfig, errOut)
 		}
 		for _, s := range []string{"pat-na1-from-file-xyz", "pg-secret-pw", "ck_live_key", "cs_live_secret", "whsec-outbound", "sf-env-secret"} {
 			if strings.Contains(out+errOut, s) {

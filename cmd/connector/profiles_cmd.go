@@ -80,7 +80,7 @@ func (a *cli) profilesCommand() *cobra.Command {
 }
 
 func (a *cli) openStore(cmd *cobra.Command) (store.Store, func(), error) {
-	l, err := a.loadConfig()
+	l, err := a.validConfig(cmd.Context())
 	if err != nil {
 		return nil, nil, err
 	}

@@ -62,7 +62,7 @@ orders in other currencies are left out and counted.`,
 			if err != nil {
 				return err
 			}
-			l, err := a.loadConfig()
+			l, err := a.validConfig(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -244,7 +244,7 @@ history recorded since then are written.`,
 			if err != nil {
 				return err
 			}
-			l, err := a.loadConfig()
+			l, err := a.validConfig(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -74,7 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		return ce.code
 	default:
 		if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") ||
-			strings.Contains(err.Error(), "arg(s)") || strings.HasPrefix(err.Error(), "invalid argument") {
+			strings.Contains(err.Error(), "arg(s)") || strings.HasPrefix(err.Error(), "invalid argument") ||
+			strings.HasPrefix(err.Error(), "required flag(s)") || strings.HasPrefix(err.Error(), "if any flags in the group") {
 			fmt.Fprintf(stderr, "error: %v\n", err)
 			return exitUsage
 		}
@@ -120,6 +122,7 @@ Exit codes:
 		a.syncCommand(),
 		a.segmentsCommand(),
 		a.runCommand(),
+		a.statusCommand(),
 		a.demoCommand(),
 		a.reportCommand(),
 		a.exportCommand(),
@@ -127,25 +130,45 @@ Exit codes:
 	for _, c := range a.extraCommands() {
 		root.AddCommand(c)
 	}
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return a.checkOutput() }
+	strictGroups(root)
 	return root
 }
 
-// loadConfig loads the configuration the global flags point at.
-func (a *cli) loadConfig() (*config.Loaded, error) {
-	set := map[string]string{}
-	for _, s := range a.sets {
-		k, v, ok := strings.Cut(s, "=")
-		if !ok || k == "" {
-			return nil, usageError{fmt.Errorf("--set %q: want path=value", s)}
+// strictGroups makes every command that only groups others refuse an
+// unknown subcommand with a usage error (exit 2); cobra would print the
+// help and exit 0. Without arguments it prints its help.
+func strictGroups(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		strictGroups(sub)
+	}
+	if c.HasParent() && c.HasSubCommands() && !c.Runnable() {
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+			if cmd.SuggestionsMinimumDistance <= 0 {
+				cmd.SuggestionsMinimumDistance = 2
+			}
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, ", "))
+			}
+			return usageError{errors.New(msg)}
 		}
-		set[k] = v
 	}
-	if a.logLevel != "" {
-		set["log.level"] = a.logLevel
-	}
-	l, err := config.Load(config.Source{File: a.configFile, Environ: a.environ, Set: set})
+}
+
+// loadConfig loads the configuration the global flags point at and makes
+// the loader's own checks (not the adapters': see validConfig).
+func (a *cli) loadConfig() (*config.Loaded, error) {
+	l, ps, err := a.loadConfigPartial()
 	if err != nil {
 		return nil, err
+	}
+	if len(ps) > 0 {
+		return nil, ps
 	}
 	return l, nil
 }
@@ -163,6 +186,11 @@ func (a *cli) loadConfigPartial() (*config.Loaded, config.Problems, error) {
 	}
 	if a.logLevel != "" {
 		set["log.level"] = a.logLevel
+	}
+	if a.configFile != "" {
+		if _, err := os.Stat(a.configFile); err != nil {
+			return nil, nil, usageError{fmt.Errorf("-c: %w", err)}
+		}
 	}
 	l, err := config.Load(config.Source{File: a.configFile, Environ: a.environ, Set: set})
 	var ps config.Problems

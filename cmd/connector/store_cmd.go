@@ -16,7 +16,7 @@ func (a *cli) storeCommand() *cobra.Command {
 		Long:  "Migrate applies every pending schema migration to the configured store (SQLite file or PostgreSQL) and prints the schema version.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := a.loadConfig()
+			l, err := a.validConfig(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/core/segment"
 	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/health"
 	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/pluginhost"
@@ -30,7 +31,8 @@ type Factory func(*slog.Logger) adapter.Adapter
 // Options tune Open beyond the configuration.
 type Options struct {
 	// ObserveHTTP, when set, hears every built-in adapter's HTTP requests
-	// from Open on (the daemon's metrics).
+	// from Open on (the daemon's metrics). The App's health tracker hears
+	// them too, whether or not it is set.
 	ObserveHTTP func(platform string) adapter.HTTPObserver
 	// StoreNow is the store's clock (default time.Now).
 	StoreNow func() time.Time
@@ -46,6 +48,9 @@ type App struct {
 	Adapters map[string]adapter.Adapter
 	// Outbound delivers segment.entered/left events; nil without endpoints.
 	Outbound *outbound.Dispatcher
+	// Health tracks each platform's connection state from its HTTP
+	// answers and from the outcome of its operations (see PlatformHealth).
+	Health *health.Tracker
 }
 
 // PluginSpec turns a plugin's configuration into a launch spec.
@@ -92,7 +97,8 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 	if err != nil {
 		return nil, err
 	}
-	app := &App{Config: cfg, Log: log, Store: st, Engine: eng, Adapters: map[string]adapter.Adapter{}}
+	app := &App{Config: cfg, Log: log, Store: st, Engine: eng, Adapters: map[string]adapter.Adapter{},
+		Health: health.New(health.Options{Logger: log.With("component", "health")}, enabledPlatforms(cfg)...)}
 	var platforms []*pipeline.Platform
 	for name, sec := range cfg.Platforms {
 		if en, ok := sec["enabled"].(bool); ok && !en {
@@ -104,8 +110,12 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 			return nil, fmt.Errorf("platform %q has no built-in adapter", name)
 		}
 		a := f(log.With("platform", name))
-		if o, ok := a.(adapter.Observable); ok && opts.ObserveHTTP != nil {
-			o.ObserveHTTP(opts.ObserveHTTP(name))
+		if o, ok := a.(adapter.Observable); ok {
+			var next adapter.HTTPObserver
+			if opts.ObserveHTTP != nil {
+				next = opts.ObserveHTTP(name)
+			}
+			o.ObserveHTTP(app.Health.Observer(name, next))
 		}
 		pl, err := configure(ctx, name, a, WithoutEnabled(sec))
 		if err != nil {
@@ -140,6 +150,21 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 		Store: st, Engine: eng, Platforms: platforms, Logger: log, Currency: "USD",
 	})
 	return app, nil
+}
+
+// enabledPlatforms names every platform Open starts: the enabled
+// built-in sections and the plugins.
+func enabledPlatforms(cfg *config.Loaded) []string {
+	var names []string
+	for name, sec := range cfg.Platforms {
+		if en, ok := sec["enabled"].(bool); !ok || en {
+			names = append(names, name)
+		}
+	}
+	for _, pc := range cfg.Plugins {
+		names = append(names, pc.Name)
+	}
+	return names
 }
 
 func configure(ctx context.Context, name string, a adapter.Adapter, sec adapter.Config) (*pipeline.Platform, error) {

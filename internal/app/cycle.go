@@ -134,6 +134,7 @@ func (a *App) syncEach(ctx context.Context, names []string, full bool) ([]pipeli
 		go func() {
 			defer wg.Done()
 			stats[i], errs[i] = a.Pipeline.Sync(ctx, n, full)
+			a.observe(n, "pull", errs[i], true)
 			stats[i].Platform = n
 		}()
 	}

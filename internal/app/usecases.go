@@ -20,7 +20,9 @@ func (a *App) Platforms() []string { return a.Pipeline.Platforms() }
 // Sync pulls one platform from its stored cursor, or from the beginning
 // with full (which also reconciles deletions).
 func (a *App) Sync(ctx context.Context, platform string, full bool) (pipeline.SyncStats, error) {
-	return a.Pipeline.Sync(ctx, platform, full)
+	st, err := a.Pipeline.Sync(ctx, platform, full)
+	a.observe(platform, "pull", err, true)
+	return st, err
 }
 
 // SyncAll pulls the named platforms (every configured one when names is
@@ -79,6 +81,7 @@ func (a *App) ResegmentAll(ctx context.Context, asOf time.Time) (*pipeline.Plan,
 // retry.
 func (a *App) HandleWebhookEvents(ctx context.Context, platform string, events []adapter.WebhookEvent, inboxIDs []int64, asOf time.Time) (*pipeline.Plan, error) {
 	touched, err := a.Pipeline.ApplyWebhookEvents(ctx, platform, events)
+	a.observe(platform, "fetch", err, false)
 	if err != nil {
 		return nil, err
 	}
@@ -168,6 +171,7 @@ func (a *App) ApplyAt(ctx context.Context, req ApplyRequest) (*ApplyReport, erro
 	var drainErrs []error
 	for _, name := range a.Pipeline.Platforms() {
 		st, err := a.Pipeline.Drain(ctx, name)
+		a.observe(name, "push", err, st.Calls > 0)
 		rep.Written = append(rep.Written, st)
 		if err != nil {
 			drainErrs = append(drainErrs, fmt.Errorf("%s: %w (its write-back stays queued)", name, err))

@@ -103,7 +103,7 @@ func Load(src Source) (*Loaded, error) {
 		WeaklyTypedInput: false,
 		Result:           &cfg,
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(
-			mapstructure.StringToTimeDurationHookFunc(),
+			durationHook(),
 		),
 	})
 	if err != nil {
@@ -116,11 +116,12 @@ func Load(src Source) (*Loaded, error) {
 	for _, p := range problems {
 		bad[p.Path] = true
 	}
-	for _, p := range cfg.validate() {
+	for _, p := range append(cfg.validate(), cfg.checkMore()...) {
 		if !bad[p.Path] { // a decode error on the same key says it already
 			problems = append(problems, p)
 		}
 	}
+	suggest(problems)
 	sortProblems(problems)
 	secrets = append(secrets, collectSecrets(raw, "")...)
 	loaded := &Loaded{Config: cfg, Raw: raw, SecretValues: secrets}

@@ -144,6 +144,7 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", d.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /api/summary", d.handleSummary)
+	mux.Handle("GET /api/v1/status", d.statusHandler())
 	mux.HandleFunc("GET /{$}", d.handleDashboard)
 	return mux
 }

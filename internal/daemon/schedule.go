@@ -30,10 +30,7 @@ type syncWorker struct {
 
 func (w *syncWorker) Work(ctx context.Context, j *river.Job[syncArgs]) error {
 	st, err := w.d.app.Sync(ctx, j.Args.Platform, j.Args.Full)
-	for obj, n := range st.Records {
-		w.d.metrics.pulled.WithLabelValues(j.Args.Platform, obj).Add(float64(n))
-	}
-	w.d.metrics.calls.WithLabelValues(j.Args.Platform, "pull").Add(float64(st.Pages))
+	w.d.pulledMetrics(j.Args.Platform, st.Records, st.Pages, err)
 	if err != nil {
 		return err
 	}
