@@ -32,6 +32,9 @@ import (
 // inboxBatch is how many webhook events an inbox worker claims at once.
 const inboxBatch = 100
 
+// releaseTimeout bounds handing back work that shutdown interrupted.
+const releaseTimeout = 5 * time.Second
+
 // maxWebhookBody bounds what a webhook request may send.
 const maxWebhookBody = 8 << 20
 
@@ -393,11 +396,22 @@ func (d *Daemon) handleEvents(ctx context.Context, platform string, items []stor
 		good = append(good, it)
 	}
 	fail := func(err error) {
-		d.metrics.errors.WithLabelValues(platform, "webhook", adapter.KindOf(err).String()).Inc()
-		d.log.Warn("processing webhook events", "platform", platform, "events", len(good), "err", err)
 		retry := d.opts.Now().Add(retryAfter(err, good))
+		if ctx.Err() != nil {
+			// Shutting down: the work was interrupted, not failed. The
+			// events are due again at once, for the next run or replica.
+			retry = d.opts.Now()
+			d.log.Info("releasing webhook events interrupted by shutdown", "platform", platform, "events", len(good))
+		} else {
+			d.metrics.errors.WithLabelValues(platform, "webhook", adapter.KindOf(err).String()).Inc()
+			d.log.Warn("processing webhook events", "platform", platform, "events", len(good), "err", err)
+		}
+		// ctx may be the one shutdown cancelled: the release gets its own,
+		// bounded, so it is written rather than failing at once.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
 		for _, it := range good {
-			if ferr := d.app.Store.InboxFailed(ctx, it.ID, err.Error(), retry); ferr != nil {
+			if ferr := d.app.Store.InboxFailed(rctx, it.ID, err.Error(), retry); ferr != nil {
 				d.log.Error("releasing webhook event", "event", it.EventID, "err", ferr)
 			}
 		}
