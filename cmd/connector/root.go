@@ -126,6 +126,7 @@ Exit codes:
 		a.demoCommand(),
 		a.reportCommand(),
 		a.exportCommand(),
+		a.writebackCommand(),
 	)
 	for _, c := range a.extraCommands() {
 		root.AddCommand(c)

@@ -40,7 +40,8 @@ func decodeSignedURI(u string) string {
 func (c *Connector) reject(format string, args ...any) error {
 	c.webhooksRejected.Add(1)
 	err := fmt.Errorf(format, args...)
-	c.log.Warn("rejecting hubspot webhook", "reason", err.Error())
+	// Debug only: the host logs rejected requests, at a bounded rate.
+	c.log.Debug("rejecting hubspot webhook", "reason", err.Error())
 	return adapter.Auth(fmt.Errorf("verifying hubspot webhook: %s: %w", err.Error(), adapter.ErrBadSignature))
 }
 
@@ -131,6 +132,9 @@ func objectOf(prefix, typeID string) string {
 	return ""
 }
 
+// maxWebhookEvents is the most events HubSpot puts in one webhook request.
+const maxWebhookEvents = 100
+
 // VerifyWebhook authenticates a HubSpot delivery (v3, or v1/v2 when
 // configured) and turns its events into work: fetches for creations and
 // changes, deletes, privacy deletes and merges. The event id is stable
@@ -150,6 +154,12 @@ func (c *Connector) VerifyWebhook(_ context.Context, req adapter.WebhookRequest)
 	if err := dec.Decode(&events); err != nil {
 		c.webhooksRejected.Add(1)
 		return adapter.WebhookResult{}, adapter.Permanent(fmt.Errorf("parsing hubspot webhook body: expected a JSON array of events: %w", err))
+	}
+	if len(events) > maxWebhookEvents {
+		// HubSpot sends at most 100 events in one request (its webhooks
+		// API guide): more is not a HubSpot delivery.
+		c.webhooksRejected.Add(1)
+		return adapter.WebhookResult{}, adapter.Permanent(fmt.Errorf("parsing hubspot webhook body: %d events, more than the %d HubSpot sends in one request", len(events), maxWebhookEvents))
 	}
 	c.webhooksAccepted.Add(1)
 	var out []adapter.WebhookEvent

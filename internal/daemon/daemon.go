@@ -32,6 +32,9 @@ import (
 // inboxBatch is how many webhook events an inbox worker claims at once.
 const inboxBatch = 100
 
+// releaseTimeout bounds handing back work that shutdown interrupted.
+const releaseTimeout = 5 * time.Second
+
 // maxWebhookBody bounds what a webhook request may send.
 const maxWebhookBody = 8 << 20
 
@@ -59,6 +62,8 @@ type Options struct {
 	// HTTPObserver was given to app.Open so adapter requests are counted.
 	// Default: fresh metrics.
 	Metrics *Metrics
+	// Limits bound slow clients and floods on the public listener.
+	Limits ServerLimits
 }
 
 // Daemon is `connector run`.
@@ -74,6 +79,7 @@ type Daemon struct {
 	inboxNudge chan struct{}
 	inbox      *groupCommit // nil when the store cannot batch
 	drainNudge map[string]chan struct{}
+	rejects    *sampledLog // warnings anyone on the internet can cause
 	ready      chan struct{}
 	wg         sync.WaitGroup
 }
@@ -95,6 +101,7 @@ func New(a *app.App, opts Options) *Daemon {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	opts.Limits = opts.Limits.withDefaults()
 	m := opts.Metrics
 	if m == nil {
 		m = NewMetrics()
@@ -102,6 +109,7 @@ func New(a *app.App, opts Options) *Daemon {
 	d := &Daemon{
 		app: a, opts: opts, log: a.Log, metrics: m,
 		inboxNudge: make(chan struct{}, 1), drainNudge: map[string]chan struct{}{}, ready: make(chan struct{}),
+		rejects: newSampledLog(a.Log, opts.Limits.RejectLogInterval),
 	}
 	for _, p := range a.Platforms() {
 		d.drainNudge[p] = make(chan struct{}, 1)
@@ -203,9 +211,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}()
 	}
 
-	d.server = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	d.server = newServer(d.Handler(), d.opts.Limits, d.log)
+	capped := limitPerIP(ln, d.opts.Limits.MaxConnsPerIP, func(ip string) {
+		d.rejects.warn(ctx, ip, "connection closed: too many open from one address", "remote", ip, "max", d.opts.Limits.MaxConnsPerIP)
+	})
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- d.server.Serve(ln) }()
+	go func() { serveErr <- d.server.Serve(capped) }()
 	close(d.ready)
 	d.log.Info("connector running", "listen", ln.Addr().String(), "platforms", d.app.Platforms())
 
@@ -265,7 +276,7 @@ func (d *Daemon) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	res, err := a.VerifyWebhook(r.Context(), req)
 	if err != nil {
 		kind := adapter.KindOf(err)
-		d.log.Warn("webhook rejected", "platform", platform, "kind", kind.String(), "err", err, "remote", r.RemoteAddr)
+		d.rejects.warn(r.Context(), remoteAddrIP(r.RemoteAddr), "webhook rejected", "platform", platform, "kind", kind.String(), "err", err, "remote", r.RemoteAddr)
 		if kind == adapter.KindAuth {
 			d.metrics.webhooks.WithLabelValues(platform, "unauthorized").Inc()
 			http.Error(w, "webhook signature does not verify", http.StatusUnauthorized)
@@ -386,11 +397,22 @@ func (d *Daemon) handleEvents(ctx context.Context, platform string, items []stor
 		good = append(good, it)
 	}
 	fail := func(err error) {
-		d.metrics.errors.WithLabelValues(platform, "webhook", adapter.KindOf(err).String()).Inc()
-		d.log.Warn("processing webhook events", "platform", platform, "events", len(good), "err", err)
 		retry := d.opts.Now().Add(retryAfter(err, good))
+		if ctx.Err() != nil {
+			// Shutting down: the work was interrupted, not failed. The
+			// events are due again at once, for the next run or replica.
+			retry = d.opts.Now()
+			d.log.Info("releasing webhook events interrupted by shutdown", "platform", platform, "events", len(good))
+		} else {
+			d.metrics.errors.WithLabelValues(platform, "webhook", adapter.KindOf(err).String()).Inc()
+			d.log.Warn("processing webhook events", "platform", platform, "events", len(good), "err", err)
+		}
+		// ctx may be the one shutdown cancelled: the release gets its own,
+		// bounded, so it is written rather than failing at once.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
 		for _, it := range good {
-			if ferr := d.app.Store.InboxFailed(ctx, it.ID, err.Error(), retry); ferr != nil {
+			if ferr := d.app.Store.InboxFailed(rctx, it.ID, err.Error(), retry); ferr != nil {
 				d.log.Error("releasing webhook event", "event", it.EventID, "err", ferr)
 			}
 		}
@@ -472,6 +494,7 @@ func (d *Daemon) gaugeLoop(ctx context.Context) {
 				d.log.Warn("counting segment members", "err", err)
 			}
 		}
+		d.rejects.flush(ctx)
 		if pending, err := d.app.Store.InboxPending(ctx, 100000); err == nil {
 			d.metrics.queueDepth.WithLabelValues("inbox").Set(float64(len(pending)))
 		}

@@ -116,6 +116,26 @@ func TestReadBodyRetriesAreBounded(t *testing.T) {
 	}
 }
 
+// TestBrokenAnswersToWritesAreUnknownNotRefused: a write whose 2xx answer
+// cannot be read may have been applied; it is not sent again by the
+// client, but its error is retryable and says the outcome is unknown, so
+// the write-back does not park it as refused.
+func TestBrokenAnswersToWritesAreUnknownNotRefused(t *testing.T) {
+	for name, b := range map[string]breakage{"reset mid-body": resetMidBody, "cut short": cutShort, "chunked cut": chunkedCut, "truncated JSON": truncatedJSON} {
+		t.Run(name, func(t *testing.T) {
+			srv, calls := breakingServer(t, b, whole)
+			c := httpx.New(fastOpts(nil))
+			err := c.DoJSON(context.Background(), http.MethodPost, srv.URL, map[string]int{"x": 1}, &json.RawMessage{})
+			if err == nil || calls.Load() != 1 {
+				t.Fatalf("err %v after %d attempts, want an error after 1", err, calls.Load())
+			}
+			if k := adapter.KindOf(err); k != adapter.KindRetryable || !errors.Is(err, httpx.ErrAnswerUnread) {
+				t.Fatalf("kind %s, unread %v (%v); want a retryable ErrAnswerUnread", k, errors.Is(err, httpx.ErrAnswerUnread), err)
+			}
+		})
+	}
+}
+
 func TestWritesAreNotResentOnBrokenBodies(t *testing.T) {
 	srv, calls := breakingServer(t, resetMidBody, whole)
 	c := httpx.New(fastOpts(nil))

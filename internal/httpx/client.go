@@ -282,14 +282,31 @@ func (c *Client) DoJSON(ctx context.Context, method, url string, body, out any) 
 	}
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
+		if !isRead(req) {
+			return adapter.Retryable(fmt.Errorf("%w: reading %s %s %s response: %w", ErrAnswerUnread, c.opts.Platform, method, c.redactor.URL(req.URL), err))
+		}
 		return adapter.Retryable(fmt.Errorf("reading %s %s response: %w", c.opts.Platform, c.redactor.URL(req.URL), err))
 	}
 	if err := json.Unmarshal(data, out); err != nil {
+		if !isRead(req) {
+			// The platform answered 2xx: it may well have applied the
+			// write. What it did is unknown, not refused.
+			return adapter.Retryable(fmt.Errorf("%w: decoding %s %s %s response: %w (body starts %q)", ErrAnswerUnread,
+				c.opts.Platform, method, c.redactor.URL(req.URL), err, c.redactor.String(snippet(data))))
+		}
 		return adapter.Permanent(fmt.Errorf("decoding %s %s response: %w (body starts %q)",
 			c.opts.Platform, c.redactor.URL(req.URL), err, c.redactor.String(snippet(data))))
 	}
 	return nil
 }
+
+// ErrAnswerUnread is wrapped by the error of a write whose 2xx answer
+// could not be read or decoded (a connection reset mid-body, a body cut
+// short, garbage in place of JSON). The platform may have applied the
+// write in whole or in part: the error is retryable, so the caller sends
+// the state again and records the attempt's effect as unknown rather than
+// refused.
+var ErrAnswerUnread = errors.New("the answer to a write could not be read, so whether the platform applied it is unknown")
 
 func (c *Client) prepare(req *http.Request) error {
 	if c.opts.Auth == nil {

@@ -11,7 +11,10 @@
 //     retryablehttp's response handler, so a connection reset mid-body, a
 //     body cut short of its framing or a JSON answer that does not parse
 //     is retried under the same policy as a 5xx; writes are never sent
-//     again for a broken answer, since the platform may have applied them;
+//     again for a broken answer, since the platform may have applied them:
+//     their error wraps ErrAnswerUnread and is retryable, never permanent,
+//     so the write-back records the attempt as unknown and writes the
+//     record's state again;
 //   - Retry-After honoured but capped (retryablehttp's own backoffs do not
 //     cap it); a 429 asking for a longer wait than the cap is not slept on
 //     but returned as adapter.RateLimited so the caller's scheduler waits;

@@ -241,6 +241,16 @@ type Outbox interface {
 
 	// OutboxStats counts items by status.
 	OutboxStats(ctx context.Context) (map[OutboxStatus]int, error)
+	// OutboxParked lists failed (parked) items of one platform, or of
+	// every platform when platform is "", newest failure first; limit
+	// <= 0 lists them all.
+	OutboxParked(ctx context.Context, platform string, limit int) ([]OutboxItem, error)
+	// OutboxRequeue makes failed items due again now, their attempts
+	// reset, and returns how many it requeued. A failed item whose record
+	// has a newer item (pending, leased, or another failed one requeued
+	// with it) is superseded instead: the newer state is written and
+	// settles it. Ids that are not failed items are ignored.
+	OutboxRequeue(ctx context.Context, ids []int64) (int, error)
 
 	// RecordOwnership remembers the values the connector itself wrote to
 	// platform records; an entry with Released set forgets one. Write-back
@@ -427,6 +437,9 @@ type OutboxItem struct {
 	LastError string
 	NotBefore time.Time // due time
 	CreatedAt time.Time // first enqueued; a newer state for the record keeps it
+	// UpdatedAt is when the item last changed state; for a failed item,
+	// when it failed.
+	UpdatedAt time.Time
 	// Deferred is true for an item OutboxDefer put aside; enqueueing a
 	// newer state of the record makes it fresh again.
 	Deferred bool

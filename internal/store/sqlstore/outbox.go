@@ -64,7 +64,7 @@ func (e *Engine) outboxInsert(ctx context.Context, tx *sql.Tx, rows [][]any) err
 		rows)
 }
 
-const outboxCols = `id, platform, account, item_key, payload, status, attempts, last_error, not_before, created_at, deferred`
+const outboxCols = `id, platform, account, item_key, payload, status, attempts, last_error, not_before, created_at, deferred, updated_at`
 
 // OutboxClaim implements store.Store.
 func (e *Engine) OutboxClaim(ctx context.Context, platform, account string, limit int, lease time.Duration) ([]store.OutboxItem, error) {
@@ -287,11 +287,11 @@ func (e *Engine) OutboxPriors(ctx context.Context, platform, account string, key
 
 func scanOutbox(rows *sql.Rows) (store.OutboxItem, error) {
 	var it store.OutboxItem
-	var nb, cr, deferred int64
-	if err := rows.Scan(&it.ID, &it.Platform, &it.Account, &it.Key, &it.Payload, &it.Status, &it.Attempts, &it.LastError, &nb, &cr, &deferred); err != nil {
+	var nb, cr, deferred, up int64
+	if err := rows.Scan(&it.ID, &it.Platform, &it.Account, &it.Key, &it.Payload, &it.Status, &it.Attempts, &it.LastError, &nb, &cr, &deferred, &up); err != nil {
 		return it, err
 	}
-	it.NotBefore, it.CreatedAt, it.Deferred = fromTS(nb), fromTS(cr), deferred != 0
+	it.NotBefore, it.CreatedAt, it.Deferred, it.UpdatedAt = fromTS(nb), fromTS(cr), deferred != 0, fromTS(up)
 	return it, nil
 }
 

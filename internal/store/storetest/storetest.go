@@ -72,6 +72,7 @@ func Run(t *testing.T, open Factory) {
 		{"OutboxSettle", testOutboxSettle},
 		{"OutboxDeferLanes", testOutboxDeferLanes},
 		{"OutboxLateFailure", testOutboxLateFailure},
+		{"OutboxRequeue", testOutboxRequeue},
 		{"RecordPlanWhole", testRecordPlanWhole},
 		{"Ownership", testOwnership},
 		{"Memberships", testMemberships},
