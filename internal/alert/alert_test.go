@@ -2,16 +2,8 @@ package alert
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"errors"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,135 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/segconn/connector/internal/alert/alerttest"
 	"github.com/segconn/connector/internal/outbound"
 )
-
-// slackReceiver is a local stand-in for Slack's incoming webhooks: it
-// checks the payload as Slack does (JSON with text or blocks) and answers
-// "ok", or 500 while down.
-type slackReceiver struct {
-	mu   sync.Mutex
-	down bool
-	got  []map[string]any
-}
-
-func (s *slackReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		http.Error(w, "internal_error", http.StatusInternalServerError)
-		return
-	}
-	var m map[string]any
-	if r.Header.Get("Content-Type") != "application/json" || json.NewDecoder(r.Body).Decode(&m) != nil || (m["text"] == nil && m["blocks"] == nil) {
-		http.Error(w, "invalid_payload", http.StatusBadRequest)
-		return
-	}
-	s.got = append(s.got, m)
-	io.WriteString(w, "ok")
-}
-
-func (s *slackReceiver) messages() []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]map[string]any(nil), s.got...)
-}
-
-// mailbox is a go-smtp backend keeping what it receives and whether each
-// message came over TLS.
-type mailbox struct {
-	mu   sync.Mutex
-	msgs []mail
-}
-
-type mail struct {
-	from string
-	to   []string
-	data string
-	tls  bool
-	user string
-}
-
-type session struct {
-	box  *mailbox
-	conn *smtp.Conn
-	cur  mail
-}
-
-func (b *mailbox) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	return &session{box: b, conn: c}, nil
-}
-
-func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
-func (s *session) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		if user != "alerts" || pass != "s3cret-pass" {
-			return errors.New("bad credentials")
-		}
-		s.cur.user = user
-		return nil
-	}), nil
-}
-func (s *session) Mail(from string, _ *smtp.MailOptions) error { s.cur.from = from; return nil }
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.cur.to = append(s.cur.to, to)
-	return nil
-}
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	_, s.cur.tls = s.conn.TLSConnectionState()
-	s.cur.data = string(b)
-	s.box.mu.Lock()
-	s.box.msgs = append(s.box.msgs, s.cur)
-	s.box.mu.Unlock()
-	s.cur = mail{user: s.cur.user}
-	return nil
-}
-func (s *session) Reset()        {}
-func (s *session) Logout() error { return nil }
-
-func (b *mailbox) all() []mail {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]mail(nil), b.msgs...)
-}
-
-// startSMTP serves a real SMTP server with STARTTLS on loopback and
-// returns its address and a client TLS config trusting its certificate.
-func startSMTP(t *testing.T, box *mailbox) (string, *tls.Config) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	srv := smtp.NewServer(box)
-	srv.Domain = "127.0.0.1"
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return ln.Addr().String(), &tls.Config{RootCAs: pool}
-}
 
 type webhookReceiver struct {
 	mu     sync.Mutex
@@ -177,17 +45,17 @@ func (h *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func TestPlatformFailingAlertsOnceAndRecovers(t *testing.T) {
 	ctx := context.Background()
-	slack := &slackReceiver{}
+	slack := &alerttest.SlackReceiver{}
 	slackSrv := httptest.NewServer(slack)
 	defer slackSrv.Close()
-	box := &mailbox{}
-	addr, tlsCfg := startSMTP(t, box)
+	box := &alerttest.Mailbox{}
+	addr, tlsCfg := alerttest.StartSMTP(t, box)
 	hook := &webhookReceiver{secret: "alert-signing-secret-0123456789"}
 	hookSrv := httptest.NewServer(hook)
 	defer hookSrv.Close()
 
 	email := &Email{Addr: addr, From: "connector@shop.example", To: []string{"owner@shop.example"},
-		Username: "alerts", Password: "s3cret-pass", TLS: tlsCfg}
+		Username: alerttest.User, Password: alerttest.Password, TLS: tlsCfg}
 	m := NewMonitor(Rules{PlatformFailingFor: 5 * time.Minute}, nil,
 		&Slack{URL: slackSrv.URL + "/services/T000/B000/XXXX"}, email,
 		&Webhook{URL: hookSrv.URL, Secret: hook.secret})
@@ -202,13 +70,11 @@ func TestPlatformFailingAlertsOnceAndRecovers(t *testing.T) {
 	if err := m.Observe(ctx, failing(since.Add(2*time.Minute))); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(slack.messages()) + len(box.all()); n != 0 {
+	if n := len(slack.Messages()) + len(box.All()); n != 0 {
 		t.Fatalf("%d messages inside the grace period", n)
 	}
 	// Past it: one alert per destination; Slack is down at first.
-	slack.mu.Lock()
-	slack.down = true
-	slack.mu.Unlock()
+	slack.SetDown(true)
 	err := m.Observe(ctx, failing(since.Add(6*time.Minute)))
 	if err == nil || !strings.Contains(err.Error(), "slack answered 500") {
 		t.Fatalf("Slack down: %v", err)
@@ -216,26 +82,24 @@ func TestPlatformFailingAlertsOnceAndRecovers(t *testing.T) {
 	if strings.Contains(err.Error(), "XXXX") {
 		t.Fatalf("the error shows the webhook URL's secret: %v", err)
 	}
-	slack.mu.Lock()
-	slack.down = false
-	slack.mu.Unlock()
+	slack.SetDown(false)
 	for range 3 { // Slack gets it on the retry; nobody gets it twice
 		if err := m.Observe(ctx, failing(since.Add(7*time.Minute))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got := slack.messages(); len(got) != 1 || !strings.Contains(got[0]["text"].(string), "Alert: hubspot has been failing") {
+	if got := slack.Messages(); len(got) != 1 || !strings.Contains(got[0]["text"].(string), "Alert: hubspot has been failing") {
 		t.Fatalf("slack got %v", got)
 	}
-	blocks := slack.messages()[0]["blocks"].([]any)
+	blocks := slack.Messages()[0]["blocks"].([]any)
 	if len(blocks) != 3 || blocks[0].(map[string]any)["type"] != "header" ||
 		!strings.Contains(blocks[1].(map[string]any)["text"].(map[string]any)["text"].(string), "401 Unauthorized") {
 		t.Errorf("slack blocks %v", blocks)
 	}
-	mails := box.all()
-	if len(mails) != 1 || !mails[0].tls || mails[0].user != "alerts" || mails[0].to[0] != "owner@shop.example" ||
-		!strings.Contains(mails[0].data, "Subject: [connector] Alert: hubspot has been failing") ||
-		!strings.Contains(mails[0].data, "401 Unauthorized") {
+	mails := box.All()
+	if len(mails) != 1 || !mails[0].TLS || mails[0].User != alerttest.User || mails[0].To[0] != "owner@shop.example" ||
+		!strings.Contains(mails[0].Data, "Subject: [connector] Alert: hubspot has been failing") ||
+		!strings.Contains(mails[0].Data, "401 Unauthorized") {
 		t.Fatalf("mail: %+v", mails)
 	}
 	if len(hook.got) != 1 || hook.got[0].Status != Firing || hook.got[0].Key != "platform_failing/hubspot" || hook.bad != 0 {
@@ -252,10 +116,10 @@ func TestPlatformFailingAlertsOnceAndRecovers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := slack.messages(); len(got) != 2 || !strings.HasPrefix(got[1]["text"].(string), "Resolved: hubspot") {
+	if got := slack.Messages(); len(got) != 2 || !strings.HasPrefix(got[1]["text"].(string), "Resolved: hubspot") {
 		t.Fatalf("slack after recovery: %v", got)
 	}
-	if mails := box.all(); len(mails) != 2 || !strings.Contains(mails[1].data, "Resolved: hubspot") {
+	if mails := box.All(); len(mails) != 2 || !strings.Contains(mails[1].Data, "Resolved: hubspot") {
 		t.Fatalf("mail after recovery: %d", len(mails))
 	}
 	if len(hook.got) != 2 || hook.got[1].Status != Resolved {
@@ -269,7 +133,7 @@ func TestPlatformFailingAlertsOnceAndRecovers(t *testing.T) {
 func TestEmailRefusesPlaintextUnlessAllowed(t *testing.T) {
 	// A server without STARTTLS: the notifier must not send credentials
 	// or data in the clear unless told the relay is local.
-	box := &mailbox{}
+	box := &alerttest.Mailbox{}
 	srv := smtp.NewServer(box)
 	srv.Domain = "127.0.0.1"
 	srv.AllowInsecureAuth = true
@@ -285,14 +149,14 @@ func TestEmailRefusesPlaintextUnlessAllowed(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "does not offer STARTTLS") {
 		t.Fatalf("err = %v, want a refusal", err)
 	}
-	if len(box.all()) != 0 {
+	if len(box.All()) != 0 {
 		t.Fatal("a message went out in the clear")
 	}
 	e.Insecure = true
 	if err := e.Notify(context.Background(), a); err != nil {
 		t.Fatal(err)
 	}
-	if m := box.all(); len(m) != 1 || m[0].tls {
+	if m := box.All(); len(m) != 1 || m[0].TLS {
 		t.Fatalf("insecure relay: %+v", m)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"os"
 	"strings"
 	"time"
 
@@ -50,6 +51,9 @@ type EmailAlerts struct {
 	Username string   `koanf:"username"`
 	Password string   `koanf:"password"`
 	Insecure bool     `koanf:"insecure"`
+	// CAFile is a PEM file of the CA that signed the server's
+	// certificate, for a server with a private CA; default: the system's.
+	CAFile string `koanf:"ca_file"`
 }
 
 // WebhookAlerts posts each alert as signed JSON.
@@ -90,6 +94,11 @@ func (a Alerts) validate() Problems {
 		for i, to := range e.To {
 			if _, err := mail.ParseAddress(to); err != nil {
 				ps = append(ps, Problem{fmt.Sprintf("alerts.email.to[%d]", i), "must be an email address"})
+			}
+		}
+		if e.CAFile != "" {
+			if _, err := os.ReadFile(e.CAFile); err != nil {
+				ps = append(ps, Problem{"alerts.email.ca_file", err.Error()})
 			}
 		}
 		if e.Username != "" && e.Password == "" {

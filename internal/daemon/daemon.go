@@ -64,6 +64,8 @@ type Options struct {
 	Metrics *Metrics
 	// Limits bound slow clients and floods on the public listener.
 	Limits ServerLimits
+	// AlertInterval overrides alerts.interval (tests).
+	AlertInterval time.Duration
 }
 
 // Daemon is `connector run`.
@@ -200,6 +202,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.wg.Add(1)
 	go d.gaugeLoop(workCtx)
+	d.startAlerts(workCtx)
 	if d.app.Outbound != nil {
 		d.wg.Add(2)
 		go d.relayLoop(workCtx)
