@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/segconn/connector/internal/app"
+	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/store"
 )
 
 // openApp validates the configuration and opens store, adapters and
@@ -18,6 +20,20 @@ func (a *cli) openApp(ctx context.Context, opts app.Options) (*app.App, error) {
 		return nil, err
 	}
 	return app.Open(ctx, l, a.logger(l), a.factories(), opts)
+}
+
+// openStore validates the configuration and opens only its store, for
+// commands that read what is stored and need no platform.
+func (a *cli) openStore(ctx context.Context) (store.Store, *config.Loaded, error) {
+	l, err := a.validConfig(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := app.OpenStore(ctx, l.Store, a.logger(l))
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, l, nil
 }
 
 // factories adapts the built-in constructors to app.Factory.

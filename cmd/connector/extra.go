@@ -30,11 +30,7 @@ func (a *cli) extraCommands() []*cobra.Command {
 }
 
 func (a *cli) openOutboundQueue(ctx context.Context) (outbound.Queue, func(), error) {
-	l, err := a.validConfig(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := app.OpenStore(ctx, l.Store, a.logger(l))
+	st, _, err := a.openStore(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

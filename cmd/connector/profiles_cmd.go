@@ -27,11 +27,11 @@ func (a *cli) profilesCommand() *cobra.Command {
 			if err := a.checkOutput(); err != nil {
 				return err
 			}
-			st, closeFn, err := a.openStore(cmd)
+			st, _, err := a.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer closeFn()
+			defer st.Close()
 			ps, err := st.ListProfiles(cmd.Context(), after, limit)
 			if err != nil {
 				return fmt.Errorf("listing profiles: %w", err)
@@ -56,11 +56,11 @@ func (a *cli) profilesCommand() *cobra.Command {
 			if err := a.checkOutput(); err != nil {
 				return err
 			}
-			st, closeFn, err := a.openStore(cmd)
+			st, _, err := a.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer closeFn()
+			defer st.Close()
 			p, err := app.FindProfile(cmd.Context(), st, args[0])
 			if err != nil {
 				return err
@@ -77,18 +77,6 @@ func (a *cli) profilesCommand() *cobra.Command {
 	}
 	c.AddCommand(list, show)
 	return c
-}
-
-func (a *cli) openStore(cmd *cobra.Command) (store.Store, func(), error) {
-	l, err := a.validConfig(cmd.Context())
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := app.OpenStore(cmd.Context(), l.Store, a.logger(l))
-	if err != nil {
-		return nil, nil, err
-	}
-	return st, func() { st.Close() }, nil
 }
 
 func platformsOf(p domain.Profile) string {

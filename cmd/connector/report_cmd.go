@@ -14,7 +14,6 @@ import (
 
 	"github.com/segconn/connector/core/lift"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/export"
 	"github.com/segconn/connector/internal/report"
@@ -62,11 +61,7 @@ orders in other currencies are left out and counted.`,
 			if err != nil {
 				return err
 			}
-			l, err := a.validConfig(cmd.Context())
-			if err != nil {
-				return err
-			}
-			st, err := app.OpenStore(cmd.Context(), l.Store, a.logger(l))
+			st, l, err := a.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -157,11 +152,7 @@ printable page) and json (-o json).`,
 			if format != "markdown" && format != "html" && format != "json" {
 				return usageError{fmt.Errorf("--format %q: want markdown, html or json", format)}
 			}
-			l, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
-			st, err := app.OpenStore(cmd.Context(), l.Store, a.logger(l))
+			st, _, err := a.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -244,11 +235,7 @@ history recorded since then are written.`,
 			if err != nil {
 				return err
 			}
-			l, err := a.validConfig(cmd.Context())
-			if err != nil {
-				return err
-			}
-			st, err := app.OpenStore(cmd.Context(), l.Store, a.logger(l))
+			st, _, err := a.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}

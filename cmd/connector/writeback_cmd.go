@@ -27,11 +27,11 @@ func (a *cli) writebackCommand() *cobra.Command {
 			if err := a.checkOutput(); err != nil {
 				return err
 			}
-			st, closeFn, err := a.openStore(cmd)
+			st, _, err := a.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer closeFn()
+			defer st.Close()
 			items, err := app.FailedWriteback(cmd.Context(), st, platform, limit)
 			if err != nil {
 				return err
@@ -75,11 +75,11 @@ func (a *cli) writebackCommand() *cobra.Command {
 				}
 				ids = append(ids, id)
 			}
-			st, closeFn, err := a.openStore(cmd)
+			st, _, err := a.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer closeFn()
+			defer st.Close()
 			rep, err := app.RetryWritebackIn(cmd.Context(), st, ids, all)
 			if err != nil {
 				return err
