@@ -2,44 +2,12 @@ package daemon
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/segconn/connector/internal/alert"
-	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/store"
 )
-
-// notifiers builds the alert destinations the configuration names.
-func notifiers(c config.Alerts) ([]alert.Notifier, error) {
-	var out []alert.Notifier
-	if c.Slack.WebhookURL != "" {
-		out = append(out, &alert.Slack{URL: c.Slack.WebhookURL})
-	}
-	if e := c.Email; e.Addr != "" {
-		n := &alert.Email{Addr: e.Addr, From: e.From, To: e.To, Username: e.Username, Password: e.Password, Insecure: e.Insecure}
-		if e.CAFile != "" {
-			b, err := os.ReadFile(e.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("alerts.email.ca_file: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(b) {
-				return nil, fmt.Errorf("alerts.email.ca_file %s: no PEM certificate in it", e.CAFile)
-			}
-			n.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-		}
-		out = append(out, n)
-	}
-	if w := c.Webhook; w.URL != "" {
-		out = append(out, &alert.Webhook{URL: w.URL, Secret: w.Secret})
-	}
-	return out, nil
-}
 
 // sample is one look at the counters the alert rules compare over time.
 type sample struct {
@@ -150,13 +118,11 @@ func (d *Daemon) startAlerts(ctx context.Context) {
 	if !c.Enabled() {
 		return
 	}
-	rules := alert.Rules{PlatformFailingFor: c.PlatformFailingFor, WriteBackFailureShare: c.WriteBackFailureShare, MinWriteBacks: 20,
-		SegmentChangeShare: c.SegmentChangeShare, MinSegmentSize: 50, RunFailed: c.RunFailed, DeadLetterGrowth: c.DeadLetterGrowth}
 	every := c.Interval
 	if d.opts.AlertInterval > 0 {
 		every = d.opts.AlertInterval
 	}
-	ns, err := notifiers(c)
+	rules, ns, err := alert.FromConfig(c)
 	if err != nil {
 		d.log.Error("alerts are off", "err", err)
 		return
