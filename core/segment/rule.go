@@ -57,6 +57,10 @@ type RuleEnv struct {
 	OrdersInWindow     int     `expr:"orders_in_window"`
 	GapMeanDays        float64 `expr:"gap_mean_days"`
 	Refunded           int     `expr:"refunded"`
+	// AvgDaysBetweenOrders and ExpectedNextOrderDays: see
+	// [NextOrderDays] for how the second is computed.
+	AvgDaysBetweenOrders  float64 `expr:"avg_days_between_orders"`
+	ExpectedNextOrderDays int     `expr:"expected_next_order_days"`
 }
 
 // Rule is a compiled, type-checked rule expression.
@@ -66,6 +70,8 @@ type Rule struct {
 	idents []string // top-level names the expression reads, for explain
 	// whether the expression reads the fields that cost allocations to fill
 	needShares, needCategories bool
+	// whether it reads expected_next_order_days, which needs the purchase model
+	needPrediction bool
 }
 
 // MaxRuleLength bounds a rule's source text.
@@ -100,8 +106,9 @@ func CompileRule(src string) (r *Rule, err error) {
 		r.idents = slices.Compact(c.names)
 		r.needShares = slices.Contains(r.idents, "device_share") || slices.Contains(r.idents, "channel_share")
 		r.needCategories = slices.Contains(r.idents, "categories")
+		r.needPrediction = slices.Contains(r.idents, "expected_next_order_days")
 	} else {
-		r.needShares, r.needCategories = true, true
+		r.needShares, r.needCategories, r.needPrediction = true, true, true
 	}
 	return r, nil
 }
@@ -143,6 +150,7 @@ func fillEnv(env *RuleEnv, ds *Dataset, c *Customer, f *Features, asOfDay int32,
 		DistinctCategories: f.DistinctCategories(), OrdersInWindow: int(f.OrdersInWindow),
 		GapMeanDays: float64(f.GapMeanDays), Refunded: int(f.Refunded), OpenDeals: int(f.OpenDeals),
 		DeviceShare: dev, ChannelShare: ch,
+		AvgDaysBetweenOrders: avgDaysBetweenOrders(f), ExpectedNextOrderDays: ownNextOrderDays(f),
 	}
 	if at := strings.LastIndexByte(c.Email, '@'); at >= 0 {
 		env.EmailDomain = c.Email[at+1:]
@@ -200,10 +208,15 @@ type ruleFitted struct {
 	rule *Rule
 	ds   *Dataset
 	day  int32
+	pred *predictions // the run's purchase model, when the rule reads expected_next_order_days
 }
 
 func (k *ruleKind) fit(_ context.Context, fc *fitContext) (fitted, error) {
-	return &ruleFitted{rule: k.rule, ds: fc.ds, day: fc.asOfDay}, nil
+	f := &ruleFitted{rule: k.rule, ds: fc.ds, day: fc.asOfDay}
+	if k.rule.needPrediction {
+		f.pred = fc.shared
+	}
+	return f, nil
 }
 
 func (f *ruleFitted) groups() []groupInfo {
@@ -218,6 +231,8 @@ func (f *ruleFitted) env(c *Customer, feat *Features, sc *scratch) *RuleEnv {
 		sc.envFor = c
 		sc.envFull = f.rule.needShares && f.rule.needCategories
 	}
+	// the env may have been filled for another rule of the run
+	sc.env.ExpectedNextOrderDays = f.pred.nextOrderDays(feat)
 	return &sc.env
 }
 

@@ -76,6 +76,10 @@ func ruleDoc(name string) string {
 		return "mean days between purchases"
 	case "refunded":
 		return "number of fully refunded or cancelled orders"
+	case "avg_days_between_orders":
+		return "mean days between purchase-days; -1 below two purchase-days"
+	case "expected_next_order_days":
+		return "days from the as-of day until the purchase model's conditional expected purchases reach one (the expected next order); without a sound model, the mean gap minus the days since the last purchase, 0 when overdue; -1 for non-buyers, when no order is expected within 730 days, and without a model below two purchase-days"
 	}
 	return ""
 }
