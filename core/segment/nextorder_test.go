@@ -81,8 +81,8 @@ func TestExpectedNextOrderFromOwnGap(t *testing.T) {
 	}
 	ds := &Dataset{Currency: "EUR", Devices: []string{""}, Channels: []string{""}, Customers: []Customer{
 		{ID: "a", Orders: []OrderFact{d(100), d(70), d(40), d(10)}}, // every 30 days, last 10 days ago
-		{ID: "b", Orders: []OrderFact{d(300), d(200)}},                // every 100 days, 100 overdue
-		{ID: "c", Orders: []OrderFact{d(5)}},                          // one order
+		{ID: "b", Orders: []OrderFact{d(300), d(200)}},              // every 100 days, 100 overdue
+		{ID: "c", Orders: []OrderFact{d(5)}},                        // one order
 	}}
 	r := run(t, ds, asOf, []any{
 		map[string]any{"name": "due", "kind": "rule", "params": map[string]any{"expr": "expected_next_order_days >= 0 && expected_next_order_days <= 20"}},
