@@ -61,6 +61,15 @@ type RuleEnv struct {
 	// [NextOrderDays] for how the second is computed.
 	AvgDaysBetweenOrders  float64 `expr:"avg_days_between_orders"`
 	ExpectedNextOrderDays int     `expr:"expected_next_order_days"`
+	// engagement (see [Engagement]): lifetime totals, -1 when unknown
+	HasEngagement        bool `expr:"has_engagement"`
+	PageViewsTotal       int  `expr:"page_views_total"`
+	VisitsTotal          int  `expr:"visits_total"`
+	EmailOpensTotal      int  `expr:"email_opens_total"`
+	EmailClicksTotal     int  `expr:"email_clicks_total"`
+	EmailBouncesTotal    int  `expr:"email_bounces_total"`
+	FormSubmissionsTotal int  `expr:"form_submissions_total"`
+	DaysSinceEngagement  int  `expr:"days_since_engagement"`
 }
 
 // Rule is a compiled, type-checked rule expression.
@@ -155,6 +164,10 @@ func fillEnv(env *RuleEnv, ds *Dataset, c *Customer, f *Features, asOfDay int32,
 	if at := strings.LastIndexByte(c.Email, '@'); at >= 0 {
 		env.EmailDomain = c.Email[at+1:]
 	}
+	eng := EngagementOf(c.Attrs, asOfDay)
+	env.HasEngagement, env.DaysSinceEngagement = eng.Known, eng.DaysSince
+	env.PageViewsTotal, env.VisitsTotal, env.EmailOpensTotal = eng.PageViews, eng.Visits, eng.EmailOpens
+	env.EmailClicksTotal, env.EmailBouncesTotal, env.FormSubmissionsTotal = eng.EmailClicks, eng.EmailBounces, eng.FormSubmissions
 	if a := c.Attrs; a != nil {
 		env.Gender, env.Country, env.Region, env.City = a.Gender, a.Country, a.Region, a.City
 		env.Industry, env.Employees, env.CompanyRevenue = a.Industry, int(a.Employees), a.CompanyRevenue
