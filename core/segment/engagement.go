@@ -87,3 +87,21 @@ func engagementWhy(e Engagement, ft *Features, p *BehavioralParams) string {
 	}
 	return fmt.Sprintf("%d purchases, %s (engaged within %d days, disengaged after %d)", ft.Orders, last, p.EngagedDays, p.DisengagedDays)
 }
+
+// isEngagementVar reports whether a rule name is one of the engagement
+// variables.
+func isEngagementVar(name string) bool {
+	switch name {
+	case "has_engagement", "page_views_total", "visits_total", "email_opens_total", "email_clicks_total",
+		"email_bounces_total", "form_submissions_total", "days_since_engagement":
+		return true
+	}
+	return false
+}
+
+// setEngagement fills the rule environment's engagement variables.
+func setEngagement(env *RuleEnv, e Engagement) {
+	env.HasEngagement, env.DaysSinceEngagement = e.Known, e.DaysSince
+	env.PageViewsTotal, env.VisitsTotal, env.EmailOpensTotal = e.PageViews, e.Visits, e.EmailOpens
+	env.EmailClicksTotal, env.EmailBouncesTotal, env.FormSubmissionsTotal = e.EmailClicks, e.EmailBounces, e.FormSubmissions
+}

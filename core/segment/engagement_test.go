@@ -63,3 +63,26 @@ func TestClusterOnEngagement(t *testing.T) {
 		}
 	}
 }
+
+// Every engagement rule variable is recognised as one, so a rule reading
+// it gets it filled.
+func TestEngagementVariablesAreFilled(t *testing.T) {
+	n := 0
+	for _, v := range RuleVariables() {
+		if isEngagementVar(v.Name) {
+			n++
+		}
+	}
+	if n != 8 {
+		t.Errorf("%d engagement variables recognised, want 8", n)
+	}
+	asOf := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+	c := buyer("a", 10, 1, 1000, asOf)
+	c.Attrs = &Attrs{Custom: map[string]string{domain.AttrEmailBounces: "3", domain.AttrFormSubmissions: "1"}}
+	ds := &Dataset{Currency: "EUR", Devices: []string{""}, Channels: []string{""}, Customers: []Customer{c}}
+	r := run(t, ds, asOf, []any{map[string]any{"name": "x", "kind": "rule", "params": map[string]any{
+		"expr": "has_engagement && email_bounces_total == 3 && form_submissions_total == 1 && page_views_total == -1 && days_since_engagement == -1"}}}, Options{})
+	if len(r.Members("x")) != 1 {
+		t.Error("the engagement rule did not match")
+	}
+}

@@ -81,6 +81,8 @@ type Rule struct {
 	needShares, needCategories bool
 	// whether it reads expected_next_order_days, which needs the purchase model
 	needPrediction bool
+	// whether it reads an engagement variable (parsed from attributes)
+	needEngagement bool
 }
 
 // MaxRuleLength bounds a rule's source text.
@@ -116,8 +118,9 @@ func CompileRule(src string) (r *Rule, err error) {
 		r.needShares = slices.Contains(r.idents, "device_share") || slices.Contains(r.idents, "channel_share")
 		r.needCategories = slices.Contains(r.idents, "categories")
 		r.needPrediction = slices.Contains(r.idents, "expected_next_order_days")
+		r.needEngagement = slices.ContainsFunc(r.idents, isEngagementVar)
 	} else {
-		r.needShares, r.needCategories, r.needPrediction = true, true, true
+		r.needShares, r.needCategories, r.needPrediction, r.needEngagement = true, true, true, true
 	}
 	return r, nil
 }
@@ -164,10 +167,6 @@ func fillEnv(env *RuleEnv, ds *Dataset, c *Customer, f *Features, asOfDay int32,
 	if at := strings.LastIndexByte(c.Email, '@'); at >= 0 {
 		env.EmailDomain = c.Email[at+1:]
 	}
-	eng := EngagementOf(c.Attrs, asOfDay)
-	env.HasEngagement, env.DaysSinceEngagement = eng.Known, eng.DaysSince
-	env.PageViewsTotal, env.VisitsTotal, env.EmailOpensTotal = eng.PageViews, eng.Visits, eng.EmailOpens
-	env.EmailClicksTotal, env.EmailBouncesTotal, env.FormSubmissionsTotal = eng.EmailClicks, eng.EmailBounces, eng.FormSubmissions
 	if a := c.Attrs; a != nil {
 		env.Gender, env.Country, env.Region, env.City = a.Gender, a.Country, a.Region, a.City
 		env.Industry, env.Employees, env.CompanyRevenue = a.Industry, int(a.Employees), a.CompanyRevenue
@@ -246,6 +245,9 @@ func (f *ruleFitted) env(c *Customer, feat *Features, sc *scratch) *RuleEnv {
 	}
 	// the env may have been filled for another rule of the run
 	sc.env.ExpectedNextOrderDays = f.pred.nextOrderDays(feat)
+	if f.rule.needEngagement {
+		setEngagement(&sc.env, EngagementOf(c.Attrs, f.day))
+	}
 	return &sc.env
 }
 
