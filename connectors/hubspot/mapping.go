@@ -98,6 +98,9 @@ func contactProps(extra []string) []string {
 	base := []string{"email", "firstname", "lastname", "phone", "mobilephone", "address", "city", "state", "zip", "country",
 		"company", "jobtitle", "industry", "lifecyclestage", "date_of_birth", "gender", "associatedcompanyid",
 		"hs_email_optout", "hs_merged_object_ids", "createdate", "lastmodifieddate", "hs_object_id"}
+	for _, e := range engagementProps {
+		base = append(base, e.hs)
+	}
 	for _, e := range extra {
 		if !slices.Contains(base, e) {
 			base = append(base, e)
@@ -178,6 +181,7 @@ func (s state) mapContact(o hsObject) *domain.Contact {
 			c.Attributes[p] = v
 		}
 	}
+	mapEngagement(o, c.Attributes)
 	if id := o.prop("associatedcompanyid"); id != "" {
 		c.CompanyRef = s.ref(domain.ObjectCompany, id, time.Time{})
 	}

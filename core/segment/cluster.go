@@ -14,7 +14,9 @@ import (
 // The cluster kind: k-means on standardised log features of buyers.
 //
 //  1. Each chosen feature is log1p-transformed (recency in days, money in
-//     major units) and standardised with the mean and standard deviation
+//     major units; engagement totals, where unknown, count as 0: the
+//     days since the latest engagement is no feature because an unknown
+//     one has no neutral value) and standardised with the mean and standard deviation
 //     over all buyers.
 //  2. Centres are fitted on a deterministic sample of at most Sample buyers
 //     (FNV-1a hash of the customer id below a threshold), so a million
@@ -40,12 +42,28 @@ type clusterFitted struct {
 	sil     float64
 	sils    map[int]float64
 	scale   float64
+	// engagement: some feature reads the engagement attributes
+	engagement bool
 }
 
-func (f *clusterFitted) vector(ft *Features, out []float64) {
+func (f *clusterFitted) vector(c *Customer, ft *Features, out []float64) {
+	var eng Engagement
+	if f.engagement {
+		eng = EngagementOf(c.Attrs, 0)
+	}
 	for j, name := range f.p.Features {
 		var v float64
 		switch name {
+		case "page_views":
+			v = float64(eng.PageViews)
+		case "visits":
+			v = float64(eng.Visits)
+		case "email_opens":
+			v = float64(eng.EmailOpens)
+		case "email_clicks":
+			v = float64(eng.EmailClicks)
+		case "form_submissions":
+			v = float64(eng.FormSubmissions)
 		case "recency":
 			v = float64(ft.RecencyDays)
 		case "frequency":
@@ -73,6 +91,9 @@ func (k *clusterKind) fit(ctx context.Context, fc *fitContext) (fitted, error) {
 	p := k.p
 	d := len(p.Features)
 	f := &clusterFitted{p: p, scale: math.Pow10(domain.CurrencyExponent(fc.ds.Currency)), sils: map[int]float64{}}
+	for _, name := range p.Features {
+		f.engagement = f.engagement || slices.Contains(engagementClusterFeatures(), name)
+	}
 	buyers := 0
 	sum, sq := make([]float64, d), make([]float64, d)
 	v := make([]float64, d)
@@ -81,7 +102,7 @@ func (k *clusterKind) fit(ctx context.Context, fc *fitContext) (fitted, error) {
 			continue
 		}
 		buyers++
-		f.vector(&fc.feats[i], v)
+		f.vector(&fc.ds.Customers[i], &fc.feats[i], v)
 		for j := range v {
 			sum[j] += v[j]
 			sq[j] += v[j] * v[j]
@@ -106,7 +127,7 @@ func (k *clusterKind) fit(ctx context.Context, fc *fitContext) (fitted, error) {
 			continue
 		}
 		x := make([]float64, d)
-		f.vector(&fc.feats[i], x)
+		f.vector(&fc.ds.Customers[i], &fc.feats[i], x)
 		pts = append(pts, x)
 	}
 	if len(pts) < p.KMin*2 {
@@ -178,6 +199,16 @@ func describeCentre(names []string, c []float64) string {
 			w = [3]string{"few items per order", "some items per order", "many items per order"}
 		case "categories":
 			w = [3]string{"narrow range", "some range", "broad range"}
+		case "page_views":
+			w = [3]string{"few page views", "some page views", "many page views"}
+		case "visits":
+			w = [3]string{"few visits", "some visits", "many visits"}
+		case "email_opens":
+			w = [3]string{"few email opens", "some email opens", "many email opens"}
+		case "email_clicks":
+			w = [3]string{"few email clicks", "some email clicks", "many email clicks"}
+		case "form_submissions":
+			w = [3]string{"few form submissions", "some form submissions", "many form submissions"}
 		}
 		words = append(words, w[lvl])
 	}
@@ -330,7 +361,7 @@ func (f *clusterFitted) groups() []groupInfo {
 
 func (f *clusterFitted) exclusive() bool { return true }
 
-func (f *clusterFitted) assign(_ int, _ *Customer, ft *Features, _ *scratch) uint32 {
+func (f *clusterFitted) assign(_ int, c *Customer, ft *Features, _ *scratch) uint32 {
 	if ft.Orders == 0 || len(f.centres) == 0 {
 		return 0
 	}
@@ -341,11 +372,11 @@ func (f *clusterFitted) assign(_ int, _ *Customer, ft *Features, _ *scratch) uin
 	} else {
 		v = buf[:len(f.p.Features)]
 	}
-	f.vector(ft, v)
+	f.vector(c, ft, v)
 	return 1 << nearest(f.centres, v)
 }
 
-func (f *clusterFitted) explain(_ int, _ *Customer, ft *Features, _ *scratch, mask uint32) []string {
+func (f *clusterFitted) explain(_ int, cu *Customer, ft *Features, _ *scratch, mask uint32) []string {
 	if ft.Orders == 0 {
 		return []string{"no purchases, so not clustered"}
 	}
@@ -353,7 +384,7 @@ func (f *clusterFitted) explain(_ int, _ *Customer, ft *Features, _ *scratch, ma
 		return []string{"too few buyers to cluster"}
 	}
 	v := make([]float64, len(f.p.Features))
-	f.vector(ft, v)
+	f.vector(cu, ft, v)
 	c := trailing(mask)
 	parts := make([]string, len(f.centres))
 	for i, ctr := range f.centres {

@@ -106,6 +106,11 @@ const (
 	GroupNonBuyer  = "non-buyer"
 	GroupChurned   = "churned"
 	GroupWinBack   = "win-back"
+	// The engagement groups read the engagement attributes (see
+	// [Engagement]); they are not in the default list because without
+	// engagement data they are empty.
+	GroupEngagedNonBuyer = "engaged-non-buyer"
+	GroupDisengagedBuyer = "disengaged-buyer"
 )
 
 // behavioralGroups lists the behavioral groups in their default order.
@@ -113,9 +118,14 @@ func behavioralGroups() []string {
 	return []string{GroupFirstTime, GroupRegular, GroupBulk, GroupSeasonal, GroupNonBuyer, GroupChurned, GroupWinBack}
 }
 
+// behavioralGroupNames lists every behavioral group a definition may name.
+func behavioralGroupNames() []string {
+	return append(behavioralGroups(), GroupEngagedNonBuyer, GroupDisengagedBuyer)
+}
+
 // BehavioralParams configure the behavioral kind. Groups may overlap.
 type BehavioralParams struct {
-	Groups            []string // default: all
+	Groups            []string // default: all but the engagement groups
 	FirstTimeDays     int      // one purchase-day, made within this many days (90)
 	RegularMinOrders  int      // at least this many purchase-days (3)…
 	RegularMaxCV      float64  // …with gaps whose std/mean is at most this (0.5), and not churned
@@ -125,6 +135,8 @@ type BehavioralParams struct {
 	ChurnDays         int      // no purchase for more than this many days (365)
 	WinBackGapDays    int      // a purchase after a gap of at least this many days (180)…
 	WinBackRecentDays int      // …made within this many days (30)
+	EngagedDays       int      // engaged-non-buyer: a visit, email open or click within this many days (90)
+	DisengagedDays    int      // disengaged-buyer: none within this many days, or engagement data with none ever (180)
 }
 
 // Lifecycle stages, in the order they are decided.
@@ -163,7 +175,7 @@ type PredictiveParams struct {
 
 // ClusterParams configure the cluster kind.
 type ClusterParams struct {
-	Features         []string // from recency, frequency, monetary, aov, tenure, items_per_order, categories
+	Features         []string // from recency, frequency, monetary, aov, tenure, items_per_order, categories, and the engagement totals page_views, visits, email_opens, email_clicks, form_submissions
 	KMin, KMax       int      // silhouette picks k in [KMin, KMax] (2..6)
 	Seed             uint64   // k-means++ seed (1)
 	Sample           int      // centres are fitted on at most this many buyers (20000)
@@ -177,7 +189,13 @@ type RuleParams struct {
 }
 
 func clusterFeatureNames() []string {
-	return []string{"recency", "frequency", "monetary", "aov", "tenure", "items_per_order", "categories"}
+	return append([]string{"recency", "frequency", "monetary", "aov", "tenure", "items_per_order", "categories"}, engagementClusterFeatures()...)
+}
+
+// engagementClusterFeatures are the cluster features read from the
+// engagement attributes (lifetime totals; see [Engagement]).
+func engagementClusterFeatures() []string {
+	return []string{"page_views", "visits", "email_opens", "email_clicks", "form_submissions"}
 }
 
 // validName reports whether s is a lower-case slug: [a-z0-9][a-z0-9_-]*.
@@ -415,8 +433,8 @@ func parseBehavioral(p *object) *BehavioralParams {
 	b := &BehavioralParams{}
 	b.Groups = p.strings("groups", def.Groups)
 	for i, g := range b.Groups {
-		if !slices.Contains(behavioralGroups(), g) {
-			p.d.errorf(fmt.Sprintf("%s[%d]", p.sub("groups"), i), "must be one of %s, got %q", strings.Join(behavioralGroups(), ", "), g)
+		if !slices.Contains(behavioralGroupNames(), g) {
+			p.d.errorf(fmt.Sprintf("%s[%d]", p.sub("groups"), i), "must be one of %s, got %q", strings.Join(behavioralGroupNames(), ", "), g)
 		}
 	}
 	b.FirstTimeDays = p.integer("first_time_days", def.FirstTimeDays, 1, 3650)
@@ -428,6 +446,8 @@ func parseBehavioral(p *object) *BehavioralParams {
 	b.ChurnDays = p.integer("churn_days", def.ChurnDays, 1, 3650)
 	b.WinBackGapDays = p.integer("win_back_gap_days", def.WinBackGapDays, 1, 3650)
 	b.WinBackRecentDays = p.integer("win_back_recent_days", def.WinBackRecentDays, 1, 3650)
+	b.EngagedDays = p.integer("engaged_days", def.EngagedDays, 1, 3650)
+	b.DisengagedDays = p.integer("disengaged_days", def.DisengagedDays, 1, 3650)
 	return b
 }
 
@@ -435,7 +455,7 @@ func defaultBehavioral() BehavioralParams {
 	return BehavioralParams{
 		Groups: behavioralGroups(), FirstTimeDays: 90, RegularMinOrders: 3, RegularMaxCV: 0.5,
 		BulkPercentile: 95, SeasonalMinYears: 2, SeasonalMinShare: 0.6, ChurnDays: 365,
-		WinBackGapDays: 180, WinBackRecentDays: 30,
+		WinBackGapDays: 180, WinBackRecentDays: 30, EngagedDays: 90, DisengagedDays: 180,
 	}
 }
 

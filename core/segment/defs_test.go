@@ -51,7 +51,7 @@ func TestParseDefinitionsErrors(t *testing.T) {
     params: {regular_min_orders: -2, churn_days: "long", bulk_percentile: 120, groups: [churned, sleepy]}
 `,
 			want: []string{
-				`segments[0].params.groups[1]: must be one of first-time, regular, bulk, seasonal, non-buyer, churned, win-back, got "sleepy"`,
+				`segments[0].params.groups[1]: must be one of first-time, regular, bulk, seasonal, non-buyer, churned, win-back, engaged-non-buyer, disengaged-buyer, got "sleepy"`,
 				"segments[0].params.regular_min_orders: must be an integer between 3 and 1000, got -2",
 				"segments[0].params.bulk_percentile: must be between 50 and 99.99, got 120",
 				"segments[0].params.churn_days: must be an integer, got a string",
@@ -122,7 +122,7 @@ func TestParseDefinitionsErrors(t *testing.T) {
 				"segments[0].holdout_percent: must be between 0 and 50, got 80",
 				"segments[0].writeback.hubspot: must set at least one of property, list or tag",
 				"segments[0].writeback.salesforce.list: must be true or false, got a string",
-				`segments[0].params.features[1]: must be one of recency, frequency, monetary, aov, tenure, items_per_order, categories, got "mood"`,
+				`segments[0].params.features[1]: must be one of recency, frequency, monetary, aov, tenure, items_per_order, categories, page_views, visits, email_opens, email_clicks, form_submissions, got "mood"`,
 				"segments[0].params.k_max: must be at least k_min (5), got 3",
 			},
 		},

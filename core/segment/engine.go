@@ -312,6 +312,8 @@ func (e *Engine) RunReusing(ctx context.Context, ds *Dataset, asOf time.Time, pr
 		switch {
 		case d.Kind == KindValue && d.Value.Basis == "predicted":
 			models = append(models, i)
+		case d.Kind == KindRule && e.kinds[i].(*ruleKind).rule.needPrediction:
+			models = append(models, i) // reads expected_next_order_days
 		case d.Kind != KindPredictive:
 			rest = append(rest, i)
 		}
@@ -324,7 +326,7 @@ func (e *Engine) RunReusing(ctx context.Context, ds *Dataset, asOf time.Time, pr
 		for _, i := range order {
 			d := &e.defs[i]
 			fc.def, fc.warnings = d, nil
-			if d.Kind == KindValue && d.Value.Basis == "predicted" && fc.shared == nil {
+			if (d.Kind == KindValue && d.Value.Basis == "predicted" || d.Kind == KindRule) && fc.shared == nil {
 				pred, err := fitPredictions(ctx, &fc, defaultPredictive())
 				if err != nil {
 					errs[i] = fmt.Errorf("fitting the default predictive model for %s: %w", d.Name, err)

@@ -245,6 +245,7 @@ type behavioralFitted struct {
 	bit                    map[string]int
 	scale                  float64
 	itemsKnown, aovEnabled bool
+	day                    int32 // as-of, for engagement ages
 }
 
 // percentile returns the nearest-rank p-th percentile of v, reordering v.
@@ -295,7 +296,7 @@ func selectNth[T cmp.Ordered](v []T, k int) T {
 }
 
 func (k *behavioralKind) fit(_ context.Context, fc *fitContext) (fitted, error) {
-	f := &behavioralFitted{p: k.p, bit: map[string]int{}, scale: math.Pow10(domain.CurrencyExponent(fc.ds.Currency))}
+	f := &behavioralFitted{p: k.p, bit: map[string]int{}, scale: math.Pow10(domain.CurrencyExponent(fc.ds.Currency)), day: fc.asOfDay}
 	for i, g := range k.p.Groups {
 		f.bit[g] = i
 	}
@@ -333,6 +334,10 @@ func behavioralText(g string) string {
 		return "no purchase for longer than the churn threshold"
 	case GroupWinBack:
 		return "came back after a long gap"
+	case GroupEngagedNonBuyer:
+		return "no purchases, but a recent web visit or email open or click"
+	case GroupDisengagedBuyer:
+		return "a buyer whose engagement data shows no recent visit, open or click"
 	}
 	return ""
 }
@@ -347,9 +352,14 @@ func (f *behavioralFitted) groups() []groupInfo {
 
 func (f *behavioralFitted) exclusive() bool { return false }
 
-func (f *behavioralFitted) in(g string, ft *Features) bool {
+func (f *behavioralFitted) in(g string, c *Customer, ft *Features) bool {
 	p := &f.p
 	switch g {
+	case GroupEngagedNonBuyer:
+		return ft.Orders == 0 && EngagementOf(c.Attrs, f.day).Engaged(p.EngagedDays)
+	case GroupDisengagedBuyer:
+		e := EngagementOf(c.Attrs, f.day)
+		return ft.Orders > 0 && (e.DaysSince > p.DisengagedDays || e.NeverEngaged())
 	case GroupNonBuyer:
 		return ft.Orders == 0
 	case GroupFirstTime:
@@ -370,22 +380,22 @@ func (f *behavioralFitted) in(g string, ft *Features) bool {
 	return false
 }
 
-func (f *behavioralFitted) assign(_ int, _ *Customer, ft *Features, _ *scratch) uint32 {
+func (f *behavioralFitted) assign(_ int, c *Customer, ft *Features, _ *scratch) uint32 {
 	var m uint32
 	for i, g := range f.p.Groups {
-		if f.in(g, ft) {
+		if f.in(g, c, ft) {
 			m |= 1 << i
 		}
 	}
 	return m
 }
 
-func (f *behavioralFitted) explain(_ int, _ *Customer, ft *Features, _ *scratch, _ uint32) []string {
+func (f *behavioralFitted) explain(_ int, c *Customer, ft *Features, _ *scratch, _ uint32) []string {
 	p := &f.p
 	var out []string
 	for _, g := range p.Groups {
 		verdict := "no"
-		if f.in(g, ft) {
+		if f.in(g, c, ft) {
 			verdict = "yes"
 		}
 		var why string
@@ -408,6 +418,8 @@ func (f *behavioralFitted) explain(_ int, _ *Customer, ft *Features, _ *scratch,
 			why = fmt.Sprintf("last purchase %d days ago (churned above %d)", ft.RecencyDays, p.ChurnDays)
 		case GroupWinBack:
 			why = fmt.Sprintf("gap before the last purchase %d days, last purchase %d days ago (needs gap ≥ %d and within %d)", ft.LastGapDays, ft.RecencyDays, p.WinBackGapDays, p.WinBackRecentDays)
+		case GroupEngagedNonBuyer, GroupDisengagedBuyer:
+			why = engagementWhy(EngagementOf(c.Attrs, f.day), ft, p)
 		}
 		out = append(out, fmt.Sprintf("%s: %s: %s", g, verdict, why))
 	}

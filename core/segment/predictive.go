@@ -485,6 +485,7 @@ func (f *predictiveFitted) explain(i int, _ *Customer, ft *Features, _ *scratch,
 		fmt.Sprintf("P(alive)=%.3f (at-risk below %s); expected purchases in %d days=%.3f; expected spend per purchase=%.2f; CLV=%.2f (high-value from %.2f)",
 			a, fmtNum(f.p.AtRiskBelow), f.p.HorizonDays, e, s, c/pr.scale, f.clvCut/pr.scale),
 	}
+	out = append(out, nextOrderLine(pr.nextOrderDays(ft), ft, !pr.heuristic && pr.purchase != nil))
 	if ci, ok := pr.intervals(ft); ok {
 		out = append(out, fmt.Sprintf("90%% intervals from a parametric bootstrap of the fit (parameter uncertainty): P(alive) %.3f–%.3f; expected purchases %.3f–%.3f; CLV %.2f–%.2f",
 			ci.PAlive.Lo, ci.PAlive.Hi, ci.Expected.Lo, ci.Expected.Hi, ci.CLV.Lo, ci.CLV.Hi))

@@ -57,6 +57,19 @@ type RuleEnv struct {
 	OrdersInWindow     int     `expr:"orders_in_window"`
 	GapMeanDays        float64 `expr:"gap_mean_days"`
 	Refunded           int     `expr:"refunded"`
+	// AvgDaysBetweenOrders and ExpectedNextOrderDays: see
+	// [NextOrderDays] for how the second is computed.
+	AvgDaysBetweenOrders  float64 `expr:"avg_days_between_orders"`
+	ExpectedNextOrderDays int     `expr:"expected_next_order_days"`
+	// engagement (see [Engagement]): lifetime totals, -1 when unknown
+	HasEngagement        bool `expr:"has_engagement"`
+	PageViewsTotal       int  `expr:"page_views_total"`
+	VisitsTotal          int  `expr:"visits_total"`
+	EmailOpensTotal      int  `expr:"email_opens_total"`
+	EmailClicksTotal     int  `expr:"email_clicks_total"`
+	EmailBouncesTotal    int  `expr:"email_bounces_total"`
+	FormSubmissionsTotal int  `expr:"form_submissions_total"`
+	DaysSinceEngagement  int  `expr:"days_since_engagement"`
 }
 
 // Rule is a compiled, type-checked rule expression.
@@ -66,6 +79,10 @@ type Rule struct {
 	idents []string // top-level names the expression reads, for explain
 	// whether the expression reads the fields that cost allocations to fill
 	needShares, needCategories bool
+	// whether it reads expected_next_order_days, which needs the purchase model
+	needPrediction bool
+	// whether it reads an engagement variable (parsed from attributes)
+	needEngagement bool
 }
 
 // MaxRuleLength bounds a rule's source text.
@@ -100,8 +117,10 @@ func CompileRule(src string) (r *Rule, err error) {
 		r.idents = slices.Compact(c.names)
 		r.needShares = slices.Contains(r.idents, "device_share") || slices.Contains(r.idents, "channel_share")
 		r.needCategories = slices.Contains(r.idents, "categories")
+		r.needPrediction = slices.Contains(r.idents, "expected_next_order_days")
+		r.needEngagement = slices.ContainsFunc(r.idents, isEngagementVar)
 	} else {
-		r.needShares, r.needCategories = true, true
+		r.needShares, r.needCategories, r.needPrediction, r.needEngagement = true, true, true, true
 	}
 	return r, nil
 }
@@ -143,6 +162,7 @@ func fillEnv(env *RuleEnv, ds *Dataset, c *Customer, f *Features, asOfDay int32,
 		DistinctCategories: f.DistinctCategories(), OrdersInWindow: int(f.OrdersInWindow),
 		GapMeanDays: float64(f.GapMeanDays), Refunded: int(f.Refunded), OpenDeals: int(f.OpenDeals),
 		DeviceShare: dev, ChannelShare: ch,
+		AvgDaysBetweenOrders: avgDaysBetweenOrders(f), ExpectedNextOrderDays: ownNextOrderDays(f),
 	}
 	if at := strings.LastIndexByte(c.Email, '@'); at >= 0 {
 		env.EmailDomain = c.Email[at+1:]
@@ -200,10 +220,15 @@ type ruleFitted struct {
 	rule *Rule
 	ds   *Dataset
 	day  int32
+	pred *predictions // the run's purchase model, when the rule reads expected_next_order_days
 }
 
 func (k *ruleKind) fit(_ context.Context, fc *fitContext) (fitted, error) {
-	return &ruleFitted{rule: k.rule, ds: fc.ds, day: fc.asOfDay}, nil
+	f := &ruleFitted{rule: k.rule, ds: fc.ds, day: fc.asOfDay}
+	if k.rule.needPrediction {
+		f.pred = fc.shared
+	}
+	return f, nil
 }
 
 func (f *ruleFitted) groups() []groupInfo {
@@ -217,6 +242,11 @@ func (f *ruleFitted) env(c *Customer, feat *Features, sc *scratch) *RuleEnv {
 		fillEnv(&sc.env, f.ds, c, feat, f.day, f.rule.needShares, f.rule.needCategories)
 		sc.envFor = c
 		sc.envFull = f.rule.needShares && f.rule.needCategories
+	}
+	// the env may have been filled for another rule of the run
+	sc.env.ExpectedNextOrderDays = f.pred.nextOrderDays(feat)
+	if f.rule.needEngagement {
+		setEngagement(&sc.env, EngagementOf(c.Attrs, f.day))
 	}
 	return &sc.env
 }

@@ -76,6 +76,26 @@ func ruleDoc(name string) string {
 		return "mean days between purchases"
 	case "refunded":
 		return "number of fully refunded or cancelled orders"
+	case "has_engagement":
+		return "the platforms report engagement (web visits, email, forms) for the profile; HubSpot does, see the README"
+	case "page_views_total":
+		return "web page views over the contact's lifetime (HubSpot hs_analytics_num_page_views); -1 when unknown"
+	case "visits_total":
+		return "web sessions over the lifetime (HubSpot hs_analytics_num_visits); -1 when unknown"
+	case "email_opens_total":
+		return "marketing emails opened over the lifetime (HubSpot hs_email_open); -1 when unknown"
+	case "email_clicks_total":
+		return "marketing emails clicked over the lifetime (HubSpot hs_email_click); -1 when unknown"
+	case "email_bounces_total":
+		return "marketing emails bounced over the lifetime (HubSpot hs_email_bounce); -1 when unknown"
+	case "form_submissions_total":
+		return "form submissions over the lifetime (HubSpot num_conversion_events); -1 when unknown"
+	case "days_since_engagement":
+		return "days since the latest web visit, marketing email open or click; -1 when no date is known"
+	case "avg_days_between_orders":
+		return "mean days between purchase-days; -1 below two purchase-days"
+	case "expected_next_order_days":
+		return "days from the as-of day until the purchase model's conditional expected purchases reach one (the expected next order); without a sound model, the mean gap minus the days since the last purchase, 0 when overdue; -1 for non-buyers, when no order is expected within 730 days, and without a model below two purchase-days"
 	}
 	return ""
 }

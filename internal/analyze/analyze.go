@@ -42,7 +42,10 @@ type Options struct {
 	Periods      int
 	DiscountRate float64
 	Output       string // "table" (default), "json" or "csv"
-	Logger       *slog.Logger
+	// Report, when set, is the path of an HTML report of the models, their
+	// diagnostics and the segments, written besides the output.
+	Report string
+	Logger *slog.Logger
 }
 
 const week = 7.0
@@ -100,6 +103,11 @@ func Run(ctx context.Context, opts Options, stdout io.Writer) error {
 		return err
 	}
 	log.InfoContext(ctx, "models fitted", "method", a.report.Models.Method)
+	if opts.Report != "" {
+		if err := writeReportFile(opts.Report, a); err != nil {
+			return err
+		}
+	}
 	switch opts.Output {
 	case "json":
 		return writeJSON(ctx, stdout, a)
@@ -177,6 +185,8 @@ type Models struct {
 	Comparison []ModelScore `json:"comparison"`
 	GammaGamma *GammaGamma  `json:"gamma_gamma"`
 	Validation *Validation  `json:"validation,omitempty"`
+	// Diagnostics are the checks behind the choice (see Diagnostics).
+	Diagnostics *Diagnostics `json:"diagnostics,omitempty"`
 }
 
 // BGNBD is a fitted BG/NBD model as reported.
@@ -301,6 +311,8 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 	var cx, ctxs, cT, cm []float64
 	var holdout []int
 	var ids []string
+	var calCusts []*customer
+	origin := int32(math.MaxInt32)
 	zeroAge := 0
 	for _, c := range custs {
 		if len(c.days) == 0 || c.days[0] > calEnd {
@@ -322,6 +334,8 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 		cm = append(cm, m)
 		holdout = append(holdout, len(c.days)-k)
 		ids = append(ids, c.id)
+		calCusts = append(calCusts, c)
+		origin = min(origin, c.days[0])
 	}
 	if zeroAge > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s first bought on the calibration end day: no history to fit, scored by the fitted model only", zeroAge, plural(zeroAge, "customer", "customers")))
@@ -334,7 +348,8 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 	if calEnd < asOf {
 		cal.weeks = float64(asOf-calEnd) / week
 	}
-	model, bg, pn := fitPurchaseModels(cal, md, warn)
+	model, bg, pn, cands := fitPurchaseModels(cal, md, warn)
+	md.Diagnostics = diagnose(cal, cands, model, md.Method, calCusts, origin, calEnd, asOf, opts.HorizonDays/week)
 	var gg *clv.GammaGammaFit
 	var gx, gm []float64 // repeat customers with a positive mean spend
 	nonPositive := 0

@@ -104,12 +104,18 @@ OUTPUT (-o)
   table  summary, models, segments with KPIs, warnings.
   json   {customers, as_of, input, columns, models{method, choice, bgnbd,
          mbgnbd, pareto_nbd (each with diagnostics), comparison[],
-         gamma_gamma, validation}, segments[{name, kind, size, kpis}],
+         gamma_gamma, validation, diagnostics{by_frequency, tracking,
+         holdout_error, matrix}}, segments[{name, kind, size, kpis}],
          warnings[], profiles[{customer_id, recency_days, frequency,
          monetary, r_score, f_score, m_score, rfm_segment, segments[],
          p_alive, expected_purchases, clv, intervals_90 (parametric
          bootstrap of the fit: p_alive, expected_purchases, clv lo/hi), …}]}
   csv    one row per profile.
+  --report FILE also writes an HTML page: the model comparison, the holdout
+  error, calibration versus holdout repeat purchases by frequency, weekly
+  actual versus expected repeat purchases, and the P(alive) and expected
+  purchases matrices by frequency and recency (models.diagnostics, also
+  embedded as JSON), and the segments.
 SEGMENTS
   From core/segment with its default definitions: rfm:<group> (scores
   1 + floor(5·w/N), w = customers with a strictly worse value; when over a
@@ -170,6 +176,7 @@ func NewCommand() *cobra.Command {
 	fl.IntVar(&opts.Periods, "periods", 0, "CLV discounting steps over the horizon (default: its months)")
 	fl.Float64Var(&opts.DiscountRate, "discount-rate", 0.01, "CLV discount rate per period")
 	fl.StringVarP(&opts.Output, "output", "o", "table", "output format: table, json or csv")
+	fl.StringVar(&opts.Report, "report", "", "also write an HTML report of the models, their diagnostics and the segments to this file")
 	fl.StringVar(&preset, "preset", "auto", "input preset: auto, generic, online-retail, cdnow, cdnow-sample")
 	fl.StringVar(&opts.Format.Delimiter, "delimiter", "", `field delimiter: one character ("," ";" "\t" "|") or "whitespace" (default ",")`)
 	fl.BoolVar(&opts.Format.NoHeader, "no-header", false, "the first line is data; name columns by position")

@@ -16,6 +16,13 @@
 // warnings, and writes a table, a JSON document whose profiles are written
 // one by one, or a CSV of profiles.
 //
+// The models' checks (diagnostics.go: conditional expectations by
+// calibration frequency, weekly tracking of repeat purchases, holdout
+// error, P(alive) and expected-purchase matrices, computed by core/clv)
+// are part of the JSON (models.diagnostics) and of the optional HTML
+// report (htmlreport.go, html/template). The report shows them as tables
+// and embeds them as JSON; it draws no charts of its own.
+//
 // Libraries: the standard library's bufio and compress/gzip; CSV records
 // are split by a small RFC 4180 splitter of our own rather than
 // encoding/csv, because encoding/csv cannot resynchronise after an

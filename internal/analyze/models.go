@@ -78,7 +78,7 @@ type calibration struct {
 //
 // Every step that leaves the default is a warning naming what was wrong
 // and what replaced it.
-func fitPurchaseModels(c calibration, md *Models, warn func(string)) (clv.PurchaseModel, *clv.BGNBDFit, *clv.ParetoNBDFit) {
+func fitPurchaseModels(c calibration, md *Models, warn func(string)) (clv.PurchaseModel, *clv.BGNBDFit, *clv.ParetoNBDFit, []candidate) {
 	var cands []candidate
 	var bg *clv.BGNBDFit
 	var pn *clv.ParetoNBDFit
@@ -144,19 +144,19 @@ func fitPurchaseModels(c calibration, md *Models, warn func(string)) (clv.Purcha
 		}
 	}
 	if len(cands) == 0 {
-		return nil, bg, pn
+		return nil, bg, pn, nil
 	}
 	best := pick(c, cands, md)
 	if best < 0 {
 		warn("every purchase model fit is degenerate: p_alive, expected_purchases and clv use the heuristic (historical purchase rate; see --help)")
-		return nil, bg, pn
+		return nil, bg, pn, cands
 	}
 	chosen := cands[best]
 	md.Method = chosen.name
 	if chosen.name != "bgnbd" && bg != nil {
 		warn(fmt.Sprintf("predictions by %s, not BG/NBD: %s", chosen.label, md.Choice))
 	}
-	return chosen.m, bg, pn
+	return chosen.m, bg, pn, cands
 }
 
 func reportMBG(fit clv.MBGNBDFit) *MBGNBD {

@@ -60,6 +60,31 @@ func defaultProperties(t objectType) map[string]*Property {
 		add("associatedcompanyid", "number", "number", false)
 		add("hs_email_optout", "bool", "booleancheckbox", false, "true", "false")
 		add("lifecyclestage", "enumeration", "radio", false, "subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer", "evangelist", "other")
+		// Engagement: HubSpot's default contact properties of web analytics
+		// (group analyticsinformation), marketing email (emailinformation)
+		// and forms (conversioninformation), as listed on "HubSpot's default
+		// contact properties" (knowledge base) and returned by
+		// GET /crm/v3/properties/contacts. HubSpot calculates them, so
+		// their values are read-only: lifetime counts as number and last
+		// dates as datetime (ISO 8601 in v3 answers).
+		for _, e := range []struct{ name, typ, group string }{
+			{"hs_analytics_num_page_views", "number", "analyticsinformation"},
+			{"hs_analytics_num_visits", "number", "analyticsinformation"},
+			{"hs_analytics_last_visit_timestamp", "datetime", "analyticsinformation"},
+			{"hs_email_open", "number", "emailinformation"},
+			{"hs_email_click", "number", "emailinformation"},
+			{"hs_email_bounce", "number", "emailinformation"},
+			{"hs_email_last_open_date", "datetime", "emailinformation"},
+			{"hs_email_last_click_date", "datetime", "emailinformation"},
+			{"num_conversion_events", "number", "conversioninformation"},
+		} {
+			field := "number"
+			if e.typ == "datetime" {
+				field = "date"
+			}
+			add(e.name, e.typ, field, true)
+			m[e.name].GroupName = e.group
+		}
 	case "companies":
 		for _, p := range []string{"name", "domain", "industry", "country", "city"} {
 			add(p, "string", "text", false)
