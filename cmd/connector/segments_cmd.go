@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -263,6 +265,9 @@ func printPlan(a *cli, p *pipeline.Plan, saved string) error {
 		for _, k := range keys {
 			d := pp.PerSegment[k]
 			fmt.Fprintf(a.stdout, "  %-40s +%d -%d\n", k, d.Entered, d.Left)
+		}
+		for _, k := range slices.Sorted(maps.Keys(pp.OptedOut)) {
+			fmt.Fprintf(a.stdout, "  %-40s %d opted out of marketing: in no list or campaign\n", k, pp.OptedOut[k])
 		}
 	}
 	for _, w := range p.Warnings {

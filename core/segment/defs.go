@@ -34,6 +34,10 @@ type Target struct {
 	List     bool   `json:"list,omitempty"`
 	ListName string `json:"list_name,omitempty"` // prefix for list names; default the segment name
 	Tag      bool   `json:"tag,omitempty"`
+	// IncludeOptedOut writes people who opted out of marketing email to
+	// the segment's list (campaign on Salesforce) too. By default they are
+	// left out of lists; property and tag values are written either way.
+	IncludeOptedOut bool `json:"include_opted_out,omitempty"`
 }
 
 // Definition is one segment definition from the configuration. Exactly the
@@ -45,6 +49,9 @@ type Definition struct {
 	Description    string
 	HoldoutPercent float64           // 0..50: share of each segment kept as control
 	Writeback      map[string]Target // platform → target
+	// OutboundIncludeOptedOut sends segment.entered/left events for people
+	// who opted out of marketing email too; by default they get none.
+	OutboundIncludeOptedOut bool
 	// Spend is marketing spend over the KPI window per group (the part of
 	// the segment name after "<definition>:"; "" for a rule), in major
 	// units; it enables CAC and ROI. Options.Spend overrides it.
@@ -273,6 +280,7 @@ func parseDefinition(o *object) Definition {
 	def.Kind = Kind(kind)
 	def.Description = o.str("description", "")
 	def.HoldoutPercent = o.num("holdout_percent", 0, 0, 50)
+	def.OutboundIncludeOptedOut = o.boolean("outbound_include_opted_out", false)
 	if wbv, ok := o.get("writeback"); ok {
 		if wb := d.object(o.sub("writeback"), wbv); wb != nil {
 			def.Writeback = map[string]Target{}
@@ -292,6 +300,8 @@ func parseDefinition(o *object) Definition {
 					List:     t.boolean("list", false),
 					ListName: t.str("list_name", ""),
 					Tag:      t.boolean("tag", false),
+
+					IncludeOptedOut: t.boolean("include_opted_out", false),
 				}
 				if tg.Property == "" && !tg.List && !tg.Tag {
 					d.errorf(wb.sub(p), "must set at least one of property, list or tag")

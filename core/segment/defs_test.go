@@ -62,7 +62,7 @@ func TestParseDefinitionsErrors(t *testing.T) {
 			yaml: "segments:\n  - {name: l, kind: lifecycle, colour: red, params: {loyal_orders: 3}}\n",
 			want: []string{
 				"segments[0].params.loyal_orders: unknown key (known keys: churn_days, lapsing_days, loyal_min_orders)",
-				"segments[0].colour: unknown key (known keys: description, holdout_percent, kind, name, params, spend, writeback)",
+				"segments[0].colour: unknown key (known keys: description, holdout_percent, kind, name, outbound_include_opted_out, params, spend, writeback)",
 			},
 		},
 		{

@@ -68,15 +68,22 @@ func (a *App) RelaySegmentEvents(ctx context.Context) (int, error) {
 	}
 	// A segment is named "<definition>:<group>", or after its definition.
 	kinds := map[string]string{}
+	keepOptedOut := map[string]bool{}
 	for _, d := range a.Engine.Definitions() {
 		kinds[d.Name] = string(d.Kind)
+		keepOptedOut[d.Name] = d.OutboundIncludeOptedOut
 	}
-	kindOf := func(segment string) string {
+	defOf := func(segment string) string {
 		def, _, _ := strings.Cut(segment, ":")
-		return kinds[def]
+		return def
 	}
-	emails := map[string]string{}
-	published := 0
+	people := map[string]relayPerson{}
+	published, withheld := 0, 0
+	defer func() {
+		if withheld > 0 {
+			a.Log.Info("segment events of people who opted out of marketing were not sent", "events", withheld)
+		}
+	}()
 	for {
 		page, err := a.Store.MembershipHistorySince(ctx, after, relayPage)
 		if err != nil {
@@ -87,24 +94,30 @@ func (a *App) RelaySegmentEvents(ctx context.Context) (int, error) {
 		}
 		events := make([]outbound.Event, 0, len(page))
 		for _, m := range page {
-			email, ok := emails[m.ProfileID]
+			who, ok := people[m.ProfileID]
 			if !ok {
-				email, err = a.profileEmail(ctx, m.ProfileID)
+				who, err = a.relayPerson(ctx, m.ProfileID)
 				if err != nil {
 					return published, err
 				}
-				emails[m.ProfileID] = email
+				people[m.ProfileID] = who
 			}
-			events = append(events, segmentEvent(m, kindOf(m.Segment), email))
+			if who.optedOut && !keepOptedOut[defOf(m.Segment)] {
+				withheld++
+				continue
+			}
+			events = append(events, segmentEvent(m, kinds[defOf(m.Segment)], who.email))
 		}
-		if _, err := a.Outbound.Publish(ctx, events); err != nil {
-			return published, fmt.Errorf("publishing %d segment events: %w", len(events), err)
+		if len(events) > 0 {
+			if _, err := a.Outbound.Publish(ctx, events); err != nil {
+				return published, fmt.Errorf("publishing %d segment events: %w", len(events), err)
+			}
 		}
 		after = page[len(page)-1].Seq
 		if err := a.Store.SetCursor(ctx, relayPlatform, "", relayObject, strconv.FormatInt(after, 10)); err != nil {
 			return published, fmt.Errorf("moving the outbound relay's place to %d: %w", after, err)
 		}
-		published += len(page)
+		published += len(events)
 	}
 }
 
@@ -153,17 +166,25 @@ func (a *App) relayBehind(ctx context.Context) (bool, error) {
 	return strconv.FormatInt(head, 10) != cur, nil
 }
 
-// profileEmail returns a profile's primary email, "" once it is gone
-// (merged away or erased).
-func (a *App) profileEmail(ctx context.Context, id string) (string, error) {
+// relayPerson is what the relay needs of a profile: its primary email,
+// and whether it opted out of marketing (no segment events then, unless
+// the definition sets outbound_include_opted_out).
+type relayPerson struct {
+	email    string
+	optedOut bool
+}
+
+// relayPerson reads a profile for its segment events; a profile that is
+// gone (merged away or erased) has no email.
+func (a *App) relayPerson(ctx context.Context, id string) (relayPerson, error) {
 	p, err := a.Store.Profile(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", nil
+		return relayPerson{}, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("reading profile %s for its segment events: %w", id, err)
+		return relayPerson{}, fmt.Errorf("reading profile %s for its segment events: %w", id, err)
 	}
-	return p.PrimaryEmail(), nil
+	return relayPerson{email: p.PrimaryEmail(), optedOut: pipeline.OptedOut(&p)}, nil
 }
 
 func segmentEvent(m store.MembershipEvent, kind, email string) outbound.Event {

@@ -193,6 +193,9 @@ func (a *App) Explain(ctx context.Context, key string, asOf time.Time) (domain.P
 		return p, segment.Explanation{}, err
 	}
 	ex, err := res.Explain(p.ID)
+	if err == nil {
+		explainConsent(&p, a.Engine.Definitions(), &ex)
+	}
 	return p, ex, err
 }
 

@@ -62,9 +62,9 @@ var companyFields = []companyField{
 // ranks after every named one; among equals the newest value wins. A key
 // may name a field group ("company", "attributes") or one member
 // ("company.employees", "attributes.tier"); the member's list wins. Fields
-// without a list use "newest non-empty value wins". Consent, emails and
-// phones take no priority: consent is the person's latest word, emails
-// and phones are a union.
+// without a list use "newest non-empty value wins". Emails and phones
+// take no priority: they are a union. Consent without a list takes the
+// most restrictive answer (see Resolver); with one, priority then newest.
 type Policy map[string][]string
 
 // rank returns the position of platform in field's priority list, or the

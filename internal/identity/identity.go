@@ -22,8 +22,13 @@
 //     firmographics;
 //   - emails and phones are the union of every record's, the record whose
 //     list changed last first;
-//   - consent is decided per channel by the consent's own time when the
-//     platform gives one, else the time the channel's value changed;
+//   - consent is decided per channel, most restrictive first: a denial or
+//     revocation on any record beats a grant elsewhere, and among equally
+//     restrictive answers the newest (by the consent's own time when the
+//     platform gives one, else the time the channel's value changed)
+//     names the source. A survivorship priority list for a consent field
+//     ("consent.email") or for "consent" replaces this with the usual rule:
+//     source priority, then the newest answer;
 //   - when profiles merge, the oldest (earliest created, then smallest id)
 //     survives, so repeated merges are stable.
 //
@@ -288,9 +293,11 @@ func (rv Resolver) attributes(recs []Record, p *domain.Profile, src map[string]s
 	}
 }
 
-// consent decides each channel by the consent's own time, else the time
-// the channel's value changed; a source priority is not applied (consent
-// is the person's latest word, wherever they gave it).
+// consent decides each channel. By default the most restrictive answer
+// wins (denied or revoked over granted), the newest among equals; a
+// person's "no" on one platform is not overridden by an older or stale
+// "yes" elsewhere. When the policy sets a priority list for the channel
+// (or for "consent"), source priority decides first, then the newest.
 func (rv Resolver) consent(recs []Record, p *domain.Profile, src map[string]string) {
 	channels := []struct {
 		field string
@@ -301,6 +308,10 @@ func (rv Resolver) consent(recs []Record, p *domain.Profile, src map[string]stri
 		{FieldConsentTracking, func(c *domain.Consent) *domain.ConsentState { return &c.Tracking }},
 	}
 	for _, ch := range channels {
+		_, prioritised := rv.Policy[ch.field]
+		if _, group := rv.Policy["consent"]; group {
+			prioritised = true
+		}
 		var best candidate
 		for i := range recs {
 			r := &recs[i]
@@ -313,7 +324,18 @@ func (rv Resolver) consent(recs []Record, p *domain.Profile, src map[string]stri
 				at = r.at(ch.field)
 			}
 			c := candidate{rec: r, at: at}
-			if best.rec == nil || c.at.After(best.at) || (c.at.Equal(best.at) && r.Key > best.rec.Key) {
+			if best.rec == nil {
+				best = c
+				continue
+			}
+			if prioritised {
+				if rv.better(ch.field, c, best) {
+					best = c
+				}
+				continue
+			}
+			rc, rb := restrictiveness(v), restrictiveness(*ch.get(&best.rec.Contact.Consent))
+			if rc > rb || (rc == rb && (c.at.After(best.at) || (c.at.Equal(best.at) && r.Key > best.rec.Key))) {
 				best = c
 			}
 		}
@@ -325,6 +347,19 @@ func (rv Resolver) consent(recs []Record, p *domain.Profile, src map[string]stri
 		if best.at.After(p.Consent.UpdatedAt) {
 			p.Consent.UpdatedAt = best.at.UTC()
 		}
+	}
+}
+
+// restrictiveness orders consent answers: a refusal outranks a grant,
+// and an unrecognised answer counts as a refusal.
+func restrictiveness(s domain.ConsentState) int {
+	switch s {
+	case domain.ConsentUnknown:
+		return 0
+	case domain.ConsentGranted:
+		return 1
+	default:
+		return 2
 	}
 }
 

@@ -117,3 +117,19 @@ func BenchmarkFold(b *testing.B) {
 		Fold(recs)
 	}
 }
+
+func TestFoldConsentMostRestrictiveWins(t *testing.T) {
+	recs := []Record{
+		rec("hubspot//contact/1", t0, domain.Contact{Consent: domain.Consent{Email: domain.ConsentDenied, UpdatedAt: t0}}),
+		rec("salesforce//contact/2", t0.Add(5*time.Hour), domain.Contact{Consent: domain.Consent{Email: domain.ConsentGranted, UpdatedAt: t0.Add(5 * time.Hour)}}),
+	}
+	p := Fold(recs)
+	if p.Consent.Email != domain.ConsentDenied || p.Sources["consent.email"] != "hubspot//contact/1" {
+		t.Errorf("consent = %+v from %q; an older opt-out must beat a newer grant by default", p.Consent, p.Sources["consent.email"])
+	}
+	// A priority list for consent restores "priority, then newest".
+	p = Resolver{Policy: Policy{"consent": {"salesforce"}}}.Fold(recs)
+	if p.Consent.Email != domain.ConsentGranted || p.Sources["consent.email"] != "salesforce//contact/2" {
+		t.Errorf("consent with a priority list = %+v from %q; want salesforce's grant", p.Consent, p.Sources["consent.email"])
+	}
+}

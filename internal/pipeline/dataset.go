@@ -62,7 +62,7 @@ func (p *Pipeline) Resegment(ctx context.Context, profiles []string, asOf time.T
 			if err != nil {
 				return nil, fmt.Errorf("rescoring %s: %w", prof.ID, err)
 			}
-			list = append(list, scored{id: prof.ID, members: rs.Memberships, refs: prof.Refs, refsLoaded: true})
+			list = append(list, scored{id: prof.ID, members: rs.Memberships, refs: prof.Refs, refsLoaded: true, optedOut: OptedOut(&prof)})
 		}
 		if !stale {
 			return p.planFor(ctx, res, list, false)

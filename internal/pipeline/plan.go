@@ -55,6 +55,9 @@ type PlatformPlan struct {
 	// last said is left of it today (absent when unknown).
 	DailyQuota     int  `json:"daily_quota,omitempty"`
 	QuotaRemaining *int `json:"quota_remaining,omitempty"`
+	// OptedOut counts, per segment, the members written to none of its
+	// lists or campaigns because they opted out of marketing (consent.go).
+	OptedOut map[string]int `json:"opted_out,omitempty"`
 
 	wants   map[string]state // item id → the record's whole desired state
 	refresh []refreshItem    // records re-queued with their desired state only
@@ -89,6 +92,8 @@ type scored struct {
 	// refs are the profile's platform records, once refsLoaded.
 	refs       []domain.ExternalRef
 	refsLoaded bool
+	// optedOut is OptedOut of the profile, known once refsLoaded.
+	optedOut bool
 }
 
 // planFor builds the plan for the given profiles; full says they are
@@ -223,6 +228,12 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 			continue
 		}
 		want := tg.desiredState(desired[sc.id])
+		if sc.optedOut {
+			if pp.OptedOut == nil {
+				pp.OptedOut = map[string]int{}
+			}
+			want = tg.withoutOptedOut(want, pp.OptedOut)
+		}
 		for _, ref := range refs {
 			item, changed := delta(ref, want, ownedBy[ref.Key()], nil)
 			if !changed {
@@ -276,7 +287,7 @@ func (p *Pipeline) loadRefs(ctx context.Context, list []scored) error {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("loading profile %s: %w", list[i].id, err)
 		}
-		list[i].refs, list[i].refsLoaded = prof.Refs, true
+		list[i].refs, list[i].refsLoaded, list[i].optedOut = prof.Refs, true, OptedOut(&prof)
 	}
 	return nil
 }

@@ -21,6 +21,9 @@ type targets struct {
 	lists map[string]string
 	// segmentOf maps a list target key back to its segment.
 	segmentOf map[string]string
+	// keepOptedOut marks list target keys whose segment writes opted-out
+	// people too (see consent.go).
+	keepOptedOut map[string]bool
 	// ids caches platform ids of ensured targets (Drain only).
 	ids map[string]string
 }
@@ -98,6 +101,12 @@ func buildTargets(platform string, segs []segment.SegmentInfo) *targets {
 				name += " " + s.Group
 			}
 			t.lists[s.Name] = key
+			if wb.IncludeOptedOut {
+				if t.keepOptedOut == nil {
+					t.keepOptedOut = map[string]bool{}
+				}
+				t.keepOptedOut[key] = true
+			}
 			t.segmentOf[key] = s.Name
 			t.list = append(t.list, adapter.Target{Key: key, Kind: adapter.TargetList, Name: name})
 		}

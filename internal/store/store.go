@@ -58,6 +58,7 @@ type Store interface {
 	Outbox
 	Deliveries
 	Locker
+	Privacy
 
 	// Database returns the open database, for River, the job queue, whose
 	// tables Migrate creates beside the store's.

@@ -33,6 +33,8 @@ type unit struct {
 	e       *Engine
 	tx      *sql.Tx
 	quarant [][]any
+	// erasing is set when the unit erases a profile (see privacy.go).
+	erasing *erasing
 }
 
 // ApplyPage implements store.Store.
@@ -107,10 +109,17 @@ func (u *unit) run(ctx context.Context, platform, account, object string, change
 		}
 		u.quarantine(platform, account, object, ref, r.Reason, r.Raw)
 	}
+	chs, err := u.filterSuppressed(ctx, chs)
+	if err != nil {
+		return err
+	}
 	if err := u.load(ctx, chs); err != nil {
 		return err
 	}
 	u.Apply(chs)
+	if err := u.prepareErasures(ctx, chs); err != nil {
+		return err
+	}
 	return u.write(ctx)
 }
 

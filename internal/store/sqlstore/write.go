@@ -16,7 +16,7 @@ func (u *unit) write(ctx context.Context) error {
 		return err
 	}
 	for _, step := range []func(context.Context) error{
-		u.writeCompanies, u.writeProfiles, u.writeLinks, u.writeMerges, u.writeOrders, u.writeErasures, u.writeQuarantine,
+		u.writeCompanies, u.writeProfiles, u.writeLinks, u.writeMerges, u.writeOrders, u.writeErasures, u.writeErasureRecords, u.writeQuarantine,
 	} {
 		if err := step(ctx); err != nil {
 			return err

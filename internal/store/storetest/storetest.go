@@ -57,6 +57,8 @@ func Run(t *testing.T, open Factory) {
 		{"MergedIDs", testMergedIDs},
 		{"DeleteKeepsHistory", testDeleteKeepsHistory},
 		{"PrivacyErase", testPrivacyErase},
+		{"EraseEverywhere", testEraseEverywhere},
+		{"PrivacyDeletionFansOut", testPrivacyDeletionFansOut},
 		{"GuestOrders", testGuestOrders},
 		{"Orders", testOrders},
 		{"Companies", testCompanies},
