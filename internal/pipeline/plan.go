@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -196,10 +197,10 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 	if len(tg.list) == 0 {
 		return pp, nil
 	}
-	open := map[string]bool{}
+	var open map[string][]store.OutboxItem
 	if !refresh {
 		var err error
-		if open, err = p.store.OutboxOpenKeys(ctx, pl.Name, pl.Account); err != nil {
+		if open, err = p.store.OutboxOpen(ctx, pl.Name, pl.Account); err != nil {
 			return pp, err
 		}
 	}
@@ -224,9 +225,13 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 		}
 		want := tg.desiredState(desired[sc.id])
 		for _, ref := range refs {
+			queued := open[ref.Key()]
+			if len(queued) > 0 && holds(queued, want) {
+				continue // already queued with this very state, nothing uncertain
+			}
 			item, changed := delta(ref, want, ownedBy[ref.Key()], nil)
 			if !changed {
-				if refresh || open[ref.Key()] {
+				if refresh || len(queued) > 0 {
 					pp.refresh = append(pp.refresh, refreshItem{ref: ref, want: want})
 				}
 				continue
@@ -256,6 +261,29 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 		}
 	}
 	return pp, nil
+}
+
+// Queued is the number of records the plan queues write-back for:
+// those with something to write, and those re-queued with their desired
+// state only.
+func (pp *PlatformPlan) Queued() int { return len(pp.Items) + len(pp.refresh) }
+
+// holds reports whether a record's unsettled outbox items already carry
+// want: the only one is pending (no attempt under way or of unknown
+// effect) with want as its whole desired state. The drainer writes it
+// against what the connector owns then, so queueing want again would only
+// repeat it.
+func holds(items []store.OutboxItem, want state) bool {
+	if len(items) != 1 || items[0].Status != store.OutboxPending {
+		return false
+	}
+	var pay struct {
+		Want *state `json:"want"`
+	}
+	if err := json.Unmarshal(items[0].Payload, &pay); err != nil || pay.Want == nil {
+		return false // not ours to judge: queue the state again
+	}
+	return maps.Equal(pay.Want.Props, want.Props) && maps.Equal(pay.Want.Lists, want.Lists)
 }
 
 func segDelta(m map[string]*SegmentDelta, seg string) *SegmentDelta {
