@@ -2,11 +2,13 @@ package app_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/pipeline"
+	"github.com/segconn/connector/internal/store"
 )
 
 // queuedPerPlatform counts the outbox items a plan queues on each platform.
@@ -104,5 +106,61 @@ func TestSteadyStatePlanQueuesOnlyChangedRecords(t *testing.T) {
 		if n != 0 {
 			t.Errorf("%s: planning again before the write-back drained queues %d items, want 0 (the queued ones already hold this state)", p, n)
 		}
+	}
+}
+
+// countingStore counts the profiles read one at a time.
+type countingStore struct {
+	store.Store
+	single atomic.Int64
+}
+
+func (c *countingStore) Profile(ctx context.Context, id string) (domain.Profile, error) {
+	c.single.Add(1)
+	return c.Store.Profile(ctx, id)
+}
+
+func (c *countingStore) Memberships(ctx context.Context, id string) ([]domain.Membership, error) {
+	c.single.Add(1)
+	return c.Store.Memberships(ctx, id)
+}
+
+// TestFullPlanReadsNoProfileOnItsOwn: a full plan finds every profile's
+// platform records in the scan that loads the profiles, with no query
+// per profile, and plans the same as before.
+func TestFullPlanReadsNoProfileOnItsOwn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end cycle against fake platforms")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	_, env, _ := startSandbox(t, 150, now)
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	var platforms []*pipeline.Platform
+	for _, name := range env.Pipeline.Platforms() {
+		pl, err := env.Pipeline.Platform(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		platforms = append(platforms, pl)
+	}
+	cs := &countingStore{Store: env.Store}
+	p := pipeline.New(pipeline.Options{Store: cs, Engine: env.Engine, Platforms: platforms, Currency: "USD"})
+	later := now.Add(30 * 24 * time.Hour) // far enough for some write-back
+	plan, err := p.Plan(ctx, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := cs.single.Load(); n != 0 {
+		t.Errorf("a full plan of %d profiles read %d of them one by one", plan.Profiles, n)
+	}
+	ref, err := env.Pipeline.Plan(ctx, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Fingerprint != ref.Fingerprint || queuedPerPlatform(plan)[platforms[0].Name] == 0 {
+		t.Errorf("plan %s with %v queued; the application's plan is %s with %v", plan.Fingerprint, queuedPerPlatform(plan), ref.Fingerprint, queuedPerPlatform(ref))
 	}
 }

@@ -84,6 +84,32 @@ type Report struct {
 
 // Run generates the business, runs every phase and returns the report.
 func Run(ctx context.Context, o Options) (*Report, error) {
+	env, err := start(ctx, &o)
+	if err != nil {
+		return nil, err
+	}
+	defer env.close(ctx)
+	r := &runner{o: o, rep: &Report{Customers: o.Customers, Store: o.Store, PeakPerPhase: true}}
+	if err := r.phases(ctx, env.sb, env.app, env.asOf); err != nil {
+		return r.rep, err
+	}
+	return r.rep, nil
+}
+
+// env is a sandbox and a connector pointed at it, with an empty store.
+type env struct {
+	sb   *sandbox.Sandbox
+	app  *app.App
+	asOf time.Time // when every plan is made
+}
+
+func (e *env) close(ctx context.Context) {
+	e.app.Close(context.WithoutCancel(ctx))
+	e.sb.Close()
+}
+
+// start generates the business, serves it and opens the connector.
+func start(ctx context.Context, o *Options) (*env, error) {
 	if o.Customers <= 0 {
 		return nil, errors.New("scale benchmark: the number of customers must be positive")
 	}
@@ -105,22 +131,24 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the sandbox with %d customers: %w", o.Customers, err)
 	}
-	defer sb.Close()
 	l := sb.ConnectorConfig(o.Dir)
 	switch o.Store {
 	case "", "sqlite":
 		o.Store = "sqlite"
 		if o.Dir == "" {
+			sb.Close()
 			return nil, errors.New("scale benchmark: a directory for the SQLite store is required")
 		}
 		l.Config.Store.Path = filepath.Join(o.Dir, "scale.db")
 	case "postgres":
 		l.Config.Store.Driver, l.Config.Store.DSN, l.Config.Store.Schema = "postgres", o.DSN, o.Schema
 	default:
+		sb.Close()
 		return nil, fmt.Errorf("scale benchmark: unknown store %q (want sqlite or postgres)", o.Store)
 	}
 	defs, err := app.SegmentDefinitions(l)
 	if err != nil {
+		sb.Close()
 		return nil, err
 	}
 	sb.PrepareWriteback(defs)
@@ -130,14 +158,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	a, err := app.Open(ctx, l, o.Logger, factories, app.Options{})
 	if err != nil {
+		sb.Close()
 		return nil, fmt.Errorf("opening the connector: %w", err)
 	}
-	defer a.Close(context.WithoutCancel(ctx))
-	r := &runner{o: o, rep: &Report{Customers: o.Customers, Store: o.Store, PeakPerPhase: true}}
-	if err := r.phases(ctx, sb, a, asOf); err != nil {
-		return r.rep, err
-	}
-	return r.rep, nil
+	return &env{sb: sb, app: a, asOf: asOf}, nil
 }
 
 type runner struct {

@@ -3,6 +3,7 @@ package scalebench
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"strings"
 	"testing"
 )
@@ -53,6 +54,38 @@ func TestRunMeasuresEveryPhase(t *testing.T) {
 	for _, k := range []string{"phase", "wall_s", "cpu_s", "peak_rss_mb", "engine_cpu_s"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("the JSON of a phase lacks %s: %s", k, b)
+		}
+	}
+}
+
+var benchCustomers = flag.Int("scale.customers", 10000, "customers BenchmarkSteadyPlan generates")
+
+// BenchmarkSteadyPlan plans again and again over a store that is filled,
+// planned, applied and written back once (not timed): the steady state of
+// a shop of -scale.customers people. Profile it with -cpuprofile and
+// pprof -focus 'Pipeline..Plan$' to leave the set-up out.
+func BenchmarkSteadyPlan(b *testing.B) {
+	ctx := context.Background()
+	o := Options{Customers: *benchCustomers, Dir: b.TempDir()}
+	e, err := start(ctx, &o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.close(ctx)
+	if _, err := e.app.SyncAll(ctx, nil, true); err != nil {
+		b.Fatal(err)
+	}
+	plan, err := e.app.Pipeline.Plan(ctx, e.asOf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := apply(ctx, e.app, plan); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := e.app.Pipeline.Plan(ctx, e.asOf); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
