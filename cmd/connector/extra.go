@@ -26,6 +26,7 @@ func (a *cli) extraCommands() []*cobra.Command {
 		outbound.NewCommand(a.openOutboundQueue),
 		pluginhost.NewCommand(a.loadPlugins),
 		pluginhost.NewServeCommand(builtins),
+		a.benchCommand(),
 	}
 }
 

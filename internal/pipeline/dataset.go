@@ -4,18 +4,37 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/segconn/connector/core/segment"
+	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
 )
 
 // Recompute loads every profile with its orders, runs the segment engine at
 // asOf and keeps the result for incremental rescoring.
 func (p *Pipeline) Recompute(ctx context.Context, asOf time.Time) (*segment.Result, error) {
+	return p.recompute(ctx, asOf, nil)
+}
+
+// profileRefs are the write-back records of one profile, read in the
+// same scan as its orders.
+type profileRefs struct {
+	id   string
+	refs []domain.ExternalRef
+}
+
+// recompute is Recompute; with keep set it also appends, in dataset
+// order, every profile's records that write-back can address, so a plan
+// needs no query per profile to find them.
+func (p *Pipeline) recompute(ctx context.Context, asOf time.Time, keep *[]profileRefs) (*segment.Result, error) {
 	b := segment.NewBuilder(p.currency)
 	err := p.store.EachProfile(ctx, func(po store.ProfileOrders) error {
 		b.Add(&po.Profile, po.Orders)
+		if keep != nil {
+			*keep = append(*keep, profileRefs{id: po.Profile.ID, refs: p.writable(po.Profile.Refs)})
+		}
 		return nil
 	})
 	if err != nil {
@@ -27,6 +46,18 @@ func (p *Pipeline) Recompute(ctx context.Context, asOf time.Time) (*segment.Resu
 	}
 	p.setLast(res, b)
 	return res, nil
+}
+
+// writable returns the records write-back may address on a configured
+// platform, or nil when there are none.
+func (p *Pipeline) writable(refs []domain.ExternalRef) []domain.ExternalRef {
+	var out []domain.ExternalRef
+	for _, r := range refs {
+		if _, ok := p.platforms[r.Platform]; ok && r.ID != "" && slices.Contains(writableObjects, r.ObjectType) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Resegment rescores a few profiles against the last full run (cut points

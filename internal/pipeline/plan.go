@@ -1,14 +1,18 @@
 package pipeline
 
 import (
+	"bufio"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,13 +78,17 @@ var writableObjects = []string{domain.ObjectContact, "lead", "customer"}
 // Plan recomputes segments at asOf and returns the membership changes and
 // per-platform write-back, without writing anything.
 func (p *Pipeline) Plan(ctx context.Context, asOf time.Time) (*Plan, error) {
-	res, err := p.Recompute(ctx, asOf)
+	var refs []profileRefs
+	res, err := p.recompute(ctx, asOf, &refs)
 	if err != nil {
 		return nil, err
 	}
 	all := make([]scored, res.Len())
 	for i := range all {
 		all[i] = scored{id: res.Dataset.Customers[i].ID, members: res.Memberships(i)}
+		if i < len(refs) && refs[i].id == all[i].id {
+			all[i].refs, all[i].refsLoaded = refs[i].refs, true
+		}
 	}
 	return p.planFor(ctx, res, all, true)
 }
@@ -201,10 +209,10 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 	if len(tg.list) == 0 {
 		return pp, nil
 	}
-	open := map[string]bool{}
+	var open map[string][]store.OutboxItem
 	if !refresh {
 		var err error
-		if open, err = p.store.OutboxOpenKeys(ctx, pl.Name, pl.Account); err != nil {
+		if open, err = p.store.OutboxOpen(ctx, pl.Name, pl.Account); err != nil {
 			return pp, err
 		}
 	}
@@ -235,9 +243,13 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 			want = tg.withoutOptedOut(want, pp.OptedOut)
 		}
 		for _, ref := range refs {
+			queued := open[ref.Key()]
+			if len(queued) > 0 && holds(queued, want) {
+				continue // already queued with this very state, nothing uncertain
+			}
 			item, changed := delta(ref, want, ownedBy[ref.Key()], nil)
 			if !changed {
-				if refresh || open[ref.Key()] {
+				if refresh || len(queued) > 0 {
 					pp.refresh = append(pp.refresh, refreshItem{ref: ref, want: want})
 				}
 				continue
@@ -267,6 +279,29 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 		}
 	}
 	return pp, nil
+}
+
+// Queued is the number of records the plan queues write-back for:
+// those with something to write, and those re-queued with their desired
+// state only.
+func (pp *PlatformPlan) Queued() int { return len(pp.Items) + len(pp.refresh) }
+
+// holds reports whether a record's unsettled outbox items already carry
+// want: the only one is pending (no attempt under way or of unknown
+// effect) with want as its whole desired state. The drainer writes it
+// against what the connector owns then, so queueing want again would only
+// repeat it.
+func holds(items []store.OutboxItem, want state) bool {
+	if len(items) != 1 || items[0].Status != store.OutboxPending {
+		return false
+	}
+	var pay struct {
+		Want *state `json:"want"`
+	}
+	if err := json.Unmarshal(items[0].Payload, &pay); err != nil || pay.Want == nil {
+		return false // not ours to judge: queue the state again
+	}
+	return maps.Equal(pay.Want.Props, want.Props) && maps.Equal(pay.Want.Lists, want.Lists)
 }
 
 func segDelta(m map[string]*SegmentDelta, seg string) *SegmentDelta {
@@ -356,23 +391,78 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // fingerprint hashes what a plan would write, so apply can refuse a plan
-// whose data changed since it was shown.
+// whose data changed since it was shown. It writes each change and item
+// in a fixed layout (no reflection, no formatting per field), in an order
+// that does not depend on how the plan was built.
 func fingerprint(plan *Plan) string {
 	h := sha256.New()
+	w := bufio.NewWriterSize(h, 64<<10)
 	ms := slices.Clone(plan.Memberships)
 	slices.SortFunc(ms, func(a, b store.MembershipChange) int {
-		return strings.Compare(a.ProfileID+"\x00"+a.Segment+fmt.Sprint(a.Entered), b.ProfileID+"\x00"+b.Segment+fmt.Sprint(b.Entered))
+		return cmp.Or(strings.Compare(a.ProfileID, b.ProfileID), strings.Compare(a.Segment, b.Segment), cmpBool(a.Entered, b.Entered))
 	})
+	buf := make([]byte, 0, 512)
 	for _, m := range ms {
-		fmt.Fprintf(h, "m|%s|%s|%v|%v\n", m.ProfileID, m.Segment, m.Entered, m.Control)
+		buf = append(buf[:0], "m|"...)
+		buf = append(buf, m.ProfileID...)
+		buf = append(buf, '|')
+		buf = append(buf, m.Segment...)
+		buf = append(buf, '|')
+		buf = strconv.AppendBool(buf, m.Entered)
+		buf = append(buf, '|')
+		buf = strconv.AppendBool(buf, m.Control)
+		buf = append(buf, '\n')
+		_, _ = w.Write(buf)
 	}
 	for _, pp := range plan.Platforms {
 		items := slices.Clone(pp.Items)
 		slices.SortFunc(items, func(a, b adapter.PushItem) int { return strings.Compare(a.ID, b.ID) })
 		for _, it := range items {
-			b, _ := json.Marshal(it)
-			fmt.Fprintf(h, "w|%s|%s\n", pp.Platform, b)
+			buf = append(buf[:0], "w|"...)
+			buf = append(buf, pp.Platform...)
+			buf = append(buf, '|')
+			buf = appendItem(buf, it)
+			buf = append(buf, '\n')
+			_, _ = w.Write(buf)
 		}
 	}
+	_ = w.Flush() // a hash takes every write
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// appendItem appends what a push item writes: its id, record, property
+// values in key order, and list additions and removals. Each string is
+// quoted, so no value can pass for a separator.
+func appendItem(buf []byte, it adapter.PushItem) []byte {
+	buf = strconv.AppendQuote(buf, it.ID)
+	buf = strconv.AppendQuote(buf, it.Ref.Key())
+	buf = append(buf, 'p')
+	keys := make([]string, 0, len(it.Properties))
+	for k := range it.Properties {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		buf = strconv.AppendQuote(buf, k)
+		buf = strconv.AppendQuote(buf, it.Properties[k])
+	}
+	buf = append(buf, '+')
+	for _, k := range it.Add {
+		buf = strconv.AppendQuote(buf, k)
+	}
+	buf = append(buf, '-')
+	for _, k := range it.Remove {
+		buf = strconv.AppendQuote(buf, k)
+	}
+	return buf
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
 }

@@ -235,6 +235,12 @@ type Outbox interface {
 	// unsettled items: pending, leased or superseded.
 	OutboxOpenKeys(ctx context.Context, platform, account string) (map[string]bool, error)
 
+	// OutboxOpen returns, by item key, the platform's unsettled items
+	// (pending, leased or superseded), oldest first, so a plan can tell a
+	// record whose queued state is already what it wants from one whose
+	// earlier writes are still uncertain.
+	OutboxOpen(ctx context.Context, platform, account string) (map[string][]OutboxItem, error)
+
 	// OutboxPriors returns, by item key, the superseded items of these
 	// records, oldest first: states an attempt may have written in part,
 	// which the next write of the record must settle.

@@ -260,6 +260,27 @@ func (e *Engine) OutboxOpenKeys(ctx context.Context, platform, account string) (
 	return out, rows.Err()
 }
 
+// OutboxOpen implements store.Store.
+func (e *Engine) OutboxOpen(ctx context.Context, platform, account string) (map[string][]store.OutboxItem, error) {
+	rows, err := e.r.QueryContext(ctx, e.q(`SELECT `+outboxCols+` FROM outbox WHERE platform = ? AND account = ? AND status IN ('pending', 'leased', 'superseded') ORDER BY id`), platform, account)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s write-backs under way: %w", platform, err)
+	}
+	defer rows.Close()
+	out := map[string][]store.OutboxItem{}
+	for rows.Next() {
+		it, err := scanOutbox(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s write-backs under way: %w", platform, err)
+		}
+		out[it.Key] = append(out[it.Key], it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading %s write-backs under way: %w", platform, err)
+	}
+	return out, nil
+}
+
 // OutboxPriors implements store.Store.
 func (e *Engine) OutboxPriors(ctx context.Context, platform, account string, keys []string) (map[string][]store.OutboxItem, error) {
 	out := map[string][]store.OutboxItem{}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 
+	fastjson "github.com/goccy/go-json"
+
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
 )
@@ -194,6 +196,11 @@ func (e *Engine) EachProfile(ctx context.Context, fn func(store.ProfileOrders) e
 
 // profilePage reads up to limit profiles after the id given, with their
 // refs and orders, using range scans over (after, last id].
+//
+// A full recompute decodes every stored profile and order document, so
+// these are decoded with github.com/goccy/go-json, a drop-in for
+// encoding/json's decoding rules that takes about half its CPU time; the
+// documents are written by encoding/json.
 func (e *Engine) profilePage(ctx context.Context, after string, limit int) ([]store.ProfileOrders, error) {
 	rows, err := e.r.QueryContext(ctx, e.q(`SELECT id, data FROM profiles WHERE id > ? ORDER BY id LIMIT ?`), after, limit)
 	if err != nil {
@@ -201,13 +208,14 @@ func (e *Engine) profilePage(ctx context.Context, after string, limit int) ([]st
 	}
 	var page []store.ProfileOrders
 	for rows.Next() {
-		var id, data string
+		var id string
+		var data []byte
 		if err := rows.Scan(&id, &data); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading profiles: %w", err)
 		}
 		var po store.ProfileOrders
-		if err := json.Unmarshal([]byte(data), &po.Profile); err != nil {
+		if err := fastjson.Unmarshal(data, &po.Profile); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("decoding profile %s: %w", id, err)
 		}
@@ -257,7 +265,8 @@ func (e *Engine) profilePage(ctx context.Context, after string, limit int) ([]st
 	type pos struct{ p, o int }
 	where := map[string]pos{}
 	for rows.Next() {
-		var k, pid, billing, data string
+		var k, pid, billing string
+		var data []byte
 		if err := rows.Scan(&k, &pid, &billing, &data); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading orders: %w", err)
@@ -267,7 +276,7 @@ func (e *Engine) profilePage(ctx context.Context, after string, limit int) ([]st
 			continue
 		}
 		var o domain.Order
-		if err := json.Unmarshal([]byte(data), &o); err != nil {
+		if err := fastjson.Unmarshal(data, &o); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("decoding order %s: %w", k, err)
 		}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/segconn/connector/internal/scalebench"
+)
+
+func (a *cli) benchCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the connector on generated data",
+		Args:  cobra.NoArgs,
+	}
+	c.AddCommand(a.benchScaleCommand())
+	return c
+}
+
+func (a *cli) benchScaleCommand() *cobra.Command {
+	o := scalebench.Options{}
+	var dir string
+	c := &cobra.Command{
+		Use:   "scale",
+		Short: "Time every phase of the pipeline at a number of customers",
+		Long: `Scale generates a business of --customers people with the sandbox's seeded
+generator, serves it from the fake platforms on loopback and times each
+phase against a new store: fill (a full sync), load (reading every profile
+and order), engine (the segment engine alone), recompute, plan_from_empty,
+apply (recording the plan and writing it back), change (1% of customers
+place an order, pulled by an incremental sync) and steady_plan.
+
+Each phase shows wall time, CPU time (user + system), peak resident set
+and CPU time as a multiple of the engine's alone in the same run. The
+SQLite file goes in a temporary directory (--dir to keep it elsewhere);
+--store postgres needs --dsn and a new --schema.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.checkOutput(); err != nil {
+				return err
+			}
+			if o.Store == "" || o.Store == "sqlite" {
+				if dir == "" {
+					tmp, err := os.MkdirTemp("", "connector-bench-")
+					if err != nil {
+						return fmt.Errorf("making a directory for the store: %w", err)
+					}
+					defer os.RemoveAll(tmp)
+					dir = tmp
+				}
+				o.Dir = dir
+			}
+			if a.output != "json" {
+				o.OnPhase = func(p scalebench.Phase) {
+					fmt.Fprintf(a.stderr, "%s: %.1f s wall, %.2f CPU-s %s\n", p.Phase, p.WallS, p.CPUS, p.Detail)
+				}
+			}
+			rep, err := scalebench.Run(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			if a.output == "json" {
+				return a.printJSON(rep.Phases)
+			}
+			fmt.Fprintf(a.stdout, "%d customers, %d profiles, %s store", rep.Customers, rep.Profiles, rep.Store)
+			if !rep.PeakPerPhase {
+				fmt.Fprint(a.stdout, " (peak RSS is since start, not per phase)")
+			}
+			fmt.Fprintln(a.stdout)
+			rows := make([][]string, 0, len(rep.Phases))
+			for _, p := range rep.Phases {
+				rows = append(rows, []string{p.Phase, f2(p.WallS), f2(p.CPUS), strconv.FormatFloat(p.PeakRSSMB, 'f', 0, 64),
+					strconv.FormatFloat(p.Ratio(), 'f', 1, 64) + "x", p.Detail})
+			}
+			return table(a.stdout, []string{"PHASE", "WALL S", "CPU S", "PEAK RSS MB", "CPU / ENGINE", "DETAIL"}, rows)
+		},
+	}
+	f := c.Flags()
+	f.IntVar(&o.Customers, "customers", 10000, "people the generator makes")
+	f.Uint64Var(&o.Seed, "seed", 1, "seed of the generated data")
+	f.StringVar(&o.Store, "store", "sqlite", "store to measure: sqlite or postgres")
+	f.StringVar(&dir, "dir", "", "directory for the SQLite file (default a temporary one, removed after)")
+	f.StringVar(&o.DSN, "dsn", "", "PostgreSQL connection string (with --store postgres)")
+	f.StringVar(&o.Schema, "schema", "", "PostgreSQL schema to fill, empty or new (with --store postgres)")
+	f.Float64Var(&o.ChangedShare, "changed", 0.01, "share of customers given a new order before the steady-state plan")
+	return c
+}
+
+func f2(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }

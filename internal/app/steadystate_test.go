@@ -1,0 +1,166 @@
+package app_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/pipeline"
+	"github.com/segconn/connector/internal/store"
+)
+
+// queuedPerPlatform counts the outbox items a plan queues on each platform.
+func queuedPerPlatform(plan *pipeline.Plan) map[string]int {
+	out := map[string]int{}
+	for _, pp := range plan.Platforms {
+		out[pp.Platform] = pp.Queued()
+	}
+	return out
+}
+
+// TestSteadyStatePlanQueuesOnlyChangedRecords: once a cycle has written
+// everything back, a plan at the same as-of queues nothing, and after k
+// people change, a plan queues write-back for exactly the records of the
+// people whose desired write-back state changed: one item per record they
+// have on each platform, nothing for anyone else. It is the same whether
+// or not the previous write-back has been drained yet.
+func TestSteadyStatePlanQueuesOnlyChangedRecords(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end cycle against fake platforms")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	sb, env, _ := startSandbox(t, 300, now)
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := env.Pipeline.Plan(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, n := range queuedPerPlatform(idle) {
+		if n != 0 {
+			t.Errorf("%s: a plan with nothing changed queues %d write-back items, want 0", p, n)
+		}
+	}
+	// k buyers place a large order.
+	ids := sb.WooFake.CustomerIDs()
+	const k = 12
+	for i := 0; i < k; i++ {
+		c, _ := sb.WooFake.Customer(ids[(i*17)%len(ids)])
+		sb.NewWooOrder(c.ID, c.Email, []domain.LineItem{{SKU: "P", Name: "p", Category: "garden", Quantity: 5,
+			UnitPrice: domain.Money{Amount: 2000_00, Currency: "USD"}}}, "desktop")
+	}
+	for _, p := range env.Pipeline.Platforms() {
+		if _, err := env.Pipeline.Sync(ctx, p, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan, err := env.Pipeline.Plan(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := map[string]bool{}
+	for _, m := range plan.Memberships {
+		changed[m.ProfileID] = true
+	}
+	// Scores are relative, so the orders also move a few others.
+	if len(changed) == 0 {
+		t.Fatalf("nobody changed memberships after %d new orders", k)
+	}
+	for _, pp := range plan.Platforms {
+		// The records of changed people on this platform, and which
+		// of them the plan writes to.
+		want := map[string]bool{}
+		for id := range changed {
+			prof, err := env.Store.Profile(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range prof.Refs {
+				if r.Platform == pp.Platform && r.ObjectType != "order" && r.ObjectType != "deal" && r.ObjectType != "opportunity" && r.ObjectType != "company" && r.ObjectType != "account" {
+					want[r.Key()] = true
+				}
+			}
+		}
+		if n := pp.Queued(); n > len(want) {
+			t.Errorf("%s: %d write-back items queued for %d changed people with %d records there", pp.Platform, n, len(changed), len(want))
+		}
+		for _, it := range pp.Items {
+			if !want[it.ID] {
+				t.Errorf("%s: write-back queued for %s, which belongs to nobody who changed", pp.Platform, it.ID)
+			}
+		}
+	}
+	// Recorded but not yet written: planning again queues nothing new.
+	if err := env.Apply(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+	again, err := env.Pipeline.Plan(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, n := range queuedPerPlatform(again) {
+		if n != 0 {
+			t.Errorf("%s: planning again before the write-back drained queues %d items, want 0 (the queued ones already hold this state)", p, n)
+		}
+	}
+}
+
+// countingStore counts the profiles read one at a time.
+type countingStore struct {
+	store.Store
+	single atomic.Int64
+}
+
+func (c *countingStore) Profile(ctx context.Context, id string) (domain.Profile, error) {
+	c.single.Add(1)
+	return c.Store.Profile(ctx, id)
+}
+
+func (c *countingStore) Memberships(ctx context.Context, id string) ([]domain.Membership, error) {
+	c.single.Add(1)
+	return c.Store.Memberships(ctx, id)
+}
+
+// TestFullPlanReadsNoProfileOnItsOwn: a full plan finds every profile's
+// platform records in the scan that loads the profiles, with no query
+// per profile, and plans the same as before.
+func TestFullPlanReadsNoProfileOnItsOwn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end cycle against fake platforms")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	_, env, _ := startSandbox(t, 150, now)
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	var platforms []*pipeline.Platform
+	for _, name := range env.Pipeline.Platforms() {
+		pl, err := env.Pipeline.Platform(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		platforms = append(platforms, pl)
+	}
+	cs := &countingStore{Store: env.Store}
+	p := pipeline.New(pipeline.Options{Store: cs, Engine: env.Engine, Platforms: platforms, Currency: "USD"})
+	later := now.Add(30 * 24 * time.Hour) // far enough for some write-back
+	plan, err := p.Plan(ctx, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := cs.single.Load(); n != 0 {
+		t.Errorf("a full plan of %d profiles read %d of them one by one", plan.Profiles, n)
+	}
+	ref, err := env.Pipeline.Plan(ctx, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Fingerprint != ref.Fingerprint || queuedPerPlatform(plan)[platforms[0].Name] == 0 {
+		t.Errorf("plan %s with %v queued; the application's plan is %s with %v", plan.Fingerprint, queuedPerPlatform(plan), ref.Fingerprint, queuedPerPlatform(ref))
+	}
+}

@@ -1,0 +1,332 @@
+// Package scalebench measures the whole pipeline at a given number of
+// customers: it generates a business with the sandbox's seeded generator,
+// serves it from the sandbox's fake platforms on loopback, and times each
+// phase of the connector's work against a fresh store (SQLite or
+// PostgreSQL): filling the store by a full sync, loading it, the segment
+// engine alone, a full recompute, the first plan, applying it (recording
+// and writing back), and a plan after 1% of customers changed.
+//
+// Each phase reports wall time, the CPU time the process spent (user +
+// system, from getrusage) and its peak resident set, and its CPU time as
+// a multiple of the engine's alone in the same run, the figure that stays
+// meaningful on a shared machine. The fakes run in the same process, so
+// the fill and apply phases include their share of serving the requests.
+package scalebench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/segconn/connector/connectors"
+	"github.com/segconn/connector/core/segment"
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/app"
+	"github.com/segconn/connector/internal/pipeline"
+	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/store"
+)
+
+// Options configure Run.
+type Options struct {
+	Customers int    // people the generator makes (required)
+	Seed      uint64 // generator seed (default 1)
+	// Store is sqlite (default) or postgres.
+	Store string
+	// Dir holds the SQLite file (required for sqlite).
+	Dir string
+	// DSN and Schema say where the PostgreSQL store goes; the schema
+	// should be empty or new.
+	DSN, Schema string
+	// ChangedShare is the share of WooCommerce customers given a new
+	// order before the steady-state plan (default 0.01).
+	ChangedShare float64
+	Logger       *slog.Logger
+	// OnPhase, when set, is called as each phase ends.
+	OnPhase func(Phase)
+}
+
+// Phase is one measured phase.
+type Phase struct {
+	Phase     string  `json:"phase"`
+	Store     string  `json:"store"`
+	Customers int     `json:"customers"`
+	WallS     float64 `json:"wall_s"`
+	CPUS      float64 `json:"cpu_s"`
+	PeakRSSMB float64 `json:"peak_rss_mb"`
+	// EngineCPUS is the engine's CPU time alone in the same run.
+	EngineCPUS float64 `json:"engine_cpu_s"`
+	// Detail says what the phase did (records, changes, items queued).
+	Detail string `json:"detail,omitempty"`
+}
+
+// Ratio is the phase's CPU time over the engine's alone.
+func (p Phase) Ratio() float64 {
+	if p.EngineCPUS <= 0 {
+		return 0
+	}
+	return p.CPUS / p.EngineCPUS
+}
+
+// Report is a whole run.
+type Report struct {
+	Customers int     `json:"customers"`
+	Profiles  int     `json:"profiles"`
+	Store     string  `json:"store"`
+	Phases    []Phase `json:"phases"`
+	// PeakPerPhase is false when the peak RSS could not be reset between
+	// phases: each figure is then the peak since the process started.
+	PeakPerPhase bool `json:"peak_per_phase"`
+}
+
+// Run generates the business, runs every phase and returns the report.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	env, err := start(ctx, &o)
+	if err != nil {
+		return nil, err
+	}
+	defer env.close(ctx)
+	r := &runner{o: o, rep: &Report{Customers: o.Customers, Store: o.Store, PeakPerPhase: true}}
+	if err := r.phases(ctx, env.sb, env.app, env.asOf); err != nil {
+		return r.rep, err
+	}
+	return r.rep, nil
+}
+
+// env is a sandbox and a connector pointed at it, with an empty store.
+type env struct {
+	sb   *sandbox.Sandbox
+	app  *app.App
+	asOf time.Time // when every plan is made
+}
+
+func (e *env) close(ctx context.Context) {
+	e.app.Close(context.WithoutCancel(ctx))
+	e.sb.Close()
+}
+
+// start generates the business, serves it and opens the connector.
+func start(ctx context.Context, o *Options) (*env, error) {
+	if o.Customers <= 0 {
+		return nil, errors.New("scale benchmark: the number of customers must be positive")
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.ChangedShare <= 0 {
+		o.ChangedShare = 0.01
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	// The history ends now (the fakes stamp new orders with the clock);
+	// every plan is made a day later, so the only difference between the
+	// first plan and the steady-state one is the new orders.
+	born := time.Now().UTC().Truncate(time.Minute)
+	asOf := born.Add(24 * time.Hour)
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: o.Seed, Customers: o.Customers, AsOf: born, HubSpotTier: "enterprise"})
+	if err != nil {
+		return nil, fmt.Errorf("starting the sandbox with %d customers: %w", o.Customers, err)
+	}
+	l := sb.ConnectorConfig(o.Dir)
+	switch o.Store {
+	case "", "sqlite":
+		o.Store = "sqlite"
+		if o.Dir == "" {
+			sb.Close()
+			return nil, errors.New("scale benchmark: a directory for the SQLite store is required")
+		}
+		l.Config.Store.Path = filepath.Join(o.Dir, "scale.db")
+	case "postgres":
+		l.Config.Store.Driver, l.Config.Store.DSN, l.Config.Store.Schema = "postgres", o.DSN, o.Schema
+	default:
+		sb.Close()
+		return nil, fmt.Errorf("scale benchmark: unknown store %q (want sqlite or postgres)", o.Store)
+	}
+	defs, err := app.SegmentDefinitions(l)
+	if err != nil {
+		sb.Close()
+		return nil, err
+	}
+	sb.PrepareWriteback(defs)
+	factories := map[string]app.Factory{}
+	for n, f := range connectors.Builtin() {
+		factories[n] = app.Factory(f)
+	}
+	a, err := app.Open(ctx, l, o.Logger, factories, app.Options{})
+	if err != nil {
+		sb.Close()
+		return nil, fmt.Errorf("opening the connector: %w", err)
+	}
+	return &env{sb: sb, app: a, asOf: asOf}, nil
+}
+
+type runner struct {
+	o         Options
+	rep       *Report
+	engineCPU float64
+}
+
+// measure runs fn as one phase and records it.
+func (r *runner) measure(name string, fn func() (string, error)) error {
+	if !resetPeakRSS() {
+		r.rep.PeakPerPhase = false
+	}
+	before, err := readUsage()
+	if err != nil {
+		return fmt.Errorf("reading resource usage: %w", err)
+	}
+	start := time.Now()
+	detail, err := fn()
+	wall := time.Since(start)
+	if err != nil {
+		return fmt.Errorf("phase %s: %w", name, err)
+	}
+	after, err := readUsage()
+	if err != nil {
+		return fmt.Errorf("reading resource usage: %w", err)
+	}
+	ph := Phase{
+		Phase: name, Store: r.o.Store, Customers: r.o.Customers, WallS: wall.Seconds(), CPUS: (after.cpu - before.cpu).Seconds(),
+		PeakRSSMB: float64(after.maxRSS) / (1 << 20), Detail: detail,
+	}
+	if name == "engine" {
+		r.engineCPU = ph.CPUS
+	}
+	r.rep.Phases = append(r.rep.Phases, ph)
+	if r.o.OnPhase != nil {
+		ph.EngineCPUS = r.engineCPU
+		r.o.OnPhase(ph)
+	}
+	return nil
+}
+
+func (r *runner) phases(ctx context.Context, sb *sandbox.Sandbox, a *app.App, asOf time.Time) error {
+	err := r.measure("fill", func() (string, error) {
+		stats, err := a.SyncAll(ctx, nil, true)
+		n := 0
+		for _, s := range stats {
+			for _, c := range s.Records {
+				n += c
+			}
+		}
+		return fmt.Sprintf("%d records pulled", n), err
+	})
+	if err != nil {
+		return err
+	}
+	if r.rep.Profiles, err = a.Store.CountProfiles(ctx); err != nil {
+		return fmt.Errorf("counting profiles: %w", err)
+	}
+	var b *segment.Builder
+	err = r.measure("load", func() (string, error) {
+		b = segment.NewBuilder("USD")
+		orders := 0
+		err := a.Store.EachProfile(ctx, func(po store.ProfileOrders) error {
+			b.Add(&po.Profile, po.Orders)
+			orders += len(po.Orders)
+			return nil
+		})
+		return fmt.Sprintf("%d profiles, %d orders", r.rep.Profiles, orders), err
+	})
+	if err != nil {
+		return err
+	}
+	err = r.measure("engine", func() (string, error) {
+		_, err := a.Engine.Run(ctx, b.Dataset(), asOf)
+		return "", err
+	})
+	if err != nil {
+		return err
+	}
+	b = nil
+	if err := r.measure("recompute", func() (string, error) {
+		_, err := a.Pipeline.Recompute(ctx, asOf)
+		return "", err
+	}); err != nil {
+		return err
+	}
+	var plan *pipeline.Plan
+	if err := r.measure("plan_from_empty", func() (string, error) {
+		var err error
+		plan, err = a.Pipeline.Plan(ctx, asOf)
+		return planDetail(plan), err
+	}); err != nil {
+		return err
+	}
+	if err := r.measure("apply", func() (string, error) {
+		return apply(ctx, a, plan)
+	}); err != nil {
+		return err
+	}
+	plan = nil
+	if err := r.measure("change", func() (string, error) {
+		return change(ctx, sb, a, int(float64(r.o.Customers)*r.o.ChangedShare))
+	}); err != nil {
+		return err
+	}
+	if err := r.measure("steady_plan", func() (string, error) {
+		p, err := a.Pipeline.Plan(ctx, asOf)
+		return planDetail(p), err
+	}); err != nil {
+		return err
+	}
+	for i := range r.rep.Phases {
+		r.rep.Phases[i].EngineCPUS = r.engineCPU
+	}
+	return nil
+}
+
+func planDetail(p *pipeline.Plan) string {
+	if p == nil {
+		return ""
+	}
+	items := 0
+	for _, pp := range p.Platforms {
+		items += pp.Queued()
+	}
+	return fmt.Sprintf("%d membership changes, %d write-back items", len(p.Memberships), items)
+}
+
+// apply records the plan, creating its targets first, and drains every
+// platform's write-back into the fakes.
+func apply(ctx context.Context, a *app.App, plan *pipeline.Plan) (string, error) {
+	if err := a.Pipeline.EnsureTargets(ctx, plan); err != nil {
+		return "", err
+	}
+	if err := a.Apply(ctx, plan); err != nil {
+		return "", err
+	}
+	pushed := 0
+	for _, name := range a.Pipeline.Platforms() {
+		st, err := a.Pipeline.Drain(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		pushed += st.OK
+	}
+	return fmt.Sprintf("%d records written back", pushed), nil
+}
+
+// change gives n WooCommerce customers a new order, as a day's trade
+// would, and pulls it with an incremental sync.
+func change(ctx context.Context, sb *sandbox.Sandbox, a *app.App, n int) (string, error) {
+	ids := sb.WooFake.CustomerIDs()
+	n = min(max(1, n), len(ids))
+	step := max(1, len(ids)/n)
+	for i := 0; i < n; i++ {
+		c, ok := sb.WooFake.Customer(ids[(i*step)%len(ids)])
+		if !ok {
+			continue
+		}
+		sb.NewWooOrder(c.ID, c.Email, []domain.LineItem{{SKU: "SCALE-1", Name: "Gift box", Category: "gifts", Quantity: int64(1 + i%4),
+			UnitPrice: domain.Money{Amount: int64(25_00 + (i%20)*10_00), Currency: "USD"}}}, "desktop")
+	}
+	if _, err := a.SyncAll(ctx, nil, false); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d customers given a new order", n), nil
+}

@@ -1,0 +1,91 @@
+package scalebench
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"strings"
+	"testing"
+)
+
+// TestRunMeasuresEveryPhase runs the benchmark small and checks that every
+// phase is measured, in order, with its CPU time and peak RSS, that the
+// plan after the change queues write-back for no more records than the
+// first plan did, and that the JSON carries the documented fields.
+func TestRunMeasuresEveryPhase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a store from the fake platforms")
+	}
+	rep, err := Run(context.Background(), Options{Customers: 300, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"fill", "load", "engine", "recompute", "plan_from_empty", "apply", "change", "steady_plan"}
+	if len(rep.Phases) != len(want) {
+		t.Fatalf("%d phases, want %v", len(rep.Phases), want)
+	}
+	var total float64
+	for i, p := range rep.Phases {
+		if p.Phase != want[i] {
+			t.Errorf("phase %d is %s, want %s", i, p.Phase, want[i])
+		}
+		if p.CPUS < 0 || p.WallS <= 0 || p.PeakRSSMB <= 0 {
+			t.Errorf("%s: wall %v s, CPU %v s, peak %v MB", p.Phase, p.WallS, p.CPUS, p.PeakRSSMB)
+		}
+		if p.EngineCPUS != rep.Phases[2].CPUS {
+			t.Errorf("%s: engine CPU %v, the engine phase took %v", p.Phase, p.EngineCPUS, rep.Phases[2].CPUS)
+		}
+		total += p.CPUS
+	}
+	if rep.Phases[0].CPUS <= 0 || total <= 0 {
+		t.Errorf("filling the store took %v CPU-s", rep.Phases[0].CPUS)
+	}
+	if rep.Profiles == 0 || !strings.Contains(rep.Phases[5].Detail, "written back") {
+		t.Errorf("%d profiles; apply: %q", rep.Profiles, rep.Phases[5].Detail)
+	}
+	b, err := json.Marshal(rep.Phases[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"phase", "wall_s", "cpu_s", "peak_rss_mb", "engine_cpu_s"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("the JSON of a phase lacks %s: %s", k, b)
+		}
+	}
+}
+
+var benchCustomers = flag.Int("scale.customers", 10000, "customers BenchmarkSteadyPlan generates")
+
+// BenchmarkSteadyPlan plans again and again over a store that is filled,
+// planned, applied and written back once (not timed): the steady state of
+// a shop of -scale.customers people. Profile it with -cpuprofile and
+// pprof -focus 'Pipeline..Plan$' to leave the set-up out.
+func BenchmarkSteadyPlan(b *testing.B) {
+	ctx := context.Background()
+	o := Options{Customers: *benchCustomers, Dir: b.TempDir()}
+	e, err := start(ctx, &o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.close(ctx)
+	if _, err := e.app.SyncAll(ctx, nil, true); err != nil {
+		b.Fatal(err)
+	}
+	plan, err := e.app.Pipeline.Plan(ctx, e.asOf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := apply(ctx, e.app, plan); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := e.app.Pipeline.Plan(ctx, e.asOf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
