@@ -14,7 +14,7 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 
 	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/plugins/sdk"
+	"github.com/segconn/connector/plugins/wire"
 )
 
 // Plugin is a supervised plugin process seen as an adapter.Adapter. It is
@@ -115,7 +115,7 @@ func (p *Plugin) live(ctx context.Context) (*instance, error) {
 // crashed reports whether err means the process died or the connection
 // to it broke, rather than an answer from the adapter.
 func crashed(in *instance, err error) bool {
-	return errors.Is(err, sdk.ErrTransport) || in.exited()
+	return errors.Is(err, wire.ErrTransport) || in.exited()
 }
 
 // retryWait sleeps for the next restart backoff, or returns ctx's error.

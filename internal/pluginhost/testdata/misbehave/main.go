@@ -26,6 +26,7 @@ import (
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/plugins/examples/csvfolder"
 	"github.com/segconn/connector/plugins/sdk"
+	"github.com/segconn/connector/plugins/wire"
 )
 
 type misbehave struct {
@@ -80,13 +81,13 @@ func main() {
 			fmt.Fprintln(os.Stderr, "bad --protocol:", err)
 			os.Exit(2)
 		}
-		if os.Getenv(sdk.MagicCookieKey) == "" {
-			_ = json.NewEncoder(os.Stdout).Encode(sdk.Description{ProtocolVersions: []int{n}})
+		if os.Getenv(wire.MagicCookieKey) == "" {
+			_ = json.NewEncoder(os.Stdout).Encode(wire.Description{ProtocolVersions: []int{n}})
 			return
 		}
 		plugin.Serve(&plugin.ServeConfig{
-			HandshakeConfig:  sdk.Handshake(),
-			VersionedPlugins: map[int]plugin.PluginSet{n: {sdk.PluginName: &sdk.GRPCPlugin{Impl: a}}},
+			HandshakeConfig:  wire.Handshake(),
+			VersionedPlugins: map[int]plugin.PluginSet{n: {wire.PluginName: &wire.GRPCPlugin{Impl: a}}},
 		})
 		return
 	}
