@@ -29,7 +29,7 @@ type Factory func(*slog.Logger) adapter.Adapter
 
 // Options tune Open beyond the configuration.
 type Options struct {
-	// ObserveHTTP, when set, hears every built-in adapter's HTTP requests
+	// ObserveHTTP, when set, hears every built-in adapter's and plugin's HTTP requests
 	// from Open on (the daemon's metrics).
 	ObserveHTTP func(platform string) adapter.HTTPObserver
 	// StoreNow is the store's clock (default time.Now).
@@ -123,6 +123,9 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 			return nil, fmt.Errorf("starting plugins[%d] (%s): %w", i, pc.Name, err)
 		}
 		app.Adapters[pc.Name] = pl // registered first, so Close stops it even if configuring fails
+		if opts.ObserveHTTP != nil {
+			pl.ObserveHTTP(opts.ObserveHTTP(pc.Name)) // protocol 1.1 plugins report their requests
+		}
 		p, err := configure(ctx, pc.Name, pl, pc.Config)
 		if err != nil {
 			app.Close(ctx)

@@ -28,6 +28,11 @@ type instance struct {
 	a       adapter.Adapter
 	pid     int
 	version int
+	// watchCtx lives as long as the process; stopWatch ends it, and with
+	// it the stream of HTTP reports. watching is guarded by Plugin.mu.
+	watchCtx  context.Context
+	stopWatch context.CancelFunc
+	watching  bool
 }
 
 func (in *instance) exited() bool { return in.client.Exited() }
@@ -36,6 +41,7 @@ func (in *instance) exited() bool { return in.client.Exited() }
 // A hung plugin would otherwise hold go-plugin's graceful shutdown for
 // seconds.
 func (in *instance) kill() {
+	in.stopWatch()
 	if in.pid > 0 && !in.client.Exited() {
 		if proc, err := os.FindProcess(in.pid); err == nil {
 			_ = proc.Kill()
@@ -91,6 +97,7 @@ func start(s Spec, o Options, log *slog.Logger) (*instance, error) {
 		return nil, adapter.Retryable(fmt.Errorf("connecting to plugin %q: %w", s.Name, err))
 	}
 	in := &instance{client: client, a: raw.(adapter.Adapter), version: client.NegotiatedVersion()}
+	in.watchCtx, in.stopWatch = context.WithCancel(context.Background())
 	if rc := client.ReattachConfig(); rc != nil {
 		in.pid = rc.Pid
 	}

@@ -17,13 +17,20 @@ type GRPCPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
 	// Impl is the adapter served; nil on the host side.
 	Impl adapter.Adapter
+	// Service builds the service from Impl; nil means NewServer. Tests set
+	// NewServer10 to stand in for a plugin built against protocol 1.0.
+	Service func(adapter.Adapter) pb.AdapterServer
 }
 
 var _ plugin.GRPCPlugin = (*GRPCPlugin)(nil)
 
 // GRPCServer registers the adapter service.
 func (p *GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	pb.RegisterAdapterServer(s, NewServer(p.Impl))
+	mk := p.Service
+	if mk == nil {
+		mk = NewServer
+	}
+	pb.RegisterAdapterServer(s, mk(p.Impl))
 	return nil
 }
 
