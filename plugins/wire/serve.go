@@ -28,8 +28,11 @@ const DescribeFlag = "--describe"
 
 // Description is what a plugin binary prints for DescribeFlag.
 type Description struct {
-	ProtocolVersions []int              `json:"protocol_versions"`
-	Adapter          adapter.Descriptor `json:"adapter"`
+	ProtocolVersions []int `json:"protocol_versions"`
+	// ProtocolMinor is the minor version of the newest major the binary
+	// speaks; absent (0) from plugins built against 1.0.
+	ProtocolMinor int                `json:"protocol_minor,omitempty"`
+	Adapter       adapter.Descriptor `json:"adapter"`
 }
 
 // Option adjusts Serve.
@@ -98,7 +101,7 @@ func describe(a adapter.Adapter, w io.Writer) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(Description{ProtocolVersions: SupportedVersions(), Adapter: d}); err != nil {
+	if err := enc.Encode(Description{ProtocolVersions: SupportedVersions(), ProtocolMinor: ProtocolMinor, Adapter: d}); err != nil {
 		return fmt.Errorf("writing description: %w", err)
 	}
 	return nil

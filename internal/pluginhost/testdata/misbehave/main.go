@@ -127,6 +127,11 @@ func main() {
 	for _, arg := range os.Args[1:] {
 		switch arg {
 		case "--protocol10":
+			if os.Getenv(wire.MagicCookieKey) == "" { // --describe as a 1.0 binary answers it
+				d, _ := a.Describe(context.Background())
+				_ = json.NewEncoder(os.Stdout).Encode(wire.Description{ProtocolVersions: []int{1}, Adapter: d})
+				return
+			}
 			plugin.Serve(&plugin.ServeConfig{
 				HandshakeConfig:  wire.Handshake(),
 				VersionedPlugins: map[int]plugin.PluginSet{1: {wire.PluginName: &wire.GRPCPlugin{Impl: a, Service: wire.NewServer10}}},
