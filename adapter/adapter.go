@@ -306,8 +306,8 @@ type WritePacing struct {
 // every MembershipEvery, or less often when their calls need it
 // (MembershipCallEvery). With only PropertyEvery set, it writes whole
 // rounds at most that often, each claimed just before it is sent. Adapters
-// without it get rounds written back to back as soon as possible; it is
-// not carried over the plugin protocol.
+// without it get rounds written back to back as soon as possible. Plugins
+// give it over protocol 1.1 (the Hints call).
 type WritePacer interface {
 	WritePacing() WritePacing
 }
@@ -325,8 +325,8 @@ type HTTPObserver interface {
 }
 
 // Observable is implemented by adapters that report their HTTP requests.
-// The daemon calls ObserveHTTP once, before Configure. It is not carried
-// over the plugin protocol.
+// The daemon calls ObserveHTTP once, before Configure. Plugins report
+// over protocol 1.1 (the WatchHTTP stream).
 type Observable interface {
 	ObserveHTTP(HTTPObserver)
 }
@@ -341,6 +341,7 @@ type Quota struct {
 
 // QuotaReporter is implemented by adapters whose platform has a daily
 // request budget, so plans can show each write-back's share of it.
+// Plugins report it over protocol 1.1 (the Hints call).
 type QuotaReporter interface {
 	DailyQuota() Quota
 }

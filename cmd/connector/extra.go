@@ -24,7 +24,7 @@ func (a *cli) extraCommands() []*cobra.Command {
 		analyze.NewCommand(),
 		sandbox.NewCommand(),
 		outbound.NewCommand(a.openOutboundQueue),
-		pluginhost.NewCommand(a.loadPlugins),
+		pluginhost.NewCommand(a.loadPlugins, a.pluginsInstallCommand()),
 		pluginhost.NewServeCommand(builtins),
 		a.benchCommand(),
 	}

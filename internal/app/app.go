@@ -30,9 +30,9 @@ type Factory func(*slog.Logger) adapter.Adapter
 
 // Options tune Open beyond the configuration.
 type Options struct {
-	// ObserveHTTP, when set, hears every built-in adapter's HTTP requests
-	// from Open on (the daemon's metrics). The App's health tracker hears
-	// them too, whether or not it is set.
+	// ObserveHTTP, when set, hears every adapter's HTTP requests, built-in
+	// or plugin, from Open on (the daemon's metrics). The App's health
+	// tracker hears them too, whether or not it is set.
 	ObserveHTTP func(platform string) adapter.HTTPObserver
 	// StoreNow is the store's clock (default time.Now).
 	StoreNow func() time.Time
@@ -133,6 +133,12 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 			return nil, fmt.Errorf("starting plugins[%d] (%s): %w", i, pc.Name, err)
 		}
 		app.Adapters[pc.Name] = pl // registered first, so Close stops it even if configuring fails
+		var next adapter.HTTPObserver
+		if opts.ObserveHTTP != nil {
+			next = opts.ObserveHTTP(pc.Name)
+		}
+		pl.ObserveHTTP(app.Health.Observer(pc.Name, next)) // protocol 1.1 plugins report their requests
+
 		p, err := configure(ctx, pc.Name, pl, pc.Config)
 		if err != nil {
 			app.Close(ctx)

@@ -6,22 +6,28 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/wire"
 )
 
 // LoadFunc returns the configured plugins and host options; the CLI
 // supplies it from the loaded config.
 type LoadFunc func(ctx context.Context) ([]Spec, Options, error)
 
-// NewCommand returns `plugins` with list, verify and describe.
-func NewCommand(load LoadFunc) *cobra.Command {
+// NewCommand returns `plugins` with list, verify and describe, and the
+// extra subcommands the CLI adds (install).
+func NewCommand(load LoadFunc, extra ...*cobra.Command) *cobra.Command {
 	root := &cobra.Command{Use: "plugins", Short: "List, verify and describe adapter plugins", SilenceUsage: true}
 	root.AddCommand(
 		&cobra.Command{
 			Use:   "list",
-			Short: "List configured plugins and whether their checksums match",
+			Short: "List configured plugins: version, protocol, capabilities and whether their checksums match",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				specs, _, err := load(cmd.Context())
@@ -63,6 +69,7 @@ func NewCommand(load LoadFunc) *cobra.Command {
 			},
 		},
 	)
+	root.AddCommand(extra...)
 	return root
 }
 
@@ -85,13 +92,16 @@ func pick(specs []Spec, names []string) ([]Spec, error) {
 	return out, nil
 }
 
-// List writes one line per plugin: name, path, pinned digest and whether
-// the file matches it. It starts nothing.
+// List writes one line per plugin: name, version, protocol version,
+// capabilities, path, pinned digest and whether the file matches it.
+// Version, protocol and capabilities come from running a plugin whose
+// file matches its pin with --describe (outside the handshake, with its
+// restricted environment); a plugin that does not match is never run.
 func List(w io.Writer, specs []Spec) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPATH\tSHA256\tSTATUS")
+	fmt.Fprintln(tw, "NAME\tVERSION\tPROTOCOL\tCAPABILITIES\tPATH\tSHA256\tSTATUS")
 	for _, s := range specs {
-		status := "ok"
+		status, version, protocol, caps := "ok", "-", "-", "-"
 		if _, err := Verify(s); err != nil {
 			switch {
 			case errors.Is(err, ErrChecksumMismatch):
@@ -101,10 +111,42 @@ func List(w io.Writer, specs []Spec) error {
 			default:
 				status = err.Error()
 			}
+		} else if d, err := describeBinary(s); err != nil {
+			status = "does not describe itself: " + err.Error()
+		} else {
+			version = d.Adapter.Version
+			protocol = protocolString(d)
+			caps = capabilityString(d.Adapter.Capabilities)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Path, short(s.SHA256), status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, version, protocol, caps, s.Path, short(s.SHA256), status)
 	}
 	return tw.Flush()
+}
+
+// protocolString is the newest protocol version a description offers,
+// as major.minor.
+func protocolString(d wire.Description) string {
+	if len(d.ProtocolVersions) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d.%d", slices.Max(d.ProtocolVersions), d.ProtocolMinor)
+}
+
+// capabilityString says in one cell what an adapter reads and writes,
+// e.g. "read contact,order; write list; webhooks".
+func capabilityString(c adapter.Capabilities) string {
+	parts := []string{"read " + strings.Join(c.Objects, ",")}
+	if len(c.Targets) > 0 {
+		ts := make([]string, len(c.Targets))
+		for i, t := range c.Targets {
+			ts[i] = string(t)
+		}
+		parts = append(parts, "write "+strings.Join(ts, ","))
+	}
+	if c.Webhooks {
+		parts = append(parts, "webhooks")
+	}
+	return strings.Join(parts, "; ")
 }
 
 func short(sum string) string {

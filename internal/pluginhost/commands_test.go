@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/segconn/connector/internal/pluginhost"
+	"github.com/segconn/connector/plugins/examples/csvfolder"
 )
 
 func runCLI(t *testing.T, specs []pluginhost.Spec, args ...string) (string, error) {
@@ -31,12 +32,31 @@ func TestPluginsCommands(t *testing.T) {
 	future := spec(t, "future")
 	future.Args = []string{"--protocol=7"}
 
-	out, err := runCLI(t, []pluginhost.Spec{good, bad}, "list")
+	old := spec(t, "old")
+	old.Args = []string{"--protocol10"}
+	out, err := runCLI(t, []pluginhost.Spec{good, bad, old}, "list")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "csv") || !strings.Contains(out, "checksum mismatch") || strings.Count(out, " ok") != 1 {
+	if !strings.Contains(out, "checksum mismatch") || strings.Count(out, " ok") != 2 {
 		t.Errorf("plugins list:\n%s", out)
+	}
+	rows := map[string][]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			rows[f[0]] = f
+		}
+	}
+	// NAME VERSION PROTOCOL CAPABILITIES…: the csv example speaks 1.1, the
+	// same code served as a 1.0 binary 1.0; the tampered file is not run.
+	if r := rows["csv"]; len(r) < 4 || r[1] != csvfolder.Version || r[2] != "1.1" || !strings.Contains(out, "read contact,order; write property,list; webhooks") {
+		t.Errorf("plugins list row for csv: %q\n%s", r, out)
+	}
+	if r := rows["old"]; len(r) < 3 || r[2] != "1.0" {
+		t.Errorf("plugins list row for a 1.0 plugin: %q\n%s", r, out)
+	}
+	if r := rows["tampered"]; len(r) < 3 || r[1] != "-" || r[2] != "-" {
+		t.Errorf("plugins list ran or described a tampered plugin: %q", r)
 	}
 
 	out, err = runCLI(t, []pluginhost.Spec{good, bad, future}, "verify")

@@ -19,7 +19,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/plugins/sdk"
+	"github.com/segconn/connector/plugins/wire"
 )
 
 // instance is one running plugin process.
@@ -28,6 +28,11 @@ type instance struct {
 	a       adapter.Adapter
 	pid     int
 	version int
+	// watchCtx lives as long as the process; stopWatch ends it, and with
+	// it the stream of HTTP reports. watching is guarded by Plugin.mu.
+	watchCtx  context.Context
+	stopWatch context.CancelFunc
+	watching  bool
 }
 
 func (in *instance) exited() bool { return in.client.Exited() }
@@ -36,6 +41,7 @@ func (in *instance) exited() bool { return in.client.Exited() }
 // A hung plugin would otherwise hold go-plugin's graceful shutdown for
 // seconds.
 func (in *instance) kill() {
+	in.stopWatch()
 	if in.pid > 0 && !in.client.Exited() {
 		if proc, err := os.FindProcess(in.pid); err == nil {
 			_ = proc.Kill()
@@ -58,8 +64,8 @@ func start(s Spec, o Options, log *slog.Logger) (*instance, error) {
 	cmd := exec.Command(s.Path, s.Args...)
 	cmd.Env = s.environ()
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake(),
-		VersionedPlugins: sdk.VersionedPlugins(nil, o.SupportedVersions...),
+		HandshakeConfig:  wire.Handshake(),
+		VersionedPlugins: wire.VersionedPlugins(nil, o.SupportedVersions...),
 		Cmd:              cmd,
 		SecureConfig:     &plugin.SecureConfig{Checksum: want, Hash: sha256.New()},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
@@ -72,7 +78,7 @@ func start(s Spec, o Options, log *slog.Logger) (*instance, error) {
 		SyncStderr:       &slogWriter{l: log.With("stream", "stderr")},
 		SyncStdout:       &slogWriter{l: log.With("stream", "stdout")},
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
-			grpc.MaxCallRecvMsgSize(sdk.MaxMessageBytes), grpc.MaxCallSendMsgSize(sdk.MaxMessageBytes))},
+			grpc.MaxCallRecvMsgSize(wire.MaxMessageBytes), grpc.MaxCallSendMsgSize(wire.MaxMessageBytes))},
 	})
 	rpc, err := client.Client()
 	if err != nil {
@@ -85,12 +91,13 @@ func start(s Spec, o Options, log *slog.Logger) (*instance, error) {
 		}
 		return nil, adapter.Retryable(fmt.Errorf("starting plugin %q (%s): %w", s.Name, s.Path, err))
 	}
-	raw, err := rpc.Dispense(sdk.PluginName)
+	raw, err := rpc.Dispense(wire.PluginName)
 	if err != nil {
 		client.Kill()
 		return nil, adapter.Retryable(fmt.Errorf("connecting to plugin %q: %w", s.Name, err))
 	}
 	in := &instance{client: client, a: raw.(adapter.Adapter), version: client.NegotiatedVersion()}
+	in.watchCtx, in.stopWatch = context.WithCancel(context.Background())
 	if rc := client.ReattachConfig(); rc != nil {
 		in.pid = rc.Pid
 	}
@@ -110,7 +117,7 @@ func incompatible(s Spec, o Options, answered string) error {
 		s.Name, s.Path, offers, o.SupportedVersions, adapter.Permanent(ErrIncompatible))
 }
 
-// describeVersions runs the plugin with sdk.DescribeFlag (outside the
+// describeVersions runs the plugin with wire.DescribeFlag (outside the
 // handshake, with the same restricted environment) and returns the
 // protocol versions it lists.
 func describeVersions(s Spec) ([]int, error) {
@@ -121,18 +128,18 @@ func describeVersions(s Spec) ([]int, error) {
 	return d.ProtocolVersions, nil
 }
 
-func describeBinary(s Spec) (sdk.Description, error) {
-	var d sdk.Description
+func describeBinary(s Spec) (wire.Description, error) {
+	var d wire.Description
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, s.Path, append(slices.Clone(s.Args), sdk.DescribeFlag)...)
+	cmd := exec.CommandContext(ctx, s.Path, append(slices.Clone(s.Args), wire.DescribeFlag)...)
 	cmd.Env = s.environ()
 	out, err := cmd.Output()
 	if err != nil {
-		return d, fmt.Errorf("running %s %s: %w", s.Path, sdk.DescribeFlag, err)
+		return d, fmt.Errorf("running %s %s: %w", s.Path, wire.DescribeFlag, err)
 	}
 	if err := json.Unmarshal(out, &d); err != nil {
-		return d, fmt.Errorf("decoding %s %s output: %w", s.Path, sdk.DescribeFlag, err)
+		return d, fmt.Errorf("decoding %s %s output: %w", s.Path, wire.DescribeFlag, err)
 	}
 	return d, nil
 }

@@ -14,7 +14,7 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 
 	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/plugins/sdk"
+	"github.com/segconn/connector/plugins/wire"
 )
 
 // Plugin is a supervised plugin process seen as an adapter.Adapter. It is
@@ -31,6 +31,10 @@ type Plugin struct {
 	closed   bool
 	bo       backoff.BackOff
 	restarts atomic.Int64
+	obs      adapter.HTTPObserver // set by ObserveHTTP; guarded by mu
+
+	hmu   sync.Mutex
+	hints wire.Hints // the plugin's last hints (protocol 1.1)
 }
 
 var _ adapter.Adapter = (*Plugin)(nil)
@@ -105,9 +109,11 @@ func (p *Plugin) live(ctx context.Context) (*instance, error) {
 			in.kill()
 			return nil, fmt.Errorf("reconfiguring restarted plugin %q: %w", p.spec.Name, err)
 		}
+		p.refreshHints(ctx, in)
 	}
 	p.restarts.Add(1)
 	p.inst = in
+	p.watch(in)
 	p.log.Warn("plugin restarted", "pid", in.pid, "restarts", p.restarts.Load())
 	return in, nil
 }
@@ -115,7 +121,7 @@ func (p *Plugin) live(ctx context.Context) (*instance, error) {
 // crashed reports whether err means the process died or the connection
 // to it broke, rather than an answer from the adapter.
 func crashed(in *instance, err error) bool {
-	return errors.Is(err, sdk.ErrTransport) || in.exited()
+	return errors.Is(err, wire.ErrTransport) || in.exited()
 }
 
 // retryWait sleeps for the next restart backoff, or returns ctx's error.
@@ -215,7 +221,11 @@ func (p *Plugin) Configure(ctx context.Context, cfg adapter.Config) error {
 	if err == nil {
 		p.mu.Lock()
 		p.cfg, p.hasCfg = maps.Clone(cfg), true
+		in := p.inst
 		p.mu.Unlock()
+		if in != nil {
+			p.refreshHints(ctx, in)
+		}
 	}
 	return err
 }
@@ -331,6 +341,7 @@ func (p *Plugin) Close(ctx context.Context) error {
 	if err != nil {
 		p.inst.kill() // it may be hung: no graceful shutdown
 	} else {
+		p.inst.stopWatch()
 		p.inst.client.Kill()
 	}
 	p.inst = nil

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/plugins/sdk"
+	"github.com/segconn/connector/plugins/wire"
 )
 
 // ServeCommandName is the hidden subcommand that serves a built-in
@@ -18,10 +18,10 @@ const ServeCommandName = "plugin-serve"
 
 // ServeBuiltin serves a built-in adapter over the plugin protocol until
 // the host disconnects, exactly as a third-party plugin would. args are
-// the arguments after the adapter's name (for sdk.DescribeFlag).
+// the arguments after the adapter's name (for wire.DescribeFlag).
 func ServeBuiltin(name string, a adapter.Adapter, args ...string) {
 	_ = name // the adapter describes itself; the name is for the caller's lookup
-	sdk.Serve(a, sdk.WithArgs(args))
+	wire.Serve(a, wire.WithArgs(args))
 }
 
 // NewServeCommand returns the hidden `plugin-serve <name>` command over

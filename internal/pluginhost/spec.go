@@ -14,7 +14,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
-	"github.com/segconn/connector/plugins/sdk"
+	"github.com/segconn/connector/plugins/wire"
 )
 
 // Spec declares one plugin, as written in the config.
@@ -44,7 +44,7 @@ type Options struct {
 	// Logger receives host and plugin logs; default discards.
 	Logger *slog.Logger
 	// SupportedVersions are the protocol versions the host speaks; default
-	// sdk.SupportedVersions().
+	// wire.SupportedVersions().
 	SupportedVersions []int
 	// Backoff returns the policy between restarts of a crashed plugin;
 	// default exponential from 100ms to 10s.
@@ -59,7 +59,7 @@ func (o Options) withDefaults() Options {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if len(o.SupportedVersions) == 0 {
-		o.SupportedVersions = sdk.SupportedVersions()
+		o.SupportedVersions = wire.SupportedVersions()
 	}
 	if o.Backoff == nil {
 		o.Backoff = func() backoff.BackOff {

@@ -16,11 +16,26 @@ type pluginConfig struct {
 	PageSize int           `spec:"page_size" default:"100" min:"1" max:"500" doc:"rows per page"`
 }
 
+// recorder is a read-only plugin that keeps the config it was given.
+type recorder struct {
+	sdk.Unimplemented
+	gotCfg adapter.Config
+}
+
+func (r *recorder) Describe(context.Context) (adapter.Descriptor, error) {
+	return adapter.Descriptor{Name: "recorder", Version: "1"}, nil
+}
+func (r *recorder) Configure(_ context.Context, c adapter.Config) error { r.gotCfg = c; return nil }
+func (r *recorder) Pull(context.Context, adapter.PullRequest, adapter.PageSink) error {
+	return nil
+}
+func (r *recorder) Close(context.Context) error { return nil }
+
 // The config crosses the plugin protocol as a protobuf Struct, where every
 // number is a float64; the decoder still gives the struct an int.
 func TestDecodeConfigThroughTheProtocol(t *testing.T) {
-	s := &stub{}
-	a := sdktest.OverGRPC(t, s)
+	s := &recorder{}
+	a := sdktest.OverGRPC(t, sdk.Adapt(s))
 	if err := a.Configure(context.Background(), adapter.Config{"folder": " /srv/x ", "page_size": 250, "every": "90s"}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,17 @@
-// Package sdk is everything a third party needs to ship an adapter for a
+// Package sdk is what a third party needs to ship an adapter for a
 // platform the connector does not cover, as a separate executable:
 //
-//	func main() { sdk.Serve(myadapter.New()) }
+//	func main() { sdk.Serve(myplugin.New()) }
 //
-// The plugin implements adapter.Adapter (plain Go types from the adapter
-// and domain packages); Serve runs it as a hashicorp/go-plugin gRPC server
-// speaking protocol 1 of plugins/proto/connector/v1. The package also
-// holds the pieces the host shares with plugins: the handshake, the
-// versioned plugin sets, the gRPC client that turns a plugin back into an
-// adapter.Adapter, and the mapping of typed errors both ways.
+// A plugin implements Plugin: Describe, Configure, Pull and Close, the
+// four methods of a read-only adapter. It opts into more by implementing
+// more: ConfigValidator, Fetcher (records by id, after a webhook), Writer
+// (segment membership written back), WebhookVerifier, and the hints of
+// protocol 1.1 that let the host pace and measure it: WritePacer,
+// QuotaReporter and Observable. Embedding Unimplemented answers every
+// opt-in method with adapter.ErrUnsupported and keeps a plugin compiling
+// when a later SDK adds one. The values exchanged are the plain Go types
+// of packages adapter and domain.
 //
 // Config sections arrive as adapter.Config, in which the protocol has made
 // every number a float64. DecodeConfig and ConfigSchema read a struct
@@ -16,11 +19,8 @@
 // connectors use, so a plugin gets defaults, typed values, errors with
 // paths and a published schema from one struct.
 //
-// Why these libraries: go-plugin gives process isolation, a handshake,
-// version negotiation, AutoMTLS, checksum pinning and stdio/log plumbing
-// that we would otherwise write ourselves; gRPC (rather than net/rpc) gives
-// streams for pulls, context cancellation across the process boundary and a
-// language-neutral contract; protobuf is what gRPC speaks. The package
-// imports only adapter, domain and the generated stubs of this module, never
-// the host's internal packages.
+// The wire (gRPC over hashicorp/go-plugin, the handshake, version
+// negotiation, error mapping) is package plugins/wire, which hosts and
+// the conformance kit use; plugin authors never need it. Package
+// plugins/sdktest is the conformance kit a plugin runs against itself.
 package sdk

@@ -12,7 +12,7 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 
 	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/plugins/sdk"
+	"github.com/segconn/connector/plugins/wire"
 )
 
 // GRPC returns h with every adapter served through the real protocol in
@@ -34,12 +34,12 @@ func GRPC(h Harness) Harness {
 func OverGRPC(t testing.TB, a adapter.Adapter) adapter.Adapter {
 	t.Helper()
 	client, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{
-		sdk.PluginName: &sdk.GRPCPlugin{Impl: a},
+		wire.PluginName: &wire.GRPCPlugin{Impl: a},
 	})
 	// Closing the client asks the server to shut down (go-plugin's
 	// controller service); stopping it here as well would race with that.
 	t.Cleanup(func() { _ = client.Close() })
-	raw, err := client.Dispense(sdk.PluginName)
+	raw, err := client.Dispense(wire.PluginName)
 	if err != nil {
 		t.Fatalf("dispensing adapter over gRPC: %v", err)
 	}
@@ -66,8 +66,8 @@ func StartPlugin(t testing.TB, path string, args ...string) adapter.Adapter {
 	cmd := exec.Command(path, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + os.TempDir()}
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake(),
-		VersionedPlugins: sdk.VersionedPlugins(nil, sdk.SupportedVersions()...),
+		HandshakeConfig:  wire.Handshake(),
+		VersionedPlugins: wire.VersionedPlugins(nil, wire.SupportedVersions()...),
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
@@ -81,7 +81,7 @@ func StartPlugin(t testing.TB, path string, args ...string) adapter.Adapter {
 	if err != nil {
 		t.Fatalf("starting plugin %s: %v", path, err)
 	}
-	raw, err := rpc.Dispense(sdk.PluginName)
+	raw, err := rpc.Dispense(wire.PluginName)
 	if err != nil {
 		t.Fatalf("dispensing adapter from %s: %v", path, err)
 	}

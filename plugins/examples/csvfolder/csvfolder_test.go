@@ -11,8 +11,8 @@ import (
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/plugins/examples/csvfolder"
 	"github.com/segconn/connector/plugins/examples/csvfolder/csvfake"
-	"github.com/segconn/connector/plugins/sdk"
 	"github.com/segconn/connector/plugins/sdktest"
+	"github.com/segconn/connector/plugins/wire"
 )
 
 func TestConformanceInProcess(t *testing.T) {
@@ -32,19 +32,19 @@ func TestConformanceSubprocess(t *testing.T) {
 	sdktest.RunConformance(t, sdktest.Subprocess(csvfake.Harness(domain.ObjectContact), bin))
 
 	t.Run("RunByHand", func(t *testing.T) {
-		out, err := exec.Command(bin, sdk.DescribeFlag).Output()
+		out, err := exec.Command(bin, wire.DescribeFlag).Output()
 		if err != nil {
-			t.Fatalf("%s: %v", sdk.DescribeFlag, err)
+			t.Fatalf("%s: %v", wire.DescribeFlag, err)
 		}
-		var d sdk.Description
+		var d wire.Description
 		if err := json.Unmarshal(out, &d); err != nil || d.Adapter.Name != csvfolder.Name || !slices.Equal(d.ProtocolVersions, []int{1}) {
-			t.Fatalf("%s printed %s (%v)", sdk.DescribeFlag, out, err)
+			t.Fatalf("%s printed %s (%v)", wire.DescribeFlag, out, err)
 		}
 		var stderr bytes.Buffer
 		cmd := exec.Command(bin)
 		cmd.Stderr = &stderr
-		if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), sdk.DescribeFlag) {
-			t.Fatalf("run without a host: %v, stderr %q; want a failure pointing at %s", err, stderr.String(), sdk.DescribeFlag)
+		if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), wire.DescribeFlag) {
+			t.Fatalf("run without a host: %v, stderr %q; want a failure pointing at %s", err, stderr.String(), wire.DescribeFlag)
 		}
 	})
 }

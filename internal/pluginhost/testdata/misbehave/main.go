@@ -2,6 +2,10 @@
 // misbehave on request, for the host's tests.
 //
 //	--protocol=N      serve protocol version N only (negotiation tests)
+//	--protocol10      serve as a plugin built against protocol 1.0 does
+//	--hints           give the 1.1 hints: write pacing, a daily quota of
+//	                  1000 that each pushed item spends, and one HTTP
+//	                  report per pushed item
 //	Fetch id "hang"   never answer
 //	Fetch id "crash"  exit the process mid-call
 //	Fetch id "env"    return the process environment as attributes
@@ -19,6 +23,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	plugin "github.com/hashicorp/go-plugin"
 
@@ -26,6 +32,7 @@ import (
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/plugins/examples/csvfolder"
 	"github.com/segconn/connector/plugins/sdk"
+	"github.com/segconn/connector/plugins/wire"
 )
 
 type misbehave struct {
@@ -65,6 +72,33 @@ func (m *misbehave) Pull(ctx context.Context, req adapter.PullRequest, sink adap
 	return m.Adapter.Pull(ctx, req, sink)
 }
 
+// hinted adds the hints of protocol 1.1 to misbehave.
+type hinted struct {
+	*misbehave
+	obs       adapter.HTTPObserver
+	remaining atomic.Int64
+}
+
+func (h *hinted) WritePacing() adapter.WritePacing {
+	return adapter.WritePacing{PropertyEvery: 750 * time.Millisecond, MembershipEvery: 5 * time.Second, MembershipCallEvery: 200 * time.Millisecond}
+}
+
+func (h *hinted) DailyQuota() adapter.Quota {
+	return adapter.Quota{Limit: 1000, Remaining: int(h.remaining.Load())}
+}
+
+func (h *hinted) ObserveHTTP(o adapter.HTTPObserver) { h.obs = o }
+
+func (h *hinted) Push(ctx context.Context, req adapter.PushRequest) ([]adapter.PushResult, error) {
+	res, err := h.misbehave.Push(ctx, req)
+	for range req.Items {
+		h.remaining.Add(-1)
+		h.obs.RateWait(10 * time.Millisecond)
+		h.obs.HTTPRequest("PUT", 200, 3*time.Millisecond)
+	}
+	return res, err
+}
+
 func main() {
 	if path := os.Getenv("MISBEHAVE_MARKER"); path != "" {
 		_ = os.WriteFile(path, []byte("started\n"), 0o644)
@@ -80,15 +114,36 @@ func main() {
 			fmt.Fprintln(os.Stderr, "bad --protocol:", err)
 			os.Exit(2)
 		}
-		if os.Getenv(sdk.MagicCookieKey) == "" {
-			_ = json.NewEncoder(os.Stdout).Encode(sdk.Description{ProtocolVersions: []int{n}})
+		if os.Getenv(wire.MagicCookieKey) == "" {
+			_ = json.NewEncoder(os.Stdout).Encode(wire.Description{ProtocolVersions: []int{n}})
 			return
 		}
 		plugin.Serve(&plugin.ServeConfig{
-			HandshakeConfig:  sdk.Handshake(),
-			VersionedPlugins: map[int]plugin.PluginSet{n: {sdk.PluginName: &sdk.GRPCPlugin{Impl: a}}},
+			HandshakeConfig:  wire.Handshake(),
+			VersionedPlugins: map[int]plugin.PluginSet{n: {wire.PluginName: &wire.GRPCPlugin{Impl: a}}},
 		})
 		return
+	}
+	for _, arg := range os.Args[1:] {
+		switch arg {
+		case "--protocol10":
+			if os.Getenv(wire.MagicCookieKey) == "" { // --describe as a 1.0 binary answers it
+				d, _ := a.Describe(context.Background())
+				_ = json.NewEncoder(os.Stdout).Encode(wire.Description{ProtocolVersions: []int{1}, Adapter: d})
+				return
+			}
+			plugin.Serve(&plugin.ServeConfig{
+				HandshakeConfig:  wire.Handshake(),
+				VersionedPlugins: map[int]plugin.PluginSet{1: {wire.PluginName: &wire.GRPCPlugin{Impl: a, Service: wire.NewServer10}}},
+				GRPCServer:       plugin.DefaultGRPCServer,
+			})
+			return
+		case "--hints":
+			h := &hinted{misbehave: a}
+			h.remaining.Store(1000)
+			sdk.Serve(h)
+			return
+		}
 	}
 	sdk.Serve(a)
 }

@@ -1,4 +1,4 @@
-// Protocol 1.0 of the segment connector adapter plugins.
+// Protocol 1.1 of the segment connector adapter plugins.
 //
 // This file is the contract between the connector host and an adapter
 // plugin served with hashicorp/go-plugin over gRPC. Rules:
@@ -240,11 +240,14 @@ func (*DescribeRequest) Descriptor() ([]byte, []int) {
 }
 
 type DescribeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Version       string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
-	Capabilities  *Capabilities          `protobuf:"bytes,3,opt,name=capabilities,proto3" json:"capabilities,omitempty"`
-	ConfigSchema  []*ConfigField         `protobuf:"bytes,4,rep,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Name         string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Version      string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
+	Capabilities *Capabilities          `protobuf:"bytes,3,opt,name=capabilities,proto3" json:"capabilities,omitempty"`
+	ConfigSchema []*ConfigField         `protobuf:"bytes,4,rep,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
+	// protocol_minor is the minor version the plugin speaks: 1 for 1.1.
+	// A 1.0 plugin leaves it 0, and the host calls no 1.1 RPC on it.
+	ProtocolMinor int32 `protobuf:"varint,5,opt,name=protocol_minor,json=protocolMinor,proto3" json:"protocol_minor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -305,6 +308,13 @@ func (x *DescribeResponse) GetConfigSchema() []*ConfigField {
 		return x.ConfigSchema
 	}
 	return nil
+}
+
+func (x *DescribeResponse) GetProtocolMinor() int32 {
+	if x != nil {
+		return x.ProtocolMinor
+	}
+	return 0
 }
 
 type Capabilities struct {
@@ -2523,6 +2533,245 @@ func (x *WebhookResponse) GetBody() []byte {
 	return nil
 }
 
+// WritePacing mirrors adapter.WritePacing (1.1).
+type WritePacing struct {
+	state               protoimpl.MessageState `protogen:"open.v1"`
+	PropertyEvery       *durationpb.Duration   `protobuf:"bytes,1,opt,name=property_every,json=propertyEvery,proto3" json:"property_every,omitempty"`
+	MembershipEvery     *durationpb.Duration   `protobuf:"bytes,2,opt,name=membership_every,json=membershipEvery,proto3" json:"membership_every,omitempty"`
+	MembershipCallEvery *durationpb.Duration   `protobuf:"bytes,3,opt,name=membership_call_every,json=membershipCallEvery,proto3" json:"membership_call_every,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *WritePacing) Reset() {
+	*x = WritePacing{}
+	mi := &file_connector_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WritePacing) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WritePacing) ProtoMessage() {}
+
+func (x *WritePacing) ProtoReflect() protoreflect.Message {
+	mi := &file_connector_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WritePacing.ProtoReflect.Descriptor instead.
+func (*WritePacing) Descriptor() ([]byte, []int) {
+	return file_connector_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *WritePacing) GetPropertyEvery() *durationpb.Duration {
+	if x != nil {
+		return x.PropertyEvery
+	}
+	return nil
+}
+
+func (x *WritePacing) GetMembershipEvery() *durationpb.Duration {
+	if x != nil {
+		return x.MembershipEvery
+	}
+	return nil
+}
+
+func (x *WritePacing) GetMembershipCallEvery() *durationpb.Duration {
+	if x != nil {
+		return x.MembershipCallEvery
+	}
+	return nil
+}
+
+// Quota mirrors adapter.Quota (1.1).
+type Quota struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Limit int64                  `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"`
+	// remaining is -1 when unknown.
+	Remaining     int64 `protobuf:"varint,2,opt,name=remaining,proto3" json:"remaining,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Quota) Reset() {
+	*x = Quota{}
+	mi := &file_connector_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Quota) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Quota) ProtoMessage() {}
+
+func (x *Quota) ProtoReflect() protoreflect.Message {
+	mi := &file_connector_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Quota.ProtoReflect.Descriptor instead.
+func (*Quota) Descriptor() ([]byte, []int) {
+	return file_connector_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *Quota) GetLimit() int64 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *Quota) GetRemaining() int64 {
+	if x != nil {
+		return x.Remaining
+	}
+	return 0
+}
+
+// HintsResponse (1.1): each part is absent when the plugin gives none.
+type HintsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WritePacing   *WritePacing           `protobuf:"bytes,1,opt,name=write_pacing,json=writePacing,proto3" json:"write_pacing,omitempty"`
+	Quota         *Quota                 `protobuf:"bytes,2,opt,name=quota,proto3" json:"quota,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HintsResponse) Reset() {
+	*x = HintsResponse{}
+	mi := &file_connector_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HintsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HintsResponse) ProtoMessage() {}
+
+func (x *HintsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_connector_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HintsResponse.ProtoReflect.Descriptor instead.
+func (*HintsResponse) Descriptor() ([]byte, []int) {
+	return file_connector_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *HintsResponse) GetWritePacing() *WritePacing {
+	if x != nil {
+		return x.WritePacing
+	}
+	return nil
+}
+
+func (x *HintsResponse) GetQuota() *Quota {
+	if x != nil {
+		return x.Quota
+	}
+	return nil
+}
+
+// HTTPEvent (1.1) is one report of adapter.HTTPObserver: a request
+// (method, status, took) or, when rate_wait is set, a wait for the rate
+// budget.
+type HTTPEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Method        string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	Status        int32                  `protobuf:"varint,2,opt,name=status,proto3" json:"status,omitempty"`
+	Took          *durationpb.Duration   `protobuf:"bytes,3,opt,name=took,proto3" json:"took,omitempty"`
+	RateWait      *durationpb.Duration   `protobuf:"bytes,4,opt,name=rate_wait,json=rateWait,proto3" json:"rate_wait,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HTTPEvent) Reset() {
+	*x = HTTPEvent{}
+	mi := &file_connector_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HTTPEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HTTPEvent) ProtoMessage() {}
+
+func (x *HTTPEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_connector_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HTTPEvent.ProtoReflect.Descriptor instead.
+func (*HTTPEvent) Descriptor() ([]byte, []int) {
+	return file_connector_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *HTTPEvent) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *HTTPEvent) GetStatus() int32 {
+	if x != nil {
+		return x.Status
+	}
+	return 0
+}
+
+func (x *HTTPEvent) GetTook() *durationpb.Duration {
+	if x != nil {
+		return x.Took
+	}
+	return nil
+}
+
+func (x *HTTPEvent) GetRateWait() *durationpb.Duration {
+	if x != nil {
+		return x.RateWait
+	}
+	return nil
+}
+
 var File_connector_proto protoreflect.FileDescriptor
 
 const file_connector_proto_rawDesc = "" +
@@ -2535,12 +2784,13 @@ const file_connector_proto_rawDesc = "" +
 	"retryAfter\x12#\n" +
 	"\rbad_signature\x18\x03 \x01(\bR\fbadSignature\x12 \n" +
 	"\vunsupported\x18\x04 \x01(\bR\vunsupported\"\x11\n" +
-	"\x0fDescribeRequest\"\xc0\x01\n" +
+	"\x0fDescribeRequest\"\xe7\x01\n" +
 	"\x10DescribeResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12>\n" +
 	"\fcapabilities\x18\x03 \x01(\v2\x1a.connector.v1.CapabilitiesR\fcapabilities\x12>\n" +
-	"\rconfig_schema\x18\x04 \x03(\v2\x19.connector.v1.ConfigFieldR\fconfigSchema\"\xa6\x01\n" +
+	"\rconfig_schema\x18\x04 \x03(\v2\x19.connector.v1.ConfigFieldR\fconfigSchema\x12%\n" +
+	"\x0eprotocol_minor\x18\x05 \x01(\x05R\rprotocolMinor\"\xa6\x01\n" +
 	"\fCapabilities\x12\x18\n" +
 	"\aobjects\x18\x01 \x03(\tR\aobjects\x12 \n" +
 	"\vincremental\x18\x02 \x03(\tR\vincremental\x12\x18\n" +
@@ -2749,13 +2999,28 @@ const file_connector_proto_rawDesc = "" +
 	"\x06events\x18\x01 \x03(\v2\x1a.connector.v1.WebhookEventR\x06events\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\x05R\x06status\x12!\n" +
 	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x12\n" +
-	"\x04body\x18\x04 \x01(\fR\x04body*\x89\x01\n" +
+	"\x04body\x18\x04 \x01(\fR\x04body\"\xe4\x01\n" +
+	"\vWritePacing\x12@\n" +
+	"\x0eproperty_every\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\rpropertyEvery\x12D\n" +
+	"\x10membership_every\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x0fmembershipEvery\x12M\n" +
+	"\x15membership_call_every\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x13membershipCallEvery\";\n" +
+	"\x05Quota\x12\x14\n" +
+	"\x05limit\x18\x01 \x01(\x03R\x05limit\x12\x1c\n" +
+	"\tremaining\x18\x02 \x01(\x03R\tremaining\"x\n" +
+	"\rHintsResponse\x12<\n" +
+	"\fwrite_pacing\x18\x01 \x01(\v2\x19.connector.v1.WritePacingR\vwritePacing\x12)\n" +
+	"\x05quota\x18\x02 \x01(\v2\x13.connector.v1.QuotaR\x05quota\"\xa2\x01\n" +
+	"\tHTTPEvent\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\x05R\x06status\x12-\n" +
+	"\x04took\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04took\x126\n" +
+	"\trate_wait\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\brateWait*\x89\x01\n" +
 	"\tErrorKind\x12\x16\n" +
 	"\x12ERROR_KIND_UNKNOWN\x10\x00\x12\x18\n" +
 	"\x14ERROR_KIND_RETRYABLE\x10\x01\x12\x18\n" +
 	"\x14ERROR_KIND_PERMANENT\x10\x02\x12\x13\n" +
 	"\x0fERROR_KIND_AUTH\x10\x03\x12\x1b\n" +
-	"\x17ERROR_KIND_RATE_LIMITED\x10\x042\x82\x05\n" +
+	"\x17ERROR_KIND_RATE_LIMITED\x10\x042\xfa\x05\n" +
 	"\aAdapter\x12I\n" +
 	"\bDescribe\x12\x1d.connector.v1.DescribeRequest\x1a\x1e.connector.v1.DescribeResponse\x12S\n" +
 	"\x0eValidateConfig\x12\x1b.connector.v1.ConfigRequest\x1a$.connector.v1.ValidateConfigResponse\x12=\n" +
@@ -2765,7 +3030,9 @@ const file_connector_proto_rawDesc = "" +
 	"\rEnsureTargets\x12\".connector.v1.EnsureTargetsRequest\x1a#.connector.v1.EnsureTargetsResponse\x12=\n" +
 	"\x04Push\x12\x19.connector.v1.PushRequest\x1a\x1a.connector.v1.PushResponse\x12L\n" +
 	"\rVerifyWebhook\x12\x1c.connector.v1.WebhookRequest\x1a\x1d.connector.v1.WebhookResponse\x121\n" +
-	"\x05Close\x12\x13.connector.v1.Empty\x1a\x13.connector.v1.EmptyBEZCgithub.com/segconn/connector/plugins/proto/connector/v1;connectorv1b\x06proto3"
+	"\x05Close\x12\x13.connector.v1.Empty\x1a\x13.connector.v1.Empty\x129\n" +
+	"\x05Hints\x12\x13.connector.v1.Empty\x1a\x1b.connector.v1.HintsResponse\x12;\n" +
+	"\tWatchHTTP\x12\x13.connector.v1.Empty\x1a\x17.connector.v1.HTTPEvent0\x01BEZCgithub.com/segconn/connector/plugins/proto/connector/v1;connectorv1b\x06proto3"
 
 var (
 	file_connector_proto_rawDescOnce sync.Once
@@ -2780,7 +3047,7 @@ func file_connector_proto_rawDescGZIP() []byte {
 }
 
 var file_connector_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_connector_proto_goTypes = []any{
 	(ErrorKind)(0),                 // 0: connector.v1.ErrorKind
 	(*Empty)(nil),                  // 1: connector.v1.Empty
@@ -2818,39 +3085,43 @@ var file_connector_proto_goTypes = []any{
 	(*WebhookRequest)(nil),         // 33: connector.v1.WebhookRequest
 	(*WebhookEvent)(nil),           // 34: connector.v1.WebhookEvent
 	(*WebhookResponse)(nil),        // 35: connector.v1.WebhookResponse
-	nil,                            // 36: connector.v1.Contact.AttributesEntry
-	nil,                            // 37: connector.v1.PushItem.PropertiesEntry
-	nil,                            // 38: connector.v1.PushRequest.TargetsEntry
-	nil,                            // 39: connector.v1.WebhookRequest.HeadersEntry
-	(*durationpb.Duration)(nil),    // 40: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 41: google.protobuf.Timestamp
+	(*WritePacing)(nil),            // 36: connector.v1.WritePacing
+	(*Quota)(nil),                  // 37: connector.v1.Quota
+	(*HintsResponse)(nil),          // 38: connector.v1.HintsResponse
+	(*HTTPEvent)(nil),              // 39: connector.v1.HTTPEvent
+	nil,                            // 40: connector.v1.Contact.AttributesEntry
+	nil,                            // 41: connector.v1.PushItem.PropertiesEntry
+	nil,                            // 42: connector.v1.PushRequest.TargetsEntry
+	nil,                            // 43: connector.v1.WebhookRequest.HeadersEntry
+	(*durationpb.Duration)(nil),    // 44: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 45: google.protobuf.Timestamp
 }
 var file_connector_proto_depIdxs = []int32{
 	0,  // 0: connector.v1.ErrorDetail.kind:type_name -> connector.v1.ErrorKind
-	40, // 1: connector.v1.ErrorDetail.retry_after:type_name -> google.protobuf.Duration
+	44, // 1: connector.v1.ErrorDetail.retry_after:type_name -> google.protobuf.Duration
 	5,  // 2: connector.v1.DescribeResponse.capabilities:type_name -> connector.v1.Capabilities
 	6,  // 3: connector.v1.DescribeResponse.config_schema:type_name -> connector.v1.ConfigField
 	8,  // 4: connector.v1.ValidateConfigResponse.diagnostics:type_name -> connector.v1.Diagnostic
 	20, // 5: connector.v1.PageChunk.changes:type_name -> connector.v1.Change
 	21, // 6: connector.v1.PageChunk.quarantined:type_name -> connector.v1.Rejected
-	41, // 7: connector.v1.ExternalRef.last_modified:type_name -> google.protobuf.Timestamp
+	45, // 7: connector.v1.ExternalRef.last_modified:type_name -> google.protobuf.Timestamp
 	12, // 8: connector.v1.Company.ref:type_name -> connector.v1.ExternalRef
 	13, // 9: connector.v1.Company.annual_revenue:type_name -> connector.v1.Money
-	41, // 10: connector.v1.Company.updated_at:type_name -> google.protobuf.Timestamp
-	41, // 11: connector.v1.Consent.updated_at:type_name -> google.protobuf.Timestamp
+	45, // 10: connector.v1.Company.updated_at:type_name -> google.protobuf.Timestamp
+	45, // 11: connector.v1.Consent.updated_at:type_name -> google.protobuf.Timestamp
 	12, // 12: connector.v1.Contact.ref:type_name -> connector.v1.ExternalRef
 	14, // 13: connector.v1.Contact.address:type_name -> connector.v1.Address
 	12, // 14: connector.v1.Contact.company_ref:type_name -> connector.v1.ExternalRef
 	15, // 15: connector.v1.Contact.company:type_name -> connector.v1.Company
-	36, // 16: connector.v1.Contact.attributes:type_name -> connector.v1.Contact.AttributesEntry
+	40, // 16: connector.v1.Contact.attributes:type_name -> connector.v1.Contact.AttributesEntry
 	16, // 17: connector.v1.Contact.consent:type_name -> connector.v1.Consent
-	41, // 18: connector.v1.Contact.created_at:type_name -> google.protobuf.Timestamp
-	41, // 19: connector.v1.Contact.updated_at:type_name -> google.protobuf.Timestamp
+	45, // 18: connector.v1.Contact.created_at:type_name -> google.protobuf.Timestamp
+	45, // 19: connector.v1.Contact.updated_at:type_name -> google.protobuf.Timestamp
 	13, // 20: connector.v1.LineItem.unit_price:type_name -> connector.v1.Money
 	12, // 21: connector.v1.Order.ref:type_name -> connector.v1.ExternalRef
 	12, // 22: connector.v1.Order.customer_ref:type_name -> connector.v1.ExternalRef
-	41, // 23: connector.v1.Order.created_at:type_name -> google.protobuf.Timestamp
-	41, // 24: connector.v1.Order.updated_at:type_name -> google.protobuf.Timestamp
+	45, // 23: connector.v1.Order.created_at:type_name -> google.protobuf.Timestamp
+	45, // 24: connector.v1.Order.updated_at:type_name -> google.protobuf.Timestamp
 	13, // 25: connector.v1.Order.total:type_name -> connector.v1.Money
 	13, // 26: connector.v1.Order.refunded:type_name -> connector.v1.Money
 	18, // 27: connector.v1.Order.items:type_name -> connector.v1.LineItem
@@ -2864,42 +3135,53 @@ var file_connector_proto_depIdxs = []int32{
 	24, // 35: connector.v1.EnsureTargetsRequest.targets:type_name -> connector.v1.Target
 	25, // 36: connector.v1.EnsureTargetsResponse.targets:type_name -> connector.v1.EnsuredTarget
 	12, // 37: connector.v1.PushItem.ref:type_name -> connector.v1.ExternalRef
-	37, // 38: connector.v1.PushItem.properties:type_name -> connector.v1.PushItem.PropertiesEntry
+	41, // 38: connector.v1.PushItem.properties:type_name -> connector.v1.PushItem.PropertiesEntry
 	28, // 39: connector.v1.PushRequest.items:type_name -> connector.v1.PushItem
-	38, // 40: connector.v1.PushRequest.targets:type_name -> connector.v1.PushRequest.TargetsEntry
-	40, // 41: connector.v1.PushResult.retry_after:type_name -> google.protobuf.Duration
+	42, // 40: connector.v1.PushRequest.targets:type_name -> connector.v1.PushRequest.TargetsEntry
+	44, // 41: connector.v1.PushResult.retry_after:type_name -> google.protobuf.Duration
 	30, // 42: connector.v1.PushResponse.results:type_name -> connector.v1.PushResult
-	39, // 43: connector.v1.WebhookRequest.headers:type_name -> connector.v1.WebhookRequest.HeadersEntry
-	41, // 44: connector.v1.WebhookRequest.received_at:type_name -> google.protobuf.Timestamp
+	43, // 43: connector.v1.WebhookRequest.headers:type_name -> connector.v1.WebhookRequest.HeadersEntry
+	45, // 44: connector.v1.WebhookRequest.received_at:type_name -> google.protobuf.Timestamp
 	12, // 45: connector.v1.WebhookEvent.ref:type_name -> connector.v1.ExternalRef
 	12, // 46: connector.v1.WebhookEvent.merged_into:type_name -> connector.v1.ExternalRef
-	41, // 47: connector.v1.WebhookEvent.occurred_at:type_name -> google.protobuf.Timestamp
+	45, // 47: connector.v1.WebhookEvent.occurred_at:type_name -> google.protobuf.Timestamp
 	20, // 48: connector.v1.WebhookEvent.record:type_name -> connector.v1.Change
 	34, // 49: connector.v1.WebhookResponse.events:type_name -> connector.v1.WebhookEvent
-	32, // 50: connector.v1.WebhookRequest.HeadersEntry.value:type_name -> connector.v1.HeaderValues
-	3,  // 51: connector.v1.Adapter.Describe:input_type -> connector.v1.DescribeRequest
-	7,  // 52: connector.v1.Adapter.ValidateConfig:input_type -> connector.v1.ConfigRequest
-	7,  // 53: connector.v1.Adapter.Configure:input_type -> connector.v1.ConfigRequest
-	10, // 54: connector.v1.Adapter.Pull:input_type -> connector.v1.PullRequest
-	22, // 55: connector.v1.Adapter.Fetch:input_type -> connector.v1.FetchRequest
-	26, // 56: connector.v1.Adapter.EnsureTargets:input_type -> connector.v1.EnsureTargetsRequest
-	29, // 57: connector.v1.Adapter.Push:input_type -> connector.v1.PushRequest
-	33, // 58: connector.v1.Adapter.VerifyWebhook:input_type -> connector.v1.WebhookRequest
-	1,  // 59: connector.v1.Adapter.Close:input_type -> connector.v1.Empty
-	4,  // 60: connector.v1.Adapter.Describe:output_type -> connector.v1.DescribeResponse
-	9,  // 61: connector.v1.Adapter.ValidateConfig:output_type -> connector.v1.ValidateConfigResponse
-	1,  // 62: connector.v1.Adapter.Configure:output_type -> connector.v1.Empty
-	11, // 63: connector.v1.Adapter.Pull:output_type -> connector.v1.PageChunk
-	23, // 64: connector.v1.Adapter.Fetch:output_type -> connector.v1.FetchResponse
-	27, // 65: connector.v1.Adapter.EnsureTargets:output_type -> connector.v1.EnsureTargetsResponse
-	31, // 66: connector.v1.Adapter.Push:output_type -> connector.v1.PushResponse
-	35, // 67: connector.v1.Adapter.VerifyWebhook:output_type -> connector.v1.WebhookResponse
-	1,  // 68: connector.v1.Adapter.Close:output_type -> connector.v1.Empty
-	60, // [60:69] is the sub-list for method output_type
-	51, // [51:60] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	44, // 50: connector.v1.WritePacing.property_every:type_name -> google.protobuf.Duration
+	44, // 51: connector.v1.WritePacing.membership_every:type_name -> google.protobuf.Duration
+	44, // 52: connector.v1.WritePacing.membership_call_every:type_name -> google.protobuf.Duration
+	36, // 53: connector.v1.HintsResponse.write_pacing:type_name -> connector.v1.WritePacing
+	37, // 54: connector.v1.HintsResponse.quota:type_name -> connector.v1.Quota
+	44, // 55: connector.v1.HTTPEvent.took:type_name -> google.protobuf.Duration
+	44, // 56: connector.v1.HTTPEvent.rate_wait:type_name -> google.protobuf.Duration
+	32, // 57: connector.v1.WebhookRequest.HeadersEntry.value:type_name -> connector.v1.HeaderValues
+	3,  // 58: connector.v1.Adapter.Describe:input_type -> connector.v1.DescribeRequest
+	7,  // 59: connector.v1.Adapter.ValidateConfig:input_type -> connector.v1.ConfigRequest
+	7,  // 60: connector.v1.Adapter.Configure:input_type -> connector.v1.ConfigRequest
+	10, // 61: connector.v1.Adapter.Pull:input_type -> connector.v1.PullRequest
+	22, // 62: connector.v1.Adapter.Fetch:input_type -> connector.v1.FetchRequest
+	26, // 63: connector.v1.Adapter.EnsureTargets:input_type -> connector.v1.EnsureTargetsRequest
+	29, // 64: connector.v1.Adapter.Push:input_type -> connector.v1.PushRequest
+	33, // 65: connector.v1.Adapter.VerifyWebhook:input_type -> connector.v1.WebhookRequest
+	1,  // 66: connector.v1.Adapter.Close:input_type -> connector.v1.Empty
+	1,  // 67: connector.v1.Adapter.Hints:input_type -> connector.v1.Empty
+	1,  // 68: connector.v1.Adapter.WatchHTTP:input_type -> connector.v1.Empty
+	4,  // 69: connector.v1.Adapter.Describe:output_type -> connector.v1.DescribeResponse
+	9,  // 70: connector.v1.Adapter.ValidateConfig:output_type -> connector.v1.ValidateConfigResponse
+	1,  // 71: connector.v1.Adapter.Configure:output_type -> connector.v1.Empty
+	11, // 72: connector.v1.Adapter.Pull:output_type -> connector.v1.PageChunk
+	23, // 73: connector.v1.Adapter.Fetch:output_type -> connector.v1.FetchResponse
+	27, // 74: connector.v1.Adapter.EnsureTargets:output_type -> connector.v1.EnsureTargetsResponse
+	31, // 75: connector.v1.Adapter.Push:output_type -> connector.v1.PushResponse
+	35, // 76: connector.v1.Adapter.VerifyWebhook:output_type -> connector.v1.WebhookResponse
+	1,  // 77: connector.v1.Adapter.Close:output_type -> connector.v1.Empty
+	38, // 78: connector.v1.Adapter.Hints:output_type -> connector.v1.HintsResponse
+	39, // 79: connector.v1.Adapter.WatchHTTP:output_type -> connector.v1.HTTPEvent
+	69, // [69:80] is the sub-list for method output_type
+	58, // [58:69] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_connector_proto_init() }
@@ -2913,7 +3195,7 @@ func file_connector_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_connector_proto_rawDesc), len(file_connector_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   39,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,4 +1,4 @@
-// Protocol 1.0 of the segment connector adapter plugins.
+// Protocol 1.1 of the segment connector adapter plugins.
 //
 // This file is the contract between the connector host and an adapter
 // plugin served with hashicorp/go-plugin over gRPC. Rules:
@@ -43,6 +43,8 @@ const (
 	Adapter_Push_FullMethodName           = "/connector.v1.Adapter/Push"
 	Adapter_VerifyWebhook_FullMethodName  = "/connector.v1.Adapter/VerifyWebhook"
 	Adapter_Close_FullMethodName          = "/connector.v1.Adapter/Close"
+	Adapter_Hints_FullMethodName          = "/connector.v1.Adapter/Hints"
+	Adapter_WatchHTTP_FullMethodName      = "/connector.v1.Adapter/WatchHTTP"
 )
 
 // AdapterClient is the client API for Adapter service.
@@ -74,6 +76,16 @@ type AdapterClient interface {
 	VerifyWebhook(ctx context.Context, in *WebhookRequest, opts ...grpc.CallOption) (*WebhookResponse, error)
 	// Close releases connections; the process stays up for a new Configure.
 	Close(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*Empty, error)
+	// Hints (1.1) returns how the plugin wants its live write-back paced and
+	// its platform's daily request budget. The host asks after every
+	// Configure and when it plans a write-back. A 1.0 plugin answers
+	// UNIMPLEMENTED, which means no hints.
+	Hints(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*HintsResponse, error)
+	// WatchHTTP (1.1) streams one HTTPEvent per HTTP request the plugin
+	// sends to its platform (and per wait for its rate budget) until the
+	// host cancels. Events the host is too slow to take are dropped, never
+	// queued without bound. A 1.0 plugin answers UNIMPLEMENTED.
+	WatchHTTP(ctx context.Context, in *Empty, opts ...grpc.CallOption) (grpc.ServerStreamingClient[HTTPEvent], error)
 }
 
 type adapterClient struct {
@@ -183,6 +195,35 @@ func (c *adapterClient) Close(ctx context.Context, in *Empty, opts ...grpc.CallO
 	return out, nil
 }
 
+func (c *adapterClient) Hints(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*HintsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HintsResponse)
+	err := c.cc.Invoke(ctx, Adapter_Hints_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adapterClient) WatchHTTP(ctx context.Context, in *Empty, opts ...grpc.CallOption) (grpc.ServerStreamingClient[HTTPEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Adapter_ServiceDesc.Streams[1], Adapter_WatchHTTP_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[Empty, HTTPEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Adapter_WatchHTTPClient = grpc.ServerStreamingClient[HTTPEvent]
+
 // AdapterServer is the server API for Adapter service.
 // All implementations must embed UnimplementedAdapterServer
 // for forward compatibility.
@@ -212,6 +253,16 @@ type AdapterServer interface {
 	VerifyWebhook(context.Context, *WebhookRequest) (*WebhookResponse, error)
 	// Close releases connections; the process stays up for a new Configure.
 	Close(context.Context, *Empty) (*Empty, error)
+	// Hints (1.1) returns how the plugin wants its live write-back paced and
+	// its platform's daily request budget. The host asks after every
+	// Configure and when it plans a write-back. A 1.0 plugin answers
+	// UNIMPLEMENTED, which means no hints.
+	Hints(context.Context, *Empty) (*HintsResponse, error)
+	// WatchHTTP (1.1) streams one HTTPEvent per HTTP request the plugin
+	// sends to its platform (and per wait for its rate budget) until the
+	// host cancels. Events the host is too slow to take are dropped, never
+	// queued without bound. A 1.0 plugin answers UNIMPLEMENTED.
+	WatchHTTP(*Empty, grpc.ServerStreamingServer[HTTPEvent]) error
 	mustEmbedUnimplementedAdapterServer()
 }
 
@@ -248,6 +299,12 @@ func (UnimplementedAdapterServer) VerifyWebhook(context.Context, *WebhookRequest
 }
 func (UnimplementedAdapterServer) Close(context.Context, *Empty) (*Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method Close not implemented")
+}
+func (UnimplementedAdapterServer) Hints(context.Context, *Empty) (*HintsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Hints not implemented")
+}
+func (UnimplementedAdapterServer) WatchHTTP(*Empty, grpc.ServerStreamingServer[HTTPEvent]) error {
+	return status.Error(codes.Unimplemented, "method WatchHTTP not implemented")
 }
 func (UnimplementedAdapterServer) mustEmbedUnimplementedAdapterServer() {}
 func (UnimplementedAdapterServer) testEmbeddedByValue()                 {}
@@ -425,6 +482,35 @@ func _Adapter_Close_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Adapter_Hints_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Empty)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdapterServer).Hints(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Adapter_Hints_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdapterServer).Hints(ctx, req.(*Empty))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Adapter_WatchHTTP_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(Empty)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdapterServer).WatchHTTP(m, &grpc.GenericServerStream[Empty, HTTPEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Adapter_WatchHTTPServer = grpc.ServerStreamingServer[HTTPEvent]
+
 // Adapter_ServiceDesc is the grpc.ServiceDesc for Adapter service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -464,11 +550,20 @@ var Adapter_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "Close",
 			Handler:    _Adapter_Close_Handler,
 		},
+		{
+			MethodName: "Hints",
+			Handler:    _Adapter_Hints_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "Pull",
 			Handler:       _Adapter_Pull_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchHTTP",
+			Handler:       _Adapter_WatchHTTP_Handler,
 			ServerStreams: true,
 		},
 	},

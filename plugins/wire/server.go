@@ -1,4 +1,4 @@
-package sdk
+package wire
 
 import (
 	"context"
@@ -18,13 +18,20 @@ const chunkChanges = 256
 // NewServer wraps an adapter as the gRPC service of protocol 1. Serve uses
 // it; it is exported for hosts and test harnesses that run their own
 // gRPC server.
+// A plugin that implements adapter.Observable is given its observer here,
+// before any Configure.
 func NewServer(a adapter.Adapter) pb.AdapterServer {
-	return &server{impl: a}
+	s := &server{impl: a, obs: &broadcaster{}}
+	if o, ok := inner(a).(adapter.Observable); ok {
+		o.ObserveHTTP(s.obs)
+	}
+	return s
 }
 
 type server struct {
 	pb.UnimplementedAdapterServer
 	impl adapter.Adapter
+	obs  *broadcaster
 }
 
 func decodeConfig(req *pb.ConfigRequest) (adapter.Config, error) {
@@ -43,7 +50,9 @@ func (s *server) Describe(ctx context.Context, _ *pb.DescribeRequest) (*pb.Descr
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	return descriptorTo(d), nil
+	out := descriptorTo(d)
+	out.ProtocolMinor = ProtocolMinor
+	return out, nil
 }
 
 func (s *server) ValidateConfig(ctx context.Context, req *pb.ConfigRequest) (*pb.ValidateConfigResponse, error) {

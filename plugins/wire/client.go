@@ -1,4 +1,4 @@
-package sdk
+package wire
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 
@@ -16,13 +17,20 @@ import (
 // NewClient returns an adapter.Adapter that calls a plugin over conn. The
 // host uses it through GRPCPlugin; every call carries its context, so
 // cancelling it cancels the work in the plugin process.
+// The adapter it returns also implements Extended.
 func NewClient(conn grpc.ClientConnInterface) adapter.Adapter {
-	return &client{rpc: pb.NewAdapterClient(conn)}
+	c := &client{rpc: pb.NewAdapterClient(conn)}
+	c.minor.Store(-1)
+	return c
 }
 
 type client struct {
 	rpc pb.AdapterClient
+	// minor is the plugin's protocol minor version, -1 until Describe.
+	minor atomic.Int32
 }
+
+var _ Extended = (*client)(nil)
 
 func encodeConfig(cfg adapter.Config) (*pb.ConfigRequest, error) {
 	b, err := json.Marshal(cfg)
@@ -37,6 +45,7 @@ func (c *client) Describe(ctx context.Context) (adapter.Descriptor, error) {
 	if err != nil {
 		return adapter.Descriptor{}, fromStatus("describing plugin adapter", err)
 	}
+	c.minor.Store(resp.ProtocolMinor)
 	return descriptorFrom(resp), nil
 }
 

@@ -1,12 +1,10 @@
-package sdk_test
+package wire_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,8 +12,8 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/plugins/sdk"
 	"github.com/segconn/connector/plugins/sdktest"
+	"github.com/segconn/connector/plugins/wire"
 )
 
 // stub answers every call with fixed data or a fixed error.
@@ -204,7 +202,7 @@ func TestTypedErrorsCrossTheBoundary(t *testing.T) {
 		if !strings.Contains(err.Error(), c.err.Error()) {
 			t.Errorf("message %q lost %q", err, c.err)
 		}
-		if errors.Is(err, sdk.ErrTransport) {
+		if errors.Is(err, wire.ErrTransport) {
 			t.Errorf("%v: an adapter error reads as a transport error", c.err)
 		}
 	}
@@ -247,27 +245,12 @@ func TestSinkErrorStopsThePluginAndIsReturned(t *testing.T) {
 	}
 }
 
-func TestLoggerWritesLinesGoPluginParses(t *testing.T) {
-	var buf bytes.Buffer
-	sdk.NewLogger(&buf, slog.LevelDebug).Warn("disk low", "free_mb", 12)
-	var m map[string]any
-	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
-		t.Fatalf("%s: %v", buf.Bytes(), err)
-	}
-	if m["@level"] != "warn" || m["@message"] != "disk low" || m["free_mb"] != float64(12) {
-		t.Errorf("log line %s", buf.Bytes())
-	}
-	if _, err := time.Parse("2006-01-02T15:04:05.000000Z07:00", m["@timestamp"].(string)); err != nil {
-		t.Errorf("@timestamp: %v", err)
-	}
-}
-
 func TestHandshakeIsStable(t *testing.T) {
-	h := sdk.Handshake()
+	h := wire.Handshake()
 	if h.MagicCookieKey != "SEGCONN_CONNECTOR_PLUGIN" || h.MagicCookieValue != "5f0c8a3e-segment-connector-adapter" || h.ProtocolVersion != 1 {
 		t.Fatalf("the handshake changed: %+v; it must never change", h)
 	}
-	if vs := sdk.VersionedPlugins(nil, 1, 2); len(vs) != 1 || vs[1] == nil {
+	if vs := wire.VersionedPlugins(nil, 1, 2); len(vs) != 1 || vs[1] == nil {
 		t.Fatalf("VersionedPlugins(1, 2) = %v, want only version 1", vs)
 	}
 }
