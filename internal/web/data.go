@@ -81,13 +81,22 @@ func (s *Server) status(ctx context.Context) (Status, error) {
 	return st, nil
 }
 
+// platformHealth is every configured platform's health, unknown for a
+// platform nothing has been heard from (or without a tracker).
 func (s *Server) platformHealth() []health.Status {
+	known := map[string]health.Status{}
 	if s.opts.Health != nil {
-		return s.opts.Health()
+		for _, h := range s.opts.Health() {
+			known[h.Platform] = h
+		}
 	}
 	out := []health.Status{}
 	for _, p := range s.app.Platforms() {
-		out = append(out, health.Status{Platform: p, State: health.Unknown})
+		h, ok := known[p]
+		if !ok {
+			h = health.Status{Platform: p, State: health.Unknown}
+		}
+		out = append(out, h)
 	}
 	return out
 }
