@@ -121,7 +121,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderLogin(w http.ResponseWriter, status int, msg string) {
 	var buf bytes.Buffer
-	if err := s.pages.t["login"].Execute(&buf, view{Title: "Sign in", Flash: msg}); err != nil {
+	if err := s.pages.t["login"].Execute(&buf, view{Title: "Sign in", Nav: "login", Flash: msg}); err != nil {
 		http.Error(w, "could not render the page", http.StatusInternalServerError)
 		return
 	}
