@@ -142,14 +142,29 @@ func (s *Server) lift(ctx context.Context) ([]report.SegmentLift, error) {
 	return out, err
 }
 
-// History is each segment's size at the end of each day, from the
-// membership history.
+// History is each segment's size at the end of each period (a day, an
+// hour or a minute, by how long the history spans), from the membership
+// history.
 type History struct {
-	Days     []time.Time      `json:"days"`
+	Bucket   string           `json:"bucket"` // day, hour or minute
+	Days     []time.Time      `json:"days"`   // the start of each period
 	Segments map[string][]int `json:"segments"`
 }
 
-// history replays the membership history into daily sizes, for the
+// bucketFor picks the period that gives a history spanning span a
+// readable number of points.
+func bucketFor(span time.Duration) (string, time.Duration) {
+	switch {
+	case span >= 14*24*time.Hour:
+		return "day", 24 * time.Hour
+	case span >= 12*time.Hour:
+		return "hour", time.Hour
+	default:
+		return "minute", time.Minute
+	}
+}
+
+// history replays the membership history into sizes per period, for the
 // segments named (every segment when none are).
 func (s *Server) history(ctx context.Context, only ...string) (History, error) {
 	want := map[string]bool{}
@@ -157,6 +172,15 @@ func (s *Server) history(ctx context.Context, only ...string) (History, error) {
 		want[n] = true
 	}
 	h := History{Days: []time.Time{}, Segments: map[string][]int{}}
+	first, err := s.app.Store.MembershipHistorySince(ctx, 0, 1)
+	if err != nil {
+		return h, fmt.Errorf("reading the membership history: %w", err)
+	}
+	var width time.Duration
+	h.Bucket, width = "day", 24*time.Hour
+	if len(first) == 1 {
+		h.Bucket, width = bucketFor(s.opts.Now().Sub(first[0].At))
+	}
 	size := map[string]int{}
 	var day time.Time
 	flush := func() {
@@ -179,7 +203,7 @@ func (s *Server) history(ctx context.Context, only ...string) (History, error) {
 			if len(want) > 0 && !want[e.Segment] {
 				continue
 			}
-			d := e.At.UTC().Truncate(24 * time.Hour)
+			d := e.At.UTC().Truncate(width)
 			if !day.IsZero() && !d.Equal(day) {
 				flush()
 			}

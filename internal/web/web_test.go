@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/web"
 )
 
@@ -157,6 +160,60 @@ func TestWebApp(t *testing.T) {
 		_ = json.Unmarshal([]byte(admin.get("/api/v1/status").body), &st)
 		if st.Revenue.Amount <= 0 || st.Revenue.Currency != "USD" {
 			t.Errorf("status revenue %+v", st.Revenue)
+		}
+	})
+
+	t.Run("SizesAreLiveAndTheHistoryEndsAtThem", func(t *testing.T) {
+		ctx := context.Background()
+		before, err := s.app.SegmentSizes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A membership change recorded as the webhook path records one,
+		// after the last full run: the numbers must follow at once.
+		ps, err := s.app.Store.ListProfiles(ctx, "", 1)
+		if err != nil || len(ps) == 0 {
+			t.Fatal(err)
+		}
+		const seg = "rfm:champions"
+		in := false
+		ms, _ := s.app.Store.Memberships(ctx, ps[0].ID)
+		for _, m := range ms {
+			in = in || m.Segment == seg
+		}
+		want := before[seg] + 1
+		if in {
+			want = before[seg] - 1
+		}
+		if err := s.app.Store.ApplyMemberships(ctx, []store.MembershipChange{{ProfileID: ps[0].ID, Segment: seg, Entered: !in, At: time.Now().UTC(), Reason: "test"}}); err != nil {
+			t.Fatal(err)
+		}
+		var st web.Status
+		if err := json.Unmarshal([]byte(admin.get("/api/v1/status").body), &st); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		for _, sz := range st.Segments {
+			got[sz.Name] = sz.Size
+		}
+		if got[seg] != want {
+			t.Errorf("status says %s has %d members, the store %d", seg, got[seg], want)
+		}
+		var h web.History
+		if err := json.Unmarshal([]byte(admin.get("/api/v1/segments/history").body), &h); err != nil {
+			t.Fatal(err)
+		}
+		if len(h.Days) == 0 || h.Bucket != "minute" {
+			t.Fatalf("history of a run minutes old: bucket %q, %d points", h.Bucket, len(h.Days))
+		}
+		for name, n := range got {
+			last := 0
+			if col := h.Segments[name]; len(col) > 0 {
+				last = col[len(col)-1]
+			}
+			if last != n {
+				t.Errorf("history ends with %s at %d, the store has %d", name, last, n)
+			}
 		}
 	})
 
