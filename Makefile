@@ -28,3 +28,20 @@ bench:
 
 check:
 	.ci/run
+
+# uPlot, the web app's chart library: its released, unmodified build from
+# the npm registry, checked against the tarball's SHA-256 (whose SHA-512
+# matches the registry's published integrity), with its licence beside it.
+UPLOT_VERSION := 1.6.32
+UPLOT_SHA256 := 4b8a8191e425658e3ea8c8c1314b0fc679c861ee3a1af2b20c7b16ba50b5133d
+UPLOT_DIR := internal/web/static/uplot
+
+.PHONY: uplot
+uplot:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent uplot@$(UPLOT_VERSION) >/dev/null) && \
+	echo "$(UPLOT_SHA256)  $$tmp/uplot-$(UPLOT_VERSION).tgz" | sha256sum -c - && \
+	tar -xzf "$$tmp/uplot-$(UPLOT_VERSION).tgz" -C "$$tmp" && \
+	mkdir -p $(UPLOT_DIR) && \
+	cp "$$tmp/package/dist/uPlot.iife.min.js" "$$tmp/package/dist/uPlot.min.css" "$$tmp/package/LICENSE" $(UPLOT_DIR)/ && \
+	echo "uPlot $(UPLOT_VERSION) in $(UPLOT_DIR)"

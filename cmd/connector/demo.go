@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"os"
@@ -10,9 +12,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/app"
+	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/health"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/web"
 )
 
 func (a *cli) demoCommand() *cobra.Command {
@@ -20,7 +26,7 @@ func (a *cli) demoCommand() *cobra.Command {
 	var customers int
 	var seed uint64
 	var rate float64
-	var listen string
+	var listen, adminListen string
 	c := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the whole product against built-in fake platforms, with no account",
@@ -36,14 +42,15 @@ the cycle. -o json prints the summary as JSON.`,
 			if err := a.checkOutput(); err != nil {
 				return err
 			}
-			return a.runDemo(cmd.Context(), demoOptions{once: once, customers: customers, seed: seed, rate: rate, listen: listen})
+			return a.runDemo(cmd.Context(), demoOptions{once: once, customers: customers, seed: seed, rate: rate, listen: listen, adminListen: adminListen})
 		},
 	}
 	c.Flags().BoolVar(&once, "once", false, "stop after the first full cycle")
 	c.Flags().IntVar(&customers, "customers", 2000, "people the sandbox generates")
 	c.Flags().Uint64Var(&seed, "seed", 1, "seed of the generated data")
 	c.Flags().Float64Var(&rate, "webhook-rate", 2, "webhooks per second the sandbox fires while the daemon runs")
-	c.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address of the daemon's HTTP server (dashboard, webhooks)")
+	c.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address of the daemon's public HTTP server (webhooks, health, metrics)")
+	c.Flags().StringVar(&adminListen, "admin-listen", config.DefaultAdminListen, "address of the web app (sign in with the one-time admin login printed)")
 	return c
 }
 
@@ -53,6 +60,8 @@ type demoOptions struct {
 	seed      uint64
 	rate      float64
 	listen    string
+	// adminListen is the web app's address.
+	adminListen string
 }
 
 func (a *cli) runDemo(ctx context.Context, o demoOptions) error {
@@ -81,7 +90,9 @@ func (a *cli) runDemo(ctx context.Context, o demoOptions) error {
 	}
 	sb.PrepareWriteback(defs)
 	m := daemon.NewMetrics()
-	ap, err := app.Open(ctx, l, log, a.factories(), app.Options{ObserveHTTP: m.HTTPObserver})
+	tracker := health.New(health.Options{Logger: log})
+	observeHTTP := func(p string) adapter.HTTPObserver { return tracker.Observer(p, m.HTTPObserver(p)) }
+	ap, err := app.Open(ctx, l, log, a.factories(), app.Options{ObserveHTTP: observeHTTP})
 	if err != nil {
 		return err
 	}
@@ -127,9 +138,21 @@ func (a *cli) runDemo(ctx context.Context, o demoOptions) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s (pick another with --listen): %w", o.listen, err)
 	}
-	d := daemon.New(ap, daemon.Options{Listener: ln, Metrics: m})
+	adminLn, err := net.Listen("tcp", o.adminListen)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("listening on %s (pick another with --admin-listen): %w", o.adminListen, err)
+	}
+	password, err := demoLogin(l)
+	if err != nil {
+		ln.Close()
+		adminLn.Close()
+		return err
+	}
+	d := daemon.New(ap, daemon.Options{Listener: ln, AdminListener: adminLn, Metrics: m, Health: tracker.Snapshot})
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(a.stderr, "\ndashboard: %s/   metrics: %s/metrics\nwebhooks from the sandbox at %.1f/s; Ctrl-C to stop\n", base, base, o.rate)
+	fmt.Fprintf(a.stderr, "\nweb app: http://%s/   sign in as admin / %s (valid until the demo stops)\nmetrics: %s/metrics\nwebhooks from the sandbox at %.1f/s; Ctrl-C to stop\n",
+		adminLn.Addr().String(), password, base, o.rate)
 	go func() {
 		if _, err := sb.FireWebhooks(ctx, sb.Targets(base+"/webhooks"), o.rate, 0); err != nil && ctx.Err() == nil {
 			log.Warn("firing sandbox webhooks", "err", err)
@@ -229,4 +252,20 @@ func indent(rows [][]string) [][]string {
 		r[0] = "  " + r[0]
 	}
 	return rows
+}
+
+// demoLogin adds a one-time admin user with a random password to the
+// demo's configuration and returns the password.
+func demoLogin(l *config.Loaded) (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("making the demo's admin password: %w", err)
+	}
+	password := base64.RawURLEncoding.EncodeToString(b)
+	hash, err := web.HashPassword(password)
+	if err != nil {
+		return "", fmt.Errorf("hashing the demo's admin password: %w", err)
+	}
+	l.Users = append(l.Users, config.User{Name: "admin", Role: config.RoleAdmin, PasswordHash: hash})
+	return password, nil
 }

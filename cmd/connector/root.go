@@ -127,6 +127,7 @@ Exit codes:
 		a.reportCommand(),
 		a.exportCommand(),
 		a.writebackCommand(),
+		a.usersCommand(),
 	)
 	for _, c := range a.extraCommands() {
 		root.AddCommand(c)

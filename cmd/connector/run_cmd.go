@@ -6,8 +6,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/health"
 )
 
 func (a *cli) runCommand() *cobra.Command {
@@ -16,18 +18,23 @@ func (a *cli) runCommand() *cobra.Command {
 		Short: "Run the daemon: scheduled pulls, webhooks, resegmentation, write-back, metrics",
 		Long: `Run starts the daemon: periodic incremental pulls and full reconciles per
 platform, a webhook endpoint per platform at /webhooks/<platform>, /healthz,
-/readyz and /metrics (Prometheus). Every scheduled step runs as a durable job.
+/readyz and /metrics (Prometheus; behind server.metrics_token when set). The
+web app and its API (/api/v1) listen apart on server.admin_listen (default
+127.0.0.1:8081); add users with ` + "`connector users add`" + `. Every
+scheduled step runs as a durable job.
 SIGTERM or Ctrl-C stops taking new work and finishes or releases in-flight
 work within server.shutdown_timeout.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m := daemon.NewMetrics()
-			ap, err := a.openApp(cmd.Context(), app.Options{ObserveHTTP: m.HTTPObserver})
+			tracker := health.New(health.Options{})
+			observe := func(p string) adapter.HTTPObserver { return tracker.Observer(p, m.HTTPObserver(p)) }
+			ap, err := a.openApp(cmd.Context(), app.Options{ObserveHTTP: observe})
 			if err != nil {
 				return err
 			}
 			defer ap.Close(cmd.Context())
-			return daemon.New(ap, daemon.Options{Metrics: m}).Run(cmd.Context())
+			return daemon.New(ap, daemon.Options{Metrics: m, Health: tracker.Snapshot}).Run(cmd.Context())
 		},
 	}
 }

@@ -35,6 +35,10 @@ type Config struct {
 	Alerts Alerts `koanf:"alerts"`
 	// Spend is what each segment's campaigns cost, for ROI.
 	Spend []Spend `koanf:"spend"`
+	// Users may sign in to the web app (see web.go).
+	Users []User `koanf:"users"`
+	// APITokens authenticate automation against the web app's API.
+	APITokens []APIToken `koanf:"api_tokens"`
 }
 
 // Log configures log/slog.
@@ -56,6 +60,17 @@ type Server struct {
 	Listen          string        `koanf:"listen"`
 	PublicURL       string        `koanf:"public_url"` // how platforms reach us, for webhook signatures
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// AdminListen is where the web app and its API listen, apart from
+	// the public webhook listener; "" turns the app off. A configuration
+	// loaded from a file or the environment defaults it to
+	// DefaultAdminListen (loopback); Defaults leaves it off, so programs
+	// that build a configuration in code opt in.
+	AdminListen string `koanf:"admin_listen"`
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string `koanf:"metrics_token"`
+	// SecureCookies marks session cookies Secure even on plain HTTP, for
+	// an admin listener behind a TLS-terminating proxy.
+	SecureCookies bool `koanf:"secure_cookies"`
 }
 
 // Schedule configures periodic work.

@@ -162,6 +162,7 @@ func defaultsTree() map[string]any {
 		"store.driver":                   d.Store.Driver,
 		"store.path":                     d.Store.Path,
 		"server.listen":                  d.Server.Listen,
+		"server.admin_listen":            DefaultAdminListen,
 		"server.shutdown_timeout":        d.Server.ShutdownTimeout.String(),
 		"schedule.pull_interval":         d.Schedule.PullInterval.String(),
 		"schedule.reconcile_interval":    d.Schedule.ReconcileInterval.String(),
@@ -292,6 +293,7 @@ func (c *Config) validate() Problems {
 	ps = append(ps, idps...)
 	ps = append(ps, c.Alerts.validate()...)
 	ps = append(ps, validateSpend(c.Spend)...)
+	ps = append(ps, c.validateWeb()...)
 	return ps
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/internal/web"
 )
 
 // The crash and replica tests run the daemon in child processes: the test
@@ -113,6 +114,7 @@ type child struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	base   string // http://host:port
+	admin  string // the web app's http://host:port
 	log    string // its stderr
 	exited chan struct{}
 	err    error
@@ -135,6 +137,8 @@ func freeAddr(t *testing.T) string {
 func startChild(t *testing.T, name string, spec childSpec) *child {
 	t.Helper()
 	dir := t.TempDir()
+	spec.Config.Server.AdminListen = freeAddr(t)
+	spec.Config.APITokens = append(spec.Config.APITokens, config.APIToken{Name: "test", Role: config.RoleViewer, Token: childAPIToken})
 	b, err := json.Marshal(spec)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +147,7 @@ func startChild(t *testing.T, name string, spec childSpec) *child {
 	if err := os.WriteFile(specPath, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := &child{t: t, base: "http://" + spec.Config.Server.Listen, log: filepath.Join(dir, name+".log"), exited: make(chan struct{})}
+	c := &child{t: t, base: "http://" + spec.Config.Server.Listen, admin: "http://" + spec.Config.Server.AdminListen, log: filepath.Join(dir, name+".log"), exited: make(chan struct{})}
 	logf, err := os.Create(c.log)
 	if err != nil {
 		t.Fatal(err)
@@ -221,18 +225,33 @@ func (c *child) logTail() string {
 	return string(b)
 }
 
-// summary reads the child's /api/summary.
+// childAPIToken lets the tests read a child's web API.
+const childAPIToken = "child-test-token-0123456789abcdef"
+
+// summary reads the queue depths from the child's web API status.
 func (c *child) summary() (app.Summary, error) {
-	var s app.Summary
-	resp, err := http.Get(c.base + "/api/summary")
+	s := app.Summary{Outbox: map[string]int{}}
+	req, err := http.NewRequest(http.MethodGet, c.admin+"/api/v1/status", nil)
+	if err != nil {
+		return s, err
+	}
+	req.Header.Set("Authorization", "Bearer "+childAPIToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return s, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return s, fmt.Errorf("summary: HTTP %d", resp.StatusCode)
+		return s, fmt.Errorf("status: HTTP %d", resp.StatusCode)
 	}
-	return s, json.NewDecoder(resp.Body).Decode(&s)
+	var st web.Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return s, err
+	}
+	s.Profiles, s.Inbox = st.Profiles, st.Queues.InboxPending
+	s.Outbox[string(store.OutboxPending)] = st.Queues.OutboxPending // leased included
+	s.Outbox[string(store.OutboxFailed)] = st.Queues.OutboxFailed
+	return s, nil
 }
 
 // waitQuiet waits until the child's inbox and outbox are empty on several

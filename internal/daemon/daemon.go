@@ -1,5 +1,6 @@
-// Package daemon runs what `connector run` keeps running: the HTTP server
-// (webhooks, health, metrics, dashboard), the webhook inbox workers, the
+// Package daemon runs what `connector run` keeps running: the public HTTP
+// server (webhooks, health, metrics), the web app on its own admin
+// listener (package web), the webhook inbox workers, the
 // per-platform write-back drainers, the outbound relay's catch-up and the
 // scheduled jobs on the durable job queue. Each step of work is a use case
 // of internal/app; the daemon decides when it runs and counts it in the
@@ -21,10 +22,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/app"
+	"github.com/segconn/connector/internal/health"
 	"github.com/segconn/connector/internal/jobs"
 	"github.com/segconn/connector/internal/store"
 )
@@ -42,6 +42,11 @@ const maxWebhookBody = 8 << 20
 type Options struct {
 	// Listener, when set, is used instead of listening on server.listen.
 	Listener net.Listener
+	// AdminListener, when set, serves the web app instead of listening
+	// on server.admin_listen.
+	AdminListener net.Listener
+	// Health, when set, reports platform health to the web app.
+	Health func() []health.Status
 	// InboxWorkers process webhook events concurrently (default 2).
 	InboxWorkers int
 	// DrainInterval is how often each platform's outbox is polled when
@@ -77,6 +82,8 @@ type Daemon struct {
 	queue   jobs.Queue
 	server  *http.Server
 	ln      net.Listener
+	admin   *http.Server // the web app; nil when off
+	adminLn net.Listener
 
 	inboxNudge chan struct{}
 	inbox      *groupCommit // nil when the store cannot batch
@@ -152,10 +159,8 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("POST /webhooks/{platform}/{rest...}", d.handleWebhook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", d.handleReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /api/summary", d.handleSummary)
+	mux.Handle("GET /metrics", d.metricsHandler())
 	mux.Handle("GET /api/v1/status", d.statusHandler())
-	mux.HandleFunc("GET /{$}", d.handleDashboard)
 	return mux
 }
 
@@ -174,15 +179,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	d.ln = ln
+	if err := d.startAdmin(); err != nil {
+		ln.Close()
+		return err
+	}
 	q, err := d.openQueue(ctx)
 	if err != nil {
 		ln.Close()
+		d.stopAdmin(ctx)
 		return err
 	}
 	d.queue = q
 	defer q.Close()
 	if err := q.Start(ctx); err != nil {
 		ln.Close()
+		d.stopAdmin(ctx)
 		return err
 	}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -237,6 +248,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.server.Shutdown(sctx); err != nil {
 		d.log.Warn("stopping http server", "err", err)
 	}
+	d.stopAdmin(sctx)
 	if err := q.Stop(sctx); err != nil {
 		d.log.Warn("stopping job queue", "err", err)
 	}

@@ -1,0 +1,195 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/segconn/connector/internal/testenv"
+)
+
+// artifactsDir is where screenshots go: $TEST_ARTIFACTS, or a temporary
+// directory.
+func artifactsDir(t *testing.T) string {
+	if d := os.Getenv("TEST_ARTIFACTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+// browser drives one headless Chromium tab.
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	dir   string
+	width int
+}
+
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("%d px: %s: %v", b.width, what, err)
+	}
+}
+
+func run[T any](b *browser, what string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, a)
+	if err != nil {
+		b.t.Fatalf("%d px: %s: %v", b.width, what, err)
+	}
+	return v
+}
+
+// loaded waits for a page of kind page to finish its scripts.
+func loaded(page string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(fmt.Sprintf(`body[data-page=%q][data-loaded="true"]`, page))
+}
+
+// shot saves a PNG of the whole page and checks it does not overflow
+// the viewport sideways (wide tables scroll inside their own box).
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	png := run(b, "screenshot "+name, chromedp.FullScreenshot(100))
+	path := filepath.Join(b.dir, fmt.Sprintf("%s-%d.png", name, b.width))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	over := run(b, "measuring "+name, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
+	if over > 0 {
+		b.t.Errorf("%d px: the %s page is %d px wider than the screen", b.width, name, over)
+	}
+}
+
+func (b *browser) login(name, password string) {
+	b.t.Helper()
+	b.do("signing in as "+name, chromedp.Navigate(b.base+"/login"), loaded("login"),
+		chromedp.SendKeys(`input[name="username"]`, name), chromedp.SendKeys(`input[name="password"]`, password),
+		chromedp.Click(`#login button`), loaded("overview"))
+}
+
+func (b *browser) logout() {
+	b.t.Helper()
+	b.do("signing out", chromedp.Click(`form.who button`), loaded("login"))
+}
+
+// TestBrowserWalk signs in, in headless Chromium at phone and laptop
+// width, walks every page, clicks from a segment to a member to the
+// customer page, applies a plan as admin and is refused as viewer,
+// writing a screenshot of each page.
+func TestBrowserWalk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a real browser")
+	}
+	chrome, err := exec.LookPath("chromium")
+	if err != nil {
+		testenv.Unavailable(t, "chromium is not installed (apt-get install -y chromium)")
+	}
+	s := startSite(t, 150)
+	sizes, err := s.app.SegmentSizes(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	segment := ""
+	for name, n := range sizes {
+		if n > 0 && strings.HasPrefix(name, "rfm:") && (segment == "" || name < segment) {
+			segment = name
+		}
+	}
+	if segment == "" {
+		t.Fatal("no rfm segment has members")
+	}
+	dir := artifactsDir(t)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
+		chromedp.ExecPath(chrome), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Headless,
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true), chromedp.UserDataDir(t.TempDir()))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+
+	for _, width := range []int{390, 1400} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			bctx, cancel := chromedp.NewContext(actx)
+			defer cancel()
+			bctx, cancelT := context.WithTimeout(bctx, 90*time.Second)
+			defer cancelT()
+			b := &browser{t: t, ctx: bctx, base: s.base, dir: dir, width: width}
+			b.do("sizing the window", chromedp.EmulateViewport(int64(width), 900))
+
+			b.do("opening the app", chromedp.Navigate(s.base+"/"), loaded("login"))
+			b.shot("login")
+			b.login("ada", adminPassword)
+			b.do("drawing the overview chart", chromedp.WaitVisible(`#chart[data-drawn="true"] canvas`))
+			profiles := run(b, "profiles", chromedp.Text(`#profiles`))
+			if !strings.ContainsAny(profiles, "0123456789") {
+				t.Errorf("the overview shows profiles %q", profiles)
+			}
+			b.shot("overview")
+
+			// Segment, then one member, then their customer page.
+			b.do("opening "+segment, chromedp.Click(fmt.Sprintf(`tr[data-segment=%q] a`, segment)), loaded("segment"),
+				chromedp.WaitVisible(`#chart[data-drawn]`))
+			if got := run(b, "segment name", chromedp.Text(`#segment-name`)); got != segment {
+				t.Errorf("the segment page is titled %q, want %q", got, segment)
+			}
+			b.shot("segment")
+			member := run(b, "first member", chromedp.Text(`#members a.member`))
+			b.do("opening a member", chromedp.Click(`#members a.member`), loaded("customer"))
+			html := run(b, "customer page", chromedp.OuterHTML(`main`))
+			if !strings.Contains(html, member) {
+				t.Errorf("the customer page does not show the member %q", member)
+			}
+			if n := run(b, "explain", chromedp.Evaluate[int](`document.querySelectorAll('#explain li').length`)); n == 0 {
+				t.Error("the customer page explains no segment")
+			}
+			if !strings.Contains(html, segment) {
+				t.Errorf("the customer page does not list %s", segment)
+			}
+			b.shot("customer")
+
+			b.do("searching customers", chromedp.Navigate(s.base+"/customers"), loaded("customers"),
+				chromedp.SendKeys(`input[name="q"]`, member[:3]), chromedp.Click(`form.search button`), loaded("customers"),
+				chromedp.WaitVisible(`#hits tbody a`))
+			b.shot("customers")
+			b.do("platforms", chromedp.Navigate(s.base+"/platforms"), loaded("platforms"))
+			b.shot("platforms")
+
+			// A plan, applied as admin after confirming.
+			b.do("making a plan", chromedp.Navigate(s.base+"/plans"), loaded("plans"), chromedp.Click(`#make-plan button`), loaded("plan"))
+			b.shot("plan")
+			b.do("applying the plan", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true; undefined`, chromedp.EvalIgnoreExceptions),
+				chromedp.Click(`#apply input[name="confirm"]`), chromedp.Click(`#apply button`), loaded("plan"), chromedp.WaitVisible(`#applied`))
+			b.shot("plan-applied")
+			b.logout()
+
+			// A viewer sees no apply button, and a forged apply is refused.
+			b.login("vic", viewerPassword)
+			b.do("making a plan as viewer", chromedp.Navigate(s.base+"/plans"), loaded("plans"), chromedp.Click(`#make-plan button`), loaded("plan"),
+				chromedp.WaitVisible(`#viewer-note`))
+			if n := run(b, "apply form", chromedp.Evaluate[int](`document.querySelectorAll('#apply').length`)); n != 0 {
+				t.Error("a viewer is offered the apply button")
+			}
+			status := run(b, "forged apply", chromedp.Evaluate[int](`fetch(location.pathname + '/apply', {method: 'POST',
+				headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+				body: 'confirm=yes&csrf_token=' + encodeURIComponent(document.querySelector('input[name=csrf_token]').value)}).then(r => r.status)`, chromedp.EvalAwaitPromise))
+			if status != 403 {
+				t.Errorf("a viewer applying a plan got HTTP %d, want 403", status)
+			}
+			b.shot("plan-viewer")
+			b.logout()
+		})
+	}
+}
