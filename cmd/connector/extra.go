@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/internal/analyze"
 	"github.com/segconn/connector/core/segment"
+	"github.com/segconn/connector/internal/analyze"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/outbound"
