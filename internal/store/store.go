@@ -171,6 +171,8 @@ type Store interface {
 
 	// Quarantined lists quarantined records, newest first.
 	Quarantined(ctx context.Context, platform string, limit int) ([]Quarantined, error)
+	// QuarantineResolve removes quarantined records that a retry stored.
+	QuarantineResolve(ctx context.Context, ids ...int64) error
 
 	// Migrate applies pending migrations (Open already does) and returns
 	// the schema version.
