@@ -125,7 +125,7 @@ the -c configuration when it exists), so write-back works at once.
 						log.Warn("firing sandbox webhooks", "error", err)
 					}
 					if !asJSON {
-						fmt.Fprintf(out, "webhooks fired: changes %v, acknowledged %v, failed %v\n", rep.Changes, rep.Delivered, rep.Failed)
+						fmt.Fprintf(out, "webhooks fired: changes made %s; deliveries acknowledged %s; failed %s\n", perPlatform(rep.Changes), perPlatform(rep.Delivered), perPlatform(rep.Failed))
 					}
 				}()
 			}
@@ -146,6 +146,23 @@ the -c configuration when it exists), so write-back works at once.
 	f.StringVar(&writeConfig, "write-config", "", "also write the platforms: config section to this YAML `FILE`")
 	f.BoolVar(&noPrepare, "no-prepare", false, "leave the Salesforce org without the custom fields the segments write to")
 	return cmd
+}
+
+// perPlatform says per-platform counts in words: "hubspot 3, woocommerce 1".
+func perPlatform(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // summary counts the dataset per platform.
