@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -28,11 +29,26 @@ Exit code 3 means the configuration is invalid.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := a.validConfig(cmd.Context())
+			var ps config.Problems
+			if a.output == "json" && (err == nil || errors.As(err, &ps)) {
+				rep := validateReport{Valid: err == nil, Problems: []problemView{}}
+				for _, p := range ps {
+					rep.Problems = append(rep.Problems, problemView{Path: p.Path, Message: p.Message})
+				}
+				if l != nil {
+					rep.Platforms, rep.Plugins, rep.Segments = enabledPlatforms(l), len(l.Plugins), len(l.Segments)
+				}
+				if perr := a.printJSON(rep); perr != nil {
+					return perr
+				}
+			}
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "configuration is valid: %d platform(s), %d plugin(s), %d segment definition(s)\n",
-				len(enabledPlatforms(l)), len(l.Plugins), len(l.Segments))
+			if a.output != "json" {
+				fmt.Fprintf(a.stdout, "configuration is valid: %d platform(s), %d plugin(s), %d segment definition(s)\n",
+					len(enabledPlatforms(l)), len(l.Plugins), len(l.Segments))
+			}
 			return nil
 		},
 	})
@@ -73,6 +89,20 @@ problems and exits 3, so a mistake can be found in what was loaded.`,
 		},
 	})
 	return c
+}
+
+// validateReport is `config validate -o json`.
+type validateReport struct {
+	Valid     bool          `json:"valid"`
+	Problems  []problemView `json:"problems"`
+	Platforms []string      `json:"platforms,omitempty"`
+	Plugins   int           `json:"plugins"`
+	Segments  int           `json:"segment_definitions"`
+}
+
+type problemView struct {
+	Path    string `json:"path"`
+	Message string `json:"message"`
 }
 
 // enabledPlatforms returns the names of platform sections not disabled

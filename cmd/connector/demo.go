@@ -128,7 +128,7 @@ func (a *cli) runDemo(ctx context.Context, o demoOptions) error {
 			return err
 		}
 	} else {
-		printCycle(a, rep)
+		printCycle(a, rep, resultCurrency(ap.Pipeline.LastResult()))
 	}
 	if o.once {
 		return nil
@@ -195,7 +195,7 @@ func (a *cli) progress(ctx context.Context, ap *app.App) func() {
 	return func() { close(stop); <-done }
 }
 
-func printCycle(a *cli, rep *app.CycleReport) {
+func printCycle(a *cli, rep *app.CycleReport, cur string) {
 	w := a.stdout
 	fmt.Fprintf(w, "Pulled (as of %s):\n", rep.AsOf.Format(time.DateOnly))
 	for _, p := range rep.Pulled {
@@ -203,7 +203,7 @@ func printCycle(a *cli, rep *app.CycleReport) {
 		for _, v := range p.Records {
 			n += v
 		}
-		fmt.Fprintf(w, "  %-12s %6d records with %4d API calls (%d pages)  %v", p.Platform, n, rep.APICalls[p.Platform][app.PhasePulled], p.Pages, p.Records)
+		fmt.Fprintf(w, "  %-12s %6d records with %4d API calls (%d pages): %s", p.Platform, n, rep.APICalls[p.Platform][app.PhasePulled], p.Pages, counts(p.Records))
 		if p.Quarantined > 0 {
 			fmt.Fprintf(w, "  (%d quarantined)", p.Quarantined)
 		}
@@ -218,9 +218,9 @@ func printCycle(a *cli, rep *app.CycleReport) {
 		if k.Size == 0 {
 			continue
 		}
-		rows = append(rows, []string{k.Segment, strconv.Itoa(k.Size), pct(k.Share), money(k.Revenue), money(k.AOV), money(k.AvgRealisedCLV), pct(k.ChurnRate)})
+		rows = append(rows, []string{k.Segment, strconv.Itoa(k.Size), pct(k.Share), money(k.Revenue, cur), money(k.AOV, cur), money(k.AvgRealisedCLV, cur), pct(k.ChurnRate)})
 	}
-	_ = table(w, []string{"  SEGMENT", "SIZE", "SHARE", "REVENUE", "AOV", "CLV", "CHURN"}, indent(rows))
+	_ = table(w, []string{"  SEGMENT", "CUSTOMERS", "SHARE", "REVENUE", "AVG ORDER", "AVG CLV", "CHURNED"}, indent(rows))
 	fmt.Fprintf(w, "\nWritten back (%d membership changes, plan %s):\n", rep.Changes, rep.Fingerprint)
 	for _, p := range rep.Planned {
 		if c := rep.APICalls[p.Platform][app.PhaseEnsured]; c > 0 {

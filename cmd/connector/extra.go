@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/core/segment"
 	"github.com/segconn/connector/internal/analyze"
 	"github.com/segconn/connector/internal/app"
+	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/internal/sandbox"
@@ -22,12 +25,42 @@ func (a *cli) extraCommands() []*cobra.Command {
 	}
 	return []*cobra.Command{
 		analyze.NewCommand(),
-		sandbox.NewCommand(),
+		sandbox.NewCommand(a.sandboxSegments),
 		outbound.NewCommand(a.openOutboundQueue),
 		pluginhost.NewCommand(a.loadPlugins, a.pluginsInstallCommand()),
 		pluginhost.NewServeCommand(builtins),
 		a.benchCommand(),
 	}
+}
+
+// sandboxSegments are the segments the sandbox prepares its Salesforce
+// org for: the default set over the sandbox's platforms, which the config
+// it writes uses, and those of the -c configuration when it exists.
+func (a *cli) sandboxSegments(platforms []string) ([]segment.Definition, error) {
+	l := &config.Loaded{Config: config.Defaults()}
+	l.Platforms = map[string]adapter.Config{}
+	for _, p := range platforms {
+		l.Platforms[p] = adapter.Config{}
+	}
+	defs, err := app.SegmentDefinitions(l)
+	if err != nil {
+		return nil, err
+	}
+	if a.configFile == "" {
+		return defs, nil
+	}
+	if _, err := os.Stat(a.configFile); err != nil {
+		return defs, nil // the file --write-config is about to write
+	}
+	own, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	more, err := app.SegmentDefinitions(own)
+	if err != nil {
+		return nil, err
+	}
+	return append(defs, more...), nil
 }
 
 func (a *cli) openOutboundQueue(ctx context.Context) (outbound.Queue, func(), error) {

@@ -123,6 +123,7 @@ Exit codes:
 		a.segmentsCommand(),
 		a.runCommand(),
 		a.statusCommand(),
+		a.quarantineCommand(),
 		a.demoCommand(),
 		a.reportCommand(),
 		a.exportCommand(),

@@ -52,12 +52,15 @@ write segments: see "segments plan" and "segments apply".`,
 			if err := a.checkOutput(); err != nil {
 				return err
 			}
-			ap, err := a.openApp(cmd.Context(), app.Options{})
+			prog := a.newProgress("pulling", "records")
+			ap, err := a.openApp(cmd.Context(), app.Options{Hooks: prog.hooks()})
 			if err != nil {
+				prog.done()
 				return err
 			}
 			defer ap.Close(cmd.Context())
 			stats, syncErr := ap.SyncAll(cmd.Context(), args, full)
+			prog.done()
 			if errors.Is(syncErr, app.ErrNoPlatforms) {
 				return syncErr
 			}
@@ -67,7 +70,7 @@ write segments: see "segments plan" and "segments apply".`,
 				}
 			} else {
 				for _, st := range stats {
-					fmt.Fprintf(a.stdout, "%-12s %d pages, records %v, %d quarantined\n", st.Platform, st.Pages, st.Records, st.Quarantined)
+					fmt.Fprintf(a.stdout, "%-12s %d %s read: %s; %d quarantined\n", st.Platform, st.Pages, plural("page", st.Pages), counts(st.Records), st.Quarantined)
 				}
 			}
 			return syncErr

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"sort"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/segconn/connector/core/segment"
+	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/pipeline"
 )
@@ -63,14 +66,15 @@ func (a *cli) segmentsCommand() *cobra.Command {
 				return err
 			}
 			if a.output == "json" {
-				return a.printJSON(map[string]any{"as_of": res.AsOf, "customers": res.Len(), "segments": res.KPIs, "warnings": res.Warnings})
+				return a.printJSON(map[string]any{"as_of": res.AsOf, "customers": res.Len(), "currency": resultCurrency(res), "segments": res.KPIs, "warnings": res.Warnings})
 			}
+			cur := resultCurrency(res)
 			rows := [][]string{}
 			for _, k := range res.KPIs {
-				rows = append(rows, []string{k.Segment, strconv.Itoa(k.Size), pct(k.Share), money(k.Revenue), money(k.AOV),
-					fmt.Sprintf("%.2f", k.PurchaseFrequency), money(k.AvgRealisedCLV), pct(k.RetentionRate), pct(k.ChurnRate)})
+				rows = append(rows, []string{k.Segment, strconv.Itoa(k.Size), pct(k.Share), money(k.Revenue, cur), money(k.AOV, cur),
+					fmt.Sprintf("%.2f", k.PurchaseFrequency), money(k.AvgRealisedCLV, cur), pct(k.RetentionRate), pct(k.ChurnRate)})
 			}
-			if err := table(a.stdout, []string{"SEGMENT", "SIZE", "SHARE", "REVENUE", "AOV", "FREQ", "CLV", "RETAINED", "CHURNED"}, rows); err != nil {
+			if err := table(a.stdout, []string{"SEGMENT", "CUSTOMERS", "SHARE", "REVENUE", "AVG ORDER", "ORDERS/CUSTOMER", "AVG CLV", "RETAINED", "CHURNED"}, rows); err != nil {
 				return err
 			}
 			for _, w := range res.Warnings {
@@ -96,7 +100,9 @@ plan is kept in a file that "segments apply --plan" writes exactly.
 				return err
 			}
 			defer env.Close(cmd.Context())
+			prog := a.newProgress("computing segments", "")
 			p, err := env.Plan(cmd.Context(), at)
+			prog.done()
 			if err != nil {
 				return err
 			}
@@ -115,7 +121,7 @@ plan is kept in a file that "segments apply --plan" writes exactly.
 			return printPlan(a, p, saveTo)
 		},
 	}
-	plan.Flags().StringVar(&saveTo, "save", "", "write the plan to this file for `segments apply --plan`")
+	plan.Flags().StringVar(&saveTo, "save", "", "write the plan to this `FILE`, for segments apply --plan")
 
 	var planFile string
 	var refresh bool
@@ -149,8 +155,10 @@ fresh plan. Without --plan, --refresh is required.`,
 				}
 				at = saved.AsOf
 			}
-			ap, err := a.openApp(cmd.Context(), app.Options{})
+			prog := a.newProgress("computing segments, then writing back", "records")
+			ap, err := a.openApp(cmd.Context(), app.Options{Hooks: prog.hooks()})
 			if err != nil {
+				prog.done()
 				return err
 			}
 			defer ap.Close(cmd.Context())
@@ -159,6 +167,7 @@ fresh plan. Without --plan, --refresh is required.`,
 				req.Fingerprint = saved.Fingerprint
 			}
 			rep, err := ap.ApplyAt(cmd.Context(), req)
+			prog.done()
 			var changed *app.PlanChangedError
 			if errors.As(err, &changed) {
 				return &exitCodeError{code: exitRefused, err: err}
@@ -183,7 +192,7 @@ fresh plan. Without --plan, --refresh is required.`,
 			return rep.WriteErr
 		},
 	}
-	apply.Flags().StringVar(&planFile, "plan", "", "the plan file saved by `segments plan --save`")
+	apply.Flags().StringVar(&planFile, "plan", "", "the plan `FILE` saved by segments plan --save")
 	apply.Flags().BoolVar(&refresh, "refresh", false, "apply the current plan even if it differs from --plan")
 
 	explain := &cobra.Command{
@@ -210,7 +219,7 @@ fresh plan. Without --plan, --refresh is required.`,
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				fmt.Fprintf(a.stdout, "  %-22s %v\n", k, ex.Features[k])
+				fmt.Fprintf(a.stdout, "  %-22s %s\n", strings.ReplaceAll(k, "_", " "), featureText(k, ex.Features[k], app.Currency))
 			}
 			for _, d := range ex.Definitions {
 				segs := strings.Join(d.Segments, ", ")
@@ -279,5 +288,60 @@ func printPlan(a *cli, p *pipeline.Plan, saved string) error {
 	return nil
 }
 
-func pct(f float64) string   { return fmt.Sprintf("%.1f%%", 100*f) }
-func money(f float64) string { return fmt.Sprintf("%.2f", f) }
+func pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
+
+// money formats an amount in major units with its currency's decimals
+// and code: "1234.50 USD".
+func money(f float64, currency string) string {
+	if currency == "" {
+		return fmt.Sprintf("%.2f", f)
+	}
+	return fmt.Sprintf("%.*f %s", domain.CurrencyExponent(currency), f, currency)
+}
+
+// featureText says one feature's value in words: amounts with their
+// currency, shares as percentages, days with their unit.
+func featureText(name string, v any, cur string) string {
+	switch x := v.(type) {
+	case map[string]float64:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + " " + pct(x[k])
+		}
+		if len(parts) == 0 {
+			return "none"
+		}
+		return strings.Join(parts, ", ")
+	case float64:
+		switch {
+		case name == "monetary" || name == "aov":
+			return money(x, cur)
+		case strings.HasSuffix(name, "_days"):
+			return fmt.Sprintf("%.1f days", x)
+		default:
+			return strconv.FormatFloat(math.Round(x*100)/100, 'f', -1, 64)
+		}
+	case float32:
+		return featureText(name, float64(x), cur)
+	case int, int32, int64:
+		if strings.HasSuffix(name, "_days") {
+			return fmt.Sprintf("%d days", x)
+		}
+		return fmt.Sprint(x)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// resultCurrency is the currency of a segment run's amounts.
+func resultCurrency(res *segment.Result) string {
+	if res == nil || res.Dataset == nil {
+		return ""
+	}
+	return res.Dataset.Currency
+}

@@ -25,6 +25,10 @@ import (
 	"github.com/segconn/connector/internal/store/sqlite"
 )
 
+// Currency is the currency of segment amounts (revenue, order values,
+// lifetime values); orders in another currency are left out of them.
+const Currency = "USD"
+
 // Factory makes an unconfigured adapter.
 type Factory func(*slog.Logger) adapter.Adapter
 
@@ -36,6 +40,8 @@ type Options struct {
 	ObserveHTTP func(platform string) adapter.HTTPObserver
 	// StoreNow is the store's clock (default time.Now).
 	StoreNow func() time.Time
+	// Hooks observe the pipeline's pulls and pushes (progress, metrics).
+	Hooks pipeline.Hooks
 }
 
 // App is an opened connector: store, adapters, engine and pipeline.
@@ -153,7 +159,7 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 	}
 	app.Outbound = outbox
 	app.Pipeline = pipeline.New(pipeline.Options{
-		Store: st, Engine: eng, Platforms: platforms, Logger: log, Currency: "USD",
+		Store: st, Engine: eng, Platforms: platforms, Logger: log, Currency: Currency, Hooks: opts.Hooks,
 	})
 	return app, nil
 }

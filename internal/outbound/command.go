@@ -103,6 +103,9 @@ func NewCommand(open OpenQueue) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if jsonOutput(cmd) {
+				return writeJSON(cmd, map[string]int{"requeued": n})
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "re-queued %d dead-lettered deliveries\n", n)
 			return nil
 		},

@@ -34,6 +34,9 @@ func NewCommand(load LoadFunc, extra ...*cobra.Command) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if jsonOutput(cmd) {
+					return writeJSON(cmd.OutOrStdout(), ListEntries(specs))
+				}
 				return List(cmd.OutOrStdout(), specs)
 			},
 		},
@@ -48,6 +51,13 @@ func NewCommand(load LoadFunc, extra ...*cobra.Command) *cobra.Command {
 				specs, err = pick(specs, args)
 				if err != nil {
 					return err
+				}
+				if jsonOutput(cmd) {
+					res := VerifyResults(cmd.Context(), specs, opts)
+					if err := writeJSON(cmd.OutOrStdout(), res); err != nil {
+						return err
+					}
+					return verifyErr(res)
 				}
 				return VerifyAll(cmd.Context(), cmd.OutOrStdout(), specs, opts)
 			},
@@ -92,14 +102,24 @@ func pick(specs []Spec, names []string) ([]Spec, error) {
 	return out, nil
 }
 
-// List writes one line per plugin: name, version, protocol version,
-// capabilities, path, pinned digest and whether the file matches it.
-// Version, protocol and capabilities come from running a plugin whose
-// file matches its pin with --describe (outside the handshake, with its
-// restricted environment); a plugin that does not match is never run.
-func List(w io.Writer, specs []Spec) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tVERSION\tPROTOCOL\tCAPABILITIES\tPATH\tSHA256\tSTATUS")
+// ListEntry is one configured plugin as list reports it.
+type ListEntry struct {
+	Name         string `json:"name"`
+	Version      string `json:"version"`
+	Protocol     string `json:"protocol"`
+	Capabilities string `json:"capabilities"`
+	Path         string `json:"path"`
+	SHA256       string `json:"sha256"`
+	Status       string `json:"status"` // ok, checksum mismatch, no sha256 pinned, or the error
+}
+
+// ListEntries checks each plugin's file against its pinned digest and
+// asks a plugin whose file matches for its version, protocol and
+// capabilities by running it with --describe (outside the handshake,
+// with its restricted environment); a plugin that does not match is never
+// run.
+func ListEntries(specs []Spec) []ListEntry {
+	out := make([]ListEntry, 0, len(specs))
 	for _, s := range specs {
 		status, version, protocol, caps := "ok", "-", "-", "-"
 		if _, err := Verify(s); err != nil {
@@ -118,7 +138,18 @@ func List(w io.Writer, specs []Spec) error {
 			protocol = protocolString(d)
 			caps = capabilityString(d.Adapter.Capabilities)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, version, protocol, caps, s.Path, short(s.SHA256), status)
+		out = append(out, ListEntry{Name: s.Name, Version: version, Protocol: protocol, Capabilities: caps, Path: s.Path, SHA256: s.SHA256, Status: status})
+	}
+	return out
+}
+
+// List writes one line per plugin: name, version, protocol version,
+// capabilities, path, pinned digest and whether the file matches it.
+func List(w io.Writer, specs []Spec) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSION\tPROTOCOL\tCAPABILITIES\tPATH\tSHA256\tSTATUS")
+	for _, e := range ListEntries(specs) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.Version, e.Protocol, e.Capabilities, e.Path, short(e.SHA256), e.Status)
 	}
 	return tw.Flush()
 }
@@ -156,29 +187,79 @@ func short(sum string) string {
 	return sum
 }
 
-// VerifyAll starts each plugin, negotiates, describes it and stops it,
-// writing one line per plugin. It fails if any plugin fails.
-func VerifyAll(ctx context.Context, w io.Writer, specs []Spec, o Options) error {
-	var errs []error
+// VerifyResult is one plugin's verification.
+type VerifyResult struct {
+	Name     string   `json:"name"`
+	OK       bool     `json:"ok"`
+	Protocol string   `json:"protocol,omitempty"`
+	Adapter  string   `json:"adapter,omitempty"`
+	Version  string   `json:"version,omitempty"`
+	Objects  []string `json:"objects,omitempty"`
+	Error    string   `json:"error,omitempty"`
+	err      error
+}
+
+// VerifyResults starts each plugin, negotiates, describes it and stops
+// it.
+func VerifyResults(ctx context.Context, specs []Spec, o Options) []VerifyResult {
+	out := make([]VerifyResult, 0, len(specs))
 	for _, s := range specs {
+		r := VerifyResult{Name: s.Name}
 		p, err := Open(ctx, s, o)
-		if err != nil {
-			fmt.Fprintf(w, "%s: FAILED: %v\n", s.Name, err)
-			errs = append(errs, err)
-			continue
+		if err == nil {
+			var d adapter.Descriptor
+			d, err = p.Describe(ctx)
+			r.Protocol = versionString(p.NegotiatedVersion())
+			_ = p.Close(ctx)
+			if err == nil {
+				r.OK, r.Adapter, r.Version, r.Objects = true, d.Name, d.Version, d.Capabilities.Objects
+			}
 		}
-		d, err := p.Describe(ctx)
-		version := p.NegotiatedVersion()
-		_ = p.Close(ctx)
 		if err != nil {
-			fmt.Fprintf(w, "%s: FAILED: %v\n", s.Name, err)
-			errs = append(errs, err)
-			continue
+			r.Error, r.err = err.Error(), err
 		}
-		fmt.Fprintf(w, "%s: ok: protocol %s, adapter %s %s, objects %v\n", s.Name, versionString(version), d.Name, d.Version, d.Capabilities.Objects)
+		out = append(out, r)
+	}
+	return out
+}
+
+func verifyErr(res []VerifyResult) error {
+	var errs []error
+	for _, r := range res {
+		if r.err != nil {
+			errs = append(errs, r.err)
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("verifying plugins: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// VerifyAll starts each plugin, negotiates, describes it and stops it,
+// writing one line per plugin. It fails if any plugin fails.
+func VerifyAll(ctx context.Context, w io.Writer, specs []Spec, o Options) error {
+	res := VerifyResults(ctx, specs, o)
+	for _, r := range res {
+		if !r.OK {
+			fmt.Fprintf(w, "%s: FAILED: %s\n", r.Name, r.Error)
+			continue
+		}
+		fmt.Fprintf(w, "%s: ok: protocol %s, adapter %s %s, objects %s\n", r.Name, r.Protocol, r.Adapter, r.Version, strings.Join(r.Objects, ", "))
+	}
+	return verifyErr(res)
+}
+
+func jsonOutput(cmd *cobra.Command) bool {
+	f := cmd.Flag("output")
+	return f != nil && f.Value.String() == "json"
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
 	}
 	return nil
 }

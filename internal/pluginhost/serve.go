@@ -34,6 +34,9 @@ func NewServeCommand(builtins map[string]func() adapter.Adapter) *cobra.Command 
 		DisableFlagParsing: true,
 		Args:               cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] == "-h" || args[0] == "--help" { // flag parsing is off
+				return cmd.Help()
+			}
 			mk, ok := builtins[args[0]]
 			if !ok {
 				names := make([]string, 0, len(builtins))

@@ -11,17 +11,26 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
+
+	"github.com/segconn/connector/core/segment"
 )
 
+// Segments returns the segment definitions whose write-back the sandbox
+// prepares for, given the sandbox's platforms.
+type Segments func(platforms []string) ([]segment.Definition, error)
+
 // NewCommand returns `connector sandbox`: start the fakes with generated
-// data, print where they are and how to log in, optionally fire webhooks
-// at a target, and serve until interrupted. It honours a persistent
-// -o/--output flag (table or json) defined by the root command.
-func NewCommand() *cobra.Command {
+// data, prepare the Salesforce org for the write-back of the segments
+// returns (nil: prepare nothing), print where they are and how to log in,
+// optionally fire webhooks at a target, and serve until interrupted. It
+// honours a persistent -o/--output flag (table or json) defined by the
+// root command.
+func NewCommand(segments Segments) *cobra.Command {
 	var (
 		seed                    uint64
 		customers, basePort     int
@@ -30,6 +39,7 @@ func NewCommand() *cobra.Command {
 		rateFlag                float64
 		count                   int
 		writeConfig             string
+		noPrepare               bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sandbox",
@@ -43,7 +53,12 @@ same data and the same credentials.
 
 With --webhook-target the fakes also send webhooks there: the target is a
 base URL and each platform posts to base/hubspot, base/woocommerce and
-base/salesforce/<path secret>.`,
+base/salesforce/<path secret>.
+
+Like an admin setting up a real org, the sandbox creates the Salesforce
+custom fields the segments write to (the default segments, and those of
+the -c configuration when it exists), so write-back works at once.
+--no-prepare leaves them out, to see the error a fresh org gives.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -73,6 +88,14 @@ base/salesforce/<path secret>.`,
 				return err
 			}
 			defer sb.Close()
+			var prepared []string
+			if !noPrepare && segments != nil {
+				defs, err := segments(Platforms)
+				if err != nil {
+					return fmt.Errorf("reading the segments to prepare the Salesforce org for: %w", err)
+				}
+				prepared = sb.PrepareWriteback(defs)
+			}
 			if writeConfig != "" {
 				b, err := configYAML(sb)
 				if err != nil {
@@ -90,7 +113,7 @@ base/salesforce/<path secret>.`,
 			if asJSON {
 				err = printJSON(out, sb)
 			} else {
-				err = printText(out, sb, writeConfig)
+				err = printText(out, sb, writeConfig, prepared)
 			}
 			if err != nil {
 				return err
@@ -102,7 +125,7 @@ base/salesforce/<path secret>.`,
 						log.Warn("firing sandbox webhooks", "error", err)
 					}
 					if !asJSON {
-						fmt.Fprintf(out, "webhooks fired: changes %v, acknowledged %v, failed %v\n", rep.Changes, rep.Delivered, rep.Failed)
+						fmt.Fprintf(out, "webhooks fired: changes made %s; deliveries acknowledged %s; failed %s\n", perPlatform(rep.Changes), perPlatform(rep.Delivered), perPlatform(rep.Failed))
 					}
 				}()
 			}
@@ -120,8 +143,26 @@ base/salesforce/<path secret>.`,
 	f.StringVar(&target, "webhook-target", "", "base URL to send the platforms' webhooks to, e.g. http://127.0.0.1:8080/webhooks")
 	f.Float64Var(&rateFlag, "webhook-rate", 1, "webhooks per second, spread over the platforms")
 	f.IntVar(&count, "webhook-count", 0, "stop after this many webhooks (0: until Ctrl-C)")
-	f.StringVar(&writeConfig, "write-config", "", "also write the platforms: config section to this YAML file")
+	f.StringVar(&writeConfig, "write-config", "", "also write the platforms: config section to this YAML `FILE`")
+	f.BoolVar(&noPrepare, "no-prepare", false, "leave the Salesforce org without the custom fields the segments write to")
 	return cmd
+}
+
+// perPlatform says per-platform counts in words: "hubspot 3, woocommerce 1".
+func perPlatform(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // summary counts the dataset per platform.
@@ -162,7 +203,7 @@ func printJSON(w io.Writer, sb *Sandbox) error {
 	return nil
 }
 
-func printText(w io.Writer, sb *Sandbox, configFile string) error {
+func printText(w io.Writer, sb *Sandbox, configFile string, prepared []string) error {
 	s := summarize(sb.Data)
 	fmt.Fprintf(w, "Sandbox running: seed %d, %d people (%d buyers, %d of them churned; %d leads; %d prospects), history up to %s.\n\n",
 		sb.Data.Seed, s.People, s.Kinds[KindBuyer], s.Churned, s.Kinds[KindLead], s.Kinds[KindProspect], sb.Data.AsOf.Format(time.DateOnly))
@@ -177,6 +218,11 @@ func printText(w io.Writer, sb *Sandbox, configFile string) error {
 		for _, k := range keys {
 			fmt.Fprintf(w, "  %-20s %s\n", k, e.Credentials[k])
 		}
+	}
+	if len(prepared) > 0 {
+		fmt.Fprintf(w, "\nSalesforce custom fields created on Contact and Lead for write-back: %s\n", strings.Join(prepared, ", "))
+	} else {
+		fmt.Fprintf(w, "\nNo Salesforce custom fields created: write-back of properties to Salesforce fails until they exist.\n")
 	}
 	b, err := configYAML(sb)
 	if err != nil {

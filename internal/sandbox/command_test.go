@@ -46,7 +46,7 @@ func TestCommand(t *testing.T) {
 
 	root := &cobra.Command{Use: "connector", SilenceUsage: true}
 	root.PersistentFlags().StringP("output", "o", "table", "")
-	root.AddCommand(NewCommand())
+	root.AddCommand(NewCommand(nil))
 	out := &syncBuffer{}
 	root.SetOut(out)
 	root.SetErr(out)
@@ -105,7 +105,7 @@ func TestCommand(t *testing.T) {
 }
 
 func TestCommandRejectsBadFlags(t *testing.T) {
-	cmd := NewCommand()
+	cmd := NewCommand(nil)
 	cmd.SetArgs([]string{"--customers", "0"})
 	cmd.SetOut(&bytes.Buffer{})
 	cmd.SetErr(&bytes.Buffer{})

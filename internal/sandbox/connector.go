@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
@@ -29,8 +30,9 @@ func (sb *Sandbox) ConnectorConfig(dir string) *config.Loaded {
 
 // PrepareWriteback does what a Salesforce admin does once before
 // write-back can start: create the custom fields the segment definitions
-// write to.
-func (sb *Sandbox) PrepareWriteback(defs []segment.Definition) {
+// write to, on Contact and Lead. It returns the fields' API names, sorted.
+func (sb *Sandbox) PrepareWriteback(defs []segment.Definition) []string {
+	seen := map[string]bool{}
 	for _, d := range defs {
 		t, ok := d.Writeback[Salesforce]
 		if !ok {
@@ -50,6 +52,13 @@ func (sb *Sandbox) PrepareWriteback(defs []segment.Definition) {
 			for _, obj := range []string{"Contact", "Lead"} {
 				sb.SalesforceFake.AddField(obj, n, salesforcefake.TypeTextArea)
 			}
+			seen[n] = true
 		}
 	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -113,6 +113,8 @@ type Profiles interface {
 
 	// Quarantined lists quarantined records, newest first.
 	Quarantined(ctx context.Context, platform string, limit int) ([]Quarantined, error)
+	// QuarantineResolve removes quarantined records that a retry stored.
+	QuarantineResolve(ctx context.Context, ids ...int64) error
 }
 
 // Orders reads the orders ApplyPage stored.

@@ -32,3 +32,15 @@ func (e *Engine) Quarantined(ctx context.Context, platform string, limit int) ([
 	}
 	return out, rows.Err()
 }
+
+// QuarantineResolve implements store.Store.
+func (e *Engine) QuarantineResolve(ctx context.Context, ids ...int64) error {
+	err := inList(ids, func(list string, args []any) error {
+		_, err := e.w.ExecContext(ctx, e.q(`DELETE FROM quarantine WHERE id IN `+list), args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("resolving %d quarantined records: %w", len(ids), err)
+	}
+	return nil
+}
