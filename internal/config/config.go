@@ -31,6 +31,20 @@ type Config struct {
 	Outbound []Outbound `koanf:"outbound_webhooks"`
 	// Identity configures how records fold into profiles.
 	Identity Identity `koanf:"identity"`
+	// Retention bounds what the store keeps.
+	Retention Retention `koanf:"retention"`
+}
+
+// Retention bounds the store: finished work is deleted after a window,
+// while ownership, memberships and their history are kept.
+type Retention struct {
+	// Outbox keeps done write-back items this long, for audit.
+	Outbox time.Duration `koanf:"outbox"`
+	// Inbox keeps processed webhook events this long.
+	Inbox time.Duration `koanf:"inbox"`
+	// Interval is how often the daemon prunes and checkpoints SQLite's
+	// write-ahead log.
+	Interval time.Duration `koanf:"interval"`
 }
 
 // Log configures log/slog.
@@ -99,5 +113,6 @@ func Defaults() Config {
 			ReconcileInterval: 24 * time.Hour,
 			ModelRefresh:      6 * time.Hour,
 		},
+		Retention: Retention{Outbox: 7 * 24 * time.Hour, Inbox: 7 * 24 * time.Hour, Interval: time.Hour},
 	}
 }

@@ -208,8 +208,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.wg.Add(1)
 		go d.drainLoop(workCtx, p, d.pacing(p).PropertyEvery)
 	}
-	d.wg.Add(1)
+	d.wg.Add(2)
 	go d.gaugeLoop(workCtx)
+	go d.retentionLoop(workCtx)
 	if d.app.Outbound != nil {
 		d.wg.Add(2)
 		go d.relayLoop(workCtx)

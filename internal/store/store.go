@@ -179,6 +179,16 @@ type Store interface {
 	// settles it. Ids that are not failed items are ignored.
 	OutboxRequeue(ctx context.Context, ids []int64) (int, error)
 
+	// Prune deletes what retention no longer needs: done outbox items
+	// last changed before p.OutboxBefore and webhook events processed
+	// before p.InboxBefore (a zero time prunes none). Ownership,
+	// memberships and their history, failed items and items not yet
+	// settled are kept.
+	Prune(ctx context.Context, p Prune) (Pruned, error)
+	// Checkpoint folds SQLite's write-ahead log into the database file
+	// and truncates it; on PostgreSQL it does nothing.
+	Checkpoint(ctx context.Context) error
+
 	// Quarantined lists quarantined records, newest first.
 	Quarantined(ctx context.Context, platform string, limit int) ([]Quarantined, error)
 
@@ -310,6 +320,18 @@ type InboxItem struct {
 	Attempts    int
 	LastError   string
 	ProcessedAt time.Time
+}
+
+// Prune says what Store.Prune deletes.
+type Prune struct {
+	OutboxBefore time.Time
+	InboxBefore  time.Time
+}
+
+// Pruned counts what Store.Prune deleted.
+type Pruned struct {
+	Outbox int `json:"outbox"`
+	Inbox  int `json:"inbox"`
 }
 
 // Settlement is a write-back round's outcome (see OutboxSettle).
