@@ -121,6 +121,10 @@ func (p *Pipeline) ApplyWebhookEvents(ctx context.Context, platform string, even
 	if err != nil {
 		return nil, err
 	}
+	events, err = p.dropEchoes(ctx, platform, events)
+	if err != nil {
+		return nil, err
+	}
 	byObject := map[string][]adapter.Change{}
 	toFetch := map[string][]string{}
 	for _, ev := range events {
