@@ -260,6 +260,11 @@ type WebhookEvent struct {
 	// Record is set when the webhook carried the full record (WooCommerce,
 	// Salesforce Outbound Messages), so no fetch is needed.
 	Record *Change `json:"record,omitempty"`
+	// Property and Value are set when the event announces one property's
+	// new value (a HubSpot propertyChange): the host recognises the echo
+	// of a value it wrote itself and spends no fetch on it.
+	Property string `json:"property,omitempty"`
+	Value    string `json:"value,omitempty"`
 }
 
 // WebhookResult is what a verified webhook carried and how to answer it.

@@ -114,6 +114,8 @@ type webhookEvent struct {
 	PrimaryObjectID  json.Number `json:"primaryObjectId"`
 	MergedObjectIDs  []int64     `json:"mergedObjectIds"`
 	NewObjectID      json.Number `json:"newObjectId"`
+	PropertyName     string      `json:"propertyName"`
+	PropertyValue    string      `json:"propertyValue"`
 }
 
 func objectOf(prefix, typeID string) string {
@@ -201,7 +203,9 @@ func (c *Connector) VerifyWebhook(_ context.Context, req adapter.WebhookRequest)
 					Ref: st.ref(object, strconv.FormatInt(m, 10), time.Time{}), MergedInto: st.ref(object, survivor, time.Time{})})
 			}
 			ev.Kind, ev.Ref = adapter.ChangeUpsert, st.ref(object, survivor, time.Time{})
-		default: // creation, propertyChange, restore, associationChange
+		case "propertyChange":
+			ev.Kind, ev.Property, ev.Value = adapter.ChangeUpsert, e.PropertyName, e.PropertyValue
+		default: // creation, restore, associationChange
 			ev.Kind = adapter.ChangeUpsert
 		}
 		out = append(out, ev)

@@ -39,6 +39,20 @@ type Config struct {
 	Users []User `koanf:"users"`
 	// APITokens authenticate automation against the web app's API.
 	APITokens []APIToken `koanf:"api_tokens"`
+	// Retention bounds what the store keeps.
+	Retention Retention `koanf:"retention"`
+}
+
+// Retention bounds the store: finished work is deleted after a window,
+// while ownership, memberships and their history are kept.
+type Retention struct {
+	// Outbox keeps done write-back items this long, for audit.
+	Outbox time.Duration `koanf:"outbox"`
+	// Inbox keeps processed webhook events this long.
+	Inbox time.Duration `koanf:"inbox"`
+	// Interval is how often the daemon prunes and checkpoints SQLite's
+	// write-ahead log.
+	Interval time.Duration `koanf:"interval"`
 }
 
 // Log configures log/slog.
@@ -120,5 +134,6 @@ func Defaults() Config {
 		},
 		Alerts: Alerts{Interval: time.Minute, PlatformFailingFor: 10 * time.Minute, WriteBackFailureShare: 0.05,
 			SegmentChangeShare: 0.5, DeadLetterGrowth: 10, RunFailed: true},
+		Retention: Retention{Outbox: 7 * 24 * time.Hour, Inbox: 7 * 24 * time.Hour, Interval: time.Hour},
 	}
 }

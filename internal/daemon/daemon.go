@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segconn/connector/adapter"
@@ -89,8 +90,16 @@ type Daemon struct {
 	inbox      *groupCommit // nil when the store cannot batch
 	drainNudge map[string]chan struct{}
 	rejects    *sampledLog // warnings anyone on the internet can cause
-	ready      chan struct{}
-	wg         sync.WaitGroup
+	gate       firstPullGate
+	// pulling serialises each platform's pulls in this process.
+	pulling map[string]*sync.Mutex
+	// resegmentAgain is set when a pull finished while a resegmentation
+	// was queued or running.
+	resegmentAgain atomic.Bool
+	// stopping is set when shutdown begins.
+	stopping atomic.Bool
+	ready    chan struct{}
+	wg       sync.WaitGroup
 }
 
 // New prepares a Daemon over an opened App.
@@ -120,8 +129,10 @@ func New(a *app.App, opts Options) *Daemon {
 		inboxNudge: make(chan struct{}, 1), drainNudge: map[string]chan struct{}{}, ready: make(chan struct{}),
 		rejects: newSampledLog(a.Log, opts.Limits.RejectLogInterval),
 	}
+	d.pulling = map[string]*sync.Mutex{}
 	for _, p := range a.Platforms() {
 		d.drainNudge[p] = make(chan struct{}, 1)
+		d.pulling[p] = &sync.Mutex{}
 	}
 	if b, ok := a.Store.(batchInbox); ok {
 		d.inbox = newGroupCommit(b.InboxAddBatch)
@@ -211,8 +222,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.wg.Add(1)
 		go d.drainLoop(workCtx, p, d.pacing(p).PropertyEvery)
 	}
-	d.wg.Add(1)
+	d.wg.Add(2)
 	go d.gaugeLoop(workCtx)
+	go d.retentionLoop(workCtx)
 	d.startAlerts(workCtx)
 	if d.app.Outbound != nil {
 		d.wg.Add(2)
@@ -242,6 +254,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			runErr = fmt.Errorf("serving http: %w", err)
 		}
 	}
+	d.stopping.Store(true)
 	d.log.Info("shutting down", "timeout", cfg.Server.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 	defer cancel()

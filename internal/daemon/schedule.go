@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/segconn/connector/internal/jobs"
 )
@@ -23,19 +24,68 @@ type resegmentArgs struct{}
 
 func (resegmentArgs) Kind() string { return "resegment" }
 
+// Job timeouts: incremental pulls and resegmentations are short; a full
+// pull (the first one, or a reconcile sweep) keeps the queue's long
+// default.
+const shortJobTimeout = 10 * time.Minute
+
+// queuedOnce makes a job unique while it waits or runs, but not once it
+// has completed: a new one may follow a finished one at once, never
+// overlap a running one.
+var queuedOnce = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled}
+
 type syncWorker struct {
 	river.WorkerDefaults[syncArgs]
 	d *Daemon
 }
 
+// Timeout implements river.Worker.
+func (w *syncWorker) Timeout(j *river.Job[syncArgs]) time.Duration {
+	if j.Args.Full {
+		return 0 // the queue's default
+	}
+	return shortJobTimeout
+}
+
 func (w *syncWorker) Work(ctx context.Context, j *river.Job[syncArgs]) error {
+	// Never two pulls of one platform at once in this process: a pull
+	// longer than the interval makes the next one wait, not overlap.
+	mu := w.d.pulling[j.Args.Platform]
+	if mu == nil {
+		return fmt.Errorf("pulling %q: not a configured platform", j.Args.Platform)
+	}
+	if !mu.TryLock() {
+		return river.JobSnooze(5 * time.Second)
+	}
+	defer mu.Unlock()
 	st, err := w.d.app.Sync(ctx, j.Args.Platform, j.Args.Full)
 	w.d.pulledMetrics(j.Args.Platform, st.Records, st.Pages, err)
 	if err != nil {
+		if ctx.Err() != nil && w.d.stopping.Load() {
+			// Shutdown interrupted it: due again at once on the next start,
+			// without spending an attempt.
+			return river.JobSnooze(0)
+		}
+		w.d.pullFailed(j.Args.Platform, err)
 		return err
 	}
-	_, err = w.d.queue.Insert(ctx, resegmentArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Second}})
-	return err
+	return w.d.wantResegment(ctx)
+}
+
+// wantResegment asks for one full resegmentation after a pull. The
+// resegment job is unique while queued or running, and waits for the
+// tick's other pulls (see resegmentWorker), so one pull tick makes one
+// resegmentation, not one per platform. A pull that finishes while a
+// resegmentation runs has it run once more.
+func (d *Daemon) wantResegment(ctx context.Context) error {
+	inserted, err := d.queue.Insert(ctx, resegmentArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: queuedOnce}})
+	if err != nil {
+		return err
+	}
+	if !inserted {
+		d.resegmentAgain.Store(true)
+	}
+	return nil
 }
 
 type resegmentWorker struct {
@@ -43,8 +93,32 @@ type resegmentWorker struct {
 	d *Daemon
 }
 
-func (w *resegmentWorker) Work(ctx context.Context, _ *river.Job[resegmentArgs]) error {
-	return w.d.FullCycleSegments(ctx)
+// Timeout implements river.Worker.
+func (w *resegmentWorker) Timeout(*river.Job[resegmentArgs]) time.Duration { return shortJobTimeout }
+
+func (w *resegmentWorker) Work(ctx context.Context, j *river.Job[resegmentArgs]) error {
+	// It waits for the tick's other pulls, but no longer than a pull
+	// interval: with pulls always under way it would never run.
+	if time.Since(j.CreatedAt) < w.d.app.Config.Schedule.PullInterval {
+		busy, err := w.d.queue.Count(ctx, syncArgs{}.Kind(), rivertype.JobStateRunning, rivertype.JobStateAvailable, rivertype.JobStatePending)
+		if err != nil {
+			return err
+		}
+		if busy > 0 {
+			return river.JobSnooze(time.Second) // the tick's other pulls first
+		}
+	}
+	w.d.resegmentAgain.Store(false)
+	if err := w.d.FullCycleSegments(ctx); err != nil {
+		if ctx.Err() != nil && w.d.stopping.Load() {
+			return river.JobSnooze(0)
+		}
+		return err
+	}
+	if w.d.resegmentAgain.Load() {
+		return river.JobSnooze(0) // a pull finished meanwhile
+	}
+	return nil
 }
 
 // FullCycleSegments recomputes every segment, records the changes, queues
@@ -78,9 +152,9 @@ func (d *Daemon) openQueue(ctx context.Context) (jobs.Queue, error) {
 					// One attempt: the schedule itself is the retry, so a platform
 					// that was down is pulled again on the next tick, not after
 					// River's growing backoff.
-					// Unique per interval: without ByPeriod a completed pull
-					// would block every later one until River cleans it out.
-					return syncArgs{Platform: p}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: cfg.Schedule.PullInterval}}
+					// Unique while queued or running: a pull still running
+					// when the next tick comes is not joined by a second.
+					return syncArgs{Platform: p}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: queuedOnce}}
 				}, &river.PeriodicJobOpts{RunOnStart: true}),
 				river.NewPeriodicJob(river.PeriodicInterval(cfg.Schedule.ReconcileInterval), func() (river.JobArgs, *river.InsertOpts) {
 					return syncArgs{Platform: p, Full: true}, &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: cfg.Schedule.ReconcileInterval}}

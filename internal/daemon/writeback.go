@@ -21,7 +21,9 @@ func (d *Daemon) drainLoop(ctx context.Context, platform string, every time.Dura
 	for {
 		var st pipeline.DrainStats
 		var err error
-		if every > 0 {
+		if d.writebackHeld(ctx) {
+			// Nothing is written until every platform was pulled once.
+		} else if every > 0 {
 			if !sleepUntil(ctx, last.Add(every)) {
 				return
 			}
@@ -102,6 +104,15 @@ func (d *Daemon) propertyLoop(ctx context.Context, platform string, pace adapter
 		if !sleepUntil(ctx, last.Add(pace.PropertyEvery)) {
 			return
 		}
+		if d.writebackHeld(ctx) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-d.drainNudge[platform]:
+			case <-tick.C:
+			}
+			continue
+		}
 		start := time.Now()
 		st, err := d.app.DrainProperties(ctx, platform, pace.MembershipEvery)
 		d.drained(ctx, platform, st, err)
@@ -136,6 +147,9 @@ func (d *Daemon) membershipLoop(ctx context.Context, platform string, pace adapt
 		}
 		if !sleepUntil(ctx, next) {
 			return
+		}
+		if d.writebackHeld(ctx) {
+			continue
 		}
 		start := time.Now()
 		st, err := d.app.DrainMemberships(ctx, platform)

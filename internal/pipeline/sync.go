@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
@@ -35,6 +36,25 @@ func orderedObjects(objs []string) []string {
 	}
 	slices.SortStableFunc(out, func(a, b string) int { return rank(a) - rank(b) })
 	return out
+}
+
+// pulledMarker is the cursor slot, beside the platform's objects, that
+// holds when a pull of the platform last ran to its end.
+const pulledMarker = "*pulled"
+
+// PulledOnce reports whether a pull of the platform has ever run to its
+// end, so its data in the store is whole rather than the first pages of an
+// initial pull.
+func (p *Pipeline) PulledOnce(ctx context.Context, platform string) (bool, error) {
+	pl, err := p.Platform(platform)
+	if err != nil {
+		return false, err
+	}
+	at, err := p.store.Cursor(ctx, platform, pl.Account, pulledMarker)
+	if err != nil {
+		return false, fmt.Errorf("reading whether %s was pulled: %w", platform, err)
+	}
+	return at != "", nil
 }
 
 // Sync pulls every object of one platform from its stored cursor (or, with
@@ -77,6 +97,11 @@ func (p *Pipeline) Sync(ctx context.Context, platform string, full bool) (SyncSt
 			return st, fmt.Errorf("pulling %s %s: %w", platform, obj, err)
 		}
 	}
+	// Every object was pulled to its end: the platform's data is whole
+	// from here on (see PulledOnce).
+	if err := p.store.SetCursor(ctx, platform, pl.Account, pulledMarker, p.now().UTC().Format(time.RFC3339)); err != nil {
+		return st, fmt.Errorf("recording that %s was pulled: %w", platform, err)
+	}
 	for id := range touched {
 		st.Touched = append(st.Touched, id)
 	}
@@ -93,6 +118,10 @@ func (p *Pipeline) Sync(ctx context.Context, platform string, full bool) (SyncSt
 // returns the profiles touched.
 func (p *Pipeline) ApplyWebhookEvents(ctx context.Context, platform string, events []adapter.WebhookEvent) ([]string, error) {
 	pl, err := p.Platform(platform)
+	if err != nil {
+		return nil, err
+	}
+	events, err = p.dropEchoes(ctx, platform, events)
 	if err != nil {
 		return nil, err
 	}

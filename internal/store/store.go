@@ -59,6 +59,7 @@ type Store interface {
 	Deliveries
 	Locker
 	Privacy
+	Maintenance
 
 	// Database returns the open database, for River, the job queue, whose
 	// tables Migrate creates beside the store's.
@@ -274,6 +275,19 @@ type Outbox interface {
 	OwnershipMany(ctx context.Context, refs []domain.ExternalRef) (map[string][]Ownership, error)
 }
 
+// Maintenance keeps the store bounded over years of running.
+type Maintenance interface {
+	// Prune deletes what retention no longer needs: done outbox items
+	// last changed before p.OutboxBefore and webhook events processed
+	// before p.InboxBefore (a zero time prunes none). Ownership,
+	// memberships and their history, failed items and items not yet
+	// settled are kept.
+	Prune(ctx context.Context, p Prune) (Pruned, error)
+	// Checkpoint folds SQLite's write-ahead log into the database file
+	// and truncates it; on PostgreSQL it does nothing.
+	Checkpoint(ctx context.Context) error
+}
+
 // ApplyResult says what a page changed.
 type ApplyResult struct {
 	// Touched lists the profiles whose data or orders changed (sorted);
@@ -395,6 +409,18 @@ type InboxItem struct {
 	Attempts    int
 	LastError   string
 	ProcessedAt time.Time
+}
+
+// Prune says what Store.Prune deletes.
+type Prune struct {
+	OutboxBefore time.Time
+	InboxBefore  time.Time
+}
+
+// Pruned counts what Store.Prune deleted.
+type Pruned struct {
+	Outbox int `json:"outbox"`
+	Inbox  int `json:"inbox"`
 }
 
 // Settlement is a write-back round's outcome (see OutboxSettle).

@@ -75,6 +75,7 @@ func Run(t *testing.T, open Factory) {
 		{"OutboxDeferLanes", testOutboxDeferLanes},
 		{"OutboxLateFailure", testOutboxLateFailure},
 		{"OutboxRequeue", testOutboxRequeue},
+		{"Prune", testPrune},
 		{"RecordPlanWhole", testRecordPlanWhole},
 		{"Ownership", testOwnership},
 		{"Memberships", testMemberships},

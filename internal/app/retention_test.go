@@ -1,0 +1,62 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/store"
+)
+
+// TestPruneKeepsOwnershipAndPlanExact: after a cycle, pruning with the
+// configured windows deletes the done write-back items once they are old
+// enough, and the connector still knows what it owns: a plan afterwards
+// finds nothing to write.
+func TestPruneKeepsOwnershipAndPlanExact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end cycle against fake platforms")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	_, env, _ := startSandbox(t, 60, now)
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := env.Store.OutboxStats(ctx)
+	if before[store.OutboxDone] == 0 {
+		t.Fatal("the cycle wrote nothing; the test needs done items")
+	}
+	if got, err := env.Prune(ctx, time.Now()); err != nil || got.Outbox != 0 {
+		t.Fatalf("pruning within the window deleted %+v (%v); want nothing", got, err)
+	}
+	got, err := env.Prune(ctx, time.Now().Add(env.Config.Config.Retention.Outbox+time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Outbox != before[store.OutboxDone] {
+		t.Fatalf("pruned %d of %d done items past the window", got.Outbox, before[store.OutboxDone])
+	}
+	owned := 0
+	ps, _ := env.Store.ListProfiles(ctx, "", 60)
+	for _, p := range ps {
+		for _, r := range p.Refs {
+			if r.ObjectType == domain.ObjectContact {
+				o, _ := env.Store.Ownership(ctx, r)
+				owned += len(o)
+			}
+		}
+	}
+	if owned == 0 {
+		t.Fatal("no ownership left after pruning")
+	}
+	plan, err := env.Plan(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pp := range plan.Platforms {
+		if len(pp.Items) > 0 {
+			t.Fatalf("after pruning, a plan would write %d items to %s", len(pp.Items), pp.Platform)
+		}
+	}
+}

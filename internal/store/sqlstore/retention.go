@@ -1,0 +1,62 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/segconn/connector/internal/store"
+)
+
+// pruneChunk bounds the rows one pruning statement deletes, so the
+// writer is never held long.
+const pruneChunk = 5000
+
+// Prune implements store.Store.
+func (e *Engine) Prune(ctx context.Context, p store.Prune) (store.Pruned, error) {
+	var out store.Pruned
+	var err error
+	if !p.OutboxBefore.IsZero() {
+		out.Outbox, err = e.pruneChunks(ctx, `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status = 'done' AND updated_at < ? LIMIT ?)`, ts(p.OutboxBefore))
+		if err != nil {
+			return out, fmt.Errorf("pruning done write-back items: %w", err)
+		}
+	}
+	if !p.InboxBefore.IsZero() {
+		out.Inbox, err = e.pruneChunks(ctx, `DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE processed_at > 0 AND processed_at < ? LIMIT ?)`, ts(p.InboxBefore))
+		if err != nil {
+			return out, fmt.Errorf("pruning processed webhook events: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// pruneChunks runs a chunked delete (arguments: cutoff, chunk) until a
+// chunk comes back short, and returns the rows deleted.
+func (e *Engine) pruneChunks(ctx context.Context, query string, cutoff int64) (int, error) {
+	total := 0
+	for {
+		res, err := e.w.ExecContext(ctx, e.q(query), cutoff, pruneChunk)
+		if err != nil {
+			return total, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, err
+		}
+		total += int(n)
+		if n < pruneChunk {
+			return total, nil
+		}
+	}
+}
+
+// Checkpoint implements store.Store.
+func (e *Engine) Checkpoint(ctx context.Context) error {
+	if e.d.Name != "sqlite" {
+		return nil
+	}
+	if _, err := e.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("checkpointing the write-ahead log: %w", err)
+	}
+	return nil
+}
