@@ -26,10 +26,12 @@ type FrequencyBin struct {
 }
 
 // ConditionalByFrequency groups customers by calibration frequency x
-// (classes 0 … censor−1 and censor+) and compares the mean holdout repeat
-// purchases with the mean of ConditionalExpected(tStar, x, tx, T), the
-// model's "conditional expectations" figure. Empty classes are left out.
-func ConditionalByFrequency(m PurchaseModel, x, tx, T, holdout []float64, tStar float64, censor int) []FrequencyBin {
+// (classes 0 … censor−1 and censor+) and compares their mean holdout
+// repeat purchases with the mean of expected, each customer's
+// ConditionalExpected(t*, x, tx, T) (the caller computes it once, as it
+// also serves the holdout error): the model's "conditional expectations"
+// figure. Empty classes are left out.
+func ConditionalByFrequency(x, holdout, expected []float64, censor int) []FrequencyBin {
 	if censor < 1 {
 		censor = 1
 	}
@@ -45,7 +47,7 @@ func ConditionalByFrequency(m PurchaseModel, x, tx, T, holdout []float64, tStar 
 		}
 		bins[k].n++
 		bins[k].actual += holdout[i]
-		bins[k].expec += m.ConditionalExpected(tStar, x[i], tx[i], T[i])
+		bins[k].expec += expected[i]
 	}
 	out := make([]FrequencyBin, 0, len(bins))
 	for k, b := range bins {

@@ -101,4 +101,18 @@
 // lifetimes calls penalizer_coef. Choosing between models is the
 // caller's: compare LogLikelihood (BIC with four parameters each) on the
 // calibration data and the holdout error, and skip degenerate fits.
+//
+// The checks of a fit against a holdout return data for the caller to
+// show: ConditionalByFrequency (mean holdout purchases against the mean
+// conditional expectation by calibration frequency), Tracking (actual
+// against expected repeat purchases per period, and cumulated) and
+// FrequencyRecencyMatrix (P(alive) and expected purchases over a grid of
+// frequency and recency).
+//
+// # Next purchase
+//
+// TimeToNextPurchase is the time until a customer's conditional expected
+// purchases reach one, or none within a bound: the "expected date of the
+// next order", which accounts for the chance that the customer has
+// churned.
 package clv

@@ -21,7 +21,7 @@ type Diagnostics struct {
 	// Lee 2005).
 	ByFrequency []FrequencyRow `json:"by_frequency,omitempty"`
 	// Tracking: repeat purchases week by week from the first customer's
-	// first purchase to the as-of day, actual and per model expected,
+	// first purchase to the as-of day (complete weeks only), actual and per model expected,
 	// weekly and cumulative; CalibrationWeeks marks where the holdout
 	// starts.
 	Tracking         []TrackRow `json:"tracking,omitempty"`
@@ -108,9 +108,17 @@ func diagnose(c calibration, cands []candidate, chosen clv.PurchaseModel, chosen
 	for i, h := range c.holdout {
 		hold[i] = float64(h)
 	}
+	// each model's holdout expectation per customer, for the classes and the error
+	preds := make([][]float64, len(sound))
+	for k, cd := range sound {
+		preds[k] = make([]float64, len(c.x))
+		for i := range c.x {
+			preds[k][i] = cd.m.ConditionalExpected(c.weeks, c.x[i], c.tx[i], c.T[i])
+		}
+	}
 	// by frequency
 	for k, cd := range sound {
-		bins := clv.ConditionalByFrequency(cd.m, c.x, c.tx, c.T, hold, c.weeks, diagnosticsCensor)
+		bins := clv.ConditionalByFrequency(c.x, hold, preds[k], diagnosticsCensor)
 		if k == 0 {
 			for _, b := range bins {
 				d.ByFrequency = append(d.ByFrequency, FrequencyRow{X: b.X, Customers: b.Customers, Actual: round6(b.Actual), Expected: map[string]float64{}})
@@ -129,7 +137,7 @@ func diagnose(c calibration, cands []candidate, chosen clv.PurchaseModel, chosen
 			repeats = append(repeats, float64(day-origin)/week)
 		}
 	}
-	weeks := int(math.Ceil(float64(asOf-origin+1) / week))
+	weeks := int(asOf-origin+1) / week // complete weeks only: a partial last week would compare a part of the actual with a whole week expected
 	d.TrackingOrigin = dayTime(origin).Format("2006-01-02")
 	d.CalibrationWeeks = round6(float64(calEnd-origin+1) / week)
 	for k, cd := range sound {
@@ -152,13 +160,11 @@ func diagnose(c calibration, cands []candidate, chosen clv.PurchaseModel, chosen
 		}
 	}
 	// holdout error
-	for _, cd := range sound {
+	for k, cd := range sound {
 		e := HoldoutError{Model: cd.name, Customers: len(c.x)}
-		preds := make([]float64, len(c.x))
 		var sq, ab float64
 		for i := range c.x {
-			p := cd.m.ConditionalExpected(c.weeks, c.x[i], c.tx[i], c.T[i])
-			preds[i] = p
+			p := preds[k][i]
 			e.Actual += c.holdout[i]
 			e.Expected += p
 			sq += (p - hold[i]) * (p - hold[i])
@@ -170,7 +176,7 @@ func diagnose(c calibration, cands []candidate, chosen clv.PurchaseModel, chosen
 			e.PercentError = round2(100 * (e.Expected - float64(e.Actual)) / float64(e.Actual))
 		}
 		e.Expected = round2(e.Expected)
-		e.Correlation = Num(round6(pearson(preds, hold)))
+		e.Correlation = Num(round6(pearson(preds[k], hold)))
 		d.HoldoutError = append(d.HoldoutError, e)
 	}
 	return d

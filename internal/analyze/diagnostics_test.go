@@ -175,3 +175,32 @@ func TestHTMLReportHasTheDiagnostics(t *testing.T) {
 		t.Errorf("unwritable report path: %v", err)
 	}
 }
+
+// Tracking covers complete weeks only: with the as-of day three days short
+// of week 78, week 77 is the last, so no week compares part of the actual
+// purchases with a whole week of expected ones.
+func TestTrackingStopsAtTheLastCompleteWeek(t *testing.T) {
+	t.Parallel()
+	path := testenv.SharedFile(t, "data/cdnow/CDNOW_sample.txt")
+	var out bytes.Buffer
+	err := Run(context.Background(), Options{Orders: path, Format: Format{Preset: "cdnow-sample"}, Output: "json",
+		AsOf: day("1998-06-27"), CalibrationEnd: day("1997-09-30"), HorizonDays: 39 * 7}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Models struct {
+			Diagnostics Diagnostics `json:"diagnostics"`
+		} `json:"models"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	tr := r.Models.Diagnostics.Tracking
+	if len(tr) != 77 {
+		t.Fatalf("%d weeks, want 77", len(tr))
+	}
+	if end := tr[76].End; end != "1998-06-24" {
+		t.Errorf("week 77 ends %s, want 1998-06-24", end)
+	}
+}
