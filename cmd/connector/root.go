@@ -123,6 +123,7 @@ Exit codes:
 		a.demoCommand(),
 		a.reportCommand(),
 		a.exportCommand(),
+		a.privacyCommand(),
 	)
 	for _, c := range a.extraCommands() {
 		root.AddCommand(c)

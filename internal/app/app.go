@@ -34,6 +34,11 @@ type Options struct {
 	ObserveHTTP func(platform string) adapter.HTTPObserver
 	// StoreNow is the store's clock (default time.Now).
 	StoreNow func() time.Time
+	// NoPrivacyFanOut keeps a platform's privacy deletion on that
+	// platform: the person is erased from the store, and their records on
+	// the other platforms are left alone (their deletions are recorded as
+	// skipped). By default the erasure fans out to every platform.
+	NoPrivacyFanOut bool
 }
 
 // App is an opened connector: store, adapters, engine and pipeline.
@@ -46,6 +51,8 @@ type App struct {
 	Adapters map[string]adapter.Adapter
 	// Outbound delivers segment.entered/left events; nil without endpoints.
 	Outbound *outbound.Dispatcher
+
+	opts Options
 }
 
 // PluginSpec turns a plugin's configuration into a launch spec.
@@ -92,7 +99,7 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 	if err != nil {
 		return nil, err
 	}
-	app := &App{Config: cfg, Log: log, Store: st, Engine: eng, Adapters: map[string]adapter.Adapter{}}
+	app := &App{Config: cfg, Log: log, Store: st, Engine: eng, Adapters: map[string]adapter.Adapter{}, opts: opts}
 	var platforms []*pipeline.Platform
 	for name, sec := range cfg.Platforms {
 		if en, ok := sec["enabled"].(bool); ok && !en {
