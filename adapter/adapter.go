@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/segconn/connector/domain"
@@ -350,3 +351,28 @@ type Quota struct {
 type QuotaReporter interface {
 	DailyQuota() Quota
 }
+
+// Eraser is implemented by adapters that can delete (or anonymise) a
+// person's record on their platform for a privacy erasure (GDPR Art. 17,
+// CCPA deletion). It is optional: the host records a platform whose
+// adapter lacks it as unable to erase.
+type Eraser interface {
+	// Erase permanently deletes or anonymises one contact record. It is
+	// idempotent: a record the platform no longer has returns
+	// ErrRecordGone, which the host counts as confirmed. Other failures
+	// are typed like any adapter error; the host retries them.
+	Erase(ctx context.Context, ref domain.ExternalRef) (ErasureOutcome, error)
+}
+
+// ErasureOutcome says what the platform did with an erased record.
+type ErasureOutcome string
+
+// Erasure outcomes.
+const (
+	ErasureDeleted    ErasureOutcome = "deleted"    // the record is gone for good
+	ErasureAnonymised ErasureOutcome = "anonymised" // the record stays without personal data
+)
+
+// ErrRecordGone is returned by Eraser.Erase for a record the platform no
+// longer has: nothing is left to erase.
+var ErrRecordGone = errors.New("the platform no longer has the record")

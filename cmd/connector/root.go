@@ -129,6 +129,7 @@ Exit codes:
 		a.exportCommand(),
 		a.writebackCommand(),
 		a.usersCommand(),
+		a.privacyCommand(),
 	)
 	for _, c := range a.extraCommands() {
 		root.AddCommand(c)

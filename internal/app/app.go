@@ -42,6 +42,11 @@ type Options struct {
 	StoreNow func() time.Time
 	// Hooks observe the pipeline's pulls and pushes (progress, metrics).
 	Hooks pipeline.Hooks
+	// NoPrivacyFanOut keeps a platform's privacy deletion on that
+	// platform: the person is erased from the store, and their records on
+	// the other platforms are left alone (their deletions are recorded as
+	// skipped). By default the erasure fans out to every platform.
+	NoPrivacyFanOut bool
 }
 
 // App is an opened connector: store, adapters, engine and pipeline.
@@ -57,6 +62,8 @@ type App struct {
 	// Health tracks each platform's connection state from its HTTP
 	// answers and from the outcome of its operations (see PlatformHealth).
 	Health *health.Tracker
+
+	opts Options
 }
 
 // PluginSpec turns a plugin's configuration into a launch spec.
@@ -103,7 +110,7 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 	if err != nil {
 		return nil, err
 	}
-	app := &App{Config: cfg, Log: log, Store: st, Engine: eng, Adapters: map[string]adapter.Adapter{},
+	app := &App{Config: cfg, Log: log, Store: st, Engine: eng, Adapters: map[string]adapter.Adapter{}, opts: opts,
 		Health: health.New(health.Options{Logger: log.With("component", "health")}, enabledPlatforms(cfg)...)}
 	var platforms []*pipeline.Platform
 	for name, sec := range cfg.Platforms {

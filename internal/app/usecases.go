@@ -85,6 +85,7 @@ func (a *App) HandleWebhookEvents(ctx context.Context, platform string, events [
 	if err != nil {
 		return nil, err
 	}
+	a.fanOutPrivacyDeletions(ctx, events)
 	if len(touched) == 0 {
 		if err := a.Store.InboxDone(ctx, inboxIDs...); err != nil {
 			// Processed again later: the store and the outbox make that

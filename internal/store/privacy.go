@@ -35,6 +35,9 @@ type Privacy interface {
 	// with a platform deletion still pending.
 	Erasures(ctx context.Context, open bool, limit int) ([]Erasure, error)
 
+	// Erasure returns one audit entry by id.
+	Erasure(ctx context.Context, id int64) (Erasure, error)
+
 	// ErasureTasksDue returns up to limit pending platform deletions due
 	// at now, oldest first.
 	ErasureTasksDue(ctx context.Context, now time.Time, limit int) ([]ErasureTask, error)

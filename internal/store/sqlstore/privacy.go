@@ -428,7 +428,7 @@ func (e *Engine) Erase(ctx context.Context, profileID string, req store.ErasureR
 	if len(ids) == 0 {
 		return store.Erasure{}, fmt.Errorf("erasing profile %s: nothing was erased", profileID)
 	}
-	return e.erasure(ctx, ids[0])
+	return e.Erasure(ctx, ids[0])
 }
 
 // Suppressed implements store.Privacy.
@@ -463,7 +463,7 @@ func (e *Engine) Erasures(ctx context.Context, open bool, limit int) ([]store.Er
 	rows.Close()
 	out := make([]store.Erasure, 0, len(ids))
 	for _, id := range ids {
-		er, err := e.erasure(ctx, id)
+		er, err := e.Erasure(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -472,7 +472,8 @@ func (e *Engine) Erasures(ctx context.Context, open bool, limit int) ([]store.Er
 	return out, nil
 }
 
-func (e *Engine) erasure(ctx context.Context, id int64) (store.Erasure, error) {
+// Erasure implements store.Privacy.
+func (e *Engine) Erasure(ctx context.Context, id int64) (store.Erasure, error) {
 	er := store.Erasure{ID: id}
 	var req, done int64
 	if err := e.r.QueryRowContext(ctx, e.q(`SELECT profile_id, subject_hash, source, requested_by, requested_at, completed_at FROM erasures WHERE id = ?`), id).
