@@ -219,6 +219,7 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 	// Ownership is read for a chunk of profiles at a time: one query per
 	// chunk, not one per record, without holding everyone's at once.
 	const chunk = 1000
+	wants := map[string]state{}
 	var ownedBy map[string][]store.Ownership
 	for i, sc := range list {
 		if i%chunk == 0 {
@@ -235,12 +236,20 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 		if len(refs) == 0 {
 			continue
 		}
-		want := tg.desiredState(desired[sc.id])
+		// Most people share their set of segments with many others, so
+		// each distinct set's state is computed once (and never changed:
+		// withholding lists from an opted-out person works on a copy).
+		key := membersKey(sc.members)
+		want, ok := wants[key]
+		if !ok {
+			want = tg.desiredState(desired[sc.id])
+			wants[key] = want
+		}
 		if sc.optedOut {
 			if pp.OptedOut == nil {
 				pp.OptedOut = map[string]int{}
 			}
-			want = tg.withoutOptedOut(want, pp.OptedOut)
+			want = tg.withoutOptedOut(state{Props: want.Props, Lists: maps.Clone(want.Lists)}, pp.OptedOut)
 		}
 		for _, ref := range refs {
 			queued := open[ref.Key()]
@@ -279,6 +288,21 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 		}
 	}
 	return pp, nil
+}
+
+// membersKey names a profile's memberships (segment and holdout role),
+// for sharing the desired state of everyone with the same ones.
+func membersKey(ms []domain.Membership) string {
+	var b strings.Builder
+	for _, m := range ms {
+		b.WriteString(m.Segment)
+		if m.Control {
+			b.WriteString("\x00c\x01")
+		} else {
+			b.WriteString("\x00m\x01")
+		}
+	}
+	return b.String()
 }
 
 // Queued is the number of records the plan queues write-back for:

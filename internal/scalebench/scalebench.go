@@ -10,7 +10,8 @@
 // system, from getrusage) and its peak resident set, and its CPU time as
 // a multiple of the engine's alone in the same run, the figure that stays
 // meaningful on a shared machine. The fakes run in the same process, so
-// the fill and apply phases include their share of serving the requests.
+// the fill, apply and change phases include their share of serving the
+// requests; a PostgreSQL server's own CPU time and memory are not counted.
 package scalebench
 
 import (
@@ -141,6 +142,10 @@ func start(ctx context.Context, o *Options) (*env, error) {
 		}
 		l.Config.Store.Path = filepath.Join(o.Dir, "scale.db")
 	case "postgres":
+		if o.DSN == "" || o.Schema == "" {
+			sb.Close()
+			return nil, errors.New("scale benchmark: a PostgreSQL store needs a connection string and a new schema")
+		}
 		l.Config.Store.Driver, l.Config.Store.DSN, l.Config.Store.Schema = "postgres", o.DSN, o.Schema
 	default:
 		sb.Close()

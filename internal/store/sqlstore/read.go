@@ -291,9 +291,11 @@ func (e *Engine) profilePage(ctx context.Context, after string, limit int) ([]st
 	if len(where) == 0 {
 		return page, nil
 	}
+	// In the orders' own order, which their profile index gives, so only
+	// orders placed at the same instant need sorting, not every item.
 	rows, err = e.r.QueryContext(ctx, e.q(`SELECT oi.order_key, oi.sku, oi.name, oi.category, oi.quantity, oi.unit_price, oi.currency
 		FROM orders o JOIN order_items oi ON oi.order_key = o.ref_key
-		WHERE o.profile_id > ? AND o.profile_id <= ? ORDER BY oi.order_key, oi.line_no`), after, last)
+		WHERE o.profile_id > ? AND o.profile_id <= ? ORDER BY o.profile_id, o.created_at, o.ref_key, oi.line_no`), after, last)
 	if err != nil {
 		return nil, fmt.Errorf("reading order items: %w", err)
 	}
