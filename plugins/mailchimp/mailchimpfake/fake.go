@@ -83,10 +83,19 @@ type Fake struct {
 }
 
 // Start serves a fake with one audience, stopped at cleanup.
-func Start(cleanup func(func())) *Fake {
+func Start(cleanup func(func())) *Fake { return StartWith(cleanup, nil) }
+
+// StartWith is Start with every request passing through wrap first (for
+// tests that check requests against the API description); nil wraps
+// nothing.
+func StartWith(cleanup func(func()), wrap func(http.Handler) http.Handler) *Fake {
 	f := &Fake{APIKey: "0123456789abcdef0123456789abcdef-us6", ListID: "a1b2c3d4e5",
 		clock: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), tagIDs: map[string]int{}, reject: map[string]bool{}}
-	srv := httptest.NewServer(f)
+	var h http.Handler = f
+	if wrap != nil {
+		h = wrap(f)
+	}
+	srv := httptest.NewServer(h)
 	cleanup(srv.Close)
 	f.URL = srv.URL + "/3.0"
 	return f
