@@ -8,7 +8,9 @@
 // subscriber hash (the MD5 of the lower-cased email, Mailchimp's member
 // id), and writes segment membership back as member tags (POST
 // .../members/{subscriber_hash}/tags with status active or inactive),
-// never opening more than Mailchimp's 10 simultaneous connections.
+// never opening more than Mailchimp's 10 simultaneous connections. Audience
+// webhooks (unsigned by Mailchimp, so authenticated by a secret in the
+// callback URL) announce members whose subscription changed.
 //
 // Why no HTTP library: net/http with a semaphore is all the connection
 // limit needs, and Mailchimp sends no rate-limit headers to honour.

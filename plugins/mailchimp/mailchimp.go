@@ -34,6 +34,9 @@ type Config struct {
 	Connections int           `spec:"connections" default:"10" min:"1" max:"10" doc:"simultaneous connections (Mailchimp allows 10)"`
 	PageSize    int           `spec:"page_size" default:"1000" min:"1" max:"1000" doc:"members per page"`
 	Timeout     time.Duration `spec:"timeout" default:"120s" min:">0" doc:"per-request timeout (Mailchimp's own is 120 s)"`
+	// WebhookSecret authenticates audience webhooks, which Mailchimp does
+	// not sign: register the callback URL with ?secret=<it>.
+	WebhookSecret string `spec:"webhook_secret,secret" doc:"secret query parameter of the webhook callback URL"`
 }
 
 // Plugin is the Mailchimp adapter.
@@ -58,7 +61,7 @@ func SubscriberHash(email string) string {
 func (p *Plugin) Describe(context.Context) (adapter.Descriptor, error) {
 	return adapter.Descriptor{Name: Name, Version: Version,
 		Capabilities: adapter.Capabilities{Objects: []string{"contact"}, Incremental: []string{"contact"},
-			Targets: []adapter.TargetKind{adapter.TargetList}, MaxPushBatch: 500},
+			Targets: []adapter.TargetKind{adapter.TargetList}, MaxPushBatch: 500, Webhooks: true},
 		ConfigSchema: sdk.ConfigSchema(Config{})}, nil
 }
 

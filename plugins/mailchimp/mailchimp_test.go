@@ -2,8 +2,11 @@ package mailchimp_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"testing"
+	"time"
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
@@ -21,8 +24,22 @@ func refsOf(list string, ms []*mailchimpfake.Member) []domain.ExternalRef {
 	return out
 }
 
+const hookSecret = "s3cret-in-the-url"
+
 func config(f *mailchimpfake.Fake) adapter.Config {
-	return adapter.Config{"api_key": f.APIKey, "list_id": f.ListID, "base_url": f.URL}
+	return adapter.Config{"api_key": f.APIKey, "list_id": f.ListID, "base_url": f.URL, "webhook_secret": hookSecret}
+}
+
+// hook is an audience webhook of typ about ref, sent to the callback URL
+// with secret.
+func hook(t testing.TB, f *mailchimpfake.Fake, typ, secret string, ref domain.ExternalRef) adapter.WebhookRequest {
+	form, err := f.WebhookForm(typ, ref.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return adapter.WebhookRequest{Method: "POST", URL: "https://hooks.example.com/webhooks/mailchimp?secret=" + url.QueryEscape(secret),
+		Headers: map[string][]string{"Content-Type": {"application/x-www-form-urlencoded"}, "User-Agent": {"MailChimp"}},
+		Body:    []byte(form.Encode()), ReceivedAt: time.Now()}
 }
 
 func harness() sdktest.Harness {
@@ -32,13 +49,16 @@ func harness() sdktest.Harness {
 		Start: func(t testing.TB) *sdktest.Fake {
 			f := mailchimpfake.Start(t.Cleanup)
 			return &sdktest.Fake{
-				Config:      config(f),
-				Seed:        func(n int) ([]domain.ExternalRef, error) { return refsOf(f.ListID, f.Seed(n)), nil },
-				PageSize:    10,
-				MaxPageSize: 1000,
-				MissingID:   mailchimpfake.SubscriberHash("nobody@example.com"),
-				RateLimit:   f.RateLimit,
-				RejectPush:  func(r domain.ExternalRef) { f.RejectTags(r.ID) },
+				Config:        config(f),
+				Seed:          func(n int) ([]domain.ExternalRef, error) { return refsOf(f.ListID, f.Seed(n)), nil },
+				PageSize:      10,
+				MaxPageSize:   1000,
+				MissingID:     mailchimpfake.SubscriberHash("nobody@example.com"),
+				RateLimit:     f.RateLimit,
+				RejectPush:    func(r domain.ExternalRef) { f.RejectTags(r.ID) },
+				Webhook:       func(r domain.ExternalRef) adapter.WebhookRequest { return hook(t, f, "profile", hookSecret, r) },
+				UnsignedBody:  true,
+				ForgedWebhook: func(r domain.ExternalRef) adapter.WebhookRequest { return hook(t, f, "profile", "guessed", r) },
 				Membership: func(r domain.ExternalRef) (map[string]string, []string, error) {
 					tags, err := f.ActiveTags(r.ID)
 					return nil, tags, err
@@ -118,5 +138,42 @@ func TestPushKeepsToTheConnectionLimit(t *testing.T) {
 	tags, _ := f.ActiveTags(members[299].ID)
 	if len(tags) != 1 || tags[0] != "segment: vip" {
 		t.Errorf("member tags after push: %v", tags)
+	}
+}
+
+// Audience webhooks become events about the member by subscriber hash:
+// unsubscribe and cleaned announce a change of consent (the host fetches
+// the member), an unsubscribe with action delete a deletion, and a webhook
+// without the URL's secret is refused.
+func TestAudienceWebhooks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := mailchimpfake.Start(t.Cleanup)
+	m := f.Seed(1)[0]
+	ref := refsOf(f.ListID, []*mailchimpfake.Member{m})[0]
+	p := mailchimp.New()
+	if err := p.Configure(ctx, config(f)); err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"subscribe", "unsubscribe", "profile", "cleaned"} {
+		res, err := p.VerifyWebhook(ctx, hook(t, f, typ, hookSecret, ref))
+		if err != nil || len(res.Events) != 1 || res.Events[0].Ref.ID != m.ID || res.Events[0].Kind != adapter.ChangeUpsert {
+			t.Errorf("%s webhook: %+v, %v; want one upsert event for %s", typ, res, err, m.ID)
+		}
+	}
+	del := hook(t, f, "unsubscribe", hookSecret, ref)
+	form, _ := url.ParseQuery(string(del.Body))
+	form.Set("data[action]", "delete")
+	del.Body = []byte(form.Encode())
+	if res, err := p.VerifyWebhook(ctx, del); err != nil || len(res.Events) != 1 || res.Events[0].Kind != adapter.ChangeDelete {
+		t.Errorf("unsubscribe with action delete: %+v, %v; want a delete", res, err)
+	}
+	_, err := p.VerifyWebhook(ctx, hook(t, f, "unsubscribe", "", ref))
+	if !errors.Is(err, adapter.ErrBadSignature) || adapter.KindOf(err) != adapter.KindAuth {
+		t.Errorf("webhook without the secret: %v, want an auth error", err)
+	}
+	check := adapter.WebhookRequest{Method: "GET", URL: "https://hooks.example.com/webhooks/mailchimp?secret=" + hookSecret}
+	if res, err := p.VerifyWebhook(ctx, check); err != nil || len(res.Events) != 0 {
+		t.Errorf("Mailchimp's GET check of the callback URL: %+v, %v; want 200 and no events", res, err)
 	}
 }

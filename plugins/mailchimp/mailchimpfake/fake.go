@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -350,4 +351,37 @@ func (f *Fake) tags(w http.ResponseWriter, r *http.Request, hash string) {
 	f.clock = f.clock.Add(time.Second)
 	m.LastChanged = f.clock
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// WebhookForm is the form body of an audience webhook of type typ (one of
+// subscribe, unsubscribe, profile, cleaned) about the member with hash,
+// as Mailchimp POSTs it (application/x-www-form-urlencoded, fired_at in
+// UTC as "2006-01-02 15:04:05", the member in data[...]).
+func (f *Fake) WebhookForm(typ, hash string) (url.Values, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := f.find(hash)
+	if m == nil {
+		return nil, fmt.Errorf("no member %s", hash)
+	}
+	v := url.Values{
+		"type":             {typ},
+		"fired_at":         {f.clock.UTC().Format("2006-01-02 15:04:05")},
+		"data[id]":         {m.ID[:10]},
+		"data[list_id]":    {f.ListID},
+		"data[email]":      {m.EmailAddress},
+		"data[email_type]": {"html"},
+		"data[ip_opt]":     {"198.51.100.7"},
+	}
+	for k, val := range m.MergeFields {
+		v.Set("data[merges]["+k+"]", val)
+	}
+	switch typ {
+	case "unsubscribe":
+		v.Set("data[action]", "unsub")
+		v.Set("data[reason]", "manual")
+	case "cleaned":
+		v.Set("data[reason]", "hard")
+	}
+	return v, nil
 }
