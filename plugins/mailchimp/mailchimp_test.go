@@ -168,6 +168,13 @@ func TestAudienceWebhooks(t *testing.T) {
 	if res, err := p.VerifyWebhook(ctx, del); err != nil || len(res.Events) != 1 || res.Events[0].Kind != adapter.ChangeDelete {
 		t.Errorf("unsubscribe with action delete: %+v, %v; want a delete", res, err)
 	}
+	up := hook(t, f, "profile", hookSecret, ref)
+	up.Body = []byte(url.Values{"type": {"upemail"}, "fired_at": {"2025-01-01 00:00:09"}, "data[list_id]": {f.ListID},
+		"data[new_id]": {"51aa6b2b9b"}, "data[new_email]": {"New@Example.com"}, "data[old_email]": {m.EmailAddress}}.Encode())
+	if res, err := p.VerifyWebhook(ctx, up); err != nil || len(res.Events) != 1 || res.Events[0].Kind != adapter.ChangeMerge ||
+		res.Events[0].Ref.ID != m.ID || res.Events[0].MergedInto.ID != mailchimp.SubscriberHash("new@example.com") {
+		t.Errorf("upemail: %+v, %v; want %s merged into the new address's hash", res, err, m.ID)
+	}
 	_, err := p.VerifyWebhook(ctx, hook(t, f, "unsubscribe", "", ref))
 	if !errors.Is(err, adapter.ErrBadSignature) || adapter.KindOf(err) != adapter.KindAuth {
 		t.Errorf("webhook without the secret: %v, want an auth error", err)
