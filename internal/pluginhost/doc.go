@@ -21,6 +21,15 @@
 //     accepted, so nothing is lost or delivered twice. The daemon and other
 //     plugins are unaffected: each plugin is its own process and its own
 //     Plugin value.
+//   - Hints: a plugin of protocol 1.1 is paced, reported and measured as a
+//     built-in adapter is. Plugin implements adapter.WritePacer (the
+//     pacing the plugin gave after its last Configure), QuotaReporter
+//     (asked live) and Observable (a WatchHTTP stream per process, reopened
+//     after a restart); a 1.0 plugin gets no pacing, no quota and no
+//     reports, as an adapter without those interfaces would.
+//   - Distribution: Install copies a plugin binary into the plugin folder
+//     and AddToConfig pins it in the config file by a textual edit of the
+//     plugins: block that is checked to change nothing else.
 //   - Logs: plugins write hclog-shaped JSON on stderr; go-plugin parses it
 //     and this package re-emits each line into the host's slog logger at
 //     the same level, tagged with the plugin's name.

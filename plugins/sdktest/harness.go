@@ -63,6 +63,14 @@ type Fake struct {
 	// Webhook returns a correctly signed webhook announcing ref; nil skips
 	// the webhook tests.
 	Webhook func(ref domain.ExternalRef) adapter.WebhookRequest
+	// UnsignedBody says the platform signs no webhook bodies (a secret in
+	// the callback URL authenticates them instead, as Mailchimp's do), so
+	// the tampered-body check does not apply.
+	UnsignedBody bool
+	// ForgedWebhook returns a webhook announcing ref as someone without
+	// the secret would send it; it must fail with KindAuth. nil skips that
+	// check.
+	ForgedWebhook func(ref domain.ExternalRef) adapter.WebhookRequest
 }
 
 func (f *Fake) object() string {
