@@ -95,7 +95,17 @@ func TestWebApp(t *testing.T) {
 			t.Fatal(err)
 		}
 		if v.Applied == nil || v.Applied.By != "ada" {
-			t.Errorf("applied plan says %+v", v.Applied)
+			t.Fatalf("applied plan says %+v", v.Applied)
+		}
+		if v.Changes == 0 {
+			t.Error("the plan 40 days after the last run changes nobody")
+		}
+		written := 0
+		for _, n := range v.Applied.Written {
+			written += n
+		}
+		if written == 0 {
+			t.Errorf("applying %d changes wrote nothing back: %+v", v.Changes, v.Applied)
 		}
 	})
 
@@ -204,7 +214,7 @@ func TestWebApp(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(h.Days) == 0 || h.Bucket != "minute" {
-			t.Fatalf("history of a run minutes old: bucket %q, %d points", h.Bucket, len(h.Days))
+			t.Fatalf("history recorded minutes ago: bucket %q, %d points", h.Bucket, len(h.Days))
 		}
 		for name, n := range got {
 			last := 0
