@@ -69,7 +69,8 @@ type Store struct {
 	Schema string `koanf:"schema"` // postgres: schema to use (default public)
 }
 
-// Server configures the HTTP server (webhooks, dashboard, metrics).
+// Server configures the public HTTP server (webhooks, health, metrics)
+// and the web app's own admin listener.
 type Server struct {
 	Listen          string        `koanf:"listen"`
 	PublicURL       string        `koanf:"public_url"` // how platforms reach us, for webhook signatures

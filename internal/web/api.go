@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -53,6 +54,7 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/plans/{fingerprint}", s.apiPlan)
 	mux.HandleFunc("POST /api/v1/plans/{fingerprint}/apply", s.apiApply)
 	mux.HandleFunc("GET /api/v1/lift", s.apiLift)
+	mux.HandleFunc("GET /api/v1/migrations", s.apiMigration)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint; see /api/v1/openapi.json")
 	})
@@ -249,4 +251,38 @@ func (s *Server) apiLift(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, l)
+}
+
+// migrationRequest reads definition, from (default 30 days ago) and to
+// (default now).
+func (s *Server) migrationRequest(r *http.Request) (def string, from, to time.Time, err error) {
+	q := r.URL.Query()
+	now := s.opts.Now()
+	if from, err = parseWhen(q.Get("from"), now.AddDate(0, 0, -30)); err != nil {
+		return "", from, to, fmt.Errorf("from: %w", err)
+	}
+	if to, err = parseWhen(q.Get("to"), now); err != nil {
+		return "", from, to, fmt.Errorf("to: %w", err)
+	}
+	if to.Before(from) {
+		return "", from, to, errors.New("to is before from")
+	}
+	return q.Get("definition"), from, to, nil
+}
+
+func (s *Server) apiMigration(w http.ResponseWriter, r *http.Request) {
+	def, from, to, err := s.migrationRequest(r)
+	if err == nil && def == "" {
+		err = errors.New("definition is required, e.g. definition=rfm")
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	m, err := s.migration(r.Context(), def, from, to)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
 }

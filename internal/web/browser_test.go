@@ -164,6 +164,8 @@ func TestBrowserWalk(t *testing.T) {
 				chromedp.SendKeys(`input[name="q"]`, member[:3]), chromedp.Click(`form.search button`), loaded("customers"),
 				chromedp.WaitVisible(`#hits tbody a`))
 			b.shot("customers")
+			b.do("migrations", chromedp.Navigate(s.base+"/migrations"), loaded("migrations"), chromedp.WaitVisible(`#migration`))
+			b.shot("migrations")
 			b.do("platforms", chromedp.Navigate(s.base+"/platforms"), loaded("platforms"))
 			b.shot("platforms")
 

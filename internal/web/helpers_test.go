@@ -52,8 +52,9 @@ func hash(t testing.TB, pw string) string {
 	return string(h)
 }
 
-// startSite starts a sandbox of customers, runs a full cycle and serves
-// the web app over it.
+// startSite starts a sandbox of customers, runs a full cycle as of 40
+// days ago (so a plan made now has people entering and leaving) and
+// serves the web app over it.
 func startSite(t *testing.T, customers int) *site {
 	t.Helper()
 	now := time.Now().UTC()
@@ -62,7 +63,7 @@ func startSite(t *testing.T, customers int) *site {
 	l.Users = []config.User{{Name: "ada", Role: config.RoleAdmin, PasswordHash: adminHash}, {Name: "vic", Role: config.RoleViewer, PasswordHash: viewerHash}}
 	l.APITokens = []config.APIToken{{Name: "ci", Role: config.RoleViewer, Token: apiToken}}
 	l.Server.MetricsToken = metricsSecret
-	if _, err := a.Cycle(context.Background(), now, nil); err != nil {
+	if _, err := a.Cycle(context.Background(), now.Add(-40*24*time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}
 	srv, err := web.New(a, web.Options{})

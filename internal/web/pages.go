@@ -71,7 +71,7 @@ var funcs = template.FuncMap{
 
 func loadPages() (*pages, error) {
 	p := &pages{t: map[string]*template.Template{}}
-	for _, name := range []string{"login", "overview", "segment", "customers", "customer", "platforms", "plans", "plan", "error"} {
+	for _, name := range []string{"login", "overview", "segment", "customers", "customer", "platforms", "plans", "plan", "error", "migrations"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing the %s page: %w", name, err)
@@ -136,6 +136,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /customers", s.customersPage)
 	mux.HandleFunc("GET /customers/{id}", s.customerPage)
 	mux.HandleFunc("GET /platforms", s.platformsPage)
+	mux.HandleFunc("GET /migrations", s.migrationsPage)
 	mux.HandleFunc("GET /plans", s.plansPage)
 	mux.HandleFunc("POST /plans", s.makePlanForm)
 	mux.HandleFunc("GET /plans/{fingerprint}", s.planPage)
@@ -315,4 +316,38 @@ func (s *Server) applyForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "plan", "Plan", planData{Plan: v})
+}
+
+type migrationData struct {
+	Definitions []string
+	Definition  string
+	From, To    string
+	Error       string
+	Migration   *Migration
+}
+
+func (s *Server) migrationsPage(w http.ResponseWriter, r *http.Request) {
+	defs, err := s.definitions(r.Context())
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d := migrationData{Definitions: defs}
+	def, from, to, err := s.migrationRequest(r)
+	if def == "" && len(defs) > 0 {
+		def = defs[0]
+	}
+	d.Definition, d.From, d.To = def, from.UTC().Format(time.DateOnly), to.UTC().Format(time.DateOnly)
+	if err != nil {
+		d.Error = err.Error()
+		s.render(w, r, http.StatusBadRequest, "migrations", "Migrations", d)
+		return
+	}
+	m, err := s.migration(r.Context(), def, from, to)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d.Migration = &m
+	s.render(w, r, http.StatusOK, "migrations", "Migrations", d)
 }

@@ -95,7 +95,17 @@ func TestWebApp(t *testing.T) {
 			t.Fatal(err)
 		}
 		if v.Applied == nil || v.Applied.By != "ada" {
-			t.Errorf("applied plan says %+v", v.Applied)
+			t.Fatalf("applied plan says %+v", v.Applied)
+		}
+		if v.Changes == 0 {
+			t.Error("the plan 40 days after the last run changes nobody")
+		}
+		written := 0
+		for _, n := range v.Applied.Written {
+			written += n
+		}
+		if written == 0 {
+			t.Errorf("applying %d changes wrote nothing back: %+v", v.Changes, v.Applied)
 		}
 	})
 
@@ -163,6 +173,37 @@ func TestWebApp(t *testing.T) {
 		}
 	})
 
+	t.Run("MigrationMatchesTheSizes", func(t *testing.T) {
+		sizes, err := s.app.SegmentSizes(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m web.Migration
+		r := admin.get("/api/v1/migrations?definition=rfm")
+		if err := json.Unmarshal([]byte(r.body), &m); err != nil {
+			t.Fatalf("%v: %s", err, r.body)
+		}
+		// Everyone entered after "from" (30 days ago): the (none) row holds
+		// everyone, and each column adds up to the segment's size now.
+		for j, seg := range m.Segments {
+			col := 0
+			for i := range m.Segments {
+				col += m.Matrix[i][j]
+			}
+			if seg != "(none)" && col != sizes[seg] {
+				t.Errorf("migration column %s adds up to %d, the segment has %d", seg, col, sizes[seg])
+			}
+		}
+		for _, p := range []string{"/api/v1/migrations", "/api/v1/migrations?definition=rfm&from=yesterday", "/api/v1/migrations?definition=rfm&from=2026-01-02&to=2026-01-01"} {
+			if r := admin.get(p); r.status != http.StatusBadRequest {
+				t.Errorf("GET %s: HTTP %d, want 400", p, r.status)
+			}
+		}
+		if r := admin.get("/migrations?definition=rfm"); r.status != http.StatusOK || !strings.Contains(r.body, `id="migration"`) {
+			t.Errorf("migrations page: HTTP %d", r.status)
+		}
+	})
+
 	t.Run("SizesAreLiveAndTheHistoryEndsAtThem", func(t *testing.T) {
 		ctx := context.Background()
 		before, err := s.app.SegmentSizes(ctx)
@@ -204,7 +245,7 @@ func TestWebApp(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(h.Days) == 0 || h.Bucket != "minute" {
-			t.Fatalf("history of a run minutes old: bucket %q, %d points", h.Bucket, len(h.Days))
+			t.Fatalf("history recorded minutes ago: bucket %q, %d points", h.Bucket, len(h.Days))
 		}
 		for name, n := range got {
 			last := 0

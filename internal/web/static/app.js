@@ -32,9 +32,10 @@
       const series = [{}].concat(names.map(function (n, i) { return { label: n, stroke: palette[i % palette.length], width: 2, points: { show: h.days.length < 40 } }; }));
       const width = function () { return Math.max(280, el.clientWidth - 16); };
       const step = { day: 86400, hour: 3600, minute: 60 }[h.bucket] || 86400;
-      // A single point gets some room on either side instead of a range of years.
-      const xRange = function (u, min, max) { return min === max ? [min - 4 * step, max + step] : [min, max]; };
-      const chart = new uPlot({ width: width(), height: 260, series: series, legend: { live: false }, scales: { x: { time: true, range: xRange } } }, data, el);
+      const x = { time: true };
+      // A single point gets a few periods of room instead of an axis of years.
+      if (xs.length === 1) { x.range = [xs[0] - 4 * step, xs[0] + step]; }
+      const chart = new uPlot({ width: width(), height: 260, series: series, legend: { live: false }, scales: { x: x } }, data, el);
       window.addEventListener("resize", function () { chart.setSize({ width: width(), height: 260 }); });
       el.dataset.drawn = "true";
     }).catch(function (e) { el.textContent = "Could not load the history: " + e.message; el.dataset.drawn = "error"; });
