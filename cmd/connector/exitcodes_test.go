@@ -67,6 +67,10 @@ func TestBadInputsAndTheirExitCodes(t *testing.T) {
 		{"missing required flag", []string{"analyze"}},
 		{"--set without =", []string{"config", "validate", "--set", "schedule.pull_interval", "-c", valid}},
 		{"config file missing", []string{"config", "validate", "-c", filepath.Join(t.TempDir(), "nope.yaml")}},
+		{"bad flag value of a contributed command", []string{"sandbox", "--customers", "0"}},
+		{"bad flag value of webhooks list", []string{"webhooks", "list", "--status", "bogus", "-c", valid}},
+		{"bad --as-of", []string{"segments", "plan", "--as-of", "notadate", "-c", valid}},
+		{"sync of a platform not configured", []string{"sync", "nosuchplatform", "-c", valid}},
 	}
 	for _, u := range usage {
 		if code, _, errOut := runCLI(t, nil, u.args...); code != exitUsage {
