@@ -28,6 +28,7 @@ func TestBadInputsAndTheirExitCodes(t *testing.T) {
 		{"listen without port", "server: {listen: localhost}\n", "server.listen: want host:port"},
 		{"write-back to no platform", "platforms: {hubspot: {token: pat-na1-x}}\nsegments: [{name: rfm, kind: rfm, writeback: {hubspott: {property: rfm}}}]\n", "segments[0].writeback.hubspott: no platform or plugin is named"},
 		{"not YAML", "schedule: [\n", "not valid YAML"},
+		{"misspelt platform", "platforms: {hubspott: {token: pat-na1-x}}\n", `platforms.hubspott: unknown platform "hubspott" (built in: hubspot, salesforce, woocommerce); did you mean hubspot?`},
 	}
 	commands := [][]string{
 		{"config", "validate"}, {"config", "show"}, {"run"}, {"sync"}, {"status"},
@@ -67,6 +68,10 @@ func TestBadInputsAndTheirExitCodes(t *testing.T) {
 		{"missing required flag", []string{"analyze"}},
 		{"--set without =", []string{"config", "validate", "--set", "schedule.pull_interval", "-c", valid}},
 		{"config file missing", []string{"config", "validate", "-c", filepath.Join(t.TempDir(), "nope.yaml")}},
+		{"bad flag value of a contributed command", []string{"sandbox", "--customers", "0"}},
+		{"bad flag value of webhooks list", []string{"webhooks", "list", "--status", "bogus", "-c", valid}},
+		{"bad --as-of", []string{"segments", "plan", "--as-of", "notadate", "-c", valid}},
+		{"sync of a platform not configured", []string{"sync", "nosuchplatform", "-c", valid}},
 	}
 	for _, u := range usage {
 		if code, _, errOut := runCLI(t, nil, u.args...); code != exitUsage {

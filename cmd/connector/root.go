@@ -76,7 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	default:
 		if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") ||
 			strings.Contains(err.Error(), "arg(s)") || strings.HasPrefix(err.Error(), "invalid argument") ||
-			strings.HasPrefix(err.Error(), "required flag(s)") || strings.HasPrefix(err.Error(), "if any flags in the group") {
+			strings.HasPrefix(err.Error(), "required flag(s)") || strings.HasPrefix(err.Error(), "if any flags in the group") ||
+			strings.HasPrefix(err.Error(), "--") { // a flag's value, as the commands other packages contribute report it
 			fmt.Fprintf(stderr, "error: %v\n", err)
 			return exitUsage
 		}

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -59,6 +61,12 @@ write segments: see "segments plan" and "segments apply".`,
 				return err
 			}
 			defer ap.Close(cmd.Context())
+			for _, name := range args {
+				if !slices.Contains(ap.Platforms(), name) {
+					prog.done()
+					return usageError{fmt.Errorf("no platform %q is configured (configured: %s)", name, strings.Join(ap.Platforms(), ", "))}
+				}
+			}
 			stats, syncErr := ap.SyncAll(cmd.Context(), args, full)
 			prog.done()
 			if errors.Is(syncErr, app.ErrNoPlatforms) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/spec"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/pluginhost"
@@ -32,7 +33,11 @@ func Validate(ctx context.Context, l *config.Loaded, factories map[string]Factor
 		prefix := "platforms." + name
 		f, ok := factories[name]
 		if !ok {
-			ps = append(ps, config.Problem{Path: prefix, Message: fmt.Sprintf("unknown platform %q (built in: %s)", name, names(factories))})
+			msg := fmt.Sprintf("unknown platform %q (built in: %s)", name, names(factories))
+			if hint := spec.Suggest(name, sortedKeys(factories)); strings.HasPrefix(hint, "did you mean") {
+				msg += "; " + hint
+			}
+			ps = append(ps, config.Problem{Path: prefix, Message: msg})
 			continue
 		}
 		more, err := validateSection(ctx, f(log), prefix, WithoutEnabled(l.Platforms[name]), log)
