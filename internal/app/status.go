@@ -2,8 +2,12 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"sort"
+	"strings"
 	"time"
+
+	"github.com/segconn/connector/internal/store"
 )
 
 // Summary is the connector's state at a glance, as the dashboard shows it.
@@ -16,7 +20,10 @@ type Summary struct {
 	Segments    []SegmentSummary `json:"segments"`
 	Inbox       int              `json:"inbox_pending"`
 	Outbox      map[string]int   `json:"outbox"`
-	Warnings    []string         `json:"warnings"`
+	// AwaitingFirstPull lists the platforms no pull has run to its end
+	// for yet; the daemon holds write-back until it is empty.
+	AwaitingFirstPull []string `json:"awaiting_first_pull,omitempty"`
+	Warnings          []string `json:"warnings"`
 }
 
 // SegmentSummary is one segment of a Summary.
@@ -47,6 +54,13 @@ func (a *App) Status(ctx context.Context, now time.Time) (Summary, error) {
 		for k, v := range stats {
 			s.Outbox[string(k)] = v
 		}
+		if n := stats[store.OutboxFailed]; n > 0 {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("write-back: %d items failed for good and wait for a person (connector writeback failed, then writeback retry)", n))
+		}
+	}
+	if waiting, err := a.AwaitingFirstPull(ctx); err == nil && len(waiting) > 0 {
+		s.AwaitingFirstPull = waiting
+		s.Warnings = append(s.Warnings, "write-back: held until the first pull of "+strings.Join(waiting, ", ")+" has finished")
 	}
 	if res := a.Pipeline.LastResult(); res != nil {
 		at := res.AsOf

@@ -185,6 +185,7 @@ func TestForgedWebhookFloodLogIsBounded(t *testing.T) {
 	url := "http://" + addr + "/webhooks/hubspot"
 	body := []byte(`[{"eventId":1,"subscriptionId":2,"portalId":3,"occurredAt":1700000000000,"subscriptionType":"contact.creation","objectId":4}]`)
 	before := len(logs.String())
+	started := time.Now()
 	const requests, workers = 3000, 8
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -220,9 +221,12 @@ func TestForgedWebhookFloodLogIsBounded(t *testing.T) {
 	out := logs.String()[before:]
 	rejected := strings.Count(out, "webhook rejected")
 	t.Logf("%d forged requests wrote %d bytes of log (%d 'webhook rejected' lines)", requests, len(out), rejected)
-	if rejected != 1 || len(out) > 2<<10 {
-		t.Fatalf("%d forged requests from one address wrote %d bytes of log, %d 'webhook rejected' lines; want one line and under 2 KiB:\n%.2000s",
-			requests, len(out), rejected, out)
+	// One line per address per 10 s window (a slow machine may take more
+	// than one window), and a line counting the rest for each window.
+	windows := 1 + int(time.Since(started)/(10*time.Second))
+	if rejected < 1 || rejected > windows || len(out) > windows<<10 {
+		t.Fatalf("%d forged requests from one address in %d log windows wrote %d bytes of log, %d 'webhook rejected' lines; want at most one line and 1 KiB a window:\n%.2000s",
+			requests, windows, len(out), rejected, out)
 	}
 }
 

@@ -60,6 +60,11 @@ func (p *Pipeline) Apply(ctx context.Context, plan *Plan, inboxDone ...int64) er
 	if len(plan.Memberships) == 0 && len(items) == 0 && len(inboxDone) == 0 {
 		return nil
 	}
+	held, err := p.holdFlapping(ctx, items)
+	if err != nil {
+		return err
+	}
+	plan.Held = held
 	if err := p.store.RecordPlan(ctx, plan.Memberships, items, inboxDone); err != nil {
 		return fmt.Errorf("recording %d membership changes and their write-back: %w", len(plan.Memberships), err)
 	}

@@ -31,6 +31,10 @@ type Plan struct {
 	Platforms   []PlatformPlan           `json:"platforms"`
 	Warnings    []segment.Warning        `json:"warnings,omitempty"`
 	Profiles    int                      `json:"profiles"`
+	// Held counts, once Apply has queued the write-back, the records
+	// whose write-back the flap guard delayed (their segments kept
+	// changing).
+	Held int `json:"held,omitempty"`
 
 	result *segment.Result
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/segconn/connector/internal/store"
 )
@@ -105,4 +106,30 @@ func (e *Engine) OutboxRequeue(ctx context.Context, ids []int64) (int, error) {
 		return 0, fmt.Errorf("requeueing %d failed write-back items: %w", len(ids), err)
 	}
 	return requeued, nil
+}
+
+// OutboxRecentWrites implements store.Store.
+func (e *Engine) OutboxRecentWrites(ctx context.Context, platform, account string, keys []string, since time.Time) (map[string]int, error) {
+	out := map[string]int{}
+	err := inList(keys, func(list string, args []any) error {
+		rows, err := e.r.QueryContext(ctx, e.q(`SELECT item_key, COUNT(*) FROM outbox WHERE platform = ? AND account = ? AND item_key IN `+list+` AND status = 'done' AND updated_at >= ? GROUP BY item_key`),
+			append(append([]any{platform, account}, args...), ts(since))...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			var n int
+			if err := rows.Scan(&k, &n); err != nil {
+				return err
+			}
+			out[k] = n
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("counting recent write-backs of %d %s records: %w", len(keys), platform, err)
+	}
+	return out, nil
 }
