@@ -139,14 +139,9 @@ func (p *Pipeline) planFor(ctx context.Context, res *segment.Result, list []scor
 	for _, s := range res.Segments {
 		deltas[s.Name] = &SegmentDelta{Segment: s.Name}
 	}
-	seen := map[string]bool{}
-	desired := map[string]map[string]bool{}
 	for _, sc := range list {
 		id := sc.id
-		seen[id] = true
-		now := map[string]bool{}
 		for _, m := range sc.members {
-			now[m.Segment] = m.Control
 			d := segDelta(deltas, m.Segment)
 			d.Size++
 			ctl, was := current[id][m.Segment]
@@ -159,20 +154,19 @@ func (p *Pipeline) planFor(ctx context.Context, res *segment.Result, list []scor
 				plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: m.Segment, Entered: true, At: at, Control: m.Control})
 			}
 		}
-		desired[id] = now
 		for seg := range current[id] {
-			if _, still := now[seg]; !still {
+			if !slices.ContainsFunc(sc.members, func(m domain.Membership) bool { return m.Segment == seg }) {
 				plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: seg, Entered: false, At: at})
 				segDelta(deltas, seg).Left++
 			}
+		}
+		if full {
+			delete(current, id) // what is left at the end is gone
 		}
 	}
 	if full {
 		// Profiles that no longer exist leave everything.
 		for id, segs := range current {
-			if seen[id] {
-				continue
-			}
 			for seg := range segs {
 				plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: seg, Entered: false, At: at, Reason: "profile gone"})
 				segDelta(deltas, seg).Left++
@@ -186,7 +180,7 @@ func (p *Pipeline) planFor(ctx context.Context, res *segment.Result, list []scor
 		return nil, err
 	}
 	for _, name := range p.names {
-		pp, err := p.platformPlan(ctx, p.platforms[name], res, list, desired, !full)
+		pp, err := p.platformPlan(ctx, p.platforms[name], res, list, !full)
 		if err != nil {
 			return nil, err
 		}
@@ -206,7 +200,7 @@ func (p *Pipeline) planFor(ctx context.Context, res *segment.Result, list []scor
 // refresh, only the records with write-back items still open are: a
 // queued retry must not write an older state than this plan's, and an
 // attempt that may have been written in part must be settled.
-func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.Result, list []scored, desired map[string]map[string]bool, refresh bool) (PlatformPlan, error) {
+func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.Result, list []scored, refresh bool) (PlatformPlan, error) {
 	pp := PlatformPlan{Platform: pl.Name, PerSegment: map[string]*SegmentDelta{}}
 	tg := buildTargets(pl.Name, res.Segments)
 	pp.Targets = tg.list
@@ -246,7 +240,7 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 		key := membersKey(sc.members)
 		want, ok := wants[key]
 		if !ok {
-			want = tg.desiredState(desired[sc.id])
+			want = tg.desiredState(memberMap(sc.members))
 			wants[key] = want
 		}
 		if sc.optedOut {
@@ -307,6 +301,15 @@ func membersKey(ms []domain.Membership) string {
 		}
 	}
 	return b.String()
+}
+
+// memberMap maps memberships to segment → holdout role.
+func memberMap(ms []domain.Membership) map[string]bool {
+	out := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		out[m.Segment] = m.Control
+	}
+	return out
 }
 
 // Queued is the number of records the plan queues write-back for:
