@@ -359,10 +359,10 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 	var mu sync.Mutex
 	sentAt := map[string]time.Time{}
 	writes := recordHubSpotWrites(sb)
-	defer sb.HubSpotFake.OnRequest(nil)
+	defer sb.Observe(sandbox.HubSpot, nil)
 	// And when WooCommerce received the meta write of each customer.
 	wooAt := map[int]time.Time{}
-	sb.WooFake.OnRequest(func(r *http.Request) {
+	sb.Observe(sandbox.WooCommerce, func(r *http.Request) {
 		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/customers/batch") {
 			return
 		}
@@ -381,14 +381,14 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 			markFirst(wooAt, u.ID, at)
 		}
 	})
-	defer sb.WooFake.OnRequest(nil)
+	defer sb.Observe(sandbox.WooCommerce, nil)
 	wooSent := map[int]time.Time{}
 	// And when Salesforce received the field update of each contact (the
 	// same people, where they are on Salesforce too).
 	sfOf := wooPairs(b, env, sandbox.Salesforce)
 	sfAt := map[string]time.Time{}
 	sfSent := map[string]time.Time{}
-	sb.SalesforceFake.OnRequest(func(r *http.Request) {
+	sb.Observe(sandbox.Salesforce, func(r *http.Request) {
 		if r.Method != http.MethodPatch || !strings.HasSuffix(r.URL.Path, "/composite/sobjects") {
 			return
 		}
@@ -407,7 +407,7 @@ func benchWebhookToWriteback(b *testing.B, tier, membershipInterval string, qty,
 			markFirst(sfAt, rec.ID, at)
 		}
 	})
-	defer sb.SalesforceFake.OnRequest(nil)
+	defer sb.Observe(sandbox.Salesforce, nil)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

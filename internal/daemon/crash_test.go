@@ -190,7 +190,7 @@ func TestKilledDaemonLosesNoAcknowledgedWebhook(t *testing.T) {
 	}
 	b.waitQuiet(60 * time.Second)
 	writing := make(chan string, 1)
-	sb.HubSpotFake.OnRequest(func(r *http.Request) {
+	sb.Observe(sandbox.HubSpot, func(r *http.Request) {
 		if r.Method == http.MethodPost && (strings.Contains(r.URL.Path, "/batch/update") || strings.Contains(r.URL.Path, "/memberships")) {
 			select {
 			case writing <- r.URL.Path:
@@ -212,7 +212,7 @@ func TestKilledDaemonLosesNoAcknowledgedWebhook(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("no HubSpot write-back started within 60s:\n%s", b.logTail())
 	}
-	sb.HubSpotFake.OnRequest(nil)
+	sb.Observe(sandbox.HubSpot, nil)
 	sb.HubSpotFake.SetFaults(hubspotfake.Faults{})
 
 	// 3. Restart and let it finish.

@@ -69,7 +69,7 @@ type hubspotWrites struct {
 
 func recordHubSpotWrites(sb *sandbox.Sandbox) *hubspotWrites {
 	w := &hubspotWrites{propAt: map[string]time.Time{}, listAt: map[string]time.Time{}}
-	sb.HubSpotFake.OnRequest(func(r *http.Request) {
+	sb.Observe(sandbox.HubSpot, func(r *http.Request) {
 		isUpdate := r.Method == http.MethodPost && r.URL.Path == "/crm/v3/objects/contacts/batch/update"
 		isList := r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/memberships/add-and-remove")
 		if !isUpdate && !isList {
@@ -135,7 +135,7 @@ func TestLiveListChangesShareCalls(t *testing.T) {
 		t.Fatalf("only %d people on both WooCommerce and HubSpot, want %d", len(customers), n)
 	}
 	writes := recordHubSpotWrites(sb)
-	defer sb.HubSpotFake.OnRequest(nil)
+	defer sb.Observe(sandbox.HubSpot, nil)
 	secret := sb.Endpoints()[2].Credentials["webhook_secret"]
 	sb.WooFake.AddWebhook("test order.created", "order.created", base+"/webhooks/woocommerce", secret)
 	for _, woo := range customers[:n] {

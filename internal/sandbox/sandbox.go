@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segconn/connector/adapter"
@@ -69,10 +70,30 @@ type Sandbox struct {
 	// hubspotTier is Options.HubSpotTier.
 	hubspotTier string
 
+	// observers see each platform's requests before its fake serves them
+	// (see Observe).
+	observers map[string]*atomic.Pointer[func(*http.Request)]
+
 	mu       sync.Mutex // guards what FireWebhooks changes
 	fire     *firer
 	closeErr error
 	closed   bool
+}
+
+// Observe makes fn see every request the platform's fake receives, before
+// the fake serves it; nil stops it. Tests and benchmarks use it to time
+// or catch the connector's calls, so the fakes themselves carry no hooks.
+// A function that reads the body must put it back.
+func (s *Sandbox) Observe(platform string, fn func(*http.Request)) {
+	obs := s.observers[platform]
+	if obs == nil {
+		panic("sandbox: no platform " + platform) // a programming error in a test
+	}
+	if fn == nil {
+		obs.Store(nil)
+		return
+	}
+	obs.Store(&fn)
 }
 
 // secretFor derives a stable credential from the seed, so a config file
@@ -125,8 +146,18 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	handlers := map[string]http.Handler{
 		HubSpot: s.HubSpotFake.Handler(), Salesforce: s.SalesforceFake.Handler(), WooCommerce: s.WooFake.Handler(),
 	}
+	s.observers = map[string]*atomic.Pointer[func(*http.Request)]{}
 	for _, p := range Platforms {
-		srv := &http.Server{Handler: handlers[p], ReadHeaderTimeout: 10 * time.Second,
+		obs := &atomic.Pointer[func(*http.Request)]{}
+		s.observers[p] = obs
+		next := handlers[p]
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if fn := obs.Load(); fn != nil {
+				(*fn)(r)
+			}
+			next.ServeHTTP(w, r)
+		})
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 		s.servers = append(s.servers, srv)
 		go func(l net.Listener) {

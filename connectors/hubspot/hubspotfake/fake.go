@@ -164,7 +164,6 @@ type Fake struct {
 	stats    Stats
 	events   []Event
 	nextEvt  int64
-	hook     func(*http.Request)
 	router   *http.ServeMux
 	nums     map[string]numVal // parse cache for search comparisons
 	rejected atomic.Int64
@@ -235,14 +234,6 @@ func (f *Fake) Serve(ctx context.Context, l net.Listener) error {
 		return err
 	}
 	return nil
-}
-
-// OnRequest installs a hook called with every request before it is served
-// (the spec-validation tests use it). The hook must not keep the body.
-func (f *Fake) OnRequest(h func(*http.Request)) {
-	f.mu.Lock()
-	f.hook = h
-	f.mu.Unlock()
 }
 
 // PortalID returns the portal (hub) id.

@@ -57,13 +57,9 @@ func endpointKey(r *http.Request) string {
 
 func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	hook := f.hook
 	f.calls[endpointKey(r)]++
 	f.stats.Requests++
 	f.mu.Unlock()
-	if hook != nil {
-		hook(r)
-	}
 	w.Header().Set("Date", f.opts.Now().UTC().Format(http.TimeFormat)) // the fake's clock, not the host's
 	if r.URL.Path != "/oauth/v1/token" && !f.authenticate(w, r) {
 		return

@@ -46,15 +46,7 @@ func (f *Fake) Handler() http.Handler {
 	mux.HandleFunc("/services/oauth2/token", f.handleToken)
 	mux.HandleFunc("/services/data/", f.handleData)
 	mux.HandleFunc("/services/data", f.handleData)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		hook := f.hook
-		f.mu.Unlock()
-		if hook != nil {
-			hook(r)
-		}
-		mux.ServeHTTP(w, r)
-	})
+	return mux
 }
 
 // handleData serves /services/data/ and everything under a version.

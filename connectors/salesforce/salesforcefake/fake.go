@@ -114,16 +114,6 @@ type Fake struct {
 	failBulk  int
 	server    *httptest.Server
 	batches   []int
-	hook      func(*http.Request) // OnRequest
-}
-
-// OnRequest sets a function that sees every request before the fake
-// handles it (nil removes it); a hook that reads the body must put it
-// back.
-func (f *Fake) OnRequest(h func(*http.Request)) {
-	f.mu.Lock()
-	f.hook = h
-	f.mu.Unlock()
 }
 
 // New returns a Fake with the given options.

@@ -108,7 +108,6 @@ type Fake struct {
 	nextID     int
 	nextMetaID int
 	nonces     map[string]time.Time
-	hook       func(*http.Request) // OnRequest
 	calls      map[string]int
 	faults     []Fault
 	random     *randomFaults
@@ -187,15 +186,6 @@ func New(opts Options) *Fake {
 
 // Handler returns the REST API as an http.Handler, for mounting anywhere.
 func (f *Fake) Handler() http.Handler { return http.HandlerFunc(f.serve) }
-
-// OnRequest sets a function that sees every request before the fake
-// handles it (nil removes it); a hook that reads the body must put it
-// back.
-func (f *Fake) OnRequest(h func(*http.Request)) {
-	f.mu.Lock()
-	f.hook = h
-	f.mu.Unlock()
-}
 
 // Start serves the API on a new loopback listener over plain HTTP (OAuth
 // 1.0a, unless AssumeHTTPS) and returns the store URL.

@@ -32,11 +32,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	f.calls[endpointKey(r.Method, path)]++
 	latency := f.latency
 	ft, faulted := f.takeFaultLocked(path)
-	hook := f.hook
 	f.mu.Unlock()
-	if hook != nil {
-		hook(r)
-	}
 	if latency > 0 {
 		select {
 		case <-time.After(latency):
