@@ -59,6 +59,7 @@ type Store interface {
 	Deliveries
 	Locker
 	Privacy
+	Retention
 
 	// Database returns the open database, for River, the job queue, whose
 	// tables Migrate creates beside the store's.

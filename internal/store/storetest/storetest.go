@@ -59,6 +59,7 @@ func Run(t *testing.T, open Factory) {
 		{"PrivacyErase", testPrivacyErase},
 		{"EraseEverywhere", testEraseEverywhere},
 		{"PrivacyDeletionFansOut", testPrivacyDeletionFansOut},
+		{"Purge", testPurge},
 		{"GuestOrders", testGuestOrders},
 		{"Orders", testOrders},
 		{"Companies", testCompanies},
