@@ -71,12 +71,22 @@ func (u *unit) filterSuppressed(ctx context.Context, chs []adapter.Change) ([]ad
 		return chs, err
 	}
 	out := chs[:0]
+	var dropped []string
 	for _, c := range chs {
-		if slices.ContainsFunc(changeEmails(c), func(e string) bool { return suppressed[store.EmailHash(e)] }) {
+		if emails := changeEmails(c); slices.ContainsFunc(emails, func(e string) bool { return suppressed[store.EmailHash(e)] }) {
 			u.Result.Skipped++
+			dropped = append(dropped, emails...)
 			continue
 		}
 		out = append(out, c)
+	}
+	// The webhook that brought the record may hold it in the inbox: its
+	// payload goes too (rare, so a scan is fine).
+	if err := u.scrubRows(ctx, "inbox", "payload", dropped, func(id int64, _ []byte) error {
+		_, err := u.tx.ExecContext(ctx, u.e.q(`UPDATE inbox SET payload = ? WHERE id = ?`), []byte(`{"erased":true}`), id)
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
