@@ -4,9 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/store"
@@ -63,5 +67,40 @@ func TestRetentionKeepsWhatTheRelayHasNotPublished(t *testing.T) {
 	}
 	if p, _ := a.Store.InboxPending(ctx, 10); len(p) != 1 {
 		t.Errorf("pending webhook events after retention = %d; want 1", len(p))
+	}
+}
+
+// TestStatusShowsPendingErasures: an erasure whose platforms have not
+// confirmed (here: not configured) is counted and warned about in the
+// status, and the status names nobody.
+func TestStatusShowsPendingErasures(t *testing.T) {
+	ctx := context.Background()
+	cfg := config.Defaults()
+	cfg.Store.Path = filepath.Join(t.TempDir(), "c.db")
+	a, err := app.Open(ctx, &config.Loaded{Config: cfg}, slog.New(slog.DiscardHandler), nil, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(ctx)
+	c := &domain.Contact{Ref: domain.ExternalRef{Platform: "hubspot", ObjectType: domain.ObjectContact, ID: "5"}, Emails: []string{"pending@example.com"}, UpdatedAt: time.Now()}
+	if _, err := a.Store.ApplyPage(ctx, "hubspot", "", "contact", []adapter.Change{{Kind: adapter.ChangeUpsert, Ref: c.Ref, Contact: c}}, nil, "c"); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := a.Status(ctx, time.Now()); err != nil || s.ErasuresPending != 0 {
+		t.Fatalf("status before = %+v, %v", s, err)
+	}
+	er, err := a.Erase(ctx, "pending@example.com", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(er.Tasks) != 1 || er.Tasks[0].Status != store.ErasurePending || !strings.Contains(er.Tasks[0].Answer, "not configured") {
+		t.Fatalf("erasure %+v; want one pending task for the unconfigured platform", er)
+	}
+	s, err := a.Status(ctx, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ErasuresPending != 1 || !slices.ContainsFunc(s.Warnings, func(w string) bool { return strings.Contains(w, "privacy") }) {
+		t.Errorf("status %+v; want one pending erasure and a warning", s)
 	}
 }

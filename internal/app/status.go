@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 )
@@ -16,7 +17,9 @@ type Summary struct {
 	Segments    []SegmentSummary `json:"segments"`
 	Inbox       int              `json:"inbox_pending"`
 	Outbox      map[string]int   `json:"outbox"`
-	Warnings    []string         `json:"warnings"`
+	// ErasuresPending counts erasures some platform has not confirmed.
+	ErasuresPending int      `json:"erasures_pending,omitempty"`
+	Warnings        []string `json:"warnings"`
 }
 
 // SegmentSummary is one segment of a Summary.
@@ -47,6 +50,10 @@ func (a *App) Status(ctx context.Context, now time.Time) (Summary, error) {
 		for k, v := range stats {
 			s.Outbox[string(k)] = v
 		}
+	}
+	if ers, err := a.Store.Erasures(ctx, true, 1000); err == nil && len(ers) > 0 {
+		s.ErasuresPending = len(ers)
+		s.Warnings = append(s.Warnings, fmt.Sprintf("privacy: %d erasures wait for a platform to confirm its deletion (connector privacy status)", len(ers)))
 	}
 	if res := a.Pipeline.LastResult(); res != nil {
 		at := res.AsOf
