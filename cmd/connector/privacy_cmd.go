@@ -70,7 +70,7 @@ confirms; "privacy status" shows what is pending.`,
 			}
 			defer env.Close(cmd.Context())
 			if retry {
-				if _, err := env.RetryErasures(cmd.Context()); err != nil {
+				if _, err := env.RetryErasures(cmd.Context(), time.Now()); err != nil {
 					return err
 				}
 			}
