@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os/user"
 	"strconv"
 	"time"
 
@@ -31,7 +32,11 @@ confirms; "privacy status" shows what is pending.`,
 				return err
 			}
 			if by == "" {
-				return usageError{fmt.Errorf("--by is required: who asks for the erasure (kept in the audit)")}
+				u, err := user.Current()
+				if err != nil || u.Username == "" {
+					return usageError{fmt.Errorf("--by is required here (the user running the command is unknown): who asks for the erasure")}
+				}
+				by = "os-user:" + u.Username
 			}
 			env, err := a.openApp(cmd.Context(), app.Options{})
 			if err != nil {
@@ -48,7 +53,7 @@ confirms; "privacy status" shows what is pending.`,
 			return printErasures(a, []store.Erasure{er})
 		},
 	}
-	erase.Flags().StringVar(&by, "by", "", "who asks for the erasure (an operator's name or ticket; kept in the audit)")
+	erase.Flags().StringVar(&by, "by", "", "who asks for the erasure (an operator's name or ticket; kept in the audit; default the user running the command)")
 
 	var all, retry bool
 	status := &cobra.Command{
@@ -65,7 +70,7 @@ confirms; "privacy status" shows what is pending.`,
 			}
 			defer env.Close(cmd.Context())
 			if retry {
-				if _, err := env.RetryErasures(cmd.Context()); err != nil {
+				if _, err := env.RetryErasures(cmd.Context(), time.Now()); err != nil {
 					return err
 				}
 			}

@@ -52,16 +52,18 @@ func (a *App) Erase(ctx context.Context, key, by string) (store.Erasure, error) 
 		return store.Erasure{}, err
 	}
 	a.Log.Info("erased a profile from the store", "erasure", er.ID, "profile", er.ProfileID, "platform_records", len(er.Tasks))
-	if _, err := a.RetryErasures(ctx); err != nil {
+	if _, err := a.RetryErasures(ctx, time.Now()); err != nil {
 		a.Log.Warn("asking the platforms to erase; the deletions stay pending and are retried", "erasure", er.ID, "err", err)
 	}
 	return a.erasure(ctx, er.ID)
 }
 
-// RetryErasures sends the platform deletions that are due and records
-// each platform's answer; it returns how many it settled for good.
-func (a *App) RetryErasures(ctx context.Context) (int, error) {
-	now := time.Now()
+// RetryErasures sends the platform deletions due at now and records each
+// platform's answer; it returns how many it settled for good. A failed
+// deletion is due again after a delay that doubles from 30 s to 1 h;
+// the daemon calls this on a schedule, so every platform is asked until
+// it confirms.
+func (a *App) RetryErasures(ctx context.Context, now time.Time) (int, error) {
 	due, err := a.Store.ErasureTasksDue(ctx, now, 100)
 	if err != nil {
 		return 0, err
@@ -99,7 +101,7 @@ func (a *App) RetryErasures(ctx context.Context) (int, error) {
 func (a *App) fanOutPrivacyDeletions(ctx context.Context, events []adapter.WebhookEvent) {
 	for _, ev := range events {
 		if ev.Privacy {
-			if _, err := a.RetryErasures(ctx); err != nil {
+			if _, err := a.RetryErasures(ctx, time.Now()); err != nil {
 				a.Log.Warn("fanning a privacy deletion out to the other platforms; retried later", "err", err)
 			}
 			return

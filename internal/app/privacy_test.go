@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
@@ -181,5 +182,53 @@ func TestPrivacyDeletionFansOut(t *testing.T) {
 				t.Errorf("fan-out off=%v: %s is %s (%s); want %s", off, tk.Ref.Key(), tk.Status, tk.Answer, want)
 			}
 		}
+	}
+}
+
+// TestErasureRetriesUntilConfirmed: a platform that fails the deletion
+// keeps the erasure open (privacy status lists it) until a later retry,
+// once due, gets its confirmation.
+func TestErasureRetriesUntilConfirmed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end cycle against three fake platforms")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	sb, env, _ := apptest.StartSandbox(t, 150, now, app.Options{})
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, refs := onAllThree(t, sb, env)
+	sb.HubSpotFake.SetFaults(hubspotfake.Faults{Rate5xx: 1, PathContains: "gdpr-delete"})
+	er, err := env.Erase(ctx, p.ID, "dpo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, _ := env.Erasures(ctx, true, 10)
+	if len(open) != 1 || open[0].ID != er.ID {
+		t.Fatalf("open erasures %+v; want this one while HubSpot fails", open)
+	}
+	for _, tk := range er.Tasks {
+		want := store.ErasureDone
+		if tk.Ref.Platform == sandbox.HubSpot {
+			want = store.ErasurePending
+		}
+		if tk.Status != want {
+			t.Errorf("%s is %s (%s); want %s", tk.Ref.Key(), tk.Status, tk.Answer, want)
+		}
+	}
+	// Not due yet: nothing is sent.
+	if n, err := env.RetryErasures(ctx, time.Now()); err != nil || n != 0 {
+		t.Errorf("an early retry settled %d, %v", n, err)
+	}
+	sb.HubSpotFake.SetFaults(hubspotfake.Faults{})
+	if n, err := env.RetryErasures(ctx, time.Now().Add(2*time.Minute)); err != nil || n != 1 {
+		t.Fatalf("the due retry settled %d, %v; want HubSpot's deletion", n, err)
+	}
+	if _, ok := sb.HubSpotFake.Get("contacts", refs[sandbox.HubSpot].ID); ok {
+		t.Error("HubSpot still has the contact")
+	}
+	if open, _ := env.Erasures(ctx, true, 10); len(open) != 0 {
+		t.Errorf("open erasures after HubSpot confirmed: %+v", open)
 	}
 }

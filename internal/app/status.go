@@ -23,7 +23,9 @@ type Summary struct {
 	// AwaitingFirstPull lists the platforms no pull has run to its end
 	// for yet; the daemon holds write-back until it is empty.
 	AwaitingFirstPull []string `json:"awaiting_first_pull,omitempty"`
-	Warnings          []string `json:"warnings"`
+	// ErasuresPending counts erasures some platform has not confirmed.
+	ErasuresPending int      `json:"erasures_pending,omitempty"`
+	Warnings        []string `json:"warnings"`
 }
 
 // SegmentSummary is one segment of a Summary.
@@ -61,6 +63,10 @@ func (a *App) Status(ctx context.Context, now time.Time) (Summary, error) {
 	if waiting, err := a.AwaitingFirstPull(ctx); err == nil && len(waiting) > 0 {
 		s.AwaitingFirstPull = waiting
 		s.Warnings = append(s.Warnings, "write-back: held until the first pull of "+strings.Join(waiting, ", ")+" has finished")
+	}
+	if ers, err := a.Store.Erasures(ctx, true, 1000); err == nil && len(ers) > 0 {
+		s.ErasuresPending = len(ers)
+		s.Warnings = append(s.Warnings, fmt.Sprintf("privacy: %d erasures wait for a platform to confirm its deletion (connector privacy status)", len(ers)))
 	}
 	if res := a.Pipeline.LastResult(); res != nil {
 		at := res.AsOf

@@ -226,6 +226,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go d.gaugeLoop(workCtx)
 	go d.retentionLoop(workCtx)
 	d.startAlerts(workCtx)
+	d.wg.Add(1)
+	go d.erasureLoop(workCtx)
 	if d.app.Outbound != nil {
 		d.wg.Add(2)
 		go d.relayLoop(workCtx)

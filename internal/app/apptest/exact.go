@@ -74,7 +74,10 @@ func ComputeExpected(t testing.TB, a *app.App, platform string) Expected {
 					if wb.Property != "" {
 						vals["prop:"+wb.Property] = append(vals["prop:"+wb.Property], s.Group)
 					}
-					if wb.List {
+					// Lists are what marketing sends to: someone who opted out
+					// of marketing email is in none unless the segment says so.
+					optedOut := p.Consent.Email == domain.ConsentDenied || p.Consent.Email == domain.ConsentRevoked
+					if wb.List && (!optedOut || wb.IncludeOptedOut) {
 						key := "list:" + s.Name
 						if exp.Lists[key] == nil {
 							exp.Lists[key] = map[string]bool{}

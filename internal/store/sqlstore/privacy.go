@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/segconn/connector/adapter"
@@ -30,11 +29,10 @@ type erasing struct {
 }
 
 // erasurePrep is an erased profile as stored before the unit: its
-// emails and names (to find them elsewhere) and its platform records.
+// emails (to find them elsewhere) and its platform records.
 type erasurePrep struct {
 	pid    string
 	emails []string
-	names  []string
 	links  []domain.ExternalRef
 	states map[string]store.LinkState
 }
@@ -71,12 +69,22 @@ func (u *unit) filterSuppressed(ctx context.Context, chs []adapter.Change) ([]ad
 		return chs, err
 	}
 	out := chs[:0]
+	var dropped []string
 	for _, c := range chs {
-		if slices.ContainsFunc(changeEmails(c), func(e string) bool { return suppressed[store.EmailHash(e)] }) {
+		if emails := changeEmails(c); slices.ContainsFunc(emails, func(e string) bool { return suppressed[store.EmailHash(e)] }) {
 			u.Result.Skipped++
+			dropped = append(dropped, emails...)
 			continue
 		}
 		out = append(out, c)
+	}
+	// The webhook that brought the record may hold it in the inbox: its
+	// payload goes too (rare, so a scan is fine).
+	if err := u.scrubRows(ctx, "inbox", "payload", dropped, func(id int64, _ []byte) error {
+		_, err := u.tx.ExecContext(ctx, u.e.q(`UPDATE inbox SET payload = ? WHERE id = ?`), []byte(`{"erased":true}`), id)
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -95,7 +103,7 @@ func changeEmails(c adapter.Change) []string {
 }
 
 // prepareErasures reads, before the unit writes, what each profile it
-// erases holds: emails, names and platform records.
+// erases holds: emails and platform records.
 func (u *unit) prepareErasures(ctx context.Context, chs []adapter.Change) error {
 	if len(u.Erase) == 0 {
 		return nil
@@ -122,15 +130,9 @@ func (u *unit) prepareErasures(ctx context.Context, chs []adapter.Change) error 
 		p := &erasurePrep{pid: pid, states: map[string]store.LinkState{}}
 		er.prepared[pid] = p
 		emails := map[string]bool{}
-		names := map[string]bool{}
 		addContact := func(c domain.Contact) {
 			for _, e := range identity.Emails(&c) {
 				emails[e] = true
-			}
-			for _, n := range []string{c.FirstName, c.LastName} {
-				if n = strings.TrimSpace(n); n != "" {
-					names[n] = true
-				}
 			}
 		}
 		rows, err := u.tx.QueryContext(ctx, u.e.q(`SELECT ref_key, platform, account, object_type, ext_id, state, data FROM links WHERE profile_id = ?`), pid)
@@ -184,7 +186,6 @@ func (u *unit) prepareErasures(ctx context.Context, chs []adapter.Change) error 
 				p.emails = append(p.emails, e)
 			}
 		}
-		p.names = slices.Sorted(maps.Keys(names))
 	}
 	return nil
 }
@@ -270,7 +271,9 @@ func (u *unit) scrub(ctx context.Context, p *erasurePrep) error {
 	}); err != nil {
 		return err
 	}
-	if err := u.scrubRows(ctx, "identity_events", "detail", append(needles, p.names...), func(id int64, _ []byte) error {
+	// Event details name records and profiles, and emails at most: only
+	// rows that hold an email are blanked (a name could match any text).
+	if err := u.scrubRows(ctx, "identity_events", "detail", needles, func(id int64, _ []byte) error {
 		_, err := tx.ExecContext(ctx, e.q(`UPDATE identity_events SET detail = '(erased)' WHERE id = ?`), id)
 		return err
 	}); err != nil {

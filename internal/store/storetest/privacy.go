@@ -139,6 +139,10 @@ func testEraseEverywhere(t *testing.T, open Factory) {
 	// Nothing brings them back: a new record, a guest order, the same
 	// records again.
 	fresh := contact("salesforce", "S2", strings.ToUpper(email), first, t0.Add(time.Hour))
+	// The webhook announcing it was stored first, payload and all.
+	if _, _, err := s.InboxAdd(ctx, store.InboxItem{Platform: "salesforce", EventID: "ev-2", Payload: []byte(payload)}); err != nil {
+		t.Fatal(err)
+	}
 	apply(t, s, "salesforce", "contact", fresh)
 	apply(t, s, "woocommerce", "order", order("woocommerce", "w2", domain.ExternalRef{}, email, t0.Add(time.Hour), 700))
 	apply(t, s, "hubspot", "contact", contact("hubspot", "1", email, first, t0.Add(2*time.Hour)))
