@@ -21,8 +21,9 @@ func (p *Pipeline) Recompute(ctx context.Context, asOf time.Time) (*segment.Resu
 // profileRefs are the write-back records of one profile, read in the
 // same scan as its orders.
 type profileRefs struct {
-	id   string
-	refs []domain.ExternalRef
+	id       string
+	refs     []domain.ExternalRef
+	optedOut bool // OptedOut of the profile, read in the same scan
 }
 
 // recompute is Recompute; with keep set it also appends, in dataset
@@ -33,7 +34,7 @@ func (p *Pipeline) recompute(ctx context.Context, asOf time.Time, keep *[]profil
 	err := p.store.EachProfile(ctx, func(po store.ProfileOrders) error {
 		b.Add(&po.Profile, po.Orders)
 		if keep != nil {
-			*keep = append(*keep, profileRefs{id: po.Profile.ID, refs: p.writable(po.Profile.Refs)})
+			*keep = append(*keep, profileRefs{id: po.Profile.ID, refs: p.writable(po.Profile.Refs), optedOut: OptedOut(&po.Profile)})
 		}
 		return nil
 	})

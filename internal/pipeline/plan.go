@@ -91,7 +91,7 @@ func (p *Pipeline) Plan(ctx context.Context, asOf time.Time) (*Plan, error) {
 	for i := range all {
 		all[i] = scored{id: res.Dataset.Customers[i].ID, members: res.Memberships(i)}
 		if i < len(refs) && refs[i].id == all[i].id {
-			all[i].refs, all[i].refsLoaded = refs[i].refs, true
+			all[i].refs, all[i].refsLoaded, all[i].optedOut = refs[i].refs, true, refs[i].optedOut
 		}
 	}
 	return p.planFor(ctx, res, all, true)
