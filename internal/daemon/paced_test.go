@@ -13,6 +13,7 @@ import (
 
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app/apptest"
+	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/sandbox"
 )
 
@@ -23,7 +24,8 @@ func wooHubSpotPairs(t testing.TB, env *testEnv) map[int]string {
 }
 
 // wooPairs maps each WooCommerce customer id to the same person's contact
-// id on another platform, through their profiles.
+// id on another platform, through their profiles. People who opted out of
+// marketing email are left out: no list is written for them.
 func wooPairs(t testing.TB, env *testEnv, platform string) map[int]string {
 	t.Helper()
 	out := map[int]string{}
@@ -38,6 +40,9 @@ func wooPairs(t testing.TB, env *testEnv, platform string) map[int]string {
 		}
 		after = ps[len(ps)-1].ID
 		for _, p := range ps {
+			if pipeline.OptedOut(&p) {
+				continue
+			}
 			var woo int
 			var other string
 			for _, r := range p.Refs {
