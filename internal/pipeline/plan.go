@@ -199,7 +199,9 @@ func (p *Pipeline) planFor(ctx context.Context, res *segment.Result, list []scor
 // then writes what is needed or closes the item without a call. Without
 // refresh, only the records with write-back items still open are: a
 // queued retry must not write an older state than this plan's, and an
-// attempt that may have been written in part must be settled.
+// attempt that may have been written in part must be settled. A record
+// whose one open item is pending with exactly the state this plan wants
+// is left to it: the plan queues, and counts calls for, nothing there.
 func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.Result, list []scored, refresh bool) (PlatformPlan, error) {
 	pp := PlatformPlan{Platform: pl.Name, PerSegment: map[string]*SegmentDelta{}}
 	tg := buildTargets(pl.Name, res.Segments)

@@ -239,7 +239,8 @@ type Outbox interface {
 	OutboxOpenKeys(ctx context.Context, platform, account string) (map[string]bool, error)
 
 	// OutboxOpen returns, by item key, the platform's unsettled items
-	// (pending, leased or superseded), oldest first, so a plan can tell a
+	// (pending, leased or superseded), in the order they were queued
+	// (a retry replaced in place keeps its place), so a plan can tell a
 	// record whose queued state is already what it wants from one whose
 	// earlier writes are still uncertain.
 	OutboxOpen(ctx context.Context, platform, account string) (map[string][]OutboxItem, error)

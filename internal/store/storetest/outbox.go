@@ -255,6 +255,16 @@ func testOutboxPriors(t *testing.T, open Factory) {
 	if len(open1) != 1 || !open1["r"] {
 		t.Errorf("open keys = %v; want r only", open1)
 	}
+	// The same records with their items in queue order: the retry, now
+	// carrying s2 in its original place, then the superseded attempt s1.
+	items, err := s.OutboxOpen(ctx, "hubspot", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := items["r"]; len(items) != 1 || len(r) != 2 || r[0].Status != store.OutboxPending || string(r[0].Payload) != "s2" ||
+		r[1].Status != store.OutboxSuperseded || string(r[1].Payload) != "s1" {
+		t.Errorf("open items = %+v; want r's pending s2, then superseded s1", items)
+	}
 	clock.Advance(time.Minute)
 	c = ob.claim(store.LaneAny)
 	if len(c) != 1 || string(c[0].Payload) != "s2" {
@@ -272,6 +282,9 @@ func testOutboxPriors(t *testing.T, open Factory) {
 	}
 	if open2, _ := s.OutboxOpenKeys(ctx, "hubspot", ""); len(open2) != 0 {
 		t.Errorf("open keys after settling = %v", open2)
+	}
+	if items, _ := s.OutboxOpen(ctx, "hubspot", ""); len(items) != 0 {
+		t.Errorf("open items after settling = %+v", items)
 	}
 	if p, _ := s.OutboxPriors(ctx, "hubspot", "", []string{"r"}); len(p) != 0 {
 		t.Errorf("priors after settling = %+v", p)
