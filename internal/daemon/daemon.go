@@ -93,9 +93,6 @@ type Daemon struct {
 	gate       firstPullGate
 	// pulling serialises each platform's pulls in this process.
 	pulling map[string]*sync.Mutex
-	// resegmentAgain is set when a pull finished while a resegmentation
-	// was queued or running.
-	resegmentAgain atomic.Bool
 	// stopping is set when shutdown begins.
 	stopping atomic.Bool
 	ready    chan struct{}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
 )
 
@@ -28,6 +29,8 @@ func TestHubSpotEchoWebhookCostsNoRequest(t *testing.T) {
 	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
+	// The daemon's drainers may still be writing what the cycle queued.
+	apptest.WaitStoreQuiet(t, env.Store, 30*time.Second)
 	prop := env.Pipeline.TargetIDs(sandbox.HubSpot)["prop:rfm_segment"]
 	var id, value string
 	ps, _ := env.Store.ListProfiles(ctx, "", 60)

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -29,11 +30,6 @@ func (resegmentArgs) Kind() string { return "resegment" }
 // default.
 const shortJobTimeout = 10 * time.Minute
 
-// queuedOnce makes a job unique while it waits or runs, but not once it
-// has completed: a new one may follow a finished one at once, never
-// overlap a running one.
-var queuedOnce = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled}
-
 type syncWorker struct {
 	river.WorkerDefaults[syncArgs]
 	d *Daemon
@@ -55,7 +51,12 @@ func (w *syncWorker) Work(ctx context.Context, j *river.Job[syncArgs]) error {
 		return fmt.Errorf("pulling %q: not a configured platform", j.Args.Platform)
 	}
 	if !mu.TryLock() {
-		return river.JobSnooze(5 * time.Second)
+		if !j.Args.Full {
+			// The running pull brings the changes this one would: skip it.
+			w.d.log.Info("previous pull still running; this one is skipped", "platform", j.Args.Platform)
+			return nil
+		}
+		return river.JobSnooze(5 * time.Second) // a full pull waits its turn
 	}
 	defer mu.Unlock()
 	st, err := w.d.app.Sync(ctx, j.Args.Platform, j.Args.Full)
@@ -73,19 +74,12 @@ func (w *syncWorker) Work(ctx context.Context, j *river.Job[syncArgs]) error {
 }
 
 // wantResegment asks for one full resegmentation after a pull. The
-// resegment job is unique while queued or running, and waits for the
-// tick's other pulls (see resegmentWorker), so one pull tick makes one
-// resegmentation, not one per platform. A pull that finishes while a
-// resegmentation runs has it run once more.
+// resegment job waits for the tick's other pulls and gives way to a later
+// one (see resegmentWorker), so one tick of pulls makes one
+// resegmentation, not one per platform.
 func (d *Daemon) wantResegment(ctx context.Context) error {
-	inserted, err := d.queue.Insert(ctx, resegmentArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: queuedOnce}})
-	if err != nil {
-		return err
-	}
-	if !inserted {
-		d.resegmentAgain.Store(true)
-	}
-	return nil
+	_, err := d.queue.Insert(ctx, resegmentArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Second}})
+	return err
 }
 
 type resegmentWorker struct {
@@ -108,15 +102,24 @@ func (w *resegmentWorker) Work(ctx context.Context, j *river.Job[resegmentArgs])
 			return river.JobSnooze(time.Second) // the tick's other pulls first
 		}
 	}
-	w.d.resegmentAgain.Store(false)
+	// A resegmentation asked for later (by a pull that finished since)
+	// waits too; it sees everything this one would, so this one gives way,
+	// unless it has waited a pull interval already (with pulls finishing
+	// all the time, giving way would starve every one).
+	// Jobs are not unique while running: one left "running" by a killed
+	// process must not block resegmentation until River rescues it.
+	later, err := w.d.queue.Count(ctx, resegmentArgs{}.Kind(), rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled)
+	if err != nil {
+		return err
+	}
+	if later > 0 && time.Since(j.CreatedAt) < w.d.app.Config.Schedule.PullInterval {
+		return river.JobCancel(errors.New("a later resegmentation covers this one"))
+	}
 	if err := w.d.FullCycleSegments(ctx); err != nil {
 		if ctx.Err() != nil && w.d.stopping.Load() {
 			return river.JobSnooze(0)
 		}
 		return err
-	}
-	if w.d.resegmentAgain.Load() {
-		return river.JobSnooze(0) // a pull finished meanwhile
 	}
 	return nil
 }
@@ -152,9 +155,12 @@ func (d *Daemon) openQueue(ctx context.Context) (jobs.Queue, error) {
 					// One attempt: the schedule itself is the retry, so a platform
 					// that was down is pulled again on the next tick, not after
 					// River's growing backoff.
-					// Unique while queued or running: a pull still running
-					// when the next tick comes is not joined by a second.
-					return syncArgs{Platform: p}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: queuedOnce}}
+					// Unique per interval, so replicas insert it once. It is
+					// not unique while running: a job left "running" by a
+					// killed process would block the platform's pulls until
+					// River rescues it. The sync worker's per-platform lock
+					// skips a pull while the previous one still runs.
+					return syncArgs{Platform: p}, &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: cfg.Schedule.PullInterval}}
 				}, &river.PeriodicJobOpts{RunOnStart: true}),
 				river.NewPeriodicJob(river.PeriodicInterval(cfg.Schedule.ReconcileInterval), func() (river.JobArgs, *river.InsertOpts) {
 					return syncArgs{Platform: p, Full: true}, &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: cfg.Schedule.ReconcileInterval}}

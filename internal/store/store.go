@@ -256,9 +256,9 @@ type Outbox interface {
 	// every platform when platform is "", newest failure first; limit
 	// <= 0 lists them all.
 	OutboxParked(ctx context.Context, platform string, limit int) ([]OutboxItem, error)
-	// OutboxRecentWrites counts, by key, the items of these records of a
-	// platform account written (done) at or after since.
-	OutboxRecentWrites(ctx context.Context, platform, account string, keys []string, since time.Time) (map[string]int, error)
+	// OutboxRecentWrites returns, by key, the items of these records of a
+	// platform account written (done) at or after since, oldest first.
+	OutboxRecentWrites(ctx context.Context, platform, account string, keys []string, since time.Time) (map[string][]OutboxItem, error)
 	// OutboxRequeue makes failed items due again now, their attempts
 	// reset, and returns how many it requeued. A failed item whose record
 	// has a newer item (pending, leased, or another failed one requeued

@@ -109,27 +109,26 @@ func (e *Engine) OutboxRequeue(ctx context.Context, ids []int64) (int, error) {
 }
 
 // OutboxRecentWrites implements store.Store.
-func (e *Engine) OutboxRecentWrites(ctx context.Context, platform, account string, keys []string, since time.Time) (map[string]int, error) {
-	out := map[string]int{}
+func (e *Engine) OutboxRecentWrites(ctx context.Context, platform, account string, keys []string, since time.Time) (map[string][]store.OutboxItem, error) {
+	out := map[string][]store.OutboxItem{}
 	err := inList(keys, func(list string, args []any) error {
-		rows, err := e.r.QueryContext(ctx, e.q(`SELECT item_key, COUNT(*) FROM outbox WHERE platform = ? AND account = ? AND item_key IN `+list+` AND status = 'done' AND updated_at >= ? GROUP BY item_key`),
+		rows, err := e.r.QueryContext(ctx, e.q(`SELECT `+outboxCols+` FROM outbox WHERE platform = ? AND account = ? AND item_key IN `+list+` AND status = 'done' AND updated_at >= ? ORDER BY id`),
 			append(append([]any{platform, account}, args...), ts(since))...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var k string
-			var n int
-			if err := rows.Scan(&k, &n); err != nil {
+			it, err := scanOutbox(rows)
+			if err != nil {
 				return err
 			}
-			out[k] = n
+			out[it.Key] = append(out[it.Key], it)
 		}
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("counting recent write-backs of %d %s records: %w", len(keys), platform, err)
+		return nil, fmt.Errorf("reading recent write-backs of %d %s records: %w", len(keys), platform, err)
 	}
 	return out, nil
 }
