@@ -58,6 +58,9 @@ standard error. Neither the password nor the hash is ever logged.`,
 			if err != nil {
 				return fmt.Errorf("hashing the password: %w", err)
 			}
+			if a.output == "json" {
+				return a.printJSON(map[string]string{"name": name, "role": role, "password_hash": hash})
+			}
 			fmt.Fprintf(a.stdout, "users:\n  - name: %q\n    role: %s\n    password_hash: %q\n", name, role, hash)
 			return nil
 		},

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -67,7 +66,7 @@ func TestEveryCommandJSON(t *testing.T) {
 		t.Skip("runs every command against fake platforms")
 	}
 	_, cfg := sandboxConfigFile(t, 80)
-	orders := filepath.Join(testenv.RepoRoot(t), "..", "shared", "data", "cdnow", "CDNOW_sample.txt")
+	orders := testenv.SharedFile(t, "data/cdnow/CDNOW_sample.txt")
 	args := map[string][]string{
 		"analyze":          {"--orders", orders, "--as-of", "1998-07-01", "--preset", "cdnow-sample"},
 		"export":           {"--dir", t.TempDir(), "--format", "csv"},
@@ -76,6 +75,9 @@ func TestEveryCommandJSON(t *testing.T) {
 		"segments apply":   {"--refresh"},
 		"quarantine show":  {"1"},
 		"quarantine retry": {"--all"},
+		"writeback retry":  {"--all"},
+		"report review":    {"--from", "2026-01-01", "--to", "2027-01-01"},
+		"users add":        {"ada", "--role", "admin"},
 		"plugins describe": {"none"},
 		"status":           {"--url", "http://127.0.0.1:1/api/v1/status"},
 		"completion bash":  nil,
@@ -98,6 +100,8 @@ func TestEveryCommandJSON(t *testing.T) {
 		"plugins describe":      "no plugin is configured",
 		"profiles show":         "emails differ per seed; profiles list covers the profile JSON",
 		"segments explain":      "emails differ per seed",
+		"privacy erase":         "erases a person; TestPrivacyEraseAndStatus covers its JSON",
+		"plugins install":       "needs a plugin binary; TestPluginsInstallThenList covers it",
 	}
 	order := []string{"sync", "segments plan", "segments apply"} // data first
 	var rest []string

@@ -110,7 +110,9 @@ func NotYetChampion(t testing.TB, a *app.App) (wooID int, hsID, profileID string
 			for _, m := range ms {
 				champion = champion || m.Segment == "rfm:champions"
 			}
-			if w != "" && h != "" && !champion {
+			// Someone who opted out of marketing email is in no list.
+			optedOut := p.Consent.Email == domain.ConsentDenied || p.Consent.Email == domain.ConsentRevoked
+			if w != "" && h != "" && !champion && !optedOut {
 				id, _ := strconv.Atoi(w)
 				return id, h, p.ID
 			}
