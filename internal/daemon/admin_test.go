@@ -54,7 +54,10 @@ func TestPublicListenerServesNoPage(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	for _, p := range []string{"/", "/login", "/api/v1/status", "/api/v1/openapi.json", "/api/summary", "/customers", "/static/app.js"} {
+	// /api/v1/status stays: it is the health report (platform states, queue
+	// depths, redacted errors) that `connector status` and load balancers
+	// read, with no customer data; the web app serves its own behind login.
+	for _, p := range []string{"/", "/login", "/api/v1/openapi.json", "/api/v1/segments", "/api/summary", "/customers", "/static/app.js"} {
 		if code, _ := get(public+p, ""); code != http.StatusNotFound && code != http.StatusMethodNotAllowed {
 			t.Errorf("public listener GET %s: HTTP %d, want 404", p, code)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/outbound"
+	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/sandbox"
 )
 
@@ -114,6 +115,18 @@ func TestSegmentEventsSurviveACrash(t *testing.T) {
 	if got, _ := rc.snapshot(); len(got) != 0 {
 		t.Fatalf("%d events were delivered before the daemon ran", len(got))
 	}
+	// People who opted out of marketing email get no outbound event.
+	kept := recorded[:0]
+	for _, m := range recorded {
+		p, err := env.Store.Profile(ctx, m.ProfileID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !pipeline.OptedOut(&p) {
+			kept = append(kept, m)
+		}
+	}
+	recorded = kept
 
 	_, base := startDaemon(t, env)
 	want := map[[3]string]bool{}
