@@ -92,7 +92,7 @@ func TestRequestsMatchTheAPIDescription(t *testing.T) {
 		targets[e.Key] = e.PlatformID
 	}
 	f.RejectProfile(ps[7].ID)
-	f.RejectProfile(ps[8].ID) // its properties fail in the bulk job: import errors are read
+	f.RejectProfile(ps[8].ID)        // its properties fail in the bulk job: import errors are read
 	for _, n := range []int{3, 30} { // profile-import, then a bulk import job
 		req := adapter.PushRequest{Targets: targets}
 		for i, r := range refsOf(ps[:n]) {
