@@ -235,3 +235,111 @@ func TestCreatePlanRespectsTheCap(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateOnSalesforceUpsertsByExternalID: with `create: members` for
+// RFM on Salesforce, each member the org lacks gets one Contact, upserted
+// by the connector's external id and linked to the profile; a member the
+// org already has under a Contact the last pull did not see is blocked
+// by the duplicate rule, and that Contact is adopted instead of a second
+// one made; a second apply creates nothing.
+func TestCreateOnSalesforceUpsertsByExternalID(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end creation against the fake platforms")
+	}
+	ctx := context.Background()
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 11, Customers: 150, AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	l := sb.ConnectorConfig(t.TempDir())
+	for _, s := range app.DefaultSegments(sandbox.Platforms) {
+		def := s.(map[string]any)
+		if def["name"] == "rfm" {
+			def["writeback"].(map[string]any)[sandbox.Salesforce].(map[string]any)["create"] = "members"
+		}
+		l.Segments = append(l.Segments, def)
+	}
+	if err := apptest.PrepareSandbox(sb, l); err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Open(ctx, l, slog.New(slog.DiscardHandler), apptest.Factories(), app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(ctx)
+	if _, err := a.SyncAll(ctx, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := a.Plan(ctx, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sf pipeline.PlatformPlan
+	for _, pp := range plan.Platforms {
+		if pp.Platform == sandbox.Salesforce {
+			sf = pp
+		}
+	}
+	if len(sf.Creates) < 2 {
+		t.Fatalf("the plan creates %d Salesforce contacts; the test needs some", len(sf.Creates))
+	}
+	// Someone adds one of them by hand after the pull; the org's
+	// duplicate rule blocks a second Contact with that email.
+	dup := sf.Creates[0]
+	handID := sb.SalesforceFake.Insert("Contact", map[string]any{"LastName": "Byhand", "Email": dup.Email})
+	sb.SalesforceFake.BlockDuplicates("Contact")
+
+	calls := sb.SalesforceFake.Calls()
+	rep, err := a.ApplyAt(ctx, app.ApplyRequest{AsOf: asOf})
+	if err != nil || rep.WriteErr != nil {
+		t.Fatal(err, rep.WriteErr)
+	}
+	up := sb.SalesforceFake.Upserts()
+	t.Logf("%d creations planned: %d created, %d blocked as duplicates", len(sf.Creates), up.Created, up.Blocked)
+	if up.Created != len(sf.Creates)-1 || up.Blocked != 1 {
+		t.Fatalf("upserts created %d and were blocked %d times for %d creations with one duplicate", up.Created, up.Blocked, len(sf.Creates))
+	}
+	after := sb.SalesforceFake.Calls()
+	upserts := after["PATCH /sobjects/Contact/Connector_Profile_Id__c/{value}"] - calls["PATCH /sobjects/Contact/Connector_Profile_Id__c/{value}"]
+	if upserts != len(sf.Creates) {
+		t.Errorf("%d upserts for %d creations", upserts, len(sf.Creates))
+	}
+	byEmail := map[string][]string{}
+	for _, r := range sb.SalesforceFake.Records("Contact") {
+		if e, _ := r["Email"].(string); e != "" {
+			byEmail[strings.ToLower(e)] = append(byEmail[strings.ToLower(e)], r["Id"].(string))
+		}
+	}
+	for _, c := range sf.Creates {
+		ids := byEmail[c.Email]
+		if len(ids) != 1 {
+			t.Fatalf("the org holds %d Contacts for a created person (%v)", len(ids), ids)
+		}
+		got := sb.SalesforceFake.Get("Contact", ids[0])
+		if got["Connector_Profile_Id__c"] != c.ProfileID {
+			t.Errorf("Contact %s holds external id %v, want the profile id %s", ids[0], got["Connector_Profile_Id__c"], c.ProfileID)
+		}
+		p, err := a.Store.Profile(ctx, c.ProfileID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		linked := false
+		for _, r := range p.Refs {
+			linked = linked || (r.Platform == sandbox.Salesforce && r.ID == ids[0])
+		}
+		if !linked {
+			t.Errorf("profile %s is not linked to its Contact %s", c.ProfileID, ids[0])
+		}
+	}
+	if byEmail[dup.Email][0] != handID {
+		t.Errorf("the duplicate's Contact is %v, want the one added by hand (%s)", byEmail[dup.Email], handID)
+	}
+	again, err := a.ApplyAt(ctx, app.ApplyRequest{AsOf: asOf})
+	if err != nil || again.WriteErr != nil {
+		t.Fatal(err, again.WriteErr)
+	}
+	if got := sb.SalesforceFake.Upserts(); got.Created != up.Created || got.Blocked != up.Blocked {
+		t.Errorf("the second apply upserted again: %+v after %+v", got, up)
+	}
+}
