@@ -3,11 +3,13 @@ package app_test
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
+	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/app/apptest"
@@ -341,5 +343,96 @@ func TestCreateOnSalesforceUpsertsByExternalID(t *testing.T) {
 	}
 	if got := sb.SalesforceFake.Upserts(); got.Created != up.Created || got.Blocked != up.Blocked {
 		t.Errorf("the second apply upserted again: %+v after %+v", got, up)
+	}
+}
+
+// TestCreateOnWooCommerceOnlyWhenAllowed: creating customers on
+// WooCommerce registers accounts, so a segment asking for it gets a
+// warning and nothing until create.allow is on; then each member the
+// shop lacks is registered once, and one the shop already has under
+// their email (registered after the last pull) is found, not registered
+// twice.
+func TestCreateOnWooCommerceOnlyWhenAllowed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end creation against the fake platforms")
+	}
+	ctx := context.Background()
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 11, Customers: 150, AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	open := func(allow bool) *app.App {
+		l := sb.ConnectorConfig(t.TempDir())
+		for _, s := range app.DefaultSegments(sandbox.Platforms) {
+			def := s.(map[string]any)
+			if def["name"] == "rfm" {
+				def["writeback"].(map[string]any)[sandbox.WooCommerce].(map[string]any)["create"] = "members"
+			}
+			l.Segments = append(l.Segments, def)
+		}
+		if allow {
+			l.Platforms[sandbox.WooCommerce]["create"] = map[string]any{"allow": true}
+		}
+		if err := apptest.PrepareSandbox(sb, l); err != nil {
+			t.Fatal(err)
+		}
+		a, err := app.Open(ctx, l, slog.New(slog.DiscardHandler), apptest.Factories(), app.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close(ctx) })
+		if _, err := a.SyncAll(ctx, nil, false); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	wooPlan := func(a *app.App) pipeline.PlatformPlan {
+		plan, err := a.Plan(ctx, asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pp := range plan.Platforms {
+			if pp.Platform == sandbox.WooCommerce {
+				return pp
+			}
+		}
+		t.Fatal("no WooCommerce plan")
+		return pipeline.PlatformPlan{}
+	}
+	if pp := wooPlan(open(false)); len(pp.Creates) != 0 || len(pp.Warnings) != 1 || !strings.Contains(pp.Warnings[0], "does not allow") {
+		t.Fatalf("without create.allow the plan creates %d customers, warnings %q", len(pp.Creates), pp.Warnings)
+	}
+	a := open(true)
+	pp := wooPlan(a)
+	if len(pp.Creates) < 2 {
+		t.Fatalf("the plan creates %d WooCommerce customers; the test needs some", len(pp.Creates))
+	}
+	before := len(sb.WooFake.CustomerIDs())
+	hand := sb.WooFake.AddCustomers(woocommercefake.Customer{Email: pp.Creates[0].Email, FirstName: "By", LastName: "Hand", Role: "customer"})
+	rep, err := a.ApplyAt(ctx, app.ApplyRequest{AsOf: asOf})
+	if err != nil || rep.WriteErr != nil {
+		t.Fatal(err, rep.WriteErr)
+	}
+	if got := len(sb.WooFake.CustomerIDs()) - before; got != len(pp.Creates) {
+		t.Fatalf("the shop gained %d customers (one by hand) for %d creations", got, len(pp.Creates))
+	}
+	p, err := a.Store.Profile(ctx, pp.Creates[0].ProfileID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	linked := false
+	for _, r := range p.Refs {
+		linked = linked || (r.Platform == sandbox.WooCommerce && r.ID == strconv.Itoa(hand[0]))
+	}
+	if !linked {
+		t.Errorf("the profile is not linked to the customer registered by hand (%d): %v", hand[0], p.Refs)
+	}
+	n := len(sb.WooFake.CustomerIDs())
+	if _, err := a.ApplyAt(ctx, app.ApplyRequest{AsOf: asOf}); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(sb.WooFake.CustomerIDs()); got != n {
+		t.Errorf("the second apply registered %d more customers", got-n)
 	}
 }
