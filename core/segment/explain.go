@@ -202,3 +202,18 @@ func (r *Result) ModelsFittedAt() time.Time {
 	}
 	return dayTime(r.shared.fittedAt)
 }
+
+// PurchaseMethod says what made the first predictive definition's (or
+// the default model's) predictions: the fitted purchase model's name, or
+// "heuristic" with the reason the heuristic answered (too few repeat
+// buyers, a failed or degenerate fit). ok is false without any
+// predictive fit in the run.
+func (r *Result) PurchaseMethod() (method, reason string, ok bool) {
+	if r.shared == nil {
+		return "", "", false
+	}
+	if r.shared.heuristic || r.shared.purchase == nil {
+		return "heuristic", r.shared.reason, true
+	}
+	return r.shared.purchaseInfo.Name, r.shared.reason, true
+}
