@@ -17,6 +17,9 @@ type DefinitionReason struct {
 	Segments   []string `json:"segments"`
 	Control    []string `json:"control,omitempty"` // segments where the customer is in the holdout
 	Reasons    []string `json:"reasons"`
+	// Prediction is a predictive definition's numbers for the customer
+	// with how sure they are; absent for other kinds and non-buyers.
+	Prediction *PredictionDetail `json:"prediction,omitempty"`
 }
 
 // Explanation is everything that put one customer where they are.
@@ -90,6 +93,9 @@ func (r *Result) explain(i int, c *Customer, f *Features, masks []uint32) Explan
 			}
 		}
 		dr.Reasons = ft.explain(i, c, f, sc, masks[d])
+		if pf, ok := ft.(*predictiveFitted); ok {
+			dr.Prediction = pf.detail(i, f, r.Dataset.Currency)
+		}
 		ex.Definitions = append(ex.Definitions, dr)
 	}
 	return ex

@@ -165,6 +165,36 @@ func TestModelsPage(t *testing.T) {
 		t.Error("the overview's revenue label has no glossary tooltip")
 	}
 
+	t.Run("CustomerShowsHowSure", func(t *testing.T) {
+		ps, err := s.app.Store.ListProfiles(context.Background(), "", 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ps {
+			r := c.get("/api/v1/profiles/" + p.ID)
+			var cu web.Customer
+			if err := json.Unmarshal([]byte(r.body), &cu); err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range cu.Explain {
+				pr := d.Prediction
+				if d.Definition != "predicted" || pr == nil || pr.PAliveInterval == nil {
+					continue
+				}
+				if pr.ExpectedInterval == nil || pr.CLVInterval == nil || pr.Level != 0.9 {
+					t.Errorf("the API's prediction %+v lacks intervals", pr)
+				}
+				page := c.get("/customers/" + p.ID)
+				want := fmt.Sprintf(`%.3f to %.3f`, pr.PAliveInterval.Lo, pr.PAliveInterval.Hi)
+				if !strings.Contains(page.body, `data-prediction="p_alive"`) || !strings.Contains(page.body, want) {
+					t.Errorf("the customer page does not show P(alive)'s interval %s", want)
+				}
+				return
+			}
+		}
+		t.Fatal("no customer's explanation carries a P(alive) interval")
+	})
+
 	t.Run("ChartsDrawInABrowser", func(t *testing.T) {
 		chrome, err := exec.LookPath("chromium")
 		if err != nil {
