@@ -59,6 +59,7 @@ type Store interface {
 	Deliveries
 	Locker
 	Privacy
+	Creations
 	Maintenance
 
 	// Database returns the open database, for River, the job queue, whose

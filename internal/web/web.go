@@ -60,6 +60,8 @@ type Server struct {
 
 	mu    sync.Mutex
 	plans []*madePlan // newest last, bounded
+
+	modelsCache modelsCache
 }
 
 // New prepares the web app.
