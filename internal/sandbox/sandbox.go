@@ -19,6 +19,7 @@ import (
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
+	"github.com/segconn/connector/plugins/mailchimp/mailchimpfake"
 )
 
 // Platforms lists the sandbox's platforms in a fixed order.
@@ -44,6 +45,9 @@ type Options struct {
 	// own credentials, named by ShopName, and some customers buy in two
 	// of them under the same email.
 	Shops int
+	// Mailchimp serves a fake Mailchimp account too (see Mailchimp), for
+	// the Mailchimp plugin.
+	Mailchimp bool
 }
 
 // Endpoint is how to reach one fake platform.
@@ -71,11 +75,15 @@ type Sandbox struct {
 	HubSpotFake    *hubspotfake.Fake
 	SalesforceFake *salesforcefake.Fake
 	WooFake        *woocommercefake.Fake
+	// MailchimpFake is the fake Mailchimp account, when Options.Mailchimp
+	// started it.
+	MailchimpFake *mailchimpfake.Fake
 	// Shops are the WooCommerce fakes by instance name (ShopName), the
 	// first (WooFake) included.
 	Shops map[string]*woocommercefake.Fake
 
 	endpoints map[string]Endpoint
+	mailchimp Endpoint          // see MailchimpEndpoint
 	names     []string          // Platforms, then the further shops
 	sfIDs     map[string]string // dataset id → fake id
 	servers   []*http.Server
@@ -134,7 +142,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		names = append(names, ShopName(i))
 	}
 	for p := range opts.Listen {
-		if !slices.Contains(names, p) {
+		if !slices.Contains(names, p) && (p != Mailchimp || !opts.Mailchimp) {
 			return nil, fmt.Errorf("starting sandbox: listen address for unknown platform %q (want one of %v)", p, names)
 		}
 	}
@@ -195,6 +203,18 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 				s.log.Error("serving sandbox platform", "platform", p, "error", err)
 			}
 		}(listeners[p])
+	}
+	if opts.Mailchimp {
+		addr := opts.Listen[Mailchimp]
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		l, err := listenLoopback(ctx, addr)
+		if err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("starting sandbox %s: %w", Mailchimp, err)
+		}
+		s.startMailchimp(l)
 	}
 	s.fire = newFirer(s)
 	s.log.Info("sandbox started", "seed", opts.Seed, "people", len(ds.People), "shops", opts.Shops,

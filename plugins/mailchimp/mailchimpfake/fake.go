@@ -148,6 +148,39 @@ func (f *Fake) Seed(n int) []*Member {
 	return out
 }
 
+// AddMember adds a member with the given address (kept as given; its id
+// is the hash of the lower-cased address), names and status
+// (subscribed, unsubscribed, cleaned or pending), changed at changed.
+func (f *Fake) AddMember(email, first, last, status string, changed time.Time) *Member {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := &Member{ID: SubscriberHash(email), EmailAddress: email, Status: status, LastChanged: changed.UTC(),
+		MergeFields: map[string]string{"FNAME": first, "LNAME": last}}
+	f.members = append(f.members, m)
+	if changed.After(f.clock) {
+		f.clock = changed.UTC()
+	}
+	return m
+}
+
+// TagByHand gives a member a tag, as someone in Mailchimp's app would.
+func (f *Fake) TagByHand(hash, tag string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := f.find(hash)
+	if m == nil || slices.ContainsFunc(m.Tags, func(x Tag) bool { return x.Name == tag }) {
+		return
+	}
+	id, ok := f.tagIDs[tag]
+	if !ok {
+		id = len(f.tagIDs) + 1
+		f.tagIDs[tag] = id
+	}
+	m.Tags = append(m.Tags, Tag{ID: id, Name: tag})
+	f.clock = f.clock.Add(time.Second)
+	m.LastChanged = f.clock
+}
+
 // RateLimit makes the next n requests fail with 429, as going over the
 // connection limit does.
 func (f *Fake) RateLimit(n int) {
