@@ -19,6 +19,7 @@ import (
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
+	"github.com/segconn/connector/plugins/klaviyo/klaviyofake"
 	"github.com/segconn/connector/plugins/mailchimp/mailchimpfake"
 )
 
@@ -45,9 +46,9 @@ type Options struct {
 	// own credentials, named by ShopName, and some customers buy in two
 	// of them under the same email.
 	Shops int
-	// Mailchimp serves a fake Mailchimp account too (see Mailchimp), for
-	// the Mailchimp plugin.
-	Mailchimp bool
+	// Mailchimp and Klaviyo serve a fake Mailchimp or Klaviyo account too
+	// (see Mailchimp and Klaviyo), for those adapter plugins.
+	Mailchimp, Klaviyo bool
 }
 
 // Endpoint is how to reach one fake platform.
@@ -78,14 +79,17 @@ type Sandbox struct {
 	// MailchimpFake is the fake Mailchimp account, when Options.Mailchimp
 	// started it.
 	MailchimpFake *mailchimpfake.Fake
+	// KlaviyoFake is the fake Klaviyo account, when Options.Klaviyo
+	// started it.
+	KlaviyoFake *klaviyofake.Fake
 	// Shops are the WooCommerce fakes by instance name (ShopName), the
 	// first (WooFake) included.
 	Shops map[string]*woocommercefake.Fake
 
 	endpoints map[string]Endpoint
-	mailchimp Endpoint          // see MailchimpEndpoint
-	names     []string          // Platforms, then the further shops
-	sfIDs     map[string]string // dataset id → fake id
+	plugins   map[string]Endpoint // see PluginEndpoint
+	names     []string            // Platforms, then the further shops
+	sfIDs     map[string]string   // dataset id → fake id
 	servers   []*http.Server
 	log       *slog.Logger
 	seed      uint64
@@ -142,7 +146,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		names = append(names, ShopName(i))
 	}
 	for p := range opts.Listen {
-		if !slices.Contains(names, p) && (p != Mailchimp || !opts.Mailchimp) {
+		if !slices.Contains(names, p) && (p != Mailchimp || !opts.Mailchimp) && (p != Klaviyo || !opts.Klaviyo) {
 			return nil, fmt.Errorf("starting sandbox: listen address for unknown platform %q (want one of %v)", p, names)
 		}
 	}
@@ -204,17 +208,21 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 			}
 		}(listeners[p])
 	}
-	if opts.Mailchimp {
-		addr := opts.Listen[Mailchimp]
+	s.plugins = map[string]Endpoint{}
+	for name, start := range map[string]func(net.Listener){Mailchimp: s.startMailchimp, Klaviyo: s.startKlaviyo} {
+		if (name == Mailchimp && !opts.Mailchimp) || (name == Klaviyo && !opts.Klaviyo) {
+			continue
+		}
+		addr := opts.Listen[name]
 		if addr == "" {
 			addr = "127.0.0.1:0"
 		}
 		l, err := listenLoopback(ctx, addr)
 		if err != nil {
 			_ = s.Close()
-			return nil, fmt.Errorf("starting sandbox %s: %w", Mailchimp, err)
+			return nil, fmt.Errorf("starting sandbox %s: %w", name, err)
 		}
-		s.startMailchimp(l)
+		start(l)
 	}
 	s.fire = newFirer(s)
 	s.log.Info("sandbox started", "seed", opts.Seed, "people", len(ds.People), "shops", opts.Shops,

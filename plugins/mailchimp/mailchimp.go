@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/segconn/connector/adapter"
@@ -51,6 +52,8 @@ type Plugin struct {
 	base   string
 	client *http.Client
 	conns  chan struct{} // one token per allowed connection
+
+	ensureMu sync.Mutex // one merge field lookup or creation at a time
 }
 
 // New returns an unconfigured plugin.

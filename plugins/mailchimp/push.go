@@ -34,7 +34,12 @@ func (p *Plugin) EnsureTargets(ctx context.Context, targets []adapter.Target) ([
 	return out, nil
 }
 
+// ensureMergeField finds or creates the merge field called name, one at
+// a time, so that two EnsureTargets at once (a cycle's and the daemon's)
+// do not both try to create it.
 func (p *Plugin) ensureMergeField(ctx context.Context, name string) (string, bool, error) {
+	p.ensureMu.Lock()
+	defer p.ensureMu.Unlock()
 	var list struct {
 		MergeFields []struct {
 			Tag  string `json:"tag"`
