@@ -113,6 +113,17 @@ func (s *Sandbox) PluginEndpoint(name string) (Endpoint, bool) {
 	return e, ok
 }
 
+// pluginEndpoints returns the plugin platforms' endpoints, sorted.
+func (s *Sandbox) pluginEndpoints() []Endpoint {
+	var out []Endpoint
+	for _, name := range []string{Klaviyo, Mailchimp} {
+		if e, ok := s.plugins[name]; ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // MailchimpEndpoint is PluginEndpoint(Mailchimp).
 func (s *Sandbox) MailchimpEndpoint() (Endpoint, bool) { return s.PluginEndpoint(Mailchimp) }
 
