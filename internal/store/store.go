@@ -60,6 +60,8 @@ type Store interface {
 	Locker
 	Privacy
 	Maintenance
+	Runs
+	WebState
 
 	// Database returns the open database, for River, the job queue, whose
 	// tables Migrate creates beside the store's.
