@@ -117,9 +117,11 @@ func profileJSON(p *Profile, subscriptions bool) map[string]any {
 
 // profileFilters are the fields and operators GET /api/profiles allows
 // (the subset the fake implements of its filter parameter's list).
-var profileFilters = map[string][]string{
-	"id": {"any", "equals"}, "email": {"any", "equals"},
-	"updated": {"greater-than", "less-than"}, "created": {"greater-than", "less-than"},
+func profileFilters() map[string][]string {
+	return map[string][]string{
+		"id": {"any", "equals"}, "email": {"any", "equals"},
+		"updated": {"greater-than", "less-than"}, "created": {"greater-than", "less-than"},
+	}
 }
 
 func wantsSubscriptions(r *http.Request) bool {
@@ -132,7 +134,7 @@ func wantsSubscriptions(r *http.Request) bool {
 }
 
 func (f *Fake) getProfiles(w http.ResponseWriter, r *http.Request) {
-	cs, ok := checkFilter(w, r, profileFilters)
+	cs, ok := checkFilter(w, r, profileFilters())
 	if !ok {
 		return
 	}
