@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/internal/alert/alerttest"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
@@ -59,7 +60,7 @@ func TestHubSpot401AlertsAndRecovers(t *testing.T) {
 	if _, err := env.Sync(ctx, sandbox.HubSpot, false); err != nil {
 		t.Fatalf("first sync: %v", err)
 	}
-	sb.HubSpotFake.FailNext(401) // auth failures are not retried: one is enough
+	sb.HubSpotFake.Inject(fakekit.Fault{Status: 401}) // auth failures are not retried: one is enough
 	if st, err := env.Sync(ctx, sandbox.HubSpot, true); err == nil {
 		t.Fatalf("a sync against 401s succeeded: %+v; health %+v", st, env.Health.Snapshot())
 	}

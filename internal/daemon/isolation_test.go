@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
+	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
@@ -29,7 +29,7 @@ func TestPlatformDownDoesNotHoldUpOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb.Close()
-	sb.HubSpotFake.SetFaults(hubspotfake.Faults{Rate5xx: 1})
+	sb.HubSpotFake.SetRate(1, 0, fakekit.Fault{Status: 502}, fakekit.Fault{Status: 503}, fakekit.Fault{Status: 504})
 
 	l := sb.ConnectorConfig(t.TempDir())
 	l.Schedule.PullInterval = time.Second
@@ -93,7 +93,7 @@ func TestPlatformDownDoesNotHoldUpOthers(t *testing.T) {
 		t.Fatal("hubspot converged while it was answering 503 to everything")
 	}
 
-	sb.HubSpotFake.SetFaults(hubspotfake.Faults{})
+	sb.HubSpotFake.Clear()
 	back := time.Now()
 	waitFor("after hubspot returned", 30*time.Second, sandbox.HubSpot, sandbox.WooCommerce, sandbox.Salesforce)
 	t.Logf("hubspot exact %v after it came back", time.Since(back).Round(time.Millisecond))

@@ -12,10 +12,10 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
@@ -70,10 +70,6 @@ type Sandbox struct {
 	// hubspotTier is Options.HubSpotTier.
 	hubspotTier string
 
-	// observers see each platform's requests before its fake serves them
-	// (see Observe).
-	observers map[string]*atomic.Pointer[func(*http.Request)]
-
 	mu       sync.Mutex // guards what FireWebhooks changes
 	fire     *firer
 	closeErr error
@@ -82,18 +78,33 @@ type Sandbox struct {
 
 // Observe makes fn see every request the platform's fake receives, before
 // the fake serves it; nil stops it. Tests and benchmarks use it to time
-// or catch the connector's calls, so the fakes themselves carry no hooks.
-// A function that reads the body must put it back.
+// or catch the connector's calls; it sits in the fake server's one Wrap
+// hook. A function that reads the body must put it back.
 func (s *Sandbox) Observe(platform string, fn func(*http.Request)) {
-	obs := s.observers[platform]
-	if obs == nil {
-		panic("sandbox: no platform " + platform) // a programming error in a test
-	}
+	srv := s.fakeServer(platform)
 	if fn == nil {
-		obs.Store(nil)
+		srv.Wrap(nil)
 		return
 	}
-	obs.Store(&fn)
+	srv.Wrap(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fn(r)
+			next.ServeHTTP(w, r)
+		})
+	})
+}
+
+// fakeServer returns the server of a platform's fake.
+func (s *Sandbox) fakeServer(platform string) *fakekit.Server {
+	switch platform {
+	case HubSpot:
+		return s.HubSpotFake.Server
+	case Salesforce:
+		return s.SalesforceFake.Server
+	case WooCommerce:
+		return s.WooFake.Server
+	}
+	panic("sandbox: no platform " + platform) // a programming error in a test
 }
 
 // secretFor derives a stable credential from the seed, so a config file
@@ -143,20 +154,8 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	s.startHubSpot(base(HubSpot))
 	s.startSalesforce(base(Salesforce))
 	s.startWoo(base(WooCommerce))
-	handlers := map[string]http.Handler{
-		HubSpot: s.HubSpotFake.Handler(), Salesforce: s.SalesforceFake.Handler(), WooCommerce: s.WooFake.Handler(),
-	}
-	s.observers = map[string]*atomic.Pointer[func(*http.Request)]{}
 	for _, p := range Platforms {
-		obs := &atomic.Pointer[func(*http.Request)]{}
-		s.observers[p] = obs
-		next := handlers[p]
-		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if fn := obs.Load(); fn != nil {
-				(*fn)(r)
-			}
-			next.ServeHTTP(w, r)
-		})
+		h := s.fakeServer(p).Handler()
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 		s.servers = append(s.servers, srv)

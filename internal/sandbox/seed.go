@@ -108,7 +108,7 @@ func (s *Sandbox) startSalesforce(baseURL string) {
 	clientSecret := secretFor(s.seed, "sf-client-secret", 32)
 	refresh := "5Aep861" + secretFor(s.seed, "sf-refresh", 40)
 	pathSecret := secretFor(s.seed, "sf-outbound-path", 24)
-	f := salesforcefake.New(salesforcefake.Options{ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refresh, Seed: s.seed})
+	f := salesforcefake.New(salesforcefake.Options{ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refresh})
 	s.SalesforceFake = f
 	d := &s.Data.Salesforce
 	for _, c := range d.Companies {
