@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 // TestPlatformDownDoesNotHoldUpOthers runs the daemon on its schedule with
@@ -67,24 +69,14 @@ func TestPlatformDownDoesNotHoldUpOthers(t *testing.T) {
 	}
 	waitFor := func(what string, within time.Duration, platforms ...string) {
 		t.Helper()
-		deadline := time.Now().Add(within)
-		for {
-			all, why := true, ""
+		testenv.Await(t, within, "convergence "+what, func() error {
 			for _, p := range platforms {
-				ok, w := converged(p)
-				if !ok {
-					all, why = false, p+": "+w
-					break
+				if ok, why := converged(p); !ok {
+					return fmt.Errorf("%s: %s", p, why)
 				}
 			}
-			if all {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not converged within %v: %s", what, within, why)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	start := time.Now()
 	waitFor("while hubspot is down", 30*time.Second, sandbox.WooCommerce, sandbox.Salesforce)

@@ -39,6 +39,10 @@ type Options struct {
 	// HubSpotTier is the HubSpot account tier whose rate limit the fake
 	// enforces and the printed config names (default professional).
 	HubSpotTier string
+	// Now is the fakes' clock (their modification times, Date headers and
+	// rate windows) and that of the orders NewWooOrder places; default
+	// time.Now. A test steps it to reach a later second without sleeping.
+	Now func() time.Time
 }
 
 // Endpoint is how to reach one fake platform.
@@ -69,6 +73,7 @@ type Sandbox struct {
 	seed      uint64
 	// hubspotTier is Options.HubSpotTier.
 	hubspotTier string
+	now         func() time.Time // Options.Now
 
 	mu       sync.Mutex // guards what FireWebhooks changes
 	fire     *firer
@@ -117,8 +122,11 @@ func secretFor(seed uint64, name string, n int) string {
 // Start generates the dataset, starts the three fakes on loopback and
 // seeds them. Close stops them.
 func Start(ctx context.Context, opts Options) (*Sandbox, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	if opts.AsOf.IsZero() {
-		opts.AsOf = time.Now()
+		opts.AsOf = opts.Now()
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -133,7 +141,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		return nil, fmt.Errorf("starting sandbox: %w", err)
 	}
 	s := &Sandbox{Data: ds, endpoints: map[string]Endpoint{}, sfIDs: map[string]string{},
-		log: opts.Logger.With("component", "sandbox"), seed: opts.Seed, hubspotTier: opts.HubSpotTier}
+		log: opts.Logger.With("component", "sandbox"), seed: opts.Seed, hubspotTier: opts.HubSpotTier, now: opts.Now}
 	listeners := map[string]net.Listener{}
 	for _, p := range Platforms {
 		addr := opts.Listen[p]
