@@ -102,6 +102,7 @@ type Fake struct {
 	jobs      map[string]*bulkJob
 	failBulk  int
 	batches   []int
+	upserts   upsertState
 }
 
 // New returns a Fake with the given options.
