@@ -33,6 +33,9 @@ type principal struct {
 
 func (p *principal) admin() bool { return p != nil && p.Role == config.RoleAdmin }
 
+// Admin reports whether the principal has the admin role (for pages).
+func (p *principal) Admin() bool { return p.admin() }
+
 type session struct {
 	principal
 	expires time.Time

@@ -87,8 +87,12 @@ func (s *Server) status(ctx context.Context) (Status, error) {
 // platform nothing has been heard from (or without a tracker).
 func (s *Server) platformHealth() []health.Status {
 	known := map[string]health.Status{}
-	if s.opts.Health != nil {
-		for _, h := range s.opts.Health() {
+	snapshot := s.opts.Health
+	if snapshot == nil && s.app.Health != nil {
+		snapshot = s.app.Health.Snapshot
+	}
+	if snapshot != nil {
+		for _, h := range snapshot() {
 			known[h.Platform] = h
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
+	"github.com/segconn/connector/internal/health"
 )
 
 //go:embed templates/*.html
@@ -68,6 +69,14 @@ var funcs = template.FuncMap{
 	},
 	"add":  func(a, b int) int { return a + b },
 	"list": func(v ...string) []string { return v },
+	"recent": func(hs []health.Status) bool {
+		for _, h := range hs {
+			if len(h.Recent) > 0 {
+				return true
+			}
+		}
+		return false
+	},
 	"took": func(from, to time.Time) string { return to.Sub(from).Round(time.Millisecond).String() },
 }
 
@@ -257,12 +266,7 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) platformsPage(w http.ResponseWriter, r *http.Request) {
-	st, err := s.status(r.Context())
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "platforms", "Platforms", st)
+	s.renderPlatforms(w, r, http.StatusOK, "")
 }
 
 func (s *Server) plansPage(w http.ResponseWriter, r *http.Request) {
