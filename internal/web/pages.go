@@ -270,7 +270,12 @@ func (s *Server) platformsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) plansPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "plans", "Plans", s.planViews())
+	vs, err := s.planViews(r.Context())
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "plans", "Plans", vs)
 }
 
 func (s *Server) makePlanForm(w http.ResponseWriter, r *http.Request) {
@@ -288,33 +293,33 @@ type planData struct {
 }
 
 func (s *Server) planPage(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.findPlan(r.PathValue("fingerprint"))
-	if !ok {
-		s.pageError(w, r, fmt.Errorf("plan %q (plans are kept in memory until the connector restarts): %w", r.PathValue("fingerprint"), errNotFound))
+	m, err := s.findPlan(r.Context(), r.PathValue("fingerprint"))
+	if err != nil {
+		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "plan", "Plan", planData{Plan: m.view()})
+	s.render(w, r, http.StatusOK, "plan", "Plan", planData{Plan: m})
 }
 
 func (s *Server) applyForm(w http.ResponseWriter, r *http.Request) {
 	p := who(r.Context())
-	m, ok := s.findPlan(r.PathValue("fingerprint"))
-	if !ok {
-		s.pageError(w, r, fmt.Errorf("plan %q: %w", r.PathValue("fingerprint"), errNotFound))
+	m, err := s.findPlan(r.Context(), r.PathValue("fingerprint"))
+	if err != nil {
+		s.pageError(w, r, err)
 		return
 	}
 	if !p.admin() {
-		s.render(w, r, http.StatusForbidden, "plan", "Plan", planData{Plan: m.view(), Error: "Applying a plan needs the admin role."})
+		s.render(w, r, http.StatusForbidden, "plan", "Plan", planData{Plan: m, Error: "Applying a plan needs the admin role."})
 		return
 	}
 	if r.PostFormValue("confirm") != "yes" {
-		s.render(w, r, http.StatusBadRequest, "plan", "Plan", planData{Plan: m.view(), Error: "Tick the confirmation to apply."})
+		s.render(w, r, http.StatusBadRequest, "plan", "Plan", planData{Plan: m, Error: "Tick the confirmation to apply."})
 		return
 	}
 	v, err := s.applyPlan(r.Context(), m, p.Name)
 	var changed *app.PlanChangedError
 	if errors.As(err, &changed) {
-		s.render(w, r, http.StatusConflict, "plan", "Plan", planData{Plan: m.view(), Error: "The data changed since this plan was made; make a new plan."})
+		s.render(w, r, http.StatusConflict, "plan", "Plan", planData{Plan: m, Error: "The data changed since this plan was made; make a new plan."})
 		return
 	}
 	if err != nil {

@@ -6,8 +6,10 @@
 // default), never on the public webhook listener. Everything but the login
 // page and the static assets needs a signed-in user (roles viewer and
 // admin, bcrypt password hashes in the configuration) or an API token
-// (Authorization: Bearer). Sessions live in memory behind an HttpOnly,
-// SameSite=Strict cookie (Secure over TLS or with server.secure_cookies).
+// (Authorization: Bearer). Sessions are kept in the store, by the SHA-256
+// of an HttpOnly, SameSite=Strict cookie (Secure over TLS or with
+// server.secure_cookies), as are the plans made for review: both survive
+// a restart, and every replica over one database shares them.
 //
 // State-changing requests are guarded twice. Go's
 // http.CrossOriginProtection refuses browser requests from another origin
@@ -58,8 +60,7 @@ type Server struct {
 	pages    *pages
 	spec     *apiSpec
 
-	mu    sync.Mutex
-	plans []*madePlan // newest last, bounded
+	mu sync.Mutex // serialises changes to a stored plan (its apply)
 }
 
 // New prepares the web app.
@@ -81,7 +82,7 @@ func New(a *app.App, opts Options) (*Server, error) {
 	}
 	return &Server{
 		app: a, log: a.Log.With("component", "web"), opts: opts,
-		sessions: newSessions(opts.Now), limiter: newLoginLimiter(), dummy: dummy, pages: pg, spec: spec,
+		sessions: newSessions(a.Store, opts.Now), limiter: newLoginLimiter(), dummy: dummy, pages: pg, spec: spec,
 	}, nil
 }
 
@@ -137,9 +138,9 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 		p := bearer(s.app.Config.APITokens, r)
 		if p == nil {
 			if c, err := r.Cookie(sessionCookie); err == nil {
-				if ss := s.sessions.get(c.Value); ss != nil {
-					pp := ss.principal
-					p = &pp
+				var serr error
+				if p, serr = s.sessions.get(r.Context(), c.Value); serr != nil {
+					s.log.Error("reading a session", "err", serr)
 				}
 			}
 		}
@@ -186,7 +187,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, http.StatusUnauthorized, "Wrong name or password.")
 		return
 	}
-	id, _ := s.sessions.create(u.Name, u.Role)
+	id, err := s.sessions.create(r.Context(), u.Name, u.Role)
+	if err != nil {
+		s.log.Error("starting a session", "err", err)
+		s.renderLogin(w, http.StatusInternalServerError, "Could not sign you in; the connector's log says why.")
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: s.secureCookie(r),
 		SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL / time.Second)})
 	s.log.Info("signed in", "user", u.Name, "role", u.Role)
@@ -195,7 +201,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		s.sessions.delete(c.Value)
+		if err := s.sessions.delete(r.Context(), c.Value); err != nil {
+			s.log.Error("ending a session", "err", err)
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.secureCookie(r),
 		SameSite: http.SameSiteStrictMode, MaxAge: -1})
