@@ -23,10 +23,23 @@
 // instead.
 //
 // Charts use uPlot (MIT): about 50 kB minified, no dependencies, fast on
-// a phone with thousands of points, and it draws time series, which is
-// all the app needs. Its released build is fetched from the npm registry
+// a phone with thousands of points, and it draws the time series (segment
+// sizes over time). Its released build is fetched from the npm registry
 // by `make uplot`, which checks its SHA-256, and is embedded with its
 // licence so the binary works offline.
+//
+// uPlot draws no flow chart, and the migration page needs one (who moved
+// from which segment to which between two dates, as a Sankey diagram,
+// each band clickable through to its people). Apache ECharts (Apache-2.0,
+// an Apache Software Foundation project with regular releases) draws
+// Sankey diagrams with click events on bands and nodes, and renders to a
+// canvas with its tooltips in the canvas too, so it needs nothing the
+// app's Content-Security-Policy refuses. Its full build is about 1.1 MB,
+// so only the migration page loads it. `make echarts` fetches its
+// released, unmodified build from the npm registry, checks its SHA-256
+// (whose SHA-512 is the registry's published integrity) and puts it beside
+// its licence and notice; drawing a flow by hand, or bending uPlot's bars
+// into one, would be a chart library of our own to maintain.
 package web
 
 import (
