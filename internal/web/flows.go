@@ -72,4 +72,3 @@ func (s *Server) moversPage(w http.ResponseWriter, r *http.Request) {
 func moverLink(def, from, to, source, target string) string {
 	return "/migrations/people?" + url.Values{"definition": {def}, "from": {from}, "to": {to}, "source": {source}, "target": {target}}.Encode()
 }
-

@@ -67,8 +67,8 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f", 100*float64(n)/float64(total))
 	},
-	"add":  func(a, b int) int { return a + b },
-	"list": func(v ...string) []string { return v },
+	"add":       func(a, b int) int { return a + b },
+	"list":      func(v ...string) []string { return v },
 	"moverLink": moverLink,
 	"recent": func(hs []health.Status) bool {
 		for _, h := range hs {
