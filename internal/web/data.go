@@ -121,12 +121,8 @@ type Segment struct {
 }
 
 func (s *Server) segments(ctx context.Context) ([]Segment, error) {
-	defs, err := app.SegmentDefinitions(s.app.Config)
-	if err != nil {
-		return nil, err
-	}
 	byName := map[string]segment.Definition{}
-	for _, d := range defs {
+	for _, d := range s.app.Engine.Definitions() { // the configured ones and the builder's
 		byName[d.Name] = d
 	}
 	sizes, err := s.app.SegmentSizes(ctx)

@@ -22,6 +22,15 @@
 // second signed cookie to manage, so the two small checks here are used
 // instead.
 //
+// The segment builder saves rule segments to the store's
+// segment_definitions table, with the configuration as the default (a
+// saved definition replaces a configured rule segment of its name),
+// rather than to the configuration file: the file is the operator's, all
+// replicas read one database, and each saved definition says who saved
+// it. Saved segments are computed from the connector's next start (see
+// internal/app); the builder's dry run shows the size over the current
+// data at once.
+//
 // Charts use uPlot (MIT): about 50 kB minified, no dependencies, fast on
 // a phone with thousands of points, and it draws the time series (segment
 // sizes over time). Its released build is fetched from the npm registry
