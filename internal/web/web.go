@@ -122,6 +122,7 @@ func (s *Server) Handler() http.Handler {
 	open.HandleFunc("GET /login", s.loginPage)
 	open.HandleFunc("POST /login", s.login)
 	open.HandleFunc("GET /api/v1/openapi.json", s.serveSpec)
+	open.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 
 	authed := http.NewServeMux()
 	s.apiRoutes(authed)
@@ -133,6 +134,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/static/", open)
 	mux.Handle("/login", open)
 	mux.Handle("/api/v1/openapi.json", open)
+	mux.Handle("/healthz", open)
 	mux.Handle("/", s.requireAuth(authed))
 	return s.secureHeaders(http.NewCrossOriginProtection().Handler(mux))
 }
