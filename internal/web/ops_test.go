@@ -30,6 +30,29 @@ func TestOperations(t *testing.T) {
 	woo := wooCustomers(t, s)
 	s.sb.WooFake.FailCustomerUpdates("woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource.", 403, woo...)
 
+	t.Run("WithoutASessionTheNewEndpointsAnswer401", func(t *testing.T) {
+		anon := s.client()
+		for _, p := range []string{"/api/v1/runs", "/api/v1/platforms", "/api/v1/writeback/failed", "/api/v1/deliveries",
+			"/api/v1/migrations/people?definition=rfm", "/api/v1/segments/variables", "/api/v1/segments/definitions"} {
+			if r := anon.get(p); r.status != http.StatusUnauthorized {
+				t.Errorf("GET %s without a session: HTTP %d, want 401", p, r.status)
+			}
+		}
+		for _, p := range []string{"/api/v1/writeback/retry", "/api/v1/deliveries/retry", "/api/v1/segments/validate", "/api/v1/segments/dry-run"} {
+			if r := anon.do(http.MethodPost, p, `{"all":true}`, "application/json", nil); r.status != http.StatusUnauthorized {
+				t.Errorf("POST %s without a session: HTTP %d, want 401", p, r.status)
+			}
+		}
+		for _, p := range []string{"/runs", "/segments/builder", "/migrations/people?definition=rfm"} {
+			if r := anon.get(p); r.status != http.StatusSeeOther {
+				t.Errorf("GET %s without a session: HTTP %d, want a redirect to the login", p, r.status)
+			}
+		}
+		if r := anon.get("/healthz"); r.status != http.StatusOK {
+			t.Errorf("/healthz: HTTP %d", r.status)
+		}
+	})
+
 	t.Run("RunsAreRecordedAndListed", func(t *testing.T) {
 		r := viewer.do(http.MethodPost, "/api/v1/plans", "", "", http.Header{"X-Csrf-Token": {viewer.csrf}})
 		if r.status != http.StatusCreated {

@@ -24,7 +24,9 @@
         });
       });
       if (links.length === 0) { el.textContent = "Nobody was in a segment of " + m.definition + " on either date."; el.dataset.drawn = "empty"; return; }
-      const nodes = Object.keys(used).map(function (n) { return { name: n }; });
+      // Labels sit inside the chart: the left column's to its right,
+      // the right column's to its left.
+      const nodes = Object.keys(used).map(function (n) { return n.indexOf("to ") === 0 ? { name: n, label: { position: "left" } } : { name: n }; });
       const chart = echarts.init(el, null, { renderer: "canvas" });
       chart.setOption({
         animation: false,
