@@ -59,6 +59,7 @@ type Store interface {
 	Deliveries
 	Locker
 	Privacy
+	Creations
 	Maintenance
 	Runs
 	WebState

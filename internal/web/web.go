@@ -83,6 +83,8 @@ type Server struct {
 	spec     *apiSpec
 
 	mu sync.Mutex // serialises changes to a stored plan (its apply)
+
+	modelsCache modelsCache
 }
 
 // New prepares the web app.
