@@ -44,12 +44,18 @@ type Config struct {
 }
 
 // Retention bounds the store: finished work is deleted after a window,
-// while ownership, memberships and their history are kept.
+// while ownership and current memberships are kept. A window of zero
+// keeps that kind forever.
 type Retention struct {
 	// Outbox keeps done write-back items this long, for audit.
 	Outbox time.Duration `koanf:"outbox"`
 	// Inbox keeps processed webhook events this long.
 	Inbox time.Duration `koanf:"inbox"`
+	// History keeps membership history (entries and exits) this long;
+	// reports over older periods lose their data. Zero keeps it all.
+	History time.Duration `koanf:"history"`
+	// Quarantine keeps quarantined records (their raw payloads) this long.
+	Quarantine time.Duration `koanf:"quarantine"`
 	// Interval is how often the daemon prunes and checkpoints SQLite's
 	// write-ahead log.
 	Interval time.Duration `koanf:"interval"`
@@ -135,6 +141,6 @@ func Defaults() Config {
 		},
 		Alerts: Alerts{Interval: time.Minute, PlatformFailingFor: 10 * time.Minute, WriteBackFailureShare: 0.05,
 			SegmentChangeShare: 0.5, DeadLetterGrowth: 10, RunFailed: true},
-		Retention: Retention{Outbox: 7 * 24 * time.Hour, Inbox: 7 * 24 * time.Hour, Interval: time.Hour},
+		Retention: Retention{Outbox: 7 * 24 * time.Hour, Inbox: 7 * 24 * time.Hour, Quarantine: 90 * 24 * time.Hour, Interval: time.Hour},
 	}
 }

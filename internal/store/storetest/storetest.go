@@ -76,6 +76,7 @@ func Run(t *testing.T, open Factory) {
 		{"OutboxLateFailure", testOutboxLateFailure},
 		{"OutboxRequeue", testOutboxRequeue},
 		{"Prune", testPrune},
+		{"PruneHistoryAndQuarantine", testPruneHistoryAndQuarantine},
 		{"RecordPlanWhole", testRecordPlanWhole},
 		{"Ownership", testOwnership},
 		{"Memberships", testMemberships},
