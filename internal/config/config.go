@@ -73,6 +73,11 @@ type Store struct {
 	Path   string `koanf:"path"`   // sqlite: the database file
 	DSN    string `koanf:"dsn"`    // postgres: a pgx connection string (its password is a secret)
 	Schema string `koanf:"schema"` // postgres: schema to use (default public)
+	// SuppressionSecret keys the hashes of erased emails in the
+	// suppression list (HMAC-SHA-256). Without it the store generates a
+	// key once and keeps it in the database; with it, the key stays out
+	// of the database and its backups. It must never change.
+	SuppressionSecret string `koanf:"suppression_secret"`
 }
 
 // Server configures the public HTTP server (webhooks, health, metrics)

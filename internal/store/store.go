@@ -45,6 +45,10 @@ type Options struct {
 	// see identity.Policy); nil means the newest non-empty value wins
 	// every field.
 	Survivorship map[string][]string
+	// SuppressionKey is the secret the suppression list's email hashes
+	// are keyed with (HMAC-SHA-256); nil means a random key generated
+	// once and kept in the database.
+	SuppressionKey []byte
 }
 
 // Store is the connector's persistence: one owner of the database, in

@@ -57,6 +57,7 @@ func Run(t *testing.T, open Factory) {
 		{"MergedIDs", testMergedIDs},
 		{"DeleteKeepsHistory", testDeleteKeepsHistory},
 		{"PrivacyErase", testPrivacyErase},
+		{"SuppressionUpgrade", testSuppressionUpgrade},
 		{"EraseEverywhere", testEraseEverywhere},
 		{"PrivacyDeletionFansOut", testPrivacyDeletionFansOut},
 		{"GuestOrders", testGuestOrders},
