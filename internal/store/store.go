@@ -59,7 +59,10 @@ type Store interface {
 	Deliveries
 	Locker
 	Privacy
+	Creations
 	Maintenance
+	Runs
+	WebState
 
 	// Database returns the open database, for River, the job queue, whose
 	// tables Migrate creates beside the store's.

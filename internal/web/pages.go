@@ -66,12 +66,14 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f", 100*float64(n)/float64(total))
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":  func(a, b int) int { return a + b },
+	"list": func(v ...string) []string { return v },
+	"took": func(from, to time.Time) string { return to.Sub(from).Round(time.Millisecond).String() },
 }
 
 func loadPages() (*pages, error) {
 	p := &pages{t: map[string]*template.Template{}}
-	for _, name := range []string{"login", "overview", "segment", "customers", "customer", "platforms", "plans", "plan", "error", "migrations", "models"} {
+	for _, name := range []string{"login", "overview", "segment", "customers", "customer", "platforms", "plans", "plan", "error", "migrations", "models", "runs"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing the %s page: %w", name, err)

@@ -105,6 +105,7 @@ func (s *Server) Handler() http.Handler {
 	authed := http.NewServeMux()
 	s.apiRoutes(authed)
 	s.pageRoutes(authed)
+	s.opsRoutes(authed)
 	authed.HandleFunc("POST /logout", s.logout)
 
 	mux := http.NewServeMux()
