@@ -89,7 +89,7 @@ func (s *Sandbox) acquired(per Person) time.Time {
 // (see Observe).
 func (s *Sandbox) servePlugin(name string, l net.Listener, next http.Handler) {
 	obs := &atomic.Pointer[func(*http.Request)]{}
-	s.observers[name] = obs
+	s.pluginObservers[name] = obs
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if fn := obs.Load(); fn != nil {
 			(*fn)(r)

@@ -96,6 +96,7 @@ type Fake struct {
 	maxFlight atomic.Int64
 	requests  atomic.Int64
 	tooMany   atomic.Int64
+	forgotten map[string]bool // hashes of members deleted permanently
 }
 
 // Start serves a fake with one audience, stopped at cleanup.
@@ -330,6 +331,8 @@ func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request) {
 		f.patch(w, r, parts[3])
 	case len(parts) == 5 && parts[4] == "tags" && r.Method == http.MethodPost:
 		f.tags(w, r, parts[3])
+	case len(parts) == 6 && parts[4] == "actions" && parts[5] == "delete-permanent" && r.Method == http.MethodPost:
+		f.deletePermanent(w, parts[3])
 	default:
 		problem(w, http.StatusMethodNotAllowed, "Method Not Allowed", "The requested method and resource are not compatible.")
 	}
