@@ -150,6 +150,8 @@ func tier(op string) (burst, steady int, ok bool) {
 		return 10, 150, true
 	case "get_events":
 		return 350, 3500, true
+	case "request_profile_deletion":
+		return 3, 60, true
 	}
 	return 0, 0, false
 }

@@ -143,6 +143,7 @@ func (f *Fake) Handler() http.Handler {
 	f.route(mux, "GET /api/profile-bulk-import-jobs/{id}/import-errors", tierM, f.jobErrors)
 	f.route(mux, "GET /api/metrics", tierM, f.getMetrics)
 	f.route(mux, "GET /api/events", tierXL, f.getEvents)
+	f.route(mux, "POST /api/data-privacy-deletion-jobs", Tier{Burst: 3, Steady: 60}, f.deleteProfile)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "not_found", "Not found.", "No route for "+r.Method+" "+r.URL.Path, "")
 	})

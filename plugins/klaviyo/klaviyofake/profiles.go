@@ -317,3 +317,55 @@ func (f *Fake) importProfile(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, out)
 	}
 }
+
+// deleteProfile serves request_profile_deletion: exactly one identifier
+// (id, email or phone_number); every profile it matches is deleted, with
+// its list memberships and events. Klaviyo does this asynchronously and
+// answers 202 at once; the fake deletes before answering.
+func (f *Fake) deleteProfile(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Data struct {
+			Type       string `json:"type"`
+			Attributes struct {
+				Profile struct {
+					Data struct {
+						Type       string `json:"type"`
+						ID         string `json:"id"`
+						Attributes struct {
+							Email       string `json:"email"`
+							PhoneNumber string `json:"phone_number"`
+						} `json:"attributes"`
+					} `json:"data"`
+				} `json:"profile"`
+			} `json:"attributes"`
+		} `json:"data"`
+	}
+	if !decode(w, r, 100_000, &body) {
+		return
+	}
+	pd := body.Data.Attributes.Profile.Data
+	n := 0
+	for _, v := range []string{pd.ID, pd.Attributes.Email, pd.Attributes.PhoneNumber} {
+		if v != "" {
+			n++
+		}
+	}
+	if body.Data.Type != "data-privacy-deletion-job" || pd.Type != "profile" || n != 1 {
+		apiError(w, http.StatusBadRequest, "invalid", "Invalid input.", "Give exactly one of id, email or phone_number.", "/data/attributes/profile")
+		return
+	}
+	f.mu.Lock()
+	f.profiles = slices.DeleteFunc(f.profiles, func(p *Profile) bool {
+		gone := (pd.ID != "" && p.ID == pd.ID) || (pd.Attributes.Email != "" && strings.EqualFold(p.Email, pd.Attributes.Email))
+		if gone {
+			delete(f.byID, p.ID)
+			for _, l := range f.lists {
+				l.Members = slices.DeleteFunc(l.Members, func(id string) bool { return id == p.ID })
+			}
+			f.events = slices.DeleteFunc(f.events, func(e Event) bool { return e.ProfileID == p.ID })
+		}
+		return gone
+	})
+	f.mu.Unlock()
+	w.WriteHeader(http.StatusAccepted)
+}
