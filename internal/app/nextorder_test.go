@@ -18,7 +18,7 @@ import (
 // HubSpot then holds, on every buyer's contact, a date property with the
 // date the run computed (YYYY-MM-DD, which the fake accepts only at
 // midnight UTC) and a number property with the gap, and a customer with
-// no expected order holds none.
+// no expected order holds none; Salesforce's Date field holds the same.
 func TestNextOrderWriteBack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end cycle against three fake platforms")
@@ -33,7 +33,8 @@ func TestNextOrderWriteBack(t *testing.T) {
 	l := sb.ConnectorConfig(t.TempDir())
 	l.Segments = []map[string]any{{"name": "predicted", "kind": "predictive", "params": map[string]any{"min_customers": 20},
 		"writeback": map[string]any{sandbox.HubSpot: map[string]any{"property": "predicted_segment",
-			"next_order_date_property": "expected_next_order_date", "avg_days_between_orders_property": "avg_days_between_orders"}}}}
+			"next_order_date_property": "expected_next_order_date", "avg_days_between_orders_property": "avg_days_between_orders"},
+			sandbox.Salesforce: map[string]any{"next_order_date_property": "Expected_Next_Order__c", "avg_days_between_orders_property": "Avg_Days_Between_Orders__c"}}}}
 	if err := apptest.PrepareSandbox(sb, l); err != nil {
 		t.Fatal(err)
 	}
@@ -56,17 +57,28 @@ func TestNextOrderWriteBack(t *testing.T) {
 		t.Fatalf("the order-gap property is %+v, want a HubSpot number property", def)
 	}
 	res := a.Pipeline.LastResult()
-	dated, none := 0, 0
+	dated, none, sfChecked := 0, 0, 0
 	for i, c := range res.Dataset.Customers {
 		p, err := a.Store.Profile(ctx, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Consent.Email == domain.ConsentDenied || p.Consent.Email == domain.ConsentRevoked {
-			continue
-		}
 		date, gap := res.NextOrder(i)
 		for _, r := range p.Refs {
+			if r.Platform == sandbox.Salesforce && r.ObjectType == domain.ObjectContact {
+				rec := sb.SalesforceFake.Get("Contact", r.ID)
+				got := ""
+				switch v := rec["Expected_Next_Order__c"].(type) {
+				case time.Time:
+					got = v.Format(time.DateOnly)
+				case string:
+					got = v
+				}
+				if got != date {
+					t.Errorf("Salesforce contact %s: Expected_Next_Order__c %v, want %q", r.ID, rec["Expected_Next_Order__c"], date)
+				}
+				sfChecked++
+			}
 			if r.Platform != sandbox.HubSpot || r.ObjectType != domain.ObjectContact {
 				continue
 			}
@@ -94,7 +106,10 @@ func TestNextOrderWriteBack(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d contacts got a next-order date, %d none", dated, none)
+	t.Logf("%d HubSpot contacts got a next-order date, %d none; %d Salesforce contacts checked", dated, none, sfChecked)
+	if sfChecked == 0 {
+		t.Error("no Salesforce contact was checked")
+	}
 	if dated == 0 || none == 0 {
 		t.Errorf("%d contacts with a date and %d without: want both", dated, none)
 	}
