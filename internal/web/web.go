@@ -21,8 +21,9 @@
 // instead.
 //
 // Charts use uPlot (MIT): about 50 kB minified, no dependencies, fast on
-// a phone with thousands of points, and it draws time series, which is
-// all the app needs. Its released build is fetched from the npm registry
+// a phone with thousands of points, and it draws time series and line
+// charts over categories (the Models page's checks), which is all the app
+// needs. Its released build is fetched from the npm registry
 // by `make uplot`, which checks its SHA-256, and is embedded with its
 // licence so the binary works offline.
 package web
