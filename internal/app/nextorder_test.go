@@ -113,4 +113,43 @@ func TestNextOrderWriteBack(t *testing.T) {
 	if dated == 0 || none == 0 {
 		t.Errorf("%d contacts with a date and %d without: want both", dated, none)
 	}
+
+	// A webhook rescoring a customer later carries their next-order date
+	// as of then, not an empty value that would clear the property.
+	later := now.Add(20 * 24 * time.Hour)
+	var ids []string
+	for i, c := range res.Dataset.Customers {
+		if d, _ := res.NextOrder(i); d != "" {
+			ids = append(ids, c.ID)
+		}
+	}
+	plan, err := a.Pipeline.Resegment(ctx, ids, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Twenty more silent days can leave a customer with no order expected
+	// within two years (a cleared date); most keep one.
+	dated, cleared := 0, 0
+	for _, pp := range plan.Platforms {
+		if pp.Platform != sandbox.HubSpot {
+			continue
+		}
+		for _, it := range pp.Items {
+			v, ok := it.Properties["prop:expected_next_order_date"]
+			switch {
+			case !ok:
+			case v == "":
+				cleared++
+			default:
+				dated++
+				if d, err := time.Parse(time.DateOnly, v); err != nil || d.Before(later.Truncate(24*time.Hour)) {
+					t.Errorf("rescored contact %s: next order %q is not a date from the rescoring day on", it.Ref.ID, v)
+				}
+			}
+		}
+	}
+	t.Logf("rescoring %d buyers 20 days later: %d HubSpot next-order dates move, %d are cleared", len(ids), dated, cleared)
+	if dated == 0 || cleared > dated {
+		t.Errorf("rescoring moved %d dates and cleared %d: want mostly moved dates", dated, cleared)
+	}
 }
