@@ -98,6 +98,7 @@ type mapper struct {
 	statusMap map[string]string
 	owned     func(key string) bool
 	cats      *productCategories // line item categories by product id; nil maps none
+	consent   Consent            // where the newsletter opt-in is (consent.go)
 }
 
 func (m *mapper) ref(object string, id int, modified time.Time) domain.ExternalRef {
@@ -142,6 +143,7 @@ func (m *mapper) contact(c *wcCustomer) (*domain.Contact, error) {
 			"woocommerce_registered": "true",
 		},
 	}
+	ct.Consent = m.consentOf(c.MetaData, modified)
 	if be := strings.TrimSpace(c.Billing.Email); be != "" && !strings.EqualFold(be, email) {
 		ct.Emails = append(ct.Emails, be)
 	}
