@@ -142,15 +142,27 @@ func result(id string, err error) adapter.PushResult {
 	}
 }
 
+// perListAt is the batch size from which memberships are read per list
+// (GET /list-memberships?listId=…, 1000 a page) rather than per prospect.
+const perListAt = 50
+
 // Push implements sdk.Writer, five items at a time (the concurrent
 // limit). Each item costs one write for its field values (PATCH by id,
 // or upsertLatestByEmail when its reference is an email) and one per
-// list joined or left; which lists a prospect is on is read once per
-// item (GET /list-memberships?prospectId=…) only when it has list
-// changes, so joining a list it is on, or leaving one it is not on,
-// costs nothing.
+// list joined or left. Which lists a prospect is on is read first, so
+// that joining a list it is on, or leaving one it is not on, costs
+// nothing: for a small batch once per item with list changes (GET
+// /list-memberships?prospectId=…), for a batch of perListAt or more once
+// per list touched, a call per 1000 members.
 func (p *Plugin) Push(ctx context.Context, req adapter.PushRequest) ([]adapter.PushResult, error) {
 	results := make([]adapter.PushResult, len(req.Items))
+	var known map[string]map[int]int
+	if len(req.Items) >= perListAt {
+		var err error
+		if known, err = p.membersOfLists(ctx, req); err != nil {
+			return nil, err
+		}
+	}
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range min(maxConcurrent, max(1, len(req.Items))) {
@@ -158,7 +170,7 @@ func (p *Plugin) Push(ctx context.Context, req adapter.PushRequest) ([]adapter.P
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				results[i] = result(req.Items[i].ID, p.pushOne(ctx, req.Items[i], req.Targets))
+				results[i] = result(req.Items[i].ID, p.pushOne(ctx, req.Items[i], req.Targets, known))
 			}
 		}()
 	}
@@ -176,7 +188,34 @@ func (p *Plugin) Push(ctx context.Context, req adapter.PushRequest) ([]adapter.P
 	return results, nil
 }
 
-func (p *Plugin) pushOne(ctx context.Context, it adapter.PushItem, targets map[string]string) error {
+// membersOfLists reads the members of every list a batch touches: list
+// id → prospect id → membership id.
+func (p *Plugin) membersOfLists(ctx context.Context, req adapter.PushRequest) (map[string]map[int]int, error) {
+	out := map[string]map[int]int{}
+	for _, it := range req.Items {
+		for _, k := range append(append([]string{}, it.Add...), it.Remove...) {
+			lid := req.Targets[k]
+			if lid == "" || out[lid] != nil {
+				continue
+			}
+			m := map[int]int{}
+			q := url.Values{"fields": {"id,prospectId"}, "listId": {lid}, "limit": {strconv.Itoa(maxPageSize)}}
+			err := each(ctx, p, "/api/v5/objects/list-memberships?"+q.Encode(), func(r struct {
+				ID         int `json:"id"`
+				ProspectID int `json:"prospectId"`
+			}) {
+				m[r.ProspectID] = r.ID
+			})
+			if err != nil {
+				return nil, fmt.Errorf("pardot: reading the members of list %s: %w", lid, err)
+			}
+			out[lid] = m
+		}
+	}
+	return out, nil
+}
+
+func (p *Plugin) pushOne(ctx context.Context, it adapter.PushItem, targets map[string]string, known map[string]map[int]int) error {
 	for _, k := range append(append(append([]string{}, it.Add...), it.Remove...), keysOf(it.Properties)...) {
 		if targets[k] == "" {
 			return adapter.Permanent(fmt.Errorf("target %q was not ensured", k))
@@ -216,16 +255,9 @@ func (p *Plugin) pushOne(ctx context.Context, it adapter.PushItem, targets map[s
 	if id <= 0 {
 		return adapter.Permanent(fmt.Errorf("prospect reference %q is not an id", it.Ref.ID))
 	}
-	on := map[string]int{} // list id → membership id
-	q := url.Values{"fields": {"id,listId"}, "prospectId": {strconv.Itoa(id)}, "limit": {strconv.Itoa(maxPageSize)}}
-	err := each(ctx, p, "/api/v5/objects/list-memberships?"+q.Encode(), func(m struct {
-		ID     int `json:"id"`
-		ListID int `json:"listId"`
-	}) {
-		on[strconv.Itoa(m.ListID)] = m.ID
-	})
+	on, err := p.listsOf(ctx, id, it, targets, known)
 	if err != nil {
-		return fmt.Errorf("reading the lists of prospect %d: %w", id, err)
+		return err
 	}
 	for _, k := range it.Add {
 		lid := targets[k]
@@ -257,4 +289,29 @@ func keysOf(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// listsOf returns the lists prospect id is on (list id → membership id),
+// from the batch's per-list reads when there are any.
+func (p *Plugin) listsOf(ctx context.Context, id int, it adapter.PushItem, targets map[string]string, known map[string]map[int]int) (map[string]int, error) {
+	on := map[string]int{}
+	if known != nil {
+		for _, k := range append(append([]string{}, it.Add...), it.Remove...) {
+			if mid, ok := known[targets[k]][id]; ok {
+				on[targets[k]] = mid
+			}
+		}
+		return on, nil
+	}
+	q := url.Values{"fields": {"id,listId"}, "prospectId": {strconv.Itoa(id)}, "limit": {strconv.Itoa(maxPageSize)}}
+	err := each(ctx, p, "/api/v5/objects/list-memberships?"+q.Encode(), func(m struct {
+		ID     int `json:"id"`
+		ListID int `json:"listId"`
+	}) {
+		on[strconv.Itoa(m.ListID)] = m.ID
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the lists of prospect %d: %w", id, err)
+	}
+	return on, nil
 }

@@ -33,10 +33,13 @@
 package pardotfake
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -89,6 +92,46 @@ type Fake struct {
 	calls       map[string]int
 	tokenCalls  int
 	maxInflight int32
+	recording   bool
+	requests    []Request
+}
+
+// Request is one API request as the fake received it, for tests that
+// check request shapes.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// RecordRequests starts keeping every API request (not token requests).
+func (f *Fake) RecordRequests() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.recording = true
+}
+
+// Requests returns the requests recorded so far.
+func (f *Fake) Requests() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Request(nil), f.requests...)
+}
+
+func (f *Fake) record(r *http.Request) {
+	f.mu.Lock()
+	on := f.recording
+	f.mu.Unlock()
+	if !on {
+		return
+	}
+	b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	f.mu.Lock()
+	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: b})
+	f.mu.Unlock()
 }
 
 // Start serves a new fake; stop registers its shutdown (t.Cleanup).
@@ -183,6 +226,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, 1, "Invalid action")
 		return
 	}
+	f.record(r)
 	n := f.inflight.Add(1)
 	defer f.inflight.Add(-1)
 	f.mu.Lock()
