@@ -65,7 +65,7 @@ func (f *Fake) render(p *Prospect, fields []string) (map[string]any, error) {
 	for _, n := range fields {
 		v, ok := p.field(n, f.fields)
 		if !ok {
-			return nil, fmt.Errorf("Invalid field %q", n)
+			return nil, fmt.Errorf("invalid field %q", n)
 		}
 		out[n] = v
 	}
@@ -176,10 +176,10 @@ func pageQuery(r *http.Request) (url.Values, int, int, error) {
 	if tok := q.Get("nextPageToken"); tok != "" {
 		t, err := decodeToken(tok)
 		if err != nil {
-			return nil, 0, 0, fmt.Errorf("Invalid nextPageToken")
+			return nil, 0, 0, fmt.Errorf("invalid nextPageToken")
 		}
 		if q, err = url.ParseQuery(t.Q); err != nil {
-			return nil, 0, 0, fmt.Errorf("Invalid nextPageToken")
+			return nil, 0, 0, fmt.Errorf("invalid nextPageToken")
 		}
 		start = t.After
 	}
@@ -187,7 +187,7 @@ func pageQuery(r *http.Request) (url.Values, int, int, error) {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxLimit {
-			return nil, 0, 0, fmt.Errorf("Invalid limit %q: at most %d", s, MaxLimit)
+			return nil, 0, 0, fmt.Errorf("invalid limit %q: at most %d", s, MaxLimit)
 		}
 		limit = n
 	}
@@ -299,7 +299,7 @@ func (f *Fake) apply(p *Prospect, body map[string]any) error {
 		switch k {
 		case "email":
 			if !strings.Contains(s, "@") {
-				return fmt.Errorf("Invalid prospect email address")
+				return fmt.Errorf("invalid prospect email address")
 			}
 			p.Email = s
 		case "firstName":
@@ -310,7 +310,7 @@ func (f *Fake) apply(p *Prospect, body map[string]any) error {
 		default:
 			id, ok := strings.CutSuffix(k, "__c")
 			if !ok || f.fields[id] == nil {
-				return fmt.Errorf("Invalid field %q", k)
+				return fmt.Errorf("invalid field %q", k)
 			}
 			if v == nil || s == "" {
 				delete(p.Custom, id)
