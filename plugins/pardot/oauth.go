@@ -23,7 +23,27 @@ type oauth struct {
 
 	mu    sync.Mutex
 	token string
+
+	refreshMu sync.Mutex // one token request at a time
 }
+
+// usedKey marks a call's context with where Apply notes the token sent,
+// so that Refresh renews only a token that is still the current one:
+// the five writers that all met the expired token share one renewal.
+type usedKey struct{}
+
+// withTokenNote returns ctx carrying a note of the token a call sends.
+func withTokenNote(ctx context.Context) context.Context {
+	return context.WithValue(ctx, usedKey{}, new(atomicString))
+}
+
+type atomicString struct {
+	mu sync.Mutex
+	s  string
+}
+
+func (a *atomicString) set(s string) { a.mu.Lock(); a.s = s; a.mu.Unlock() }
+func (a *atomicString) get() string  { a.mu.Lock(); defer a.mu.Unlock(); return a.s }
 
 // Apply implements httpkit.Auth.
 func (a *oauth) Apply(ctx context.Context, req *http.Request) error {
@@ -38,6 +58,9 @@ func (a *oauth) Apply(ctx context.Context, req *http.Request) error {
 		tok = a.token
 		a.mu.Unlock()
 	}
+	if n, ok := req.Context().Value(usedKey{}).(*atomicString); ok {
+		n.set(tok)
+	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Pardot-Business-Unit-Id", a.cfg.BusinessUnitID)
 	return nil
@@ -46,6 +69,14 @@ func (a *oauth) Apply(ctx context.Context, req *http.Request) error {
 // Refresh implements httpkit.Refresher: POST /services/oauth2/token with
 // grant_type=refresh_token.
 func (a *oauth) Refresh(ctx context.Context) error {
+	a.refreshMu.Lock()
+	defer a.refreshMu.Unlock()
+	a.mu.Lock()
+	current := a.token
+	a.mu.Unlock()
+	if n, ok := ctx.Value(usedKey{}).(*atomicString); ok && current != "" && n.get() != current {
+		return nil // renewed by another call since this one was sent
+	}
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {a.cfg.RefreshToken},
 		"client_id": {a.cfg.ClientID}, "client_secret": {a.cfg.ClientSecret}}
 	u := strings.TrimRight(a.cfg.LoginURL, "/") + "/services/oauth2/token"

@@ -222,7 +222,7 @@ func (p *Plugin) call(ctx context.Context, method, path string, body, out any) e
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	req, err := http.NewRequestWithContext(withTokenNote(ctx), method, u, rd)
 	if err != nil {
 		return adapter.Permanent(fmt.Errorf("pardot: building %s: %w", method, err))
 	}
@@ -234,7 +234,7 @@ func (p *Plugin) call(ctx context.Context, method, path string, body, out any) e
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	resp, err := c.Do(ctx, req)
+	resp, err := c.Do(req.Context(), req)
 	<-sem
 	p.spent(err)
 	if err != nil {

@@ -254,6 +254,13 @@ func (p *Plugin) Fetch(ctx context.Context, req adapter.FetchRequest) ([]adapter
 	if req.Object != domain.ObjectContact {
 		return nil, adapter.Permanent(fmt.Errorf("pardot: object %q: %w", req.Object, adapter.ErrUnsupported))
 	}
+	var eng map[int]*engagement
+	if p.cfg.Engagement {
+		var err error
+		if eng, _, err = p.engagement(ctx); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]adapter.Change, 0, len(req.IDs))
 	for _, s := range req.IDs {
 		id, err := strconv.Atoi(s)
@@ -267,12 +274,6 @@ func (p *Plugin) Fetch(ctx context.Context, req adapter.FetchRequest) ([]adapter
 		if !ok {
 			out = append(out, adapter.Change{Kind: adapter.ChangeDelete, Ref: ref(id, time.Time{})})
 			continue
-		}
-		var eng map[int]*engagement
-		if p.cfg.Engagement {
-			if eng, _, err = p.engagement(ctx); err != nil {
-				return nil, err
-			}
 		}
 		out = append(out, p.change(pr, eng))
 	}

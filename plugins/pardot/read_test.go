@@ -238,3 +238,101 @@ func TestScoreGradeFieldsAndEngagement(t *testing.T) {
 		t.Fatalf("after one email open the pull brought %v, want only prospect %d with 1 open", attrs, ps[2].ID)
 	}
 }
+
+// A token that expires in the middle of a write-back, met by the five
+// writers at once, is renewed once, and every write lands.
+func TestTokenExpiryMidPush(t *testing.T) {
+	t.Parallel()
+	f := pardotfake.Start(t.Cleanup)
+	ps := f.Seed(200)
+	p := configured(t, f)
+	ctx := context.Background()
+	ens, err := p.EnsureTargets(ctx, []adapter.Target{{Key: "s", Kind: adapter.TargetProperty, Name: "segments"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := make([]adapter.PushItem, len(ps))
+	for i, r := range refsOf(ps) {
+		items[i] = adapter.PushItem{ID: r.ID, Ref: r, Properties: map[string]string{"s": "x"}}
+	}
+	f.ExpireTokens()
+	res, err := p.Push(ctx, adapter.PushRequest{Items: items, Targets: map[string]string{"s": ens[0].PlatformID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Status != adapter.PushOK {
+			t.Fatalf("item %s: %+v", r.ID, r)
+		}
+	}
+	if _, tokens := f.Calls(); tokens != 2 {
+		t.Fatalf("%d token requests, want 2 (the first and one renewal)", tokens)
+	}
+}
+
+// A pull that meets code 122 part-way stops with the pages it
+// delivered; after the quota renews (a new day; a restarted plugin) it
+// resumes from the cursor and delivers each remaining prospect once.
+func TestDailyQuotaResumes(t *testing.T) {
+	t.Parallel()
+	f := pardotfake.Start(t.Cleanup)
+	f.Seed(30)
+	p := configured(t, f)
+	f.SetDailyQuota(2, 0) // the activities page and one prospect page
+	seen := map[string]int{}
+	cursor := ""
+	sink := func(_ context.Context, pg adapter.Page) error {
+		for _, c := range pg.Changes {
+			seen[c.Ref.ID]++
+		}
+		cursor = pg.Cursor
+		return nil
+	}
+	err := p.Pull(context.Background(), adapter.PullRequest{Object: domain.ObjectContact, PageSize: 10}, sink)
+	if adapter.KindOf(err) != adapter.KindRateLimited || len(seen) != 10 {
+		t.Fatalf("pull into the quota: %v with %d prospects; want rate_limited after 10", err, len(seen))
+	}
+	f.SetDailyQuota(1000, 0)
+	p = configured(t, f)
+	if err := p.Pull(context.Background(), adapter.PullRequest{Object: domain.ObjectContact, PageSize: 10, Cursor: cursor}, sink); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 30 {
+		t.Fatalf("after the resume %d prospects, want 30", len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("prospect %s delivered %d times", id, n)
+		}
+	}
+}
+
+// A 50,000-prospect first pull reads 1000 prospects a call: 50 prospect
+// pages and one of visitor activities, within the concurrent limit.
+func TestInitialPull50000(t *testing.T) {
+	if testing.Short() {
+		t.Skip("50,000 prospects")
+	}
+	t.Parallel()
+	const n = 50000
+	f := pardotfake.Start(t.Cleanup)
+	f.Seed(n)
+	f.AddActivity(1001, pardotfake.TypeOpen)
+	p := configured(t, f)
+	got := map[string]bool{}
+	err := p.Pull(context.Background(), adapter.PullRequest{Object: domain.ObjectContact}, func(_ context.Context, pg adapter.Page) error {
+		for _, c := range pg.Changes {
+			got[c.Ref.ID] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, tokens := f.Calls()
+	if len(got) != n || calls["GET /prospects"] != n/1000 || calls["GET /visitor-activities"] != 1 || total(calls) != n/1000+1 || tokens != 1 {
+		t.Fatalf("%d prospects with calls %v and %d token requests; want %d, %d prospect pages, 1 activity page, 1 token",
+			len(got), calls, tokens, n, n/1000)
+	}
+	t.Logf("50,000-prospect pull: %d API calls (minimum %d)", total(calls), n/1000+1)
+}
