@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -149,8 +150,9 @@ func (p *Plugin) Configure(ctx context.Context, raw adapter.Config) error {
 	p.auth = &oauth{cfg: c, hc: &http.Client{Timeout: c.Timeout}}
 	p.client = httpkit.New(httpkit.Options{
 		Platform: Name, Logger: p.log, Timeout: c.Timeout, Auth: p.auth, Classify: classify,
-		Secrets: []string{c.ClientSecret, c.RefreshToken},
-		Hooks:   httpkit.ObserverHooks(p.obs, httpkit.Hooks{}),
+		Secrets:   []string{c.ClientSecret, c.RefreshToken},
+		Transport: quotaTransport{base: http.DefaultTransport.(*http.Transport).Clone()},
+		Hooks:     httpkit.ObserverHooks(p.obs, httpkit.Hooks{}),
 	})
 	p.sem = make(chan struct{}, maxConcurrent)
 	p.exhausted = time.Time{}
@@ -304,4 +306,24 @@ func sameHost(a, b string) bool {
 	ua, err1 := url.Parse(a)
 	ub, err2 := url.Parse(b)
 	return err1 == nil && err2 == nil && ua.Host == ub.Host
+}
+
+// quotaTransport gives an answer with code 122 (the daily quota spent) a
+// Retry-After up to the next UTC midnight, which Account Engagement does
+// not send: the HTTP kit then returns it at once as rate-limited with
+// that wait instead of retrying a call that cannot succeed today.
+type quotaTransport struct{ base http.RoundTripper }
+
+func (t quotaTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil || resp.StatusCode < 400 {
+		return resp, err
+	}
+	b, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	if rerr == nil && codeOf(b).Code == codeDaily {
+		resp.Header.Set("Retry-After", strconv.Itoa(int(untilMidnight(time.Now()).Seconds())+1))
+	}
+	return resp, nil
 }

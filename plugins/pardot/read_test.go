@@ -142,6 +142,7 @@ func TestDailyQuotaStopsCleanly(t *testing.T) {
 	f := pardotfake.Start(t.Cleanup)
 	f.Seed(5)
 	f.SetDailyQuota(100, 100)
+	f.RecordRequests()
 	p := configured(t, f)
 	pull := func() error {
 		return p.Pull(context.Background(), adapter.PullRequest{Object: domain.ObjectContact},
@@ -151,6 +152,9 @@ func TestDailyQuotaStopsCleanly(t *testing.T) {
 	if adapter.KindOf(err) != adapter.KindRateLimited || adapter.RetryAfterOf(err) <= 0 {
 		t.Fatalf("pull over the daily quota: kind %v, retry after %v (%v); want rate_limited with a wait",
 			adapter.KindOf(err), adapter.RetryAfterOf(err), err)
+	}
+	if n := len(f.Requests()); n != 1 {
+		t.Fatalf("%d calls sent into a spent quota, want 1 (no retries)", n)
 	}
 	if q := p.DailyQuota(); q.Remaining != 0 || q.Limit != 25000 {
 		t.Fatalf("quota reported %+v, want limit 25000 and 0 remaining", q)
