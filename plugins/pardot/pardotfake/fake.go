@@ -134,14 +134,11 @@ func (f *Fake) record(r *http.Request) {
 	f.mu.Unlock()
 }
 
-// Start serves a new fake; stop registers its shutdown (t.Cleanup).
+// Start serves a new fake on a loopback port; stop registers its
+// shutdown (t.Cleanup).
 func Start(stop func(func())) *Fake {
-	f := &Fake{ClientID: "3MVG9fake", ClientSecret: "fake-secret", RefreshToken: "5Aep-refresh",
-		BusinessUnit: "0Uv000000000001AAA", clock: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC),
-		tokens: map[string]bool{}, prospects: map[int]*Prospect{}, nextID: 1000, lists: map[int]*List{},
-		members: map[int]*Membership{}, fields: map[string]*CustomField{}, rejected: map[int]bool{},
-		calls: map[string]int{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f := New()
+	f.srv = httptest.NewServer(f.Handler())
 	f.URL = f.srv.URL
 	if stop != nil {
 		stop(f.srv.Close)
@@ -149,8 +146,25 @@ func Start(stop func(func())) *Fake {
 	return f
 }
 
-// Close stops the server.
-func (f *Fake) Close() { f.srv.Close() }
+// New returns a fake business unit that is not served yet: serve
+// Handler and set URL to where it is reachable (the sandbox does).
+func New() *Fake {
+	return &Fake{ClientID: "3MVG9fake", ClientSecret: "fake-secret", RefreshToken: "5Aep-refresh",
+		BusinessUnit: "0Uv000000000001AAA", clock: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC),
+		tokens: map[string]bool{}, prospects: map[int]*Prospect{}, nextID: 1000, lists: map[int]*List{},
+		members: map[int]*Membership{}, fields: map[string]*CustomField{}, rejected: map[int]bool{},
+		calls: map[string]int{}}
+}
+
+// Handler serves the API and the token endpoint.
+func (f *Fake) Handler() http.Handler { return http.HandlerFunc(f.serve) }
+
+// Close stops the server Start started.
+func (f *Fake) Close() {
+	if f.srv != nil {
+		f.srv.Close()
+	}
+}
 
 // zone is the API user's preferred time zone: datetimes are reported in
 // it (visitor-activity-v5.html, createdAt), here a fixed UTC-5.

@@ -115,6 +115,20 @@ func (f *Fake) add(t time.Time) *Prospect {
 	return p
 }
 
+// AddProspect adds a prospect with the given email and names, created
+// and updated at at, opted out of email when optedOut, and returns it.
+func (f *Fake) AddProspect(email, first, last string, optedOut bool, at time.Time) *Prospect {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	at = at.Truncate(time.Second)
+	p := f.add(at)
+	p.Email, p.FirstName, p.LastName, p.OptedOut = email, first, last, optedOut
+	if at.After(f.clock) {
+		f.clock = at
+	}
+	return p
+}
+
 // Touch marks prospect id updated now (its updatedAt moves on).
 func (f *Fake) Touch(id int) {
 	f.mu.Lock()
