@@ -14,9 +14,9 @@ import (
 
 	"github.com/segconn/connector/core/lift"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/export"
 	"github.com/segconn/connector/internal/report"
+	"github.com/segconn/connector/internal/web"
 )
 
 // parseDay reads a date (2026-09-30) or an RFC 3339 time; "" gives def.
@@ -71,7 +71,7 @@ orders in other currencies are left out and counted.`,
 			if err != nil {
 				return err
 			}
-			rois, err := segmentROI(l.Spend, res, asOf)
+			rois, err := report.SpendROI(l.Spend, res, asOf)
 			if err != nil {
 				return err
 			}
@@ -152,12 +152,12 @@ printable page) and json (-o json).`,
 			if format != "markdown" && format != "html" && format != "json" {
 				return usageError{fmt.Errorf("--format %q: want markdown, html or json", format)}
 			}
-			st, _, err := a.openStore(cmd.Context())
+			st, l, err := a.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			r, err := report.Review(cmd.Context(), st, report.ReviewOptions{From: from, To: to, Seed: 1})
+			r, err := report.Review(cmd.Context(), st, report.ReviewOptions{From: from, To: to, Seed: 1, Spend: l.Spend})
 			if err != nil {
 				return err
 			}
@@ -176,7 +176,11 @@ printable page) and json (-o json).`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(r)
 			case "html":
-				return r.WriteHTML(w)
+				charts, err := web.ReviewCharts()
+				if err != nil {
+					return err
+				}
+				return r.WriteHTML(w, charts)
 			}
 			return r.WriteMarkdown(w)
 		},
@@ -261,39 +265,4 @@ history recorded since then are written.`,
 	c.Flags().StringVar(&sinceFlag, "since", "", "only what changed since this date")
 	c.Flags().StringArrayVar(&tables, "table", nil, "only this table (repeatable): profiles, orders, memberships, membership_history")
 	return c
-}
-
-// segmentROI sums each segment's configured spend that started before
-// asOf, in the lift's currency, and turns its lift into ROI.
-func segmentROI(spend []config.Spend, lifts []report.SegmentLift, asOf time.Time) ([]report.ROI, error) {
-	var out []report.ROI
-	for _, l := range lifts {
-		var total int64
-		for _, s := range spend {
-			from, _, err := s.Period()
-			if err != nil {
-				return nil, err
-			}
-			if s.Segment != l.Segment || !from.Before(asOf) {
-				continue
-			}
-			if s.Currency != l.Currency {
-				return nil, fmt.Errorf("spend for %s is in %s but its revenue is in %s: amounts in different currencies are not converted", s.Segment, s.Currency, l.Currency)
-			}
-			m, err := s.Minor()
-			if err != nil {
-				return nil, err
-			}
-			total += m
-		}
-		if total == 0 {
-			continue
-		}
-		r, err := report.ComputeROI(l, total)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }

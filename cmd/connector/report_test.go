@@ -106,8 +106,9 @@ func TestReportLiftAndExport(t *testing.T) {
 	if code, _, errOut := runCLI(t, nil, "report", "review", "--from", "2026-08-01", "--to", "2026-10-01", "--format", "html", "--out", html, "-c", cfg); code != exitOK {
 		t.Fatalf("report review html: exit %d: %s", code, errOut)
 	}
-	if b, err := os.ReadFile(html); err != nil || !strings.Contains(string(b), "<h1>Segment review") {
-		t.Fatalf("review.html: %v", err)
+	if b, err := os.ReadFile(html); err != nil || !strings.Contains(string(b), "<h1>Segment review") ||
+		!strings.Contains(string(b), `id="review-data"`) || !strings.Contains(string(b), "new uPlot(") || strings.Contains(string(b), "<script src") {
+		t.Fatalf("review.html is not a self-contained page with its chart: %v", err)
 	}
 	if code, _, _ := runCLI(t, nil, "report", "review", "--from", "2026-10-01", "--to", "2026-08-01", "-c", cfg); code != exitUsage {
 		t.Errorf("a reversed period: exit %d, want %d", code, exitUsage)

@@ -293,6 +293,7 @@ func (c *Config) validate() Problems {
 	ps = append(ps, idps...)
 	ps = append(ps, c.Alerts.validate()...)
 	ps = append(ps, validateSpend(c.Spend)...)
+	ps = append(ps, c.Review.validate(c.Alerts)...)
 	ps = append(ps, c.validateWeb()...)
 	return ps
 }

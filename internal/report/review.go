@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/store"
 )
 
@@ -34,6 +35,9 @@ type ReviewOptions struct {
 	MinPeople                 int
 	// Seed makes the lift estimates repeatable.
 	Seed uint64
+	// Spend is the configured campaign spend; segments with spend in the
+	// period get an ROI section (see [SpendROI]).
+	Spend []config.Spend
 }
 
 func (o *ReviewOptions) defaults() {
@@ -94,7 +98,9 @@ type ReviewResult struct {
 	Matrices []Matrix        `json:"migration_matrices"`
 	Flows    []Flow          `json:"largest_flows"`
 	Lift     []SegmentLift   `json:"lift"`
+	ROI      []ROI           `json:"roi"`
 	Findings []Finding       `json:"findings"`
+	Sizes    SizeSeries      `json:"sizes"`
 }
 
 // Matrix counts, per exclusive definition (segments named
@@ -240,11 +246,20 @@ func Review(ctx context.Context, src ReviewSource, opts ReviewOptions) (*ReviewR
 		return nil, err
 	}
 	res.Lift = lifts
+	if res.ROI, err = SpendROI(opts.Spend, lifts, opts.To); err != nil {
+		return nil, err
+	}
+	if res.ROI == nil {
+		res.ROI = []ROI{}
+	}
+	res.Sizes = sizeSeries(events, opts.From, opts.To)
 	quarantined, err := src.Quarantined(ctx, "", 1000)
 	if err != nil {
 		return nil, fmt.Errorf("review: reading the quarantine: %w", err)
 	}
 	res.Findings = findings(res, before, after, len(quarantined), opts)
+	// Empty lists, not nulls, for the JSON.
+	res.Segments, res.Matrices, res.Flows, res.Findings = orEmpty(res.Segments), orEmpty(res.Matrices), orEmpty(res.Flows), orEmpty(res.Findings)
 	return res, nil
 }
 
@@ -442,4 +457,11 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -103,6 +103,7 @@ func (s *Server) Handler() http.Handler {
 	authed := http.NewServeMux()
 	s.apiRoutes(authed)
 	s.pageRoutes(authed)
+	s.earnRoutes(authed)
 	authed.HandleFunc("POST /logout", s.logout)
 
 	mux := http.NewServeMux()
