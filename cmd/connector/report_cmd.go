@@ -14,6 +14,8 @@ import (
 
 	"github.com/segconn/connector/core/lift"
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/alert"
+	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/export"
 	"github.com/segconn/connector/internal/report"
 	"github.com/segconn/connector/internal/web"
@@ -115,6 +117,7 @@ orders in other currencies are left out and counted.`,
 
 func (a *cli) reviewCommand() *cobra.Command {
 	var fromFlag, toFlag, format, out string
+	var send bool
 	c := &cobra.Command{
 		Use:   "review",
 		Short: "The quarterly review: segment sizes and revenue, migrations, lift and suggested actions",
@@ -125,7 +128,13 @@ the largest moves in words ("8 Champions became At Risk"), the lift over
 the holdouts, and findings with a suggested action each (win-back for
 valuable customers who lapsed, segments too small, too big or overlapping,
 data quality). Formats: markdown (the default on a terminal), html (one
-printable page) and json (-o json).`,
+printable page that carries its chart, so it works offline) and json
+(-o json).
+
+With --send the review goes to the alert destinations instead of standard
+output (--out still writes the file): Slack gets a summary and a link to
+the web app's review page (review.link), email the whole page, the
+webhook the JSON. review.schedule sends it every month or quarter.`,
 		Example: "  connector report review --from 2026-07-01 --to 2026-10-01 --format html --out review.html",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -161,6 +170,14 @@ printable page) and json (-o json).`,
 			if err != nil {
 				return err
 			}
+			if send {
+				if err := a.sendReview(cmd, r, l); err != nil {
+					return err
+				}
+				if out == "" {
+					return nil
+				}
+			}
 			w := a.stdout
 			if out != "" {
 				f, err := os.Create(out)
@@ -189,7 +206,32 @@ printable page) and json (-o json).`,
 	c.Flags().StringVar(&toFlag, "to", "", "the day after the period (2026-10-01)")
 	c.Flags().StringVar(&format, "format", "markdown", "markdown, html or json")
 	c.Flags().StringVar(&out, "out", "", "write to this file instead of standard output")
+	c.Flags().BoolVar(&send, "send", false, "send it through the configured alert destinations (Slack, email, webhook)")
 	return c
+}
+
+// sendReview sends the review to every alert destination and says which
+// got it.
+func (a *cli) sendReview(cmd *cobra.Command, r *report.ReviewResult, l *config.Loaded) error {
+	_, ns, err := alert.FromConfig(l.Alerts)
+	if err != nil {
+		return err
+	}
+	if len(ns) == 0 {
+		return usageError{fmt.Errorf("--send: no alert destination is configured (alerts.slack, alerts.email or alerts.webhook)")}
+	}
+	notice, err := r.Notice(l.Review.Link, time.Now())
+	if err != nil {
+		return err
+	}
+	sent, err := alert.SendReport(cmd.Context(), notice, ns, nil)
+	if len(sent) > 0 {
+		fmt.Fprintf(a.stderr, "Review sent to %s.\n", strings.Join(sent, ", "))
+	}
+	if err != nil {
+		return fmt.Errorf("sending the review: %w", err)
+	}
+	return nil
 }
 
 func points(l lift.Lift) string {
