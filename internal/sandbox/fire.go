@@ -165,7 +165,7 @@ func (s *Sandbox) NewWooOrder(customerID int, billingEmail string, items []domai
 	for _, it := range items {
 		total += it.Quantity * it.UnitPrice.Amount
 	}
-	now := time.Now().UTC().Truncate(time.Second)
+	now := s.now().UTC().Truncate(time.Second)
 	o := domain.Order{
 		Ref: domain.ExternalRef{Platform: WooCommerce, ObjectType: domain.ObjectOrder, ID: strconv.Itoa(id)}, CreatedAt: now,
 		UpdatedAt: now, Status: domain.StatusCompleted, RawStatus: "completed", Currency: s.Data.Currency,

@@ -39,6 +39,9 @@ type Options struct {
 	// HubSpotTier is the HubSpot account tier whose rate limit the fake
 	// enforces and the printed config names (default professional).
 	HubSpotTier string
+	// Now dates the orders the firer places (default time.Now), so a
+	// test can simulate months of webhooks in minutes.
+	Now func() time.Time
 }
 
 // Endpoint is how to reach one fake platform.
@@ -69,6 +72,7 @@ type Sandbox struct {
 	seed      uint64
 	// hubspotTier is Options.HubSpotTier.
 	hubspotTier string
+	now         func() time.Time
 
 	// observers see each platform's requests before its fake serves them
 	// (see Observe).
@@ -121,7 +125,10 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting sandbox: %w", err)
 	}
-	s := &Sandbox{Data: ds, endpoints: map[string]Endpoint{}, sfIDs: map[string]string{},
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Sandbox{now: opts.Now, Data: ds, endpoints: map[string]Endpoint{}, sfIDs: map[string]string{},
 		log: opts.Logger.With("component", "sandbox"), seed: opts.Seed, hubspotTier: opts.HubSpotTier}
 	listeners := map[string]net.Listener{}
 	for _, p := range Platforms {
