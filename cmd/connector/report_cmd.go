@@ -73,7 +73,11 @@ orders in other currencies are left out and counted.`,
 			if err != nil {
 				return err
 			}
-			rois, err := report.SpendROI(l.Spend, res, asOf)
+			spend, err := report.AllSpend(cmd.Context(), st, l.Spend)
+			if err != nil {
+				return err
+			}
+			rois, err := report.SpendROI(spend, res, asOf)
 			if err != nil {
 				return err
 			}
@@ -166,7 +170,11 @@ webhook the JSON. review.schedule sends it every month or quarter.`,
 				return err
 			}
 			defer st.Close()
-			r, err := report.Review(cmd.Context(), st, report.ReviewOptions{From: from, To: to, Seed: 1, Spend: l.Spend})
+			spend, err := report.AllSpend(cmd.Context(), st, l.Spend)
+			if err != nil {
+				return err
+			}
+			r, err := report.Review(cmd.Context(), st, report.ReviewOptions{From: from, To: to, Seed: 1, Spend: spend})
 			if err != nil {
 				return err
 			}

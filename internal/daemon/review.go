@@ -43,7 +43,11 @@ func (w *reviewWorker) Work(ctx context.Context, j *river.Job[reviewArgs]) error
 	if len(ns) == 0 {
 		return river.JobCancel(errors.New("review: no alert destination is configured to send it to"))
 	}
-	res, err := report.Review(ctx, w.d.app.Store, report.ReviewOptions{From: j.Args.From, To: j.Args.To, Seed: 1, Spend: cfg.Spend})
+	spend, err := report.AllSpend(ctx, w.d.app.Store, cfg.Spend)
+	if err != nil {
+		return err
+	}
+	res, err := report.Review(ctx, w.d.app.Store, report.ReviewOptions{From: j.Args.From, To: j.Args.To, Seed: 1, Spend: spend})
 	if err != nil {
 		return err
 	}

@@ -246,18 +246,20 @@ func Review(ctx context.Context, src ReviewSource, opts ReviewOptions) (*ReviewR
 		return nil, err
 	}
 	res.Lift = lifts
-	if res.ROI, err = SpendROI(opts.Spend, lifts, opts.To); err != nil {
-		return nil, err
-	}
-	if res.ROI == nil {
-		res.ROI = []ROI{}
-	}
+	// Spend in another currency than the revenue is not converted: the
+	// review says so instead of failing.
+	roi, roiErr := SpendROI(opts.Spend, lifts, opts.To)
+	res.ROI = orEmpty(roi)
 	res.Sizes = sizeSeries(events, opts.From, opts.To)
 	quarantined, err := src.Quarantined(ctx, "", 1000)
 	if err != nil {
 		return nil, fmt.Errorf("review: reading the quarantine: %w", err)
 	}
 	res.Findings = findings(res, before, after, len(quarantined), opts)
+	if roiErr != nil {
+		res.Findings = append(res.Findings, Finding{Kind: "data_quality", Text: "No return on spend: " + roiErr.Error(),
+			Action: "Enter the spend in the currency the revenue is in."})
+	}
 	// Empty lists, not nulls, for the JSON.
 	res.Segments, res.Matrices, res.Flows, res.Findings = orEmpty(res.Segments), orEmpty(res.Matrices), orEmpty(res.Flows), orEmpty(res.Findings)
 	return res, nil

@@ -1,11 +1,15 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
+	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/store"
 
 	"github.com/segconn/connector/core/lift"
 )
@@ -97,6 +101,26 @@ func SpendROI(spend []config.Spend, lifts []SegmentLift, asOf time.Time) ([]ROI,
 			return nil, err
 		}
 		out = append(out, r)
+	}
+	return out, nil
+}
+
+// SpendSource lists the spend entered in the app.
+type SpendSource interface {
+	SpendEntries(ctx context.Context) ([]store.Spend, error)
+}
+
+// AllSpend is the configuration's spend entries followed by those
+// entered in the app: ROI sums both.
+func AllSpend(ctx context.Context, src SpendSource, configured []config.Spend) ([]config.Spend, error) {
+	entered, err := src.SpendEntries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(configured)
+	for _, s := range entered {
+		out = append(out, config.Spend{Segment: s.Segment, Currency: s.Currency, From: s.From, To: s.To,
+			Amount: domain.FormatMinor(s.AmountMinor, domain.CurrencyExponent(s.Currency))})
 	}
 	return out, nil
 }

@@ -60,6 +60,7 @@ type Store interface {
 	Locker
 	Privacy
 	Maintenance
+	Spends
 
 	// Database returns the open database, for River, the job queue, whose
 	// tables Migrate creates beside the store's.

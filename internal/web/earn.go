@@ -51,6 +51,7 @@ func (s *Server) earnRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /review", s.reviewPage)
 	mux.HandleFunc("GET /api/v1/review", s.apiReview)
 	mux.HandleFunc("GET /api/v1/segments/{name}/export", s.apiSegmentExport)
+	s.spendRoutes(mux)
 }
 
 // reviewRequest reads from and to: dates (the first day, and the day
@@ -90,7 +91,11 @@ func parseDayOrTime(v string, def time.Time) (time.Time, error) {
 }
 
 func (s *Server) review(r *http.Request, from, to time.Time) (*report.ReviewResult, error) {
-	return report.Review(r.Context(), s.app.Store, report.ReviewOptions{From: from, To: to, Seed: 1, Spend: s.app.Config.Spend})
+	spend, err := report.AllSpend(r.Context(), s.app.Store, s.app.Config.Spend)
+	if err != nil {
+		return nil, err
+	}
+	return report.Review(r.Context(), s.app.Store, report.ReviewOptions{From: from, To: to, Seed: 1, Spend: spend})
 }
 
 func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) {
@@ -178,7 +183,12 @@ func (s *Server) liftPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Lifts = lifts
-	if d.ROI, err = report.SpendROI(s.app.Config.Spend, lifts, d.AsOf); err != nil {
+	spend, err := report.AllSpend(r.Context(), s.app.Store, s.app.Config.Spend)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if d.ROI, err = report.SpendROI(spend, lifts, d.AsOf); err != nil {
 		d.Error = "Return on spend: " + err.Error()
 	}
 	s.render(w, r, http.StatusOK, "lift", "Lift", d)

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,6 +36,7 @@ func TestReviewLiftAndExport(t *testing.T) {
 	}
 	s := startSite(t, 120)
 	viewer := s.client().login("vic", viewerPassword)
+	admin := s.client().login("ada", adminPassword)
 	ctx := context.Background()
 	live, err := s.app.SegmentSizes(ctx)
 	if err != nil {
@@ -193,6 +195,66 @@ func TestReviewLiftAndExport(t *testing.T) {
 			if r := viewer.get(path); r.status != want {
 				t.Errorf("%s: HTTP %d, want %d", path, r.status, want)
 			}
+		}
+	})
+
+	t.Run("SpendEnteredInTheApp", func(t *testing.T) {
+		form := func(c *client, v url.Values) response {
+			v.Set("csrf_token", c.csrf)
+			return c.do(http.MethodPost, "/spend", v.Encode(), "application/x-www-form-urlencoded", nil)
+		}
+		good := url.Values{"segment": {"rfm:champions"}, "amount": {"250.00"}, "currency": {"usd"}, "from": {from}, "to": {to}, "note": {"win-back mail"}}
+		if r := form(viewer, good); r.status != http.StatusForbidden {
+			t.Errorf("a viewer entering spend: HTTP %d, want 403", r.status)
+		}
+		noToken := url.Values{"segment": {"rfm:champions"}, "amount": {"250.00"}, "currency": {"USD"}, "from": {from}, "to": {to}}
+		if r := admin.do(http.MethodPost, "/spend", noToken.Encode(), "application/x-www-form-urlencoded", nil); r.status != http.StatusForbidden {
+			t.Errorf("spend without the CSRF token: HTTP %d, want 403", r.status)
+		}
+		for _, bad := range []url.Values{
+			{"segment": {"no:such"}, "amount": {"250.00"}, "currency": {"USD"}, "from": {from}, "to": {to}},
+			{"segment": {"rfm:champions"}, "amount": {"-5"}, "currency": {"USD"}, "from": {from}, "to": {to}},
+			{"segment": {"rfm:champions"}, "amount": {"250.00"}, "currency": {"USD"}, "from": {to}, "to": {from}},
+		} {
+			if r := form(admin, bad); r.status != http.StatusBadRequest || !strings.Contains(r.body, `id="spend-error"`) {
+				t.Errorf("%v: HTTP %d, want 400 with the reason", bad, r.status)
+			}
+		}
+		if got, _ := s.app.Store.SpendEntries(ctx); len(got) != 0 {
+			t.Fatalf("refused forms stored %+v", got)
+		}
+		if r := form(admin, good); r.status != http.StatusSeeOther {
+			t.Fatalf("admin entering spend: HTTP %d %s", r.status, r.body)
+		}
+		got, err := s.app.Store.SpendEntries(ctx)
+		if err != nil || len(got) != 1 || got[0].AmountMinor != 25000 || got[0].Currency != "USD" || got[0].By != "ada" || got[0].Note != "win-back mail" {
+			t.Fatalf("stored %+v, %v", got, err)
+		}
+		page := viewer.get("/spend")
+		if page.status != http.StatusOK || !strings.Contains(page.body, "250.00 USD") || strings.Contains(page.body, `id="add-spend"`) ||
+			strings.Contains(page.body, "/delete") {
+			t.Errorf("the viewer's spend page: HTTP %d, or it offers the admin's forms", page.status)
+		}
+		// The review's return on spend counts it when the segment has a lift.
+		var rev report.ReviewResult
+		if err := json.Unmarshal([]byte(viewer.get("/api/v1/review?from="+from+"&to="+to).body), &rev); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range rev.Lift {
+			if l.Segment == "rfm:champions" && (len(rev.ROI) != 1 || rev.ROI[0].Spend != 25000) {
+				t.Errorf("champions have a lift but the ROI is %+v", rev.ROI)
+			}
+		}
+		del := url.Values{"csrf_token": {admin.csrf}}.Encode()
+		id := strconv.FormatInt(got[0].ID, 10)
+		if r := viewer.do(http.MethodPost, "/spend/"+id+"/delete", url.Values{"csrf_token": {viewer.csrf}}.Encode(), "application/x-www-form-urlencoded", nil); r.status != http.StatusForbidden {
+			t.Errorf("a viewer deleting spend: HTTP %d", r.status)
+		}
+		if r := admin.do(http.MethodPost, "/spend/"+id+"/delete", del, "application/x-www-form-urlencoded", nil); r.status != http.StatusSeeOther {
+			t.Errorf("deleting: HTTP %d", r.status)
+		}
+		if got, _ := s.app.Store.SpendEntries(ctx); len(got) != 0 {
+			t.Errorf("after delete: %+v", got)
 		}
 	})
 }

@@ -71,7 +71,7 @@ var funcs = template.FuncMap{
 
 func loadPages() (*pages, error) {
 	p := &pages{t: map[string]*template.Template{}}
-	for _, name := range []string{"login", "overview", "segment", "customers", "customer", "platforms", "plans", "plan", "error", "migrations", "lift", "review"} {
+	for _, name := range []string{"login", "overview", "segment", "customers", "customer", "platforms", "plans", "plan", "error", "migrations", "lift", "review", "spend"} {
 		t, err := template.New("layout.html").Funcs(funcs).Funcs(earnFuncs()).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing the %s page: %w", name, err)
