@@ -70,6 +70,9 @@ type Config struct {
 	// so that many records' changes share each composite call, and the
 	// field updates the daemon writes at once are not queued behind them
 	// (0: written together).
+	Create          string `spec:"create" default:"never" enum:"never,members,all" doc:"for whom write-back creates a Contact where a segment needs one and the org has none: never, members (segment members) or all (holdout members too); a segment's writeback.salesforce.create overrides it"`
+	ExternalIDField string `spec:"write_back.external_id_field" default:"Connector_Profile_Id__c" doc:"Contact text field marked External ID (and Unique) that holds the connector's profile id; created Contacts are upserted by it, so a retry never makes a second one; an admin creates it once"`
+
 	CampaignInterval time.Duration `spec:"write_back.campaign_interval" default:"1s" min:"0" doc:"live write-back: Campaign membership changes are held this long so many records share each call, while field updates go at once; 0 writes them together"`
 
 	RequestsPerSecond float64       `spec:"rate.requests_per_second" default:"20" min:">0" doc:"client-side request rate (Salesforce has no per-second limit; this keeps bursts polite)"`
@@ -147,6 +150,9 @@ func ParseConfig(raw adapter.Config) (*Config, []adapter.Diagnostic) {
 	}
 	if len(c.Currency) != 3 {
 		errorf("currency", "must be an ISO 4217 code such as USD", fmt.Sprintf("got %q", c.Currency))
+	}
+	if !strings.HasSuffix(c.ExternalIDField, "__c") || strings.ContainsAny(c.ExternalIDField, " /") {
+		errorf("write_back.external_id_field", "must be the API name of a custom field (ending in __c)", fmt.Sprintf("got %q", c.ExternalIDField))
 	}
 	if c.OrganizationID == "" {
 		diags = append(diags, adapter.Diagnostic{Severity: adapter.SeverityWarning, Path: prefix + ".organization_id",

@@ -47,6 +47,14 @@ type WriteBack struct {
 	BatchSize int `spec:"batch_size" default:"100" min:"1" max:"100" doc:"customers per batch call; WooCommerce accepts at most 100 items per batch request"`
 }
 
+// Create says whether write-back may register customers the shop lacks.
+// Registering a customer creates a WordPress account, and WooCommerce may
+// send them its new-account email, so it is off unless allowed.
+type Create struct {
+	Allow bool   `spec:"allow" default:"false" doc:"let write-back register customers the shop does not have (creates WordPress accounts; WooCommerce may send its new-account email)"`
+	Mode  string `spec:"mode" default:"never" enum:"never,members,all" doc:"with allow: for whom a customer is created where a segment needs one: never, members or all (holdout members too); a segment's writeback.woocommerce.create overrides it"`
+}
+
 // Webhooks configures inbound webhooks and their upkeep.
 type Webhooks struct {
 	Secret      string   `spec:"secret,secret" example:"your-webhook-secret" doc:"HMAC-SHA256 key of deliveries; set on every webhook the connector creates or re-enables"`
@@ -81,6 +89,7 @@ type Config struct {
 	RateLimit    RateLimit         `spec:"rate_limit"`
 	Retry        Retry             `spec:"retry"`
 	WriteBack    WriteBack         `spec:"write_back"`
+	Create       Create            `spec:"create"`
 	Webhooks     Webhooks          `spec:"webhooks"`
 }
 

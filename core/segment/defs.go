@@ -38,6 +38,11 @@ type Target struct {
 	// the segment's list (campaign on Salesforce) too. By default they are
 	// left out of lists; property and tag values are written either way.
 	IncludeOptedOut bool `json:"include_opted_out,omitempty"`
+	// Create says for whom write-back creates a record on the platform
+	// where they have none: "never", "members" (each non-holdout member
+	// of the definition's segments) or "all" (holdout members too); ""
+	// follows the platform's own create setting.
+	Create string `json:"create,omitempty"`
 }
 
 // Definition is one segment definition from the configuration. Exactly the
@@ -302,6 +307,10 @@ func parseDefinition(o *object) Definition {
 					Tag:      t.boolean("tag", false),
 
 					IncludeOptedOut: t.boolean("include_opted_out", false),
+					Create:          t.str("create", ""),
+				}
+				if tg.Create != "" && !slices.Contains([]string{"never", "members", "all"}, tg.Create) {
+					d.errorf(t.sub("create"), "must be one of never, members, all, got %q", tg.Create)
 				}
 				if tg.Property == "" && !tg.List && !tg.Tag {
 					d.errorf(wb.sub(p), "must set at least one of property, list or tag")
@@ -637,3 +646,7 @@ func staticGroups(def *Definition) []string {
 	}
 	return nil
 }
+
+// DefaultPredictiveParams are the predictive kind's defaults, which the
+// default model of a predicted value tier or a rule also uses.
+func DefaultPredictiveParams() PredictiveParams { return defaultPredictive() }

@@ -41,7 +41,10 @@ const (
 
 // Status is one platform's health.
 type Status struct {
-	Platform    string         `json:"platform"`
+	Platform string `json:"platform"` // the instance's name
+	// Adapter is the adapter the instance runs (woocommerce for a shop
+	// named shop-eu); set by the application, which knows the instances.
+	Adapter     string         `json:"adapter,omitempty"`
 	State       string         `json:"state"`
 	Since       time.Time      `json:"since,omitzero"` // when it entered State
 	LastSuccess time.Time      `json:"last_success,omitzero"`

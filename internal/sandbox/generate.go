@@ -144,6 +144,9 @@ type Person struct {
 	WooGuest      bool `json:"woo_guest,omitempty"` // only guest orders, no account
 	InHubSpot     bool `json:"in_hubspot"`
 	InSalesforce  bool `json:"in_salesforce"`
+	// Shops are the WooCommerce shops (0 the first) the person has an
+	// account or orders in, when the sandbox runs several.
+	Shops []int `json:"shops,omitempty"`
 }
 
 // Churned reports whether the person had stopped buying by AsOf.
@@ -175,6 +178,10 @@ type Dataset struct {
 	// Woo carries WooCommerce-only details the domain types do not hold
 	// (user agents, attribution), keyed by order id.
 	WooOrderDetails map[string]WooDetails `json:"woo_order_details"`
+
+	// MoreShops are the WooCommerce shops beyond the first (WooCommerce)
+	// when the sandbox runs several; see ShopName.
+	MoreShops []Shop `json:"more_shops,omitempty"`
 }
 
 // WooDetails are the raw WooCommerce fields of one order.
@@ -203,6 +210,11 @@ func (d *Dataset) Platform(name string) *Records {
 		return &d.Salesforce
 	case WooCommerce:
 		return &d.WooCommerce
+	}
+	for i := range d.MoreShops {
+		if name == ShopName(i+1) {
+			return &d.MoreShops[i].Records
+		}
 	}
 	return nil
 }

@@ -42,12 +42,22 @@ type Options struct {
 	// Now dates the orders the firer places (default time.Now), so a
 	// test can simulate months of webhooks in minutes.
 	Now func() time.Time
+	// Shops is how many WooCommerce shops the business runs (1 to
+	// MaxShops; default 1). With more, each shop is its own fake with its
+	// own credentials, named by ShopName, and some customers buy in two
+	// of them under the same email.
+	Shops int
 }
 
 // Endpoint is how to reach one fake platform.
 type Endpoint struct {
+	// Platform is the instance's name: the platform's, or a shop's
+	// (ShopName).
 	Platform string `json:"platform"`
-	BaseURL  string `json:"base_url"`
+	// Adapter is the adapter the instance runs, when it is not Platform
+	// (woocommerce for woocommerce-2).
+	Adapter string `json:"adapter,omitempty"`
+	BaseURL string `json:"base_url"`
 	// Credentials are the secrets and ids the fake accepts, by name, for
 	// printing: token, client_id, client_secret, refresh_token,
 	// consumer_key, consumer_secret, webhook_secret, …
@@ -64,8 +74,12 @@ type Sandbox struct {
 	HubSpotFake    *hubspotfake.Fake
 	SalesforceFake *salesforcefake.Fake
 	WooFake        *woocommercefake.Fake
+	// Shops are the WooCommerce fakes by instance name (ShopName), the
+	// first (WooFake) included.
+	Shops map[string]*woocommercefake.Fake
 
 	endpoints map[string]Endpoint
+	names     []string          // Platforms, then the further shops
 	sfIDs     map[string]string // dataset id → fake id
 	servers   []*http.Server
 	log       *slog.Logger
@@ -116,9 +130,16 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Shops == 0 {
+		opts.Shops = 1
+	}
+	names := slices.Clone(Platforms)
+	for i := 1; i < opts.Shops; i++ {
+		names = append(names, ShopName(i))
+	}
 	for p := range opts.Listen {
-		if !slices.Contains(Platforms, p) {
-			return nil, fmt.Errorf("starting sandbox: listen address for unknown platform %q (want one of %v)", p, Platforms)
+		if !slices.Contains(names, p) {
+			return nil, fmt.Errorf("starting sandbox: listen address for unknown platform %q (want one of %v)", p, names)
 		}
 	}
 	ds, err := Generate(GenOptions{Seed: opts.Seed, Customers: opts.Customers, AsOf: opts.AsOf, Params: opts.Params})
@@ -128,10 +149,14 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Sandbox{now: opts.Now, Data: ds, endpoints: map[string]Endpoint{}, sfIDs: map[string]string{},
-		log: opts.Logger.With("component", "sandbox"), seed: opts.Seed, hubspotTier: opts.HubSpotTier}
+	if err := ds.splitShops(opts.Shops); err != nil {
+		return nil, fmt.Errorf("starting sandbox: %w", err)
+	}
+	s := &Sandbox{now: opts.Now, Data: ds, endpoints: map[string]Endpoint{}, sfIDs: map[string]string{}, names: names,
+		Shops: map[string]*woocommercefake.Fake{},
+		log:   opts.Logger.With("component", "sandbox"), seed: opts.Seed, hubspotTier: opts.HubSpotTier}
 	listeners := map[string]net.Listener{}
-	for _, p := range Platforms {
+	for _, p := range names {
 		addr := opts.Listen[p]
 		if addr == "" {
 			addr = "127.0.0.1:0"
@@ -149,12 +174,17 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 
 	s.startHubSpot(base(HubSpot))
 	s.startSalesforce(base(Salesforce))
-	s.startWoo(base(WooCommerce))
 	handlers := map[string]http.Handler{
-		HubSpot: s.HubSpotFake.Handler(), Salesforce: s.SalesforceFake.Handler(), WooCommerce: s.WooFake.Handler(),
+		HubSpot: s.HubSpotFake.Handler(), Salesforce: s.SalesforceFake.Handler(),
 	}
+	for i := range opts.Shops {
+		f := s.startWoo(i, base(ShopName(i)))
+		s.Shops[ShopName(i)] = f
+		handlers[ShopName(i)] = f.Handler()
+	}
+	s.WooFake = s.Shops[WooCommerce]
 	s.observers = map[string]*atomic.Pointer[func(*http.Request)]{}
-	for _, p := range Platforms {
+	for _, p := range names {
 		obs := &atomic.Pointer[func(*http.Request)]{}
 		s.observers[p] = obs
 		next := handlers[p]
@@ -174,7 +204,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		}(listeners[p])
 	}
 	s.fire = newFirer(s)
-	s.log.Info("sandbox started", "seed", opts.Seed, "people", len(ds.People),
+	s.log.Info("sandbox started", "seed", opts.Seed, "people", len(ds.People), "shops", opts.Shops,
 		"hubspot", base(HubSpot), "salesforce", base(Salesforce), "woocommerce", base(WooCommerce))
 	return s, nil
 }
@@ -201,21 +231,34 @@ func (s *Sandbox) Endpoint(platform string) (Endpoint, bool) {
 	return e, ok
 }
 
-// Endpoints returns every platform's endpoint in Platforms order.
+// Endpoints returns every platform's endpoint in Platforms order, then
+// the further shops'.
 func (s *Sandbox) Endpoints() []Endpoint {
-	out := make([]Endpoint, 0, len(Platforms))
-	for _, p := range Platforms {
+	out := make([]Endpoint, 0, len(s.names))
+	for _, p := range s.names {
 		out = append(out, s.endpoints[p])
 	}
 	return out
 }
 
+// Names returns the sandbox's instance names: Platforms, then the
+// further shops (ShopName).
+func (s *Sandbox) Names() []string { return slices.Clone(s.names) }
+
 // Configs returns the platforms section of a connector config pointing
-// at the sandbox.
+// at the sandbox: a section per instance, which names its adapter when
+// that is not its name.
 func (s *Sandbox) Configs() map[string]adapter.Config {
 	out := map[string]adapter.Config{}
 	for p, e := range s.endpoints {
-		out[p] = e.Config
+		sec := adapter.Config{}
+		for k, v := range e.Config {
+			sec[k] = v
+		}
+		if e.Adapter != "" && e.Adapter != p {
+			sec["adapter"] = e.Adapter
+		}
+		out[p] = sec
 	}
 	return out
 }

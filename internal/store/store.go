@@ -59,8 +59,11 @@ type Store interface {
 	Deliveries
 	Locker
 	Privacy
+	Creations
 	Maintenance
 	Spends
+	Runs
+	WebState
 
 	// Database returns the open database, for River, the job queue, whose
 	// tables Migrate creates beside the store's.

@@ -55,6 +55,8 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/plans/{fingerprint}/apply", s.apiApply)
 	mux.HandleFunc("GET /api/v1/lift", s.apiLift)
 	mux.HandleFunc("GET /api/v1/migrations", s.apiMigration)
+	mux.HandleFunc("GET /api/v1/models", s.apiModels)
+	mux.HandleFunc("GET /api/v1/glossary", s.apiGlossary)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint; see /api/v1/openapi.json")
 	})

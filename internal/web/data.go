@@ -26,6 +26,7 @@ type Status struct {
 	Platforms   []health.Status `json:"platforms"`
 	Queues      Queues          `json:"queues"`
 	LastRun     *time.Time      `json:"last_run,omitempty"`
+	LatestRun   *store.Run      `json:"latest_run,omitempty"`
 	Segments    []SegmentSize   `json:"segments"`
 	Warnings    []string        `json:"warnings"`
 }
@@ -60,6 +61,7 @@ func (s *Server) status(ctx context.Context) (Status, error) {
 		OutboxPending: sum.Outbox[string(store.OutboxPending)] + sum.Outbox[string(store.OutboxLeased)],
 		OutboxFailed:  sum.Outbox[string(store.OutboxFailed)]}
 	st.Platforms = s.platformHealth()
+	st.LatestRun = s.lastRun(ctx)
 	// Revenue of all customers: the largest per-definition total of the
 	// last run (a definition that partitions everyone sums to all).
 	byDef := map[string]float64{}

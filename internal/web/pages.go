@@ -66,12 +66,14 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f", 100*float64(n)/float64(total))
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":  func(a, b int) int { return a + b },
+	"list": func(v ...string) []string { return v },
+	"took": func(from, to time.Time) string { return to.Sub(from).Round(time.Millisecond).String() },
 }
 
 func loadPages() (*pages, error) {
 	p := &pages{t: map[string]*template.Template{}}
-	for _, name := range []string{"login", "overview", "segment", "customers", "customer", "platforms", "plans", "plan", "error", "migrations", "lift", "review", "spend"} {
+	for _, name := range []string{"login", "overview", "segment", "customers", "customer", "platforms", "plans", "plan", "error", "migrations", "models", "runs", "lift", "review", "spend"} {
 		t, err := template.New("layout.html").Funcs(funcs).Funcs(earnFuncs()).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing the %s page: %w", name, err)
@@ -88,11 +90,13 @@ type view struct {
 	User  *principal
 	Data  any
 	Flash string
+	// Glossary defines the KPIs by key, for the labels' tooltips.
+	Glossary map[string]string
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) {
 	var buf bytes.Buffer
-	v := view{Title: title, Nav: page, User: who(r.Context()), Data: data}
+	v := view{Title: title, Nav: page, User: who(r.Context()), Data: data, Glossary: s.glossaryMap()}
 	if err := s.pages.t[page].Execute(&buf, v); err != nil {
 		s.log.Error("rendering a page", "page", page, "err", err)
 		http.Error(w, "could not render the page", http.StatusInternalServerError)
@@ -137,6 +141,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /customers/{id}", s.customerPage)
 	mux.HandleFunc("GET /platforms", s.platformsPage)
 	mux.HandleFunc("GET /migrations", s.migrationsPage)
+	mux.HandleFunc("GET /models", s.modelsPage)
 	mux.HandleFunc("GET /plans", s.plansPage)
 	mux.HandleFunc("POST /plans", s.makePlanForm)
 	mux.HandleFunc("GET /plans/{fingerprint}", s.planPage)

@@ -78,7 +78,7 @@ func (m *madePlan) view() PlanView {
 }
 
 func (s *Server) makePlan(ctx context.Context, by string) (PlanView, error) {
-	p, err := s.app.Plan(ctx, s.opts.Now())
+	p, err := s.app.Plan(app.WithRunBy(ctx, by), s.opts.Now())
 	if err != nil {
 		return PlanView{}, fmt.Errorf("making a plan: %w", err)
 	}
@@ -115,7 +115,7 @@ func (s *Server) planViews() []PlanView {
 
 // applyPlan applies a reviewed plan: refused when the data changed since.
 func (s *Server) applyPlan(ctx context.Context, m *madePlan, by string) (PlanView, error) {
-	rep, err := s.app.ApplyAt(ctx, app.ApplyRequest{AsOf: m.plan.AsOf, Fingerprint: m.plan.Fingerprint})
+	rep, err := s.app.ApplyAt(app.WithRunBy(ctx, by), app.ApplyRequest{AsOf: m.plan.AsOf, Fingerprint: m.plan.Fingerprint})
 	if err != nil {
 		return PlanView{}, err
 	}

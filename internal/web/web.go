@@ -60,6 +60,8 @@ type Server struct {
 
 	mu    sync.Mutex
 	plans []*madePlan // newest last, bounded
+
+	modelsCache modelsCache
 }
 
 // New prepares the web app.
@@ -104,6 +106,7 @@ func (s *Server) Handler() http.Handler {
 	s.apiRoutes(authed)
 	s.pageRoutes(authed)
 	s.earnRoutes(authed)
+	s.opsRoutes(authed)
 	authed.HandleFunc("POST /logout", s.logout)
 
 	mux := http.NewServeMux()

@@ -1,6 +1,6 @@
 // Package hubspotfake is a faithful in-process fake of the HubSpot APIs the
 // connector uses, in the spirit of net/http/httptest: the CRM v3 object
-// endpoints (list, get, batch read/update, search, merge, GDPR delete),
+// endpoints (list, get, batch read/update/upsert, search, merge, GDPR delete),
 // v4 association batch reads, the properties API, Lists v3, the OAuth token
 // endpoint, HubSpot's rate limits with their headers and 429 bodies, and a
 // webhook sender that signs deliveries as HubSpot does (v1, v2, v3).
@@ -162,6 +162,7 @@ type Fake struct {
 	faults   faults
 	calls    map[string]int
 	stats    Stats
+	upserts  UpsertStats
 	events   []Event
 	nextEvt  int64
 	router   *http.ServeMux

@@ -451,6 +451,8 @@ func (f *Fake) handleBatch(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		f.writeBatch(w, started, res, errs)
+	case "upsert":
+		f.handleUpsert(w, t, in.Inputs, started)
 	case "archive":
 		for _, x := range in.Inputs {
 			n, _ := strconv.ParseInt(x.ID, 10, 64)

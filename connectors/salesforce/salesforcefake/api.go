@@ -113,6 +113,8 @@ func routeKey(sub string) string {
 		return "/" + parts[0] + "/{locator}"
 	case len(parts) >= 3 && parts[0] == "jobs":
 		parts[2] = "{id}"
+	case len(parts) == 4 && parts[0] == "sobjects": // upsert by external id
+		parts[3] = "{value}"
 	case len(parts) >= 3 && parts[0] == "sobjects" && parts[2] != "describe" && parts[2] != "updated" && parts[2] != "deleted":
 		parts[2] = "{id}"
 	}
@@ -478,6 +480,8 @@ func (f *Fake) handleSObject(w http.ResponseWriter, r *http.Request, ver string,
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"name": object, "label": object, "custom": false,
 			"keyPrefix": objectPrefixes[object], "queryable": true, "updateable": true, "createable": true, "fields": fields})
+	case len(parts) == 3 && r.Method == http.MethodPatch:
+		f.upsertLocked(w, r, ver, object, parts[1], parts[2])
 	case len(parts) == 2 && (parts[1] == "updated" || parts[1] == "deleted") && r.Method == http.MethodGet:
 		f.handleUpdatedDeleted(w, r, object, parts[1] == "deleted")
 	case len(parts) == 2:

@@ -114,6 +114,7 @@ type Fake struct {
 	failBulk  int
 	server    *httptest.Server
 	batches   []int
+	upserts   upsertState
 }
 
 // New returns a Fake with the given options.
