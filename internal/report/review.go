@@ -131,7 +131,8 @@ var valueWords, lapsingWords = []string{"champion", "loyal", "vip", "top", "pote
 //  5. lift: a holdout's verdict: keep a campaign that earns, rethink one
 //     that does worse than nothing, keep the holdout running when there
 //     are too few people.
-//  6. data_quality: quarantined records waiting; profiles in no segment.
+//  6. data_quality: quarantined records waiting; profiles in no segment;
+//     spend in another currency than the revenue (no ROI then).
 func Review(ctx context.Context, src ReviewSource, opts ReviewOptions) (*ReviewResult, error) {
 	opts.defaults()
 	if !opts.From.Before(opts.To) {
@@ -420,8 +421,12 @@ func findings(r *ReviewResult, before, after map[string]map[string]bool, quarant
 				}
 			}
 			if float64(both) > o.Overlap*float64(small) {
-				out = append(out, Finding{Kind: "overlap", Text: fmt.Sprintf("%s and %s share %d people (%.0f%% of the smaller)", Label(a), Label(b), both, 100*float64(both)/float64(small)),
-					Action: fmt.Sprintf("Write back only one of %s and %s: they hold mostly the same people.", Label(a), Label(b))})
+				la, lb := Label(a), Label(b)
+				if la == lb { // "Loyal" in two definitions: name them in full
+					la, lb = a, b
+				}
+				out = append(out, Finding{Kind: "overlap", Text: fmt.Sprintf("%s and %s share %d people (%.0f%% of the smaller)", la, lb, both, 100*float64(both)/float64(small)),
+					Action: fmt.Sprintf("Write back only one of %s and %s: they hold mostly the same people.", la, lb)})
 			}
 		}
 	}

@@ -184,3 +184,25 @@ func TestReviewOfAHandBuiltQuarter(t *testing.T) {
 		t.Error("a period that ends before it starts was accepted")
 	}
 }
+
+// Two definitions with a segment of the same name ("Loyal") are named in
+// full when they overlap, not as "Loyal and Loyal".
+func TestOverlapOfSameNamedSegments(t *testing.T) {
+	after := map[string]map[string]bool{"lifecycle:loyal": {}, "rfm:loyal": {}}
+	for i := range 30 {
+		p := fmt.Sprint("p", i)
+		after["lifecycle:loyal"][p], after["rfm:loyal"][p] = true, true
+	}
+	o := ReviewOptions{}
+	o.defaults()
+	r := &ReviewResult{Profiles: 100}
+	var got []string
+	for _, f := range findings(r, nil, after, 0, o) {
+		if f.Kind == "overlap" {
+			got = append(got, f.Action)
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "lifecycle:loyal and rfm:loyal") {
+		t.Errorf("overlap findings %q", got)
+	}
+}
