@@ -7,9 +7,13 @@ import (
 	"github.com/segconn/connector/internal/store"
 )
 
+// RunHistory is how long the run history keeps a finished run.
+const RunHistory = 90 * 24 * time.Hour
+
 // Prune deletes what the retention settings no longer keep as of now
 // (done write-back items and processed webhook events older than their
-// windows; a window of zero keeps everything) and checkpoints SQLite's
+// windows; a window of zero keeps everything; finished runs older than
+// RunHistory, and expired web sessions) and checkpoints SQLite's
 // write-ahead log, so the store stops growing with finished work.
 func (a *App) Prune(ctx context.Context, now time.Time) (store.Pruned, error) {
 	r := a.Config.Retention
@@ -20,6 +24,7 @@ func (a *App) Prune(ctx context.Context, now time.Time) (store.Pruned, error) {
 	if r.Inbox > 0 {
 		p.InboxBefore = now.Add(-r.Inbox)
 	}
+	p.RunsBefore = now.Add(-RunHistory)
 	got, err := a.Store.Prune(ctx, p)
 	if err != nil {
 		return got, err

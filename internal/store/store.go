@@ -422,12 +422,16 @@ type InboxItem struct {
 type Prune struct {
 	OutboxBefore time.Time
 	InboxBefore  time.Time
+	// RunsBefore deletes finished runs that started before it, and the
+	// web app's sessions that expired before it.
+	RunsBefore time.Time
 }
 
 // Pruned counts what Store.Prune deleted.
 type Pruned struct {
 	Outbox int `json:"outbox"`
 	Inbox  int `json:"inbox"`
+	Runs   int `json:"runs"`
 }
 
 // Settlement is a write-back round's outcome (see OutboxSettle).
