@@ -115,7 +115,9 @@ func (s *Server) fillFromRuns(ctx context.Context, hs []health.Status) {
 	}
 	for i := range hs {
 		h := &hs[i]
-		failed := func(r store.Run) bool { return strings.Contains(r.Error, h.Platform+":") || (r.Kind == store.RunSync && r.Error != "") }
+		failed := func(r store.Run) bool {
+			return strings.Contains(r.Error, h.Platform+":") || (r.Kind == store.RunSync && r.Error != "")
+		}
 		for _, r := range runs { // newest first
 			if r.FinishedAt.IsZero() || failed(r) {
 				continue
