@@ -191,6 +191,9 @@ func OpenStore(ctx context.Context, sc config.Store, log *slog.Logger) (store.St
 // openStore opens the configured store with opts (Open passes the
 // configured survivorship policy, which only writes use).
 func openStore(ctx context.Context, sc config.Store, opts store.Options) (store.Store, error) {
+	if sc.SuppressionSecret != "" {
+		opts.SuppressionKey = []byte(sc.SuppressionSecret)
+	}
 	switch sc.Driver {
 	case "postgres":
 		s, err := postgres.Open(ctx, sc.DSN, postgres.Options{Options: opts, Schema: sc.Schema})

@@ -180,7 +180,7 @@ func (s *Sandbox) NewShopOrder(shop string, customerID int, billingEmail string,
 	for _, it := range items {
 		total += it.Quantity * it.UnitPrice.Amount
 	}
-	now := time.Now().UTC().Truncate(time.Second)
+	now := s.now().UTC().Truncate(time.Second)
 	o := domain.Order{
 		Ref: domain.ExternalRef{Platform: shop, ObjectType: domain.ObjectOrder, ID: strconv.Itoa(id)}, CreatedAt: now,
 		UpdatedAt: now, Status: domain.StatusCompleted, RawStatus: "completed", Currency: s.Data.Currency,

@@ -41,7 +41,7 @@ func (s *Sandbox) startHubSpot(baseURL string) {
 	tier := cmp.Or(s.hubspotTier, "professional")
 	perTen, _ := hubspot.TierLimits(tier)
 	f := hubspotfake.New(hubspotfake.Options{Tokens: []string{token}, ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refresh,
-		BurstMax: perTen, BurstInterval: 10 * time.Second})
+		BurstMax: perTen, BurstInterval: 10 * time.Second, Now: s.now})
 	s.HubSpotFake = f
 	for _, name := range []string{"interest", "acquisition_source"} {
 		f.DefineProperty("contacts", hubspotfake.Property{Name: name, Label: strings.ReplaceAll(name, "_", " "),
@@ -108,7 +108,7 @@ func (s *Sandbox) startSalesforce(baseURL string) {
 	clientSecret := secretFor(s.seed, "sf-client-secret", 32)
 	refresh := "5Aep861" + secretFor(s.seed, "sf-refresh", 40)
 	pathSecret := secretFor(s.seed, "sf-outbound-path", 24)
-	f := salesforcefake.New(salesforcefake.Options{ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refresh, Seed: s.seed})
+	f := salesforcefake.New(salesforcefake.Options{ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refresh, Now: s.now})
 	s.SalesforceFake = f
 	d := &s.Data.Salesforce
 	for _, c := range d.Companies {
@@ -202,6 +202,7 @@ func (s *Sandbox) startWoo(i int, baseURL string) *woocommercefake.Fake {
 	f := woocommercefake.New(woocommercefake.Options{
 		Keys:         []woocommercefake.Key{{ConsumerKey: ck, ConsumerSecret: cs, Permission: woocommercefake.ReadWrite}},
 		SiteLocation: siteLocation,
+		Now:          s.now,
 	})
 	custs := make([]woocommercefake.Customer, 0, len(d.Contacts))
 	paying := map[string]bool{}
