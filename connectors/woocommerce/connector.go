@@ -173,7 +173,7 @@ func (c *Connector) Configure(ctx context.Context, raw adapter.Config) error {
 	c.mu.Lock()
 	c.cfg = cfg
 	c.api = &api{hc: hc, base: cfg.BaseURL + "/wp-json/wc/v3"}
-	c.mapper = &mapper{account: cfg.Account, statusMap: cfg.StatusMap, cats: newProductCategories(c.now), owned: func(k string) bool {
+	c.mapper = &mapper{account: cfg.Account, statusMap: cfg.StatusMap, cats: newProductCategories(c.now), consent: cfg.Consent, owned: func(k string) bool {
 		return strings.HasPrefix(k, prefix) || slices.Contains(owned, k)
 	}}
 	c.batchSize.Store(int64(cfg.WriteBack.BatchSize))

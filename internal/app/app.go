@@ -98,17 +98,23 @@ func openOutbound(ctx context.Context, cfg *config.Loaded, st store.Store, log *
 // Open builds an App. Adapters are described and configured; a platform
 // that fails to configure is an error, as is an invalid segment definition.
 func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories map[string]Factory, opts Options) (*App, error) {
-	defs, err := SegmentDefinitions(cfg)
-	if err != nil {
+	if _, err := SegmentDefinitions(cfg); err != nil {
 		return nil, err
-	}
-	eng, err := segment.NewEngine(defs, segment.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("building the segment engine: %w", err)
 	}
 	st, err := openStore(ctx, cfg.Store, store.Options{Logger: log, Now: opts.StoreNow, Survivorship: cfg.SurvivorshipPolicy()})
 	if err != nil {
 		return nil, err
+	}
+	// The configured definitions with those saved by the segment builder.
+	defs, err := StoredSegments(ctx, cfg, st)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	eng, err := segment.NewEngine(defs, segment.Options{})
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("building the segment engine: %w", err)
 	}
 	app := &App{Config: cfg, Log: log, Store: st, Engine: eng, Adapters: map[string]adapter.Adapter{}, opts: opts,
 		Health: health.New(health.Options{Logger: log.With("component", "health")}, enabledPlatforms(cfg)...)}
@@ -185,6 +191,9 @@ func OpenStore(ctx context.Context, sc config.Store, log *slog.Logger) (store.St
 // openStore opens the configured store with opts (Open passes the
 // configured survivorship policy, which only writes use).
 func openStore(ctx context.Context, sc config.Store, opts store.Options) (store.Store, error) {
+	if sc.SuppressionSecret != "" {
+		opts.SuppressionKey = []byte(sc.SuppressionSecret)
+	}
 	switch sc.Driver {
 	case "postgres":
 		s, err := postgres.Open(ctx, sc.DSN, postgres.Options{Options: opts, Schema: sc.Schema})

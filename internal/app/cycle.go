@@ -132,6 +132,7 @@ func (a *App) cycle(ctx context.Context, asOf time.Time, observe func(phase stri
 		go func() {
 			defer wg.Done()
 			rep.Written[i], errs[i] = a.Pipeline.Drain(ctx, n)
+			a.observe(n, "push", errs[i], rep.Written[i].Calls > 0)
 			rep.Written[i].Platform = n
 		}()
 	}

@@ -23,6 +23,7 @@ func (a *App) observe(platform, op string, err error, worked bool) {
 	if err == nil {
 		if worked {
 			a.Health.Success(platform)
+			a.Health.Done(platform, op)
 		}
 		return
 	}
@@ -107,4 +108,14 @@ func ReadQueues(ctx context.Context, st store.Store, platforms []string) (QueueD
 		q.Quarantined[p] = len(qs)
 	}
 	return q, nil
+}
+
+// Quota returns a platform's daily request budget as its adapter knows
+// it; false when the adapter does not report one.
+func (a *App) Quota(platform string) (adapter.Quota, bool) {
+	qr, ok := a.Adapters[platform].(adapter.QuotaReporter)
+	if !ok {
+		return adapter.Quota{}, false
+	}
+	return qr.DailyQuota(), true
 }

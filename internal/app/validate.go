@@ -48,7 +48,7 @@ func Validate(ctx context.Context, l *config.Loaded, factories map[string]Factor
 		}
 		ps = append(ps, more...)
 	}
-	ps = append(ps, validatePlugins(ctx, l, log)...)
+	ps = append(ps, validatePlugins(ctx, l, factories, log)...)
 	if _, err := SegmentDefinitions(l); err != nil {
 		ps = append(ps, problemsOf(err)...)
 	} else {
@@ -129,7 +129,7 @@ func validateSection(ctx context.Context, a adapter.Adapter, prefix string, sec 
 // validatePlugins starts each configured plugin (after its checksum is
 // verified) and checks the section of each of its instances against the
 // schema it describes, and stops it.
-func validatePlugins(ctx context.Context, l *config.Loaded, log *slog.Logger) config.Problems {
+func validatePlugins(ctx context.Context, l *config.Loaded, factories map[string]Factory, log *slog.Logger) config.Problems {
 	var ps config.Problems
 	seen := map[string]int{}
 	instances := l.Instances()
@@ -140,6 +140,11 @@ func validatePlugins(ctx context.Context, l *config.Loaded, log *slog.Logger) co
 			continue
 		}
 		seen[pc.Name] = i
+		if _, builtin := factories[pc.Name]; builtin {
+			// adapter: hubspot would be ambiguous.
+			ps = append(ps, config.Problem{Path: prefix + ".name", Message: fmt.Sprintf("%q is a built-in adapter's name: name the plugin otherwise", pc.Name)})
+			continue
+		}
 		if pc.Path == "" || pc.SHA256 == "" {
 			continue // the loader reported it
 		}

@@ -125,6 +125,8 @@ func TestInstanceAdapterProblems(t *testing.T) {
 			"platforms.shop-eu.adapter", []string{"must name an adapter"}},
 		{"instance name unfit for a path", "Shop EU: {adapter: woocommerce}",
 			"platforms.Shop EU", []string{"cannot name an instance"}},
+		{"a plugin named as a built-in", "shop: {adapter: woocommerce}\nplugins: [{name: hubspot, path: /nonexistent, sha256: " + strings.Repeat("0", 64) + "}]",
+			"plugins[0].name", []string{`"hubspot" is a built-in adapter's name`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ps := validate(t, "store: {driver: sqlite, path: /tmp/x.db}\nplatforms:\n  "+tc.section+"\n")

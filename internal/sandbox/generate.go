@@ -201,24 +201,6 @@ func (d *Dataset) Hash() string {
 	return hex.EncodeToString(s[:])
 }
 
-// Platform returns one platform's records.
-func (d *Dataset) Platform(name string) *Records {
-	switch name {
-	case HubSpot:
-		return &d.HubSpot
-	case Salesforce:
-		return &d.Salesforce
-	case WooCommerce:
-		return &d.WooCommerce
-	}
-	for i := range d.MoreShops {
-		if name == ShopName(i+1) {
-			return &d.MoreShops[i].Records
-		}
-	}
-	return nil
-}
-
 // Id bases per platform, so ids read as what they are.
 const (
 	wooCustomerBase = 1

@@ -34,6 +34,25 @@ func ShopName(i int) string {
 	return WooCommerce + "-" + strconv.Itoa(i+1)
 }
 
+// Platform returns one platform's records, or a shop's by its
+// instance name (ShopName).
+func (d *Dataset) Platform(name string) *Records {
+	switch name {
+	case HubSpot:
+		return &d.HubSpot
+	case Salesforce:
+		return &d.Salesforce
+	case WooCommerce:
+		return &d.WooCommerce
+	}
+	for i := range d.MoreShops {
+		if name == ShopName(i+1) {
+			return &d.MoreShops[i].Records
+		}
+	}
+	return nil
+}
+
 // splitShops spreads the WooCommerce customers over n shops: each person
 // who buys on the web has a home shop, and BothShopsShare of them also
 // shop in a second one, with the same email. A person's account is in

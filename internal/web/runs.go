@@ -14,6 +14,8 @@ func (s *Server) opsRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/runs", s.apiRuns)
 	mux.HandleFunc("GET /runs", s.runsPage)
 	s.failureRoutes(mux)
+	s.flowRoutes(mux)
+	s.builderRoutes(mux)
 }
 
 // runFilter reads kind, before and limit (1 to 500, default 50).

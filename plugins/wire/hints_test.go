@@ -74,8 +74,8 @@ func (r *recorder) RateWait(d time.Duration) {
 func TestHintsCrossTheProtocol(t *testing.T) {
 	ctx := context.Background()
 	c := over(t, &wire.GRPCPlugin{Impl: sdk.Adapt(&hinted{})})
-	if m, err := c.ProtocolMinor(ctx); err != nil || m != 1 {
-		t.Fatalf("ProtocolMinor = %d, %v; want 1", m, err)
+	if m, err := c.ProtocolMinor(ctx); err != nil || m != wire.ProtocolMinor {
+		t.Fatalf("ProtocolMinor = %d, %v; want %d", m, err, wire.ProtocolMinor)
 	}
 	h, err := c.Hints(ctx)
 	if err != nil {
