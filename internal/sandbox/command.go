@@ -113,7 +113,13 @@ under the same email.`,
 				if err != nil {
 					return fmt.Errorf("encoding sandbox config: %w", err)
 				}
-				if err := os.WriteFile(writeConfig, b, 0o600); err != nil {
+				// Written whole or not at all: whoever waits for the file
+				// (a script, a test) never reads half of it.
+				tmp := writeConfig + ".tmp"
+				if err := os.WriteFile(tmp, b, 0o600); err != nil {
+					return fmt.Errorf("writing sandbox config: %w", err)
+				}
+				if err := os.Rename(tmp, writeConfig); err != nil {
 					return fmt.Errorf("writing sandbox config: %w", err)
 				}
 			}
