@@ -12,6 +12,7 @@ import (
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/store"
 )
 
 // shopper is a person of the generated business who has an account in
@@ -238,5 +239,55 @@ func TestTwoShopsOneBusiness(t *testing.T) {
 	}
 	if got := count(); got[apptest.ShopUS] != s.usOrders+1 {
 		t.Errorf("after pulling %s: orders per instance %v, want %s %d", apptest.ShopUS, got, apptest.ShopUS, s.usOrders+1)
+	}
+}
+
+// TestTwoShopsErasure: erasing a person who buys in both shops deletes
+// their customer from each shop's own fake (each instance's adapter is
+// handed its own record) and from HubSpot, and leaves the customer with
+// the same id in the other shop alone.
+func TestTwoShopsErasure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a full cycle against three fake platforms")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	ts := apptest.StartTwoShops(t, 200, now, app.Options{})
+	a := ts.App
+	if _, err := a.Cycle(ctx, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := findShopper(t, ts.Sandbox)
+	euID, _ := strconv.Atoi(s.euID)
+	usID, _ := strconv.Atoi(s.usID)
+	// The customers with the same ids in the other shop are other people.
+	otherUS, usHasEU := ts.Fakes[apptest.ShopUS].Customer(euID)
+	otherEU, euHasUS := ts.Fakes[apptest.ShopEU].Customer(usID)
+
+	er, err := a.Erase(ctx, s.email, "dpo@shop.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := map[string]bool{}
+	for _, tk := range er.Tasks {
+		if tk.Status != store.ErasureDone {
+			t.Errorf("%s answered %s (%s); want done", tk.Ref.Key(), tk.Status, tk.Answer)
+		}
+		done[tk.Ref.Platform] = true
+	}
+	if !done[apptest.ShopEU] || !done[apptest.ShopUS] || !done[sandbox.HubSpot] {
+		t.Errorf("erasure tasks on %v; want one on each shop and on hubspot", done)
+	}
+	if _, ok := ts.Fakes[apptest.ShopEU].Customer(euID); ok {
+		t.Errorf("%s still has customer %d", apptest.ShopEU, euID)
+	}
+	if _, ok := ts.Fakes[apptest.ShopUS].Customer(usID); ok {
+		t.Errorf("%s still has customer %d", apptest.ShopUS, usID)
+	}
+	if c, ok := ts.Fakes[apptest.ShopUS].Customer(euID); usHasEU && euID != usID && (!ok || c.Email != otherUS.Email) {
+		t.Errorf("%s lost customer %d (%s), another person", apptest.ShopUS, euID, otherUS.Email)
+	}
+	if c, ok := ts.Fakes[apptest.ShopEU].Customer(usID); euHasUS && euID != usID && (!ok || c.Email != otherEU.Email) {
+		t.Errorf("%s lost customer %d (%s), another person", apptest.ShopEU, usID, otherEU.Email)
 	}
 }
