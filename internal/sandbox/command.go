@@ -63,8 +63,8 @@ the -c configuration when it exists), so write-back works at once.
 
 With --shops 2 the business runs two WooCommerce shops: the second is a
 fake of its own (woocommerce-2, an instance of the woocommerce adapter
-in the printed config), and a quarter of the shop customers buy in both
-under the same email.`,
+in the printed config, with webhooks to base/woocommerce-2), and a
+quarter of the shop customers buy in both under the same email.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
