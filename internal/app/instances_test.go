@@ -291,3 +291,48 @@ func TestTwoShopsErasure(t *testing.T) {
 		t.Errorf("%s lost customer %d (%s), another person", apptest.ShopEU, usID, otherEU.Email)
 	}
 }
+
+// TestTwoShopsKeepTheirRecordsApart is the quick check of instances: a
+// pull of both shops and HubSpot stores every record under its
+// instance's name (never the adapter's), customers of both shops join
+// their one profile, and each order hangs on its own shop's customer.
+func TestTwoShopsKeepTheirRecordsApart(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now().UTC()
+	ts := apptest.StartTwoShops(t, 40, now, app.Options{})
+	if _, err := ts.App.SyncAll(ctx, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := ts.App.Store.ListProfiles(ctx, "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := 0
+	for _, p := range ps {
+		shops := map[string]bool{}
+		for _, r := range p.Refs {
+			switch r.Platform {
+			case apptest.ShopEU, apptest.ShopUS:
+				shops[r.Platform] = true
+			case sandbox.HubSpot:
+			default:
+				t.Errorf("profile %s has a record of %q: %s", p.ID, r.Platform, r.Key())
+			}
+		}
+		if len(shops) == 2 {
+			both++
+		}
+		os, err := ts.App.Store.Orders(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range os {
+			if c := o.CustomerRef; !c.IsZero() && c.Platform != o.Ref.Platform {
+				t.Errorf("order %s hangs on %s, another instance's customer", o.Ref.Key(), c.Key())
+			}
+		}
+	}
+	if both == 0 {
+		t.Error("no profile joins customers of both shops")
+	}
+}
