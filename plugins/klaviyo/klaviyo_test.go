@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/segconn/connector/adapter"
@@ -215,5 +216,34 @@ func TestWriteBackIsExact(t *testing.T) {
 	again, err := p.EnsureTargets(ctx, []adapter.Target{{Key: "list:vip", Kind: adapter.TargetList, Name: "segment: vip"}})
 	if err != nil || again[0].PlatformID != vip || again[0].Created {
 		t.Errorf("EnsureTargets again: %+v, %v; want the same list, not created", again, err)
+	}
+}
+
+// Klaviyo lets lists share a name, so EnsureTargets called twice at once
+// (a cycle's and the daemon's) must still make one list: both calls get
+// its id. They made two before, and write-back then went to one list
+// while the host recorded the other.
+func TestConcurrentEnsureTargetsMakeOneList(t *testing.T) {
+	t.Parallel()
+	f := klaviyofake.Start(t.Cleanup)
+	p := configured(t, f)
+	target := []adapter.Target{{Key: "list:vip", Kind: adapter.TargetList, Name: "segment: vip"}}
+	ids := make([]string, 4)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			es, err := p.EnsureTargets(context.Background(), target)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = es[0].PlatformID
+		}()
+	}
+	wg.Wait()
+	if n := f.ListsNamed("segment: vip"); n != 1 || ids[0] == "" || slices.Compact(slices.Clone(ids))[0] != ids[0] || len(slices.Compact(slices.Clone(ids))) != 1 {
+		t.Errorf("%d lists named segment: vip; ids %v", n, ids)
 	}
 }

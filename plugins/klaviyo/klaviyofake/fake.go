@@ -36,6 +36,7 @@ package klaviyofake
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -149,14 +150,16 @@ func (f *Fake) Handler() http.Handler {
 	return mux
 }
 
-// newID returns a random id of n upper-case letters and digits (profile
-// ids are 26 long, list and metric ids 6). Callers hold mu or own f.
+// newID returns the next id of n upper-case letters and digits (profile
+// ids are 26 long, list and metric ids 6), derived from a counter so a
+// fake filled the same way has the same ids. Callers hold mu or own f.
 func (f *Fake) newID(n int) string {
 	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	f.seq++
+	sum := sha256.Sum256([]byte(fmt.Sprintf("klaviyofake/%d/%d", n, f.seq)))
 	b := make([]byte, n)
-	_, _ = rand.Read(b)
 	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
+		b[i] = alphabet[int(sum[i%len(sum)]+byte(i/len(sum)))%len(alphabet)]
 	}
 	return string(b)
 }

@@ -50,6 +50,23 @@ func (f *Fake) Seed(n int) []*Profile {
 	return out
 }
 
+// AddProfile adds a profile with the given address, names and email
+// marketing consent (Subscribed, NeverSubscribed or Unsubscribed),
+// created and updated at at.
+func (f *Fake) AddProfile(email, first, last, consent string, at time.Time) *Profile {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	at = at.UTC().Truncate(time.Second)
+	p := &Profile{ID: f.newID(26), Email: email, FirstName: first, LastName: last, Properties: map[string]any{},
+		Consent: consent, ConsentAt: at, Created: at, Updated: at}
+	f.profiles = append(f.profiles, p)
+	f.byID[p.ID] = p
+	if at.After(f.clock) {
+		f.clock = at
+	}
+	return p
+}
+
 // SetConsent sets a profile's email marketing consent (and updates it).
 func (f *Fake) SetConsent(id, consent string) {
 	f.mu.Lock()
