@@ -219,7 +219,7 @@ func TestCreatePlanRespectsTheCap(t *testing.T) {
 		if pp.Platform != sandbox.HubSpot {
 			continue
 		}
-		if len(pp.Creates) != 10 || len(pp.Warnings) != 1 || !strings.Contains(pp.Warnings[0], "cap of 10") {
+		if len(pp.Creates) != 10 || len(pp.Warnings) != 1 || !strings.Contains(pp.Warnings[0], "the cap of 10 leaves room for 10") {
 			t.Fatalf("plan creates %d with warnings %q; want 10 and a warning about the cap", len(pp.Creates), pp.Warnings)
 		}
 	}
