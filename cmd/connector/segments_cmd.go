@@ -233,6 +233,11 @@ fresh plan. Without --plan, --refresh is required.`,
 				for _, r := range d.Reasons {
 					fmt.Fprintf(a.stdout, "  - %s\n", r)
 				}
+				if d.Prediction != nil {
+					for _, l := range predictionLines(d.Prediction) {
+						fmt.Fprintf(a.stdout, "  %s\n", l)
+					}
+				}
 			}
 			return nil
 		},

@@ -11,7 +11,7 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 var _ adapter.Creator = (*Connector)(nil)
@@ -126,7 +126,7 @@ func (c *Connector) upsertContact(ctx context.Context, field, value string, body
 	if err == nil {
 		return res, nil
 	}
-	var se *httpx.StatusError
+	var se *httpkit.StatusError
 	if !errors.As(err, &se) {
 		return res, c.mapErr(err, "upserting salesforce contact")
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // cursor is the opaque resume point of a Pull, JSON-encoded. Each sObject
@@ -285,7 +285,7 @@ func (c *Connector) pullBulk(ctx context.Context, object string, cur *cursor, m 
 	for {
 		var job jobInfo
 		if err := c.getJSON(ctx, "/jobs/query/"+url.PathEscape(bp.JobID), nil, &job); err != nil {
-			var se *httpx.StatusError
+			var se *httpkit.StatusError
 			if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
 				return fmt.Errorf("%w: job %s is gone", errBulkFailed, bp.JobID)
 			}

@@ -646,3 +646,7 @@ func staticGroups(def *Definition) []string {
 	}
 	return nil
 }
+
+// DefaultPredictiveParams are the predictive kind's defaults, which the
+// default model of a predicted value tier or a rule also uses.
+func DefaultPredictiveParams() PredictiveParams { return defaultPredictive() }

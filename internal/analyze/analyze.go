@@ -46,6 +46,9 @@ type Options struct {
 	// diagnostics and the segments, written besides the output.
 	Report string
 	Logger *slog.Logger
+
+	// checkOnly stops after the models (Check): no profiles, no segments.
+	checkOnly bool
 }
 
 const week = 7.0
@@ -418,6 +421,14 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 			v.ParetoNBDExpected = &ep
 		}
 		md.Validation = v
+	}
+
+	if opts.checkOnly {
+		if rep.Warnings == nil {
+			rep.Warnings = []string{}
+		}
+		rep.Segments = []Segment{}
+		return a, nil
 	}
 
 	// Profiles.

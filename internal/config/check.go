@@ -90,7 +90,7 @@ func (c *Config) checkMore() Problems {
 		}
 	}
 	for name, sec := range c.Platforms {
-		if v, ok := sec["enabled"]; ok {
+		if v, ok := sec[KeyEnabled]; ok {
 			if _, isBool := v.(bool); !isBool {
 				ps = append(ps, Problem{"platforms." + name + ".enabled", fmt.Sprintf("must be true or false; got %v", v)})
 			}

@@ -413,23 +413,34 @@ func estimateCalls(pl *Platform, items []adapter.PushItem) int {
 			calls += est.EstimatePushCalls(adapter.PushRequest{Items: chunk})
 			continue
 		}
-		props := 0
-		lists := map[string]int{}
-		for _, it := range chunk {
-			if len(it.Properties) > 0 {
-				props++
-			}
-			for _, k := range it.Add {
-				lists["+"+k]++
-			}
-			for _, k := range it.Remove {
-				lists["-"+k]++
-			}
+		calls += GenericPushCalls(adapter.PushRequest{Items: chunk}, batch)
+	}
+	return calls
+}
+
+// GenericPushCalls is the estimate of the calls one Push takes for an
+// adapter that offers none: property updates in batches of batch, plus,
+// per list target, its additions and its removals in batches of batch.
+func GenericPushCalls(req adapter.PushRequest, batch int) int {
+	if batch <= 0 {
+		batch = 100
+	}
+	props := 0
+	lists := map[string]int{}
+	for _, it := range req.Items {
+		if len(it.Properties) > 0 {
+			props++
 		}
-		calls += ceilDiv(props, batch)
-		for _, n := range lists {
-			calls += ceilDiv(n, batch)
+		for _, k := range it.Add {
+			lists["+"+k]++
 		}
+		for _, k := range it.Remove {
+			lists["-"+k]++
+		}
+	}
+	calls := ceilDiv(props, batch)
+	for _, n := range lists {
+		calls += ceilDiv(n, batch)
 	}
 	return calls
 }

@@ -40,6 +40,7 @@ func NewCommand(segments Segments) *cobra.Command {
 		count                   int
 		writeConfig             string
 		noPrepare               bool
+		shops                   int
 	)
 	cmd := &cobra.Command{
 		Use:   "sandbox",
@@ -58,7 +59,12 @@ base/salesforce/<path secret>.
 Like an admin setting up a real org, the sandbox creates the Salesforce
 custom fields the segments write to (the default segments, and those of
 the -c configuration when it exists), so write-back works at once.
---no-prepare leaves them out, to see the error a fresh org gives.`,
+--no-prepare leaves them out, to see the error a fresh org gives.
+
+With --shops 2 the business runs two WooCommerce shops: the second is a
+fake of its own (woocommerce-2, an instance of the woocommerce adapter
+in the printed config), and a quarter of the shop customers buy in both
+under the same email.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -66,9 +72,15 @@ the -c configuration when it exists), so write-back works at once.
 				ctx = context.Background()
 			}
 			listen := map[string]string{}
+			if shops < 1 || shops > MaxShops {
+				return fmt.Errorf("--shops must be 1 to %d, got %d", MaxShops, shops)
+			}
 			if basePort > 0 {
 				for i, p := range Platforms {
 					listen[p] = net.JoinHostPort("127.0.0.1", strconv.Itoa(basePort+i))
+				}
+				for i := 1; i < shops; i++ {
+					listen[ShopName(i)] = net.JoinHostPort("127.0.0.1", strconv.Itoa(basePort+len(Platforms)+i-1))
 				}
 			}
 			for p, v := range map[string]string{HubSpot: listenHS, Salesforce: listenSF, WooCommerce: lWC} {
@@ -83,14 +95,14 @@ the -c configuration when it exists), so write-back works at once.
 				return fmt.Errorf("--webhook-rate must be positive, got %g", rateFlag)
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-			sb, err := Start(ctx, Options{Seed: seed, Customers: customers, Listen: listen, Logger: log})
+			sb, err := Start(ctx, Options{Seed: seed, Customers: customers, Listen: listen, Logger: log, Shops: shops})
 			if err != nil {
 				return err
 			}
 			defer sb.Close()
 			var prepared []string
 			if !noPrepare && segments != nil {
-				defs, err := segments(Platforms)
+				defs, err := segments(sb.Names())
 				if err != nil {
 					return fmt.Errorf("reading the segments to prepare the Salesforce org for: %w", err)
 				}
@@ -145,6 +157,7 @@ the -c configuration when it exists), so write-back works at once.
 	f.IntVar(&count, "webhook-count", 0, "stop after this many webhooks (0: until Ctrl-C)")
 	f.StringVar(&writeConfig, "write-config", "", "also write the platforms: config section to this YAML `FILE`")
 	f.BoolVar(&noPrepare, "no-prepare", false, "leave the Salesforce org without the custom fields the segments write to")
+	f.IntVar(&shops, "shops", 1, "WooCommerce shops the business runs (further shops are woocommerce-2, … on the ports after the first three)")
 	return cmd
 }
 
@@ -173,7 +186,7 @@ type summary struct {
 	Platforms map[string]map[string]int `json:"platforms"`
 }
 
-func summarize(d *Dataset) summary {
+func summarize(d *Dataset, names []string) summary {
 	s := summary{People: len(d.People), Kinds: map[Kind]int{}, Platforms: map[string]map[string]int{}}
 	for _, p := range d.People {
 		s.Kinds[p.Kind]++
@@ -181,7 +194,7 @@ func summarize(d *Dataset) summary {
 			s.Churned++
 		}
 	}
-	for _, p := range Platforms {
+	for _, p := range names {
 		r := d.Platform(p)
 		s.Platforms[p] = map[string]int{"contacts": len(r.Contacts), "companies": len(r.Companies), "orders": len(r.Orders)}
 	}
@@ -194,7 +207,7 @@ func printJSON(w io.Writer, sb *Sandbox) error {
 		AsOf      time.Time  `json:"as_of"`
 		Summary   summary    `json:"summary"`
 		Endpoints []Endpoint `json:"endpoints"`
-	}{Seed: sb.Data.Seed, AsOf: sb.Data.AsOf, Summary: summarize(sb.Data), Endpoints: sb.Endpoints()}
+	}{Seed: sb.Data.Seed, AsOf: sb.Data.AsOf, Summary: summarize(sb.Data, sb.Names()), Endpoints: sb.Endpoints()}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(doc); err != nil {
@@ -204,7 +217,7 @@ func printJSON(w io.Writer, sb *Sandbox) error {
 }
 
 func printText(w io.Writer, sb *Sandbox, configFile string, prepared []string) error {
-	s := summarize(sb.Data)
+	s := summarize(sb.Data, sb.Names())
 	fmt.Fprintf(w, "Sandbox running: seed %d, %d people (%d buyers, %d of them churned; %d leads; %d prospects), history up to %s.\n\n",
 		sb.Data.Seed, s.People, s.Kinds[KindBuyer], s.Churned, s.Kinds[KindLead], s.Kinds[KindProspect], sb.Data.AsOf.Format(time.DateOnly))
 	for _, e := range sb.Endpoints() {

@@ -65,6 +65,8 @@ type Store interface {
 	Privacy
 	Creations
 	Maintenance
+	Runs
+	WebState
 
 	// Database returns the open database, for River, the job queue, whose
 	// tables Migrate creates beside the store's.

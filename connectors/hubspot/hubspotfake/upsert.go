@@ -72,7 +72,7 @@ func (f *Fake) handleUpsert(w http.ResponseWriter, t objectType, inputs []batchI
 	res := make([]upsertResult, 0, len(inputs))
 	var failed []string
 	for _, x := range inputs {
-		if cat := f.faults.failIDs[x.ID]; cat != "" {
+		if cat := f.failIDs[x.ID]; cat != "" {
 			failed = append(failed, x.ID)
 			continue
 		}

@@ -49,6 +49,8 @@ func Run(t *testing.T, open Factory) {
 		{"Migrations", testMigrations},
 		{"Lock", testLock},
 		{"Deliveries", testDeliveries},
+		{"Runs", testRuns},
+		{"WebState", testWebState},
 		{"ThreePlatformsOnePerson", testThreePlatformsOnePerson},
 		{"MostRecentWins", testMostRecentWins},
 		{"Idempotent", testIdempotent},

@@ -1,4 +1,4 @@
-package httpx_test
+package httpkit_test
 
 import (
 	"bytes"
@@ -15,11 +15,11 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
-func fastOpts(extra func(*httpx.Options)) httpx.Options {
-	o := httpx.Options{Platform: "test", RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond, MaxRetryAfter: 50 * time.Millisecond}
+func fastOpts(extra func(*httpkit.Options)) httpkit.Options {
+	o := httpkit.Options{Platform: "test", RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond, MaxRetryAfter: 50 * time.Millisecond}
 	if extra != nil {
 		extra(&o)
 	}
@@ -36,7 +36,7 @@ func TestRetriesServerErrorsThenSucceeds(t *testing.T) {
 		_, _ = w.Write([]byte(`{"ok":true}`))
 	}))
 	defer srv.Close()
-	c := httpx.New(fastOpts(nil))
+	c := httpkit.New(fastOpts(nil))
 	var out struct{ OK bool }
 	if err := c.DoJSON(context.Background(), http.MethodGet, srv.URL, nil, &out); err != nil {
 		t.Fatal(err)
@@ -57,12 +57,12 @@ func TestNeverRetriesValidationOrAuth(t *testing.T) {
 			w.WriteHeader(tc.status)
 			_, _ = w.Write([]byte(`{"message":"bad"}`))
 		}))
-		err := httpx.New(fastOpts(nil)).DoJSON(context.Background(), http.MethodGet, srv.URL, nil, nil)
+		err := httpkit.New(fastOpts(nil)).DoJSON(context.Background(), http.MethodGet, srv.URL, nil, nil)
 		srv.Close()
 		if adapter.KindOf(err) != tc.kind {
 			t.Errorf("status %d: kind %v, want %v (%v)", tc.status, adapter.KindOf(err), tc.kind, err)
 		}
-		var se *httpx.StatusError
+		var se *httpkit.StatusError
 		if !errors.As(err, &se) || se.StatusCode != tc.status || !strings.Contains(string(se.Body), "bad") {
 			t.Errorf("status %d: StatusError missing or wrong: %v", tc.status, err)
 		}
@@ -99,7 +99,7 @@ func TestRefreshesTokenOnceOn401(t *testing.T) {
 	defer srv.Close()
 	auth := &refresher{}
 	auth.token.Store("stale-token")
-	c := httpx.New(fastOpts(func(o *httpx.Options) { o.Auth = auth }))
+	c := httpkit.New(fastOpts(func(o *httpkit.Options) { o.Auth = auth }))
 	if err := c.DoJSON(context.Background(), http.MethodGet, srv.URL, nil, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestRefreshesTokenOnceOn401(t *testing.T) {
 	defer bad.Close()
 	auth2 := &refresher{}
 	auth2.token.Store("x")
-	err := httpx.New(fastOpts(func(o *httpx.Options) { o.Auth = auth2 })).DoJSON(context.Background(), http.MethodGet, bad.URL, nil, nil)
+	err := httpkit.New(fastOpts(func(o *httpkit.Options) { o.Auth = auth2 })).DoJSON(context.Background(), http.MethodGet, bad.URL, nil, nil)
 	if !errors.Is(err, adapter.ErrAuth) || auth2.refreshes.Load() != 1 {
 		t.Fatalf("err=%v refreshes=%d, want auth error after one refresh", err, auth2.refreshes.Load())
 	}
@@ -134,7 +134,7 @@ func TestRetryAfterHonouredAndCapped(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer srv.Close()
-	c := httpx.New(fastOpts(nil))
+	c := httpkit.New(fastOpts(nil))
 	if err := c.DoJSON(context.Background(), http.MethodGet, srv.URL+"/short", nil, nil); err != nil {
 		t.Fatalf("short Retry-After should be retried: %v", err)
 	}
@@ -156,7 +156,7 @@ func TestSecretsRedactedInErrorsAndLogs(t *testing.T) {
 	defer srv.Close()
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c := httpx.New(fastOpts(func(o *httpx.Options) {
+	c := httpkit.New(fastOpts(func(o *httpkit.Options) {
 		o.Logger = log
 		o.Secrets = []string{"hunter2-secret"}
 		o.RetryMax = 1
@@ -190,7 +190,7 @@ func TestLimiterSpendsBudgetOnEveryAttempt(t *testing.T) {
 	defer srv.Close()
 	lim := rate.NewLimiter(rate.Every(time.Hour), 4)
 	var waits atomic.Int32
-	c := httpx.New(fastOpts(func(o *httpx.Options) {
+	c := httpkit.New(fastOpts(func(o *httpkit.Options) {
 		o.Limiter = lim
 		o.Hooks.OnLimiterWait = func(time.Duration) { waits.Add(1) }
 	}))

@@ -1,5 +1,9 @@
-// Package httpx is the one HTTP client factory every platform call goes
-// through. It is built on hashicorp/go-retryablehttp, which already has the
+// Package httpkit is the HTTP kit of the plugin SDK: the one client
+// factory every platform call goes through, in the built-in connectors and
+// in adapter plugins alike. A plugin that implements sdk.Observable hands
+// the observer it is given to ObserverHooks, and the host counts its
+// requests and rate-limiter waits as it counts a built-in adapter's. It
+// is built on hashicorp/go-retryablehttp, which already has the
 // pluggable pieces a platform client needs (retry policy, backoff, hooks
 // around each attempt, a leveled logger); this package fills them in:
 //
@@ -27,4 +31,4 @@
 //
 // Outer loops (reconnects, restarts, polling) use cenkalti/backoff/v4 in
 // their own packages; never stack both layers on the same call.
-package httpx
+package httpkit

@@ -1,4 +1,4 @@
-package httpx_test
+package httpkit_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // A broken answer, as a real connection delivers it.
@@ -71,7 +71,7 @@ func breakingServer(t *testing.T, plan ...breakage) (*httptest.Server, *atomic.I
 
 func TestReadsRetryBrokenBodies(t *testing.T) {
 	srv, calls := breakingServer(t, resetMidBody, cutShort, chunkedCut, truncatedJSON, whole)
-	c := httpx.New(fastOpts(nil))
+	c := httpkit.New(fastOpts(nil))
 	var out struct {
 		Items []struct{ ID int }
 		Next  string
@@ -99,7 +99,7 @@ func TestReadsRetryBrokenBodies(t *testing.T) {
 
 func TestReadBodyRetriesAreBounded(t *testing.T) {
 	srv, calls := breakingServer(t, resetMidBody)
-	c := httpx.New(fastOpts(func(o *httpx.Options) { o.RetryMax = 3 }))
+	c := httpkit.New(fastOpts(func(o *httpkit.Options) { o.RetryMax = 3 }))
 	err := c.DoJSON(context.Background(), http.MethodGet, srv.URL, nil, &json.RawMessage{})
 	if !adapter.IsRetryable(err) || calls.Load() != 4 {
 		t.Fatalf("err %v (retryable %v) after %d attempts, want a retryable error after 4", err, adapter.IsRetryable(err), calls.Load())
@@ -124,13 +124,13 @@ func TestBrokenAnswersToWritesAreUnknownNotRefused(t *testing.T) {
 	for name, b := range map[string]breakage{"reset mid-body": resetMidBody, "cut short": cutShort, "chunked cut": chunkedCut, "truncated JSON": truncatedJSON} {
 		t.Run(name, func(t *testing.T) {
 			srv, calls := breakingServer(t, b, whole)
-			c := httpx.New(fastOpts(nil))
+			c := httpkit.New(fastOpts(nil))
 			err := c.DoJSON(context.Background(), http.MethodPost, srv.URL, map[string]int{"x": 1}, &json.RawMessage{})
 			if err == nil || calls.Load() != 1 {
 				t.Fatalf("err %v after %d attempts, want an error after 1", err, calls.Load())
 			}
-			if k := adapter.KindOf(err); k != adapter.KindRetryable || !errors.Is(err, httpx.ErrAnswerUnread) {
-				t.Fatalf("kind %s, unread %v (%v); want a retryable ErrAnswerUnread", k, errors.Is(err, httpx.ErrAnswerUnread), err)
+			if k := adapter.KindOf(err); k != adapter.KindRetryable || !errors.Is(err, httpkit.ErrAnswerUnread) {
+				t.Fatalf("kind %s, unread %v (%v); want a retryable ErrAnswerUnread", k, errors.Is(err, httpkit.ErrAnswerUnread), err)
 			}
 		})
 	}
@@ -138,7 +138,7 @@ func TestBrokenAnswersToWritesAreUnknownNotRefused(t *testing.T) {
 
 func TestWritesAreNotResentOnBrokenBodies(t *testing.T) {
 	srv, calls := breakingServer(t, resetMidBody, whole)
-	c := httpx.New(fastOpts(nil))
+	c := httpkit.New(fastOpts(nil))
 	err := c.DoJSON(context.Background(), http.MethodPost, srv.URL, map[string]int{"x": 1}, &json.RawMessage{})
 	if err == nil || calls.Load() != 1 {
 		t.Fatalf("a write whose answer broke: err %v after %d attempts, want an error after 1", err, calls.Load())
@@ -146,7 +146,7 @@ func TestWritesAreNotResentOnBrokenBodies(t *testing.T) {
 	// A search sent as POST is a read when the caller says so.
 	srv, calls = breakingServer(t, cutShort, whole)
 	var out json.RawMessage
-	if err := c.DoJSON(httpx.AsRead(context.Background()), http.MethodPost, srv.URL, map[string]int{"x": 1}, &out); err != nil || calls.Load() != 2 {
+	if err := c.DoJSON(httpkit.AsRead(context.Background()), http.MethodPost, srv.URL, map[string]int{"x": 1}, &out); err != nil || calls.Load() != 2 {
 		t.Fatalf("a POST read: err %v after %d attempts, want success after 2", err, calls.Load())
 	}
 }
@@ -169,7 +169,7 @@ func TestFailedRefreshOnAReadIsReported(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusUnauthorized) }))
 	defer srv.Close()
 	auth := &failingRefresher{}
-	err := httpx.New(fastOpts(func(o *httpx.Options) { o.Auth = auth })).DoJSON(context.Background(), http.MethodGet, srv.URL, nil, nil)
+	err := httpkit.New(fastOpts(func(o *httpkit.Options) { o.Auth = auth })).DoJSON(context.Background(), http.MethodGet, srv.URL, nil, nil)
 	if !errors.Is(err, adapter.ErrAuth) || !strings.Contains(err.Error(), "BAD_REFRESH_TOKEN") || auth.refreshes.Load() != 1 {
 		t.Fatalf("err %v after %d refreshes, want the refresh failure after 1", err, auth.refreshes.Load())
 	}
