@@ -50,6 +50,11 @@ type Config struct {
 	// Outbound Message endpoint URL.
 	WebhookPathSecret string `spec:"webhook.path_secret,secret" example:"a-long-random-string" doc:"when set, the last path segment of the Outbound Message URL"`
 
+	// Engagement names the Contact and Lead fields that hold engagement
+	// (Salesforce records none of its own): keys from engagementMeasures,
+	// values field API names.
+	Engagement map[string]string `spec:"engagement.fields" example:"{email_opens: Email_Opens__c, last_email_open: Last_Email_Open__c}" doc:"Contact and Lead fields holding engagement, by measure (page_views, visits, last_visit, email_opens, email_clicks, email_bounces, form_submissions, last_email_open, last_email_click); counts are lifetime totals, last_* dates; a field the org lacks is skipped with a warning"`
+
 	Leads  bool `spec:"objects.leads" default:"true" doc:"pull Leads as contacts"`
 	Orders bool `spec:"objects.orders" default:"false" doc:"pull Order records besides Opportunities"`
 	// ContactRoles links opportunities without a ContactId to the contact
@@ -88,6 +93,7 @@ type Config struct {
 var (
 	versionRE = regexp.MustCompile(`^v[0-9]{2,3}\.0$`)
 	orgIDRE   = regexp.MustCompile(`^00D[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$`)
+	fieldRE   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 )
 
 // ParseConfig decodes and validates a config section without network I/O.
@@ -147,6 +153,13 @@ func ParseConfig(raw adapter.Config) (*Config, []adapter.Diagnostic) {
 	}
 	if c.OrganizationID != "" && !orgIDRE.MatchString(c.OrganizationID) {
 		errorf("organization_id", "must be a 15- or 18-character id starting with 00D", fmt.Sprintf("got %q", c.OrganizationID))
+	}
+	for key, field := range c.Engagement {
+		if _, ok := engagementMeasures[key]; !ok {
+			errorf("engagement.fields."+key, "is not an engagement measure", "one of "+strings.Join(engagementKeys(), ", "))
+		} else if !fieldRE.MatchString(field) {
+			errorf("engagement.fields."+key, "must be a field API name such as Email_Opens__c", fmt.Sprintf("got %q", field))
+		}
 	}
 	if len(c.Currency) != 3 {
 		errorf("currency", "must be an ISO 4217 code such as USD", fmt.Sprintf("got %q", c.Currency))

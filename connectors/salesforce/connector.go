@@ -68,6 +68,10 @@ type Connector struct {
 	obs adapter.HTTPObserver
 
 	products productCache // Product2 rows for line items
+
+	// engFields are the configured engagement fields found on Contact
+	// and Lead (resolveEngagement); nil until checked.
+	engFields map[string][]string
 }
 
 // DailyQuota implements adapter.QuotaReporter from the Sforce-Limit-Info
@@ -170,6 +174,7 @@ func (c *Connector) Configure(_ context.Context, raw adapter.Config) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.cfg, c.client, c.ts, c.quota = cfg, client, ts, q
+	c.engFields = nil // the configured engagement fields are checked again
 	return nil
 }
 
@@ -216,7 +221,10 @@ func (c *Connector) Fetch(ctx context.Context, req adapter.FetchRequest) ([]adap
 	if err != nil {
 		return nil, c.mapErr(err, "signing in to salesforce")
 	}
-	m := &mapper{org: org, currency: c.cfg.Currency, multi: c.cfg.MultiCurrency}
+	if err := c.resolveEngagement(ctx); err != nil {
+		return nil, err
+	}
+	m := &mapper{org: org, currency: c.cfg.Currency, multi: c.cfg.MultiCurrency, engagement: c.cfg.Engagement}
 	var out []adapter.Change
 	for _, obj := range order {
 		ids := byObject[obj]

@@ -123,7 +123,10 @@ func (c *Connector) Pull(ctx context.Context, req adapter.PullRequest, sink adap
 	if err != nil {
 		return c.mapErr(err, "signing in to salesforce")
 	}
-	m := &mapper{org: org, currency: c.cfg.Currency, multi: c.cfg.MultiCurrency}
+	if err := c.resolveEngagement(ctx); err != nil {
+		return err
+	}
+	m := &mapper{org: org, currency: c.cfg.Currency, multi: c.cfg.MultiCurrency, engagement: c.cfg.Engagement}
 	batch := req.PageSize
 	if batch <= 0 || batch > c.cfg.PageSize {
 		batch = c.cfg.PageSize

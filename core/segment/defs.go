@@ -43,6 +43,12 @@ type Target struct {
 	// of the definition's segments) or "all" (holdout members too); ""
 	// follows the platform's own create setting.
 	Create string `json:"create,omitempty"`
+	// NextOrderProperty and OrderGapProperty name properties that receive
+	// each customer's expected next-order date (YYYY-MM-DD, empty when
+	// none is expected; see NextOrderDays) and average days between
+	// orders (empty below two purchase-days), whatever their segments.
+	NextOrderProperty string `json:"next_order_date_property,omitempty"`
+	OrderGapProperty  string `json:"avg_days_between_orders_property,omitempty"`
 }
 
 // Definition is one segment definition from the configuration. Exactly the
@@ -308,12 +314,18 @@ func parseDefinition(o *object) Definition {
 
 					IncludeOptedOut: t.boolean("include_opted_out", false),
 					Create:          t.str("create", ""),
+
+					NextOrderProperty: t.str("next_order_date_property", ""),
+					OrderGapProperty:  t.str("avg_days_between_orders_property", ""),
 				}
 				if tg.Create != "" && !slices.Contains([]string{"never", "members", "all"}, tg.Create) {
 					d.errorf(t.sub("create"), "must be one of never, members, all, got %q", tg.Create)
 				}
-				if tg.Property == "" && !tg.List && !tg.Tag {
-					d.errorf(wb.sub(p), "must set at least one of property, list or tag")
+				if tg.Property == "" && !tg.List && !tg.Tag && tg.NextOrderProperty == "" && tg.OrderGapProperty == "" {
+					d.errorf(wb.sub(p), "must set at least one of property, list, tag, next_order_date_property or avg_days_between_orders_property")
+				}
+				if n := tg.NextOrderProperty; n != "" && (n == tg.Property || n == tg.OrderGapProperty) {
+					d.errorf(t.sub("next_order_date_property"), "%q is already written by this definition; name another property", n)
 				}
 				t.done()
 				def.Writeback[p] = tg

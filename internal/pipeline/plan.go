@@ -98,8 +98,12 @@ func (p *Pipeline) Plan(ctx context.Context, asOf time.Time) (*Plan, error) {
 		return nil, err
 	}
 	all := make([]scored, res.Len())
+	values := wantsNextOrder(res.Segments)
 	for i := range all {
 		all[i] = scored{id: res.Dataset.Customers[i].ID, members: res.Memberships(i)}
+		if values {
+			all[i].nextOrder, all[i].orderGap = res.NextOrder(i)
+		}
 		if i < len(refs) && refs[i].id == all[i].id {
 			all[i].refs, all[i].refsLoaded, all[i].optedOut = refs[i].refs, true, refs[i].optedOut
 		}
@@ -116,6 +120,10 @@ type scored struct {
 	refsLoaded bool
 	// optedOut is OptedOut of the profile, known once refsLoaded.
 	optedOut bool
+	// nextOrder and orderGap are the profile's expected next-order date
+	// and average days between orders, set when some write-back wants
+	// them (segment.Result.NextOrder).
+	nextOrder, orderGap string
 }
 
 // planFor builds the plan for the given profiles; full says they are
@@ -255,6 +263,7 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 			want = tg.desiredState(memberMap(sc.members))
 			wants[key] = want
 		}
+		want = tg.withValues(want, sc)
 		if sc.optedOut {
 			if pp.OptedOut == nil {
 				pp.OptedOut = map[string]int{}
@@ -293,7 +302,7 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 			want = tg.desiredState(memberMap(sc.members))
 			wants[key] = want
 		}
-		return want
+		return tg.withValues(want, sc)
 	}
 	if err := p.planCreations(ctx, pl, res, list, &pp, wantOf); err != nil {
 		return pp, err

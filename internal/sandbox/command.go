@@ -41,6 +41,7 @@ func NewCommand(segments Segments) *cobra.Command {
 		writeConfig             string
 		noPrepare               bool
 		shops                   int
+		mailchimp, klaviyo      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sandbox",
@@ -95,7 +96,8 @@ under the same email.`,
 				return fmt.Errorf("--webhook-rate must be positive, got %g", rateFlag)
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-			sb, err := Start(ctx, Options{Seed: seed, Customers: customers, Listen: listen, Logger: log, Shops: shops})
+			sb, err := Start(ctx, Options{Seed: seed, Customers: customers, Listen: listen, Logger: log, Shops: shops,
+				Mailchimp: mailchimp, Klaviyo: klaviyo})
 			if err != nil {
 				return err
 			}
@@ -158,6 +160,8 @@ under the same email.`,
 	f.StringVar(&writeConfig, "write-config", "", "also write the platforms: config section to this YAML `FILE`")
 	f.BoolVar(&noPrepare, "no-prepare", false, "leave the Salesforce org without the custom fields the segments write to")
 	f.IntVar(&shops, "shops", 1, "WooCommerce shops the business runs (further shops are woocommerce-2, … on the ports after the first three)")
+	f.BoolVar(&mailchimp, "mailchimp", false, "also serve a fake Mailchimp account (the newsletter audience) for the Mailchimp adapter plugin")
+	f.BoolVar(&klaviyo, "klaviyo", false, "also serve a fake Klaviyo account (every person as a profile) for the Klaviyo adapter plugin")
 	return cmd
 }
 
@@ -207,7 +211,9 @@ func printJSON(w io.Writer, sb *Sandbox) error {
 		AsOf      time.Time  `json:"as_of"`
 		Summary   summary    `json:"summary"`
 		Endpoints []Endpoint `json:"endpoints"`
-	}{Seed: sb.Data.Seed, AsOf: sb.Data.AsOf, Summary: summarize(sb.Data, sb.Names()), Endpoints: sb.Endpoints()}
+		// Plugins are the fakes served for adapter plugins.
+		Plugins []Endpoint `json:"plugin_endpoints,omitempty"`
+	}{Seed: sb.Data.Seed, AsOf: sb.Data.AsOf, Summary: summarize(sb.Data, sb.Names()), Endpoints: sb.Endpoints(), Plugins: sb.pluginEndpoints()}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(doc); err != nil {
@@ -230,6 +236,17 @@ func printText(w io.Writer, sb *Sandbox, configFile string, prepared []string) e
 		slices.Sort(keys)
 		for _, k := range keys {
 			fmt.Fprintf(w, "  %-20s %s\n", k, e.Credentials[k])
+		}
+	}
+	for _, e := range sb.pluginEndpoints() {
+		fmt.Fprintf(w, "%-12s %s   (fake for the %s adapter plugin; add it under plugins: with this config)\n", e.Platform, e.BaseURL, e.Platform)
+		keys := make([]string, 0, len(e.Config))
+		for k := range e.Config {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %-20s %v\n", k, e.Config[k])
 		}
 	}
 	if len(prepared) > 0 {

@@ -55,12 +55,22 @@ func (sb *Sandbox) PrepareWriteback(defs []segment.Definition) []string {
 		if t.Tag {
 			names = append(names, pipeline.TagsProperty)
 		}
+		typed := map[string]string{}
 		for _, n := range names {
+			typed[n] = salesforcefake.TypeTextArea
+		}
+		if t.NextOrderProperty != "" {
+			typed[t.NextOrderProperty] = salesforcefake.TypeDate
+		}
+		if t.OrderGapProperty != "" {
+			typed[t.OrderGapProperty] = salesforcefake.TypeDouble
+		}
+		for n, typ := range typed {
 			if !strings.HasSuffix(n, "__c") {
 				n += "__c"
 			}
 			for _, obj := range []string{"Contact", "Lead"} {
-				sb.SalesforceFake.AddField(obj, n, salesforcefake.TypeTextArea)
+				sb.SalesforceFake.AddField(obj, n, typ)
 			}
 			seen[n] = true
 		}

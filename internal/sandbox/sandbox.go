@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segconn/connector/adapter"
@@ -19,6 +20,8 @@ import (
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
+	"github.com/segconn/connector/plugins/klaviyo/klaviyofake"
+	"github.com/segconn/connector/plugins/mailchimp/mailchimpfake"
 )
 
 // Platforms lists the sandbox's platforms in a fixed order.
@@ -48,6 +51,9 @@ type Options struct {
 	// rate windows) and that of the orders NewWooOrder places; default
 	// time.Now. A test steps it to reach a later second without sleeping.
 	Now func() time.Time
+	// Mailchimp and Klaviyo serve a fake Mailchimp or Klaviyo account too
+	// (see Mailchimp and Klaviyo), for those adapter plugins.
+	Mailchimp, Klaviyo bool
 }
 
 // Endpoint is how to reach one fake platform.
@@ -75,16 +81,26 @@ type Sandbox struct {
 	HubSpotFake    *hubspotfake.Fake
 	SalesforceFake *salesforcefake.Fake
 	WooFake        *woocommercefake.Fake
+	// MailchimpFake is the fake Mailchimp account, when Options.Mailchimp
+	// started it.
+	MailchimpFake *mailchimpfake.Fake
+	// KlaviyoFake is the fake Klaviyo account, when Options.Klaviyo
+	// started it.
+	KlaviyoFake *klaviyofake.Fake
 	// Shops are the WooCommerce fakes by instance name (ShopName), the
 	// first (WooFake) included.
 	Shops map[string]*woocommercefake.Fake
 
 	endpoints map[string]Endpoint
-	names     []string          // Platforms, then the further shops
-	sfIDs     map[string]string // dataset id → fake id
-	servers   []*http.Server
-	log       *slog.Logger
-	seed      uint64
+	plugins   map[string]Endpoint // see PluginEndpoint
+	// pluginObservers watch the plugin platforms' fakes, which are
+	// plain handlers rather than fakekit servers (see Observe).
+	pluginObservers map[string]*atomic.Pointer[func(*http.Request)]
+	names           []string          // Platforms, then the further shops
+	sfIDs           map[string]string // dataset id → fake id
+	servers         []*http.Server
+	log             *slog.Logger
+	seed            uint64
 	// hubspotTier is Options.HubSpotTier.
 	hubspotTier string
 	now         func() time.Time // Options.Now
@@ -100,6 +116,14 @@ type Sandbox struct {
 // or catch the connector's calls; it sits in the fake server's one Wrap
 // hook. A function that reads the body must put it back.
 func (s *Sandbox) Observe(platform string, fn func(*http.Request)) {
+	if obs, ok := s.pluginObservers[platform]; ok {
+		if fn == nil {
+			obs.Store(nil)
+		} else {
+			obs.Store(&fn)
+		}
+		return
+	}
 	srv := s.fakeServer(platform)
 	if fn == nil {
 		srv.Wrap(nil)
@@ -154,7 +178,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		names = append(names, ShopName(i))
 	}
 	for p := range opts.Listen {
-		if !slices.Contains(names, p) {
+		if !slices.Contains(names, p) && (p != Mailchimp || !opts.Mailchimp) && (p != Klaviyo || !opts.Klaviyo) {
 			return nil, fmt.Errorf("starting sandbox: listen address for unknown platform %q (want one of %v)", p, names)
 		}
 	}
@@ -201,6 +225,23 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 				s.log.Error("serving sandbox platform", "platform", p, "error", err)
 			}
 		}(listeners[p])
+	}
+	s.plugins = map[string]Endpoint{}
+	s.pluginObservers = map[string]*atomic.Pointer[func(*http.Request)]{}
+	for name, start := range map[string]func(net.Listener){Mailchimp: s.startMailchimp, Klaviyo: s.startKlaviyo} {
+		if (name == Mailchimp && !opts.Mailchimp) || (name == Klaviyo && !opts.Klaviyo) {
+			continue
+		}
+		addr := opts.Listen[name]
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		l, err := listenLoopback(ctx, addr)
+		if err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("starting sandbox %s: %w", name, err)
+		}
+		start(l)
 	}
 	s.fire = newFirer(s)
 	s.log.Info("sandbox started", "seed", opts.Seed, "people", len(ds.People), "shops", opts.Shops,

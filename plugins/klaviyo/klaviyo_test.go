@@ -2,9 +2,11 @@ package klaviyo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/segconn/connector/adapter"
@@ -215,5 +217,64 @@ func TestWriteBackIsExact(t *testing.T) {
 	again, err := p.EnsureTargets(ctx, []adapter.Target{{Key: "list:vip", Kind: adapter.TargetList, Name: "segment: vip"}})
 	if err != nil || again[0].PlatformID != vip || again[0].Created {
 		t.Errorf("EnsureTargets again: %+v, %v; want the same list, not created", again, err)
+	}
+}
+
+// Klaviyo lets lists share a name, so EnsureTargets called twice at once
+// (a cycle's and the daemon's) must still make one list: both calls get
+// its id. They made two before, and write-back then went to one list
+// while the host recorded the other.
+func TestConcurrentEnsureTargetsMakeOneList(t *testing.T) {
+	t.Parallel()
+	f := klaviyofake.Start(t.Cleanup)
+	p := configured(t, f)
+	target := []adapter.Target{{Key: "list:vip", Kind: adapter.TargetList, Name: "segment: vip"}}
+	ids := make([]string, 4)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			es, err := p.EnsureTargets(context.Background(), target)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = es[0].PlatformID
+		}()
+	}
+	wg.Wait()
+	if n := f.ListsNamed("segment: vip"); n != 1 || ids[0] == "" || slices.Compact(slices.Clone(ids))[0] != ids[0] || len(slices.Compact(slices.Clone(ids))) != 1 {
+		t.Errorf("%d lists named segment: vip; ids %v", n, ids)
+	}
+}
+
+// Erasure goes through Klaviyo's Data Privacy API: the profile is gone
+// from the account, its lists and its events; erasing it again reports it
+// gone, which the host counts as confirmed; and the plugin offers erasure
+// through the plugin boundary (the supervised process is an Eraser).
+func TestErase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := klaviyofake.Start(t.Cleanup)
+	ps := f.Seed(2)
+	f.AddToList("segment: vip", ps[0].ID, ps[1].ID)
+	p := configured(t, f)
+	ref := refsOf(ps[:1])[0]
+	out, err := p.Erase(ctx, ref)
+	if err != nil || out != adapter.ErasureDeleted {
+		t.Fatalf("Erase: %q, %v", out, err)
+	}
+	if _, err := f.Properties(ps[0].ID); err == nil {
+		t.Error("the erased profile is still in the account")
+	}
+	if m := f.Members(f.ListNamed("segment: vip")); len(m) != 1 || m[0] != ps[1].ID {
+		t.Errorf("list members after the erasure: %v", m)
+	}
+	if _, err := p.Erase(ctx, ref); !errors.Is(err, adapter.ErrRecordGone) {
+		t.Errorf("erasing again: %v, want ErrRecordGone", err)
+	}
+	if _, err := p.Erase(ctx, domain.ExternalRef{Platform: klaviyo.Name, ObjectType: domain.ObjectOrder, ID: "1"}); adapter.KindOf(err) != adapter.KindPermanent {
+		t.Errorf("erasing an order: %v, want a permanent error", err)
 	}
 }

@@ -37,7 +37,27 @@ func (p *Plugin) EnsureTargets(ctx context.Context, targets []adapter.Target) ([
 	return out, nil
 }
 
+// ensureList finds or creates the list called name. Klaviyo lets several
+// lists share a name, so two EnsureTargets at once (a cycle's and the
+// daemon's) must not both create it: the lookup and the creation are
+// done under ensureMu, and lists found or made are remembered.
 func (p *Plugin) ensureList(ctx context.Context, name string) (string, bool, error) {
+	p.ensureMu.Lock()
+	defer p.ensureMu.Unlock()
+	if id := p.listIDs[name]; id != "" {
+		return id, false, nil
+	}
+	id, created, err := p.findOrCreateList(ctx, name)
+	if err == nil {
+		if p.listIDs == nil {
+			p.listIDs = map[string]string{}
+		}
+		p.listIDs[name] = id
+	}
+	return id, created, err
+}
+
+func (p *Plugin) findOrCreateList(ctx context.Context, name string) (string, bool, error) {
 	q := url.Values{"filter": {"equals(name," + strconv.Quote(name) + ")"}}
 	var found struct {
 		Data []struct {

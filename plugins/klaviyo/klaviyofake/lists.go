@@ -50,6 +50,19 @@ func (f *Fake) ListNamed(name string) string {
 	return ""
 }
 
+// ListsNamed counts the lists called name (Klaviyo allows several).
+func (f *Fake) ListsNamed(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, l := range f.lists {
+		if l.Name == name {
+			n++
+		}
+	}
+	return n
+}
+
 // AddToList puts profiles on a list by hand (creating the list), as
 // someone in Klaviyo's app would; it returns the list id.
 func (f *Fake) AddToList(name string, ids ...string) string {
