@@ -47,6 +47,9 @@ type Options struct {
 	ObserveHTTP func(platform string) adapter.HTTPObserver
 	// StoreNow is the store's clock (default time.Now).
 	StoreNow func() time.Time
+	// PipelineNow is the clock that dates membership changes and retry
+	// schedules (default time.Now), for simulating months in a test.
+	PipelineNow func() time.Time
 	// Hooks observe the pipeline's pulls and pushes (progress, metrics).
 	Hooks pipeline.Hooks
 	// NoPrivacyFanOut keeps a platform's privacy deletion on that
@@ -141,7 +144,7 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 	}
 	app.Outbound = outbox
 	app.Pipeline = pipeline.New(pipeline.Options{
-		Store: st, Engine: eng, Platforms: platforms, Logger: log, Currency: Currency, Hooks: opts.Hooks,
+		Store: st, Engine: eng, Platforms: platforms, Logger: log, Currency: Currency, Hooks: opts.Hooks, Now: opts.PipelineNow,
 	})
 	return app, nil
 }

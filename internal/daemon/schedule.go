@@ -147,7 +147,7 @@ func (d *Daemon) openQueue(ctx context.Context) (jobs.Queue, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &syncWorker{d: d})
 	river.AddWorker(workers, &resegmentWorker{d: d})
-	var periodic []*river.PeriodicJob
+	periodic := d.reviewJobs(workers)
 	if !d.opts.NoSchedule {
 		for _, p := range d.app.Platforms() {
 			periodic = append(periodic,

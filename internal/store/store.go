@@ -65,6 +65,7 @@ type Store interface {
 	Privacy
 	Creations
 	Maintenance
+	Spends
 	Runs
 	WebState
 
