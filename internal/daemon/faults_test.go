@@ -157,7 +157,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // waitSettled waits until the inbox and the outbox hold nothing due or
-// waiting, moving the store's clock ahead 20 s every half second while
+// waiting, moving the store's clock ahead 30 s every half second while
 // something waits on a backoff.
 func waitSettled(t *testing.T, st store.Store, ahead *atomic.Int64, timeout time.Duration) {
 	t.Helper()
@@ -177,6 +177,6 @@ func waitSettled(t *testing.T, st store.Store, ahead *atomic.Int64, timeout time
 			continue
 		}
 		quiet = 0
-		ahead.Add(int64(20 * time.Second))
+		ahead.Add(int64(30 * time.Second))
 	}
 }

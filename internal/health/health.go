@@ -49,6 +49,9 @@ type Status struct {
 	LastErrorAt time.Time      `json:"last_error_at,omitzero"`
 	ErrorKind   string         `json:"error_kind,omitempty"` // auth, rate_limited, retryable, …
 	Errors      map[string]int `json:"errors,omitempty"`     // failures by kind since start
+	// Webhooks is what the last look at the platform's webhook
+	// subscriptions found; nil when the platform's are not watched.
+	Webhooks *Webhooks `json:"webhooks,omitempty"`
 }
 
 // Options tune a Tracker.
