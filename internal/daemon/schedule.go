@@ -61,7 +61,15 @@ func (w *syncWorker) Work(ctx context.Context, j *river.Job[syncArgs]) error {
 		return river.JobSnooze(5 * time.Second) // a full pull waits its turn
 	}
 	defer mu.Unlock()
-	st, err := w.d.app.Sync(ctx, j.Args.Platform, j.Args.Full)
+	// Nor while another replica pulls it (the store's pull lock).
+	st, ran, err := w.d.app.SyncIfFree(ctx, j.Args.Platform, j.Args.Full)
+	if err == nil && !ran {
+		if !j.Args.Full {
+			w.d.log.Info("another replica is pulling this platform; this pull is skipped", "platform", j.Args.Platform)
+			return nil
+		}
+		return river.JobSnooze(5 * time.Second)
+	}
 	w.d.pulledMetrics(j.Args.Platform, st.Records, st.Pages, err)
 	if err != nil {
 		if ctx.Err() != nil && w.d.stopping.Load() {
