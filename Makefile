@@ -45,3 +45,20 @@ uplot:
 	mkdir -p $(UPLOT_DIR) && \
 	cp "$$tmp/package/dist/uPlot.iife.min.js" "$$tmp/package/dist/uPlot.min.css" "$$tmp/package/LICENSE" $(UPLOT_DIR)/ && \
 	echo "uPlot $(UPLOT_VERSION) in $(UPLOT_DIR)"
+
+# Apache ECharts, for the migration page's flow (Sankey) chart, which
+# uPlot does not draw: its released, unmodified full build from the npm
+# registry, checked the same way, with its licence and notice beside it.
+ECHARTS_VERSION := 6.1.0
+ECHARTS_SHA256 := 681aff88cc1038c3fa941a3a53d1b177a52250b05335efc607d6105ae13be481
+ECHARTS_DIR := internal/web/static/echarts
+
+.PHONY: echarts
+echarts:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null) && \
+	echo "$(ECHARTS_SHA256)  $$tmp/echarts-$(ECHARTS_VERSION).tgz" | sha256sum -c - && \
+	tar -xzf "$$tmp/echarts-$(ECHARTS_VERSION).tgz" -C "$$tmp" && \
+	mkdir -p $(ECHARTS_DIR) && \
+	cp "$$tmp/package/dist/echarts.min.js" "$$tmp/package/LICENSE" "$$tmp/package/NOTICE" $(ECHARTS_DIR)/ && \
+	echo "ECharts $(ECHARTS_VERSION) in $(ECHARTS_DIR)"

@@ -195,7 +195,17 @@ type Target struct {
 	Options []string `json:"options,omitempty"`
 	// Multi is true for a multi-value property (HubSpot checkbox, ';'-joined).
 	Multi bool `json:"multi,omitempty"`
+	// Type is a property's value type: "" for text or an enumeration
+	// (with Options), ValueDate for a date written as YYYY-MM-DD, or
+	// ValueNumber for a decimal number such as "19.5".
+	Type string `json:"type,omitempty"`
 }
+
+// Property value types (Target.Type).
+const (
+	ValueDate   = "date"
+	ValueNumber = "number"
+)
 
 // EnsuredTarget reports a target that now exists.
 type EnsuredTarget struct {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
@@ -105,17 +106,15 @@ type problemView struct {
 	Message string `json:"message"`
 }
 
-// enabledPlatforms returns the names of platform sections not disabled
-// with enabled: false, sorted.
+// enabledPlatforms returns the names of the enabled sections under
+// platforms (each an instance of its adapter), sorted.
 func enabledPlatforms(l *config.Loaded) []string {
 	var names []string
-	for name, sec := range l.Platforms {
-		if en, ok := sec["enabled"].(bool); ok && !en {
-			continue
+	for _, in := range l.Instances() {
+		if strings.HasPrefix(in.Path, "platforms.") {
+			names = append(names, in.Name)
 		}
-		names = append(names, name)
 	}
-	sort.Strings(names)
 	return names
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/health"
+	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/internal/web"
 )
@@ -30,8 +31,9 @@ func (a *cli) demoCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the whole product against built-in fake platforms, with no account",
-		Long: `Demo starts the sandbox (fake HubSpot, Salesforce and WooCommerce on
-loopback, filled with generated customers), runs a full cycle on an
+		Long: `Demo starts the sandbox (fake HubSpot, Salesforce, WooCommerce and
+Mailchimp on loopback, filled with generated customers; Mailchimp through
+its adapter plugin, run as a plugin process), runs a full cycle on an
 embedded SQLite database in a temporary directory (pull every platform,
 resolve identities, compute every segment, write the changes back) and
 prints a summary. Then it keeps the daemon running with webhooks flowing
@@ -74,13 +76,16 @@ func (a *cli) runDemo(ctx context.Context, o demoOptions) error {
 	if a.logLevel != "" {
 		logLevel = a.logLevel
 	}
-	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: o.seed, Customers: o.customers})
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: o.seed, Customers: o.customers, Mailchimp: true})
 	if err != nil {
 		return err
 	}
 	defer sb.Close()
 
 	l := sb.ConnectorConfig(dir)
+	if err := addMailchimpPlugin(sb, l); err != nil {
+		return err
+	}
 	l.Log.Level = logLevel
 	l.Server.Listen = o.listen
 	log := a.logger(l)
@@ -101,6 +106,7 @@ func (a *cli) runDemo(ctx context.Context, o demoOptions) error {
 	stopProgress := a.progress(ctx, ap)
 	counters := map[string]func() map[string]int{
 		sandbox.HubSpot: sb.HubSpotFake.Calls, sandbox.Salesforce: sb.SalesforceFake.Calls, sandbox.WooCommerce: sb.WooFake.Calls,
+		sandbox.Mailchimp: func() map[string]int { return map[string]int{"requests": int(sb.MailchimpFake.Stats().Requests)} },
 	}
 	calls := map[string]map[string]int{}
 	last := map[string]int{}
@@ -159,6 +165,36 @@ func (a *cli) runDemo(ctx context.Context, o demoOptions) error {
 		}
 	}()
 	return d.Run(ctx)
+}
+
+// addMailchimpPlugin adds the Mailchimp adapter plugin to the demo's
+// configuration as a real plugin process (this binary re-executed with
+// `plugin-serve mailchimp`, pinned by its digest) pointed at the
+// sandbox's fake Mailchimp account, and the default segments written
+// back to it as to every other platform.
+func addMailchimpPlugin(sb *sandbox.Sandbox, l *config.Loaded) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding this executable to run the Mailchimp plugin: %w", err)
+	}
+	pc, err := sb.MailchimpPlugin(exe, pluginhost.ServeCommandName, sandbox.Mailchimp)
+	if err != nil {
+		return err
+	}
+	l.Plugins = append(l.Plugins, pc)
+	if e, ok := sb.MailchimpEndpoint(); ok {
+		for _, v := range e.Credentials {
+			l.SecretValues = append(l.SecretValues, v)
+		}
+	}
+	if len(l.Segments) == 0 {
+		for _, d := range app.DefaultSegments(append(sb.Names(), sandbox.Mailchimp)) {
+			if m, ok := d.(map[string]any); ok {
+				l.Segments = append(l.Segments, m)
+			}
+		}
+	}
+	return nil
 }
 
 // progress prints pull progress on a terminal; elsewhere it prints nothing.

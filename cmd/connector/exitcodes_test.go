@@ -28,7 +28,7 @@ func TestBadInputsAndTheirExitCodes(t *testing.T) {
 		{"listen without port", "server: {listen: localhost}\n", "server.listen: want host:port"},
 		{"write-back to no platform", "platforms: {hubspot: {token: pat-na1-x}}\nsegments: [{name: rfm, kind: rfm, writeback: {hubspott: {property: rfm}}}]\n", "segments[0].writeback.hubspott: no platform or plugin is named"},
 		{"not YAML", "schedule: [\n", "not valid YAML"},
-		{"misspelt platform", "platforms: {hubspott: {token: pat-na1-x}}\n", `platforms.hubspott: unknown platform "hubspott" (built in: hubspot, salesforce, woocommerce); did you mean hubspot?`},
+		{"misspelt platform", "platforms: {hubspott: {token: pat-na1-x}}\n", `platforms.hubspott: no adapter is named "hubspott" (built in: hubspot, salesforce, woocommerce); did you mean hubspot?`},
 	}
 	commands := [][]string{
 		{"config", "validate"}, {"config", "show"}, {"run"}, {"sync"}, {"status"},

@@ -14,6 +14,7 @@ import (
 	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/plugins/mailchimp"
 	"github.com/segconn/connector/plugins/sdk"
 )
 
@@ -23,6 +24,9 @@ func (a *cli) extraCommands() []*cobra.Command {
 	for name, f := range builtinAdapters() {
 		builtins[name] = func() adapter.Adapter { return f(sdk.Logger()) } // hclog-shaped JSON the host re-levels
 	}
+	// The Mailchimp adapter plugin, built on the public SDK alone, so the
+	// demo runs it as a plugin process without a separate binary.
+	builtins[mailchimp.Name] = func() adapter.Adapter { return sdk.Adapt(mailchimp.New()) }
 	return []*cobra.Command{
 		analyze.NewCommand(),
 		sandbox.NewCommand(a.sandboxSegments),

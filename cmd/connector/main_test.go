@@ -39,6 +39,32 @@ func TestExampleConfigIsValid(t *testing.T) {
 	}
 }
 
+// TestExampleSecondShopIsValid: the commented second shop of
+// config.example.yaml, uncommented, validates as a fourth platform (an
+// instance of the woocommerce adapter beside the woocommerce section).
+func TestExampleSecondShopIsValid(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "config.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	start := strings.Index(text, "  # BEGIN example:second-shop\n")
+	end := strings.Index(text, "  # END example:second-shop")
+	if start < 0 || end < start {
+		t.Fatal("config.example.yaml has no example:second-shop block")
+	}
+	block := text[start+len("  # BEGIN example:second-shop\n") : end]
+	var lines []string
+	for _, l := range strings.SplitAfter(block, "\n") {
+		lines = append(lines, strings.Replace(l, "  # ", "  ", 1))
+	}
+	p := writeConfig(t, text[:start]+strings.Join(lines, "")+text[end:])
+	code, out, errOut := runCLI(t, nil, "config", "validate", "-c", p)
+	if code != exitOK || !strings.Contains(out, "configuration is valid: 4 platform(s)") {
+		t.Fatalf("config validate with the second shop: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
 func TestBadConfigNamesEveryProblem(t *testing.T) {
 	p := writeConfig(t, `
 log: {level: info, colour: blue}

@@ -49,7 +49,7 @@ func TestPluginsInstallThenList(t *testing.T) {
 			row = f
 		}
 	}
-	if len(row) < 4 || row[2] != "1.1" || row[3] != "read" || !strings.HasSuffix(strings.TrimSpace(out), "ok") || !strings.Contains(out, installed) {
+	if len(row) < 4 || row[2] != "1.2" || row[3] != "read" || !strings.HasSuffix(strings.TrimSpace(out), "ok") || !strings.Contains(out, installed) {
 		t.Errorf("plugins list after install:\n%s", out)
 	}
 

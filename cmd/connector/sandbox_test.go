@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,5 +90,58 @@ func TestSandboxNoPrepareShowsTheAdminStep(t *testing.T) {
 	code, _, errOut := runCLI(t, nil, "segments", "apply", "--refresh", "-c", cfg)
 	if code != exitError || !strings.Contains(errOut, "custom field rfm_segment__c is missing") {
 		t.Errorf("apply on an unprepared org: exit %d, want %d naming the missing field:\n%s", code, exitError, errOut)
+	}
+}
+
+// TestSandboxTwoShops: `sandbox --shops 2` writes a config with a second
+// shop (woocommerce-2, adapter: woocommerce) that validates, syncs and
+// applies with exit 0 and then plans no change; `status` shows each shop
+// as its own platform with its adapter, and profiles join across shops.
+// Before, the sandbox served one shop and a second section was an unknown
+// platform.
+func TestSandboxTwoShops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the sandbox and the CLI against it")
+	}
+	cfg := startSandboxCommand(t, "--shops", "2")
+	step := func(want int, args ...string) string {
+		t.Helper()
+		code, out, errOut := runCLI(t, nil, append(args, "-c", cfg)...)
+		if code != want {
+			t.Fatalf("%s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out, errOut)
+		}
+		return out
+	}
+	written, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(written), "woocommerce-2:") || !strings.Contains(string(written), "adapter: woocommerce") {
+		t.Fatalf("the written config has no second shop:\n%s", written)
+	}
+	step(exitOK, "config", "validate")
+	step(exitOK, "sync")
+	step(exitOK, "segments", "apply", "--refresh")
+	step(exitOK, "sync")
+	if plan := step(exitOK, "segments", "plan"); !strings.Contains(plan, " 0 membership changes") {
+		t.Errorf("after apply and sync, plan still has changes:\n%s", plan)
+	}
+	out := step(exitOK, "status", "--url", "http://127.0.0.1:1/api/v1/status", "-o", "json")
+	var rep struct {
+		Platforms []struct{ Platform, Adapter string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("status -o json: %v\n%s", err, out)
+	}
+	adapters := map[string]string{}
+	for _, p := range rep.Platforms {
+		adapters[p.Platform] = p.Adapter
+	}
+	if adapters["woocommerce"] != "woocommerce" || adapters["woocommerce-2"] != "woocommerce" || len(adapters) != 4 {
+		t.Errorf("status platforms %v; want woocommerce and woocommerce-2, both of the woocommerce adapter, beside hubspot and salesforce", adapters)
+	}
+	table := step(exitOK, "status", "--url", "http://127.0.0.1:1/api/v1/status")
+	if !strings.Contains(table, "woocommerce-2") || !strings.Contains(table, "ADAPTER") {
+		t.Errorf("status table lacks the second shop or its adapter:\n%s", table)
 	}
 }

@@ -186,7 +186,7 @@ fresh plan. Without --plan, --refresh is required.`,
 			} else {
 				fmt.Fprintf(a.stdout, "applied plan %s: %d membership changes\n", fresh.Fingerprint, len(fresh.Memberships))
 				for _, st := range stats {
-					fmt.Fprintf(a.stdout, "  %-12s %d calls, %d written, %d to retry, %d refused\n", st.Platform, st.Calls, st.OK, st.Retryable, st.Permanent)
+					fmt.Fprintf(a.stdout, "  %-12s %d calls, %d written, %d created, %d to retry, %d refused\n", st.Platform, st.Calls, st.OK, st.Created, st.Retryable, st.Permanent)
 				}
 			}
 			return rep.WriteErr
@@ -233,6 +233,11 @@ fresh plan. Without --plan, --refresh is required.`,
 				for _, r := range d.Reasons {
 					fmt.Fprintf(a.stdout, "  - %s\n", r)
 				}
+				if d.Prediction != nil {
+					for _, l := range predictionLines(d.Prediction) {
+						fmt.Fprintf(a.stdout, "  %s\n", l)
+					}
+				}
 			}
 			return nil
 		},
@@ -259,13 +264,19 @@ func printPlan(a *cli, p *pipeline.Plan, saved string) error {
 			fmt.Fprintf(a.stdout, " (%.3f%% of the daily quota of %d", 100*pp.QuotaShare, pp.DailyQuota)
 			if r := pp.QuotaRemaining; r != nil {
 				fmt.Fprintf(a.stdout, "; %d left today", *r)
-				if pp.Calls > *r {
+				if pp.Calls+pp.CreateCalls > *r {
 					fmt.Fprint(a.stdout, ": NOT ENOUGH, the rest waits for tomorrow's budget")
 				}
 			}
 			fmt.Fprint(a.stdout, ")")
 		}
 		fmt.Fprintln(a.stdout)
+		if len(pp.Creates) > 0 {
+			fmt.Fprintf(a.stdout, "  %d records to create (people the segments need who have none there), ~%d API calls\n", len(pp.Creates), pp.CreateCalls)
+		}
+		for _, w := range pp.Warnings {
+			fmt.Fprintf(a.stdout, "  warning: %s\n", w)
+		}
 		keys := make([]string, 0, len(pp.PerSegment))
 		for k := range pp.PerSegment {
 			keys = append(keys, k)

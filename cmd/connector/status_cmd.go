@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -120,10 +121,7 @@ func (a *cli) storeStatus(ctx context.Context, l *config.Loaded, why error) (app
 		return app.HealthReport{}, err
 	}
 	defer st.Close()
-	names := enabledPlatforms(l)
-	for _, pc := range l.Plugins {
-		names = append(names, pc.Name)
-	}
+	names := l.InstanceNames()
 	q, err := app.ReadQueues(ctx, st, names)
 	if err != nil {
 		return app.HealthReport{}, fmt.Errorf("reading the queues: %w", err)
@@ -132,6 +130,7 @@ func (a *cli) storeStatus(ctx context.Context, l *config.Loaded, why error) (app
 	for _, n := range names {
 		rep.Platforms = append(rep.Platforms, health.Status{Platform: n, State: health.Unknown})
 	}
+	app.AdaptersOf(l, rep.Platforms)
 	return rep, nil
 }
 
@@ -152,10 +151,10 @@ func printStatus(a *cli, rep app.HealthReport) error {
 			}
 			lastErr += " (" + ago(rep.GeneratedAt, p.LastErrorAt) + ")"
 		}
-		rows = append(rows, []string{p.Platform, p.State, ago(rep.GeneratedAt, p.Since), ago(rep.GeneratedAt, p.LastSuccess),
+		rows = append(rows, []string{p.Platform, cmp.Or(p.Adapter, "-"), p.State, ago(rep.GeneratedAt, p.Since), ago(rep.GeneratedAt, p.LastSuccess),
 			fmt.Sprint(rep.Queues.Quarantined[p.Platform]), lastErr})
 	}
-	if err := table(a.stdout, []string{"PLATFORM", "STATE", "SINCE", "LAST SUCCESS", "QUARANTINED", "LAST ERROR"}, rows); err != nil {
+	if err := table(a.stdout, []string{"PLATFORM", "ADAPTER", "STATE", "SINCE", "LAST SUCCESS", "QUARANTINED", "LAST ERROR"}, rows); err != nil {
 		return err
 	}
 	printWebhooks(a, rep)

@@ -27,8 +27,8 @@ func BenchmarkFullPull100k(b *testing.B) {
 	fake.CreateMany("contacts", n, func(i int) hubspotfake.Object {
 		return hubspotfake.Object{Properties: map[string]string{"email": "p" + strconv.Itoa(i) + "@example.com", "firstname": "P"}}
 	})
-	base, stop := fake.Start()
-	defer stop()
+	base := fake.Start()
+	defer fake.Close()
 	run := func(b *testing.B, limit int) {
 		c := New(nil)
 		err := c.Configure(context.Background(), adapter.Config{"base_url": base, "token": testToken, "firmographics": false,

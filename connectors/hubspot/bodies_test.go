@@ -12,6 +12,7 @@ import (
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 // cutSearches cuts the body of the first n search answers in half and
@@ -39,15 +40,16 @@ func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 // A search page (a read sent as POST) whose body breaks is retried like a
 // 5xx: the incremental pull finishes with every change.
 func TestSearchPagesRetriedOnBrokenBodies(t *testing.T) {
-	e := newEnv(t, hubspotfake.Options{}, adapter.Config{"archived_sweep": "0s"})
-	ids := seedContacts(e.fake, 120, func(int) time.Time { return time.Now().Add(-time.Hour) })
-	time.Sleep(3 * time.Millisecond)
+	clk := &testenv.Clock{} // one clock for the fake and the connector, stepped between phases
+	e := newEnv(t, hubspotfake.Options{Now: clk.Now}, adapter.Config{"archived_sweep": "0s"})
+	ids := seedContacts(e.fake, 120, func(int) time.Time { return clk.Now().Add(-time.Hour) })
+	clk.Advance(3 * time.Millisecond)
 	_, cur := e.pullAll(domain.ObjectContact, "", false)
-	time.Sleep(3 * time.Millisecond)
+	clk.Advance(3 * time.Millisecond)
 	for _, id := range ids[:30] {
 		e.fake.Update("contacts", id, map[string]string{"firstname": "Changed"})
 	}
-	time.Sleep(3 * time.Millisecond)
+	clk.Advance(3 * time.Millisecond)
 	cut := &cutSearches{base: e.val.base}
 	cut.left.Store(2)
 	e.val.base = cut

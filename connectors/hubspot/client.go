@@ -18,7 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // ---- rate budget ----
@@ -235,7 +235,7 @@ func (b bearer) Apply(_ context.Context, req *http.Request) error {
 type oauth struct {
 	cfg    OAuthConfig
 	url    string
-	client *httpx.Client
+	client *httpkit.Client
 	now    func() time.Time
 
 	mu      sync.Mutex
@@ -280,7 +280,7 @@ func (o *oauth) refreshLocked(ctx context.Context) error {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := o.client.Do(ctx, req)
 	if err != nil {
-		var se *httpx.StatusError
+		var se *httpkit.StatusError
 		if errors.As(err, &se) {
 			var e struct {
 				Status  string `json:"status"`
@@ -350,7 +350,7 @@ func classify(status int, h http.Header, body []byte) (adapter.Kind, time.Durati
 
 // apiErrorOf returns HubSpot's error body carried by err, if any.
 func apiErrorOf(err error) (hubspotError, int, bool) {
-	var se *httpx.StatusError
+	var se *httpkit.StatusError
 	if !errors.As(err, &se) {
 		return hubspotError{}, 0, false
 	}
@@ -361,7 +361,7 @@ func apiErrorOf(err error) (hubspotError, int, bool) {
 
 // call sends a JSON request and puts HubSpot's own error category and
 // message in front of a failure, keeping the classified error underneath.
-func call(ctx context.Context, c *httpx.Client, method, url string, body, out any) error {
+func call(ctx context.Context, c *httpkit.Client, method, url string, body, out any) error {
 	return explain(c.DoJSON(ctx, method, url, body, out))
 }
 

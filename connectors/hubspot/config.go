@@ -56,6 +56,9 @@ type Config struct {
 	Properties    []string      `spec:"properties" example:"[hs_persona, industry_focus]" doc:"extra contact properties copied into attributes"`
 	Currency      string        `spec:"currency" default:"USD" doc:"ISO 4217 currency of amounts that carry none"`
 
+	Create               string `spec:"create" default:"never" enum:"never,members,all" doc:"for whom write-back creates a contact where a segment needs one and HubSpot has none: never, members (segment members) or all (holdout members too); a segment's writeback.hubspot.create overrides it"`
+	MarketingContactsCap int    `spec:"marketing_contacts_cap" default:"0" min:"0" doc:"most contacts the connector creates in total, 0 for no cap; HubSpot bills marketing contacts, and a plan that would pass the cap creates only up to it and says so"`
+
 	Deals     DealsConfig     `spec:"deals"`
 	Webhooks  WebhookConfig   `spec:"webhooks"`
 	WriteBack WriteBackConfig `spec:"write_back"`

@@ -3,7 +3,7 @@
 // CRM v3 APIs, writes segment membership back as contact properties and
 // MANUAL lists, and verifies HubSpot's signed webhooks.
 //
-// Every HTTP call goes through internal/httpx (go-retryablehttp underneath)
+// Every HTTP call goes through plugins/sdk/httpkit (go-retryablehttp underneath)
 // with a transport of our own in front that spends one token bucket per
 // account (golang.org/x/time/rate) sized so that HubSpot's 10-second
 // rolling window is never exceeded, a second bucket for the search API's
@@ -27,7 +27,7 @@ import (
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/adapter/spec"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // Name is the platform name.
@@ -59,9 +59,9 @@ type Connector struct {
 
 	mu     sync.RWMutex
 	cfg    Config
-	api    *httpx.Client
-	search *httpx.Client
-	dev    *httpx.Client // the developer API (webhook subscriptions)
+	api    *httpkit.Client
+	search *httpkit.Client
+	dev    *httpkit.Client // the developer API (webhook subscriptions)
 	budget *sharedBudget
 	auth   *oauth
 
@@ -147,10 +147,10 @@ func (c *Connector) Configure(_ context.Context, raw adapter.Config) error {
 	searchLimiter := limiterFor(cfg.RateLimit.SearchPerSecond, time.Second)
 	retryMax := cfg.Retry.Max
 	if retryMax == 0 {
-		retryMax = -1 // httpx reads 0 as its default and -1 as none
+		retryMax = -1 // httpkit reads 0 as its default and -1 as none
 	}
-	opts := func(lim *governor) httpx.Options {
-		return httpx.Options{
+	opts := func(lim *governor) httpkit.Options {
+		return httpkit.Options{
 			Platform:     Name,
 			Logger:       c.log,
 			RetryMax:     retryMax,
@@ -159,7 +159,7 @@ func (c *Connector) Configure(_ context.Context, raw adapter.Config) error {
 			Classify:     classify,
 			Secrets:      cfg.Secrets(),
 			Transport:    lim,
-			Hooks:        httpx.ObserverHooks(c.obs, httpx.Hooks{}),
+			Hooks:        httpkit.ObserverHooks(c.obs, httpkit.Hooks{}),
 		}
 	}
 	apiOpts := opts(&governor{base: base, limiter: apiLimiter, shared: budget, now: now, obs: c.obs})
@@ -168,16 +168,16 @@ func (c *Connector) Configure(_ context.Context, raw adapter.Config) error {
 	if cfg.Token != "" {
 		apiOpts.Auth, searchOpts.Auth = bearer{cfg.Token}, bearer{cfg.Token}
 	} else {
-		tokenClient := httpx.New(httpx.Options{Platform: Name, Logger: c.log, RetryMax: 2, RetryWaitMin: cfg.Retry.WaitMin,
-			Secrets: cfg.Secrets(), Transport: base, Hooks: httpx.ObserverHooks(c.obs, httpx.Hooks{})})
+		tokenClient := httpkit.New(httpkit.Options{Platform: Name, Logger: c.log, RetryMax: 2, RetryWaitMin: cfg.Retry.WaitMin,
+			Secrets: cfg.Secrets(), Transport: base, Hooks: httpkit.ObserverHooks(c.obs, httpkit.Hooks{})})
 		auth = &oauth{cfg: cfg.OAuth, url: cfg.tokenURL(), client: tokenClient, now: now}
 		apiOpts.Auth, searchOpts.Auth = auth, auth
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.cfg = cfg
-	c.api = httpx.New(apiOpts)
-	c.search = httpx.New(searchOpts)
+	c.api = httpkit.New(apiOpts)
+	c.search = httpkit.New(searchOpts)
 	c.dev = newDevClient(opts(&governor{base: base, limiter: apiLimiter, shared: budget, now: now, obs: c.obs}))
 	c.budget = budget
 	c.auth = auth
@@ -228,8 +228,8 @@ func (c *Connector) hubspotNow() time.Time {
 
 type state struct {
 	cfg    Config
-	api    *httpx.Client
-	search *httpx.Client
+	api    *httpkit.Client
+	search *httpkit.Client
 	skew   *atomic.Int64
 }
 

@@ -154,8 +154,8 @@ func newEnv(t testing.TB, fo hubspotfake.Options, cfg adapter.Config) *env {
 		}
 	}
 	fake := hubspotfake.New(fo)
-	base, stop := fake.Start()
-	t.Cleanup(stop)
+	base := fake.Start()
+	t.Cleanup(fake.Close)
 	logs := &bytes.Buffer{}
 	lw := &lockedWriter{w: logs}
 	c := New(slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})))

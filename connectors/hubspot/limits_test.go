@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/testenv"
@@ -63,7 +65,9 @@ func TestInjectedFaultsFinalStateExact(t *testing.T) {
 	for _, id := range ids[:50] {
 		e.fake.Update("contacts", id, map[string]string{"associatedcompanyid": co})
 	}
-	e.fake.SetFaults(hubspotfake.Faults{Rate429: 0.20, Rate5xx: 0.05, Seed: 7})
+	// A fifth of requests answered 429 and a twentieth 502, 503 or 504.
+	e.fake.SetRate(0.25, 7, append(slices.Repeat([]fakekit.Fault{{Status: 429}}, 12),
+		fakekit.Fault{Status: 502}, fakekit.Fault{Status: 503}, fakekit.Fault{Status: 504})...)
 	clk.Advance(3 * time.Millisecond) // the sweep starts on a later millisecond than the seeding
 	pages, cur := e.pullAll(domain.ObjectContact, "", false)
 	seen := map[string]bool{}

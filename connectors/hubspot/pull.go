@@ -12,7 +12,7 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // searchResultsMax is HubSpot's cap on results reachable by paging one search.
@@ -251,7 +251,7 @@ func (p *puller) searchPage(ctx context.Context, filters []searchFilter, sortBy,
 		Properties: p.spec.props, Limit: p.findSize, After: after}
 	var resp pageResp
 	// A search changes nothing: a broken answer is retried like a GET's.
-	if err := call(httpx.AsRead(ctx), p.st.search, http.MethodPost, p.st.url("/crm/v3/objects/"+p.spec.path+"/search"), body, &resp); err != nil {
+	if err := call(httpkit.AsRead(ctx), p.st.search, http.MethodPost, p.st.url("/crm/v3/objects/"+p.spec.path+"/search"), body, &resp); err != nil {
 		return resp, fmt.Errorf("searching hubspot %s: %w", p.spec.path, err)
 	}
 	return resp, nil

@@ -89,6 +89,12 @@ func (s state) ensureProperty(ctx context.Context, t adapter.Target) (adapter.En
 	if want.Label == "" {
 		want.Label = name
 	}
+	switch t.Type {
+	case adapter.ValueDate: // a date picker; values YYYY-MM-DD, midnight UTC
+		want.Type, want.FieldType = "date", "date"
+	case adapter.ValueNumber:
+		want.Type, want.FieldType = "number", "number"
+	}
 	if len(t.Options) > 0 || t.Multi {
 		want.Type, want.FieldType = "enumeration", "select"
 		if t.Multi {

@@ -8,7 +8,7 @@ import (
 	"strconv"
 
 	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // subscription is one element of the webhooks API's subscription list.
@@ -69,7 +69,7 @@ func (c *Connector) WatchWebhooks(ctx context.Context) (adapter.WebhookHealth, b
 
 // newDevClient is the client of the developer API: no app token, the key
 // goes in the query (redacted from logs and errors as a secret).
-func newDevClient(o httpx.Options) *httpx.Client {
+func newDevClient(o httpkit.Options) *httpkit.Client {
 	o.Auth = nil
-	return httpx.New(o)
+	return httpkit.New(o)
 }

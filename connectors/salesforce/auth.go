@@ -17,15 +17,15 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // tokenSource holds the current session and renews it. Salesforce access
 // tokens carry no expires_in: a 401 INVALID_SESSION_ID is the only sign
-// of expiry, so Refresh is driven by httpx after such an answer.
+// of expiry, so Refresh is driven by httpkit after such an answer.
 type tokenSource struct {
 	cfg    *Config
-	client *httpx.Client // for the token endpoint; no Auth of its own
+	client *httpkit.Client // for the token endpoint; no Auth of its own
 	now    func() time.Time
 
 	mu          sync.Mutex
@@ -109,7 +109,7 @@ func (t *tokenSource) fetchLocked(ctx context.Context) error {
 	// Asking for a token again changes nothing the connector keeps: an
 	// answer that broke on the way (cut short, a gateway's page) is asked
 	// for again within the call, as a read's is.
-	ctx = httpx.AsRead(ctx)
+	ctx = httpkit.AsRead(ctx)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.cfg.BaseURL+"/services/oauth2/token", strings.NewReader(form.Encode()))
 	if err != nil {
 		return fmt.Errorf("building salesforce token request: %w", err)
@@ -118,7 +118,7 @@ func (t *tokenSource) fetchLocked(ctx context.Context) error {
 	req.Header.Set("Accept", "application/json")
 	resp, err := t.client.Do(ctx, req)
 	if err != nil {
-		var se *httpx.StatusError
+		var se *httpkit.StatusError
 		if errors.As(err, &se) && se.StatusCode >= 400 && se.StatusCode < 500 {
 			var ob oauthErrorBody
 			if json.Unmarshal(se.Body, &ob) == nil && ob.Error != "" {

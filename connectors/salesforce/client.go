@@ -35,14 +35,14 @@ func errorCodes(body []byte) []apiErrorItem {
 
 // classify maps Salesforce's error codes to adapter kinds: the 403
 // REQUEST_LIMIT_EXCEEDED is a rate limit, not an auth failure; a 401
-// that survives httpx's one refresh is a session that expired again and
+// that survives httpkit's one refresh is a session that expired again and
 // worth another try; lock contention is transient.
 func (c *Connector) classify(status int, _ http.Header, body []byte) (adapter.Kind, time.Duration) {
 	for _, e := range errorCodes(body) {
 		switch e.ErrorCode {
 		case "REQUEST_LIMIT_EXCEEDED":
 			if status == http.StatusTooManyRequests {
-				return adapter.KindUnknown, 0 // a burst limit: httpx honours its Retry-After
+				return adapter.KindUnknown, 0 // a burst limit: httpkit honours its Retry-After
 			}
 			return adapter.KindRateLimited, c.cfg.QuotaRecheck
 		case "INVALID_SESSION_ID":
@@ -69,7 +69,7 @@ func withPullPriority(ctx context.Context) context.Context {
 func isPull(ctx context.Context) bool { v, _ := ctx.Value(priorityKey{}).(bool); return v }
 
 // quotaError is returned by the quota transport instead of a request; it
-// is carried out of httpx as a non-retryable error and turned into
+// is carried out of httpkit as a non-retryable error and turned into
 // adapter.RateLimited by the connector.
 type quotaError struct {
 	used, max int
@@ -128,7 +128,7 @@ func (q *quota) snapshot() (used, max int, seen time.Time) {
 
 // quotaTransport refuses pull calls beyond the pull share and turns the
 // platform's 403 REQUEST_LIMIT_EXCEEDED into a quotaError, so neither is
-// retried by httpx.
+// retried by httpkit.
 type quotaTransport struct {
 	base  http.RoundTripper
 	q     *quota

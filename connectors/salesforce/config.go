@@ -50,6 +50,11 @@ type Config struct {
 	// Outbound Message endpoint URL.
 	WebhookPathSecret string `spec:"webhook.path_secret,secret" example:"a-long-random-string" doc:"when set, the last path segment of the Outbound Message URL"`
 
+	// Engagement names the Contact and Lead fields that hold engagement
+	// (Salesforce records none of its own): keys from engagementMeasures,
+	// values field API names.
+	Engagement map[string]string `spec:"engagement.fields" example:"{email_opens: Email_Opens__c, last_email_open: Last_Email_Open__c}" doc:"Contact and Lead fields holding engagement, by measure (page_views, visits, last_visit, email_opens, email_clicks, email_bounces, form_submissions, last_email_open, last_email_click); counts are lifetime totals, last_* dates; a field the org lacks is skipped with a warning"`
+
 	Leads  bool `spec:"objects.leads" default:"true" doc:"pull Leads as contacts"`
 	Orders bool `spec:"objects.orders" default:"false" doc:"pull Order records besides Opportunities"`
 	// ContactRoles links opportunities without a ContactId to the contact
@@ -70,6 +75,9 @@ type Config struct {
 	// so that many records' changes share each composite call, and the
 	// field updates the daemon writes at once are not queued behind them
 	// (0: written together).
+	Create          string `spec:"create" default:"never" enum:"never,members,all" doc:"for whom write-back creates a Contact where a segment needs one and the org has none: never, members (segment members) or all (holdout members too); a segment's writeback.salesforce.create overrides it"`
+	ExternalIDField string `spec:"write_back.external_id_field" default:"Connector_Profile_Id__c" doc:"Contact text field marked External ID (and Unique) that holds the connector's profile id; created Contacts are upserted by it, so a retry never makes a second one; an admin creates it once"`
+
 	CampaignInterval time.Duration `spec:"write_back.campaign_interval" default:"1s" min:"0" doc:"live write-back: Campaign membership changes are held this long so many records share each call, while field updates go at once; 0 writes them together"`
 
 	RequestsPerSecond float64       `spec:"rate.requests_per_second" default:"20" min:">0" doc:"client-side request rate (Salesforce has no per-second limit; this keeps bursts polite)"`
@@ -85,6 +93,7 @@ type Config struct {
 var (
 	versionRE = regexp.MustCompile(`^v[0-9]{2,3}\.0$`)
 	orgIDRE   = regexp.MustCompile(`^00D[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$`)
+	fieldRE   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 )
 
 // ParseConfig decodes and validates a config section without network I/O.
@@ -145,8 +154,18 @@ func ParseConfig(raw adapter.Config) (*Config, []adapter.Diagnostic) {
 	if c.OrganizationID != "" && !orgIDRE.MatchString(c.OrganizationID) {
 		errorf("organization_id", "must be a 15- or 18-character id starting with 00D", fmt.Sprintf("got %q", c.OrganizationID))
 	}
+	for key, field := range c.Engagement {
+		if _, ok := engagementMeasures[key]; !ok {
+			errorf("engagement.fields."+key, "is not an engagement measure", "one of "+strings.Join(engagementKeys(), ", "))
+		} else if !fieldRE.MatchString(field) {
+			errorf("engagement.fields."+key, "must be a field API name such as Email_Opens__c", fmt.Sprintf("got %q", field))
+		}
+	}
 	if len(c.Currency) != 3 {
 		errorf("currency", "must be an ISO 4217 code such as USD", fmt.Sprintf("got %q", c.Currency))
+	}
+	if !strings.HasSuffix(c.ExternalIDField, "__c") || strings.ContainsAny(c.ExternalIDField, " /") {
+		errorf("write_back.external_id_field", "must be the API name of a custom field (ending in __c)", fmt.Sprintf("got %q", c.ExternalIDField))
 	}
 	if c.OrganizationID == "" {
 		diags = append(diags, adapter.Diagnostic{Severity: adapter.SeverityWarning, Path: prefix + ".organization_id",

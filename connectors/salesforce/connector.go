@@ -4,7 +4,7 @@
 // segment membership back as custom-field values and Campaign members
 // through sObject Collections, and verifies Outbound Messages.
 //
-// All HTTP goes through internal/httpx (retries, Retry-After, redaction,
+// All HTTP goes through plugins/sdk/httpkit (retries, Retry-After, redaction,
 // the client-side rate limiter from golang.org/x/time/rate); this package
 // adds OAuth (refresh token, JWT bearer signed with crypto/rsa, client
 // credentials), Salesforce's error codes, and a daily-quota guard fed by
@@ -28,7 +28,7 @@ import (
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/adapter/spec"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // Name is the platform name.
@@ -58,7 +58,7 @@ type Connector struct {
 
 	mu     sync.Mutex
 	cfg    *Config
-	client *httpx.Client
+	client *httpkit.Client
 	ts     *tokenSource
 	quota  *quota
 	// transport, when set, replaces the HTTP transport (a proxy, custom
@@ -68,6 +68,10 @@ type Connector struct {
 	obs adapter.HTTPObserver
 
 	products productCache // Product2 rows for line items
+
+	// engFields are the configured engagement fields found on Contact
+	// and Lead (resolveEngagement); nil until checked.
+	engFields map[string][]string
 }
 
 // DailyQuota implements adapter.QuotaReporter from the Sforce-Limit-Info
@@ -144,15 +148,15 @@ func (c *Connector) Configure(_ context.Context, raw adapter.Config) error {
 	secrets := cfg.secrets()
 	retryMax := cfg.RetryMax
 	if retryMax == 0 {
-		retryMax = -1 // httpx reads 0 as "default"
+		retryMax = -1 // httpkit reads 0 as "default"
 	}
-	tokenClient := httpx.New(httpx.Options{
+	tokenClient := httpkit.New(httpkit.Options{
 		Platform: Name, Logger: c.log, Transport: base, Secrets: secrets,
 		RetryMax: retryMax, RetryWaitMin: cfg.RetryWaitMin, RetryWaitMax: cfg.RetryWaitMax, Timeout: cfg.Timeout,
-		Hooks: httpx.ObserverHooks(c.obs, httpx.Hooks{}),
+		Hooks: httpkit.ObserverHooks(c.obs, httpkit.Hooks{}),
 	})
 	ts := &tokenSource{cfg: cfg, client: tokenClient, now: c.now}
-	opts := httpx.Options{
+	opts := httpkit.Options{
 		Platform:     Name,
 		Logger:       c.log,
 		Limiter:      rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), cfg.Burst),
@@ -164,12 +168,13 @@ func (c *Connector) Configure(_ context.Context, raw adapter.Config) error {
 		RetryWaitMin: cfg.RetryWaitMin,
 		RetryWaitMax: cfg.RetryWaitMax,
 		Timeout:      cfg.Timeout,
-		Hooks:        httpx.ObserverHooks(c.obs, httpx.Hooks{}),
+		Hooks:        httpkit.ObserverHooks(c.obs, httpkit.Hooks{}),
 	}
-	client := httpx.New(opts)
+	client := httpkit.New(opts)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.cfg, c.client, c.ts, c.quota = cfg, client, ts, q
+	c.engFields = nil // the configured engagement fields are checked again
 	return nil
 }
 
@@ -216,7 +221,10 @@ func (c *Connector) Fetch(ctx context.Context, req adapter.FetchRequest) ([]adap
 	if err != nil {
 		return nil, c.mapErr(err, "signing in to salesforce")
 	}
-	m := &mapper{org: org, currency: c.cfg.Currency, multi: c.cfg.MultiCurrency}
+	if err := c.resolveEngagement(ctx); err != nil {
+		return nil, err
+	}
+	m := &mapper{org: org, currency: c.cfg.Currency, multi: c.cfg.MultiCurrency, engagement: c.cfg.Engagement}
 	var out []adapter.Change
 	for _, obj := range order {
 		ids := byObject[obj]

@@ -8,7 +8,7 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // Erase implements adapter.Eraser by deleting the Contact or Lead
@@ -22,7 +22,7 @@ func (c *Connector) Erase(ctx context.Context, ref domain.ExternalRef) (adapter.
 		return "", adapter.Permanent(fmt.Errorf("erasing salesforce %s %s: only a Contact or Lead can be erased: %w", ref.ObjectType, ref.ID, adapter.ErrUnsupported))
 	}
 	err := c.sendJSON(ctx, http.MethodDelete, "/sobjects/"+object+"/"+ref.ID, nil, nil)
-	var se *httpx.StatusError
+	var se *httpkit.StatusError
 	switch {
 	case err == nil:
 		return adapter.ErasureDeleted, nil

@@ -32,7 +32,8 @@ func (s *syncBuffer) String() string {
 
 func startFake(t testing.TB, opts salesforcefake.Options) *salesforcefake.Fake {
 	t.Helper()
-	f := salesforcefake.New(opts).Start()
+	f := salesforcefake.New(opts)
+	f.Start()
 	t.Cleanup(f.Close)
 	return f
 }

@@ -83,6 +83,8 @@ type mapper struct {
 	org      string
 	currency string
 	multi    bool
+	// engagement maps engagement.fields keys to the fields holding them.
+	engagement map[string]string
 }
 
 func (m *mapper) ref(typ, id string, mod time.Time) domain.ExternalRef {
@@ -206,6 +208,7 @@ func (m *mapper) person(object string, ref domain.ExternalRef, r row) (*domain.C
 	if v := r.str("LeadSource"); v != "" {
 		attr("lead_source", v)
 	}
+	m.mapEngagement(r, attr)
 	prefix := "Mailing"
 	if object == "Lead" {
 		prefix = ""

@@ -15,7 +15,7 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // cursor is the opaque resume point of a Pull, JSON-encoded. Each sObject
@@ -123,7 +123,10 @@ func (c *Connector) Pull(ctx context.Context, req adapter.PullRequest, sink adap
 	if err != nil {
 		return c.mapErr(err, "signing in to salesforce")
 	}
-	m := &mapper{org: org, currency: c.cfg.Currency, multi: c.cfg.MultiCurrency}
+	if err := c.resolveEngagement(ctx); err != nil {
+		return err
+	}
+	m := &mapper{org: org, currency: c.cfg.Currency, multi: c.cfg.MultiCurrency, engagement: c.cfg.Engagement}
 	batch := req.PageSize
 	if batch <= 0 || batch > c.cfg.PageSize {
 		batch = c.cfg.PageSize
@@ -285,7 +288,7 @@ func (c *Connector) pullBulk(ctx context.Context, object string, cur *cursor, m 
 	for {
 		var job jobInfo
 		if err := c.getJSON(ctx, "/jobs/query/"+url.PathEscape(bp.JobID), nil, &job); err != nil {
-			var se *httpx.StatusError
+			var se *httpkit.StatusError
 			if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
 				return fmt.Errorf("%w: job %s is gone", errBulkFailed, bp.JobID)
 			}

@@ -59,6 +59,13 @@ func fieldAPIName(name string) string {
 // writableTypes are field types a segment value can be written to.
 var writableTypes = map[string]bool{"string": true, "textarea": true, "picklist": true, "multipicklist": true, "boolean": true}
 
+// typedField reports whether a field of Salesforce type ft takes the
+// values of a typed target: a date field the YYYY-MM-DD of a date, a
+// double the decimal of a number.
+func typedField(target, ft string) bool {
+	return target == adapter.ValueDate && ft == "date" || target == adapter.ValueNumber && ft == "double"
+}
+
 // EnsureTargets checks that every property target exists as a custom
 // field on Contact (and Lead) — fields cannot be created through the REST
 // API, so a missing one is an error telling the admin exactly what to
@@ -96,7 +103,7 @@ func (c *Connector) EnsureTargets(ctx context.Context, targets []adapter.Target)
 				switch {
 				case !ok:
 					missing = append(missing, o)
-				case !writableTypes[f.Type]:
+				case !writableTypes[f.Type] && !typedField(t.Type, f.Type):
 					wrong = append(wrong, fmt.Sprintf("%s.%s is of type %s", o, field, f.Type))
 				case !f.Updateable:
 					wrong = append(wrong, fmt.Sprintf("%s.%s is not editable by the integration user (check field-level security)", o, field))

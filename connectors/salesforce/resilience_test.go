@@ -3,11 +3,13 @@ package salesforce
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
 	"github.com/segconn/connector/domain"
 )
@@ -86,7 +88,7 @@ func TestQuotaStopsPullsAtShareAndResumesAfterReset(t *testing.T) {
 // stored cursor and re-pushes retryable items; the end state is exact.
 func TestInjectedErrorsFinalStateExact(t *testing.T) {
 	t.Parallel()
-	f := startFake(t, salesforcefake.Options{Seed: 1})
+	f := startFake(t, salesforcefake.Options{})
 	f.AddField("Contact", "Segment__c", salesforcefake.TypeString)
 	f.AddField("Lead", "Segment__c", salesforcefake.TypeString)
 	ids := f.SeedContacts(6000, nil)
@@ -94,11 +96,11 @@ func TestInjectedErrorsFinalStateExact(t *testing.T) {
 	targets := ensure(t, c,
 		adapter.Target{Key: "segments", Kind: adapter.TargetProperty, Name: "Segment__c"},
 		adapter.Target{Key: "list:vip", Kind: adapter.TargetList, Name: "VIP"})
-	f.SetFaultRate(0.2)
+	f.SetRate(0.2, 1)
 	// Besides the random fifth, one of each kind for certain.
-	f.InjectFault(salesforcefake.Fault{ExpireSession: true, Match: "/queryAll/"}, 1)
-	f.InjectFault(salesforcefake.Fault{Status: 500, Match: "/queryAll/"}, 1)
-	f.InjectFault(salesforcefake.Fault{Reset: true, Match: "/queryAll/"}, 1)
+	f.Inject(fakekit.Fault{Status: http.StatusUnauthorized, Path: "/queryAll/"})
+	f.Inject(fakekit.Fault{Status: 500, Path: "/queryAll/"})
+	f.Inject(fakekit.Fault{Reset: true, Path: "/queryAll/"})
 
 	store := map[string]string{} // id → email
 	cursor := ""
@@ -141,15 +143,15 @@ func TestInjectedErrorsFinalStateExact(t *testing.T) {
 		}
 		pending[id] = it
 	}
-	f.SetFaultRate(0)
+	f.SetRate(0, 0)
 	for _, id := range ids[1200:1300] {
 		f.Insert("CampaignMember", map[string]any{"CampaignId": targets["list:vip"], "ContactId": id})
 	}
-	f.SetFaultRate(0.2)
-	f.InjectFault(salesforcefake.Fault{Reset: true, After: true, Match: "POST /composite/sobjects"}, 1)
-	f.InjectFault(salesforcefake.Fault{Reset: true, After: true, Match: "DELETE /composite/sobjects"}, 1)
-	f.InjectFault(salesforcefake.Fault{ExpireSession: true, Match: "PATCH /composite/sobjects"}, 1)
-	f.InjectFault(salesforcefake.Fault{Status: 503, Match: "GET /query"}, 1)
+	f.SetRate(0.2, 1)
+	f.Inject(fakekit.Fault{Reset: true, After: true, Method: "POST", Path: "/composite/sobjects"})
+	f.Inject(fakekit.Fault{Reset: true, After: true, Method: "DELETE", Path: "/composite/sobjects"})
+	f.Inject(fakekit.Fault{Status: http.StatusUnauthorized, Method: "PATCH", Path: "/composite/sobjects"})
+	f.Inject(fakekit.Fault{Status: 503, Method: "GET", Path: "/query"})
 	for round := 0; len(pending) > 0; round++ {
 		if round > 100 {
 			t.Fatalf("%d items never succeeded", len(pending))
@@ -178,9 +180,9 @@ func TestInjectedErrorsFinalStateExact(t *testing.T) {
 			}
 		}
 	}
-	f.SetFaultRate(0)
-	faults := f.FaultsInjected()
-	for _, k := range []string{"500", "503", "reset", "reset-after", "expired-session"} {
+	f.SetRate(0, 0)
+	faults := f.Served()
+	for _, k := range []string{"500", "503", "reset", "reset-after", "401"} {
 		if faults[k] == 0 {
 			t.Errorf("no %s fault was injected: %v", k, faults)
 		}

@@ -88,6 +88,7 @@ func (c *Connector) fieldsOf(object string) []string {
 		f = []string{"AccountId", "EffectiveDate", "Status", "TotalAmount", "OrderNumber", "BillToContactId"}
 	}
 	out := append(common, f...)
+	out = append(out, c.engagementFieldsOf(object)...)
 	if c.cfg.MultiCurrency && (object == "Opportunity" || object == "Order" || object == "Account") {
 		out = append(out, "CurrencyIsoCode")
 	}

@@ -88,7 +88,7 @@ func (c *Connector) VerifyWebhook(_ context.Context, req adapter.WebhookRequest)
 	if len(n.Notification) < 1 || len(n.Notification) > 100 {
 		return adapter.WebhookResult{}, adapter.Permanent(fmt.Errorf("parsing salesforce outbound message: %d notifications, expected 1 to 100", len(n.Notification)))
 	}
-	m := &mapper{org: n.OrganizationID, currency: c.cfg.Currency, multi: c.cfg.MultiCurrency}
+	m := &mapper{org: n.OrganizationID, currency: c.cfg.Currency, multi: c.cfg.MultiCurrency, engagement: c.cfg.Engagement}
 	res := adapter.WebhookResult{Status: 200, ContentType: "text/xml; charset=utf-8", Body: []byte(AckBody)}
 	for i, nt := range n.Notification {
 		if nt.ID == "" || nt.SObject == nil {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/domain"
 )
@@ -161,14 +162,14 @@ func TestRateBudgetHonouredAnd429Handled(t *testing.T) {
 		t.Fatalf("only %d calls", n)
 	}
 	f.SetThrottle(0, 0)
-	f.InjectFaults(woocommercefake.Fault{Status: 429}, woocommercefake.Fault{Status: 429, RetryAfter: "0"},
-		woocommercefake.Fault{Status: 503}, woocommercefake.Fault{Status: 503, RetryAfter: "0", HTML: true}, woocommercefake.Fault{Reset: true})
+	f.Inject(fakekit.Fault{Status: 429}, fakekit.Fault{Status: 429, RetryAfter: "0"},
+		fakekit.Fault{Status: 503}, fakekit.Fault{Status: 503, RetryAfter: "0", Page: true}, fakekit.Fault{Reset: true})
 	if err := pullOnce(c, domain.ObjectOrder); err != nil {
 		t.Fatalf("429s, 503s and a reset were not absorbed: %v", err)
 	}
 	// A Retry-After longer than the client sleeps on comes back as a
 	// rate-limit error carrying the wait, for the host's scheduler.
-	f.Fail429(1)
+	f.Inject(fakekit.Fault{Status: 429, RetryAfter: "1"})
 	err := pullOnce(c, domain.ObjectOrder)
 	if !errors.Is(err, adapter.ErrRateLimited) || adapter.RetryAfterOf(err) != time.Second {
 		t.Fatalf("long Retry-After: %v (wait %v)", err, adapter.RetryAfterOf(err))
@@ -180,7 +181,7 @@ func TestHTMLPagesReportedAsSuch(t *testing.T) {
 		cfg["retry"] = map[string]any{"max": -1}
 	})
 	f.AddOrders(genOrders(3, 1, time.Now().Add(-time.Hour))...)
-	f.InjectFaults(woocommercefake.Fault{Status: 503, HTML: true})
+	f.Inject(fakekit.Fault{Status: 503, Page: true})
 	err := pullOnce(c, domain.ObjectOrder)
 	if err == nil || !adapter.IsRetryable(err) || !strings.Contains(err.Error(), "HTML page") || strings.Contains(err.Error(), "invalid character") {
 		t.Fatalf("err = %v", err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/domain"
 )
@@ -125,12 +126,12 @@ func TestProductLookupFailures(t *testing.T) {
 		}
 		return out
 	}
-	f.InjectFaults(woocommercefake.Fault{Status: 404, Path: "/products"})
+	f.Inject(fakekit.Fault{Status: 404, Path: "/products"})
 	if got := pull(); len(got) != 1 || got[0].Order.Items[0].Category != "" {
 		t.Fatalf("with products unreadable: %+v", got)
 	}
 	// The failed lookup was not cached as "no category": a later pull asks again.
-	f.InjectFaults(woocommercefake.Fault{Status: 503, Path: "/products"})
+	f.Inject(fakekit.Fault{Status: 503, Path: "/products"})
 	if got := pull(); len(got) != 1 || got[0].Order.Items[0].Category != "Garden" {
 		t.Fatalf("after a retried 503: %+v", got)
 	}

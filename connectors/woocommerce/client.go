@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // apiError is WooCommerce's error body: {code, message, data:{status, params}}.
@@ -30,14 +30,14 @@ type apiError struct {
 
 // wooError is a non-2xx answer explained: the platform's code and message
 // when the body was WooCommerce JSON, or a note that an HTML page came
-// back instead. It unwraps to the *httpx.StatusError.
+// back instead. It unwraps to the *httpkit.StatusError.
 type wooError struct {
 	op     string
 	status int
 	code   string
 	msg    string
 	html   string // page title when the body was HTML
-	se     *httpx.StatusError
+	se     *httpkit.StatusError
 }
 
 func (e *wooError) Error() string {
@@ -94,17 +94,17 @@ func retryAfterHeader(h http.Header, def time.Duration) time.Duration {
 	return def
 }
 
-// api is the thin WooCommerce REST client over httpx.
+// api is the thin WooCommerce REST client over httpkit.
 type api struct {
-	hc   *httpx.Client
+	hc   *httpkit.Client
 	base string // store URL + /wp-json/wc/v3
 }
 
-// explain rewraps an httpx error with WooCommerce's code and message (or
+// explain rewraps an httpkit error with WooCommerce's code and message (or
 // the HTML note), keeping its adapter kind.
 func explain(op string, err error) error {
 	var ae *adapter.Error
-	var se *httpx.StatusError
+	var se *httpkit.StatusError
 	if !errors.As(err, &se) || !errors.As(err, &ae) {
 		return fmt.Errorf("%s: %w", op, err)
 	}

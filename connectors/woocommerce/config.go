@@ -47,6 +47,27 @@ type WriteBack struct {
 	BatchSize int `spec:"batch_size" default:"100" min:"1" max:"100" doc:"customers per batch call; WooCommerce accepts at most 100 items per batch request"`
 }
 
+// Consent maps a newsletter opt-in kept in customer meta to the
+// customer's email marketing consent. WooCommerce itself keeps none; the
+// plugin that adds the checkout checkbox decides where it goes:
+// Mailchimp for WooCommerce writes user meta mailchimp_woocommerce_is_subscribed
+// ("1" subscribed, "0" not), which the customers API returns in
+// meta_data. MailPoet and AutomateWoo keep their subscribers in their
+// own tables, not in customer meta, so the REST API cannot see them.
+type Consent struct {
+	MetaKey string   `spec:"meta_key" default:"mailchimp_woocommerce_is_subscribed" doc:"customer meta key holding the newsletter opt-in (\"\" reads none); Mailchimp for WooCommerce's is the default"`
+	Granted []string `spec:"granted" default:"1,yes,true,subscribed" doc:"values (case-insensitive) that mean the customer accepts marketing email"`
+	Denied  []string `spec:"denied" default:"0,no,false,unsubscribed" doc:"values that mean they do not; any other value leaves consent unknown"`
+}
+
+// Create says whether write-back may register customers the shop lacks.
+// Registering a customer creates a WordPress account, and WooCommerce may
+// send them its new-account email, so it is off unless allowed.
+type Create struct {
+	Allow bool   `spec:"allow" default:"false" doc:"let write-back register customers the shop does not have (creates WordPress accounts; WooCommerce may send its new-account email)"`
+	Mode  string `spec:"mode" default:"never" enum:"never,members,all" doc:"with allow: for whom a customer is created where a segment needs one: never, members or all (holdout members too); a segment's writeback.woocommerce.create overrides it"`
+}
+
 // Webhooks configures inbound webhooks and their upkeep.
 type Webhooks struct {
 	Secret      string   `spec:"secret,secret" example:"your-webhook-secret" doc:"HMAC-SHA256 key of deliveries; set on every webhook the connector creates or re-enables"`
@@ -83,6 +104,8 @@ type Config struct {
 	RateLimit    RateLimit         `spec:"rate_limit"`
 	Retry        Retry             `spec:"retry"`
 	WriteBack    WriteBack         `spec:"write_back"`
+	Create       Create            `spec:"create"`
+	Consent      Consent           `spec:"consent"`
 	Webhooks     Webhooks          `spec:"webhooks"`
 }
 

@@ -23,3 +23,6 @@ func TestExampleConfigSectionIsValid(t *testing.T) {
 }
 
 func TestDescribeSchemaIsTheSpec(t *testing.T) { spectest.DescribeIsSpec(t, New(nil), Config{}) }
+
+// The README has the sections every connector's README has, in order.
+func TestReadmeFollowsSkeleton(t *testing.T) { spectest.ReadmeFollowsSkeleton(t, "WooCommerce") }

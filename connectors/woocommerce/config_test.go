@@ -2,12 +2,14 @@ package woocommerce
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 func TestValidateConfigNamesEveryProblem(t *testing.T) {
@@ -69,11 +71,10 @@ func TestManagedWebhooksCheckedOnStart(t *testing.T) {
 	f, _ := start(t, woocommercefake.Options{}, func(cfg adapter.Config) {
 		cfg["webhooks"] = map[string]any{"manage": true, "secret": hookSecret, "delivery_url": "http://127.0.0.1:1/hooks/woocommerce", "check_interval": "1m"}
 	})
-	deadline := time.Now().Add(5 * time.Second)
-	for len(f.Webhooks()) < len(defaultTopics()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("webhooks after start: %+v", f.Webhooks())
+	testenv.Await(t, 5*time.Second, "a webhook per default topic after start", func() error {
+		if hooks := f.Webhooks(); len(hooks) < len(defaultTopics()) {
+			return fmt.Errorf("webhooks %+v", hooks)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }

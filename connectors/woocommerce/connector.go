@@ -3,7 +3,7 @@
 // membership back as customer meta_data through the batch endpoint,
 // verifies WooCommerce webhooks, and keeps those webhooks alive.
 //
-// HTTP goes through internal/httpx (go-retryablehttp with the house retry
+// HTTP goes through plugins/sdk/httpkit (go-retryablehttp with the house retry
 // policy and a golang.org/x/time/rate budget); authentication is
 // WooCommerce's own (Basic or query keys over HTTPS, OAuth 1.0a over
 // HTTP), implemented here on the standard library because it is a few
@@ -31,7 +31,7 @@ import (
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/adapter/spec"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // Name is the platform name.
@@ -142,7 +142,7 @@ func (c *Connector) Configure(ctx context.Context, raw adapter.Config) error {
 	}
 	_ = c.Close(ctx)
 
-	var auth httpx.Auth
+	var auth httpkit.Auth
 	switch cfg.authMode() {
 	case AuthBasic:
 		auth = basicAuth{cfg.ConsumerKey, cfg.ConsumerSecret}
@@ -151,7 +151,7 @@ func (c *Connector) Configure(ctx context.Context, raw adapter.Config) error {
 	default:
 		auth = oauth1Auth{key: cfg.ConsumerKey, secret: cfg.ConsumerSecret, method: cfg.SignatureMethod, now: c.now}
 	}
-	hc := httpx.New(httpx.Options{
+	hc := httpkit.New(httpkit.Options{
 		Platform:      Name,
 		Logger:        c.log,
 		RetryMax:      cfg.Retry.Max,
@@ -164,7 +164,7 @@ func (c *Connector) Configure(ctx context.Context, raw adapter.Config) error {
 		Classify:      classify,
 		Secrets:       []string{cfg.ConsumerKey, cfg.ConsumerSecret, cfg.Webhooks.Secret},
 		Transport:     c.transport,
-		Hooks: httpx.ObserverHooks(c.obs, httpx.Hooks{OnResponse: func(string, int, time.Duration) {
+		Hooks: httpkit.ObserverHooks(c.obs, httpkit.Hooks{OnResponse: func(string, int, time.Duration) {
 			c.stats.calls.Add(1)
 		}}),
 	})
@@ -173,7 +173,7 @@ func (c *Connector) Configure(ctx context.Context, raw adapter.Config) error {
 	c.mu.Lock()
 	c.cfg = cfg
 	c.api = &api{hc: hc, base: cfg.BaseURL + "/wp-json/wc/v3"}
-	c.mapper = &mapper{account: cfg.Account, statusMap: cfg.StatusMap, cats: newProductCategories(c.now), owned: func(k string) bool {
+	c.mapper = &mapper{account: cfg.Account, statusMap: cfg.StatusMap, cats: newProductCategories(c.now), consent: cfg.Consent, owned: func(k string) bool {
 		return strings.HasPrefix(k, prefix) || slices.Contains(owned, k)
 	}}
 	c.batchSize.Store(int64(cfg.WriteBack.BatchSize))

@@ -10,7 +10,7 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // Erase implements adapter.Eraser by deleting the customer
@@ -30,7 +30,7 @@ func (c *Connector) Erase(ctx context.Context, ref domain.ExternalRef) (adapter.
 	}
 	op := "erasing woocommerce customer " + ref.ID
 	_, err = a.do(ctx, op, http.MethodDelete, "/customers/"+ref.ID, url.Values{"force": {"true"}}, nil, nil)
-	var se *httpx.StatusError
+	var se *httpkit.StatusError
 	switch {
 	case err == nil:
 		return adapter.ErasureDeleted, nil

@@ -98,6 +98,7 @@ type mapper struct {
 	statusMap map[string]string
 	owned     func(key string) bool
 	cats      *productCategories // line item categories by product id; nil maps none
+	consent   Consent            // where the newsletter opt-in is (consent.go)
 }
 
 func (m *mapper) ref(object string, id int, modified time.Time) domain.ExternalRef {
@@ -142,6 +143,7 @@ func (m *mapper) contact(c *wcCustomer) (*domain.Contact, error) {
 			"woocommerce_registered": "true",
 		},
 	}
+	ct.Consent = m.consentOf(c.MetaData, modified)
 	if be := strings.TrimSpace(c.Billing.Email); be != "" && !strings.EqualFold(be, email) {
 		ct.Emails = append(ct.Emails, be)
 	}
@@ -161,7 +163,33 @@ func (m *mapper) contact(c *wcCustomer) (*domain.Contact, error) {
 	if c.Billing.Company != "" {
 		ct.Company = &domain.Company{Name: c.Billing.Company, Country: ct.Address.Country, CountryRaw: unknownCountry}
 	}
+	lastActive(c.MetaData, ct.Attributes)
 	return ct, nil
+}
+
+// lastActive maps the wc_last_active user meta, the day WooCommerce last
+// saw the signed-in customer log in or load a page (Unix seconds of that
+// UTC midnight, a string), to the engagement attribute of the last web
+// visit. It is WooCommerce's only per-person activity record: the wc/v3
+// customer has no last-active field (date_modified is the last profile
+// save), and wc-admin's date_last_active is a report of the analytics
+// API, not of wc/v3. A value that is not a time is kept raw.
+func lastActive(meta []wcMeta, attrs map[string]string) {
+	for _, m := range meta {
+		if m.Key != "wc_last_active" {
+			continue
+		}
+		var s string
+		if json.Unmarshal(m.Value, &s) != nil {
+			s = strings.TrimSpace(string(m.Value)) // a number
+		}
+		if secs, err := strconv.ParseInt(s, 10, 64); err == nil && secs > 0 {
+			attrs[domain.AttrLastVisit] = time.Unix(secs, 0).UTC().Format(time.RFC3339)
+		} else if s != "" {
+			attrs["woocommerce_wc_last_active"] = s
+		}
+		return
+	}
 }
 
 // address maps a billing or shipping address. WooCommerce stores ISO alpha-2

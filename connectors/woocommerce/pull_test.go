@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/domain"
 )
@@ -130,7 +131,7 @@ func TestPullOrdersExactUnder20PercentFaults(t *testing.T) {
 	})
 	f.AddOrders(genOrders(4000, 300, clk.Now().Add(-500*time.Hour))...)
 	clk.Add(time.Hour)
-	f.SetRandomFaults(0.2, 42)
+	f.SetRate(0.2, 42)
 
 	s := newStore()
 	failures := 0
@@ -162,7 +163,7 @@ func TestPullOrdersExactUnder20PercentFaults(t *testing.T) {
 	}
 	clk.Add(time.Second)
 	pullAll()
-	if f.RandomFaultsServed() == 0 {
+	if f.ServedTotal() == 0 {
 		t.Fatal("no faults were injected")
 	}
 	checkOrders(t, f, s, nil)
@@ -172,7 +173,7 @@ func TestPullOrdersExactUnder20PercentFaults(t *testing.T) {
 			t.Fatalf("order %s total %v, want 99.99", id, ch.Order.Total)
 		}
 	}
-	t.Logf("faults served %d, pulls resumed from cursor %d times", f.RandomFaultsServed(), failures)
+	t.Logf("faults served %d, pulls resumed from cursor %d times", f.ServedTotal(), failures)
 }
 
 func TestPullCustomersOnlyChangedAndDeleted(t *testing.T) {
@@ -341,8 +342,8 @@ func TestPullSurvivesBrokenBodiesInOneRun(t *testing.T) {
 	}
 	f.AddCustomers(cs...)
 	clk.Add(time.Hour)
-	f.SetRandomFaults(0.25, 7, woocommercefake.Fault{Body: woocommercefake.BodyReset},
-		woocommercefake.Fault{Body: woocommercefake.BodyShort}, woocommercefake.Fault{Body: woocommercefake.BodyTruncated})
+	f.SetRate(0.25, 7, fakekit.Fault{Body: fakekit.BodyReset},
+		fakekit.Fault{Body: fakekit.BodyShort}, fakekit.Fault{Body: fakekit.BodyTruncated})
 	orders, customers := newStore(), newStore()
 	if err := c.Pull(context.Background(), adapter.PullRequest{Object: domain.ObjectOrder}, orders.sink); err != nil {
 		t.Fatalf("order pull aborted by a broken body: %v", err)
@@ -350,12 +351,12 @@ func TestPullSurvivesBrokenBodiesInOneRun(t *testing.T) {
 	if err := c.Pull(context.Background(), adapter.PullRequest{Object: domain.ObjectContact}, customers.sink); err != nil {
 		t.Fatalf("customer pull aborted by a broken body: %v", err)
 	}
-	if f.RandomFaultsServed() == 0 {
+	if f.ServedTotal() == 0 {
 		t.Fatal("no faults were injected")
 	}
 	checkOrders(t, f, orders, nil)
 	if len(customers.upserts) != 400 {
 		t.Fatalf("stored %d customers, want 400", len(customers.upserts))
 	}
-	t.Logf("%d broken bodies served in %d calls", f.RandomFaultsServed(), f.TotalCalls())
+	t.Logf("%d broken bodies served in %d calls", f.ServedTotal(), f.TotalCalls())
 }

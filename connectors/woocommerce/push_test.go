@@ -183,7 +183,7 @@ func TestPushExactUnder20PercentFaults(t *testing.T) {
 	})
 	ids := seedCustomers(f, 1000)
 	targets := ensure(t, c)
-	f.SetRandomFaults(0.2, 7)
+	f.SetRate(0.2, 7)
 	pending := map[string]adapter.PushItem{}
 	for i, id := range ids {
 		it := adapter.PushItem{ID: strconv.Itoa(i), Ref: domain.ExternalRef{ObjectType: domain.ObjectContact, ID: strconv.Itoa(id)},
@@ -211,8 +211,8 @@ func TestPushExactUnder20PercentFaults(t *testing.T) {
 			}
 		}
 	}
-	served := f.RandomFaultsServed()
-	f.SetRandomFaults(0, 0)
+	served := f.ServedTotal()
+	f.SetRate(0, 0)
 	for i, id := range ids {
 		m := f.CustomerMeta(id)
 		if m["_segments"] != "seg"+strconv.Itoa(i%7) || m["_seg_list_vip"] != "yes" {

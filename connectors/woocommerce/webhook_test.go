@@ -3,6 +3,7 @@ package woocommerce
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 const hookSecret = "whsec_0123456789"
@@ -184,11 +186,7 @@ func TestDisabledWebhookIsReenabledAndMissingRecreated(t *testing.T) {
 	// Creation pinged the receiver (in the background), which answered
 	// 200; re-activation does not ping (the delivery URL did not change
 	// and no delivery was pending).
-	for deadline := time.Now().Add(5 * time.Second); okPings(f) < 1; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the created webhook's ping was not answered 200")
-		}
-	}
+	testenv.Eventually(t, 5*time.Second, "the created webhook's ping answered 200", func() bool { return okPings(f) >= 1 })
 	// Re-enabling does not reset WooCommerce's failure count: one more
 	// failure disables the webhook again, and the next check re-enables it.
 	rcv.fail.Store(true)
@@ -209,10 +207,8 @@ func TestDisabledWebhookIsReenabledAndMissingRecreated(t *testing.T) {
 	if err != nil || len(rep.Active) != 2 || len(rep.Reenabled)+len(rep.Created) != 0 {
 		t.Fatalf("second check %+v %v", rep, err)
 	}
-	time.Sleep(50 * time.Millisecond) // a ping would be sent in the background
-	if n := okPings(f); n != 1 {
-		t.Fatalf("pings answered 200: %d, want 1 (re-activation does not ping)", n)
-	}
+	// A ping would be sent in the background within this window.
+	testenv.Consistently(t, 50*time.Millisecond, "one ping answered 200 (re-activation does not ping)", func() bool { return okPings(f) == 1 })
 }
 
 func okPings(f *woocommercefake.Fake) int {
@@ -244,22 +240,18 @@ func TestWriteBackWebhooksAreHarmless(t *testing.T) {
 	if _, err := c.Push(context.Background(), adapter.PushRequest{Items: items, Targets: map[string]string{"segments": "_segments"}}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testenv.Await(t, 5*time.Second, "two customer.updated deliveries", func() error {
 		rcv.mu.Lock()
 		n, errs := len(rcv.events), len(rcv.errs)
 		rcv.mu.Unlock()
 		if errs > 0 {
 			t.Fatalf("%d deliveries failed verification", errs)
 		}
-		if n == 2 {
-			break
+		if n != 2 {
+			return fmt.Errorf("%d so far", n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d customer.updated deliveries, want 2", n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	s.emitted = map[string]int{}
 	if err := c.Pull(context.Background(), adapter.PullRequest{Object: domain.ObjectContact, Cursor: s.cursor}, s.sink); err != nil {
 		t.Fatal(err)

@@ -38,6 +38,17 @@ type Target struct {
 	// the segment's list (campaign on Salesforce) too. By default they are
 	// left out of lists; property and tag values are written either way.
 	IncludeOptedOut bool `json:"include_opted_out,omitempty"`
+	// Create says for whom write-back creates a record on the platform
+	// where they have none: "never", "members" (each non-holdout member
+	// of the definition's segments) or "all" (holdout members too); ""
+	// follows the platform's own create setting.
+	Create string `json:"create,omitempty"`
+	// NextOrderProperty and OrderGapProperty name properties that receive
+	// each customer's expected next-order date (YYYY-MM-DD, empty when
+	// none is expected; see NextOrderDays) and average days between
+	// orders (empty below two purchase-days), whatever their segments.
+	NextOrderProperty string `json:"next_order_date_property,omitempty"`
+	OrderGapProperty  string `json:"avg_days_between_orders_property,omitempty"`
 }
 
 // Definition is one segment definition from the configuration. Exactly the
@@ -302,9 +313,19 @@ func parseDefinition(o *object) Definition {
 					Tag:      t.boolean("tag", false),
 
 					IncludeOptedOut: t.boolean("include_opted_out", false),
+					Create:          t.str("create", ""),
+
+					NextOrderProperty: t.str("next_order_date_property", ""),
+					OrderGapProperty:  t.str("avg_days_between_orders_property", ""),
 				}
-				if tg.Property == "" && !tg.List && !tg.Tag {
-					d.errorf(wb.sub(p), "must set at least one of property, list or tag")
+				if tg.Create != "" && !slices.Contains([]string{"never", "members", "all"}, tg.Create) {
+					d.errorf(t.sub("create"), "must be one of never, members, all, got %q", tg.Create)
+				}
+				if tg.Property == "" && !tg.List && !tg.Tag && tg.NextOrderProperty == "" && tg.OrderGapProperty == "" {
+					d.errorf(wb.sub(p), "must set at least one of property, list, tag, next_order_date_property or avg_days_between_orders_property")
+				}
+				if n := tg.NextOrderProperty; n != "" && (n == tg.Property || n == tg.OrderGapProperty) {
+					d.errorf(t.sub("next_order_date_property"), "%q is already written by this definition; name another property", n)
 				}
 				t.done()
 				def.Writeback[p] = tg
@@ -637,3 +658,7 @@ func staticGroups(def *Definition) []string {
 	}
 	return nil
 }
+
+// DefaultPredictiveParams are the predictive kind's defaults, which the
+// default model of a predicted value tier or a rule also uses.
+func DefaultPredictiveParams() PredictiveParams { return defaultPredictive() }

@@ -120,7 +120,7 @@ func TestParseDefinitionsErrors(t *testing.T) {
 `,
 			want: []string{
 				"segments[0].holdout_percent: must be between 0 and 50, got 80",
-				"segments[0].writeback.hubspot: must set at least one of property, list or tag",
+				"segments[0].writeback.hubspot: must set at least one of property, list, tag, next_order_date_property or avg_days_between_orders_property",
 				"segments[0].writeback.salesforce.list: must be true or false, got a string",
 				`segments[0].params.features[1]: must be one of recency, frequency, monetary, aov, tenure, items_per_order, categories, page_views, visits, email_opens, email_clicks, form_submissions, got "mood"`,
 				"segments[0].params.k_max: must be at least k_min (5), got 3",

@@ -17,6 +17,9 @@ type DefinitionReason struct {
 	Segments   []string `json:"segments"`
 	Control    []string `json:"control,omitempty"` // segments where the customer is in the holdout
 	Reasons    []string `json:"reasons"`
+	// Prediction is a predictive definition's numbers for the customer
+	// with how sure they are; absent for other kinds and non-buyers.
+	Prediction *PredictionDetail `json:"prediction,omitempty"`
 }
 
 // Explanation is everything that put one customer where they are.
@@ -90,6 +93,9 @@ func (r *Result) explain(i int, c *Customer, f *Features, masks []uint32) Explan
 			}
 		}
 		dr.Reasons = ft.explain(i, c, f, sc, masks[d])
+		if pf, ok := ft.(*predictiveFitted); ok {
+			dr.Prediction = pf.detail(i, f, r.Dataset.Currency)
+		}
 		ex.Definitions = append(ex.Definitions, dr)
 	}
 	return ex
@@ -201,4 +207,19 @@ func (r *Result) ModelsFittedAt() time.Time {
 		return time.Time{}
 	}
 	return dayTime(r.shared.fittedAt)
+}
+
+// PurchaseMethod says what made the first predictive definition's (or
+// the default model's) predictions: the fitted purchase model's name, or
+// "heuristic" with the reason the heuristic answered (too few repeat
+// buyers, a failed or degenerate fit). ok is false without any
+// predictive fit in the run.
+func (r *Result) PurchaseMethod() (method, reason string, ok bool) {
+	if r.shared == nil {
+		return "", "", false
+	}
+	if r.shared.heuristic || r.shared.purchase == nil {
+		return "heuristic", r.shared.reason, true
+	}
+	return r.shared.purchaseInfo.Name, r.shared.reason, true
 }

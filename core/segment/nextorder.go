@@ -3,6 +3,8 @@ package segment
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"time"
 
 	"github.com/segconn/connector/core/clv"
 )
@@ -83,4 +85,27 @@ func nextOrderLine(days int, f *Features, model bool) string {
 		return "next order: not estimable without a model below two purchase-days; " + avg
 	}
 	return fmt.Sprintf("next order expected in %d days (%s); %s", days, how, avg)
+}
+
+// NextOrder returns customer i's expected next-order date (YYYY-MM-DD,
+// "" when none is expected within NextOrderHorizonDays) and average days
+// between orders (one decimal, "" below two purchase-days), the values
+// the next-order write-back properties receive.
+func (r *Result) NextOrder(i int) (date, gap string) {
+	f := r.Features[i]
+	if f.Partial {
+		computeInto(&f, &r.Dataset.Customers[i], r.asOfDay, int32(r.opts.KPIWindowDays))
+	}
+	return r.NextOrderOf(&f, r.AsOf)
+}
+
+// NextOrderOf is NextOrder for features computed at asOf (a Rescore's).
+func (r *Result) NextOrderOf(f *Features, asOf time.Time) (date, gap string) {
+	if d := r.shared.nextOrderDays(f); d >= 0 {
+		date = dayString(DayOf(asOf) + int32(d))
+	}
+	if g := avgDaysBetweenOrders(f); g >= 0 {
+		gap = strconv.FormatFloat(math.Round(g*10)/10, 'f', -1, 64)
+	}
+	return date, gap
 }

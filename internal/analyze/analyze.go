@@ -46,6 +46,11 @@ type Options struct {
 	// diagnostics and the segments, written besides the output.
 	Report string
 	Logger *slog.Logger
+
+	// checkOnly stops after the models (Check): no profiles, no segments.
+	checkOnly bool
+	// paretoCap bounds the Pareto/NBD sample (0: ParetoSample).
+	paretoCap int
 }
 
 const week = 7.0
@@ -344,7 +349,7 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 	md.TimeUnit = "weeks"
 	md.FittedOn = len(cx)
 	warn := func(w string) { rep.Warnings = append(rep.Warnings, w) }
-	cal := calibration{x: cx, tx: ctxs, T: cT, ids: ids, holdout: holdout}
+	cal := calibration{x: cx, tx: ctxs, T: cT, ids: ids, holdout: holdout, paretoCap: opts.paretoCap}
 	if calEnd < asOf {
 		cal.weeks = float64(asOf-calEnd) / week
 	}
@@ -418,6 +423,14 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 			v.ParetoNBDExpected = &ep
 		}
 		md.Validation = v
+	}
+
+	if opts.checkOnly {
+		if rep.Warnings == nil {
+			rep.Warnings = []string{}
+		}
+		rep.Segments = []Segment{}
+		return a, nil
 	}
 
 	// Profiles.
@@ -653,8 +666,11 @@ const ParetoSample = 20000
 // paretoSample returns the calibration summaries of at most ParetoSample
 // customers: those whose id hashes lowest, a deterministic sample that
 // does not depend on the order of the file.
-func paretoSample(x, tx, T []float64, ids []string) ([]float64, []float64, []float64) {
-	if len(x) <= ParetoSample {
+func paretoSample(x, tx, T []float64, ids []string, limit int) ([]float64, []float64, []float64) {
+	if limit <= 0 {
+		limit = ParetoSample
+	}
+	if len(x) <= limit {
 		return x, tx, T
 	}
 	idx := make([]int, len(x))
@@ -664,7 +680,7 @@ func paretoSample(x, tx, T []float64, ids []string) ([]float64, []float64, []flo
 		h[i] = hashString(ids[i])
 	}
 	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(h[a], h[b]) })
-	idx = idx[:ParetoSample]
+	idx = idx[:limit]
 	slices.Sort(idx)
 	sx, stx, sT := make([]float64, len(idx)), make([]float64, len(idx)), make([]float64, len(idx))
 	for k, i := range idx {

@@ -98,66 +98,34 @@ func openOutbound(ctx context.Context, cfg *config.Loaded, st store.Store, log *
 // Open builds an App. Adapters are described and configured; a platform
 // that fails to configure is an error, as is an invalid segment definition.
 func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories map[string]Factory, opts Options) (*App, error) {
-	defs, err := SegmentDefinitions(cfg)
-	if err != nil {
+	if _, err := SegmentDefinitions(cfg); err != nil {
 		return nil, err
-	}
-	eng, err := segment.NewEngine(defs, segment.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("building the segment engine: %w", err)
 	}
 	st, err := openStore(ctx, cfg.Store, store.Options{Logger: log, Now: opts.StoreNow, Survivorship: cfg.SurvivorshipPolicy()})
 	if err != nil {
 		return nil, err
 	}
+	// The configured definitions with those saved by the segment builder.
+	defs, err := StoredSegments(ctx, cfg, st)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	eng, err := segment.NewEngine(defs, segment.Options{})
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("building the segment engine: %w", err)
+	}
 	app := &App{Config: cfg, Log: log, Store: st, Engine: eng, Adapters: map[string]adapter.Adapter{}, opts: opts,
 		Health: health.New(health.Options{Logger: log.With("component", "health")}, enabledPlatforms(cfg)...)}
 	var platforms []*pipeline.Platform
-	for name, sec := range cfg.Platforms {
-		if en, ok := sec["enabled"].(bool); ok && !en {
-			continue
-		}
-		f, ok := factories[name]
-		if !ok {
-			app.Close(ctx)
-			return nil, fmt.Errorf("platform %q has no built-in adapter", name)
-		}
-		a := f(log.With("platform", name))
-		if o, ok := a.(adapter.Observable); ok {
-			var next adapter.HTTPObserver
-			if opts.ObserveHTTP != nil {
-				next = opts.ObserveHTTP(name)
-			}
-			o.ObserveHTTP(app.Health.Observer(name, next))
-		}
-		pl, err := configure(ctx, name, a, WithoutEnabled(sec))
+	for _, in := range cfg.Instances() {
+		pl, err := app.openInstance(ctx, in, factories)
 		if err != nil {
 			app.Close(ctx)
 			return nil, err
 		}
-		app.Adapters[name] = pl.Adapter
 		platforms = append(platforms, pl)
-	}
-	for i, pc := range cfg.Plugins {
-		spec := PluginSpec(pc)
-		pl, err := pluginhost.Open(ctx, spec, pluginhost.Options{Logger: log})
-		if err != nil {
-			app.Close(ctx)
-			return nil, fmt.Errorf("starting plugins[%d] (%s): %w", i, pc.Name, err)
-		}
-		app.Adapters[pc.Name] = pl // registered first, so Close stops it even if configuring fails
-		var next adapter.HTTPObserver
-		if opts.ObserveHTTP != nil {
-			next = opts.ObserveHTTP(pc.Name)
-		}
-		pl.ObserveHTTP(app.Health.Observer(pc.Name, next)) // protocol 1.1 plugins report their requests
-
-		p, err := configure(ctx, pc.Name, pl, pc.Config)
-		if err != nil {
-			app.Close(ctx)
-			return nil, err
-		}
-		platforms = append(platforms, p)
 	}
 	outbox, err := openOutbound(ctx, cfg, st, log)
 	if err != nil {
@@ -171,43 +139,48 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 	return app, nil
 }
 
-// enabledPlatforms names every platform Open starts: the enabled
-// built-in sections and the plugins.
-func enabledPlatforms(cfg *config.Loaded) []string {
-	var names []string
-	for name, sec := range cfg.Platforms {
-		if en, ok := sec["enabled"].(bool); !ok || en {
-			names = append(names, name)
-		}
-	}
-	for _, pc := range cfg.Plugins {
-		names = append(names, pc.Name)
-	}
-	return names
-}
+// enabledPlatforms names every instance Open starts: the enabled
+// sections under platforms and the plugins that run on their own.
+func enabledPlatforms(cfg *config.Loaded) []string { return cfg.InstanceNames() }
 
-func configure(ctx context.Context, name string, a adapter.Adapter, sec adapter.Config) (*pipeline.Platform, error) {
+// openInstance makes, observes and configures one instance's adapter: a
+// built-in (factories) or a plugin started for it. The adapter runs
+// under the instance's name (asInstance), so what it reads is keyed by
+// the instance.
+func (app *App) openInstance(ctx context.Context, in config.Instance, factories map[string]Factory) (*pipeline.Platform, error) {
+	log := app.Log.With("platform", in.Name)
+	var a adapter.Adapter
+	switch {
+	case in.Plugin != nil:
+		pl, err := pluginhost.Open(ctx, PluginSpec(*in.Plugin), pluginhost.Options{Logger: app.Log})
+		if err != nil {
+			return nil, fmt.Errorf("starting plugin %s for %s: %w", in.Plugin.Name, in.Name, err)
+		}
+		app.Adapters[in.Name] = pl // registered first, so Close stops it even if configuring fails
+		a = pl
+	case factories[in.Adapter] != nil:
+		a = factories[in.Adapter](log)
+	default:
+		return nil, fmt.Errorf("%s: no built-in adapter or plugin is named %q", in.Path, in.Adapter)
+	}
+	if o, ok := a.(adapter.Observable); ok { // protocol 1.1 plugins report their requests too
+		var next adapter.HTTPObserver
+		if app.opts.ObserveHTTP != nil {
+			next = app.opts.ObserveHTTP(in.Name)
+		}
+		o.ObserveHTTP(app.Health.Observer(in.Name, next))
+	}
 	desc, err := a.Describe(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("describing %s: %w", name, err)
+		return nil, fmt.Errorf("describing %s: %w", in.Name, err)
 	}
-	if err := a.Configure(ctx, sec); err != nil {
-		return nil, fmt.Errorf("configuring %s: %w", name, err)
+	a = asInstance(a, in.Name, desc)
+	app.Adapters[in.Name] = a
+	if err := a.Configure(ctx, in.Section); err != nil {
+		return nil, fmt.Errorf("configuring %s: %w", in.Name, err)
 	}
-	account, _ := sec["account"].(string)
-	return &pipeline.Platform{Name: name, Account: account, Adapter: a, Desc: desc}, nil
-}
-
-// WithoutEnabled returns a platform section without the host's "enabled"
-// switch, which the adapter does not know.
-func WithoutEnabled(sec adapter.Config) adapter.Config {
-	out := make(adapter.Config, len(sec))
-	for k, v := range sec {
-		if k != "enabled" {
-			out[k] = v
-		}
-	}
-	return out
+	account, _ := in.Section["account"].(string)
+	return &pipeline.Platform{Name: in.Name, Account: account, Adapter: a, Desc: desc}, nil
 }
 
 // OpenStore opens the configured store.
@@ -218,6 +191,9 @@ func OpenStore(ctx context.Context, sc config.Store, log *slog.Logger) (store.St
 // openStore opens the configured store with opts (Open passes the
 // configured survivorship policy, which only writes use).
 func openStore(ctx context.Context, sc config.Store, opts store.Options) (store.Store, error) {
+	if sc.SuppressionSecret != "" {
+		opts.SuppressionKey = []byte(sc.SuppressionSecret)
+	}
 	switch sc.Driver {
 	case "postgres":
 		s, err := postgres.Open(ctx, sc.DSN, postgres.Options{Options: opts, Schema: sc.Schema})

@@ -2,12 +2,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/segconn/connector/core/segment"
 	"github.com/segconn/connector/internal/pipeline"
+	"github.com/segconn/connector/internal/store"
 )
 
 // CycleReport is what one full cycle did.
@@ -57,7 +59,28 @@ const (
 //
 // observe, when set, is called after each phase, so a caller can meter
 // what each phase cost (the demo counts API calls).
-func (a *App) Cycle(ctx context.Context, asOf time.Time, observe func(phase string)) (*CycleReport, error) {
+func (a *App) Cycle(ctx context.Context, asOf time.Time, observe func(phase string)) (rep *CycleReport, err error) {
+	done := a.startRun(ctx, store.RunCycle, nil)
+	defer func() {
+		counts := syncCounts(rep.Pulled...)
+		counts["changes"] = rep.Changes
+		counts["profiles"] = rep.Profiles
+		drainCounts(counts, rep.Written...)
+		var errs []error
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, m := range []map[string]string{rep.PullErrors, rep.PushErrors} {
+			for _, p := range sortedKeys(m) {
+				errs = append(errs, fmt.Errorf("%s: %s", p, m[p]))
+			}
+		}
+		done(counts, errors.Join(errs...))
+	}()
+	return a.cycle(ctx, asOf, observe)
+}
+
+func (a *App) cycle(ctx context.Context, asOf time.Time, observe func(phase string)) (*CycleReport, error) {
 	if observe == nil {
 		observe = func(string) {}
 	}
@@ -80,7 +103,7 @@ func (a *App) Cycle(ctx context.Context, asOf time.Time, observe func(phase stri
 		return rep, fmt.Errorf("counting profiles: %w", err)
 	}
 	rep.Profiles = n
-	plan, err := a.ResegmentAll(ctx, asOf)
+	plan, err := a.resegmentAll(ctx, asOf)
 	if err != nil {
 		return rep, err
 	}
@@ -109,6 +132,7 @@ func (a *App) Cycle(ctx context.Context, asOf time.Time, observe func(phase stri
 		go func() {
 			defer wg.Done()
 			rep.Written[i], errs[i] = a.Pipeline.Drain(ctx, n)
+			a.observe(n, "push", errs[i], rep.Written[i].Calls > 0)
 			rep.Written[i].Platform = n
 		}()
 	}

@@ -7,8 +7,10 @@ import (
 
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 // TestFlappingRecordIsHeld: a person becomes a Champion, is refunded and
@@ -20,8 +22,11 @@ func TestFlappingRecordIsHeld(t *testing.T) {
 		t.Skip("end-to-end write-back against fake platforms")
 	}
 	ctx := context.Background()
-	now := time.Now().UTC()
-	sb, env, _ := startSandbox(t, 150, now)
+	// The fakes' clock, stepped past WooCommerce's whole-second
+	// modification times below instead of sleeping.
+	clk := &testenv.Clock{}
+	now := clk.Now().UTC()
+	sb, env, _ := apptest.StartSandboxWith(t, sandbox.Options{Customers: 150, AsOf: now, Now: clk.Now}, app.Options{})
 	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +66,7 @@ func TestFlappingRecordIsHeld(t *testing.T) {
 	}{{"completed", true}, {"refunded", false}, {"completed", false}} {
 		// WooCommerce's modification times are whole seconds: a change in
 		// the second of the last pull would wait for the next pull.
-		time.Sleep(1100 * time.Millisecond)
+		clk.Advance(1100 * time.Millisecond)
 		setStatus(step.status)
 		rep, err := env.Cycle(ctx, now, nil)
 		if err != nil {

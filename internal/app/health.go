@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/health"
 	"github.com/segconn/connector/internal/store"
 )
@@ -22,6 +23,7 @@ func (a *App) observe(platform, op string, err error, worked bool) {
 	if err == nil {
 		if worked {
 			a.Health.Success(platform)
+			a.Health.Done(platform, op)
 		}
 		return
 	}
@@ -60,12 +62,27 @@ type QueueDepths struct {
 // that cannot be read is an error: the report is what an operator acts on.
 func (a *App) PlatformHealth(ctx context.Context, now time.Time, live bool) (HealthReport, error) {
 	r := HealthReport{GeneratedAt: now.UTC(), Live: live, Platforms: a.Health.Snapshot()}
+	AdaptersOf(a.Config, r.Platforms)
 	q, err := ReadQueues(ctx, a.Store, a.Platforms())
 	if err != nil {
 		return r, err
 	}
 	r.Queues = q
 	return r, nil
+}
+
+// AdaptersOf fills in the adapter each status's instance runs.
+func AdaptersOf(cfg *config.Loaded, sts []health.Status) {
+	if cfg == nil {
+		return
+	}
+	of := map[string]string{}
+	for _, in := range cfg.Instances() {
+		of[in.Name] = in.Adapter
+	}
+	for i := range sts {
+		sts[i].Adapter = of[sts[i].Platform]
+	}
 }
 
 // ReadQueues counts the store's queues for the named platforms.
@@ -91,4 +108,14 @@ func ReadQueues(ctx context.Context, st store.Store, platforms []string) (QueueD
 		q.Quarantined[p] = len(qs)
 	}
 	return q, nil
+}
+
+// Quota returns a platform's daily request budget as its adapter knows
+// it; false when the adapter does not report one.
+func (a *App) Quota(platform string) (adapter.Quota, bool) {
+	qr, ok := a.Adapters[platform].(adapter.QuotaReporter)
+	if !ok {
+		return adapter.Quota{}, false
+	}
+	return qr.DailyQuota(), true
 }

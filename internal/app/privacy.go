@@ -41,7 +41,7 @@ func (a *App) Erase(ctx context.Context, key, by string) (store.Erasure, error) 
 	p, err := FindProfile(ctx, a.Store, key)
 	if err != nil {
 		if isEmail(key) {
-			if ok, serr := a.Store.Suppressed(ctx, store.EmailHash(key)); serr == nil && ok {
+			if ok, serr := a.Store.Suppressed(ctx, key); serr == nil && ok {
 				return store.Erasure{}, fmt.Errorf("erasing: that email was erased before and is suppressed")
 			}
 		}

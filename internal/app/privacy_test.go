@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
+	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
@@ -199,7 +199,7 @@ func TestErasureRetriesUntilConfirmed(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, refs := onAllThree(t, sb, env)
-	sb.HubSpotFake.SetFaults(hubspotfake.Faults{Rate5xx: 1, PathContains: "gdpr-delete"})
+	sb.HubSpotFake.SetRate(1, 0, fakekit.Fault{Status: 503, Path: "gdpr-delete"})
 	er, err := env.Erase(ctx, p.ID, "dpo")
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +221,7 @@ func TestErasureRetriesUntilConfirmed(t *testing.T) {
 	if n, err := env.RetryErasures(ctx, time.Now()); err != nil || n != 0 {
 		t.Errorf("an early retry settled %d, %v", n, err)
 	}
-	sb.HubSpotFake.SetFaults(hubspotfake.Faults{})
+	sb.HubSpotFake.Clear()
 	if n, err := env.RetryErasures(ctx, time.Now().Add(2*time.Minute)); err != nil || n != 1 {
 		t.Fatalf("the due retry settled %d, %v; want HubSpot's deletion", n, err)
 	}

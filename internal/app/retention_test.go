@@ -30,9 +30,27 @@ func TestPruneKeepsOwnershipAndPlanExact(t *testing.T) {
 	if got, err := env.Prune(ctx, time.Now()); err != nil || got.Outbox != 0 {
 		t.Fatalf("pruning within the window deleted %+v (%v); want nothing", got, err)
 	}
+	head, err := env.Store.MembershipHistoryHead(ctx)
+	if err != nil || head == 0 {
+		t.Fatalf("the cycle recorded no membership history (%v)", err)
+	}
+	hist, err := env.Store.MembershipHistorySince(ctx, 0, int(head)+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// With a history window (no outbound webhook to wait for), the
+	// history past it goes too; current memberships stay.
+	env.Config.Config.Retention.History = 24 * time.Hour
+	sizes, _ := env.Store.SegmentSizes(ctx)
 	got, err := env.Prune(ctx, time.Now().Add(env.Config.Config.Retention.Outbox+time.Hour))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got.History != len(hist) {
+		t.Fatalf("pruned %d of %d history entries past the window", got.History, len(hist))
+	}
+	if after, _ := env.Store.SegmentSizes(ctx); len(after) != len(sizes) {
+		t.Fatalf("segment sizes after pruning history: %v, before %v", after, sizes)
 	}
 	if got.Outbox != before[store.OutboxDone] {
 		t.Fatalf("pruned %d of %d done items past the window", got.Outbox, before[store.OutboxDone])

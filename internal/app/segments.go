@@ -23,16 +23,46 @@ func SegmentDefinitions(cfg *config.Loaded) ([]segment.Definition, error) {
 	if err != nil {
 		return nil, problemsOf(err)
 	}
+	expandWriteback(defs, cfg.InstancesByAdapter())
 	return defs, nil
 }
 
+// expandWriteback lets a write-back key that names an adapter, and no
+// instance, stand for every instance of that adapter (writeback:
+// {woocommerce: ...} writes to both shops when shop-eu and shop-us run
+// the woocommerce adapter); an instance's own key wins over its
+// adapter's.
+func expandWriteback(defs []segment.Definition, byAdapter map[string][]string) {
+	instance := map[string]bool{}
+	for _, names := range byAdapter {
+		for _, n := range names {
+			instance[n] = true
+		}
+	}
+	for i := range defs {
+		wb := defs[i].Writeback
+		for key, t := range wb {
+			if instance[key] || len(byAdapter[key]) == 0 {
+				continue
+			}
+			delete(wb, key)
+			for _, n := range byAdapter[key] {
+				if _, own := wb[n]; !own {
+					wb[n] = t
+				}
+			}
+		}
+	}
+}
+
+// enabledPlatformNames names the enabled sections under platforms (the
+// instances the default segments write back to), sorted.
 func enabledPlatformNames(cfg *config.Loaded) []string {
 	var out []string
-	for name, sec := range cfg.Platforms {
-		if en, ok := sec["enabled"].(bool); ok && !en {
-			continue
+	for _, in := range cfg.Instances() {
+		if strings.HasPrefix(in.Path, "platforms.") {
+			out = append(out, in.Name)
 		}
-		out = append(out, name)
 	}
 	return out
 }

@@ -2,11 +2,13 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/store"
 )
@@ -162,5 +164,111 @@ func TestFullPlanReadsNoProfileOnItsOwn(t *testing.T) {
 	}
 	if plan.Fingerprint != ref.Fingerprint || queuedPerPlatform(plan)[platforms[0].Name] == 0 {
 		t.Errorf("plan %s with %v queued; the application's plan is %s with %v", plan.Fingerprint, queuedPerPlatform(plan), ref.Fingerprint, queuedPerPlatform(ref))
+	}
+}
+
+// changedRecords names the records (type/id) whose expected platform
+// state differs between two snapshots: a property value or a list
+// membership.
+func changedRecords(before, after apptest.Expected) map[string]bool {
+	out := map[string]bool{}
+	for rk, props := range after.Props {
+		old, ok := before.Props[rk]
+		if !ok {
+			out[rk] = true
+			continue
+		}
+		for k, v := range props {
+			if old[k] != v {
+				out[rk] = true
+			}
+		}
+	}
+	for list, members := range after.Lists {
+		for rk := range members {
+			if !before.Lists[list][rk] {
+				out[rk] = true
+			}
+		}
+	}
+	for list, members := range before.Lists {
+		for rk := range members {
+			if !after.Lists[list][rk] {
+				out[rk] = true
+			}
+		}
+	}
+	return out
+}
+
+// TestSteadyStatePlanQueuesExactlyTheChangedRecords: after k people
+// change, the plan queues exactly one write-back item for each record
+// whose wanted state (a written property or a list membership) changed,
+// computed independently from the stored memberships, on every platform:
+// no fewer, no more.
+func TestSteadyStatePlanQueuesExactlyTheChangedRecords(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end cycle against fake platforms")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	sb, env, _ := startSandbox(t, 150, now)
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]apptest.Expected{}
+	for _, p := range env.Pipeline.Platforms() {
+		before[p] = apptest.ComputeExpected(t, env, p)
+	}
+	ids := sb.WooFake.CustomerIDs()
+	const k = 12
+	for i := 0; i < k; i++ {
+		c, _ := sb.WooFake.Customer(ids[(i*17)%len(ids)])
+		sb.NewWooOrder(c.ID, c.Email, []domain.LineItem{{SKU: "P", Name: "p", Category: "garden", Quantity: 5,
+			UnitPrice: domain.Money{Amount: 2000_00, Currency: "USD"}}}, "desktop")
+	}
+	for _, p := range env.Pipeline.Platforms() {
+		if _, err := env.Pipeline.Sync(ctx, p, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan, err := env.Pipeline.Plan(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Apply(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, pp := range plan.Platforms {
+		want := changedRecords(before[pp.Platform], apptest.ComputeExpected(t, env, pp.Platform))
+		got := map[string]bool{}
+		for _, it := range pp.Items {
+			// Item ids are platform/account/type/id; the expected
+			// state is keyed type/id.
+			parts := strings.SplitN(it.ID, "/", 3)
+			if len(parts) != 3 {
+				t.Fatalf("%s: item id %q is not platform/account/type/id", pp.Platform, it.ID)
+			}
+			if got[parts[2]] {
+				t.Errorf("%s: %s queued twice", pp.Platform, parts[2])
+			}
+			got[parts[2]] = true
+		}
+		for rk := range want {
+			if !got[rk] {
+				t.Errorf("%s: %s changed its wanted state but no write-back was queued", pp.Platform, rk)
+			}
+		}
+		for rk := range got {
+			if !want[rk] {
+				t.Errorf("%s: write-back queued for %s, whose wanted state did not change", pp.Platform, rk)
+			}
+		}
+		t.Logf("%s: %d records changed, %d items queued", pp.Platform, len(want), len(got))
+		total += len(want)
+	}
+	if total == 0 {
+		t.Fatalf("%d new orders changed no platform record", k)
 	}
 }

@@ -20,8 +20,10 @@ func (a *App) Platforms() []string { return a.Pipeline.Platforms() }
 // Sync pulls one platform from its stored cursor, or from the beginning
 // with full (which also reconciles deletions).
 func (a *App) Sync(ctx context.Context, platform string, full bool) (pipeline.SyncStats, error) {
+	done := a.startRun(ctx, store.RunSync, []string{platform})
 	st, err := a.Pipeline.Sync(ctx, platform, full)
 	a.observe(platform, "pull", err, true)
+	done(syncCounts(st), err)
 	return st, err
 }
 
@@ -52,8 +54,11 @@ func (a *App) SyncAll(ctx context.Context, names []string, full bool) ([]pipelin
 	if len(names) == 0 {
 		return nil, ErrNoPlatforms
 	}
+	done := a.startRun(ctx, store.RunSync, names)
 	stats, errs := a.syncEach(ctx, names, full)
-	return stats, errors.Join(errs...)
+	err := errors.Join(errs...)
+	done(syncCounts(stats...), err)
+	return stats, err
 }
 
 // Recompute computes every segment at asOf without recording anything.
@@ -64,13 +69,25 @@ func (a *App) Recompute(ctx context.Context, asOf time.Time) (*segment.Result, e
 // Plan recomputes every segment at asOf and returns what would change and
 // what would be written, without writing.
 func (a *App) Plan(ctx context.Context, asOf time.Time) (*pipeline.Plan, error) {
-	return a.Pipeline.Plan(ctx, asOf)
+	done := a.startRun(ctx, store.RunPlan, nil)
+	p, err := a.Pipeline.Plan(ctx, asOf)
+	done(planCounts(p), err)
+	return p, err
 }
 
 // ResegmentAll recomputes every segment at asOf and, under the segment
 // lock, records the changes, queues their write-back and relays their
 // segment events. It returns the recorded plan.
 func (a *App) ResegmentAll(ctx context.Context, asOf time.Time) (*pipeline.Plan, error) {
+	done := a.startRun(ctx, store.RunResegment, nil)
+	p, err := a.resegmentAll(ctx, asOf)
+	done(planCounts(p), err)
+	return p, err
+}
+
+// resegmentAll is ResegmentAll without its run record (a cycle records
+// itself).
+func (a *App) resegmentAll(ctx context.Context, asOf time.Time) (*pipeline.Plan, error) {
 	unlock, err := a.LockSegments(ctx)
 	if err != nil {
 		return nil, err
@@ -167,6 +184,21 @@ type ApplyReport struct {
 // returned means the plan was not recorded (the report, when not nil,
 // still says whether the targets failed).
 func (a *App) ApplyAt(ctx context.Context, req ApplyRequest) (*ApplyReport, error) {
+	done := a.startRun(ctx, store.RunApply, nil)
+	rep, err := a.applyAt(ctx, req)
+	counts := map[string]int{}
+	if rep != nil {
+		counts = planCounts(rep.Plan)
+		drainCounts(counts, rep.Written...)
+		if err == nil {
+			err = errors.Join(rep.TargetsErr, rep.WriteErr)
+		}
+	}
+	done(counts, err)
+	return rep, err
+}
+
+func (a *App) applyAt(ctx context.Context, req ApplyRequest) (*ApplyReport, error) {
 	unlock, err := a.LockSegments(ctx)
 	if err != nil {
 		return nil, err

@@ -18,35 +18,37 @@ import (
 // Validate makes every check Open and the daemon would make on a loaded
 // configuration, without contacting a platform, so `config validate` and
 // every command refuse what `run` would refuse, before doing anything:
-// each enabled platform's section against its adapter's schema and its
-// own ValidateConfig; each plugin (started after its checksum is
-// verified, then stopped) against the schema it describes, and its name
-// against the platform name it stamps on its records; the segment
-// definitions, and that their write-back names a configured platform or
-// plugin; the outbound webhooks as their dispatcher reads them.
+// that each instance's adapter exists (a built-in or a configured plugin),
+// each enabled section against its adapter's schema and its own
+// ValidateConfig; each plugin (started after its checksum is verified,
+// then stopped) against the schema it describes; the segment
+// definitions, and that their write-back names a configured instance or
+// adapter; the outbound webhooks as their dispatcher reads them.
 //
 // It returns the problems found, each with its path, and an error only
 // when an adapter cannot even describe itself.
 func Validate(ctx context.Context, l *config.Loaded, factories map[string]Factory, log *slog.Logger) (config.Problems, error) {
 	var ps config.Problems
-	for _, name := range enabledPlatformNames(l) {
-		prefix := "platforms." + name
-		f, ok := factories[name]
+	plugins := map[string]bool{}
+	for _, pc := range l.Plugins {
+		plugins[pc.Name] = true
+	}
+	for _, in := range l.Instances() {
+		if in.Plugin != nil {
+			continue // validatePlugins starts it
+		}
+		f, ok := factories[in.Adapter]
 		if !ok {
-			msg := fmt.Sprintf("unknown platform %q (built in: %s)", name, names(factories))
-			if hint := spec.Suggest(name, sortedKeys(factories)); strings.HasPrefix(hint, "did you mean") {
-				msg += "; " + hint
-			}
-			ps = append(ps, config.Problem{Path: prefix, Message: msg})
+			ps = append(ps, unknownAdapter(in, factories, plugins))
 			continue
 		}
-		more, err := validateSection(ctx, f(log), prefix, WithoutEnabled(l.Platforms[name]), log)
+		more, err := validateSection(ctx, f(log), in.Path, in.Section, log)
 		if err != nil {
-			return nil, fmt.Errorf("checking %s: %w", prefix, err)
+			return nil, fmt.Errorf("checking %s: %w", in.Path, err)
 		}
 		ps = append(ps, more...)
 	}
-	ps = append(ps, validatePlugins(ctx, l, log)...)
+	ps = append(ps, validatePlugins(ctx, l, factories, log)...)
 	if _, err := SegmentDefinitions(l); err != nil {
 		ps = append(ps, problemsOf(err)...)
 	} else {
@@ -56,6 +58,39 @@ func Validate(ctx context.Context, l *config.Loaded, factories map[string]Factor
 		ps = append(ps, problemsOf(err)...)
 	}
 	return dedupe(ps), nil
+}
+
+// unknownAdapter says that an instance names no adapter: on its adapter:
+// key when it has one, else on the section, asking for one.
+func unknownAdapter(in config.Instance, factories map[string]Factory, plugins map[string]bool) config.Problem {
+	known := sortedKeys(factories)
+	for p := range plugins {
+		if p != "" && !slices.Contains(known, p) {
+			known = append(known, p)
+		}
+	}
+	slices.Sort(known)
+	list := "built in: " + names(factories)
+	if len(plugins) > 0 {
+		list += "; plugins: " + strings.Join(sortedKeys(plugins), ", ")
+	}
+	hint := spec.Suggest(in.Adapter, known)
+	if !strings.HasPrefix(hint, "did you mean") {
+		hint = ""
+	}
+	if in.Adapter != in.Name {
+		msg := fmt.Sprintf("unknown adapter %q for instance %q (%s)", in.Adapter, in.Name, list)
+		if hint != "" {
+			msg += "; " + hint
+		}
+		return config.Problem{Path: in.Path + "." + config.KeyAdapter, Message: msg}
+	}
+	msg := fmt.Sprintf("no adapter is named %q: say which adapter this instance runs with adapter: (%s)", in.Name, list)
+	if hint != "" {
+		meant := strings.TrimSuffix(strings.TrimPrefix(hint, "did you mean "), "?")
+		msg = fmt.Sprintf("no adapter is named %q (%s); %s (or add adapter: %s to run an instance of it under this name)", in.Name, list, hint, meant)
+	}
+	return config.Problem{Path: in.Path, Message: msg}
 }
 
 // validateSection checks one section against a's schema and its own
@@ -92,54 +127,61 @@ func validateSection(ctx context.Context, a adapter.Adapter, prefix string, sec 
 }
 
 // validatePlugins starts each configured plugin (after its checksum is
-// verified), checks its section and its name, and stops it.
-func validatePlugins(ctx context.Context, l *config.Loaded, log *slog.Logger) config.Problems {
+// verified) and checks the section of each of its instances against the
+// schema it describes, and stops it.
+func validatePlugins(ctx context.Context, l *config.Loaded, factories map[string]Factory, log *slog.Logger) config.Problems {
 	var ps config.Problems
 	seen := map[string]int{}
+	instances := l.Instances()
 	for i, pc := range l.Plugins {
 		prefix := fmt.Sprintf("plugins[%d]", i)
 		if j, dup := seen[pc.Name]; dup && pc.Name != "" {
 			ps = append(ps, config.Problem{Path: prefix + ".name", Message: fmt.Sprintf("%q is also plugins[%d]", pc.Name, j)})
+			continue
 		}
 		seen[pc.Name] = i
-		if _, builtin := l.Platforms[pc.Name]; builtin {
-			ps = append(ps, config.Problem{Path: prefix + ".name", Message: fmt.Sprintf("%q is also a section under platforms", pc.Name)})
+		if _, builtin := factories[pc.Name]; builtin {
+			// adapter: hubspot would be ambiguous.
+			ps = append(ps, config.Problem{Path: prefix + ".name", Message: fmt.Sprintf("%q is a built-in adapter's name: name the plugin otherwise", pc.Name)})
+			continue
 		}
 		if pc.Path == "" || pc.SHA256 == "" {
 			continue // the loader reported it
+		}
+		var mine []config.Instance
+		for _, in := range instances {
+			if in.Plugin != nil && in.Plugin.Name == pc.Name {
+				mine = append(mine, in)
+			}
 		}
 		pl, err := pluginhost.Open(ctx, PluginSpec(pc), pluginhost.Options{Logger: log})
 		if err != nil {
 			ps = append(ps, config.Problem{Path: prefix, Message: err.Error()})
 			continue
 		}
-		desc, err := pl.Describe(ctx)
-		if err == nil && desc.Name != "" && desc.Name != pc.Name {
-			// The plugin stamps its records and reads write-back targets
-			// under its own name; under another it would write nothing.
-			ps = append(ps, config.Problem{Path: prefix + ".name", Message: fmt.Sprintf(
-				"%q, but the plugin's platform is %q (its records carry that name): name it %s", pc.Name, desc.Name, desc.Name)})
-		}
-		if err == nil {
-			var more config.Problems
-			more, err = validateSection(ctx, pl, prefix+".config", pc.Config, log)
+		for _, in := range mine {
+			more, err := validateSection(ctx, pl, in.Path, in.Section, log)
 			ps = append(ps, more...)
-		}
-		if err != nil {
-			ps = append(ps, config.Problem{Path: prefix, Message: "asking the plugin: " + err.Error()})
+			if err != nil {
+				ps = append(ps, config.Problem{Path: prefix, Message: "asking the plugin: " + err.Error()})
+				break
+			}
 		}
 		_ = pl.Close(ctx)
 	}
 	return ps
 }
 
-// validateWriteback refuses write-back to a platform that is neither a
-// platform section, a built-in adapter nor a configured plugin: nothing
-// would ever be written there.
+// validateWriteback refuses write-back to a name that is neither an
+// instance nor the adapter of one (which stands for all its instances):
+// nothing would ever be written there.
 func validateWriteback(l *config.Loaded, factories map[string]Factory) config.Problems {
 	known := map[string]bool{}
-	for n := range l.Platforms {
-		known[n] = true
+	for ad, names := range l.InstancesByAdapter() {
+		known[ad] = true
+		for _, n := range names {
+			known[n] = true
+		}
 	}
 	for n := range factories {
 		known[n] = true

@@ -72,6 +72,15 @@ func (c *Config) checkMore() Problems {
 			atLeast(path+".start_timeout", p.StartTimeout, MinPluginTimeout)
 		}
 	}
+	for path, d := range map[string]time.Duration{"retention.outbox": c.Retention.Outbox, "retention.inbox": c.Retention.Inbox,
+		"retention.history": c.Retention.History, "retention.quarantine": c.Retention.Quarantine} {
+		if d < 0 {
+			ps = append(ps, Problem{path, fmt.Sprintf("must not be negative (0 keeps everything); got %s", d)})
+		}
+	}
+	if n := len(c.Store.SuppressionSecret); n > 0 && n < 16 {
+		ps = append(ps, Problem{"store.suppression_secret", fmt.Sprintf("must be at least 16 characters; got %d", n)})
+	}
 	if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
 		ps = append(ps, Problem{"server.listen", fmt.Sprintf("want host:port such as 127.0.0.1:8080 or :8080; got %q", c.Server.Listen)})
 	}
@@ -81,7 +90,7 @@ func (c *Config) checkMore() Problems {
 		}
 	}
 	for name, sec := range c.Platforms {
-		if v, ok := sec["enabled"]; ok {
+		if v, ok := sec[KeyEnabled]; ok {
 			if _, isBool := v.(bool); !isBool {
 				ps = append(ps, Problem{"platforms." + name + ".enabled", fmt.Sprintf("must be true or false; got %v", v)})
 			}

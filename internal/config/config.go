@@ -44,12 +44,18 @@ type Config struct {
 }
 
 // Retention bounds the store: finished work is deleted after a window,
-// while ownership, memberships and their history are kept.
+// while ownership and current memberships are kept. A window of zero
+// keeps that kind forever.
 type Retention struct {
 	// Outbox keeps done write-back items this long, for audit.
 	Outbox time.Duration `koanf:"outbox"`
 	// Inbox keeps processed webhook events this long.
 	Inbox time.Duration `koanf:"inbox"`
+	// History keeps membership history (entries and exits) this long;
+	// reports over older periods lose their data. Zero keeps it all.
+	History time.Duration `koanf:"history"`
+	// Quarantine keeps quarantined records (their raw payloads) this long.
+	Quarantine time.Duration `koanf:"quarantine"`
 	// Interval is how often the daemon prunes and checkpoints SQLite's
 	// write-ahead log.
 	Interval time.Duration `koanf:"interval"`
@@ -67,6 +73,11 @@ type Store struct {
 	Path   string `koanf:"path"`   // sqlite: the database file
 	DSN    string `koanf:"dsn"`    // postgres: a pgx connection string (its password is a secret)
 	Schema string `koanf:"schema"` // postgres: schema to use (default public)
+	// SuppressionSecret keys the hashes of erased emails in the
+	// suppression list (HMAC-SHA-256). Without it the store generates a
+	// key once and keeps it in the database; with it, the key stays out
+	// of the database and its backups. It must never change.
+	SuppressionSecret string `koanf:"suppression_secret"`
 }
 
 // Server configures the public HTTP server (webhooks, health, metrics)
@@ -135,6 +146,6 @@ func Defaults() Config {
 		},
 		Alerts: Alerts{Interval: time.Minute, PlatformFailingFor: 10 * time.Minute, WriteBackFailureShare: 0.05,
 			SegmentChangeShare: 0.5, DeadLetterGrowth: 10, RunFailed: true},
-		Retention: Retention{Outbox: 7 * 24 * time.Hour, Inbox: 7 * 24 * time.Hour, Interval: time.Hour},
+		Retention: Retention{Outbox: 7 * 24 * time.Hour, Inbox: 7 * 24 * time.Hour, Quarantine: 90 * 24 * time.Hour, Interval: time.Hour},
 	}
 }

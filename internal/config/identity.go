@@ -27,11 +27,27 @@ type Identity struct {
 }
 
 // Policy returns the survivorship policy and the problems of the section,
-// each with its path. platforms are the names a list may use (the
-// configured platform sections and plugins).
-func (c Identity) Policy(platforms []string) (identity.Policy, Problems) {
+// each with its path. instances maps each adapter to its instances' names
+// (Config.InstancesByAdapter): a list names instances, and a name that is
+// no instance but an adapter stands for all that adapter's instances, in
+// name order, at its place in the list.
+func (c Identity) Policy(instances map[string][]string) (identity.Policy, Problems) {
 	var ps Problems
 	pol := identity.Policy{}
+	known := map[string]bool{}
+	for _, names := range instances {
+		for _, n := range names {
+			known[n] = true
+		}
+	}
+	var configured []string
+	for ad, names := range instances {
+		configured = append(configured, names...)
+		if !known[ad] {
+			configured = append(configured, ad)
+		}
+	}
+	slices.Sort(configured)
 	var walk func(prefix string, m map[string]any)
 	walk = func(prefix string, m map[string]any) {
 		for _, k := range slices.Sorted(maps.Keys(m)) {
@@ -53,15 +69,25 @@ func (c Identity) Policy(platforms []string) (identity.Policy, Problems) {
 				ps = append(ps, Problem{path, msg})
 				continue
 			}
+			var expanded []string
 			for i, p := range list {
+				names := []string{p}
+				if !known[p] {
+					names = instances[p]
+				}
 				switch {
-				case !slices.Contains(platforms, p):
-					ps = append(ps, Problem{fmt.Sprintf("%s[%d]", path, i), fmt.Sprintf("names no configured platform or plugin: %q (configured: %s)", p, strings.Join(platforms, ", "))})
+				case len(names) == 0:
+					ps = append(ps, Problem{fmt.Sprintf("%s[%d]", path, i), fmt.Sprintf("names no configured platform or plugin: %q (configured: %s)", p, strings.Join(configured, ", "))})
 				case slices.Index(list, p) != i:
 					ps = append(ps, Problem{fmt.Sprintf("%s[%d]", path, i), fmt.Sprintf("%q is listed twice", p)})
 				}
+				for _, n := range names {
+					if !slices.Contains(expanded, n) {
+						expanded = append(expanded, n)
+					}
+				}
 			}
-			pol[field] = list
+			pol[field] = expanded
 		}
 	}
 	walk("", c.Survivorship)
@@ -97,22 +123,9 @@ func platformList(v any) ([]string, string) {
 	return out, ""
 }
 
-// platformNames returns the names a survivorship list may use: the configured
-// platform sections and plugins.
-func (c *Config) platformNames() []string {
-	names := slices.Collect(maps.Keys(c.Platforms))
-	for _, p := range c.Plugins {
-		if p.Name != "" && !slices.Contains(names, p.Name) {
-			names = append(names, p.Name)
-		}
-	}
-	slices.Sort(names)
-	return names
-}
-
 // SurvivorshipPolicy returns the configured survivorship policy; a
 // configuration that loaded without problems has a valid one.
 func (c *Config) SurvivorshipPolicy() identity.Policy {
-	pol, _ := c.Identity.Policy(c.platformNames())
+	pol, _ := c.Identity.Policy(c.InstancesByAdapter())
 	return pol
 }

@@ -289,8 +289,9 @@ func (c *Config) validate() Problems {
 			}
 		}
 	}
-	_, idps := c.Identity.Policy(c.platformNames())
+	_, idps := c.Identity.Policy(c.InstancesByAdapter())
 	ps = append(ps, idps...)
+	ps = append(ps, c.checkInstances()...)
 	ps = append(ps, c.Alerts.validate()...)
 	ps = append(ps, validateSpend(c.Spend)...)
 	ps = append(ps, c.validateWeb()...)

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // secretKey matches the names of keys whose values are secrets.
@@ -113,7 +113,7 @@ func redactValue(k string, v any) any {
 		return c
 	case string:
 		if IsSecretKey(k) && x != "" {
-			return httpx.Redacted
+			return httpkit.Redacted
 		}
 		if k == "dsn" {
 			return RedactDSN(x)
@@ -128,7 +128,7 @@ func redactValue(k string, v any) any {
 func RedactDSN(dsn string) string {
 	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" && u.User != nil {
 		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), httpx.Redacted)
+			u.User = url.UserPassword(u.User.Username(), httpkit.Redacted)
 			return u.String()
 		}
 		return dsn
@@ -136,7 +136,7 @@ func RedactDSN(dsn string) string {
 	fields := strings.Fields(dsn)
 	for i, f := range fields {
 		if strings.HasPrefix(f, "password=") {
-			fields[i] = "password=" + httpx.Redacted
+			fields[i] = "password=" + httpkit.Redacted
 		}
 	}
 	return strings.Join(fields, " ")

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/internal/alert/alerttest"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
@@ -59,7 +60,7 @@ func TestHubSpot401AlertsAndRecovers(t *testing.T) {
 	if _, err := env.Sync(ctx, sandbox.HubSpot, false); err != nil {
 		t.Fatalf("first sync: %v", err)
 	}
-	sb.HubSpotFake.FailNext(401) // auth failures are not retried: one is enough
+	sb.HubSpotFake.Inject(fakekit.Fault{Status: 401}) // auth failures are not retried: one is enough
 	if st, err := env.Sync(ctx, sandbox.HubSpot, true); err == nil {
 		t.Fatalf("a sync against 401s succeeded: %+v; health %+v", st, env.Health.Snapshot())
 	}
@@ -77,10 +78,14 @@ func TestHubSpot401AlertsAndRecovers(t *testing.T) {
 		t.Fatalf("sync after the faults: %v", err)
 	}
 	testenv.Eventually(t, 10*time.Second, "a recovery on Slack and by email", func() bool { return len(slack.Messages()) >= 2 && len(box.All()) >= 2 })
-	time.Sleep(300 * time.Millisecond) // several more checks: still two of each
-	if n, m := len(slack.Messages()), len(box.All()); n != 2 || m != 2 {
-		t.Fatalf("%d Slack messages and %d mails, want 2 each", n, m)
-	}
+	// Several more checks: still two of each.
+	testenv.Consistently(t, 300*time.Millisecond, "two Slack messages and two mails", func() bool {
+		if n, m := len(slack.Messages()), len(box.All()); n != 2 || m != 2 {
+			t.Logf("%d Slack messages and %d mails, want 2 each", n, m)
+			return false
+		}
+		return true
+	})
 	if !strings.HasPrefix(slack.Messages()[1]["text"].(string), "Resolved: hubspot") {
 		t.Errorf("recovery: %v", slack.Messages()[1]["text"])
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/internal/testenv"
 	"github.com/segconn/connector/internal/web"
 )
 
@@ -165,25 +166,34 @@ func startChild(t *testing.T, name string, spec childSpec) *child {
 		close(c.exited)
 	}()
 	t.Cleanup(c.kill)
-	deadline := time.Now().Add(90 * time.Second)
-	for {
+	testenv.Await(withDetail{t, c.logTail}, 90*time.Second, "child daemon "+name+" healthy", func() error {
 		select {
 		case <-c.exited:
 			t.Fatalf("child daemon %s exited before it was healthy (%v):\n%s", name, c.err, c.logTail())
 		default:
 		}
 		resp, err := http.Get(c.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return c
-			}
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("child daemon %s not healthy after 90s:\n%s", name, c.logTail())
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/healthz: HTTP %d", resp.StatusCode)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
+	return c
+}
+
+// withDetail adds detail (the child's last log lines) to a failure.
+type withDetail struct {
+	testing.TB
+	detail func() string
+}
+
+func (w withDetail) Fatalf(format string, args ...any) {
+	w.TB.Helper()
+	w.TB.Fatalf(format+"\n%s", append(args, w.detail())...)
 }
 
 // kill SIGKILLs the child and waits for it to be gone.
@@ -254,27 +264,24 @@ func (c *child) summary() (app.Summary, error) {
 	return s, nil
 }
 
-// waitQuiet waits until the child's inbox and outbox are empty on several
-// consecutive looks.
+// waitQuiet waits until the child's inbox and outbox have stayed empty
+// for 400 ms.
 func (c *child) waitQuiet(timeout time.Duration) app.Summary {
 	c.t.Helper()
-	deadline := time.Now().Add(timeout)
-	quiet := 0
 	var s app.Summary
-	var err error
 	var busy []string
-	for quiet < 3 {
-		if time.Now().After(deadline) {
-			c.t.Fatalf("child daemon not quiet after %v: last looks %v\n%s", timeout, busy[max(0, len(busy)-5):], c.logTail())
-		}
-		time.Sleep(200 * time.Millisecond)
+	detail := func() string { return fmt.Sprintf("last looks %v\n%s", busy, c.logTail()) }
+	testenv.Settle(withDetail{c.t, detail}, timeout, 400*time.Millisecond, "the child daemon's queues quiet", func() bool {
+		var err error
 		s, err = c.summary()
 		if err == nil && s.Inbox == 0 && s.Outbox[string(store.OutboxPending)] == 0 && s.Outbox[string(store.OutboxLeased)] == 0 {
-			quiet++
-		} else {
-			quiet = 0
-			busy = append(busy, fmt.Sprintf("inbox %d outbox %v err %v", s.Inbox, s.Outbox, err))
+			return true
 		}
-	}
+		if len(busy) == 5 {
+			busy = busy[1:]
+		}
+		busy = append(busy, fmt.Sprintf("inbox %d outbox %v err %v", s.Inbox, s.Outbox, err))
+		return false
+	})
 	return s
 }

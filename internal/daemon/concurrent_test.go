@@ -19,6 +19,7 @@ import (
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 // TestConcurrentWebhooksForOneCustomer fires WooCommerce order webhooks
@@ -163,15 +164,11 @@ func TestWebhookRetriedAfterItsRecordsWereStored(t *testing.T) {
 		}
 	}
 	key := func() string { return env.Pipeline.TargetIDs(sandbox.HubSpot)["prop:rfm_segment"] }
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testenv.Await(t, 20*time.Second, "Champions on HubSpot after the retried webhooks", func() error {
 		obj, _ := sb.HubSpotFake.Get("contacts", hsID)
 		if key() != "" && obj.Properties[key()] == "Champions" {
-			return
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("HubSpot contact %s rfm_segment = %q after the retried webhooks, want Champions", hsID, obj.Properties[key()])
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return fmt.Errorf("HubSpot contact %s rfm_segment = %q", hsID, obj.Properties[key()])
+	})
 }

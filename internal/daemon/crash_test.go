@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
@@ -198,7 +197,7 @@ func TestKilledDaemonLosesNoAcknowledgedWebhook(t *testing.T) {
 			}
 		}
 	})
-	sb.HubSpotFake.SetFaults(hubspotfake.Faults{Latency: 3 * time.Second})
+	sb.HubSpotFake.SetLatency(3 * time.Second)
 	got, sent = fr.burst(ctx, 15, 4, nil)
 	acked = append(acked, got...)
 	if len(got) != sent {
@@ -213,7 +212,7 @@ func TestKilledDaemonLosesNoAcknowledgedWebhook(t *testing.T) {
 		t.Fatalf("no HubSpot write-back started within 60s:\n%s", b.logTail())
 	}
 	sb.Observe(sandbox.HubSpot, nil)
-	sb.HubSpotFake.SetFaults(hubspotfake.Faults{})
+	sb.HubSpotFake.Clear()
 
 	// 3. Restart and let it finish.
 	c := startChild(t, "c", spec(2))

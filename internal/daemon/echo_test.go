@@ -13,6 +13,7 @@ import (
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 // TestHubSpotEchoWebhookCostsNoRequest: the signed propertyChange webhook
@@ -53,8 +54,15 @@ func TestHubSpotEchoWebhookCostsNoRequest(t *testing.T) {
 	url := base + "/webhooks/hubspot"
 	body := []byte(fmt.Sprintf(`[{"eventId":7,"subscriptionId":8,"portalId":%s,"occurredAt":%d,"subscriptionType":"contact.propertyChange","objectId":%s,"propertyName":%q,"propertyValue":%q}]`,
 		hs.Credentials["portal_id"], time.Now().UnixMilli(), id, prop, value))
-	// Let the daemon's own loops settle after the cycle.
-	time.Sleep(time.Second)
+	// Let the daemon's own loops settle after the cycle: no HubSpot
+	// request for a second.
+	last := -1
+	testenv.Settle(t, 30*time.Second, time.Second, "HubSpot traffic stopping", func() bool {
+		n := sb.HubSpotFake.Stats().Requests
+		same := n == last
+		last = n
+		return same
+	})
 	before := sb.HubSpotFake.Stats().Requests
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	for k, v := range hubspotfake.Sign(hubspotfake.Signing{ClientSecret: hs.Credentials["client_secret"]}, http.MethodPost, url, body, time.Now()) {
@@ -69,12 +77,11 @@ func TestHubSpotEchoWebhookCostsNoRequest(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("webhook answered %d", resp.StatusCode)
 	}
-	waitFor(t, 10*time.Second, "the echo event was not processed", func() bool {
+	testenv.Eventually(t, 10*time.Second, "the echo event's processing", func() bool {
 		pending, err := env.Store.InboxPending(ctx, 10)
 		return err == nil && len(pending) == 0
 	})
-	time.Sleep(300 * time.Millisecond)
-	if n := sb.HubSpotFake.Stats().Requests - before; n != 0 {
-		t.Fatalf("the echo of %s=%q cost HubSpot %d requests; want none", prop, value, n)
-	}
+	testenv.Consistently(t, 300*time.Millisecond, fmt.Sprintf("the echo of %s=%q costing HubSpot no request", prop, value), func() bool {
+		return sb.HubSpotFake.Stats().Requests == before
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 // TestGroupCommitAnswersOnlyAfterCommit: many concurrent requests; each
@@ -57,14 +58,11 @@ func TestGroupCommitAnswersOnlyAfterCommit(t *testing.T) {
 	}
 	// Release the first commit only once many requests wait behind it, so
 	// the test does not depend on how the scheduler interleaves them.
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+	testenv.Eventually(t, 10*time.Second, "half the requests waiting behind the first commit", func() bool {
 		g.mu.Lock()
-		waiting := len(g.pending)
-		g.mu.Unlock()
-		if waiting >= n/2 {
-			break
-		}
-	}
+		defer g.mu.Unlock()
+		return len(g.pending) >= n/2
+	})
 	close(release)
 	wg.Wait()
 	close(errs)

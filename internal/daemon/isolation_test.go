@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -9,10 +10,11 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
+	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 // TestPlatformDownDoesNotHoldUpOthers runs the daemon on its schedule with
@@ -29,7 +31,7 @@ func TestPlatformDownDoesNotHoldUpOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb.Close()
-	sb.HubSpotFake.SetFaults(hubspotfake.Faults{Rate5xx: 1})
+	sb.HubSpotFake.SetRate(1, 0, fakekit.Fault{Status: 502}, fakekit.Fault{Status: 503}, fakekit.Fault{Status: 504})
 
 	l := sb.ConnectorConfig(t.TempDir())
 	l.Schedule.PullInterval = time.Second
@@ -67,24 +69,14 @@ func TestPlatformDownDoesNotHoldUpOthers(t *testing.T) {
 	}
 	waitFor := func(what string, within time.Duration, platforms ...string) {
 		t.Helper()
-		deadline := time.Now().Add(within)
-		for {
-			all, why := true, ""
+		testenv.Await(t, within, "convergence "+what, func() error {
 			for _, p := range platforms {
-				ok, w := converged(p)
-				if !ok {
-					all, why = false, p+": "+w
-					break
+				if ok, why := converged(p); !ok {
+					return fmt.Errorf("%s: %s", p, why)
 				}
 			}
-			if all {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not converged within %v: %s", what, within, why)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	start := time.Now()
 	waitFor("while hubspot is down", 30*time.Second, sandbox.WooCommerce, sandbox.Salesforce)
@@ -93,7 +85,7 @@ func TestPlatformDownDoesNotHoldUpOthers(t *testing.T) {
 		t.Fatal("hubspot converged while it was answering 503 to everything")
 	}
 
-	sb.HubSpotFake.SetFaults(hubspotfake.Faults{})
+	sb.HubSpotFake.Clear()
 	back := time.Now()
 	waitFor("after hubspot returned", 30*time.Second, sandbox.HubSpot, sandbox.WooCommerce, sandbox.Salesforce)
 	t.Logf("hubspot exact %v after it came back", time.Since(back).Round(time.Millisecond))

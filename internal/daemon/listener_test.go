@@ -18,6 +18,7 @@ import (
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 // lockedBuffer is a log sink safe for concurrent handlers.
@@ -164,14 +165,21 @@ func TestConnectionsPerAddressAreCapped(t *testing.T) {
 		}
 	}
 	held[0].Close()
-	time.Sleep(100 * time.Millisecond)
-	// A request on a fresh connection is served.
-	c := dial()
-	fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", addr)
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("after a slot freed up: %v %v", resp, err)
-	}
+	// Once the server has seen the close, a request on a fresh connection
+	// is served.
+	testenv.Await(t, 5*time.Second, "a request served after a slot freed up", func() error {
+		c := dial()
+		fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", addr)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		return nil
+	})
 	if n := strings.Count(logs.String(), "too many open from one address"); n != 1 {
 		t.Errorf("the 6 refused connections logged %d lines, want 1 per window:\n%s", n, logs.String())
 	}

@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 // scrape reads the daemon's /metrics page.
@@ -105,17 +107,13 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	apptest.WaitStoreQuiet(t, env.Store, 30*time.Second)
 
 	var fams map[string]*dto.MetricFamily
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testenv.Await(t, 15*time.Second, "every webhook in the webhook → write-back histogram", func() error {
 		fams = scrape(t, base)
-		if n, _ := sum(fams, "connector_webhook_to_writeback_seconds", nil); n == orders || time.Now().After(deadline) {
-			break
+		if n, _ := sum(fams, "connector_webhook_to_writeback_seconds", nil); n != float64(orders) {
+			return fmt.Errorf("%v observations, want %d", n, orders)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if n, _ := sum(fams, "connector_webhook_to_writeback_seconds", nil); n != orders {
-		t.Errorf("webhook → write-back histogram holds %v observations, want %d", n, orders)
-	}
+		return nil
+	})
 	if n, _ := sum(fams, "connector_webhooks_received_total", map[string]string{"platform": "woocommerce", "result": "accepted"}); n != orders {
 		t.Errorf("accepted WooCommerce webhooks = %v, want %d", n, orders)
 	}

@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 // receiver is an outbound webhook endpoint on loopback that checks each
@@ -137,27 +139,23 @@ func TestSegmentEventsSurviveACrash(t *testing.T) {
 		}
 		want[[3]string{typ, m.Segment, m.ProfileID}] = true
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		got, dups := rc.snapshot()
-		if len(got) >= len(recorded) {
-			if dups != 0 || len(got) != len(recorded) {
-				t.Fatalf("received %d events (%d twice) for %d recorded changes", len(got), dups, len(recorded))
-			}
-			for _, e := range got {
-				if !want[[3]string{e.Type, e.Segment, e.ProfileID}] {
-					t.Fatalf("received %s %s for %s, which was never recorded", e.Type, e.Segment, e.ProfileID)
-				}
-				if e.SegmentKind == "" {
-					t.Fatalf("event %s %s has no segment kind", e.Type, e.Segment)
-				}
-			}
-			break
+	testenv.Await(t, 30*time.Second, "every recorded change at the outbound webhook after the restart", func() error {
+		if got, _ := rc.snapshot(); len(got) < len(recorded) {
+			return fmt.Errorf("%d of %d arrived", len(got), len(recorded))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after the restart, %d of %d recorded changes reached the outbound webhook", len(got), len(recorded))
+		return nil
+	})
+	got, dups := rc.snapshot()
+	if dups != 0 || len(got) != len(recorded) {
+		t.Fatalf("received %d events (%d twice) for %d recorded changes", len(got), dups, len(recorded))
+	}
+	for _, e := range got {
+		if !want[[3]string{e.Type, e.Segment, e.ProfileID}] {
+			t.Fatalf("received %s %s for %s, which was never recorded", e.Type, e.Segment, e.ProfileID)
 		}
-		time.Sleep(100 * time.Millisecond)
+		if e.SegmentKind == "" {
+			t.Fatalf("event %s %s has no segment kind", e.Type, e.Segment)
+		}
 	}
 
 	// Live: a WooCommerce order webhook makes someone a Champion.
@@ -177,25 +175,18 @@ func TestSegmentEventsSurviveACrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline = time.Now().Add(20 * time.Second)
-	for {
+	var champion *outbound.Event
+	testenv.Eventually(t, 20*time.Second, fmt.Sprintf("a segment.entered rfm:champions event for %s after their orders", profileID), func() bool {
 		got, _ := rc.snapshot()
-		var champion *outbound.Event
 		for _, e := range got {
 			if e.ProfileID == profileID && e.Segment == "rfm:champions" && e.Type == outbound.EventEntered {
 				champion = &e
 			}
 		}
-		if champion != nil {
-			if champion.Email == "" || champion.Email != p.PrimaryEmail() || champion.SegmentKind != "rfm" {
-				t.Fatalf("the Champion's event is %+v; want their email %q and kind rfm", *champion, p.PrimaryEmail())
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no segment.entered rfm:champions event for %s after their orders", profileID)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return champion != nil
+	})
+	if champion.Email == "" || champion.Email != p.PrimaryEmail() || champion.SegmentKind != "rfm" {
+		t.Fatalf("the Champion's event is %+v; want their email %q and kind rfm", *champion, p.PrimaryEmail())
 	}
 	if _, dups := rc.snapshot(); dups != 0 {
 		t.Errorf("%d events were delivered twice", dups)

@@ -230,19 +230,16 @@ func TestTwoReplicasShareTheWorkAndSurviveAKill(t *testing.T) {
 	// replicas up and after one is killed.
 	converge := func(when string) {
 		t.Helper()
-		deadline := time.Now().Add(45 * time.Second)
-		for {
-			probs, checked := apptest.PlatformState(t, env.App, sb)
-			if len(probs) == 0 {
-				t.Logf("%s: every platform exact (%d values checked)", when, checked)
-				return
+		var checked int
+		testenv.Await(t, 45*time.Second, when+": every platform exact", func() error {
+			var probs []string
+			probs, checked = apptest.PlatformState(t, env.App, sb)
+			if len(probs) > 0 {
+				return fmt.Errorf("%d of %d values differ, e.g.:\n%s", len(probs), checked, strings.Join(probs[:min(10, len(probs))], "\n"))
 			}
-			if time.Now().After(deadline) {
-				t.Errorf("%s: %d of %d values still differ after 45s, e.g.:\n%s", when, len(probs), checked, strings.Join(probs[:min(10, len(probs))], "\n"))
-				return
-			}
-			time.Sleep(time.Second)
-		}
+			return nil
+		})
+		t.Logf("%s: every platform exact (%d values checked)", when, checked)
 	}
 	converge("with both replicas")
 

@@ -21,8 +21,9 @@ func (d *Daemon) retentionLoop(ctx context.Context) {
 		switch {
 		case err != nil && ctx.Err() == nil:
 			d.log.Warn("pruning the store", "err", err)
-		case got.Outbox+got.Inbox > 0:
-			d.log.Info("pruned the store", "outbox_items", got.Outbox, "inbox_events", got.Inbox, "took", time.Since(start).Round(time.Millisecond))
+		case got.Outbox+got.Inbox+got.History+got.Quarantine > 0:
+			d.log.Info("pruned the store", "outbox_items", got.Outbox, "inbox_events", got.Inbox,
+				"history_entries", got.History, "quarantined", got.Quarantine, "took", time.Since(start).Round(time.Millisecond))
 		}
 		select {
 		case <-ctx.Done():

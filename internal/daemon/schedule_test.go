@@ -11,6 +11,7 @@ import (
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 // runDaemon runs a daemon with opts on a loopback port until the test
@@ -48,17 +49,6 @@ func jobRows(t *testing.T, path string) *sql.DB {
 }
 
 // waitFor polls cond every 100 ms until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // TestWritebackWaitsForEveryFirstPull: on a first start, segments
 // computed while only HubSpot has been pulled are not written back; once
 // the other platforms' first pulls finish, write-back runs.
@@ -80,11 +70,15 @@ func TestWritebackWaitsForEveryFirstPull(t *testing.T) {
 		t.Fatal("nothing queued for HubSpot; the test needs write-back waiting")
 	}
 	d := runDaemon(t, env, daemon.Options{NoSchedule: true, DrainInterval: 100 * time.Millisecond})
-	time.Sleep(time.Second)
-	stats, _ := env.Store.OutboxStats(ctx)
-	if stats[store.OutboxDone] != 0 || stats[store.OutboxPending] != queued[store.OutboxPending] {
-		t.Fatalf("write-back ran before Salesforce and WooCommerce were pulled: %v (queued %v)", stats, queued)
-	}
+	// Ten drain intervals: write-back that was not held back would run.
+	testenv.Consistently(t, time.Second, "write-back held back before Salesforce and WooCommerce are pulled", func() bool {
+		stats, _ := env.Store.OutboxStats(ctx)
+		if stats[store.OutboxDone] != 0 || stats[store.OutboxPending] != queued[store.OutboxPending] {
+			t.Logf("outbox %v (queued %v)", stats, queued)
+			return false
+		}
+		return true
+	})
 	if held := d.WritebackHeld(); len(held) != 2 {
 		t.Fatalf("WritebackHeld = %v; want salesforce and woocommerce", held)
 	}
@@ -93,7 +87,7 @@ func TestWritebackWaitsForEveryFirstPull(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 20*time.Second, "write-back did not run after every first pull", func() bool {
+	testenv.Eventually(t, 20*time.Second, "write-back after every first pull", func() bool {
 		st, _ := env.Store.OutboxStats(ctx)
 		return st[store.OutboxDone] > 0 && st[store.OutboxPending]+st[store.OutboxLeased] == 0
 	})
@@ -124,10 +118,13 @@ func TestOnePullTickMakesOneResegmentation(t *testing.T) {
 		}
 		return n
 	}
-	waitFor(t, 60*time.Second, "the first tick's pulls and resegmentation did not complete", func() bool {
+	testenv.Eventually(t, 60*time.Second, "the first tick's pulls and resegmentation", func() bool {
 		return count("sync", "completed") == 3 && count("resegment", "completed") >= 1
 	})
-	time.Sleep(1500 * time.Millisecond) // a late second resegmentation would be picked up by now
+	// A late second resegmentation would be picked up within this window.
+	testenv.Consistently(t, 1500*time.Millisecond, "one resegmentation run for the tick", func() bool {
+		return count("resegment", "completed")+count("resegment", "running") <= 1
+	})
 	var total int
 	// A resegmentation that gave way to a later one is cancelled, not run.
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'resegment' AND state <> 'cancelled'`).Scan(&total); err != nil {
@@ -157,7 +154,7 @@ func TestPullsOfOnePlatformNeverOverlap(t *testing.T) {
 	db := jobRows(t, l.Config.Store.Path)
 	type run struct{ start, end int64 }
 	var runs []run
-	waitFor(t, 60*time.Second, "the two pulls did not complete", func() bool {
+	testenv.Eventually(t, 60*time.Second, "the two pulls", func() bool {
 		rows, err := db.QueryContext(ctx, `SELECT attempted_at, finalized_at FROM river_job WHERE kind = 'sync' AND state = 'completed' ORDER BY finalized_at`)
 		if err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 // startDaemon runs the daemon on a loopback port until the test ends.
@@ -81,17 +83,13 @@ func TestWooOrderWebhookMakesAChampionEverywhere(t *testing.T) {
 		}
 		return ""
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testenv.Await(t, 20*time.Second, "Champions on HubSpot and WooCommerce after the webhooks", func() error {
 		prop, inList := hs()
 		meta := woo()
 		if prop == "Champions" && inList && meta == "Champions" {
-			break
+			return nil
 		}
-		if time.Now().After(deadline) {
-			ms, _ := env.Store.Memberships(ctx, profileID)
-			t.Fatalf("after the webhooks: hubspot rfm_segment=%q in champions list=%v, woocommerce meta=%q; memberships %v", prop, inList, meta, ms)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		ms, _ := env.Store.Memberships(ctx, profileID)
+		return fmt.Errorf("hubspot rfm_segment=%q in champions list=%v, woocommerce meta=%q; memberships %v", prop, inList, meta, ms)
+	})
 }

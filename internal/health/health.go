@@ -41,7 +41,10 @@ const (
 
 // Status is one platform's health.
 type Status struct {
-	Platform    string         `json:"platform"`
+	Platform string `json:"platform"` // the instance's name
+	// Adapter is the adapter the instance runs (woocommerce for a shop
+	// named shop-eu); set by the application, which knows the instances.
+	Adapter     string         `json:"adapter,omitempty"`
 	State       string         `json:"state"`
 	Since       time.Time      `json:"since,omitzero"` // when it entered State
 	LastSuccess time.Time      `json:"last_success,omitzero"`
@@ -49,10 +52,29 @@ type Status struct {
 	LastErrorAt time.Time      `json:"last_error_at,omitzero"`
 	ErrorKind   string         `json:"error_kind,omitempty"` // auth, rate_limited, retryable, …
 	Errors      map[string]int `json:"errors,omitempty"`     // failures by kind since start
+	// LastPull and LastPush are when a pull from the platform and a
+	// write-back push to it last succeeded (zero: not since start).
+	LastPull time.Time `json:"last_pull,omitzero"`
+	LastPush time.Time `json:"last_push,omitzero"`
+	// RequestsToday counts the requests made to the platform since
+	// midnight UTC (by this process).
+	RequestsToday int `json:"requests_today"`
+	// Recent are the newest failures, newest first (at most RecentErrors).
+	Recent []Event `json:"recent_errors,omitempty"`
 	// Webhooks is what the last look at the platform's webhook
 	// subscriptions found; nil when the platform's are not watched.
 	Webhooks *Webhooks `json:"webhooks,omitempty"`
 }
+
+// Event is one failure of a platform.
+type Event struct {
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"`
+	Message string    `json:"message"`
+}
+
+// RecentErrors is how many failures a Status keeps.
+const RecentErrors = 10
 
 // Options tune a Tracker.
 type Options struct {
@@ -72,7 +94,8 @@ type Tracker struct {
 
 type platform struct {
 	Status
-	streak int // consecutive failures
+	streak int       // consecutive failures
+	day    time.Time // the UTC day RequestsToday counts
 }
 
 // New returns a tracker knowing the given platforms (state unknown).
@@ -133,6 +156,7 @@ func (t *Tracker) fail(name string, kind adapter.Kind, msg string) {
 	p.streak++
 	p.LastError, p.LastErrorAt, p.ErrorKind = msg, now, kind.String()
 	p.Errors[kind.String()]++
+	p.Recent = append([]Event{{At: now, Kind: kind.String(), Message: msg}}, p.Recent[:min(len(p.Recent), RecentErrors-1)]...)
 	state := p.State
 	switch {
 	case kind == adapter.KindAuth:
@@ -169,6 +193,32 @@ func (t *Tracker) move(p *platform, state string, now time.Time, msg string) {
 	}
 }
 
+// Done records that an operation on platform succeeded: "pull" sets
+// LastPull, "push" LastPush; other operations are not tracked.
+func (t *Tracker) Done(name, op string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.get(name)
+	switch op {
+	case "pull":
+		p.LastPull = t.opts.Now()
+	case "push":
+		p.LastPush = t.opts.Now()
+	}
+}
+
+// request counts one request in today's count.
+func (t *Tracker) request(name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.get(name)
+	day := t.opts.Now().UTC().Truncate(24 * time.Hour)
+	if !day.Equal(p.day) {
+		p.day, p.RequestsToday = day, 0
+	}
+	p.RequestsToday++
+}
+
 // Snapshot returns every platform's status, by name.
 func (t *Tracker) Snapshot() []Status {
 	t.mu.Lock()
@@ -176,6 +226,10 @@ func (t *Tracker) Snapshot() []Status {
 	out := make([]Status, 0, len(t.p))
 	for _, p := range t.p {
 		s := p.Status
+		if !t.opts.Now().UTC().Truncate(24 * time.Hour).Equal(p.day) {
+			s.RequestsToday = 0 // nothing yet today
+		}
+		s.Recent = append([]Event(nil), p.Recent...)
 		s.Errors = make(map[string]int, len(p.Errors))
 		for k, v := range p.Errors {
 			s.Errors[k] = v
@@ -205,6 +259,7 @@ func (o observer) HTTPRequest(method string, status int, took time.Duration) {
 	if o.next != nil {
 		o.next.HTTPRequest(method, status, took)
 	}
+	o.t.request(o.name)
 	switch {
 	case status >= 200 && status < 400:
 		o.t.Success(o.name)

@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/segconn/connector/internal/httpx"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // New returns a logger writing text or JSON at level to w. Any of secrets
 // appearing in a message or string attribute is replaced.
 func New(w io.Writer, level, format string, secrets []string) *slog.Logger {
-	r := httpx.NewRedactor(secrets...)
+	r := httpkit.NewRedactor(secrets...)
 	opts := &slog.HandlerOptions{
 		Level: ParseLevel(level),
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {

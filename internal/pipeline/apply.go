@@ -21,6 +21,9 @@ type outboxPayload struct {
 	// item queued while an earlier write of the record was in flight
 	// still ends in the desired state.
 	Want *state `json:"want,omitempty"`
+	// Create, when set, makes the item a creation: the record does not
+	// exist yet, and Item is empty (see create.go).
+	Create *adapter.CreateItem `json:"create,omitempty"`
 }
 
 // Apply records the plan's membership changes and queues its write-back,
@@ -31,6 +34,15 @@ func (p *Pipeline) Apply(ctx context.Context, plan *Plan, inboxDone ...int64) er
 	// The membership changes and every platform's write-back go in one
 	// transaction.
 	var items []store.OutboxItem
+	// Creations go first, so that they are claimed together (see
+	// estimateCreateCalls).
+	for _, pp := range plan.Platforms {
+		creates, err := pp.createItems(p.platforms[pp.Platform])
+		if err != nil {
+			return err
+		}
+		items = append(items, creates...)
+	}
 	for _, pp := range plan.Platforms {
 		if len(pp.Items) == 0 && len(pp.refresh) == 0 {
 			continue
@@ -124,6 +136,8 @@ type DrainStats struct {
 	// Deferred counts items whose membership changes were put aside for
 	// DrainMemberships (their property changes, if any, are written).
 	Deferred int `json:"deferred,omitempty"`
+	// Created counts records created (or found) for creation items.
+	Created int `json:"created,omitempty"`
 }
 
 // Drain pushes the platform's due outbox items until none is left, a call
@@ -263,6 +277,9 @@ func (p *Pipeline) EnsureTargets(ctx context.Context, plan *Plan) error {
 		var need []adapter.Target
 		for _, it := range pp.Items {
 			need = append(need, targetsFor(pp.Targets, it)...)
+		}
+		for _, c := range pp.Creates {
+			need = append(need, targetsOfRecord(pp.Targets, adapter.PushItem{Properties: c.Properties}, pp.createWants[c.ID])...)
 		}
 		if len(need) == 0 {
 			continue

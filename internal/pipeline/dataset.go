@@ -94,7 +94,11 @@ func (p *Pipeline) Resegment(ctx context.Context, profiles []string, asOf time.T
 			if err != nil {
 				return nil, fmt.Errorf("rescoring %s: %w", prof.ID, err)
 			}
-			list = append(list, scored{id: prof.ID, members: rs.Memberships, refs: prof.Refs, refsLoaded: true, optedOut: OptedOut(&prof)})
+			sc := scored{id: prof.ID, members: rs.Memberships, refs: prof.Refs, refsLoaded: true, optedOut: OptedOut(&prof)}
+			if wantsNextOrder(res.Segments) {
+				sc.nextOrder, sc.orderGap = res.NextOrderOf(&rs.Features, asOf)
+			}
+			list = append(list, sc)
 		}
 		if !stale {
 			return p.planFor(ctx, res, list, false)
@@ -109,6 +113,9 @@ func (p *Pipeline) Resegment(ctx context.Context, profiles []string, asOf time.T
 		sc := scored{id: id}
 		if i, ok := full.Lookup(id); ok {
 			sc.members = full.Memberships(i)
+			if wantsNextOrder(full.Segments) {
+				sc.nextOrder, sc.orderGap = full.NextOrder(i)
+			}
 		}
 		list = append(list, sc)
 	}

@@ -66,9 +66,19 @@ type PlatformPlan struct {
 	// OptedOut counts, per segment, the members written to none of its
 	// lists or campaigns because they opted out of marketing (consent.go).
 	OptedOut map[string]int `json:"opted_out,omitempty"`
+	// Creates lists the records write-back creates for people who
+	// qualify and have none on the platform (create.go); CreateCalls is
+	// what they cost: the creating calls and the new records' list
+	// membership calls. QuotaShare counts them too.
+	Creates     []adapter.CreateItem `json:"creates,omitempty"`
+	CreateCalls int                  `json:"create_calls,omitempty"`
+	// Warnings say what the plan held back, such as creations beyond the
+	// platform's cap.
+	Warnings []string `json:"warnings,omitempty"`
 
-	wants   map[string]state // item id → the record's whole desired state
-	refresh []refreshItem    // records re-queued with their desired state only
+	wants       map[string]state // item id → the record's whole desired state
+	refresh     []refreshItem    // records re-queued with their desired state only
+	createWants map[string]state // creation item id → the new record's desired state
 }
 
 type refreshItem struct {
@@ -88,8 +98,12 @@ func (p *Pipeline) Plan(ctx context.Context, asOf time.Time) (*Plan, error) {
 		return nil, err
 	}
 	all := make([]scored, res.Len())
+	values := wantsNextOrder(res.Segments)
 	for i := range all {
 		all[i] = scored{id: res.Dataset.Customers[i].ID, members: res.Memberships(i)}
+		if values {
+			all[i].nextOrder, all[i].orderGap = res.NextOrder(i)
+		}
 		if i < len(refs) && refs[i].id == all[i].id {
 			all[i].refs, all[i].refsLoaded, all[i].optedOut = refs[i].refs, true, refs[i].optedOut
 		}
@@ -106,6 +120,10 @@ type scored struct {
 	refsLoaded bool
 	// optedOut is OptedOut of the profile, known once refsLoaded.
 	optedOut bool
+	// nextOrder and orderGap are the profile's expected next-order date
+	// and average days between orders, set when some write-back wants
+	// them (segment.Result.NextOrder).
+	nextOrder, orderGap string
 }
 
 // planFor builds the plan for the given profiles; full says they are
@@ -245,6 +263,7 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 			want = tg.desiredState(memberMap(sc.members))
 			wants[key] = want
 		}
+		want = tg.withValues(want, sc)
 		if sc.optedOut {
 			if pp.OptedOut == nil {
 				pp.OptedOut = map[string]int{}
@@ -276,12 +295,24 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 			pp.Items = append(pp.Items, item)
 		}
 	}
+	wantOf := func(sc scored) state {
+		key := membersKey(sc.members)
+		want, ok := wants[key]
+		if !ok {
+			want = tg.desiredState(memberMap(sc.members))
+			wants[key] = want
+		}
+		return tg.withValues(want, sc)
+	}
+	if err := p.planCreations(ctx, pl, res, list, &pp, wantOf); err != nil {
+		return pp, err
+	}
 	pp.Calls = estimateCalls(pl, pp.Items)
 	if qr, ok := pl.Adapter.(adapter.QuotaReporter); ok {
 		q := qr.DailyQuota()
 		if q.Limit > 0 {
 			pp.DailyQuota = q.Limit
-			pp.QuotaShare = float64(pp.Calls) / float64(q.Limit)
+			pp.QuotaShare = float64(pp.Calls+pp.CreateCalls) / float64(q.Limit)
 		}
 		if q.Remaining >= 0 {
 			pp.QuotaRemaining = &q.Remaining
@@ -391,23 +422,34 @@ func estimateCalls(pl *Platform, items []adapter.PushItem) int {
 			calls += est.EstimatePushCalls(adapter.PushRequest{Items: chunk})
 			continue
 		}
-		props := 0
-		lists := map[string]int{}
-		for _, it := range chunk {
-			if len(it.Properties) > 0 {
-				props++
-			}
-			for _, k := range it.Add {
-				lists["+"+k]++
-			}
-			for _, k := range it.Remove {
-				lists["-"+k]++
-			}
+		calls += GenericPushCalls(adapter.PushRequest{Items: chunk}, batch)
+	}
+	return calls
+}
+
+// GenericPushCalls is the estimate of the calls one Push takes for an
+// adapter that offers none: property updates in batches of batch, plus,
+// per list target, its additions and its removals in batches of batch.
+func GenericPushCalls(req adapter.PushRequest, batch int) int {
+	if batch <= 0 {
+		batch = 100
+	}
+	props := 0
+	lists := map[string]int{}
+	for _, it := range req.Items {
+		if len(it.Properties) > 0 {
+			props++
 		}
-		calls += ceilDiv(props, batch)
-		for _, n := range lists {
-			calls += ceilDiv(n, batch)
+		for _, k := range it.Add {
+			lists["+"+k]++
 		}
+		for _, k := range it.Remove {
+			lists["-"+k]++
+		}
+	}
+	calls := ceilDiv(props, batch)
+	for _, n := range lists {
+		calls += ceilDiv(n, batch)
 	}
 	return calls
 }
@@ -455,6 +497,15 @@ func fingerprint(plan *Plan) string {
 			buf = append(buf, pp.Platform...)
 			buf = append(buf, '|')
 			buf = appendItem(buf, it)
+			buf = append(buf, '\n')
+			_, _ = w.Write(buf)
+		}
+		creates := slices.Clone(pp.Creates)
+		slices.SortFunc(creates, func(a, b adapter.CreateItem) int { return strings.Compare(a.ID, b.ID) })
+		for _, c := range creates {
+			buf = append(buf[:0], "c|"...)
+			buf = appendItem(buf, adapter.PushItem{ID: c.ID, Properties: c.Properties})
+			buf = strconv.AppendQuote(buf, c.Email)
 			buf = append(buf, '\n')
 			_, _ = w.Write(buf)
 		}

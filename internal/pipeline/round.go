@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -56,16 +57,33 @@ func (p *Pipeline) pushBatch(ctx context.Context, pl *Platform, claimed []store.
 	if err != nil {
 		return err
 	}
+	var creations []decoded
+	items = slices.DeleteFunc(items, func(d decoded) bool {
+		if d.pay.Create != nil {
+			creations = append(creations, d)
+			return true
+		}
+		return false
+	})
+	var createErr error
+	if len(creations) > 0 {
+		// A failed creation call leaves its items to be retried; the
+		// round's other items are written all the same.
+		createErr = r.create(ctx, creations)
+		if len(items) == 0 {
+			return createErr
+		}
+	}
 	ownedBy, err := r.load(ctx, items)
 	if err != nil {
-		return err
+		return errors.Join(createErr, err)
 	}
 	for _, d := range items {
 		if err := r.add(ctx, d, ownedBy[d.pay.Item.Ref.Key()]); err != nil {
-			return err
+			return errors.Join(createErr, err)
 		}
 	}
-	return r.push(ctx)
+	return errors.Join(createErr, r.push(ctx))
 }
 
 // decode reads the claimed items' payloads. A payload that cannot be read

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -26,7 +27,17 @@ type targets struct {
 	keepOptedOut map[string]bool
 	// ids caches platform ids of ensured targets (Drain only).
 	ids map[string]string
+	// values maps the key of a property that holds a per-customer value
+	// rather than segment names to that value: valueNextOrder or
+	// valueOrderGap (see withValues).
+	values map[string]string
 }
+
+// The per-customer values a property target can carry.
+const (
+	valueNextOrder = "next_order_date"
+	valueOrderGap  = "avg_days_between_orders"
+)
 
 func (t *targets) ensured() map[string]string {
 	out := make(map[string]string, len(t.ids))
@@ -91,6 +102,20 @@ func buildTargets(platform string, segs []segment.SegmentInfo) *targets {
 			pt.display[s.Name] = s.Name
 			options[key] = append(options[key], s.Name)
 		}
+		for _, v := range []struct{ name, value, typ string }{
+			{wb.NextOrderProperty, valueNextOrder, adapter.ValueDate},
+			{wb.OrderGapProperty, valueOrderGap, adapter.ValueNumber},
+		} {
+			key := "prop:" + v.name
+			if v.name == "" || t.values[key] != "" || t.props[key] != nil {
+				continue
+			}
+			if t.values == nil {
+				t.values = map[string]string{}
+			}
+			t.values[key] = v.value
+			t.list = append(t.list, adapter.Target{Key: key, Kind: adapter.TargetProperty, Name: v.name, Type: v.typ})
+		}
 		if wb.List {
 			key := "list:" + s.Name
 			name := wb.ListName
@@ -153,6 +178,37 @@ func (t *targets) desiredState(member map[string]bool) state {
 		st.Lists[key] = ok && !control
 	}
 	return st
+}
+
+// withValues returns want with the per-customer value properties set from
+// the profile's next-order values (a copy; want is shared).
+func (t *targets) withValues(want state, sc scored) state {
+	if len(t.values) == 0 {
+		return want
+	}
+	out := state{Props: maps.Clone(want.Props), Lists: want.Lists}
+	for key, v := range t.values {
+		switch v {
+		case valueNextOrder:
+			out.Props[key] = sc.nextOrder
+		case valueOrderGap:
+			out.Props[key] = sc.orderGap
+		}
+	}
+	return out
+}
+
+// wantsNextOrder reports whether any segment writes next-order values
+// back, so they are worth computing.
+func wantsNextOrder(segs []segment.SegmentInfo) bool {
+	for _, s := range segs {
+		for _, wb := range s.Writeback {
+			if wb.NextOrderProperty != "" || wb.OrderGapProperty != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // delta compares the desired state with what the connector owns on the

@@ -49,7 +49,7 @@ func TestPluginsCommands(t *testing.T) {
 	}
 	// NAME VERSION PROTOCOL CAPABILITIES…: the csv example speaks 1.1, the
 	// same code served as a 1.0 binary 1.0; the tampered file is not run.
-	if r := rows["csv"]; len(r) < 4 || r[1] != csvfolder.Version || r[2] != "1.1" || !strings.Contains(out, "read contact,order; write property,list; webhooks") {
+	if r := rows["csv"]; len(r) < 4 || r[1] != csvfolder.Version || r[2] != "1.2" || !strings.Contains(out, "read contact,order; write property,list; webhooks") {
 		t.Errorf("plugins list row for csv: %q\n%s", r, out)
 	}
 	if r := rows["old"]; len(r) < 3 || r[2] != "1.0" {

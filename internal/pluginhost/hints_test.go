@@ -10,6 +10,7 @@ import (
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/pluginhost"
+	"github.com/segconn/connector/internal/testenv"
 	"github.com/segconn/connector/plugins/examples/csvfolder/csvfake"
 	"github.com/segconn/connector/plugins/sdktest"
 )
@@ -91,10 +92,7 @@ func TestPluginHintsReachTheHost(t *testing.T) {
 	if q := a.(adapter.QuotaReporter).DailyQuota(); q != (adapter.Quota{Limit: 1000, Remaining: 993}) {
 		t.Errorf("DailyQuota after pushing 7 = %+v, want {1000 993}: the remaining budget must be asked live", q)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for obs.count("PUT 200") < 7 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Eventually(t, 30*time.Second, "the host hearing the plugin's 7 requests", func() bool { return obs.count("PUT 200") >= 7 })
 	if n := obs.count("PUT 200"); n != 7 {
 		t.Errorf("the host heard %d of the plugin's 7 requests", n)
 	}
@@ -126,10 +124,7 @@ func TestPluginHintsSurviveARestart(t *testing.T) {
 		t.Fatal("the plugin was not restarted")
 	}
 	pushSome(t, p, f, 2)
-	deadline := time.Now().Add(10 * time.Second)
-	for obs.count("PUT 200") < 2 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Eventually(t, 30*time.Second, "the host hearing 2 requests after a restart", func() bool { return obs.count("PUT 200") >= 2 })
 	if n := obs.count("PUT 200"); n != 2 {
 		t.Errorf("after a restart the host heard %d of 2 requests", n)
 	}

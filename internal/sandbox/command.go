@@ -40,6 +40,8 @@ func NewCommand(segments Segments) *cobra.Command {
 		count                   int
 		writeConfig             string
 		noPrepare               bool
+		shops                   int
+		mailchimp, klaviyo      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sandbox",
@@ -58,7 +60,12 @@ base/salesforce/<path secret>.
 Like an admin setting up a real org, the sandbox creates the Salesforce
 custom fields the segments write to (the default segments, and those of
 the -c configuration when it exists), so write-back works at once.
---no-prepare leaves them out, to see the error a fresh org gives.`,
+--no-prepare leaves them out, to see the error a fresh org gives.
+
+With --shops 2 the business runs two WooCommerce shops: the second is a
+fake of its own (woocommerce-2, an instance of the woocommerce adapter
+in the printed config), and a quarter of the shop customers buy in both
+under the same email.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -66,9 +73,15 @@ the -c configuration when it exists), so write-back works at once.
 				ctx = context.Background()
 			}
 			listen := map[string]string{}
+			if shops < 1 || shops > MaxShops {
+				return fmt.Errorf("--shops must be 1 to %d, got %d", MaxShops, shops)
+			}
 			if basePort > 0 {
 				for i, p := range Platforms {
 					listen[p] = net.JoinHostPort("127.0.0.1", strconv.Itoa(basePort+i))
+				}
+				for i := 1; i < shops; i++ {
+					listen[ShopName(i)] = net.JoinHostPort("127.0.0.1", strconv.Itoa(basePort+len(Platforms)+i-1))
 				}
 			}
 			for p, v := range map[string]string{HubSpot: listenHS, Salesforce: listenSF, WooCommerce: lWC} {
@@ -83,14 +96,15 @@ the -c configuration when it exists), so write-back works at once.
 				return fmt.Errorf("--webhook-rate must be positive, got %g", rateFlag)
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-			sb, err := Start(ctx, Options{Seed: seed, Customers: customers, Listen: listen, Logger: log})
+			sb, err := Start(ctx, Options{Seed: seed, Customers: customers, Listen: listen, Logger: log, Shops: shops,
+				Mailchimp: mailchimp, Klaviyo: klaviyo})
 			if err != nil {
 				return err
 			}
 			defer sb.Close()
 			var prepared []string
 			if !noPrepare && segments != nil {
-				defs, err := segments(Platforms)
+				defs, err := segments(sb.Names())
 				if err != nil {
 					return fmt.Errorf("reading the segments to prepare the Salesforce org for: %w", err)
 				}
@@ -145,6 +159,9 @@ the -c configuration when it exists), so write-back works at once.
 	f.IntVar(&count, "webhook-count", 0, "stop after this many webhooks (0: until Ctrl-C)")
 	f.StringVar(&writeConfig, "write-config", "", "also write the platforms: config section to this YAML `FILE`")
 	f.BoolVar(&noPrepare, "no-prepare", false, "leave the Salesforce org without the custom fields the segments write to")
+	f.IntVar(&shops, "shops", 1, "WooCommerce shops the business runs (further shops are woocommerce-2, … on the ports after the first three)")
+	f.BoolVar(&mailchimp, "mailchimp", false, "also serve a fake Mailchimp account (the newsletter audience) for the Mailchimp adapter plugin")
+	f.BoolVar(&klaviyo, "klaviyo", false, "also serve a fake Klaviyo account (every person as a profile) for the Klaviyo adapter plugin")
 	return cmd
 }
 
@@ -173,7 +190,7 @@ type summary struct {
 	Platforms map[string]map[string]int `json:"platforms"`
 }
 
-func summarize(d *Dataset) summary {
+func summarize(d *Dataset, names []string) summary {
 	s := summary{People: len(d.People), Kinds: map[Kind]int{}, Platforms: map[string]map[string]int{}}
 	for _, p := range d.People {
 		s.Kinds[p.Kind]++
@@ -181,7 +198,7 @@ func summarize(d *Dataset) summary {
 			s.Churned++
 		}
 	}
-	for _, p := range Platforms {
+	for _, p := range names {
 		r := d.Platform(p)
 		s.Platforms[p] = map[string]int{"contacts": len(r.Contacts), "companies": len(r.Companies), "orders": len(r.Orders)}
 	}
@@ -194,7 +211,9 @@ func printJSON(w io.Writer, sb *Sandbox) error {
 		AsOf      time.Time  `json:"as_of"`
 		Summary   summary    `json:"summary"`
 		Endpoints []Endpoint `json:"endpoints"`
-	}{Seed: sb.Data.Seed, AsOf: sb.Data.AsOf, Summary: summarize(sb.Data), Endpoints: sb.Endpoints()}
+		// Plugins are the fakes served for adapter plugins.
+		Plugins []Endpoint `json:"plugin_endpoints,omitempty"`
+	}{Seed: sb.Data.Seed, AsOf: sb.Data.AsOf, Summary: summarize(sb.Data, sb.Names()), Endpoints: sb.Endpoints(), Plugins: sb.pluginEndpoints()}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(doc); err != nil {
@@ -204,7 +223,7 @@ func printJSON(w io.Writer, sb *Sandbox) error {
 }
 
 func printText(w io.Writer, sb *Sandbox, configFile string, prepared []string) error {
-	s := summarize(sb.Data)
+	s := summarize(sb.Data, sb.Names())
 	fmt.Fprintf(w, "Sandbox running: seed %d, %d people (%d buyers, %d of them churned; %d leads; %d prospects), history up to %s.\n\n",
 		sb.Data.Seed, s.People, s.Kinds[KindBuyer], s.Churned, s.Kinds[KindLead], s.Kinds[KindProspect], sb.Data.AsOf.Format(time.DateOnly))
 	for _, e := range sb.Endpoints() {
@@ -217,6 +236,17 @@ func printText(w io.Writer, sb *Sandbox, configFile string, prepared []string) e
 		slices.Sort(keys)
 		for _, k := range keys {
 			fmt.Fprintf(w, "  %-20s %s\n", k, e.Credentials[k])
+		}
+	}
+	for _, e := range sb.pluginEndpoints() {
+		fmt.Fprintf(w, "%-12s %s   (fake for the %s adapter plugin; add it under plugins: with this config)\n", e.Platform, e.BaseURL, e.Platform)
+		keys := make([]string, 0, len(e.Config))
+		for k := range e.Config {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %-20s %v\n", k, e.Config[k])
 		}
 	}
 	if len(prepared) > 0 {

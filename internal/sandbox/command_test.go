@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/segconn/connector/internal/testenv"
 )
 
 type syncBuffer struct {
@@ -62,13 +65,12 @@ func TestCommand(t *testing.T) {
 		} `json:"summary"`
 		Endpoints []Endpoint `json:"endpoints"`
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for json.Unmarshal([]byte(out.String()), &doc) != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("no JSON printed: %q", out.String())
+	testenv.Await(t, 30*time.Second, "the sandbox's JSON printed", func() error {
+		if err := json.Unmarshal([]byte(out.String()), &doc); err != nil {
+			return fmt.Errorf("%v in %q", err, out.String())
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	var hs Endpoint
 	for _, e := range doc.Endpoints {
 		if e.Platform == HubSpot {
@@ -92,12 +94,12 @@ func TestCommand(t *testing.T) {
 	if want := doc.Summary.Platforms[HubSpot]["contacts"]; len(page.Results) != want || want == 0 {
 		t.Fatalf("HubSpot fake lists %d contacts, summary says %d", len(page.Results), want)
 	}
-	for hooks.Load() < 3 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if hooks.Load() < 3 {
-		t.Fatalf("%d HubSpot webhooks reached the target, want 3", hooks.Load())
-	}
+	testenv.Await(t, 30*time.Second, "three HubSpot webhooks at the target", func() error {
+		if n := hooks.Load(); n < 3 {
+			return fmt.Errorf("%d so far", n)
+		}
+		return nil
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

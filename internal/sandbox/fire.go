@@ -156,6 +156,21 @@ func (s *Sandbox) Fire(ctx context.Context, platform, target string) (Change, er
 // customer (0 for a guest with billingEmail) as a shopper would, without
 // sending a webhook, and returns its id.
 func (s *Sandbox) NewWooOrder(customerID int, billingEmail string, items []domain.LineItem, device string) int {
+	return s.NewShopOrder(WooCommerce, customerID, billingEmail, items, device)
+}
+
+// NewShopOrder is NewWooOrder in the named shop (ShopName).
+func (s *Sandbox) NewShopOrder(shop string, customerID int, billingEmail string, items []domain.LineItem, device string) int {
+	fake := s.Shops[shop]
+	if fake == nil {
+		panic("sandbox: no shop " + shop) // a programming error in a test
+	}
+	details := s.Data.WooOrderDetails
+	for i := range s.Data.MoreShops {
+		if shop == ShopName(i+1) {
+			details = s.Data.MoreShops[i].OrderDetails
+		}
+	}
 	f := s.fire
 	f.mu.Lock()
 	f.nextOrder++
@@ -165,16 +180,16 @@ func (s *Sandbox) NewWooOrder(customerID int, billingEmail string, items []domai
 	for _, it := range items {
 		total += it.Quantity * it.UnitPrice.Amount
 	}
-	now := time.Now().UTC().Truncate(time.Second)
+	now := s.now().UTC().Truncate(time.Second)
 	o := domain.Order{
-		Ref: domain.ExternalRef{Platform: WooCommerce, ObjectType: domain.ObjectOrder, ID: strconv.Itoa(id)}, CreatedAt: now,
+		Ref: domain.ExternalRef{Platform: shop, ObjectType: domain.ObjectOrder, ID: strconv.Itoa(id)}, CreatedAt: now,
 		UpdatedAt: now, Status: domain.StatusCompleted, RawStatus: "completed", Currency: s.Data.Currency,
 		Total: domain.Money{Amount: total, Currency: s.Data.Currency}, Items: items, Channel: "checkout",
 		Device: device, BillingEmail: billingEmail,
 	}
 	if customerID > 0 {
-		o.CustomerRef = domain.ExternalRef{Platform: WooCommerce, ObjectType: domain.ObjectContact, ID: strconv.Itoa(customerID)}
-		if c, ok := s.WooFake.Customer(customerID); ok && billingEmail == "" {
+		o.CustomerRef = domain.ExternalRef{Platform: shop, ObjectType: domain.ObjectContact, ID: strconv.Itoa(customerID)}
+		if c, ok := fake.Customer(customerID); ok && billingEmail == "" {
 			o.BillingEmail = c.Email
 		}
 	}
@@ -183,10 +198,10 @@ func (s *Sandbox) NewWooOrder(customerID int, billingEmail string, items []domai
 	}
 	per := f.byEmail[domain.NormalizeEmail(o.BillingEmail)]
 	s.mu.Lock()
-	s.Data.WooOrderDetails[o.Ref.ID] = WooDetails{UserAgent: userAgents[o.Device][0], SourceType: "typein"}
-	wo := s.wooOrder(o, per)
+	details[o.Ref.ID] = WooDetails{UserAgent: userAgents[o.Device][0], SourceType: "typein"}
+	wo := s.wooOrder(o, per, details[o.Ref.ID])
 	s.mu.Unlock()
-	s.WooFake.AddOrders(wo)
+	fake.AddOrders(wo)
 	return id
 }
 

@@ -144,6 +144,9 @@ type Person struct {
 	WooGuest      bool `json:"woo_guest,omitempty"` // only guest orders, no account
 	InHubSpot     bool `json:"in_hubspot"`
 	InSalesforce  bool `json:"in_salesforce"`
+	// Shops are the WooCommerce shops (0 the first) the person has an
+	// account or orders in, when the sandbox runs several.
+	Shops []int `json:"shops,omitempty"`
 }
 
 // Churned reports whether the person had stopped buying by AsOf.
@@ -175,6 +178,10 @@ type Dataset struct {
 	// Woo carries WooCommerce-only details the domain types do not hold
 	// (user agents, attribution), keyed by order id.
 	WooOrderDetails map[string]WooDetails `json:"woo_order_details"`
+
+	// MoreShops are the WooCommerce shops beyond the first (WooCommerce)
+	// when the sandbox runs several; see ShopName.
+	MoreShops []Shop `json:"more_shops,omitempty"`
 }
 
 // WooDetails are the raw WooCommerce fields of one order.
@@ -192,19 +199,6 @@ func (d *Dataset) Hash() string {
 	}
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
-}
-
-// Platform returns one platform's records.
-func (d *Dataset) Platform(name string) *Records {
-	switch name {
-	case HubSpot:
-		return &d.HubSpot
-	case Salesforce:
-		return &d.Salesforce
-	case WooCommerce:
-		return &d.WooCommerce
-	}
-	return nil
 }
 
 // Id bases per platform, so ids read as what they are.

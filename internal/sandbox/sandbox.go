@@ -16,9 +16,12 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
+	"github.com/segconn/connector/plugins/klaviyo/klaviyofake"
+	"github.com/segconn/connector/plugins/mailchimp/mailchimpfake"
 )
 
 // Platforms lists the sandbox's platforms in a fixed order.
@@ -39,12 +42,29 @@ type Options struct {
 	// HubSpotTier is the HubSpot account tier whose rate limit the fake
 	// enforces and the printed config names (default professional).
 	HubSpotTier string
+	// Shops is how many WooCommerce shops the business runs (1 to
+	// MaxShops; default 1). With more, each shop is its own fake with its
+	// own credentials, named by ShopName, and some customers buy in two
+	// of them under the same email.
+	Shops int
+	// Now is the fakes' clock (their modification times, Date headers and
+	// rate windows) and that of the orders NewWooOrder places; default
+	// time.Now. A test steps it to reach a later second without sleeping.
+	Now func() time.Time
+	// Mailchimp and Klaviyo serve a fake Mailchimp or Klaviyo account too
+	// (see Mailchimp and Klaviyo), for those adapter plugins.
+	Mailchimp, Klaviyo bool
 }
 
 // Endpoint is how to reach one fake platform.
 type Endpoint struct {
+	// Platform is the instance's name: the platform's, or a shop's
+	// (ShopName).
 	Platform string `json:"platform"`
-	BaseURL  string `json:"base_url"`
+	// Adapter is the adapter the instance runs, when it is not Platform
+	// (woocommerce for woocommerce-2).
+	Adapter string `json:"adapter,omitempty"`
+	BaseURL string `json:"base_url"`
 	// Credentials are the secrets and ids the fake accepts, by name, for
 	// printing: token, client_id, client_secret, refresh_token,
 	// consumer_key, consumer_secret, webhook_secret, …
@@ -61,18 +81,29 @@ type Sandbox struct {
 	HubSpotFake    *hubspotfake.Fake
 	SalesforceFake *salesforcefake.Fake
 	WooFake        *woocommercefake.Fake
+	// MailchimpFake is the fake Mailchimp account, when Options.Mailchimp
+	// started it.
+	MailchimpFake *mailchimpfake.Fake
+	// KlaviyoFake is the fake Klaviyo account, when Options.Klaviyo
+	// started it.
+	KlaviyoFake *klaviyofake.Fake
+	// Shops are the WooCommerce fakes by instance name (ShopName), the
+	// first (WooFake) included.
+	Shops map[string]*woocommercefake.Fake
 
 	endpoints map[string]Endpoint
-	sfIDs     map[string]string // dataset id → fake id
-	servers   []*http.Server
-	log       *slog.Logger
-	seed      uint64
+	plugins   map[string]Endpoint // see PluginEndpoint
+	// pluginObservers watch the plugin platforms' fakes, which are
+	// plain handlers rather than fakekit servers (see Observe).
+	pluginObservers map[string]*atomic.Pointer[func(*http.Request)]
+	names           []string          // Platforms, then the further shops
+	sfIDs           map[string]string // dataset id → fake id
+	servers         []*http.Server
+	log             *slog.Logger
+	seed            uint64
 	// hubspotTier is Options.HubSpotTier.
 	hubspotTier string
-
-	// observers see each platform's requests before its fake serves them
-	// (see Observe).
-	observers map[string]*atomic.Pointer[func(*http.Request)]
+	now         func() time.Time // Options.Now
 
 	mu       sync.Mutex // guards what FireWebhooks changes
 	fire     *firer
@@ -82,18 +113,42 @@ type Sandbox struct {
 
 // Observe makes fn see every request the platform's fake receives, before
 // the fake serves it; nil stops it. Tests and benchmarks use it to time
-// or catch the connector's calls, so the fakes themselves carry no hooks.
-// A function that reads the body must put it back.
+// or catch the connector's calls; it sits in the fake server's one Wrap
+// hook. A function that reads the body must put it back.
 func (s *Sandbox) Observe(platform string, fn func(*http.Request)) {
-	obs := s.observers[platform]
-	if obs == nil {
-		panic("sandbox: no platform " + platform) // a programming error in a test
-	}
-	if fn == nil {
-		obs.Store(nil)
+	if obs, ok := s.pluginObservers[platform]; ok {
+		if fn == nil {
+			obs.Store(nil)
+		} else {
+			obs.Store(&fn)
+		}
 		return
 	}
-	obs.Store(&fn)
+	srv := s.fakeServer(platform)
+	if fn == nil {
+		srv.Wrap(nil)
+		return
+	}
+	srv.Wrap(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fn(r)
+			next.ServeHTTP(w, r)
+		})
+	})
+}
+
+// fakeServer returns the server of a platform's (or a shop's) fake.
+func (s *Sandbox) fakeServer(platform string) *fakekit.Server {
+	switch platform {
+	case HubSpot:
+		return s.HubSpotFake.Server
+	case Salesforce:
+		return s.SalesforceFake.Server
+	}
+	if f, ok := s.Shops[platform]; ok {
+		return f.Server
+	}
+	panic("sandbox: no platform " + platform) // a programming error in a test
 }
 
 // secretFor derives a stable credential from the seed, so a config file
@@ -106,25 +161,39 @@ func secretFor(seed uint64, name string, n int) string {
 // Start generates the dataset, starts the three fakes on loopback and
 // seeds them. Close stops them.
 func Start(ctx context.Context, opts Options) (*Sandbox, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	if opts.AsOf.IsZero() {
-		opts.AsOf = time.Now()
+		opts.AsOf = opts.Now()
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Shops == 0 {
+		opts.Shops = 1
+	}
+	names := slices.Clone(Platforms)
+	for i := 1; i < opts.Shops; i++ {
+		names = append(names, ShopName(i))
+	}
 	for p := range opts.Listen {
-		if !slices.Contains(Platforms, p) {
-			return nil, fmt.Errorf("starting sandbox: listen address for unknown platform %q (want one of %v)", p, Platforms)
+		if !slices.Contains(names, p) && (p != Mailchimp || !opts.Mailchimp) && (p != Klaviyo || !opts.Klaviyo) {
+			return nil, fmt.Errorf("starting sandbox: listen address for unknown platform %q (want one of %v)", p, names)
 		}
 	}
 	ds, err := Generate(GenOptions{Seed: opts.Seed, Customers: opts.Customers, AsOf: opts.AsOf, Params: opts.Params})
 	if err != nil {
 		return nil, fmt.Errorf("starting sandbox: %w", err)
 	}
-	s := &Sandbox{Data: ds, endpoints: map[string]Endpoint{}, sfIDs: map[string]string{},
-		log: opts.Logger.With("component", "sandbox"), seed: opts.Seed, hubspotTier: opts.HubSpotTier}
+	if err := ds.splitShops(opts.Shops); err != nil {
+		return nil, fmt.Errorf("starting sandbox: %w", err)
+	}
+	s := &Sandbox{Data: ds, endpoints: map[string]Endpoint{}, sfIDs: map[string]string{}, names: names,
+		Shops: map[string]*woocommercefake.Fake{},
+		log:   opts.Logger.With("component", "sandbox"), seed: opts.Seed, hubspotTier: opts.HubSpotTier, now: opts.Now}
 	listeners := map[string]net.Listener{}
-	for _, p := range Platforms {
+	for _, p := range names {
 		addr := opts.Listen[p]
 		if addr == "" {
 			addr = "127.0.0.1:0"
@@ -142,21 +211,12 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 
 	s.startHubSpot(base(HubSpot))
 	s.startSalesforce(base(Salesforce))
-	s.startWoo(base(WooCommerce))
-	handlers := map[string]http.Handler{
-		HubSpot: s.HubSpotFake.Handler(), Salesforce: s.SalesforceFake.Handler(), WooCommerce: s.WooFake.Handler(),
+	for i := range opts.Shops {
+		s.Shops[ShopName(i)] = s.startWoo(i, base(ShopName(i)))
 	}
-	s.observers = map[string]*atomic.Pointer[func(*http.Request)]{}
-	for _, p := range Platforms {
-		obs := &atomic.Pointer[func(*http.Request)]{}
-		s.observers[p] = obs
-		next := handlers[p]
-		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if fn := obs.Load(); fn != nil {
-				(*fn)(r)
-			}
-			next.ServeHTTP(w, r)
-		})
+	s.WooFake = s.Shops[WooCommerce]
+	for _, p := range names {
+		h := s.fakeServer(p).Handler()
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 		s.servers = append(s.servers, srv)
@@ -166,8 +226,25 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 			}
 		}(listeners[p])
 	}
+	s.plugins = map[string]Endpoint{}
+	s.pluginObservers = map[string]*atomic.Pointer[func(*http.Request)]{}
+	for name, start := range map[string]func(net.Listener){Mailchimp: s.startMailchimp, Klaviyo: s.startKlaviyo} {
+		if (name == Mailchimp && !opts.Mailchimp) || (name == Klaviyo && !opts.Klaviyo) {
+			continue
+		}
+		addr := opts.Listen[name]
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		l, err := listenLoopback(ctx, addr)
+		if err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("starting sandbox %s: %w", name, err)
+		}
+		start(l)
+	}
 	s.fire = newFirer(s)
-	s.log.Info("sandbox started", "seed", opts.Seed, "people", len(ds.People),
+	s.log.Info("sandbox started", "seed", opts.Seed, "people", len(ds.People), "shops", opts.Shops,
 		"hubspot", base(HubSpot), "salesforce", base(Salesforce), "woocommerce", base(WooCommerce))
 	return s, nil
 }
@@ -194,21 +271,34 @@ func (s *Sandbox) Endpoint(platform string) (Endpoint, bool) {
 	return e, ok
 }
 
-// Endpoints returns every platform's endpoint in Platforms order.
+// Endpoints returns every platform's endpoint in Platforms order, then
+// the further shops'.
 func (s *Sandbox) Endpoints() []Endpoint {
-	out := make([]Endpoint, 0, len(Platforms))
-	for _, p := range Platforms {
+	out := make([]Endpoint, 0, len(s.names))
+	for _, p := range s.names {
 		out = append(out, s.endpoints[p])
 	}
 	return out
 }
 
+// Names returns the sandbox's instance names: Platforms, then the
+// further shops (ShopName).
+func (s *Sandbox) Names() []string { return slices.Clone(s.names) }
+
 // Configs returns the platforms section of a connector config pointing
-// at the sandbox.
+// at the sandbox: a section per instance, which names its adapter when
+// that is not its name.
 func (s *Sandbox) Configs() map[string]adapter.Config {
 	out := map[string]adapter.Config{}
 	for p, e := range s.endpoints {
-		out[p] = e.Config
+		sec := adapter.Config{}
+		for k, v := range e.Config {
+			sec[k] = v
+		}
+		if e.Adapter != "" && e.Adapter != p {
+			sec["adapter"] = e.Adapter
+		}
+		out[p] = sec
 	}
 	return out
 }

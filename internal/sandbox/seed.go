@@ -41,7 +41,7 @@ func (s *Sandbox) startHubSpot(baseURL string) {
 	tier := cmp.Or(s.hubspotTier, "professional")
 	perTen, _ := hubspot.TierLimits(tier)
 	f := hubspotfake.New(hubspotfake.Options{Tokens: []string{token}, ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refresh,
-		BurstMax: perTen, BurstInterval: 10 * time.Second})
+		BurstMax: perTen, BurstInterval: 10 * time.Second, Now: s.now})
 	s.HubSpotFake = f
 	for _, name := range []string{"interest", "acquisition_source"} {
 		f.DefineProperty("contacts", hubspotfake.Property{Name: name, Label: strings.ReplaceAll(name, "_", " "),
@@ -108,7 +108,7 @@ func (s *Sandbox) startSalesforce(baseURL string) {
 	clientSecret := secretFor(s.seed, "sf-client-secret", 32)
 	refresh := "5Aep861" + secretFor(s.seed, "sf-refresh", 40)
 	pathSecret := secretFor(s.seed, "sf-outbound-path", 24)
-	f := salesforcefake.New(salesforcefake.Options{ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refresh, Seed: s.seed})
+	f := salesforcefake.New(salesforcefake.Options{ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refresh, Now: s.now})
 	s.SalesforceFake = f
 	d := &s.Data.Salesforce
 	for _, c := range d.Companies {
@@ -186,16 +186,24 @@ func wooAddress(a domain.Address) (string, string, string, string, string) {
 	return a.Line1, a.City, a.Region, a.PostalCode, a.Country
 }
 
-func (s *Sandbox) startWoo(baseURL string) {
-	ck := "ck_" + secretFor(s.seed, "woo-consumer-key", 40)
-	cs := "cs_" + secretFor(s.seed, "woo-consumer-secret", 40)
-	whSecret := secretFor(s.seed, "woo-webhook-secret", 32)
+// startWoo starts the i-th WooCommerce shop (from 0) on baseURL with its
+// records, under its own credentials.
+func (s *Sandbox) startWoo(i int, baseURL string) *woocommercefake.Fake {
+	name := ShopName(i)
+	salt := ""
+	d, details := &s.Data.WooCommerce, s.Data.WooOrderDetails
+	if i > 0 {
+		salt = "-" + strconv.Itoa(i+1)
+		d, details = &s.Data.MoreShops[i-1].Records, s.Data.MoreShops[i-1].OrderDetails
+	}
+	ck := "ck_" + secretFor(s.seed, "woo-consumer-key"+salt, 40)
+	cs := "cs_" + secretFor(s.seed, "woo-consumer-secret"+salt, 40)
+	whSecret := secretFor(s.seed, "woo-webhook-secret"+salt, 32)
 	f := woocommercefake.New(woocommercefake.Options{
 		Keys:         []woocommercefake.Key{{ConsumerKey: ck, ConsumerSecret: cs, Permission: woocommercefake.ReadWrite}},
 		SiteLocation: siteLocation,
+		Now:          s.now,
 	})
-	s.WooFake = f
-	d := &s.Data.WooCommerce
 	custs := make([]woocommercefake.Customer, 0, len(d.Contacts))
 	paying := map[string]bool{}
 	for _, o := range d.Orders {
@@ -234,24 +242,28 @@ func (s *Sandbox) startWoo(baseURL string) {
 	}
 	orders := make([]woocommercefake.Order, 0, len(d.Orders))
 	for _, o := range d.Orders {
-		orders = append(orders, s.wooOrder(o, people[domain.NormalizeEmail(o.BillingEmail)]))
+		orders = append(orders, s.wooOrder(o, people[domain.NormalizeEmail(o.BillingEmail)], details[o.Ref.ID]))
 	}
 	f.AddOrders(orders...)
-	s.endpoints[WooCommerce] = Endpoint{
-		Platform: WooCommerce, BaseURL: baseURL,
+	adapterName := ""
+	if name != WooCommerce {
+		adapterName = WooCommerce
+	}
+	s.endpoints[name] = Endpoint{
+		Platform: name, Adapter: adapterName, BaseURL: baseURL,
 		Credentials: map[string]string{"consumer_key": ck, "consumer_secret": cs, "webhook_secret": whSecret},
 		Config: adapter.Config{
 			"base_url": baseURL, "consumer_key": ck, "consumer_secret": cs,
 			"webhooks": map[string]any{"secret": whSecret},
 		},
 	}
+	return f
 }
 
 // wooOrder renders a dataset order as WooCommerce stores it.
-func (s *Sandbox) wooOrder(o domain.Order, per *Person) woocommercefake.Order {
+func (s *Sandbox) wooOrder(o domain.Order, per *Person, det WooDetails) woocommercefake.Order {
 	id, _ := strconv.Atoi(o.Ref.ID)
 	cust, _ := strconv.Atoi(o.CustomerRef.ID)
-	det := s.Data.WooOrderDetails[o.Ref.ID]
 	wo := woocommercefake.Order{
 		ID: id, Status: o.RawStatus, Currency: o.Currency, CustomerID: cust, CreatedVia: o.Channel,
 		DateCreated: o.CreatedAt.In(siteLocation).Format(wooDate), DateCreatedGMT: o.CreatedAt.UTC().Format(wooDate),

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"time"
 
 	"github.com/segconn/connector/domain"
@@ -19,8 +17,8 @@ import (
 // internal/identity), it removes the person's data from every other table
 // that can hold it: webhook payloads in the inbox, outbound deliveries,
 // identity event details, quarantined records; it closes pending
-// write-back of their records, adds the SHA-256 of each of their
-// normalised emails to the suppression list, and records one task per
+// write-back of their records, adds the keyed hash of each of their
+// normalised emails (see EmailHash) to the suppression list, and records one task per
 // platform record to delete. A suppressed email is never imported again:
 // pages applied later skip contacts and guest orders carrying it.
 type Privacy interface {
@@ -28,8 +26,14 @@ type Privacy interface {
 	// Erasing a profile already erased records a new entry with no task.
 	Erase(ctx context.Context, profileID string, req ErasureRequest) (Erasure, error)
 
-	// Suppressed reports whether a normalised email's hash is suppressed.
-	Suppressed(ctx context.Context, emailHash string) (bool, error)
+	// Suppressed reports whether an email is on the suppression list.
+	Suppressed(ctx context.Context, email string) (bool, error)
+
+	// EmailHash is the suppression list's key of an email: an
+	// HMAC-SHA-256 of the normalised email under the store's secret
+	// (Options.SuppressionKey), so the list cannot be matched against
+	// guessed emails without it. Audit entries name their subject by it.
+	EmailHash(email string) (string, error)
 
 	// Erasures returns audit entries, newest first; open only lists those
 	// with a platform deletion still pending.
@@ -68,7 +72,7 @@ const (
 
 // Erasure is one audit entry. It holds no personal data: the subject is
 // the hash of the normalised primary email (or of the profile id when
-// there was none).
+// there was none), under the store's key (EmailHash).
 type Erasure struct {
 	ID          int64         `json:"id"`
 	ProfileID   string        `json:"profile_id"`
@@ -89,11 +93,4 @@ type ErasureTask struct {
 	Answer    string             `json:"answer,omitempty"`
 	NotBefore time.Time          `json:"not_before,omitzero"`
 	UpdatedAt time.Time          `json:"updated_at"`
-}
-
-// EmailHash is the suppression key of an email: the hex SHA-256 of its
-// normalised form.
-func EmailHash(email string) string {
-	sum := sha256.Sum256([]byte(domain.NormalizeEmail(email)))
-	return hex.EncodeToString(sum[:])
 }

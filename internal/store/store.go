@@ -45,6 +45,10 @@ type Options struct {
 	// see identity.Policy); nil means the newest non-empty value wins
 	// every field.
 	Survivorship map[string][]string
+	// SuppressionKey is the secret the suppression list's email hashes
+	// are keyed with (HMAC-SHA-256); nil means a random key generated
+	// once and kept in the database.
+	SuppressionKey []byte
 }
 
 // Store is the connector's persistence: one owner of the database, in
@@ -59,7 +63,10 @@ type Store interface {
 	Deliveries
 	Locker
 	Privacy
+	Creations
 	Maintenance
+	Runs
+	WebState
 
 	// Database returns the open database, for River, the job queue, whose
 	// tables Migrate creates beside the store's.
@@ -282,9 +289,11 @@ type Outbox interface {
 // Maintenance keeps the store bounded over years of running.
 type Maintenance interface {
 	// Prune deletes what retention no longer needs: done outbox items
-	// last changed before p.OutboxBefore and webhook events processed
-	// before p.InboxBefore (a zero time prunes none). Ownership,
-	// memberships and their history, failed items and items not yet
+	// last changed before p.OutboxBefore, webhook events processed before
+	// p.InboxBefore, membership history entries recorded before
+	// p.HistoryBefore and numbered at most p.HistoryUpTo, and quarantined
+	// records stored before p.QuarantineBefore (a zero time prunes none).
+	// Ownership, current memberships, failed items and items not yet
 	// settled are kept.
 	Prune(ctx context.Context, p Prune) (Pruned, error)
 	// Checkpoint folds SQLite's write-ahead log into the database file
@@ -419,12 +428,21 @@ type InboxItem struct {
 type Prune struct {
 	OutboxBefore time.Time
 	InboxBefore  time.Time
+	// HistoryBefore selects membership history entries recorded before
+	// it; only those numbered at most HistoryUpTo go, so an entry the
+	// outbound relay has not published yet is never lost.
+	HistoryBefore time.Time
+	HistoryUpTo   int64
+	// QuarantineBefore selects quarantined records stored before it.
+	QuarantineBefore time.Time
 }
 
 // Pruned counts what Store.Prune deleted.
 type Pruned struct {
-	Outbox int `json:"outbox"`
-	Inbox  int `json:"inbox"`
+	Outbox     int `json:"outbox"`
+	Inbox      int `json:"inbox"`
+	History    int `json:"history"`
+	Quarantine int `json:"quarantine"`
 }
 
 // Settlement is a write-back round's outcome (see OutboxSettle).

@@ -55,6 +55,8 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/plans/{fingerprint}/apply", s.apiApply)
 	mux.HandleFunc("GET /api/v1/lift", s.apiLift)
 	mux.HandleFunc("GET /api/v1/migrations", s.apiMigration)
+	mux.HandleFunc("GET /api/v1/models", s.apiModels)
+	mux.HandleFunc("GET /api/v1/glossary", s.apiGlossary)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint; see /api/v1/openapi.json")
 	})
@@ -198,8 +200,13 @@ func (s *Server) apiProfile(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
-func (s *Server) apiPlans(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.planViews())
+func (s *Server) apiPlans(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.planViews(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, vs)
 }
 
 func (s *Server) apiMakePlan(w http.ResponseWriter, r *http.Request) {
@@ -212,12 +219,16 @@ func (s *Server) apiMakePlan(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiPlan(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.findPlan(r.PathValue("fingerprint"))
-	if !ok {
+	v, err := s.findPlan(r.Context(), r.PathValue("fingerprint"))
+	if errors.Is(err, errNotFound) {
 		writeError(w, http.StatusNotFound, "no such plan; make one with POST /api/v1/plans")
 		return
 	}
-	writeJSON(w, http.StatusOK, m.view())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) apiApply(w http.ResponseWriter, r *http.Request) {
@@ -226,9 +237,13 @@ func (s *Server) apiApply(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "applying a plan needs the admin role")
 		return
 	}
-	m, ok := s.findPlan(r.PathValue("fingerprint"))
-	if !ok {
+	m, err := s.findPlan(r.Context(), r.PathValue("fingerprint"))
+	if errors.Is(err, errNotFound) {
 		writeError(w, http.StatusNotFound, "no such plan; make one with POST /api/v1/plans")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	v, err := s.applyPlan(r.Context(), m, p.Name)

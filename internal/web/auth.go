@@ -1,10 +1,13 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"net"
 	"net/http"
 	"sync"
@@ -14,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/store"
 )
 
 const (
@@ -33,21 +37,19 @@ type principal struct {
 
 func (p *principal) admin() bool { return p != nil && p.Role == config.RoleAdmin }
 
-type session struct {
-	principal
-	expires time.Time
-}
+// Admin reports whether the principal has the admin role (for pages).
+func (p *principal) Admin() bool { return p.admin() }
 
-// sessions are kept in memory: a restart signs everyone out, which is
-// acceptable for an operator tool and keeps no secret on disk.
+// sessions are kept in the store (by the SHA-256 of the cookie, never
+// the cookie itself), so a restart or another replica over the same
+// database keeps everyone signed in.
 type sessions struct {
-	mu  sync.Mutex
-	m   map[string]*session // by sha256 of the cookie value
+	st  store.WebState
 	now func() time.Time
 }
 
-func newSessions(now func() time.Time) *sessions {
-	return &sessions{m: map[string]*session{}, now: now}
+func newSessions(st store.WebState, now func() time.Time) *sessions {
+	return &sessions{st: st, now: now}
 }
 
 func randomToken() string {
@@ -58,39 +60,32 @@ func randomToken() string {
 
 func sessionKey(cookie string) string {
 	h := sha256.Sum256([]byte(cookie))
-	return string(h[:])
+	return hex.EncodeToString(h[:])
 }
 
 // create starts a session and returns its cookie value.
-func (s *sessions) create(name, role string) (string, *session) {
+func (s *sessions) create(ctx context.Context, name, role string) (string, error) {
 	id := randomToken()
-	ss := &session{principal: principal{Name: name, Role: role, CSRF: randomToken()}, expires: s.now().Add(sessionTTL)}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	for k, v := range s.m { // sweep expired sessions while here
-		if now.After(v.expires) {
-			delete(s.m, k)
-		}
-	}
-	s.m[sessionKey(id)] = ss
-	return id, ss
+	err := s.st.SessionPut(ctx, store.WebSession{Key: sessionKey(id), Name: name, Role: role, CSRF: randomToken(), Expires: s.now().Add(sessionTTL)})
+	return id, err
 }
 
-func (s *sessions) get(cookie string) *session {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss, ok := s.m[sessionKey(cookie)]
-	if !ok || s.now().After(ss.expires) {
-		return nil
+// get returns the session's principal, or nil when there is none (or
+// it cannot be read, which is logged by the caller's 401).
+func (s *sessions) get(ctx context.Context, cookie string) (*principal, error) {
+	ss, err := s.st.Session(ctx, sessionKey(cookie), s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
-	return ss
+	if err != nil {
+		return nil, err
+	}
+	return &principal{Name: ss.Name, Role: ss.Role, CSRF: ss.CSRF}, nil
 }
 
-func (s *sessions) delete(cookie string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, sessionKey(cookie))
+// delete ends a session (and sweeps the expired ones).
+func (s *sessions) delete(ctx context.Context, cookie string) error {
+	return s.st.SessionDelete(ctx, sessionKey(cookie), s.now())
 }
 
 // loginLimiter allows each client address a few login attempts a

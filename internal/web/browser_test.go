@@ -86,8 +86,9 @@ func (b *browser) logout() {
 
 // TestBrowserWalk signs in, in headless Chromium at phone and laptop
 // width, walks every page, clicks from a segment to a member to the
-// customer page, applies a plan as admin and is refused as viewer,
-// writing a screenshot of each page.
+// customer page and from a migration's matrix to the people who moved,
+// builds a rule segment and sees its size, applies a plan as admin and is
+// refused as viewer, writing a screenshot of each page.
 func TestBrowserWalk(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser")
@@ -164,10 +165,43 @@ func TestBrowserWalk(t *testing.T) {
 				chromedp.SendKeys(`input[name="q"]`, member[:3]), chromedp.Click(`form.search button`), loaded("customers"),
 				chromedp.WaitVisible(`#hits tbody a`))
 			b.shot("customers")
-			b.do("migrations", chromedp.Navigate(s.base+"/migrations"), loaded("migrations"), chromedp.WaitVisible(`#migration`))
+			// Migrations: the flow chart is drawn, and a matrix cell leads
+			// to its people and on to one of them.
+			b.do("migrations", chromedp.Navigate(s.base+"/migrations"), loaded("migrations"), chromedp.WaitVisible(`#migration`),
+				chromedp.WaitVisible(`#flow-chart[data-drawn="true"] canvas`))
+			if n := run(b, "flow bands", chromedp.Evaluate[int](`Number(document.querySelector('#flow-chart').dataset.links)`)); n == 0 {
+				t.Error("the flow chart has no band")
+			}
 			b.shot("migrations")
+			b.do("opening a flow's people", chromedp.Click(`#migration td a`), loaded("movers"), chromedp.WaitVisible(`#movers a.member`))
+			b.shot("migration-people")
+			b.do("opening a mover", chromedp.Click(`#movers a.member`), loaded("customer"))
 			b.do("platforms", chromedp.Navigate(s.base+"/platforms"), loaded("platforms"))
 			b.shot("platforms")
+			b.do("runs", chromedp.Navigate(s.base+"/runs"), loaded("runs"), chromedp.WaitVisible(`#runs tr[data-run]`))
+			b.shot("runs")
+
+			// The segment builder: a misspelt variable is named as it is
+			// typed; the corrected rule is counted, then saved.
+			name := fmt.Sprintf("walk-%d", width)
+			b.do("opening the builder", chromedp.Navigate(s.base+"/segments/builder"), loaded("builder"),
+				chromedp.SendKeys(`#builder input[name="name"]`, name),
+				chromedp.SendKeys(`#builder textarea[name="expr"]`, "monetry >= 100"),
+				chromedp.WaitVisible(`#builder[data-valid="false"]`))
+			if p := run(b, "problems", chromedp.Text(`#problems`)); !strings.Contains(p, "monetry") {
+				t.Errorf("the builder shows %q for a misspelt variable", p)
+			}
+			b.shot("builder-error")
+			b.do("correcting the rule", chromedp.Evaluate[chromedp.Void](`document.querySelector('#builder textarea[name="expr"]').value = ""; undefined`),
+				chromedp.SendKeys(`#builder textarea[name="expr"]`, "monetary >= 100"),
+				chromedp.WaitVisible(`#builder[data-valid="true"]`), chromedp.Click(`#check`), chromedp.WaitVisible(`#size`))
+			size := run(b, "dry-run size", chromedp.Evaluate[int](`Number(document.querySelector('#size').dataset.size)`))
+			if size <= 0 || size >= 150 {
+				t.Errorf("the builder counts %d of 150 customers spending 100 or more", size)
+			}
+			b.shot("builder")
+			b.do("saving the segment", chromedp.Click(`#save`), loaded("builder"), chromedp.WaitVisible(`#flash`),
+				chromedp.WaitVisible(fmt.Sprintf(`#stored tr[data-stored=%q]`, name)))
 
 			// A plan, applied as admin after confirming.
 			b.do("making a plan", chromedp.Navigate(s.base+"/plans"), loaded("plans"), chromedp.Click(`#make-plan button`), loaded("plan"))
@@ -179,6 +213,10 @@ func TestBrowserWalk(t *testing.T) {
 
 			// A viewer sees no apply button, and a forged apply is refused.
 			b.login("vic", viewerPassword)
+			b.do("the builder as viewer", chromedp.Navigate(s.base+"/segments/builder"), loaded("builder"), chromedp.WaitVisible(`#viewer-note`))
+			if n := run(b, "save button", chromedp.Evaluate[int](`document.querySelectorAll('#save').length`)); n != 0 {
+				t.Error("a viewer is offered the save button")
+			}
 			b.do("making a plan as viewer", chromedp.Navigate(s.base+"/plans"), loaded("plans"), chromedp.Click(`#make-plan button`), loaded("plan"),
 				chromedp.WaitVisible(`#viewer-note`))
 			if n := run(b, "apply form", chromedp.Evaluate[int](`document.querySelectorAll('#apply').length`)); n != 0 {

@@ -26,6 +26,7 @@ type Status struct {
 	Platforms   []health.Status `json:"platforms"`
 	Queues      Queues          `json:"queues"`
 	LastRun     *time.Time      `json:"last_run,omitempty"`
+	LatestRun   *store.Run      `json:"latest_run,omitempty"`
 	Segments    []SegmentSize   `json:"segments"`
 	Warnings    []string        `json:"warnings"`
 }
@@ -60,6 +61,7 @@ func (s *Server) status(ctx context.Context) (Status, error) {
 		OutboxPending: sum.Outbox[string(store.OutboxPending)] + sum.Outbox[string(store.OutboxLeased)],
 		OutboxFailed:  sum.Outbox[string(store.OutboxFailed)]}
 	st.Platforms = s.platformHealth()
+	st.LatestRun = s.lastRun(ctx)
 	// Revenue of all customers: the largest per-definition total of the
 	// last run (a definition that partitions everyone sums to all).
 	byDef := map[string]float64{}
@@ -85,8 +87,12 @@ func (s *Server) status(ctx context.Context) (Status, error) {
 // platform nothing has been heard from (or without a tracker).
 func (s *Server) platformHealth() []health.Status {
 	known := map[string]health.Status{}
-	if s.opts.Health != nil {
-		for _, h := range s.opts.Health() {
+	snapshot := s.opts.Health
+	if snapshot == nil && s.app.Health != nil {
+		snapshot = s.app.Health.Snapshot
+	}
+	if snapshot != nil {
+		for _, h := range snapshot() {
 			known[h.Platform] = h
 		}
 	}
@@ -115,12 +121,8 @@ type Segment struct {
 }
 
 func (s *Server) segments(ctx context.Context) ([]Segment, error) {
-	defs, err := app.SegmentDefinitions(s.app.Config)
-	if err != nil {
-		return nil, err
-	}
 	byName := map[string]segment.Definition{}
-	for _, d := range defs {
+	for _, d := range s.app.Engine.Definitions() { // the configured ones and the builder's
 		byName[d.Name] = d
 	}
 	sizes, err := s.app.SegmentSizes(ctx)

@@ -21,6 +21,7 @@ import (
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/internal/web"
 )
 
@@ -39,6 +40,7 @@ type site struct {
 	srv    *web.Server
 	base   string
 	router routers.Router
+	sb     *sandbox.Sandbox
 	// secrets are every configured secret value, plus the password
 	// hashes and passwords, none of which may reach a response.
 	secrets []string
@@ -76,7 +78,7 @@ func startSite(t *testing.T, customers int) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &site{t: t, app: a, cfg: l, srv: srv, base: hs.URL, router: r}
+	s := &site{t: t, app: a, cfg: l, srv: srv, base: hs.URL, router: r, sb: sb}
 	// The sandbox lists every credential as secret, account ids too,
 	// which the store rightly shows; a loaded configuration treats the
 	// keys IsSecretKey names as secret, so the test does the same.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
+	"github.com/segconn/connector/internal/health"
 )
 
 //go:embed templates/*.html
@@ -66,12 +67,23 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f", 100*float64(n)/float64(total))
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":       func(a, b int) int { return a + b },
+	"list":      func(v ...string) []string { return v },
+	"moverLink": moverLink,
+	"recent": func(hs []health.Status) bool {
+		for _, h := range hs {
+			if len(h.Recent) > 0 {
+				return true
+			}
+		}
+		return false
+	},
+	"took": func(from, to time.Time) string { return to.Sub(from).Round(time.Millisecond).String() },
 }
 
 func loadPages() (*pages, error) {
 	p := &pages{t: map[string]*template.Template{}}
-	for _, name := range []string{"login", "overview", "segment", "customers", "customer", "platforms", "plans", "plan", "error", "migrations"} {
+	for _, name := range []string{"login", "overview", "segment", "customers", "customer", "platforms", "plans", "plan", "error", "migrations", "models", "runs", "movers", "builder"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing the %s page: %w", name, err)
@@ -88,11 +100,13 @@ type view struct {
 	User  *principal
 	Data  any
 	Flash string
+	// Glossary defines the KPIs by key, for the labels' tooltips.
+	Glossary map[string]string
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) {
 	var buf bytes.Buffer
-	v := view{Title: title, Nav: page, User: who(r.Context()), Data: data}
+	v := view{Title: title, Nav: page, User: who(r.Context()), Data: data, Glossary: s.glossaryMap()}
 	if err := s.pages.t[page].Execute(&buf, v); err != nil {
 		s.log.Error("rendering a page", "page", page, "err", err)
 		http.Error(w, "could not render the page", http.StatusInternalServerError)
@@ -137,6 +151,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /customers/{id}", s.customerPage)
 	mux.HandleFunc("GET /platforms", s.platformsPage)
 	mux.HandleFunc("GET /migrations", s.migrationsPage)
+	mux.HandleFunc("GET /models", s.modelsPage)
 	mux.HandleFunc("GET /plans", s.plansPage)
 	mux.HandleFunc("POST /plans", s.makePlanForm)
 	mux.HandleFunc("GET /plans/{fingerprint}", s.planPage)
@@ -255,16 +270,16 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) platformsPage(w http.ResponseWriter, r *http.Request) {
-	st, err := s.status(r.Context())
+	s.renderPlatforms(w, r, http.StatusOK, "")
+}
+
+func (s *Server) plansPage(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.planViews(r.Context())
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "platforms", "Platforms", st)
-}
-
-func (s *Server) plansPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "plans", "Plans", s.planViews())
+	s.render(w, r, http.StatusOK, "plans", "Plans", vs)
 }
 
 func (s *Server) makePlanForm(w http.ResponseWriter, r *http.Request) {
@@ -282,33 +297,33 @@ type planData struct {
 }
 
 func (s *Server) planPage(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.findPlan(r.PathValue("fingerprint"))
-	if !ok {
-		s.pageError(w, r, fmt.Errorf("plan %q (plans are kept in memory until the connector restarts): %w", r.PathValue("fingerprint"), errNotFound))
+	m, err := s.findPlan(r.Context(), r.PathValue("fingerprint"))
+	if err != nil {
+		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "plan", "Plan", planData{Plan: m.view()})
+	s.render(w, r, http.StatusOK, "plan", "Plan", planData{Plan: m})
 }
 
 func (s *Server) applyForm(w http.ResponseWriter, r *http.Request) {
 	p := who(r.Context())
-	m, ok := s.findPlan(r.PathValue("fingerprint"))
-	if !ok {
-		s.pageError(w, r, fmt.Errorf("plan %q: %w", r.PathValue("fingerprint"), errNotFound))
+	m, err := s.findPlan(r.Context(), r.PathValue("fingerprint"))
+	if err != nil {
+		s.pageError(w, r, err)
 		return
 	}
 	if !p.admin() {
-		s.render(w, r, http.StatusForbidden, "plan", "Plan", planData{Plan: m.view(), Error: "Applying a plan needs the admin role."})
+		s.render(w, r, http.StatusForbidden, "plan", "Plan", planData{Plan: m, Error: "Applying a plan needs the admin role."})
 		return
 	}
 	if r.PostFormValue("confirm") != "yes" {
-		s.render(w, r, http.StatusBadRequest, "plan", "Plan", planData{Plan: m.view(), Error: "Tick the confirmation to apply."})
+		s.render(w, r, http.StatusBadRequest, "plan", "Plan", planData{Plan: m, Error: "Tick the confirmation to apply."})
 		return
 	}
 	v, err := s.applyPlan(r.Context(), m, p.Name)
 	var changed *app.PlanChangedError
 	if errors.As(err, &changed) {
-		s.render(w, r, http.StatusConflict, "plan", "Plan", planData{Plan: m.view(), Error: "The data changed since this plan was made; make a new plan."})
+		s.render(w, r, http.StatusConflict, "plan", "Plan", planData{Plan: m, Error: "The data changed since this plan was made; make a new plan."})
 		return
 	}
 	if err != nil {

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -12,16 +14,8 @@ import (
 	"github.com/segconn/connector/internal/store"
 )
 
-// keptPlans bounds the plans kept for review in memory.
-const keptPlans = 10
-
-// madePlan is a plan made through the app, kept for review and apply.
-type madePlan struct {
-	plan    *pipeline.Plan
-	made    time.Time
-	by      string
-	applied *AppliedPlan
-}
+// keptPlans is how many of the newest stored plans the plans list shows.
+const keptPlans = 20
 
 // PlanView is a plan as the API shows it: counts, calls, and the first
 // entries and exits.
@@ -63,11 +57,11 @@ type AppliedPlan struct {
 	WriteErr string         `json:"write_error,omitempty"`
 }
 
-func (m *madePlan) view() PlanView {
-	p := m.plan
-	v := PlanView{Fingerprint: p.Fingerprint, AsOf: p.AsOf, MadeAt: m.made, MadeBy: m.by, Profiles: p.Profiles,
+// planView is what the app shows of a plan just made.
+func planView(p *pipeline.Plan, made time.Time, by string) PlanView {
+	v := PlanView{Fingerprint: p.Fingerprint, AsOf: p.AsOf, MadeAt: made, MadeBy: by, Profiles: p.Profiles,
 		Segments: append([]pipeline.SegmentDelta{}, p.Segments...), Platforms: []PlanPlatform{},
-		Changes: len(p.Memberships), Sample: []PlanChange{}, Applied: m.applied}
+		Changes: len(p.Memberships), Sample: []PlanChange{}}
 	for _, pp := range p.Platforms {
 		v.Platforms = append(v.Platforms, PlanPlatform{Platform: pp.Platform, Records: len(pp.Items), Targets: len(pp.Targets), Calls: pp.Calls, QuotaShare: pp.QuotaShare})
 	}
@@ -77,45 +71,62 @@ func (m *madePlan) view() PlanView {
 	return v
 }
 
+// savePlan stores a plan's view, so it can be reviewed and applied after
+// a restart or on another replica.
+func (s *Server) savePlan(ctx context.Context, v PlanView) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding plan %s: %w", v.Fingerprint, err)
+	}
+	return s.app.Store.PlanPut(ctx, store.SavedPlan{Fingerprint: v.Fingerprint, MadeAt: v.MadeAt, View: b})
+}
+
 func (s *Server) makePlan(ctx context.Context, by string) (PlanView, error) {
-	p, err := s.app.Plan(ctx, s.opts.Now())
+	p, err := s.app.Plan(app.WithRunBy(ctx, by), s.opts.Now())
 	if err != nil {
 		return PlanView{}, fmt.Errorf("making a plan: %w", err)
 	}
-	m := &madePlan{plan: p, made: s.opts.Now().UTC(), by: by}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.plans = append(s.plans, m)
-	if len(s.plans) > keptPlans {
-		s.plans = s.plans[len(s.plans)-keptPlans:]
-	}
-	return m.view(), nil
+	v := planView(p, s.opts.Now().UTC(), by)
+	return v, s.savePlan(ctx, v)
 }
 
-func (s *Server) findPlan(fp string) (*madePlan, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := len(s.plans) - 1; i >= 0; i-- {
-		if s.plans[i].plan.Fingerprint == fp {
-			return s.plans[i], true
-		}
+// findPlan reads a stored plan: errNotFound when there is none.
+func (s *Server) findPlan(ctx context.Context, fp string) (PlanView, error) {
+	sp, err := s.app.Store.SavedPlan(ctx, fp)
+	if errors.Is(err, store.ErrNotFound) {
+		return PlanView{}, fmt.Errorf("plan %q: %w", fp, errNotFound)
 	}
-	return nil, false
+	if err != nil {
+		return PlanView{}, err
+	}
+	var v PlanView
+	if err := json.Unmarshal(sp.View, &v); err != nil {
+		return v, fmt.Errorf("decoding stored plan %s: %w", fp, err)
+	}
+	return v, nil
 }
 
-func (s *Server) planViews() []PlanView {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Server) planViews(ctx context.Context) ([]PlanView, error) {
+	sps, err := s.app.Store.SavedPlans(ctx, keptPlans)
+	if err != nil {
+		return nil, err
+	}
 	out := []PlanView{}
-	for i := len(s.plans) - 1; i >= 0; i-- {
-		out = append(out, s.plans[i].view())
+	for _, sp := range sps {
+		var v PlanView
+		if err := json.Unmarshal(sp.View, &v); err != nil {
+			return nil, fmt.Errorf("decoding stored plan %s: %w", sp.Fingerprint, err)
+		}
+		out = append(out, v)
 	}
-	return out
+	return out, nil
 }
 
 // applyPlan applies a reviewed plan: refused when the data changed since.
-func (s *Server) applyPlan(ctx context.Context, m *madePlan, by string) (PlanView, error) {
-	rep, err := s.app.ApplyAt(ctx, app.ApplyRequest{AsOf: m.plan.AsOf, Fingerprint: m.plan.Fingerprint})
+func (s *Server) applyPlan(ctx context.Context, v PlanView, by string) (PlanView, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rep, err := s.app.ApplyAt(app.WithRunBy(ctx, by), app.ApplyRequest{AsOf: v.AsOf, Fingerprint: v.Fingerprint})
 	if err != nil {
 		return PlanView{}, err
 	}
@@ -127,11 +138,12 @@ func (s *Server) applyPlan(ctx context.Context, m *madePlan, by string) (PlanVie
 	if rep.WriteErr != nil {
 		a.WriteErr = rep.WriteErr.Error()
 	}
-	s.mu.Lock()
-	m.applied = a
-	s.mu.Unlock()
-	s.log.Info("plan applied", "fingerprint", m.plan.Fingerprint, "by", by, "changes", len(m.plan.Memberships))
-	return m.view(), nil
+	v.Applied = a
+	if err := s.savePlan(ctx, v); err != nil {
+		return v, fmt.Errorf("recording that plan %s was applied: %w", v.Fingerprint, err)
+	}
+	s.log.Info("plan applied", "fingerprint", v.Fingerprint, "by", by, "changes", v.Changes)
+	return v, nil
 }
 
 func (s *Server) lift(ctx context.Context) ([]report.SegmentLift, error) {

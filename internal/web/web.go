@@ -6,8 +6,10 @@
 // default), never on the public webhook listener. Everything but the login
 // page and the static assets needs a signed-in user (roles viewer and
 // admin, bcrypt password hashes in the configuration) or an API token
-// (Authorization: Bearer). Sessions live in memory behind an HttpOnly,
-// SameSite=Strict cookie (Secure over TLS or with server.secure_cookies).
+// (Authorization: Bearer). Sessions are kept in the store, by the SHA-256
+// of an HttpOnly, SameSite=Strict cookie (Secure over TLS or with
+// server.secure_cookies), as are the plans made for review: both survive
+// a restart, and every replica over one database shares them.
 //
 // State-changing requests are guarded twice. Go's
 // http.CrossOriginProtection refuses browser requests from another origin
@@ -20,11 +22,34 @@
 // second signed cookie to manage, so the two small checks here are used
 // instead.
 //
+// The segment builder saves rule segments to the store's
+// segment_definitions table, with the configuration as the default (a
+// saved definition replaces a configured rule segment of its name),
+// rather than to the configuration file: the file is the operator's, all
+// replicas read one database, and each saved definition says who saved
+// it. Saved segments are computed from the connector's next start (see
+// internal/app); the builder's dry run shows the size over the current
+// data at once.
+//
 // Charts use uPlot (MIT): about 50 kB minified, no dependencies, fast on
-// a phone with thousands of points, and it draws time series, which is
-// all the app needs. Its released build is fetched from the npm registry
+// a phone with thousands of points, and it draws the time series (segment
+// sizes over time) and the line charts over categories of the Models
+// page's checks. Its released build is fetched from the npm registry
 // by `make uplot`, which checks its SHA-256, and is embedded with its
 // licence so the binary works offline.
+//
+// uPlot draws no flow chart, and the migration page needs one (who moved
+// from which segment to which between two dates, as a Sankey diagram,
+// each band clickable through to its people). Apache ECharts (Apache-2.0,
+// an Apache Software Foundation project with regular releases) draws
+// Sankey diagrams with click events on bands and nodes, and renders to a
+// canvas with its tooltips in the canvas too, so it needs nothing the
+// app's Content-Security-Policy refuses. Its full build is about 1.1 MB,
+// so only the migration page loads it. `make echarts` fetches its
+// released, unmodified build from the npm registry, checks its SHA-256
+// (whose SHA-512 is the registry's published integrity) and puts it beside
+// its licence and notice; drawing a flow by hand, or bending uPlot's bars
+// into one, would be a chart library of our own to maintain.
 package web
 
 import (
@@ -58,8 +83,9 @@ type Server struct {
 	pages    *pages
 	spec     *apiSpec
 
-	mu    sync.Mutex
-	plans []*madePlan // newest last, bounded
+	mu sync.Mutex // serialises changes to a stored plan (its apply)
+
+	modelsCache modelsCache
 }
 
 // New prepares the web app.
@@ -81,7 +107,7 @@ func New(a *app.App, opts Options) (*Server, error) {
 	}
 	return &Server{
 		app: a, log: a.Log.With("component", "web"), opts: opts,
-		sessions: newSessions(opts.Now), limiter: newLoginLimiter(), dummy: dummy, pages: pg, spec: spec,
+		sessions: newSessions(a.Store, opts.Now), limiter: newLoginLimiter(), dummy: dummy, pages: pg, spec: spec,
 	}, nil
 }
 
@@ -99,16 +125,19 @@ func (s *Server) Handler() http.Handler {
 	open.HandleFunc("GET /login", s.loginPage)
 	open.HandleFunc("POST /login", s.login)
 	open.HandleFunc("GET /api/v1/openapi.json", s.serveSpec)
+	open.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 
 	authed := http.NewServeMux()
 	s.apiRoutes(authed)
 	s.pageRoutes(authed)
+	s.opsRoutes(authed)
 	authed.HandleFunc("POST /logout", s.logout)
 
 	mux := http.NewServeMux()
 	mux.Handle("/static/", open)
 	mux.Handle("/login", open)
 	mux.Handle("/api/v1/openapi.json", open)
+	mux.Handle("/healthz", open)
 	mux.Handle("/", s.requireAuth(authed))
 	return s.secureHeaders(http.NewCrossOriginProtection().Handler(mux))
 }
@@ -136,9 +165,9 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 		p := bearer(s.app.Config.APITokens, r)
 		if p == nil {
 			if c, err := r.Cookie(sessionCookie); err == nil {
-				if ss := s.sessions.get(c.Value); ss != nil {
-					pp := ss.principal
-					p = &pp
+				var serr error
+				if p, serr = s.sessions.get(r.Context(), c.Value); serr != nil {
+					s.log.Error("reading a session", "err", serr)
 				}
 			}
 		}
@@ -185,7 +214,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, http.StatusUnauthorized, "Wrong name or password.")
 		return
 	}
-	id, _ := s.sessions.create(u.Name, u.Role)
+	id, err := s.sessions.create(r.Context(), u.Name, u.Role)
+	if err != nil {
+		s.log.Error("starting a session", "err", err)
+		s.renderLogin(w, http.StatusInternalServerError, "Could not sign you in; the connector's log says why.")
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: s.secureCookie(r),
 		SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL / time.Second)})
 	s.log.Info("signed in", "user", u.Name, "role", u.Role)
@@ -194,7 +228,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		s.sessions.delete(c.Value)
+		if err := s.sessions.delete(r.Context(), c.Value); err != nil {
+			s.log.Error("ending a session", "err", err)
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.secureCookie(r),
 		SameSite: http.SameSiteStrictMode, MaxAge: -1})

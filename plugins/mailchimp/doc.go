@@ -7,8 +7,11 @@
 // since_last_changed for incremental pulls), fetches members by
 // subscriber hash (the MD5 of the lower-cased email, Mailchimp's member
 // id), and writes segment membership back as member tags (POST
-// .../members/{subscriber_hash}/tags with status active or inactive),
-// never opening more than Mailchimp's 10 simultaneous connections. Audience
+// .../members/{subscriber_hash}/tags with status active or inactive) and
+// segment values as merge fields (PATCH of the member), never opening
+// more than Mailchimp's 10 simultaneous connections; a large write-back
+// goes as one batch operation (POST /batches), whose results archive gives
+// each member its outcome. Audience
 // webhooks (unsigned by Mailchimp, so authenticated by a secret in the
 // callback URL) announce members whose subscription changed.
 //

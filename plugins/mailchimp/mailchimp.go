@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/segconn/connector/adapter"
@@ -37,6 +38,11 @@ type Config struct {
 	// WebhookSecret authenticates audience webhooks, which Mailchimp does
 	// not sign: register the callback URL with ?secret=<it>.
 	WebhookSecret string `spec:"webhook_secret,secret" doc:"secret query parameter of the webhook callback URL"`
+	// BatchThreshold decides between direct calls and a batch operation
+	// for a write-back.
+	BatchThreshold int           `spec:"batch_threshold" default:"100" min:"1" doc:"write-backs of more member calls than this go as one batch operation (POST /batches)"`
+	BatchPoll      time.Duration `spec:"batch_poll" default:"2s" min:">0" doc:"wait between polls of a batch operation"`
+	BatchTimeout   time.Duration `spec:"batch_timeout" default:"10m" min:">0" doc:"longest wait for a batch operation to finish"`
 }
 
 // Plugin is the Mailchimp adapter.
@@ -46,6 +52,8 @@ type Plugin struct {
 	base   string
 	client *http.Client
 	conns  chan struct{} // one token per allowed connection
+
+	ensureMu sync.Mutex // one merge field lookup or creation at a time
 }
 
 // New returns an unconfigured plugin.
@@ -61,7 +69,7 @@ func SubscriberHash(email string) string {
 func (p *Plugin) Describe(context.Context) (adapter.Descriptor, error) {
 	return adapter.Descriptor{Name: Name, Version: Version,
 		Capabilities: adapter.Capabilities{Objects: []string{"contact"}, Incremental: []string{"contact"},
-			Targets: []adapter.TargetKind{adapter.TargetList}, MaxPushBatch: 500, Webhooks: true},
+			Targets: []adapter.TargetKind{adapter.TargetProperty, adapter.TargetList}, MaxPushBatch: 500, Webhooks: true},
 		ConfigSchema: sdk.ConfigSchema(Config{})}, nil
 }
 

@@ -27,7 +27,7 @@ func refsOf(list string, ms []*mailchimpfake.Member) []domain.ExternalRef {
 const hookSecret = "s3cret-in-the-url"
 
 func config(f *mailchimpfake.Fake) adapter.Config {
-	return adapter.Config{"api_key": f.APIKey, "list_id": f.ListID, "base_url": f.URL, "webhook_secret": hookSecret}
+	return adapter.Config{"api_key": f.APIKey, "list_id": f.ListID, "base_url": f.URL, "webhook_secret": hookSecret, "batch_poll": "5ms"}
 }
 
 // hook is an audience webhook of typ about ref, sent to the callback URL
@@ -61,7 +61,11 @@ func harness() sdktest.Harness {
 				ForgedWebhook: func(r domain.ExternalRef) adapter.WebhookRequest { return hook(t, f, "profile", "guessed", r) },
 				Membership: func(r domain.ExternalRef) (map[string]string, []string, error) {
 					tags, err := f.ActiveTags(r.ID)
-					return nil, tags, err
+					if err != nil {
+						return nil, nil, err
+					}
+					merges, err := f.MergeValues(r.ID)
+					return merges, tags, err
 				},
 			}
 		},
@@ -104,7 +108,9 @@ func TestPushKeepsToTheConnectionLimit(t *testing.T) {
 	f := mailchimpfake.Start(t.Cleanup)
 	members := f.Seed(300)
 	p := mailchimp.New()
-	if err := p.Configure(ctx, config(f)); err != nil {
+	cfg := config(f)
+	cfg["batch_threshold"] = 1000 // direct calls, not a batch
+	if err := p.Configure(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
 	es, err := p.EnsureTargets(ctx, []adapter.Target{{Key: "list:vip", Kind: adapter.TargetList, Name: "segment: vip"}})
@@ -182,5 +188,70 @@ func TestAudienceWebhooks(t *testing.T) {
 	check := adapter.WebhookRequest{Method: "GET", URL: "https://hooks.example.com/webhooks/mailchimp?secret=" + hookSecret}
 	if res, err := p.VerifyWebhook(ctx, check); err != nil || len(res.Events) != 0 {
 		t.Errorf("Mailchimp's GET check of the callback URL: %+v, %v; want 200 and no events", res, err)
+	}
+}
+
+// A write-back of more calls than batch_threshold goes as one batch
+// operation: merge fields and tags of 300 members (600 operations) in one
+// POST /batches, polled until finished, each item given the outcome of
+// its own operations (a refused member fails alone); values land exactly
+// and a hand-set merge field of another member stays.
+func TestLargeWriteBackIsOneBatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := mailchimpfake.Start(t.Cleanup)
+	members := f.Seed(301)
+	p := mailchimp.New()
+	if err := p.Configure(ctx, config(f)); err != nil {
+		t.Fatal(err)
+	}
+	es, err := p.EnsureTargets(ctx, []adapter.Target{{Key: "list:vip", Kind: adapter.TargetList, Name: "segment: vip"},
+		{Key: "rfm", Kind: adapter.TargetProperty, Name: "RFM segment"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := map[string]string{}
+	for _, e := range es {
+		targets[e.Key] = e.PlatformID
+	}
+	if !es[1].Created || targets["rfm"] == "" {
+		t.Fatalf("merge field target: %+v", es[1])
+	}
+	f.RejectTags(members[5].ID)
+	req := adapter.PushRequest{Targets: targets}
+	for i, r := range refsOf(f.ListID, members[:300]) {
+		req.Items = append(req.Items, adapter.PushItem{ID: fmt.Sprint(i), Ref: r, Add: []string{"list:vip"}, Properties: map[string]string{"rfm": "Champions"}})
+	}
+	before := f.Stats().Requests
+	res, err := p.Push(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if (r.Status == adapter.PushOK) != (i != 5) {
+			t.Errorf("item %d: %+v", i, r)
+		}
+	}
+	if res[5].Status != adapter.PushPermanent {
+		t.Errorf("the refused member: %+v, want a permanent failure", res[5])
+	}
+	if f.Batches() != 1 {
+		t.Errorf("%d batches, want 1", f.Batches())
+	}
+	// POST /batches, two polls (pending, started, finished) and the results download.
+	if calls := f.Stats().Requests - before; calls > 5 {
+		t.Errorf("the batch write-back took %d requests", calls)
+	}
+	tags, _ := f.ActiveTags(members[299].ID)
+	merges, _ := f.MergeValues(members[299].ID)
+	if len(tags) != 1 || tags[0] != "segment: vip" || merges[targets["rfm"]] != "Champions" || merges["FNAME"] != "Member" {
+		t.Errorf("member 299 after the batch: tags %v, merge fields %v", tags, merges)
+	}
+	if merges, _ := f.MergeValues(members[300].ID); merges[targets["rfm"]] != "" {
+		t.Errorf("a member not pushed got %v", merges)
+	}
+	again, err := p.EnsureTargets(ctx, []adapter.Target{{Key: "rfm", Kind: adapter.TargetProperty, Name: "RFM segment"}})
+	if err != nil || again[0].Created || again[0].PlatformID != targets["rfm"] {
+		t.Errorf("EnsureTargets again: %+v, %v; want the same merge field", again, err)
 	}
 }

@@ -8,7 +8,8 @@
 // more: ConfigValidator, Fetcher (records by id, after a webhook), Writer
 // (segment membership written back), WebhookVerifier, and the hints of
 // protocol 1.1 that let the host pace and measure it: WritePacer,
-// QuotaReporter and Observable. Embedding Unimplemented answers every
+// QuotaReporter and Observable, and Eraser (protocol 1.2), which deletes a
+// person's record for a privacy erasure. Embedding Unimplemented answers every
 // opt-in method with adapter.ErrUnsupported and keeps a plugin compiling
 // when a later SDK adds one. The values exchanged are the plain Go types
 // of packages adapter and domain.

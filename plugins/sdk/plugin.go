@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/domain"
 )
 
 // Plugin is what every adapter plugin implements: the four methods of a
@@ -67,6 +68,13 @@ type (
 	Observable = adapter.Observable
 )
 
+// Eraser (protocol 1.2) deletes or anonymises one person's record for a
+// privacy erasure; see adapter.Eraser. Return adapter.ErrRecordGone (in
+// the error chain) for a record the platform no longer has. A plugin
+// without it is recorded by the host as unable to erase, and the
+// operator deletes the record by hand.
+type Eraser = adapter.Eraser
+
 // Unimplemented answers every opt-in method with adapter.ErrUnsupported
 // (as a permanent error) and ValidateConfig with no diagnostics. Embed it
 // so a plugin keeps compiling when a later SDK adds a method, and so only
@@ -106,6 +114,12 @@ func (Unimplemented) Push(context.Context, adapter.PushRequest) ([]adapter.PushR
 // VerifyWebhook is not supported.
 func (Unimplemented) VerifyWebhook(context.Context, adapter.WebhookRequest) (adapter.WebhookResult, error) {
 	return adapter.WebhookResult{}, unsupported("webhooks")
+}
+
+// Erase is not supported: the host records the platform as unable to
+// erase.
+func (Unimplemented) Erase(context.Context, domain.ExternalRef) (adapter.ErasureOutcome, error) {
+	return "", unsupported("erasure")
 }
 
 // Adapt returns p as a full adapter.Adapter: the opt-in methods p has are

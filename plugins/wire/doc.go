@@ -8,6 +8,9 @@
 // Protocol 1.1 adds the Hints and WatchHTTP calls (write pacing, quota and
 // request metrics). A 1.1 plugin says so in DescribeResponse.protocol_minor;
 // the client asks a plugin that says nothing (a 1.0 plugin) for neither.
+// Protocol 1.2 adds Erase (adapter.Eraser); the client calls it only on a
+// plugin that announced 1.2, and reports older plugins, and plugins
+// without erasure, as unable to erase (adapter.ErrUnsupported).
 //
 // Why these libraries: go-plugin gives process isolation, a handshake,
 // version negotiation, AutoMTLS, checksum pinning and stdio/log plumbing

@@ -16,10 +16,10 @@ import (
 )
 
 // ProtocolMinor is the minor version of protocol 1 this package speaks:
-// 1.1 adds Hints and WatchHTTP. It travels in DescribeResponse, not in the
-// handshake, so hosts and plugins of any 1.x negotiate version 1 and then
-// use what both know.
-const ProtocolMinor = 1
+// 1.1 adds Hints and WatchHTTP, 1.2 adds Erase. It travels in
+// DescribeResponse, not in the handshake, so hosts and plugins of any 1.x
+// negotiate version 1 and then use what both know.
+const ProtocolMinor = 2
 
 // watchBuffer is how many HTTP events wait for a slow host per watcher
 // before new ones are dropped.
@@ -245,4 +245,26 @@ func (s server10) VerifyWebhook(ctx context.Context, r *pb.WebhookRequest) (*pb.
 }
 func (s server10) Close(ctx context.Context, r *pb.Empty) (*pb.Empty, error) {
 	return s.full.Close(ctx, r)
+}
+
+// NewServer11 serves a exactly as a plugin built against protocol 1.1
+// does: it reports minor version 1 and answers Erase with UNIMPLEMENTED,
+// whatever a implements. It exists for compatibility tests of hosts.
+func NewServer11(a adapter.Adapter) pb.AdapterServer {
+	return server11{NewServer(a).(*server)}
+}
+
+// server11 has the RPCs of protocol 1.1 and no others.
+type server11 struct{ *server }
+
+func (s server11) Describe(ctx context.Context, r *pb.DescribeRequest) (*pb.DescribeResponse, error) {
+	out, err := s.server.Describe(ctx, r)
+	if out != nil {
+		out.ProtocolMinor = 1
+	}
+	return out, err
+}
+
+func (s server11) Erase(context.Context, *pb.EraseRequest) (*pb.EraseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Erase not implemented")
 }

@@ -9,6 +9,7 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/internal/testenv"
 	"github.com/segconn/connector/plugins/sdk"
 	"github.com/segconn/connector/plugins/wire"
 )
@@ -73,8 +74,8 @@ func (r *recorder) RateWait(d time.Duration) {
 func TestHintsCrossTheProtocol(t *testing.T) {
 	ctx := context.Background()
 	c := over(t, &wire.GRPCPlugin{Impl: sdk.Adapt(&hinted{})})
-	if m, err := c.ProtocolMinor(ctx); err != nil || m != 1 {
-		t.Fatalf("ProtocolMinor = %d, %v; want 1", m, err)
+	if m, err := c.ProtocolMinor(ctx); err != nil || m != wire.ProtocolMinor {
+		t.Fatalf("ProtocolMinor = %d, %v; want %d", m, err, wire.ProtocolMinor)
 	}
 	h, err := c.Hints(ctx)
 	if err != nil {
@@ -93,19 +94,17 @@ func TestHintsCrossTheProtocol(t *testing.T) {
 	go func() { done <- c.WatchHTTP(wctx, rec) }()
 	// The watch may not be open before the first pull: pull until a
 	// report comes through.
-	deadline := time.After(10 * time.Second)
-	for heard := false; !heard; {
+	testenv.Eventually(t, 10*time.Second, "an HTTP report reaching the host", func() bool {
 		if err := c.Pull(ctx, adapter.PullRequest{Object: "contact"}, func(context.Context, adapter.Page) error { return nil }); err != nil {
 			t.Fatal(err)
 		}
 		select {
 		case <-rec.got:
-			heard = true
+			return true
 		case <-time.After(50 * time.Millisecond):
-		case <-deadline:
-			t.Fatal("no HTTP report reached the host")
+			return false
 		}
-	}
+	})
 	stop()
 	if err := <-done; err != nil {
 		t.Errorf("WatchHTTP after cancel: %v", err)

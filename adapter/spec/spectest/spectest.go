@@ -1,7 +1,8 @@
 // Package spectest holds the checks every adapter with a spec-tagged
 // Config runs in its tests: its README config table and its section of
-// config.example.yaml follow the tags, the example section is valid, and
-// Describe's schema is the one the tags give.
+// config.example.yaml follow the tags, the example section is valid,
+// Describe's schema is the one the tags give, and its README has the
+// sections every connector's README has, in the same order.
 package spectest
 
 import (

@@ -1,6 +1,6 @@
 // Package hubspotfake is a faithful in-process fake of the HubSpot APIs the
 // connector uses, in the spirit of net/http/httptest: the CRM v3 object
-// endpoints (list, get, batch read/update, search, merge, GDPR delete),
+// endpoints (list, get, batch read/update/upsert, search, merge, GDPR delete),
 // v4 association batch reads, the properties API, Lists v3, the OAuth token
 // endpoint, HubSpot's rate limits with their headers and 429 bodies, and a
 // webhook sender that signs deliveries as HubSpot does (v1, v2, v3).
@@ -19,19 +19,17 @@
 package hubspotfake
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/segconn/connector/adapter/fakekit"
 )
 
 // Options configure a Fake. Zero fields take HubSpot's documented defaults.
@@ -151,6 +149,13 @@ type objectStore struct {
 
 // Fake is an in-memory HubSpot portal with its HTTP API.
 type Fake struct {
+	// Server serves the API (Start, URL, Client, Close, Serve, Handler,
+	// Wrap).
+	*fakekit.Server
+	// Faults injects failures into CRM requests after authentication
+	// (Inject, SetRate, SetLatency, Served); the token endpoint is spared.
+	*fakekit.Faults
+
 	opts Options
 
 	mu      sync.Mutex
@@ -164,9 +169,10 @@ type Fake struct {
 	refresh map[string]bool
 
 	limits   limiter
-	faults   faults
+	failIDs  map[string]string // record id → error category for batch updates
 	calls    map[string]int
 	stats    Stats
+	upserts  UpsertStats
 	events   []Event
 	nextEvt  int64
 	router   *http.ServeMux
@@ -181,8 +187,8 @@ type Stats struct {
 	Requests         int // every request that reached the API
 	RateLimited      int // 429s from the real budgets (the client overspent)
 	SearchLimited    int // 429s from the search budget
-	Injected429      int
-	Injected5xx      int
+	Injected429      int // injected faults (see Faults) answered 429
+	Injected5xx      int // injected faults answered 5xx
 	Unauthorized     int
 	MaxInWindow      int // most requests seen in one rolling burst window
 	MaxSearchInSec   int // most search requests seen in one second
@@ -215,32 +221,9 @@ func New(opts Options) *Fake {
 	}
 	f.limits.init(opts)
 	f.router = f.mux()
+	f.Server = fakekit.NewServer(http.HandlerFunc(f.serveHTTP))
+	f.Faults = fakekit.NewFaults(platformError, defaultFaults()...)
 	return f
-}
-
-// Handler returns the fake's HTTP API.
-func (f *Fake) Handler() http.Handler { return http.HandlerFunc(f.serveHTTP) }
-
-// Start serves the fake on a loopback port and returns its base URL and a
-// function that stops it.
-func (f *Fake) Start() (baseURL string, stop func()) {
-	s := httptest.NewServer(f.Handler())
-	return s.URL, s.Close
-}
-
-// Serve serves the fake on l until ctx ends.
-func (f *Fake) Serve(ctx context.Context, l net.Listener) error {
-	srv := &http.Server{Handler: f.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
 
 // PortalID returns the portal (hub) id.
@@ -608,6 +591,7 @@ func (f *Fake) ResetStats() {
 	f.stats = Stats{}
 	f.limits.window, f.limits.searchWin = nil, nil
 	f.rejected.Store(0)
+	f.Faults.ResetServed()
 }
 
 // Stats returns the fake's counters.
@@ -618,5 +602,13 @@ func (f *Fake) Stats() Stats {
 	s.DailyUsed = f.limits.dailyUsed
 	s.DailyMax = f.opts.DailyMax
 	s.RejectedRequests = int(f.rejected.Load())
+	for kind, n := range f.Faults.Served() {
+		switch {
+		case kind == "429":
+			s.Injected429 += n
+		case strings.HasPrefix(kind, "5"):
+			s.Injected5xx += n
+		}
+	}
 	return s
 }

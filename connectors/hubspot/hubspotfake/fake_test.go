@@ -46,8 +46,8 @@ func (c client) do(method, path string, body any) (int, http.Header, map[string]
 func start(t *testing.T, o hubspotfake.Options) (*hubspotfake.Fake, client) {
 	o.Tokens = []string{tok}
 	f := hubspotfake.New(o)
-	base, stop := f.Start()
-	t.Cleanup(stop)
+	base := f.Start()
+	t.Cleanup(f.Close)
 	return f, client{t, base}
 }
 
@@ -192,8 +192,8 @@ func TestAuthAndRateLimitBodies(t *testing.T) {
 
 func TestOAuthTokenEndpoint(t *testing.T) {
 	f := hubspotfake.New(hubspotfake.Options{ClientID: "id", ClientSecret: "sec", RefreshToken: "rt", AccessTokenTTL: time.Minute})
-	base, stop := f.Start()
-	defer stop()
+	base := f.Start()
+	defer f.Close()
 	post := func(form url.Values) (int, map[string]any) {
 		resp, err := http.PostForm(base+"/oauth/v1/token", form)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/plugins/sdktest"
 )
@@ -33,8 +34,8 @@ func Harness(newAdapter func(testing.TB) adapter.Adapter) sdktest.Harness {
 		New:  newAdapter,
 		Start: func(t testing.TB) *sdktest.Fake {
 			f := New(Options{Tokens: []string{harnessToken}, BurstMax: 2000, BurstInterval: time.Second, SearchPerSecond: 400})
-			base, stop := f.Start()
-			t.Cleanup(stop)
+			base := f.Start()
+			t.Cleanup(f.Close)
 			event := int64(0)
 			seq := 0
 			return &sdktest.Fake{
@@ -60,7 +61,7 @@ func Harness(newAdapter func(testing.TB) adapter.Adapter) sdktest.Harness {
 					}
 					return refs, nil
 				},
-				RateLimit:  func(k int) { f.FailNext(slices.Repeat([]int{429}, k)...) },
+				RateLimit:  func(k int) { f.Inject(slices.Repeat([]fakekit.Fault{{Status: 429}}, k)...) },
 				RejectPush: func(ref domain.ExternalRef) { f.FailUpdatesFor("OBJECT_NOT_FOUND", ref.ID) },
 				Membership: func(ref domain.ExternalRef) (map[string]string, []string, error) {
 					o, ok := f.Get("contacts", ref.ID)

@@ -426,7 +426,7 @@ func (f *Fake) handleBatch(w http.ResponseWriter, r *http.Request) {
 		var res []publicObject
 		failed := map[string][]string{}
 		for _, x := range in.Inputs {
-			if cat := f.faults.failIDs[x.ID]; cat != "" {
+			if cat := f.failIDs[x.ID]; cat != "" {
 				failed[cat] = append(failed[cat], x.ID)
 				continue
 			}
@@ -451,6 +451,8 @@ func (f *Fake) handleBatch(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		f.writeBatch(w, started, res, errs)
+	case "upsert":
+		f.handleUpsert(w, t, in.Inputs, started)
 	case "archive":
 		for _, x := range in.Inputs {
 			n, _ := strconv.ParseInt(x.ID, 10, 64)

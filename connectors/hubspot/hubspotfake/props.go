@@ -162,6 +162,14 @@ func (f *Fake) validatePropsLocked(t objectType, writes []map[string]string) str
 					msg := fmt.Sprintf("%s was not a valid number.", v)
 					probs = append(probs, problem{false, msg, "INVALID_INTEGER", k, msg})
 				}
+			case p.Type == "date":
+				// A date property takes an ISO 8601 string or epoch
+				// milliseconds, at midnight UTC (developers.hubspot.com/docs/guides/api/crm/properties,
+				// "date"; the timestamps FAQ: "If you try to set a value
+				// that is not midnight UTC, you will receive an error").
+				if msg := dateProblem(v); msg != "" {
+					probs = append(probs, problem{false, msg, "INVALID_DATE", k, msg})
+				}
 			case p.Type == "bool":
 				if v != "true" && v != "false" {
 					msg := fmt.Sprintf("%s was not a valid boolean.", v)
@@ -389,4 +397,22 @@ func (f *Fake) DefineProperty(objectType string, p Property) {
 		p.Options = []Option{}
 	}
 	f.props[t.Name][p.Name] = &p
+}
+
+// dateProblem says why v is not a value a date property accepts, or "".
+func dateProblem(v string) string {
+	var t time.Time
+	if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+		t = time.UnixMilli(ms).UTC()
+	} else if d, err := time.Parse(time.DateOnly, v); err == nil {
+		t = d
+	} else if d, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		t = d.UTC()
+	} else {
+		return fmt.Sprintf("%s was not a valid date.", v)
+	}
+	if t.Hour() != 0 || t.Minute() != 0 || t.Second() != 0 || t.Nanosecond() != 0 {
+		return fmt.Sprintf("%s is at %s UTC, not midnight!", v, t.Format("15:04:05.000"))
+	}
+	return ""
 }

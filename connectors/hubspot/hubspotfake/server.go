@@ -3,12 +3,13 @@ package hubspotfake
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/segconn/connector/adapter/fakekit"
 )
 
 // ---- routing and middleware ----
@@ -77,9 +78,11 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		f.router.ServeHTTP(w, r)
 		return
 	}
-	if !f.injectFaults(w, r) {
-		return
-	}
+	f.Faults.Handle(w, r, http.HandlerFunc(f.admitAndRoute))
+}
+
+// admitAndRoute spends from the rate budgets and serves a CRM request.
+func (f *Fake) admitAndRoute(w http.ResponseWriter, r *http.Request) {
 	search := strings.HasSuffix(r.URL.Path, "/search")
 	if !f.admit(w, search) {
 		return
@@ -337,37 +340,32 @@ func (f *Fake) SetDailyUsed(n int) {
 
 // ---- fault injection ----
 
-// Faults are injected failures, applied to CRM requests after auth.
-type Faults struct {
-	Rate429 float64       // share of requests answered 429 TEN_SECONDLY_ROLLING
-	Rate5xx float64       // share answered 502/503/504
-	Latency time.Duration // added to every request
-	Seed    uint64
-	// PathContains limits injection to paths containing this text.
-	PathContains string
+// defaultFaults are what SetRate draws from when given no kinds: a burst
+// over the rolling limit and the gateway errors HubSpot's edge answers.
+func defaultFaults() []fakekit.Fault {
+	return []fakekit.Fault{{Status: http.StatusTooManyRequests}, {Status: http.StatusBadGateway},
+		{Status: http.StatusServiceUnavailable}, {Status: http.StatusGatewayTimeout}}
 }
 
-type faults struct {
-	cfg      Faults
-	rng      *rand.Rand
-	failNext []int
-	failIDs  map[string]string // record id → error category for batch updates
-}
-
-// SetFaults replaces the injected faults.
-func (f *Fake) SetFaults(c Faults) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults.cfg = c
-	f.faults.rng = rand.New(rand.NewPCG(c.Seed, c.Seed^0x9e3779b97f4a7c15))
-}
-
-// FailNext answers the next len(statuses) CRM requests with these statuses
-// (429 gets HubSpot's rate-limit body, others the generic error body).
-func (f *Fake) FailNext(statuses ...int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults.failNext = append(f.faults.failNext, statuses...)
+// platformError writes HubSpot's error body for an injected status.
+func platformError(w http.ResponseWriter, _ *http.Request, status int) {
+	switch {
+	case status == http.StatusTooManyRequests:
+		write429(w, "TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.")
+	case status >= 500:
+		writeError(w, status, "INTERNAL_ERROR", "Internal error (injected by the sandbox)")
+	case status == http.StatusUnauthorized:
+		writeError(w, status, "INVALID_AUTHENTICATION", "Authentication credentials not found.")
+	case status == http.StatusLocked:
+		writeError(w, status, "LOCKED", "The portal is locked for a moment; wait at least 2 seconds")
+	case status == 477:
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "1")
+		}
+		writeError(w, status, "MIGRATION_IN_PROGRESS", "The portal is being migrated; retry after the given delay")
+	default:
+		writeError(w, status, "VALIDATION_ERROR", "Injected failure")
+	}
 }
 
 // FailUpdatesFor makes batch updates report these record ids as failed
@@ -377,62 +375,14 @@ func (f *Fake) FailNext(statuses ...int) {
 func (f *Fake) FailUpdatesFor(category string, ids ...string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.faults.failIDs == nil {
-		f.faults.failIDs = map[string]string{}
+	if f.failIDs == nil {
+		f.failIDs = map[string]string{}
 	}
 	for _, id := range ids {
 		if category == "" {
-			delete(f.faults.failIDs, id)
+			delete(f.failIDs, id)
 		} else {
-			f.faults.failIDs[id] = category
+			f.failIDs[id] = category
 		}
 	}
-}
-
-func (f *Fake) injectFaults(w http.ResponseWriter, r *http.Request) bool {
-	f.mu.Lock()
-	c := f.faults.cfg
-	status := 0
-	if len(f.faults.failNext) > 0 {
-		status = f.faults.failNext[0]
-		f.faults.failNext = f.faults.failNext[1:]
-	} else if f.faults.rng != nil && (c.PathContains == "" || strings.Contains(r.URL.Path, c.PathContains)) {
-		x := f.faults.rng.Float64()
-		switch {
-		case x < c.Rate429:
-			status = 429
-		case x < c.Rate429+c.Rate5xx:
-			status = []int{502, 503, 504}[f.faults.rng.IntN(3)]
-		}
-	}
-	switch {
-	case status == 429:
-		f.stats.Injected429++
-	case status >= 500:
-		f.stats.Injected5xx++
-	}
-	f.mu.Unlock()
-	if c.Latency > 0 {
-		select {
-		case <-time.After(c.Latency):
-		case <-r.Context().Done():
-			return false
-		}
-	}
-	switch {
-	case status == 0:
-		return true
-	case status == 429:
-		write429(w, "TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.")
-	case status >= 500:
-		writeError(w, status, "INTERNAL_ERROR", "Internal error (injected by the sandbox)")
-	case status == http.StatusLocked:
-		writeError(w, status, "LOCKED", "The portal is locked for a moment; wait at least 2 seconds")
-	case status == 477:
-		w.Header().Set("Retry-After", "1")
-		writeError(w, status, "MIGRATION_IN_PROGRESS", "The portal is being migrated; retry after the given delay")
-	default:
-		writeError(w, status, "VALIDATION_ERROR", "Injected failure")
-	}
-	return false
 }

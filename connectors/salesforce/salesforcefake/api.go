@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/segconn/connector/adapter/fakekit"
 )
 
 // MaxURILength is the longest request URI the data API accepts; longer
@@ -40,8 +41,8 @@ func (f *Fake) count(key string) {
 	f.mu.Unlock()
 }
 
-// Handler serves the whole fake: token endpoint and data API.
-func (f *Fake) Handler() http.Handler {
+// mux serves the whole fake: token endpoint and data API.
+func (f *Fake) mux() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/services/oauth2/token", f.handleToken)
 	mux.HandleFunc("/services/data/", f.handleData)
@@ -70,11 +71,14 @@ func (f *Fake) handleData(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if fault, ok := f.pickFault(r.Method + " /" + sub); ok {
-		if f.applyFault(w, r, fault, ver, sub) {
-			return
-		}
-	}
+	f.Faults.Handle(w, r, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.serveVersioned(w, r, ver, sub)
+	}))
+}
+
+// serveVersioned serves a data request under a version: it checks the
+// version, the session and the daily budget, then routes.
+func (f *Fake) serveVersioned(w http.ResponseWriter, r *http.Request, ver, sub string) {
 	if !strings.HasPrefix(ver, "v") || !slices.Contains(f.opts.APIVersions, ver[1:]) {
 		writeErr(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
@@ -113,105 +117,55 @@ func routeKey(sub string) string {
 		return "/" + parts[0] + "/{locator}"
 	case len(parts) >= 3 && parts[0] == "jobs":
 		parts[2] = "{id}"
+	case len(parts) == 4 && parts[0] == "sobjects": // upsert by external id
+		parts[3] = "{value}"
 	case len(parts) >= 3 && parts[0] == "sobjects" && parts[2] != "describe" && parts[2] != "updated" && parts[2] != "deleted":
 		parts[2] = "{id}"
 	}
 	return "/" + strings.Join(parts, "/")
 }
 
-func (f *Fake) pickFault(req string) (Fault, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i, ft := range f.faults {
-		if ft.Match == "" || strings.Contains(req, ft.Match) {
-			f.faults = append(f.faults[:i], f.faults[i+1:]...)
-			return ft, true
-		}
+// defaultFaults are what SetRate draws from when given no kinds: the
+// failures a Salesforce client meets (an internal error, an instance
+// unavailable for a moment, connections dropped before or after the org
+// acted, a session that expired).
+func defaultFaults() []fakekit.Fault {
+	return []fakekit.Fault{
+		{Status: http.StatusInternalServerError},
+		{Status: http.StatusServiceUnavailable},
+		{Reset: true},
+		{Reset: true, After: true},
+		{Status: http.StatusUnauthorized},
 	}
-	if f.faultRate > 0 && f.rng.Float64() < f.faultRate {
-		switch f.rng.IntN(5) {
-		case 0:
-			return Fault{Status: http.StatusInternalServerError}, true
-		case 1:
-			return Fault{Status: http.StatusServiceUnavailable}, true
-		case 2:
-			return Fault{Reset: true}, true
-		case 3:
-			return Fault{Reset: true, After: true}, true
-		default:
-			return Fault{ExpireSession: true}, true
-		}
-	}
-	return Fault{}, false
 }
 
-// applyFault answers with the fault; it returns false when the request
-// should go on (pure latency).
-func (f *Fake) applyFault(w http.ResponseWriter, r *http.Request, ft Fault, ver, sub string) bool {
-	kind := strconv.Itoa(ft.Status)
-	switch {
-	case ft.ExpireSession:
-		kind = "expired-session"
-	case ft.Reset && ft.After:
-		kind = "reset-after"
-	case ft.Reset:
-		kind = "reset"
-	case ft.Status == 0:
-		kind = "latency"
-	}
-	f.mu.Lock()
-	f.injected[kind]++
-	f.mu.Unlock()
-	if ft.Latency > 0 {
-		select {
-		case <-time.After(ft.Latency):
-		case <-r.Context().Done():
-			return true
-		}
-	}
-	switch {
-	case ft.ExpireSession:
+// platformError writes the data API's error array for an injected status.
+// An injected 401 expires every session first, as an administrator
+// revoking them or a session timeout does: the client must log in again.
+func (f *Fake) platformError(w http.ResponseWriter, _ *http.Request, status int) {
+	if status == http.StatusUnauthorized {
 		f.ExpireSessions()
-		f.limitHeader(w)
-		writeErr(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
-	case ft.Reset:
-		if ft.After && f.sessionValid(r) {
-			f.route(httptest.NewRecorder(), r, ver, sub)
-		}
-		hj, ok := w.(http.Hijacker)
-		if !ok {
-			writeErr(w, http.StatusServiceUnavailable, "SERVER_UNAVAILABLE", "connection reset")
-			return true
-		}
-		conn, _, err := hj.Hijack()
-		if err == nil {
-			conn.Close()
-		}
-	case ft.Status == http.StatusServiceUnavailable:
-		f.limitHeader(w)
-		writeErr(w, ft.Status, "SERVER_UNAVAILABLE", "Server temporarily unavailable, please try again later")
-	case ft.Status >= 500:
-		f.limitHeader(w)
-		writeErr(w, ft.Status, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 (-123456789)")
-	case ft.Status == http.StatusTooManyRequests:
+	}
+	f.limitHeader(w)
+	switch {
+	case status == http.StatusUnauthorized:
+		writeErr(w, status, "INVALID_SESSION_ID", "Session expired or invalid")
+	case status == http.StatusServiceUnavailable:
+		writeErr(w, status, "SERVER_UNAVAILABLE", "Server temporarily unavailable, please try again later")
+	case status >= 500:
+		writeErr(w, status, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 (-123456789)")
+	case status == http.StatusTooManyRequests:
 		// The REST API rarely sends 429; when a gateway does, it carries
 		// Retry-After. Offered so the conformance kit can inject bursts.
-		f.limitHeader(w)
-		w.Header().Set("Retry-After", "1")
-		writeErr(w, ft.Status, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")
-	case ft.Status == http.StatusForbidden:
-		f.limitHeader(w)
-		writeErr(w, ft.Status, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
-	case ft.Status == http.StatusUnauthorized:
-		f.limitHeader(w)
-		writeErr(w, ft.Status, "INVALID_SESSION_ID", "Session expired or invalid")
-	case ft.Status != 0:
-		f.limitHeader(w)
-		writeErr(w, ft.Status, "UNKNOWN_EXCEPTION", http.StatusText(ft.Status))
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "1")
+		}
+		writeErr(w, status, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")
+	case status == http.StatusForbidden:
+		writeErr(w, status, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
 	default:
-		return false
+		writeErr(w, status, "UNKNOWN_EXCEPTION", http.StatusText(status))
 	}
-	return true
 }
 
 func (f *Fake) route(w http.ResponseWriter, r *http.Request, ver, sub string) {
@@ -478,6 +432,8 @@ func (f *Fake) handleSObject(w http.ResponseWriter, r *http.Request, ver string,
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"name": object, "label": object, "custom": false,
 			"keyPrefix": objectPrefixes[object], "queryable": true, "updateable": true, "createable": true, "fields": fields})
+	case len(parts) == 3 && r.Method == http.MethodPatch:
+		f.upsertLocked(w, r, ver, object, parts[1], parts[2])
 	case len(parts) == 2 && (parts[1] == "updated" || parts[1] == "deleted") && r.Method == http.MethodGet:
 		f.handleUpdatedDeleted(w, r, object, parts[1] == "deleted")
 	case len(parts) == 2:

@@ -22,14 +22,12 @@ package salesforcefake
 import (
 	"crypto/rsa"
 	"fmt"
-	"math/rand/v2"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/segconn/connector/adapter/fakekit"
 )
 
 // Defaults used when Options leave a field empty.
@@ -69,19 +67,6 @@ type Options struct {
 	APIVersions []string
 	// Now is the clock for SystemModstamp and session expiry.
 	Now func() time.Time
-	// Seed seeds the fault injector's random source.
-	Seed uint64
-}
-
-// Fault is one injected failure.
-type Fault struct {
-	Status        int           // answer with this status and Salesforce's error body for it
-	Reset         bool          // drop the connection without an answer
-	After         bool          // with Reset: process the request first, then drop the answer
-	ExpireSession bool          // expire every session, then answer 401 INVALID_SESSION_ID
-	Latency       time.Duration // sleep before handling
-	// Match limits the fault to requests whose "METHOD /path" contains it.
-	Match string
 }
 
 type saveError struct {
@@ -91,6 +76,14 @@ type saveError struct {
 
 // Fake is a fake Salesforce org. Create it with New.
 type Fake struct {
+	// Server serves the fake: it is both the login host and the instance
+	// (Start, URL, Client, Close, Serve, Handler, Wrap).
+	*fakekit.Server
+	// Faults injects failures into data requests (Inject, SetRate,
+	// SetLatency, Served). The version list and the token endpoint are
+	// spared.
+	*fakekit.Faults
+
 	opts Options
 
 	mu        sync.Mutex
@@ -104,16 +97,12 @@ type Fake struct {
 	expired   map[string]bool
 	usage     int
 	calls     map[string]int
-	faults    []Fault
-	faultRate float64
-	injected  map[string]int // faults served, by kind
-	rng       *rand.Rand
 	failIDs   map[string]saveError
 	locators  map[string]*locator
 	jobs      map[string]*bulkJob
 	failBulk  int
-	server    *httptest.Server
 	batches   []int
+	upserts   upsertState
 }
 
 // New returns a Fake with the given options.
@@ -156,7 +145,7 @@ func New(opts Options) *Fake {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Fake{
+	f := &Fake{
 		opts:     opts,
 		schema:   baseSchema(),
 		records:  map[string]map[string]*record{},
@@ -165,46 +154,17 @@ func New(opts Options) *Fake {
 		tokens:   map[string]time.Time{},
 		expired:  map[string]bool{},
 		calls:    map[string]int{},
-		rng:      rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		failIDs:  map[string]saveError{},
-		injected: map[string]int{},
 		locators: map[string]*locator{},
 		jobs:     map[string]*bulkJob{},
 	}
+	f.Server = fakekit.NewServer(f.mux())
+	f.Faults = fakekit.NewFaults(f.platformError, defaultFaults()...)
+	return f
 }
 
 // Options returns the effective options (with defaults filled in).
 func (f *Fake) Options() Options { return f.opts }
-
-// Start serves the fake on a new loopback listener; Close stops it.
-func (f *Fake) Start() *Fake {
-	f.server = httptest.NewServer(f.Handler())
-	return f
-}
-
-// Serve serves the fake on l until it is closed (for `connector sandbox`).
-func (f *Fake) Serve(l net.Listener) error {
-	return (&http.Server{Handler: f.Handler(), ReadHeaderTimeout: 10 * time.Second}).Serve(l)
-}
-
-// Server returns the running test server, or nil before Start.
-func (f *Fake) Server() *httptest.Server { return f.server }
-
-// URL is the base URL of the running fake: both the login host and the
-// instance URL.
-func (f *Fake) URL() string {
-	if f.server == nil {
-		return ""
-	}
-	return f.server.URL
-}
-
-// Close stops the server started by Start.
-func (f *Fake) Close() {
-	if f.server != nil {
-		f.server.Close()
-	}
-}
 
 // now returns a strictly increasing clock reading, truncated to the
 // millisecond like SystemModstamp.
@@ -454,36 +414,6 @@ func (f *Fake) seed(object string, n int, gen func(i int) map[string]any) []stri
 }
 
 // ---- faults ----
-
-// InjectFault queues a fault for the next n matching data requests.
-func (f *Fake) InjectFault(fault Fault, n int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for range n {
-		f.faults = append(f.faults, fault)
-	}
-}
-
-// FaultsInjected returns how many faults were served, by kind ("500",
-// "503", "429", "reset", "reset-after", "expired-session", "latency").
-func (f *Fake) FaultsInjected() map[string]int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make(map[string]int, len(f.injected))
-	for k, v := range f.injected {
-		out[k] = v
-	}
-	return out
-}
-
-// SetFaultRate makes that share of data requests (0..1) fail at random
-// with a 500, a 503, a connection reset (before or after processing) or
-// an expired session.
-func (f *Fake) SetFaultRate(p float64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faultRate = p
-}
 
 // FailRecord makes every save of the record id fail with the given status
 // code and message (e.g. FIELD_CUSTOM_VALIDATION_EXCEPTION), for partial

@@ -56,7 +56,8 @@ func (c *client) query(kind, soql string) (*http.Response, string) {
 }
 
 func TestTokenEndpointErrorsAreObjects(t *testing.T) {
-	f := New(Options{}).Start()
+	f := New(Options{})
+	f.Start()
 	defer f.Close()
 	resp, err := http.PostForm(f.URL()+"/services/oauth2/token", url.Values{"grant_type": {"refresh_token"},
 		"client_id": {DefaultClientID}, "refresh_token": {"stale"}})
@@ -71,7 +72,8 @@ func TestTokenEndpointErrorsAreObjects(t *testing.T) {
 }
 
 func TestQueryDialectAndErrors(t *testing.T) {
-	f := New(Options{PageSize: 2}).Start()
+	f := New(Options{PageSize: 2})
+	f.Start()
 	defer f.Close()
 	c := login(t, f)
 	a := f.Insert("Campaign", map[string]any{"Name": `O'Brien \ "VIP"`})
@@ -137,7 +139,8 @@ func TestQueryDialectAndErrors(t *testing.T) {
 func TestSessionExpiryLimitsAndUpdatedDeleted(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	f := New(Options{DailyLimit: 5, SessionTTL: time.Hour, Now: clock}).Start()
+	f := New(Options{DailyLimit: 5, SessionTTL: time.Hour, Now: clock})
+	f.Start()
 	defer f.Close()
 	c := login(t, f)
 	id := f.Insert("Contact", map[string]any{"LastName": "A"})
@@ -173,7 +176,8 @@ func TestSessionExpiryLimitsAndUpdatedDeleted(t *testing.T) {
 }
 
 func TestBulkJobStatesAndLocators(t *testing.T) {
-	f := New(Options{BulkPolls: 1}).Start()
+	f := New(Options{BulkPolls: 1})
+	f.Start()
 	defer f.Close()
 	c := login(t, f)
 	f.SeedContacts(5, nil)
@@ -214,7 +218,8 @@ func TestBulkJobStatesAndLocators(t *testing.T) {
 }
 
 func TestCampaignMemberDuplicateAndSObjectRows(t *testing.T) {
-	f := New(Options{}).Start()
+	f := New(Options{})
+	f.Start()
 	defer f.Close()
 	c := login(t, f)
 	camp := f.Insert("Campaign", map[string]any{"Name": "C"})
@@ -239,7 +244,8 @@ func TestCampaignMemberDuplicateAndSObjectRows(t *testing.T) {
 }
 
 func TestTopicAssignmentsAreCreateAndDeleteOnly(t *testing.T) {
-	f := New(Options{}).Start()
+	f := New(Options{})
+	f.Start()
 	defer f.Close()
 	c := login(t, f)
 	ct := f.Insert("Contact", map[string]any{"LastName": "X"})

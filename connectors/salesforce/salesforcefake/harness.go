@@ -2,9 +2,11 @@ package salesforcefake
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/plugins/sdktest"
 )
@@ -24,7 +26,8 @@ func Harness(newAdapter func(testing.TB) adapter.Adapter) sdktest.Harness {
 		Name: "salesforce",
 		New:  newAdapter,
 		Start: func(t testing.TB) *sdktest.Fake {
-			f := New(Options{}).Start()
+			f := New(Options{})
+			f.Start()
 			t.Cleanup(f.Close)
 			const field = "conformance_segments__c"
 			f.AddField("Contact", field, TypeTextArea)
@@ -55,7 +58,7 @@ func Harness(newAdapter func(testing.TB) adapter.Adapter) sdktest.Harness {
 					}
 					return refs, nil
 				},
-				RateLimit: func(k int) { f.InjectFault(Fault{Status: 429}, k) },
+				RateLimit: func(k int) { f.Inject(slices.Repeat([]fakekit.Fault{{Status: 429}}, k)...) },
 				RejectPush: func(ref domain.ExternalRef) {
 					f.FailRecord(ref.ID, "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Segments cannot be set on this contact", field)
 				},

@@ -231,6 +231,14 @@ func (f *Fake) batchCustomers(w http.ResponseWriter, r *http.Request) {
 			out["create"] = append(out["create"], itemError{Error: apiError{Code: "rest_missing_callback_param", Message: "Missing parameter(s): email", Data: map[string]any{"status": 400}}})
 			continue
 		}
+		if f.emailTakenLocked(email) {
+			// WordPress keeps one account per email: wc_create_new_customer
+			// refuses a second with this code (WooCommerce core,
+			// includes/wc-user-functions.php).
+			out["create"] = append(out["create"], itemError{Error: apiError{Code: "registration-error-email-exists",
+				Message: "An account is already registered with your email address. Please log in.", Data: map[string]any{"status": 400}}})
+			continue
+		}
 		nc := &Customer{ID: f.nextID, Role: "customer", MetaData: []Meta{}}
 		f.nextID++
 		nc.DateCreated, nc.DateCreatedGMT = f.dates(f.now())
@@ -267,4 +275,15 @@ func (f *Fake) batchCustomers(w http.ResponseWriter, r *http.Request) {
 		out["delete"] = append(out["delete"], cp)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// emailTakenLocked reports whether a customer account has the email
+// (WordPress compares emails without case).
+func (f *Fake) emailTakenLocked(email string) bool {
+	for _, c := range f.customers {
+		if strings.EqualFold(c.Email, email) {
+			return true
+		}
+	}
+	return false
 }

@@ -24,17 +24,15 @@
 package woocommercefake
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/segconn/connector/adapter/fakekit"
 	"golang.org/x/time/rate"
 )
 
@@ -95,6 +93,12 @@ type Options struct {
 
 // Fake is an in-memory WooCommerce store with its REST API.
 type Fake struct {
+	// Server serves the REST API (Start, StartTLS, URL, Client, Close,
+	// Serve, Handler, Wrap).
+	*fakekit.Server
+	// Faults injects failures (Inject, SetRate, SetLatency, Served).
+	*fakekit.Faults
+
 	opts Options
 	log  *slog.Logger
 
@@ -109,16 +113,12 @@ type Fake struct {
 	nextMetaID int
 	nonces     map[string]time.Time
 	calls      map[string]int
-	faults     []Fault
-	random     *randomFaults
 	limiter    *rate.Limiter
 	throttled  int
-	latency    time.Duration
 	itemErrors map[int]apiError
 	batchSizes []int
 	deliveries []Delivery
 	events     []pendingEvent
-	srv        *httptest.Server
 }
 
 type pendingEvent struct {
@@ -170,7 +170,8 @@ func New(opts Options) *Fake {
 	if opts.Version == "" {
 		opts.Version = "9.4.0"
 	}
-	return &Fake{
+	f := &Fake{
+		Faults:     fakekit.NewFaults(platformError, defaultFaults()...),
 		opts:       opts,
 		log:        opts.Logger,
 		custByID:   map[int]*Customer{},
@@ -182,62 +183,8 @@ func New(opts Options) *Fake {
 		calls:      map[string]int{},
 		itemErrors: map[int]apiError{},
 	}
-}
-
-// Handler returns the REST API as an http.Handler, for mounting anywhere.
-func (f *Fake) Handler() http.Handler { return http.HandlerFunc(f.serve) }
-
-// Start serves the API on a new loopback listener over plain HTTP (OAuth
-// 1.0a, unless AssumeHTTPS) and returns the store URL.
-func (f *Fake) Start() string {
-	f.srv = httptest.NewServer(f.Handler())
-	return f.srv.URL
-}
-
-// StartTLS serves the API over HTTPS with a test certificate; Client()
-// returns an http.Client that trusts it.
-func (f *Fake) StartTLS() string {
-	f.srv = httptest.NewTLSServer(f.Handler())
-	return f.srv.URL
-}
-
-// Serve serves the API on l until ctx ends (for `connector sandbox`).
-func (f *Fake) Serve(ctx context.Context, l net.Listener) error {
-	hs := &http.Server{Handler: f.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(sctx)
-	}()
-	if err := hs.Serve(l); err != nil && err != http.ErrServerClosed {
-		return fmt.Errorf("serving fake woocommerce: %w", err)
-	}
-	return nil
-}
-
-// URL is the store URL of a started fake.
-func (f *Fake) URL() string {
-	if f.srv == nil {
-		return ""
-	}
-	return f.srv.URL
-}
-
-// Client returns an http.Client for the started server (trusting its TLS
-// certificate when started with StartTLS).
-func (f *Fake) Client() *http.Client {
-	if f.srv == nil {
-		return http.DefaultClient
-	}
-	return f.srv.Client()
-}
-
-// Close stops a started server.
-func (f *Fake) Close() {
-	if f.srv != nil {
-		f.srv.Close()
-	}
+	f.Server = fakekit.NewServer(http.HandlerFunc(f.serve))
+	return f
 }
 
 // SetKeys replaces the accepted API keys, e.g. to revoke a key mid-run (as

@@ -2,12 +2,14 @@ package woocommercefake
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/plugins/sdktest"
 )
@@ -59,7 +61,7 @@ func Harness(newAdapter func(testing.TB) adapter.Adapter) sdktest.Harness {
 					}
 					return refs, nil
 				},
-				RateLimit: func(k int) { f.Fail429(k) },
+				RateLimit: func(k int) { f.Inject(slices.Repeat([]fakekit.Fault{{Status: 429, RetryAfter: "1"}}, k)...) },
 				RejectPush: func(ref domain.ExternalRef) {
 					f.FailCustomerUpdates("woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource.", 403, atoi(ref.ID))
 				},

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"sort"
@@ -30,27 +29,14 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.calls[endpointKey(r.Method, path)]++
-	latency := f.latency
-	ft, faulted := f.takeFaultLocked(path)
 	f.mu.Unlock()
-	if latency > 0 {
-		select {
-		case <-time.After(latency):
-		case <-r.Context().Done():
-			return
+	// Faults and the host's throttle come before WordPress sees the
+	// request, as a proxy's or the web server's would.
+	f.Faults.Handle(w, r, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !f.throttle(w, r) {
+			f.answer(w, r, path)
 		}
-	}
-	if faulted && ft.Body != BodyIntact {
-		rec := httptest.NewRecorder()
-		f.answer(rec, r, path)
-		writeBroken(w, rec, ft.Body)
-		return
-	}
-	if faulted {
-		f.writeFault(w, ft)
-		return
-	}
-	f.answer(w, r, path)
+	}))
 }
 
 // answer serves an API request that met no fault.

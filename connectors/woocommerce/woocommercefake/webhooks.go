@@ -329,8 +329,8 @@ func (f *Fake) payloadLocked(topic string, id int) []byte {
 }
 
 func (f *Fake) sourceLocked() string {
-	if f.srv != nil {
-		return f.srv.URL + "/"
+	if u := f.URL(); u != "" {
+		return u + "/"
 	}
 	return "http://example.test/"
 }

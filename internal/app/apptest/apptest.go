@@ -17,6 +17,7 @@ import (
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/internal/testenv"
 )
 
 // Factories are the built-in adapters as app.Open takes them.
@@ -43,8 +44,18 @@ func PrepareSandbox(sb *sandbox.Sandbox, l *config.Loaded) error {
 // App pointed at it, both closed when the test ends.
 func StartSandbox(t testing.TB, customers int, at time.Time, opts app.Options) (*sandbox.Sandbox, *app.App, *config.Loaded) {
 	t.Helper()
+	return StartSandboxWith(t, sandbox.Options{Customers: customers, AsOf: at}, opts)
+}
+
+// StartSandboxWith is StartSandbox with the sandbox's options (its seed
+// is 11 unless given), for a test that gives the fakes a clock.
+func StartSandboxWith(t testing.TB, so sandbox.Options, opts app.Options) (*sandbox.Sandbox, *app.App, *config.Loaded) {
+	t.Helper()
 	ctx := context.Background()
-	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 11, Customers: customers, AsOf: at})
+	if so.Seed == 0 {
+		so.Seed = 11
+	}
+	sb, err := sandbox.Start(ctx, so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,25 +72,16 @@ func StartSandbox(t testing.TB, customers int, at time.Time, opts app.Options) (
 	return sb, a, l
 }
 
-// WaitStoreQuiet waits until a store's inbox and outbox are empty on
-// several consecutive looks.
+// WaitStoreQuiet waits until a store's inbox and outbox have stayed empty
+// for 400 ms.
 func WaitStoreQuiet(t testing.TB, st store.Store, timeout time.Duration) {
 	t.Helper()
 	ctx := context.Background()
-	deadline := time.Now().Add(timeout)
-	for quiet := 0; quiet < 3; {
-		if time.Now().After(deadline) {
-			t.Fatalf("not quiet after %v", timeout)
-		}
-		time.Sleep(200 * time.Millisecond)
+	testenv.Settle(t, timeout, 400*time.Millisecond, "the store's inbox and outbox empty", func() bool {
 		pending, err1 := st.InboxPending(ctx, 10)
 		stats, err2 := st.OutboxStats(ctx)
-		if err1 == nil && err2 == nil && len(pending) == 0 && stats[store.OutboxPending]+stats[store.OutboxLeased] == 0 {
-			quiet++
-		} else {
-			quiet = 0
-		}
-	}
+		return err1 == nil && err2 == nil && len(pending) == 0 && stats[store.OutboxPending]+stats[store.OutboxLeased] == 0
+	})
 }
 
 // NotYetChampion finds a profile on both WooCommerce and HubSpot that is

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/core/segment"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
@@ -157,28 +158,8 @@ func Mismatches(t testing.TB, a *app.App, sb *sandbox.Sandbox, platform string, 
 			}
 		}
 	case sandbox.WooCommerce:
-		for rk, props := range exp.Props {
-			id, _ := strconv.Atoi(strings.TrimPrefix(rk, "contact/"))
-			c, ok := sb.WooFake.Customer(id)
-			if !ok {
-				continue // a guest: no customer record to write to
-			}
-			meta := map[string]string{}
-			for _, m := range c.MetaData {
-				meta[m.Key] = fmt.Sprint(m.Value)
-			}
-			for key, want := range props {
-				if name := ids[key]; name != "" || want != "" {
-					if got := meta[name]; got != want {
-						probs = append(probs, fmt.Sprintf("woocommerce customer %d meta %s = %q, want %q", id, name, got, want))
-					}
-					checked++
-				}
-			}
-			if id == hand.WooCustomer && meta["_vip_note"] != "set by hand" {
-				probs = append(probs, fmt.Sprintf("the meta a person set by hand on customer %d was changed: %q", id, meta["_vip_note"]))
-			}
-		}
+		p, n := wooMismatches(sb.WooFake, platform, exp, ids, hand)
+		probs, checked = append(probs, p...), checked+n
 	case sandbox.Salesforce:
 		byID := map[string]map[string]any{}
 		for _, obj := range []string{"Contact", "Lead"} {
@@ -227,6 +208,41 @@ func Mismatches(t testing.TB, a *app.App, sb *sandbox.Sandbox, platform string, 
 					probs = append(probs, fmt.Sprintf("salesforce campaign %s (%s): got %d members, want %d", camp, key, len(members[camp]), len(exp.Lists[key])))
 				}
 			}
+		}
+	}
+	return probs, checked
+}
+
+// ShopMismatches is Mismatches for one WooCommerce instance (such as
+// shop-us) and the fake of its shop.
+func ShopMismatches(t testing.TB, a *app.App, fake *woocommercefake.Fake, instance string) ([]string, int) {
+	t.Helper()
+	return wooMismatches(fake, instance, ComputeExpected(t, a, instance), a.Pipeline.TargetIDs(instance), HandMade{})
+}
+
+// wooMismatches compares a WooCommerce fake's customer meta with what an
+// instance's records should hold.
+func wooMismatches(fake *woocommercefake.Fake, platform string, exp Expected, ids map[string]string, hand HandMade) (probs []string, checked int) {
+	for rk, props := range exp.Props {
+		id, _ := strconv.Atoi(strings.TrimPrefix(rk, "contact/"))
+		c, ok := fake.Customer(id)
+		if !ok {
+			continue // a guest: no customer record to write to
+		}
+		meta := map[string]string{}
+		for _, m := range c.MetaData {
+			meta[m.Key] = fmt.Sprint(m.Value)
+		}
+		for key, want := range props {
+			if name := ids[key]; name != "" || want != "" {
+				if got := meta[name]; got != want {
+					probs = append(probs, fmt.Sprintf("%s customer %d meta %s = %q, want %q", platform, id, name, got, want))
+				}
+				checked++
+			}
+		}
+		if id == hand.WooCustomer && meta["_vip_note"] != "set by hand" {
+			probs = append(probs, fmt.Sprintf("the meta a person set by hand on customer %d was changed: %q", id, meta["_vip_note"]))
 		}
 	}
 	return probs, checked

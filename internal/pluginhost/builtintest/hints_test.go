@@ -13,6 +13,7 @@ import (
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
 	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/pluginhost"
+	"github.com/segconn/connector/internal/testenv"
 	"github.com/segconn/connector/plugins/sdktest"
 )
 
@@ -83,13 +84,7 @@ func TestBuiltinHintsCrossThePluginBoundary(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			deadline := time.Now().Add(10 * time.Second)
-			for obs.count() == 0 && time.Now().Before(deadline) {
-				time.Sleep(20 * time.Millisecond)
-			}
-			if obs.count() == 0 {
-				t.Errorf("the host heard none of the plugin's requests to the %s fake", tc.name)
-			}
+			testenv.Eventually(t, 10*time.Second, "the host hearing the plugin's requests to the "+tc.name+" fake", func() bool { return obs.count() > 0 })
 		})
 	}
 }

@@ -95,13 +95,17 @@ type Engine struct {
 	ident identity.Resolver
 	// locks are the in-process locks when the dialect has no Lock.
 	locks locks
+	// supp are the suppression list's keys (suppression.go), loaded by
+	// Migrate.
+	supp suppressionKeys
 }
 
 var _ store.Store = (*Engine)(nil)
 
 // New wraps open databases; it does not migrate (call Migrate).
 func New(w, r *sql.DB, d Dialect, opts store.Options) *Engine {
-	e := &Engine{w: w, r: r, d: d, log: opts.Logger, now: opts.Now, ident: identity.Resolver{Policy: identity.Policy(opts.Survivorship)}}
+	e := &Engine{w: w, r: r, d: d, log: opts.Logger, now: opts.Now, ident: identity.Resolver{Policy: identity.Policy(opts.Survivorship)},
+		supp: suppressionKeys{configured: opts.SuppressionKey}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -171,6 +175,9 @@ func (e *Engine) Migrate(ctx context.Context) (int, error) {
 		if err := e.d.AfterMigrations(ctx); err != nil {
 			return v, err
 		}
+	}
+	if err := e.loadSuppressionKeys(ctx); err != nil {
+		return v, err
 	}
 	return v, nil
 }

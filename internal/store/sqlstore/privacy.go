@@ -40,16 +40,22 @@ type erasurePrep struct {
 // filterSuppressed drops the page's contacts and orders that carry a
 // suppressed email: an erased person is not imported again.
 func (u *unit) filterSuppressed(ctx context.Context, chs []adapter.Change) ([]adapter.Change, error) {
-	hashes := map[string]bool{}
+	hashes := map[string]string{} // candidate hash → email
 	for _, c := range chs {
 		for _, e := range changeEmails(c) {
-			hashes[store.EmailHash(e)] = true
+			cands, err := u.e.hashCandidates(e)
+			if err != nil {
+				return nil, err
+			}
+			for _, h := range cands {
+				hashes[h] = e
+			}
 		}
 	}
 	if len(hashes) == 0 {
 		return chs, nil
 	}
-	suppressed := map[string]bool{}
+	found := map[string]bool{}
 	err := inList(slices.Collect(maps.Keys(hashes)), func(list string, args []any) error {
 		rows, err := u.tx.QueryContext(ctx, u.e.q(`SELECT email_hash FROM suppression WHERE email_hash IN `+list), args...)
 		if err != nil {
@@ -61,17 +67,30 @@ func (u *unit) filterSuppressed(ctx context.Context, chs []adapter.Change) ([]ad
 			if err := rows.Scan(&h); err != nil {
 				return fmt.Errorf("reading the suppression list: %w", err)
 			}
-			suppressed[h] = true
+			found[h] = true
 		}
 		return rows.Err()
 	})
-	if err != nil || len(suppressed) == 0 {
+	if err != nil || len(found) == 0 {
 		return chs, err
+	}
+	// Emails found under an older hash are rewritten under the current key.
+	suppressed := map[string]bool{}
+	for h := range found {
+		e := hashes[h]
+		suppressed[e] = true
+		cur, err := u.e.emailHash(e)
+		if err != nil {
+			return nil, err
+		}
+		if err := u.e.rehash(ctx, u.tx, h, cur); err != nil {
+			return nil, err
+		}
 	}
 	out := chs[:0]
 	var dropped []string
 	for _, c := range chs {
-		if emails := changeEmails(c); slices.ContainsFunc(emails, func(e string) bool { return suppressed[store.EmailHash(e)] }) {
+		if emails := changeEmails(c); slices.ContainsFunc(emails, func(e string) bool { return suppressed[e] }) {
 			u.Result.Skipped++
 			dropped = append(dropped, emails...)
 			continue
@@ -201,9 +220,9 @@ func (u *unit) writeErasureRecords(ctx context.Context) error {
 	now := ts(u.Now)
 	for _, pid := range slices.Sorted(maps.Keys(er.prepared)) {
 		p := er.prepared[pid]
-		subject := store.EmailHash(pid)
-		if len(p.emails) > 0 {
-			subject = store.EmailHash(p.emails[0])
+		subject, err := u.e.subjectHash(pid, p.emails)
+		if err != nil {
+			return err
 		}
 		var id int64
 		if err := u.tx.QueryRowContext(ctx, u.e.q(`INSERT INTO erasures (profile_id, subject_hash, source, requested_by, requested_at) VALUES (?, ?, ?, ?, ?) RETURNING id`),
@@ -212,8 +231,12 @@ func (u *unit) writeErasureRecords(ctx context.Context) error {
 		}
 		er.ids = append(er.ids, id)
 		for _, e := range p.emails {
-			if _, err := u.tx.ExecContext(ctx, u.e.q(`INSERT INTO suppression (email_hash, erasure_id, created_at) VALUES (?, ?, ?) ON CONFLICT (email_hash) DO NOTHING`),
-				store.EmailHash(e), id, now); err != nil {
+			h, err := u.e.emailHash(e)
+			if err != nil {
+				return err
+			}
+			if _, err := u.tx.ExecContext(ctx, u.e.q(`INSERT INTO suppression (email_hash, erasure_id, created_at, scheme) VALUES (?, ?, ?, ?) ON CONFLICT (email_hash) DO NOTHING`),
+				h, id, now, schemeHMAC); err != nil {
 				return fmt.Errorf("suppressing an email of %s: %w", pid, err)
 			}
 		}
@@ -434,13 +457,28 @@ func (e *Engine) Erase(ctx context.Context, profileID string, req store.ErasureR
 	return e.Erasure(ctx, ids[0])
 }
 
-// Suppressed implements store.Privacy.
-func (e *Engine) Suppressed(ctx context.Context, emailHash string) (bool, error) {
-	var n int
-	if err := e.r.QueryRowContext(ctx, e.q(`SELECT COUNT(*) FROM suppression WHERE email_hash = ?`), emailHash).Scan(&n); err != nil {
-		return false, fmt.Errorf("reading the suppression list: %w", err)
+// Suppressed implements store.Privacy. An entry found under an older
+// hash is rewritten under the current key.
+func (e *Engine) Suppressed(ctx context.Context, email string) (bool, error) {
+	cands, err := e.hashCandidates(email)
+	if err != nil {
+		return false, err
 	}
-	return n > 0, nil
+	for _, h := range cands {
+		var n int
+		if err := e.r.QueryRowContext(ctx, e.q(`SELECT COUNT(*) FROM suppression WHERE email_hash = ?`), h).Scan(&n); err != nil {
+			return false, fmt.Errorf("reading the suppression list: %w", err)
+		}
+		if n > 0 {
+			if h != cands[0] {
+				if err := e.inTx(ctx, func(tx *sql.Tx) error { return e.rehash(ctx, tx, h, cands[0]) }); err != nil {
+					return true, err
+				}
+			}
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // Erasures implements store.Privacy.

@@ -27,15 +27,27 @@ func (e *Engine) Prune(ctx context.Context, p store.Prune) (store.Pruned, error)
 			return out, fmt.Errorf("pruning processed webhook events: %w", err)
 		}
 	}
+	if !p.HistoryBefore.IsZero() && p.HistoryUpTo > 0 {
+		out.History, err = e.pruneChunks(ctx, `DELETE FROM membership_history WHERE id IN (SELECT id FROM membership_history WHERE at < ? AND id <= ? ORDER BY id LIMIT ?)`, ts(p.HistoryBefore), p.HistoryUpTo)
+		if err != nil {
+			return out, fmt.Errorf("pruning membership history: %w", err)
+		}
+	}
+	if !p.QuarantineBefore.IsZero() {
+		out.Quarantine, err = e.pruneChunks(ctx, `DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE at < ? LIMIT ?)`, ts(p.QuarantineBefore))
+		if err != nil {
+			return out, fmt.Errorf("pruning quarantined records: %w", err)
+		}
+	}
 	return out, nil
 }
 
-// pruneChunks runs a chunked delete (arguments: cutoff, chunk) until a
-// chunk comes back short, and returns the rows deleted.
-func (e *Engine) pruneChunks(ctx context.Context, query string, cutoff int64) (int, error) {
+// pruneChunks runs a chunked delete (arguments: args, then the chunk
+// size) until a chunk comes back short, and returns the rows deleted.
+func (e *Engine) pruneChunks(ctx context.Context, query string, args ...any) (int, error) {
 	total := 0
 	for {
-		res, err := e.w.ExecContext(ctx, e.q(query), cutoff, pruneChunk)
+		res, err := e.w.ExecContext(ctx, e.q(query), append(args, pruneChunk)...)
 		if err != nil {
 			return total, err
 		}

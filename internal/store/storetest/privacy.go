@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
@@ -121,7 +123,14 @@ func testEraseEverywhere(t *testing.T, open Factory) {
 	if leaks := Leaks(t, s, email, domain.NormalizeEmail(email), first, last, "7946 0001"); len(leaks) > 0 {
 		t.Errorf("after the erasure the database still holds the person:\n%s", strings.Join(leaks, "\n"))
 	}
-	if er.ProfileID != p.ID || er.RequestedBy != "operator" || er.SubjectHash != store.EmailHash(email) || !er.CompletedAt.IsZero() {
+	subject, err := s.EmailHash(email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain := sha256.Sum256([]byte(domain.NormalizeEmail(email))); subject == hex.EncodeToString(plain[:]) {
+		t.Error("the suppression key of an email is its plain SHA-256: anyone can match it against guessed emails")
+	}
+	if er.ProfileID != p.ID || er.RequestedBy != "operator" || er.SubjectHash != subject || !er.CompletedAt.IsZero() {
 		t.Errorf("audit entry %+v", er)
 	}
 	got := map[string]store.ErasureStatus{}
@@ -132,7 +141,7 @@ func testEraseEverywhere(t *testing.T, open Factory) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("tasks %v; want %v", got, want)
 	}
-	if ok, err := s.Suppressed(ctx, store.EmailHash(email)); err != nil || !ok {
+	if ok, err := s.Suppressed(ctx, email); err != nil || !ok {
 		t.Errorf("Suppressed = %v, %v; want the email suppressed", ok, err)
 	}
 

@@ -1,7 +1,9 @@
 // Package mailchimpfake is a fake of the part of the Mailchimp Marketing
 // API v3 the mailchimp plugin uses, for tests and the sandbox: one
 // audience's members listed with offset/count paging and
-// since_last_changed, read one by one by subscriber hash, and tagged.
+// since_last_changed, read one by one by subscriber hash, tagged and
+// given merge field values, the audience's merge fields, and batch
+// operations.
 //
 // Faithful to the platform where it matters to a client (sources: the
 // Marketing API spec's operations and the Problem Detail Document schema,
@@ -18,6 +20,16 @@
 //     {tags: [{name, status: active|inactive}]} and answers 204; a tag
 //     becomes active or inactive on the member, and the status enum is
 //     checked;
+//   - GET and POST /3.0/lists/{list_id}/merge-fields: a new audience has
+//     FNAME and LNAME; a field created without a tag gets MMERGE and its
+//     number; PATCH of a member sets merge_fields, and a tag the audience
+//     lacks is a 400 ("Your merge fields were invalid");
+//   - POST /3.0/batches takes operations {method, path, params, body as a
+//     JSON string, operation_id}; the batch is reported pending, started,
+//     then finished, when its response_body_url points at a gzipped tar of
+//     JSON arrays of {status_code, operation_id, response} ("Run async
+//     requests with the batch endpoint" guide; the spec's Batch schema),
+//     served without auth as a pre-signed download is;
 //   - Mailchimp limits concurrency, not request counts: more than 10
 //     simultaneous connections per key get 429;
 //   - every error is a Problem Detail Document (type, title, status,
@@ -75,12 +87,16 @@ type Fake struct {
 	members   []*Member // in insertion order
 	clock     time.Time
 	tagIDs    map[string]int
+	fields    []MergeField // the audience's merge fields
+	batches   map[string]*batch
+	root      string // the server's URL, for batch result links
 	rateLeft  int
 	reject    map[string]bool
 	inflight  atomic.Int64
 	maxFlight atomic.Int64
 	requests  atomic.Int64
 	tooMany   atomic.Int64
+	forgotten map[string]bool // hashes of members deleted permanently
 }
 
 // Start serves a fake with one audience, stopped at cleanup.
@@ -90,16 +106,31 @@ func Start(cleanup func(func())) *Fake { return StartWith(cleanup, nil) }
 // tests that check requests against the API description); nil wraps
 // nothing.
 func StartWith(cleanup func(func()), wrap func(http.Handler) http.Handler) *Fake {
-	f := &Fake{APIKey: "0123456789abcdef0123456789abcdef-us6", ListID: "a1b2c3d4e5",
-		clock: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), tagIDs: map[string]int{}, reject: map[string]bool{}}
+	f := New()
 	var h http.Handler = f
 	if wrap != nil {
 		h = wrap(f)
 	}
 	srv := httptest.NewServer(h)
 	cleanup(srv.Close)
-	f.URL = srv.URL + "/3.0"
+	f.SetRoot(srv.URL)
 	return f
+}
+
+// New returns a fake with one empty audience that is not served yet:
+// serve it (it is an http.Handler) and give its address to SetRoot.
+func New() *Fake {
+	return &Fake{APIKey: "0123456789abcdef0123456789abcdef-us6", ListID: "a1b2c3d4e5",
+		clock: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), tagIDs: map[string]int{}, reject: map[string]bool{},
+		batches: map[string]*batch{},
+		fields:  []MergeField{{ID: 1, Tag: "FNAME", Name: "First Name", Type: "text"}, {ID: 2, Tag: "LNAME", Name: "Last Name", Type: "text"}}}
+}
+
+// SetRoot tells the fake the URL it is served at (scheme and host): the
+// API is under root/3.0.
+func (f *Fake) SetRoot(root string) {
+	f.URL = root + "/3.0"
+	f.root = root
 }
 
 // Seed adds n subscribed members, each changed a second after the last.
@@ -116,6 +147,39 @@ func (f *Fake) Seed(n int) []*Member {
 		out[i] = m
 	}
 	return out
+}
+
+// AddMember adds a member with the given address (kept as given; its id
+// is the hash of the lower-cased address), names and status
+// (subscribed, unsubscribed, cleaned or pending), changed at changed.
+func (f *Fake) AddMember(email, first, last, status string, changed time.Time) *Member {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := &Member{ID: SubscriberHash(email), EmailAddress: email, Status: status, LastChanged: changed.UTC(),
+		MergeFields: map[string]string{"FNAME": first, "LNAME": last}}
+	f.members = append(f.members, m)
+	if changed.After(f.clock) {
+		f.clock = changed.UTC()
+	}
+	return m
+}
+
+// TagByHand gives a member a tag, as someone in Mailchimp's app would.
+func (f *Fake) TagByHand(hash, tag string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := f.find(hash)
+	if m == nil || slices.ContainsFunc(m.Tags, func(x Tag) bool { return x.Name == tag }) {
+		return
+	}
+	id, ok := f.tagIDs[tag]
+	if !ok {
+		id = len(f.tagIDs) + 1
+		f.tagIDs[tag] = id
+	}
+	m.Tags = append(m.Tags, Tag{ID: id, Name: tag})
+	f.clock = f.clock.Add(time.Second)
+	m.LastChanged = f.clock
 }
 
 // RateLimit makes the next n requests fail with 429, as going over the
@@ -217,12 +281,34 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusTooManyRequests, "Too Many Requests", "You have exceeded the limit of 10 simultaneous connections.")
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, resultsPath) {
+		// The results archive is a pre-signed download, outside the API:
+		// no key is asked for (nor should one be sent).
+		f.results(w, r, strings.TrimPrefix(r.URL.Path, resultsPath))
+		return
+	}
 	if !f.authorized(r) {
 		problem(w, http.StatusUnauthorized, "API Key Invalid", "Your API key may be invalid, or you've attempted to access the wrong datacenter.")
 		return
 	}
+	f.serveAPI(w, r)
+}
+
+// serveAPI routes an authorised request (or an operation of a batch).
+func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/3.0"), "/"), "/")
-	if len(parts) < 3 || parts[0] != "lists" || parts[2] != "members" {
+	if parts[0] == "batches" {
+		switch {
+		case len(parts) == 1 && r.Method == http.MethodPost:
+			f.createBatch(w, r)
+		case len(parts) == 2 && r.Method == http.MethodGet:
+			f.getBatch(w, parts[1])
+		default:
+			problem(w, http.StatusMethodNotAllowed, "Method Not Allowed", "The requested method and resource are not compatible.")
+		}
+		return
+	}
+	if len(parts) < 3 || parts[0] != "lists" || (parts[2] != "members" && parts[2] != "merge-fields") {
 		problem(w, http.StatusNotFound, "Resource Not Found", "The requested resource could not be found.")
 		return
 	}
@@ -231,12 +317,22 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case parts[2] == "merge-fields" && len(parts) == 3 && r.Method == http.MethodGet:
+		f.mergeFields(w)
+	case parts[2] == "merge-fields" && len(parts) == 3 && r.Method == http.MethodPost:
+		f.createMergeField(w, r)
+	case parts[2] == "merge-fields":
+		problem(w, http.StatusMethodNotAllowed, "Method Not Allowed", "The requested method and resource are not compatible.")
 	case len(parts) == 3 && r.Method == http.MethodGet:
 		f.list(w, r)
 	case len(parts) == 4 && r.Method == http.MethodGet:
 		f.get(w, parts[3])
+	case len(parts) == 4 && r.Method == http.MethodPatch:
+		f.patch(w, r, parts[3])
 	case len(parts) == 5 && parts[4] == "tags" && r.Method == http.MethodPost:
 		f.tags(w, r, parts[3])
+	case len(parts) == 6 && parts[4] == "actions" && parts[5] == "delete-permanent" && r.Method == http.MethodPost:
+		f.deletePermanent(w, parts[3])
 	default:
 		problem(w, http.StatusMethodNotAllowed, "Method Not Allowed", "The requested method and resource are not compatible.")
 	}

@@ -25,8 +25,8 @@ func TestFakeRejectsWhatTheSpecRejects(t *testing.T) {
 		}
 		return nil
 	}})
-	base, stop := f.Start()
-	defer stop()
+	base := f.Start()
+	defer f.Close()
 	post := func(path, body string) (int, map[string]any) {
 		req, _ := http.NewRequest("POST", base+path, bytes.NewBufferString(body))
 		req.Header.Set("Authorization", "Bearer t")

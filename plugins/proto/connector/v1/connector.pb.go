@@ -1,4 +1,4 @@
-// Protocol 1.1 of the segment connector adapter plugins.
+// Protocol 1.2 of the segment connector adapter plugins.
 //
 // This file is the contract between the connector host and an adapter
 // plugin served with hashicorp/go-plugin over gRPC. Rules:
@@ -245,8 +245,9 @@ type DescribeResponse struct {
 	Version      string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
 	Capabilities *Capabilities          `protobuf:"bytes,3,opt,name=capabilities,proto3" json:"capabilities,omitempty"`
 	ConfigSchema []*ConfigField         `protobuf:"bytes,4,rep,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
-	// protocol_minor is the minor version the plugin speaks: 1 for 1.1.
-	// A 1.0 plugin leaves it 0, and the host calls no 1.1 RPC on it.
+	// protocol_minor is the minor version the plugin speaks: 1 for 1.1,
+	// 2 for 1.2. A 1.0 plugin leaves it 0, and the host calls no RPC newer
+	// than the plugin's minor version on it.
 	ProtocolMinor int32 `protobuf:"varint,5,opt,name=protocol_minor,json=protocolMinor,proto3" json:"protocol_minor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2772,6 +2773,99 @@ func (x *HTTPEvent) GetRateWait() *durationpb.Duration {
 	return nil
 }
 
+// EraseRequest (1.2) names the record to erase.
+type EraseRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ref           *ExternalRef           `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseRequest) Reset() {
+	*x = EraseRequest{}
+	mi := &file_connector_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseRequest) ProtoMessage() {}
+
+func (x *EraseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_connector_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseRequest.ProtoReflect.Descriptor instead.
+func (*EraseRequest) Descriptor() ([]byte, []int) {
+	return file_connector_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *EraseRequest) GetRef() *ExternalRef {
+	if x != nil {
+		return x.Ref
+	}
+	return nil
+}
+
+// EraseResponse (1.2) says what the platform did: outcome is "deleted" or
+// "anonymised" (adapter.ErasureOutcome), or "gone" when the platform no
+// longer had the record (adapter.ErrRecordGone), which the host counts as
+// confirmed.
+type EraseResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Outcome       string                 `protobuf:"bytes,1,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseResponse) Reset() {
+	*x = EraseResponse{}
+	mi := &file_connector_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseResponse) ProtoMessage() {}
+
+func (x *EraseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_connector_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseResponse.ProtoReflect.Descriptor instead.
+func (*EraseResponse) Descriptor() ([]byte, []int) {
+	return file_connector_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *EraseResponse) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
 var File_connector_proto protoreflect.FileDescriptor
 
 const file_connector_proto_rawDesc = "" +
@@ -3014,13 +3108,17 @@ const file_connector_proto_rawDesc = "" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\x05R\x06status\x12-\n" +
 	"\x04took\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04took\x126\n" +
-	"\trate_wait\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\brateWait*\x89\x01\n" +
+	"\trate_wait\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\brateWait\";\n" +
+	"\fEraseRequest\x12+\n" +
+	"\x03ref\x18\x01 \x01(\v2\x19.connector.v1.ExternalRefR\x03ref\")\n" +
+	"\rEraseResponse\x12\x18\n" +
+	"\aoutcome\x18\x01 \x01(\tR\aoutcome*\x89\x01\n" +
 	"\tErrorKind\x12\x16\n" +
 	"\x12ERROR_KIND_UNKNOWN\x10\x00\x12\x18\n" +
 	"\x14ERROR_KIND_RETRYABLE\x10\x01\x12\x18\n" +
 	"\x14ERROR_KIND_PERMANENT\x10\x02\x12\x13\n" +
 	"\x0fERROR_KIND_AUTH\x10\x03\x12\x1b\n" +
-	"\x17ERROR_KIND_RATE_LIMITED\x10\x042\xfa\x05\n" +
+	"\x17ERROR_KIND_RATE_LIMITED\x10\x042\xbc\x06\n" +
 	"\aAdapter\x12I\n" +
 	"\bDescribe\x12\x1d.connector.v1.DescribeRequest\x1a\x1e.connector.v1.DescribeResponse\x12S\n" +
 	"\x0eValidateConfig\x12\x1b.connector.v1.ConfigRequest\x1a$.connector.v1.ValidateConfigResponse\x12=\n" +
@@ -3032,7 +3130,8 @@ const file_connector_proto_rawDesc = "" +
 	"\rVerifyWebhook\x12\x1c.connector.v1.WebhookRequest\x1a\x1d.connector.v1.WebhookResponse\x121\n" +
 	"\x05Close\x12\x13.connector.v1.Empty\x1a\x13.connector.v1.Empty\x129\n" +
 	"\x05Hints\x12\x13.connector.v1.Empty\x1a\x1b.connector.v1.HintsResponse\x12;\n" +
-	"\tWatchHTTP\x12\x13.connector.v1.Empty\x1a\x17.connector.v1.HTTPEvent0\x01BEZCgithub.com/segconn/connector/plugins/proto/connector/v1;connectorv1b\x06proto3"
+	"\tWatchHTTP\x12\x13.connector.v1.Empty\x1a\x17.connector.v1.HTTPEvent0\x01\x12@\n" +
+	"\x05Erase\x12\x1a.connector.v1.EraseRequest\x1a\x1b.connector.v1.EraseResponseBEZCgithub.com/segconn/connector/plugins/proto/connector/v1;connectorv1b\x06proto3"
 
 var (
 	file_connector_proto_rawDescOnce sync.Once
@@ -3047,7 +3146,7 @@ func file_connector_proto_rawDescGZIP() []byte {
 }
 
 var file_connector_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_connector_proto_goTypes = []any{
 	(ErrorKind)(0),                 // 0: connector.v1.ErrorKind
 	(*Empty)(nil),                  // 1: connector.v1.Empty
@@ -3089,39 +3188,41 @@ var file_connector_proto_goTypes = []any{
 	(*Quota)(nil),                  // 37: connector.v1.Quota
 	(*HintsResponse)(nil),          // 38: connector.v1.HintsResponse
 	(*HTTPEvent)(nil),              // 39: connector.v1.HTTPEvent
-	nil,                            // 40: connector.v1.Contact.AttributesEntry
-	nil,                            // 41: connector.v1.PushItem.PropertiesEntry
-	nil,                            // 42: connector.v1.PushRequest.TargetsEntry
-	nil,                            // 43: connector.v1.WebhookRequest.HeadersEntry
-	(*durationpb.Duration)(nil),    // 44: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 45: google.protobuf.Timestamp
+	(*EraseRequest)(nil),           // 40: connector.v1.EraseRequest
+	(*EraseResponse)(nil),          // 41: connector.v1.EraseResponse
+	nil,                            // 42: connector.v1.Contact.AttributesEntry
+	nil,                            // 43: connector.v1.PushItem.PropertiesEntry
+	nil,                            // 44: connector.v1.PushRequest.TargetsEntry
+	nil,                            // 45: connector.v1.WebhookRequest.HeadersEntry
+	(*durationpb.Duration)(nil),    // 46: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 47: google.protobuf.Timestamp
 }
 var file_connector_proto_depIdxs = []int32{
 	0,  // 0: connector.v1.ErrorDetail.kind:type_name -> connector.v1.ErrorKind
-	44, // 1: connector.v1.ErrorDetail.retry_after:type_name -> google.protobuf.Duration
+	46, // 1: connector.v1.ErrorDetail.retry_after:type_name -> google.protobuf.Duration
 	5,  // 2: connector.v1.DescribeResponse.capabilities:type_name -> connector.v1.Capabilities
 	6,  // 3: connector.v1.DescribeResponse.config_schema:type_name -> connector.v1.ConfigField
 	8,  // 4: connector.v1.ValidateConfigResponse.diagnostics:type_name -> connector.v1.Diagnostic
 	20, // 5: connector.v1.PageChunk.changes:type_name -> connector.v1.Change
 	21, // 6: connector.v1.PageChunk.quarantined:type_name -> connector.v1.Rejected
-	45, // 7: connector.v1.ExternalRef.last_modified:type_name -> google.protobuf.Timestamp
+	47, // 7: connector.v1.ExternalRef.last_modified:type_name -> google.protobuf.Timestamp
 	12, // 8: connector.v1.Company.ref:type_name -> connector.v1.ExternalRef
 	13, // 9: connector.v1.Company.annual_revenue:type_name -> connector.v1.Money
-	45, // 10: connector.v1.Company.updated_at:type_name -> google.protobuf.Timestamp
-	45, // 11: connector.v1.Consent.updated_at:type_name -> google.protobuf.Timestamp
+	47, // 10: connector.v1.Company.updated_at:type_name -> google.protobuf.Timestamp
+	47, // 11: connector.v1.Consent.updated_at:type_name -> google.protobuf.Timestamp
 	12, // 12: connector.v1.Contact.ref:type_name -> connector.v1.ExternalRef
 	14, // 13: connector.v1.Contact.address:type_name -> connector.v1.Address
 	12, // 14: connector.v1.Contact.company_ref:type_name -> connector.v1.ExternalRef
 	15, // 15: connector.v1.Contact.company:type_name -> connector.v1.Company
-	40, // 16: connector.v1.Contact.attributes:type_name -> connector.v1.Contact.AttributesEntry
+	42, // 16: connector.v1.Contact.attributes:type_name -> connector.v1.Contact.AttributesEntry
 	16, // 17: connector.v1.Contact.consent:type_name -> connector.v1.Consent
-	45, // 18: connector.v1.Contact.created_at:type_name -> google.protobuf.Timestamp
-	45, // 19: connector.v1.Contact.updated_at:type_name -> google.protobuf.Timestamp
+	47, // 18: connector.v1.Contact.created_at:type_name -> google.protobuf.Timestamp
+	47, // 19: connector.v1.Contact.updated_at:type_name -> google.protobuf.Timestamp
 	13, // 20: connector.v1.LineItem.unit_price:type_name -> connector.v1.Money
 	12, // 21: connector.v1.Order.ref:type_name -> connector.v1.ExternalRef
 	12, // 22: connector.v1.Order.customer_ref:type_name -> connector.v1.ExternalRef
-	45, // 23: connector.v1.Order.created_at:type_name -> google.protobuf.Timestamp
-	45, // 24: connector.v1.Order.updated_at:type_name -> google.protobuf.Timestamp
+	47, // 23: connector.v1.Order.created_at:type_name -> google.protobuf.Timestamp
+	47, // 24: connector.v1.Order.updated_at:type_name -> google.protobuf.Timestamp
 	13, // 25: connector.v1.Order.total:type_name -> connector.v1.Money
 	13, // 26: connector.v1.Order.refunded:type_name -> connector.v1.Money
 	18, // 27: connector.v1.Order.items:type_name -> connector.v1.LineItem
@@ -3135,53 +3236,56 @@ var file_connector_proto_depIdxs = []int32{
 	24, // 35: connector.v1.EnsureTargetsRequest.targets:type_name -> connector.v1.Target
 	25, // 36: connector.v1.EnsureTargetsResponse.targets:type_name -> connector.v1.EnsuredTarget
 	12, // 37: connector.v1.PushItem.ref:type_name -> connector.v1.ExternalRef
-	41, // 38: connector.v1.PushItem.properties:type_name -> connector.v1.PushItem.PropertiesEntry
+	43, // 38: connector.v1.PushItem.properties:type_name -> connector.v1.PushItem.PropertiesEntry
 	28, // 39: connector.v1.PushRequest.items:type_name -> connector.v1.PushItem
-	42, // 40: connector.v1.PushRequest.targets:type_name -> connector.v1.PushRequest.TargetsEntry
-	44, // 41: connector.v1.PushResult.retry_after:type_name -> google.protobuf.Duration
+	44, // 40: connector.v1.PushRequest.targets:type_name -> connector.v1.PushRequest.TargetsEntry
+	46, // 41: connector.v1.PushResult.retry_after:type_name -> google.protobuf.Duration
 	30, // 42: connector.v1.PushResponse.results:type_name -> connector.v1.PushResult
-	43, // 43: connector.v1.WebhookRequest.headers:type_name -> connector.v1.WebhookRequest.HeadersEntry
-	45, // 44: connector.v1.WebhookRequest.received_at:type_name -> google.protobuf.Timestamp
+	45, // 43: connector.v1.WebhookRequest.headers:type_name -> connector.v1.WebhookRequest.HeadersEntry
+	47, // 44: connector.v1.WebhookRequest.received_at:type_name -> google.protobuf.Timestamp
 	12, // 45: connector.v1.WebhookEvent.ref:type_name -> connector.v1.ExternalRef
 	12, // 46: connector.v1.WebhookEvent.merged_into:type_name -> connector.v1.ExternalRef
-	45, // 47: connector.v1.WebhookEvent.occurred_at:type_name -> google.protobuf.Timestamp
+	47, // 47: connector.v1.WebhookEvent.occurred_at:type_name -> google.protobuf.Timestamp
 	20, // 48: connector.v1.WebhookEvent.record:type_name -> connector.v1.Change
 	34, // 49: connector.v1.WebhookResponse.events:type_name -> connector.v1.WebhookEvent
-	44, // 50: connector.v1.WritePacing.property_every:type_name -> google.protobuf.Duration
-	44, // 51: connector.v1.WritePacing.membership_every:type_name -> google.protobuf.Duration
-	44, // 52: connector.v1.WritePacing.membership_call_every:type_name -> google.protobuf.Duration
+	46, // 50: connector.v1.WritePacing.property_every:type_name -> google.protobuf.Duration
+	46, // 51: connector.v1.WritePacing.membership_every:type_name -> google.protobuf.Duration
+	46, // 52: connector.v1.WritePacing.membership_call_every:type_name -> google.protobuf.Duration
 	36, // 53: connector.v1.HintsResponse.write_pacing:type_name -> connector.v1.WritePacing
 	37, // 54: connector.v1.HintsResponse.quota:type_name -> connector.v1.Quota
-	44, // 55: connector.v1.HTTPEvent.took:type_name -> google.protobuf.Duration
-	44, // 56: connector.v1.HTTPEvent.rate_wait:type_name -> google.protobuf.Duration
-	32, // 57: connector.v1.WebhookRequest.HeadersEntry.value:type_name -> connector.v1.HeaderValues
-	3,  // 58: connector.v1.Adapter.Describe:input_type -> connector.v1.DescribeRequest
-	7,  // 59: connector.v1.Adapter.ValidateConfig:input_type -> connector.v1.ConfigRequest
-	7,  // 60: connector.v1.Adapter.Configure:input_type -> connector.v1.ConfigRequest
-	10, // 61: connector.v1.Adapter.Pull:input_type -> connector.v1.PullRequest
-	22, // 62: connector.v1.Adapter.Fetch:input_type -> connector.v1.FetchRequest
-	26, // 63: connector.v1.Adapter.EnsureTargets:input_type -> connector.v1.EnsureTargetsRequest
-	29, // 64: connector.v1.Adapter.Push:input_type -> connector.v1.PushRequest
-	33, // 65: connector.v1.Adapter.VerifyWebhook:input_type -> connector.v1.WebhookRequest
-	1,  // 66: connector.v1.Adapter.Close:input_type -> connector.v1.Empty
-	1,  // 67: connector.v1.Adapter.Hints:input_type -> connector.v1.Empty
-	1,  // 68: connector.v1.Adapter.WatchHTTP:input_type -> connector.v1.Empty
-	4,  // 69: connector.v1.Adapter.Describe:output_type -> connector.v1.DescribeResponse
-	9,  // 70: connector.v1.Adapter.ValidateConfig:output_type -> connector.v1.ValidateConfigResponse
-	1,  // 71: connector.v1.Adapter.Configure:output_type -> connector.v1.Empty
-	11, // 72: connector.v1.Adapter.Pull:output_type -> connector.v1.PageChunk
-	23, // 73: connector.v1.Adapter.Fetch:output_type -> connector.v1.FetchResponse
-	27, // 74: connector.v1.Adapter.EnsureTargets:output_type -> connector.v1.EnsureTargetsResponse
-	31, // 75: connector.v1.Adapter.Push:output_type -> connector.v1.PushResponse
-	35, // 76: connector.v1.Adapter.VerifyWebhook:output_type -> connector.v1.WebhookResponse
-	1,  // 77: connector.v1.Adapter.Close:output_type -> connector.v1.Empty
-	38, // 78: connector.v1.Adapter.Hints:output_type -> connector.v1.HintsResponse
-	39, // 79: connector.v1.Adapter.WatchHTTP:output_type -> connector.v1.HTTPEvent
-	69, // [69:80] is the sub-list for method output_type
-	58, // [58:69] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	46, // 55: connector.v1.HTTPEvent.took:type_name -> google.protobuf.Duration
+	46, // 56: connector.v1.HTTPEvent.rate_wait:type_name -> google.protobuf.Duration
+	12, // 57: connector.v1.EraseRequest.ref:type_name -> connector.v1.ExternalRef
+	32, // 58: connector.v1.WebhookRequest.HeadersEntry.value:type_name -> connector.v1.HeaderValues
+	3,  // 59: connector.v1.Adapter.Describe:input_type -> connector.v1.DescribeRequest
+	7,  // 60: connector.v1.Adapter.ValidateConfig:input_type -> connector.v1.ConfigRequest
+	7,  // 61: connector.v1.Adapter.Configure:input_type -> connector.v1.ConfigRequest
+	10, // 62: connector.v1.Adapter.Pull:input_type -> connector.v1.PullRequest
+	22, // 63: connector.v1.Adapter.Fetch:input_type -> connector.v1.FetchRequest
+	26, // 64: connector.v1.Adapter.EnsureTargets:input_type -> connector.v1.EnsureTargetsRequest
+	29, // 65: connector.v1.Adapter.Push:input_type -> connector.v1.PushRequest
+	33, // 66: connector.v1.Adapter.VerifyWebhook:input_type -> connector.v1.WebhookRequest
+	1,  // 67: connector.v1.Adapter.Close:input_type -> connector.v1.Empty
+	1,  // 68: connector.v1.Adapter.Hints:input_type -> connector.v1.Empty
+	1,  // 69: connector.v1.Adapter.WatchHTTP:input_type -> connector.v1.Empty
+	40, // 70: connector.v1.Adapter.Erase:input_type -> connector.v1.EraseRequest
+	4,  // 71: connector.v1.Adapter.Describe:output_type -> connector.v1.DescribeResponse
+	9,  // 72: connector.v1.Adapter.ValidateConfig:output_type -> connector.v1.ValidateConfigResponse
+	1,  // 73: connector.v1.Adapter.Configure:output_type -> connector.v1.Empty
+	11, // 74: connector.v1.Adapter.Pull:output_type -> connector.v1.PageChunk
+	23, // 75: connector.v1.Adapter.Fetch:output_type -> connector.v1.FetchResponse
+	27, // 76: connector.v1.Adapter.EnsureTargets:output_type -> connector.v1.EnsureTargetsResponse
+	31, // 77: connector.v1.Adapter.Push:output_type -> connector.v1.PushResponse
+	35, // 78: connector.v1.Adapter.VerifyWebhook:output_type -> connector.v1.WebhookResponse
+	1,  // 79: connector.v1.Adapter.Close:output_type -> connector.v1.Empty
+	38, // 80: connector.v1.Adapter.Hints:output_type -> connector.v1.HintsResponse
+	39, // 81: connector.v1.Adapter.WatchHTTP:output_type -> connector.v1.HTTPEvent
+	41, // 82: connector.v1.Adapter.Erase:output_type -> connector.v1.EraseResponse
+	71, // [71:83] is the sub-list for method output_type
+	59, // [59:71] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_connector_proto_init() }
@@ -3195,7 +3299,7 @@ func file_connector_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_connector_proto_rawDesc), len(file_connector_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   43,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

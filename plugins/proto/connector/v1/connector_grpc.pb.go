@@ -1,4 +1,4 @@
-// Protocol 1.1 of the segment connector adapter plugins.
+// Protocol 1.2 of the segment connector adapter plugins.
 //
 // This file is the contract between the connector host and an adapter
 // plugin served with hashicorp/go-plugin over gRPC. Rules:
@@ -45,6 +45,7 @@ const (
 	Adapter_Close_FullMethodName          = "/connector.v1.Adapter/Close"
 	Adapter_Hints_FullMethodName          = "/connector.v1.Adapter/Hints"
 	Adapter_WatchHTTP_FullMethodName      = "/connector.v1.Adapter/WatchHTTP"
+	Adapter_Erase_FullMethodName          = "/connector.v1.Adapter/Erase"
 )
 
 // AdapterClient is the client API for Adapter service.
@@ -86,6 +87,12 @@ type AdapterClient interface {
 	// host cancels. Events the host is too slow to take are dropped, never
 	// queued without bound. A 1.0 plugin answers UNIMPLEMENTED.
 	WatchHTTP(ctx context.Context, in *Empty, opts ...grpc.CallOption) (grpc.ServerStreamingClient[HTTPEvent], error)
+	// Erase (1.2) permanently deletes or anonymises one person's record for
+	// a privacy erasure (adapter.Eraser). The host calls it only on a plugin
+	// that reports protocol_minor 2 or more; a plugin without erasure
+	// answers with an error whose ErrorDetail marks it unsupported, and the
+	// host records the platform as unable to erase.
+	Erase(ctx context.Context, in *EraseRequest, opts ...grpc.CallOption) (*EraseResponse, error)
 }
 
 type adapterClient struct {
@@ -224,6 +231,16 @@ func (c *adapterClient) WatchHTTP(ctx context.Context, in *Empty, opts ...grpc.C
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Adapter_WatchHTTPClient = grpc.ServerStreamingClient[HTTPEvent]
 
+func (c *adapterClient) Erase(ctx context.Context, in *EraseRequest, opts ...grpc.CallOption) (*EraseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EraseResponse)
+	err := c.cc.Invoke(ctx, Adapter_Erase_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdapterServer is the server API for Adapter service.
 // All implementations must embed UnimplementedAdapterServer
 // for forward compatibility.
@@ -263,6 +280,12 @@ type AdapterServer interface {
 	// host cancels. Events the host is too slow to take are dropped, never
 	// queued without bound. A 1.0 plugin answers UNIMPLEMENTED.
 	WatchHTTP(*Empty, grpc.ServerStreamingServer[HTTPEvent]) error
+	// Erase (1.2) permanently deletes or anonymises one person's record for
+	// a privacy erasure (adapter.Eraser). The host calls it only on a plugin
+	// that reports protocol_minor 2 or more; a plugin without erasure
+	// answers with an error whose ErrorDetail marks it unsupported, and the
+	// host records the platform as unable to erase.
+	Erase(context.Context, *EraseRequest) (*EraseResponse, error)
 	mustEmbedUnimplementedAdapterServer()
 }
 
@@ -305,6 +328,9 @@ func (UnimplementedAdapterServer) Hints(context.Context, *Empty) (*HintsResponse
 }
 func (UnimplementedAdapterServer) WatchHTTP(*Empty, grpc.ServerStreamingServer[HTTPEvent]) error {
 	return status.Error(codes.Unimplemented, "method WatchHTTP not implemented")
+}
+func (UnimplementedAdapterServer) Erase(context.Context, *EraseRequest) (*EraseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Erase not implemented")
 }
 func (UnimplementedAdapterServer) mustEmbedUnimplementedAdapterServer() {}
 func (UnimplementedAdapterServer) testEmbeddedByValue()                 {}
@@ -511,6 +537,24 @@ func _Adapter_WatchHTTP_Handler(srv interface{}, stream grpc.ServerStream) error
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Adapter_WatchHTTPServer = grpc.ServerStreamingServer[HTTPEvent]
 
+func _Adapter_Erase_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EraseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdapterServer).Erase(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Adapter_Erase_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdapterServer).Erase(ctx, req.(*EraseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Adapter_ServiceDesc is the grpc.ServiceDesc for Adapter service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -553,6 +597,10 @@ var Adapter_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Hints",
 			Handler:    _Adapter_Hints_Handler,
+		},
+		{
+			MethodName: "Erase",
+			Handler:    _Adapter_Erase_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
