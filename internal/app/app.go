@@ -5,6 +5,13 @@
 // under the segment lock), the full cycle, the webhook path, explain and
 // status. The CLI and the daemon both call it; it knows nothing of HTTP,
 // flags or loops, and no goroutine it starts outlives the call.
+//
+// Each configured instance (a section under platforms, or a plugin on its
+// own) gets its own adapter, keyed by the instance's name everywhere: in
+// Adapters, the pipeline, the store, the health tracker and the metrics.
+// An adapter whose records carry another name (two WooCommerce shops both
+// stamp "woocommerce") is wrapped so that what it reads carries the
+// instance's name and what it is handed carries its own (instance.go).
 package app
 
 import (
