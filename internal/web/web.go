@@ -130,6 +130,7 @@ func (s *Server) Handler() http.Handler {
 	authed := http.NewServeMux()
 	s.apiRoutes(authed)
 	s.pageRoutes(authed)
+	s.earnRoutes(authed)
 	s.opsRoutes(authed)
 	authed.HandleFunc("POST /logout", s.logout)
 
