@@ -129,6 +129,26 @@ func (f *Fake) AddProspect(email, first, last string, optedOut bool, at time.Tim
 	return p
 }
 
+// ByEmail returns copies of the prospects with email (any case).
+func (f *Fake) ByEmail(email string) []Prospect {
+	f.mu.Lock()
+	var ids []int
+	for id, p := range f.prospects {
+		if strings.EqualFold(p.Email, email) {
+			ids = append(ids, id)
+		}
+	}
+	f.mu.Unlock()
+	sort.Ints(ids)
+	out := make([]Prospect, 0, len(ids))
+	for _, id := range ids {
+		if p, ok := f.Prospect(id); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Touch marks prospect id updated now (its updatedAt moves on).
 func (f *Fake) Touch(id int) {
 	f.mu.Lock()
@@ -403,10 +423,8 @@ func (f *Fake) upsert(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	if latest == nil {
-		f.nextID++
-		latest = &Prospect{ID: f.nextID, Email: body.MatchEmail, Custom: map[string]string{}, CreatedAt: f.clock}
+		latest = &Prospect{ID: f.nextID + 1, Email: body.MatchEmail, Custom: map[string]string{}, CreatedAt: f.clock}
 		status = http.StatusCreated
-		defer func() { f.prospects[latest.ID] = latest }()
 	}
 	if f.rejected[latest.ID] {
 		apiError(w, http.StatusBadRequest, CodeInvalidParameter, "The prospect can't be updated")
@@ -420,6 +438,10 @@ func (f *Fake) upsert(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		apiError(w, http.StatusBadRequest, CodeInvalidParameter, err.Error())
 		return
+	}
+	if status == http.StatusCreated {
+		f.nextID = latest.ID
+		f.prospects[latest.ID] = latest
 	}
 	writeJSON(w, status, m)
 }
