@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -115,12 +116,11 @@ func (s *Sandbox) PluginEndpoint(name string) (Endpoint, bool) {
 
 // pluginEndpoints returns the plugin platforms' endpoints, sorted.
 func (s *Sandbox) pluginEndpoints() []Endpoint {
-	var out []Endpoint
-	for _, name := range []string{Klaviyo, Mailchimp} {
-		if e, ok := s.plugins[name]; ok {
-			out = append(out, e)
-		}
+	out := make([]Endpoint, 0, len(s.plugins))
+	for _, e := range s.plugins {
+		out = append(out, e)
 	}
+	slices.SortFunc(out, func(a, b Endpoint) int { return strings.Compare(a.Platform, b.Platform) })
 	return out
 }
 

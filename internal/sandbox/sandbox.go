@@ -22,6 +22,7 @@ import (
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/plugins/klaviyo/klaviyofake"
 	"github.com/segconn/connector/plugins/mailchimp/mailchimpfake"
+	"github.com/segconn/connector/plugins/pardot/pardotfake"
 )
 
 // Platforms lists the sandbox's platforms in a fixed order.
@@ -54,6 +55,9 @@ type Options struct {
 	// Mailchimp and Klaviyo serve a fake Mailchimp or Klaviyo account too
 	// (see Mailchimp and Klaviyo), for those adapter plugins.
 	Mailchimp, Klaviyo bool
+	// Pardot serves a fake Account Engagement business unit too (see
+	// Pardot), for that adapter plugin.
+	Pardot bool
 }
 
 // Endpoint is how to reach one fake platform.
@@ -87,6 +91,9 @@ type Sandbox struct {
 	// KlaviyoFake is the fake Klaviyo account, when Options.Klaviyo
 	// started it.
 	KlaviyoFake *klaviyofake.Fake
+	// PardotFake is the fake Account Engagement business unit, when
+	// Options.Pardot started it.
+	PardotFake *pardotfake.Fake
 	// Shops are the WooCommerce fakes by instance name (ShopName), the
 	// first (WooFake) included.
 	Shops map[string]*woocommercefake.Fake
@@ -178,6 +185,9 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		names = append(names, ShopName(i))
 	}
 	for p := range opts.Listen {
+		if p == Pardot && opts.Pardot {
+			continue
+		}
 		if !slices.Contains(names, p) && (p != Mailchimp || !opts.Mailchimp) && (p != Klaviyo || !opts.Klaviyo) {
 			return nil, fmt.Errorf("starting sandbox: listen address for unknown platform %q (want one of %v)", p, names)
 		}
@@ -242,6 +252,10 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 			return nil, fmt.Errorf("starting sandbox %s: %w", name, err)
 		}
 		start(l)
+	}
+	if err := s.startPardotFake(ctx, opts); err != nil {
+		_ = s.Close()
+		return nil, err
 	}
 	s.fire = newFirer(s)
 	s.log.Info("sandbox started", "seed", opts.Seed, "people", len(ds.People), "shops", opts.Shops,
