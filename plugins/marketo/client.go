@@ -69,12 +69,14 @@ func (t *tokenSource) get(ctx context.Context) (string, error) {
 	if t.token != "" && time.Until(t.expires) > tokenSlack {
 		return t.token, nil
 	}
+	// The identity description takes the grant as query parameters (GET
+	// and POST alike); the client secret in the URL is redacted from
+	// every log and error by the HTTP kit.
 	q := url.Values{"grant_type": {"client_credentials"}, "client_id": {t.id}, "client_secret": {t.secret}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, strings.NewReader(q.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.url+"?"+q.Encode(), nil)
 	if err != nil {
 		return "", adapter.Permanent(fmt.Errorf("marketo: building the token request: %w", err))
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := t.client.Do(ctx, req)
 	if err != nil {
 		if k := adapter.KindOf(err); k == adapter.KindPermanent || k == adapter.KindAuth {

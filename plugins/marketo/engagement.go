@@ -7,12 +7,15 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
 )
+
+// engagementTypes are the activity types read as engagement: Visit
+// Webpage, Fill Out Form, Open Email, Click Email.
+var engagementTypes = []string{"1", "2", "10", "11"}
 
 // engagement counts one lead's engagement activities.
 type engagement struct {
@@ -98,13 +101,12 @@ func (p *Plugin) engagement(ctx context.Context, leads []int) (map[int]*engageme
 		}
 	}
 	for _, g := range groups {
-		q := url.Values{"activityTypeIds": {engagementKind}, "nextPageToken": {start}, "batchSize": {strconv.Itoa(maxBatch)}}
-		if g != nil {
-			s := make([]string, len(g))
-			for i, id := range g {
-				s[i] = strconv.Itoa(id)
-			}
-			q.Set("leadIds", strings.Join(s, ","))
+		// Integer lists go as repeated parameters, the description's
+		// collectionFormat multi (the guides' comma-separated form is
+		// accepted too).
+		q := url.Values{"activityTypeIds": engagementTypes, "nextPageToken": {start}, "batchSize": {strconv.Itoa(maxBatch)}}
+		for _, id := range g {
+			q.Add("leadIds", strconv.Itoa(id))
 		}
 		for {
 			env, err := p.call(ctx, request{op: "activities", method: http.MethodGet, path: "/rest/v1/activities.json", query: q})

@@ -24,14 +24,13 @@ const Version = "0.1.0"
 // Limits from Marketo's developer guides ("Leads", "List Membership",
 // "Activities", "Error Codes").
 const (
-	maxBatch       = 300 // leads per sync, ids per filter or list call, activities per page
-	maxLeadIDs     = 30  // leadIds per activities call
-	window         = 20 * time.Second
-	windowCalls    = 100 // calls per window
-	maxConcurrent  = 10  // calls in flight
-	defaultQuota   = 50_000
-	tokenSlack     = 60 * time.Second // renew a token this long before it expires
-	engagementKind = "1,2,10,11"      // Visit Webpage, Fill Out Form, Open Email, Click Email
+	maxBatch      = 300 // leads per sync, ids per filter or list call, activities per page
+	maxLeadIDs    = 30  // leadIds per activities call
+	window        = 20 * time.Second
+	windowCalls   = 100 // calls per window
+	maxConcurrent = 10  // calls in flight
+	defaultQuota  = 50_000
+	tokenSlack    = 60 * time.Second // renew a token this long before it expires
 )
 
 // Config is the plugin's config section.

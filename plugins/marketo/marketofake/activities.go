@@ -57,7 +57,7 @@ func (f *Fake) page(r *http.Request, types []int) envelope {
 		size = min(n, MaxBatch)
 	}
 	var leads []int
-	for _, s := range splitList(q.Get("leadIds")) {
+	for _, s := range splitList(q["leadIds"]) {
 		n, err := strconv.Atoi(s)
 		if err != nil {
 			return callError("1003", "Invalid leadIds")
@@ -96,7 +96,7 @@ func (f *Fake) page(r *http.Request, types []int) envelope {
 // activities is Get Lead Activities (activityTypeIds required, at most 10).
 func (f *Fake) activities(r *http.Request, _ []byte) envelope {
 	var types []int
-	for _, s := range splitList(r.URL.Query().Get("activityTypeIds")) {
+	for _, s := range splitList(r.URL.Query()["activityTypeIds"]) {
 		n, err := strconv.Atoi(s)
 		if err != nil {
 			return callError("1003", fmt.Sprintf("Invalid activityTypeId '%s'", s))
@@ -112,7 +112,7 @@ func (f *Fake) activities(r *http.Request, _ []byte) envelope {
 // leadChanges is Get Lead Changes: New Lead and Change Data Value
 // activities; fields is required.
 func (f *Fake) leadChanges(r *http.Request, _ []byte) envelope {
-	if len(splitList(r.URL.Query().Get("fields"))) == 0 {
+	if len(splitList(r.URL.Query()["fields"])) == 0 {
 		return callError("1003", "fields is required")
 	}
 	return f.page(r, []int{NewLead, ChangeDataValue})

@@ -155,11 +155,15 @@ func (l *Lead) record(fields []string) map[string]any {
 	return m
 }
 
-func splitList(s string) []string {
+// splitList reads a list parameter given comma-separated (as the guides
+// show) or repeated (the descriptions' collectionFormat multi), or both.
+func splitList(vals []string) []string {
 	var out []string
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
+	for _, s := range vals {
+		for _, v := range strings.Split(s, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				out = append(out, v)
+			}
 		}
 	}
 	return out
@@ -169,11 +173,11 @@ func splitList(s string) []string {
 // filterValues ("Leads"; 1003 for more).
 func (f *Fake) getLeads(r *http.Request, _ []byte) envelope {
 	q := r.URL.Query()
-	vals := splitList(q.Get("filterValues"))
+	vals := splitList(q["filterValues"])
 	if len(vals) > MaxBatch {
 		return callError("1003", "Too many filterValues")
 	}
-	fields := splitList(q.Get("fields"))
+	fields := splitList(q["fields"])
 	for _, fl := range fields {
 		if !f.knownField(fl) {
 			return callError("1006", fmt.Sprintf("Field '%s' not found", fl))
