@@ -211,6 +211,7 @@ func (p *Plugin) count(exhausted bool) {
 		return
 	}
 	p.quota.used++
+	p.quota.exhausted = false // the quota was reset (or raised) since
 }
 
 // classify maps a call-level error code to an adapter error ("Error

@@ -76,6 +76,8 @@ type Stats struct {
 	Requests  int            // API calls answered (any outcome), tokens excluded
 	Counted   int            // calls counted against the rate limit and quota
 	Throttled int            // 606 and 615 answers
+	Expired   int            // 602 answers (an expired token)
+	OverQuota int            // 607 answers
 	ByOp      map[string]int // calls per route ("POST /rest/v1/leads.json")
 	Records   map[string]int // records per route (sync input, list ids)
 }
@@ -227,6 +229,7 @@ func (f *Fake) admit(r *http.Request) *envelope {
 	case !ok:
 		return e("601", "Access token invalid")
 	case !time.Now().Before(exp):
+		f.stats.Expired++
 		return e("602", "Access token expired")
 	}
 	if f.inject > 0 {
@@ -251,6 +254,7 @@ func (f *Fake) admit(r *http.Request) *envelope {
 		return e("606", "Max rate limit '100' exceeded with in '20' secs")
 	}
 	if f.quota >= DailyQuota {
+		f.stats.OverQuota++
 		return e("607", "Daily quota reached")
 	}
 	f.calls = append(f.calls, now)
