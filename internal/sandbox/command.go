@@ -42,6 +42,7 @@ func NewCommand(segments Segments) *cobra.Command {
 		noPrepare               bool
 		shops                   int
 		mailchimp, klaviyo      bool
+		marketo                 bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sandbox",
@@ -97,7 +98,7 @@ under the same email.`,
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 			sb, err := Start(ctx, Options{Seed: seed, Customers: customers, Listen: listen, Logger: log, Shops: shops,
-				Mailchimp: mailchimp, Klaviyo: klaviyo})
+				Mailchimp: mailchimp, Klaviyo: klaviyo, Marketo: marketo})
 			if err != nil {
 				return err
 			}
@@ -162,6 +163,7 @@ under the same email.`,
 	f.IntVar(&shops, "shops", 1, "WooCommerce shops the business runs (further shops are woocommerce-2, … on the ports after the first three)")
 	f.BoolVar(&mailchimp, "mailchimp", false, "also serve a fake Mailchimp account (the newsletter audience) for the Mailchimp adapter plugin")
 	f.BoolVar(&klaviyo, "klaviyo", false, "also serve a fake Klaviyo account (every person as a profile) for the Klaviyo adapter plugin")
+	f.BoolVar(&marketo, "marketo", false, "also serve a fake Marketo Engage instance (every person as a lead) for the Marketo adapter plugin")
 	return cmd
 }
 

@@ -364,3 +364,23 @@ func (f *Fake) DefineField(name string) {
 	defer f.mu.Unlock()
 	f.fields[name] = "string"
 }
+
+// AddLead adds a lead created (and last updated) at created, with its New
+// Lead activity; the clock moves on a second so that every lead has its
+// own moment.
+func (f *Fake) AddLead(email, first, last string, created time.Time) *Lead {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	at := created.UTC().Truncate(time.Second)
+	if !at.After(f.clock) {
+		at = f.tick()
+	} else {
+		f.clock = at
+	}
+	l := &Lead{ID: len(f.leads) + 1001, Email: email, FirstName: first, LastName: last, CreatedAt: at, UpdatedAt: at,
+		Fields: map[string]string{}}
+	f.leads = append(f.leads, l)
+	f.byID[l.ID] = l
+	f.addActivity(l.ID, NewLead, at, nil)
+	return l
+}
