@@ -65,7 +65,7 @@ func TestMarketoPluginAgainstTheSandbox(t *testing.T) {
 	}
 	id := emails[strings.ToLower(sb.Data.People[0].Email)]
 	res, err := a.Push(ctx, adapter.PushRequest{Targets: targets, Items: []adapter.PushItem{{ID: "1",
-		Ref: domain.ExternalRef{Platform: Marketo, ObjectType: domain.ObjectContact, ID: id},
+		Ref:        domain.ExternalRef{Platform: Marketo, ObjectType: domain.ObjectContact, ID: id},
 		Properties: map[string]string{"seg": "vip"}, Add: []string{"list:vip"}}}})
 	if err != nil || res[0].Status != adapter.PushOK {
 		t.Fatalf("push: %v %+v", err, res)
