@@ -104,7 +104,6 @@ type Fake struct {
 	reject    map[int]bool
 	inject    int
 	stats     Stats
-	seq       int
 }
 
 // Start serves a fake instance, stopped at cleanup.
