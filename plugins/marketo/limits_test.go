@@ -224,3 +224,34 @@ func TestMissingLeadFailsAlone(t *testing.T) {
 		t.Errorf("missing lead: %+v, want permanent with 1004", res[2])
 	}
 }
+
+// A first pull of 50,000 leads reads every one in 2·ceil(50000/300) calls
+// (a page of lead changes and the page's leads by id) plus a paging token
+// and the engagement scan, with no call refused for the rate limit and
+// never more than 100 calls in a 20-second window, counted by the fake.
+func TestInitialPullOf50000Leads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("paced at Marketo's rate limit, about 80 s: skipped in -short mode")
+	}
+	t.Parallel()
+	f := marketofake.Start(t.Cleanup)
+	f.Seed(50_000)
+	p := configured(t, f)
+	byID, _, _ := pullAll(t, p, "")
+	if len(byID) != 50_000 {
+		t.Fatalf("pulled %d leads, want 50000", len(byID))
+	}
+	s := f.Stats()
+	pages := (50_000 + 299) / 300
+	changes, leads := s.ByOp["GET /rest/v1/activities/leadchanges.json"], s.ByOp["GET /rest/v1/leads.json"]
+	if changes != pages || leads != pages {
+		t.Errorf("%d lead-change and %d lead calls, want %d and %d", changes, leads, pages, pages)
+	}
+	if extra := s.Counted - changes - leads; extra > 4 {
+		t.Errorf("%d calls besides the pages (paging tokens, engagement), want at most 4: %v", extra, s.ByOp)
+	}
+	if s.Throttled != 0 || f.MaxWindowCalls() > marketofake.WindowCalls {
+		t.Errorf("%d calls refused for the rate limit; at most %d calls in a window (limit %d)", s.Throttled, f.MaxWindowCalls(), marketofake.WindowCalls)
+	}
+	t.Logf("50,000 leads in %d calls (at most %d in a 20 s window)", s.Counted, f.MaxWindowCalls())
+}

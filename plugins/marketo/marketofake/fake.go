@@ -193,18 +193,26 @@ type handler func(r *http.Request, body []byte) envelope
 // rate window and the daily quota in front, in that order.
 func (f *Fake) route(mux *http.ServeMux, pattern string, h handler) {
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		// A call is in flight from its arrival to its answer, waiting
+		// for the lock included, so calls sent at once count together.
+		f.mu.Lock()
+		f.inflight++
+		f.mu.Unlock()
+		defer func() {
+			f.mu.Lock()
+			f.inflight--
+			f.mu.Unlock()
+		}()
 		body, _ := readBody(r)
 		f.mu.Lock()
 		f.stats.Requests++
 		f.stats.ByOp[pattern]++
-		f.inflight++
 		env := f.admit(r)
 		if env == nil {
 			e := h(r, body)
 			env = &e
 			f.stats.Counted++
 		}
-		f.inflight--
 		env.RequestID = randHex(2) + "#" + randHex(5)
 		env.Success = len(env.Errors) == 0
 		f.mu.Unlock()
