@@ -46,6 +46,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -97,8 +98,8 @@ type Fake struct {
 	acts      []Activity
 	tokens    map[string]time.Time // token → expiry
 	token     string
-	calls     []time.Time // counted calls in the current window
-	inflight  int
+	calls     []time.Time  // counted calls in the current window
+	inflight  atomic.Int32 // calls between arrival and answer
 	maxWindow int
 	quota     int // counted calls today
 	reject    map[int]bool
@@ -195,14 +196,8 @@ func (f *Fake) route(mux *http.ServeMux, pattern string, h handler) {
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		// A call is in flight from its arrival to its answer, waiting
 		// for the lock included, so calls sent at once count together.
-		f.mu.Lock()
-		f.inflight++
-		f.mu.Unlock()
-		defer func() {
-			f.mu.Lock()
-			f.inflight--
-			f.mu.Unlock()
-		}()
+		f.inflight.Add(1)
+		defer f.inflight.Add(-1)
 		body, _ := readBody(r)
 		f.mu.Lock()
 		f.stats.Requests++
@@ -244,7 +239,7 @@ func (f *Fake) admit(r *http.Request) *envelope {
 		f.stats.Throttled++
 		return e("606", "Max rate limit '100' exceeded with in '20' secs")
 	}
-	if f.inflight > MaxConcurrent {
+	if f.inflight.Load() > MaxConcurrent {
 		f.stats.Throttled++
 		return e("615", "Concurrent access limit reached")
 	}
