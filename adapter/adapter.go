@@ -386,3 +386,41 @@ const (
 // ErrRecordGone is returned by Eraser.Erase for a record the platform no
 // longer has: nothing is left to erase.
 var ErrRecordGone = errors.New("the platform no longer has the record")
+
+// WebhookSubscription is one of the platform's webhook subscriptions that
+// deliver to this connector, as a WebhookWatcher sees it.
+type WebhookSubscription struct {
+	ID     string `json:"id"`
+	Topic  string `json:"topic"`  // e.g. "order.created", "contact.propertyChange"
+	Status string `json:"status"` // the platform's word: active, paused, disabled, inactive…
+}
+
+// WebhookHealth is what a WebhookWatcher found: the subscriptions that do
+// not deliver, the topics no subscription delivers to this connector, and
+// what it repaired when allowed to.
+type WebhookHealth struct {
+	// Inactive are subscriptions that exist but do not deliver.
+	Inactive []WebhookSubscription `json:"inactive,omitempty"`
+	// Missing are topics no subscription delivers to this connector.
+	Missing []string `json:"missing,omitempty"`
+	// Reenabled and Created are subscriptions the watcher repaired
+	// (only when the configuration lets it manage webhooks).
+	Reenabled []WebhookSubscription `json:"reenabled,omitempty"`
+	Created   []WebhookSubscription `json:"created,omitempty"`
+	// Active counts the subscriptions that deliver.
+	Active int `json:"active"`
+}
+
+// Healthy reports whether every topic has a subscription that delivers.
+func (h WebhookHealth) Healthy() bool { return len(h.Inactive) == 0 && len(h.Missing) == 0 }
+
+// WebhookWatcher is implemented by adapters that can see the platform's
+// webhook subscriptions: a platform that disables a subscription after
+// failed deliveries stops sending events without telling anyone, so the
+// host watches. WatchWebhooks only reads unless the adapter's
+// configuration lets it manage webhooks; then it also re-enables or
+// recreates what it found broken. ok is false when the adapter cannot
+// see subscriptions with its configuration (credentials it lacks).
+type WebhookWatcher interface {
+	WatchWebhooks(ctx context.Context) (h WebhookHealth, ok bool, err error)
+}

@@ -6,7 +6,11 @@ import (
 )
 
 // Platform names a source system: "hubspot", "salesforce", "woocommerce" or
-// the name a plugin describes itself with.
+// the name a plugin describes itself with, as an adapter stamps its
+// records. The host keeps records under the name of the configured
+// instance they came from (a platform section's key, such as shop-eu for
+// one of two WooCommerce shops), which is the adapter's name unless the
+// configuration gives the instance another.
 type Platform = string
 
 // Object types carried in ExternalRef.ObjectType and Change.Object.

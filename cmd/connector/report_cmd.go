@@ -14,9 +14,11 @@ import (
 
 	"github.com/segconn/connector/core/lift"
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/alert"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/export"
 	"github.com/segconn/connector/internal/report"
+	"github.com/segconn/connector/internal/web"
 )
 
 // parseDay reads a date (2026-09-30) or an RFC 3339 time; "" gives def.
@@ -71,7 +73,11 @@ orders in other currencies are left out and counted.`,
 			if err != nil {
 				return err
 			}
-			rois, err := segmentROI(l.Spend, res, asOf)
+			spend, err := report.AllSpend(cmd.Context(), st, l.Spend)
+			if err != nil {
+				return err
+			}
+			rois, err := report.SpendROI(spend, res, asOf)
 			if err != nil {
 				return err
 			}
@@ -115,6 +121,7 @@ orders in other currencies are left out and counted.`,
 
 func (a *cli) reviewCommand() *cobra.Command {
 	var fromFlag, toFlag, format, out string
+	var send bool
 	c := &cobra.Command{
 		Use:   "review",
 		Short: "The quarterly review: segment sizes and revenue, migrations, lift and suggested actions",
@@ -125,7 +132,13 @@ the largest moves in words ("8 Champions became At Risk"), the lift over
 the holdouts, and findings with a suggested action each (win-back for
 valuable customers who lapsed, segments too small, too big or overlapping,
 data quality). Formats: markdown (the default on a terminal), html (one
-printable page) and json (-o json).`,
+printable page that carries its chart, so it works offline) and json
+(-o json).
+
+With --send the review goes to the alert destinations instead of standard
+output (--out still writes the file): Slack gets a summary and a link to
+the web app's review page (review.link), email the whole page, the
+webhook the JSON. review.schedule sends it every month or quarter.`,
 		Example: "  connector report review --from 2026-07-01 --to 2026-10-01 --format html --out review.html",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -152,14 +165,26 @@ printable page) and json (-o json).`,
 			if format != "markdown" && format != "html" && format != "json" {
 				return usageError{fmt.Errorf("--format %q: want markdown, html or json", format)}
 			}
-			st, _, err := a.openStore(cmd.Context())
+			st, l, err := a.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			r, err := report.Review(cmd.Context(), st, report.ReviewOptions{From: from, To: to, Seed: 1})
+			spend, err := report.AllSpend(cmd.Context(), st, l.Spend)
 			if err != nil {
 				return err
+			}
+			r, err := report.Review(cmd.Context(), st, report.ReviewOptions{From: from, To: to, Seed: 1, Spend: spend})
+			if err != nil {
+				return err
+			}
+			if send {
+				if err := a.sendReview(cmd, r, l); err != nil {
+					return err
+				}
+				if out == "" {
+					return nil
+				}
 			}
 			w := a.stdout
 			if out != "" {
@@ -176,7 +201,11 @@ printable page) and json (-o json).`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(r)
 			case "html":
-				return r.WriteHTML(w)
+				charts, err := web.ReviewCharts()
+				if err != nil {
+					return err
+				}
+				return r.WriteHTML(w, charts)
 			}
 			return r.WriteMarkdown(w)
 		},
@@ -185,7 +214,32 @@ printable page) and json (-o json).`,
 	c.Flags().StringVar(&toFlag, "to", "", "the day after the period (2026-10-01)")
 	c.Flags().StringVar(&format, "format", "markdown", "markdown, html or json")
 	c.Flags().StringVar(&out, "out", "", "write to this file instead of standard output")
+	c.Flags().BoolVar(&send, "send", false, "send it through the configured alert destinations (Slack, email, webhook)")
 	return c
+}
+
+// sendReview sends the review to every alert destination and says which
+// got it.
+func (a *cli) sendReview(cmd *cobra.Command, r *report.ReviewResult, l *config.Loaded) error {
+	_, ns, err := alert.FromConfig(l.Alerts)
+	if err != nil {
+		return err
+	}
+	if len(ns) == 0 {
+		return usageError{fmt.Errorf("--send: no alert destination is configured (alerts.slack, alerts.email or alerts.webhook)")}
+	}
+	notice, err := r.Notice(l.Review.Link, time.Now())
+	if err != nil {
+		return err
+	}
+	sent, err := alert.SendReport(cmd.Context(), notice, ns, nil)
+	if len(sent) > 0 {
+		fmt.Fprintf(a.stderr, "Review sent to %s.\n", strings.Join(sent, ", "))
+	}
+	if err != nil {
+		return fmt.Errorf("sending the review: %w", err)
+	}
+	return nil
 }
 
 func points(l lift.Lift) string {
@@ -261,39 +315,4 @@ history recorded since then are written.`,
 	c.Flags().StringVar(&sinceFlag, "since", "", "only what changed since this date")
 	c.Flags().StringArrayVar(&tables, "table", nil, "only this table (repeatable): profiles, orders, memberships, membership_history")
 	return c
-}
-
-// segmentROI sums each segment's configured spend that started before
-// asOf, in the lift's currency, and turns its lift into ROI.
-func segmentROI(spend []config.Spend, lifts []report.SegmentLift, asOf time.Time) ([]report.ROI, error) {
-	var out []report.ROI
-	for _, l := range lifts {
-		var total int64
-		for _, s := range spend {
-			from, _, err := s.Period()
-			if err != nil {
-				return nil, err
-			}
-			if s.Segment != l.Segment || !from.Before(asOf) {
-				continue
-			}
-			if s.Currency != l.Currency {
-				return nil, fmt.Errorf("spend for %s is in %s but its revenue is in %s: amounts in different currencies are not converted", s.Segment, s.Currency, l.Currency)
-			}
-			m, err := s.Minor()
-			if err != nil {
-				return nil, err
-			}
-			total += m
-		}
-		if total == 0 {
-			continue
-		}
-		r, err := report.ComputeROI(l, total)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }

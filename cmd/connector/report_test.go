@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/store/sqlite"
 )
@@ -106,10 +110,40 @@ func TestReportLiftAndExport(t *testing.T) {
 	if code, _, errOut := runCLI(t, nil, "report", "review", "--from", "2026-08-01", "--to", "2026-10-01", "--format", "html", "--out", html, "-c", cfg); code != exitOK {
 		t.Fatalf("report review html: exit %d: %s", code, errOut)
 	}
-	if b, err := os.ReadFile(html); err != nil || !strings.Contains(string(b), "<h1>Segment review") {
-		t.Fatalf("review.html: %v", err)
+	if b, err := os.ReadFile(html); err != nil || !strings.Contains(string(b), "<h1>Segment review") ||
+		!strings.Contains(string(b), `id="review-data"`) || !strings.Contains(string(b), "new uPlot(") || strings.Contains(string(b), "<script src") {
+		t.Fatalf("review.html is not a self-contained page with its chart: %v", err)
 	}
 	if code, _, _ := runCLI(t, nil, "report", "review", "--from", "2026-10-01", "--to", "2026-08-01", "-c", cfg); code != exitUsage {
 		t.Errorf("a reversed period: exit %d, want %d", code, exitUsage)
+	}
+	if code, _, _ := runCLI(t, nil, "report", "review", "--from", "2026-08-01", "--to", "2026-10-01", "--send", "-c", cfg); code != exitUsage {
+		t.Errorf("--send with no destination: exit %d, want %d", code, exitUsage)
+	}
+
+	// --send: a signed webhook gets the review's JSON.
+	const secret = "review-signing-secret-0123456789"
+	got := make(chan []byte, 2)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := outbound.Verify(secret, r.Header, body, time.Now(), outbound.DefaultTolerance); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		got <- body
+	}))
+	defer hook.Close()
+	sendCfg := writeConfig(t, "store: {driver: sqlite, path: "+dbPath+"}\nalerts: {webhook: {url: \""+hook.URL+"\", secret: "+secret+"}}\nreview: {link: \"https://connector.shop.example\"}\n")
+	code, out, errOut = runCLI(t, nil, "report", "review", "--from", "2026-08-01", "--to", "2026-10-01", "--send", "-c", sendCfg)
+	if code != exitOK || out != "" || !strings.Contains(errOut, "Review sent to webhook.") {
+		t.Fatalf("report review --send: exit %d: %q %q", code, out, errOut)
+	}
+	var sent struct {
+		Kind, Title, Link string
+		Data              struct{ Profiles int }
+	}
+	if err := json.Unmarshal(<-got, &sent); err != nil || sent.Kind != "review" || sent.Data.Profiles != 300 ||
+		sent.Link != "https://connector.shop.example/review?from=2026-08-01&to=2026-10-01" {
+		t.Errorf("the webhook got %+v (%v)", sent, err)
 	}
 }

@@ -157,10 +157,33 @@ func printStatus(a *cli, rep app.HealthReport) error {
 	if err := table(a.stdout, []string{"PLATFORM", "ADAPTER", "STATE", "SINCE", "LAST SUCCESS", "QUARANTINED", "LAST ERROR"}, rows); err != nil {
 		return err
 	}
+	printWebhooks(a, rep)
 	q := rep.Queues
 	fmt.Fprintf(a.stdout, "\nWebhook events waiting: %d\n", q.InboxPending)
 	fmt.Fprintf(a.stdout, "Write-back items: %d pending, %d in flight, %d failed\n", q.Outbox["pending"], q.Outbox["leased"], q.Outbox["failed"])
 	return nil
+}
+
+// printWebhooks says, per watched platform, whether its webhook
+// subscriptions deliver, naming those that do not.
+func printWebhooks(a *cli, rep app.HealthReport) {
+	for _, p := range rep.Platforms {
+		w := p.Webhooks
+		if w == nil {
+			continue
+		}
+		line := fmt.Sprintf("%s webhooks: %s, %d active (checked %s)", p.Platform, w.State, w.Active, ago(rep.GeneratedAt, w.CheckedAt))
+		for _, s := range w.Inactive {
+			line += fmt.Sprintf("; %s %s is %s", s.Topic, s.ID, s.Status)
+		}
+		if len(w.Missing) > 0 {
+			line += "; none for " + strings.Join(w.Missing, ", ")
+		}
+		if w.LastError != "" {
+			line += "; " + w.LastError
+		}
+		fmt.Fprintln(a.stdout, line)
+	}
 }
 
 // ago says how long before now t was, or "never".

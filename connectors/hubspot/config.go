@@ -99,6 +99,10 @@ type WebhookConfig struct {
 	ClientSecret string        `spec:"client_secret,secret" example:"your-app-secret" doc:"app secret that signs webhooks; default oauth.client_secret"`
 	Versions     []string      `spec:"versions" default:"v3" enum:"v1,v2,v3" doc:"signature versions accepted"`
 	MaxAge       time.Duration `spec:"max_age" default:"5m" min:">0" doc:"oldest v3 timestamp accepted"`
+	// AppID and DeveloperAPIKey let the connector read the public app's
+	// webhook subscriptions (webhooks API v3), to report paused ones.
+	AppID           string `spec:"app_id" doc:"id of the public app whose webhook subscriptions the connector watches (with developer_api_key)"`
+	DeveloperAPIKey string `spec:"developer_api_key,secret" doc:"developer account API key that reads the app's webhook subscriptions; without it they are not watched"`
 }
 
 // WriteBackConfig tunes write-back.
@@ -113,7 +117,7 @@ type WriteBackConfig struct {
 
 // Secrets returns the secret values, for redaction.
 func (c *Config) Secrets() []string {
-	return []string{c.Token, c.OAuth.ClientSecret, c.OAuth.RefreshToken, c.Webhooks.ClientSecret}
+	return []string{c.Token, c.OAuth.ClientSecret, c.OAuth.RefreshToken, c.Webhooks.ClientSecret, c.Webhooks.DeveloperAPIKey}
 }
 
 // ParseConfig decodes and validates a section. prefix is the section's

@@ -61,6 +61,7 @@ type Connector struct {
 	cfg    Config
 	api    *httpkit.Client
 	search *httpkit.Client
+	dev    *httpkit.Client // the developer API (webhook subscriptions)
 	budget *sharedBudget
 	auth   *oauth
 
@@ -177,6 +178,7 @@ func (c *Connector) Configure(_ context.Context, raw adapter.Config) error {
 	c.cfg = cfg
 	c.api = httpkit.New(apiOpts)
 	c.search = httpkit.New(searchOpts)
+	c.dev = newDevClient(opts(&governor{base: base, limiter: apiLimiter, shared: budget, now: now, obs: c.obs}))
 	c.budget = budget
 	c.auth = auth
 	return nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 
 // batchMax is HubSpot's v3 batch limit (inputs per request).
@@ -50,7 +51,9 @@ func (s state) batchRead(ctx context.Context, path string, props []string, ids [
 			req.Inputs = append(req.Inputs, idInput{id})
 		}
 		var resp batchResp
-		if err := call(ctx, s.api, http.MethodPost, s.url("/crm/v3/objects/"+path+"/batch/read"), req, &resp); err != nil {
+		// A batch read sent as POST changes nothing: a broken answer is
+		// read again, as for a GET.
+		if err := call(httpkit.AsRead(ctx), s.api, http.MethodPost, s.url("/crm/v3/objects/"+path+"/batch/read"), req, &resp); err != nil {
 			return nil, nil, fmt.Errorf("reading hubspot %s by id: %w", path, err)
 		}
 		out = append(out, resp.Results...)
@@ -108,7 +111,7 @@ func (s state) associations(ctx context.Context, from, to string, ids []string) 
 			in.Inputs = append(in.Inputs, idInput{id})
 		}
 		var resp assocResp
-		if err := call(ctx, s.api, http.MethodPost, s.url("/crm/v4/associations/"+from+"/"+to+"/batch/read"), in, &resp); err != nil {
+		if err := call(httpkit.AsRead(ctx), s.api, http.MethodPost, s.url("/crm/v4/associations/"+from+"/"+to+"/batch/read"), in, &resp); err != nil {
 			return nil, fmt.Errorf("reading hubspot %s→%s associations: %w", from, to, err)
 		}
 		for _, r := range resp.Results {

@@ -106,6 +106,10 @@ func (t *tokenSource) fetchLocked(ctx context.Context) error {
 	default:
 		return fmt.Errorf("unknown auth flow %q", t.cfg.Flow)
 	}
+	// Asking for a token again changes nothing the connector keeps: an
+	// answer that broke on the way (cut short, a gateway's page) is asked
+	// for again within the call, as a read's is.
+	ctx = httpkit.AsRead(ctx)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.cfg.BaseURL+"/services/oauth2/token", strings.NewReader(form.Encode()))
 	if err != nil {
 		return fmt.Errorf("building salesforce token request: %w", err)

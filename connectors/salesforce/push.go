@@ -140,14 +140,43 @@ func (c *Connector) EnsureTargets(ctx context.Context, targets []adapter.Target)
 	return out, nil
 }
 
-// ensureCampaign finds the active Campaign with exactly this name, or
-// creates it.
+// ensureCampaign finds the oldest Campaign with exactly this name, or
+// creates it. Campaign names are not unique in Salesforce, and a create
+// whose answer was lost (a 5xx after Salesforce saved it, which the client
+// sends again) can leave two: after creating, it looks again and takes the
+// oldest, the one every later lookup finds, so memberships are never
+// written to a duplicate nobody finds again.
 func (c *Connector) ensureCampaign(ctx context.Context, name string) (string, bool, error) {
 	if name == "" {
 		return "", false, adapter.Permanent(errors.New("ensuring salesforce campaign: target name is empty"))
 	}
+	found, err := c.findCampaign(ctx, name)
+	if err != nil || found != "" {
+		return found, false, err
+	}
+	var res struct {
+		ID      string `json:"id"`
+		Success bool   `json:"success"`
+	}
+	body := map[string]any{"Name": name, "IsActive": true, "Description": "Segment membership written by the segment connector."}
+	if err := c.sendJSON(ctx, http.MethodPost, "/sobjects/Campaign", body, &res); err != nil {
+		return "", false, c.mapErr(err, "creating salesforce campaign")
+	}
+	oldest, err := c.findCampaign(ctx, name)
+	if err != nil {
+		return "", false, err
+	}
+	if oldest == "" {
+		oldest = res.ID // not yet visible to queries
+	}
+	return oldest, true, nil
+}
+
+// findCampaign returns the id of the oldest Campaign named exactly name,
+// or "" when there is none.
+func (c *Connector) findCampaign(ctx context.Context, name string) (string, error) {
 	var found string
-	soql := "SELECT Id, Name FROM Campaign WHERE Name = " + quoteString(name) + " ORDER BY CreatedDate ASC LIMIT 1"
+	soql := "SELECT Id, Name FROM Campaign WHERE Name = " + quoteString(name) + " ORDER BY CreatedDate ASC, Id ASC LIMIT 1"
 	err := c.queryPages(ctx, soql, false, 0, func(recs []map[string]any) error {
 		for _, r := range recs {
 			// Name comparison in SOQL is case-insensitive; campaigns are
@@ -159,20 +188,9 @@ func (c *Connector) ensureCampaign(ctx context.Context, name string) (string, bo
 		return nil
 	})
 	if err != nil {
-		return "", false, c.mapErr(err, "looking up salesforce campaign")
+		return "", c.mapErr(err, "looking up salesforce campaign")
 	}
-	if found != "" {
-		return found, false, nil
-	}
-	var res struct {
-		ID      string `json:"id"`
-		Success bool   `json:"success"`
-	}
-	body := map[string]any{"Name": name, "IsActive": true, "Description": "Segment membership written by the segment connector."}
-	if err := c.sendJSON(ctx, http.MethodPost, "/sobjects/Campaign", body, &res); err != nil {
-		return "", false, c.mapErr(err, "creating salesforce campaign")
-	}
-	return res.ID, true, nil
+	return found, nil
 }
 
 // saveResult is one element of an sObject Collections answer.

@@ -74,8 +74,10 @@ type Webhooks struct {
 	DeliveryURL string   `spec:"delivery_url,url" example:"https://hooks.example.com/webhooks/woocommerce" doc:"public URL of this connector's WooCommerce webhook endpoint"`
 	Topics      []string `spec:"topics" default:"customer.created,customer.updated,customer.deleted,order.created,order.updated,order.deleted" doc:"topics kept alive"`
 	Name        string   `spec:"name,required" default:"segconn" doc:"name of the webhooks the connector creates"`
-	// Manage turns on the check at start and every CheckInterval.
-	Manage        bool          `spec:"manage" default:"false" doc:"check (and re-enable or recreate) webhooks at start and every check_interval"`
+	// Manage lets the connector repair webhooks: at start and every
+	// CheckInterval, and whenever the daemon's watch finds one disabled.
+	// Without it the daemon only reports them.
+	Manage        bool          `spec:"manage" default:"false" doc:"re-enable or recreate webhooks at start, every check_interval and whenever the daemon finds one disabled; without it the daemon only reports them in the status"`
 	Reenable      *bool         `spec:"reenable" default:"true" doc:"re-activate disabled or paused webhooks"`
 	Recreate      *bool         `spec:"recreate" default:"true" doc:"create missing webhooks"`
 	CheckInterval time.Duration `spec:"check_interval" default:"15m" doc:"how often webhooks are checked (at least 1m)"`

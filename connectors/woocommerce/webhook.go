@@ -152,9 +152,59 @@ type wcWebhook struct {
 // fails is disabled again by its next failure and re-enabled by the next
 // check.
 func (c *Connector) CheckWebhooks(ctx context.Context) (WebhookReport, error) {
+	rep, _, err := c.checkWebhooks(ctx, true)
+	return rep, err
+}
+
+// WatchWebhooks implements adapter.WebhookWatcher: it lists the store's
+// webhooks and reports, per configured topic, the ones delivering to this
+// connector that are disabled (WooCommerce disables a webhook after
+// repeated failed deliveries) or paused, and the topics none delivers.
+// Only with webhooks.manage does it also re-enable and recreate them, as
+// CheckWebhooks does. Without webhooks.delivery_url, the connector's
+// webhooks are those whose delivery URL ends in /webhooks/woocommerce.
+func (c *Connector) WatchWebhooks(ctx context.Context) (adapter.WebhookHealth, bool, error) {
+	cfg, _, _, err := c.state()
+	if err != nil {
+		return adapter.WebhookHealth{}, false, err
+	}
+	rep, found, err := c.checkWebhooks(ctx, cfg.Webhooks.Manage)
+	if err != nil {
+		return adapter.WebhookHealth{}, true, err
+	}
+	h := adapter.WebhookHealth{Active: len(rep.Active) + len(rep.Reenabled) + len(rep.Created), Missing: rep.Missing}
+	sub := func(id int) adapter.WebhookSubscription {
+		w := found[id]
+		return adapter.WebhookSubscription{ID: strconv.Itoa(id), Topic: w.Topic, Status: w.Status}
+	}
+	for _, id := range rep.Inactive {
+		h.Inactive = append(h.Inactive, sub(id))
+	}
+	for _, id := range rep.Reenabled {
+		h.Reenabled = append(h.Reenabled, sub(id))
+	}
+	for _, id := range rep.Created {
+		h.Created = append(h.Created, sub(id))
+	}
+	return h, true, nil
+}
+
+// ours reports whether a webhook delivers to this connector.
+func ours(cfg Config, deliveryURL string) bool {
+	if cfg.Webhooks.DeliveryURL != "" {
+		return deliveryURL == cfg.Webhooks.DeliveryURL
+	}
+	u, err := url.Parse(deliveryURL)
+	return err == nil && strings.HasSuffix(strings.TrimRight(u.Path, "/"), "/webhooks/"+Name)
+}
+
+// checkWebhooks is CheckWebhooks, repairing only with repair; it also
+// returns the webhooks it saw (as they were found) by id.
+func (c *Connector) checkWebhooks(ctx context.Context, repair bool) (WebhookReport, map[int]wcWebhook, error) {
+	found := map[int]wcWebhook{}
 	cfg, a, _, err := c.state()
 	if err != nil {
-		return WebhookReport{}, err
+		return WebhookReport{}, found, err
 	}
 	var rep WebhookReport
 	var all []wcWebhook
@@ -162,7 +212,10 @@ func (c *Connector) CheckWebhooks(ctx context.Context) (WebhookReport, error) {
 		var batch []wcWebhook
 		h, err := a.do(ctx, "listing woocommerce webhooks", http.MethodGet, "/webhooks", url.Values{"per_page": {"100"}, "page": {strconv.Itoa(page)}}, nil, &batch)
 		if err != nil {
-			return rep, err
+			return rep, found, err
+		}
+		for _, w := range batch {
+			found[w.ID] = w
 		}
 		all = append(all, batch...)
 		info := readPageInfo(h)
@@ -174,7 +227,7 @@ func (c *Connector) CheckWebhooks(ctx context.Context) (WebhookReport, error) {
 		var mine *wcWebhook
 		for i := range all {
 			w := &all[i]
-			if w.Topic == topic && w.DeliveryURL == cfg.Webhooks.DeliveryURL {
+			if w.Topic == topic && ours(cfg, w.DeliveryURL) {
 				if mine == nil || (mine.Status != "active" && w.Status == "active") {
 					mine = w
 				}
@@ -183,32 +236,34 @@ func (c *Connector) CheckWebhooks(ctx context.Context) (WebhookReport, error) {
 		switch {
 		case mine != nil && mine.Status == "active":
 			rep.Active = append(rep.Active, mine.ID)
-		case mine != nil && *cfg.Webhooks.Reenable:
+		case mine != nil && repair && *cfg.Webhooks.Reenable:
 			var out wcWebhook
 			if _, err := a.do(ctx, "re-enabling woocommerce webhook "+strconv.Itoa(mine.ID), http.MethodPut, "/webhooks/"+strconv.Itoa(mine.ID),
 				nil, map[string]string{"status": "active", "secret": cfg.Webhooks.Secret}, &out); err != nil {
-				return rep, err
+				return rep, found, err
 			}
 			c.log.WarnContext(ctx, "re-enabled a woocommerce webhook", "id", mine.ID, "topic", topic, "was", mine.Status)
 			rep.Reenabled = append(rep.Reenabled, mine.ID)
 		case mine != nil:
-			c.log.WarnContext(ctx, "woocommerce webhook is not active", "id", mine.ID, "topic", topic, "status", mine.Status)
+			// The host reports it (once per change), not every check.
+			c.log.DebugContext(ctx, "woocommerce webhook is not active", "id", mine.ID, "topic", topic, "status", mine.Status)
 			rep.Inactive = append(rep.Inactive, mine.ID)
-		case *cfg.Webhooks.Recreate:
+		case repair && *cfg.Webhooks.Recreate && cfg.Webhooks.DeliveryURL != "":
 			var out wcWebhook
 			body := map[string]string{"name": cfg.Webhooks.Name + " " + topic, "topic": topic, "delivery_url": cfg.Webhooks.DeliveryURL,
 				"secret": cfg.Webhooks.Secret, "status": "active"}
 			if _, err := a.do(ctx, "creating woocommerce webhook "+topic, http.MethodPost, "/webhooks", nil, body, &out); err != nil {
-				return rep, err
+				return rep, found, err
 			}
+			found[out.ID] = out
 			c.log.InfoContext(ctx, "created a woocommerce webhook", "id", out.ID, "topic", topic)
 			rep.Created = append(rep.Created, out.ID)
 		default:
-			c.log.WarnContext(ctx, "no woocommerce webhook for topic", "topic", topic)
+			c.log.DebugContext(ctx, "no woocommerce webhook for topic", "topic", topic)
 			rep.Missing = append(rep.Missing, topic)
 		}
 	}
-	return rep, nil
+	return rep, found, nil
 }
 
 func (c *Connector) webhookLoop(ctx context.Context, every time.Duration, done chan struct{}) {

@@ -77,7 +77,7 @@ func ruleDoc(name string) string {
 	case "refunded":
 		return "number of fully refunded or cancelled orders"
 	case "has_engagement":
-		return "the platforms report engagement (web visits, email, forms) for the profile; HubSpot does, see the README"
+		return "the platforms report engagement (web visits, email, forms) for the profile: HubSpot, Salesforce fields named under engagement.fields, WooCommerce's last active day; see the README"
 	case "page_views_total":
 		return "web page views over the contact's lifetime (HubSpot hs_analytics_num_page_views); -1 when unknown"
 	case "visits_total":
@@ -91,7 +91,7 @@ func ruleDoc(name string) string {
 	case "form_submissions_total":
 		return "form submissions over the lifetime (HubSpot num_conversion_events); -1 when unknown"
 	case "days_since_engagement":
-		return "days since the latest web visit, marketing email open or click; -1 when no date is known"
+		return "days since the latest web visit (on WooCommerce, the last day a signed-in customer was active), marketing email open or click; -1 when no date is known"
 	case "avg_days_between_orders":
 		return "mean days between purchase-days; -1 below two purchase-days"
 	case "expected_next_order_days":

@@ -39,6 +39,11 @@ func (e *Email) Name() string { return "email" }
 
 // Notify implements Notifier.
 func (e *Email) Notify(ctx context.Context, a Alert) error {
+	return e.deliver(ctx, e.message(a))
+}
+
+// deliver sends one RFC 5322 message to every recipient.
+func (e *Email) deliver(ctx context.Context, msg []byte) error {
 	if len(e.To) == 0 {
 		return errors.New("email: no recipients configured")
 	}
@@ -99,7 +104,7 @@ func (e *Email) Notify(ctx context.Context, a Alert) error {
 	if err != nil {
 		return fmt.Errorf("email: DATA: %w", err)
 	}
-	if _, err := w.Write(e.message(a)); err != nil {
+	if _, err := w.Write(msg); err != nil {
 		return fmt.Errorf("email: writing the message: %w", err)
 	}
 	if err := w.Close(); err != nil {
@@ -108,22 +113,28 @@ func (e *Email) Notify(ctx context.Context, a Alert) error {
 	return c.Quit()
 }
 
-// message is the RFC 5322 message for a: plain text, UTF-8.
-func (e *Email) message(a Alert) []byte {
-	var b bytes.Buffer
+// headers writes the headers every message shares.
+func (e *Email) headers(b *bytes.Buffer, subject string, at time.Time) {
 	id := make([]byte, 12)
 	_, _ = rand.Read(id)
 	domain := "connector.local"
 	if i := strings.LastIndexByte(e.From, '@'); i >= 0 {
 		domain = e.From[i+1:]
 	}
-	hdr := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
+	hdr := func(k, v string) { fmt.Fprintf(b, "%s: %s\r\n", k, v) }
 	hdr("From", e.From)
 	hdr("To", strings.Join(e.To, ", "))
-	hdr("Subject", mime.QEncoding.Encode("utf-8", "[connector] "+a.Title()))
-	hdr("Date", a.At.UTC().Format(time.RFC1123Z))
+	hdr("Subject", mime.QEncoding.Encode("utf-8", "[connector] "+subject))
+	hdr("Date", at.UTC().Format(time.RFC1123Z))
 	hdr("Message-ID", "<"+hex.EncodeToString(id)+"@"+domain+">")
 	hdr("MIME-Version", "1.0")
+}
+
+// message is the RFC 5322 message for a: plain text, UTF-8.
+func (e *Email) message(a Alert) []byte {
+	var b bytes.Buffer
+	hdr := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
+	e.headers(&b, a.Title(), a.At)
 	hdr("Content-Type", "text/plain; charset=utf-8")
 	hdr("Content-Transfer-Encoding", "8bit")
 	b.WriteString("\r\n")

@@ -49,6 +49,8 @@ type Options struct {
 
 	// checkOnly stops after the models (Check): no profiles, no segments.
 	checkOnly bool
+	// paretoCap bounds the Pareto/NBD sample (0: ParetoSample).
+	paretoCap int
 }
 
 const week = 7.0
@@ -347,7 +349,7 @@ func analyse(ctx context.Context, custs []*customer, agg *aggregator, cols map[s
 	md.TimeUnit = "weeks"
 	md.FittedOn = len(cx)
 	warn := func(w string) { rep.Warnings = append(rep.Warnings, w) }
-	cal := calibration{x: cx, tx: ctxs, T: cT, ids: ids, holdout: holdout}
+	cal := calibration{x: cx, tx: ctxs, T: cT, ids: ids, holdout: holdout, paretoCap: opts.paretoCap}
 	if calEnd < asOf {
 		cal.weeks = float64(asOf-calEnd) / week
 	}
@@ -664,8 +666,11 @@ const ParetoSample = 20000
 // paretoSample returns the calibration summaries of at most ParetoSample
 // customers: those whose id hashes lowest, a deterministic sample that
 // does not depend on the order of the file.
-func paretoSample(x, tx, T []float64, ids []string) ([]float64, []float64, []float64) {
-	if len(x) <= ParetoSample {
+func paretoSample(x, tx, T []float64, ids []string, limit int) ([]float64, []float64, []float64) {
+	if limit <= 0 {
+		limit = ParetoSample
+	}
+	if len(x) <= limit {
 		return x, tx, T
 	}
 	idx := make([]int, len(x))
@@ -675,7 +680,7 @@ func paretoSample(x, tx, T []float64, ids []string) ([]float64, []float64, []flo
 		h[i] = hashString(ids[i])
 	}
 	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(h[a], h[b]) })
-	idx = idx[:ParetoSample]
+	idx = idx[:limit]
 	slices.Sort(idx)
 	sx, stx, sT := make([]float64, len(idx)), make([]float64, len(idx)), make([]float64, len(idx))
 	for k, i := range idx {

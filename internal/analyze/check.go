@@ -24,6 +24,10 @@ type CheckOptions struct {
 	// HorizonDays is the prediction horizon of the P(alive) and
 	// expected-purchase matrix (default 365).
 	HorizonDays float64
+	// ParetoSample bounds the customers Pareto/NBD is fitted on, a
+	// deterministic sample by id (0: the package's ParetoSample). Its
+	// likelihood costs some hundred times BG/NBD's per customer.
+	ParetoSample int
 }
 
 // Check fits and checks the purchase and spend models on orders already
@@ -32,7 +36,7 @@ type CheckOptions struct {
 // warnings. It scores no profile and segments nobody: it is the model
 // check the web app shows, on the same rules as the CSV mode.
 func Check(ctx context.Context, orders []Purchase, o CheckOptions) (*Report, error) {
-	opts := Options{Orders: "-", AsOf: o.AsOf, CalibrationEnd: o.CalibrationEnd, HorizonDays: o.HorizonDays, checkOnly: true}
+	opts := Options{Orders: "-", AsOf: o.AsOf, CalibrationEnd: o.CalibrationEnd, HorizonDays: o.HorizonDays, checkOnly: true, paretoCap: o.ParetoSample}
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}

@@ -62,6 +62,9 @@ type calibration struct {
 	ids      []string
 	holdout  []int   // repeat purchase-days after the calibration end
 	weeks    float64 // holdout length; 0 without a holdout
+	// paretoCap bounds the customers Pareto/NBD is fitted on (0:
+	// ParetoSample).
+	paretoCap int
 }
 
 // fitPurchaseModels fits BG/NBD, MBG/NBD and Pareto/NBD on the
@@ -119,7 +122,7 @@ func fitPurchaseModels(c calibration, md *Models, warn func(string)) (clv.Purcha
 	} else {
 		warn("MBG/NBD not fitted: " + err.Error())
 	}
-	px, ptx, pT := paretoSample(c.x, c.tx, c.T, c.ids)
+	px, ptx, pT := paretoSample(c.x, c.tx, c.T, c.ids, c.paretoCap)
 	if fit, err := clv.FitParetoNBD(px, ptx, pT); err == nil {
 		pn = &fit
 		md.ParetoNBD = &ParetoNBD{R: fit.Params.R, Alpha: fit.Params.Alpha, S: fit.Params.S, Beta: fit.Params.Beta, N: fit.N,

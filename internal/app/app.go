@@ -5,6 +5,13 @@
 // under the segment lock), the full cycle, the webhook path, explain and
 // status. The CLI and the daemon both call it; it knows nothing of HTTP,
 // flags or loops, and no goroutine it starts outlives the call.
+//
+// Each configured instance (a section under platforms, or a plugin on its
+// own) gets its own adapter, keyed by the instance's name everywhere: in
+// Adapters, the pipeline, the store, the health tracker and the metrics.
+// An adapter whose records carry another name (two WooCommerce shops both
+// stamp "woocommerce") is wrapped so that what it reads carries the
+// instance's name and what it is handed carries its own (instance.go).
 package app
 
 import (
@@ -40,6 +47,9 @@ type Options struct {
 	ObserveHTTP func(platform string) adapter.HTTPObserver
 	// StoreNow is the store's clock (default time.Now).
 	StoreNow func() time.Time
+	// PipelineNow is the clock that dates membership changes and retry
+	// schedules (default time.Now), for simulating months in a test.
+	PipelineNow func() time.Time
 	// Hooks observe the pipeline's pulls and pushes (progress, metrics).
 	Hooks pipeline.Hooks
 	// NoPrivacyFanOut keeps a platform's privacy deletion on that
@@ -134,7 +144,7 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 	}
 	app.Outbound = outbox
 	app.Pipeline = pipeline.New(pipeline.Options{
-		Store: st, Engine: eng, Platforms: platforms, Logger: log, Currency: Currency, Hooks: opts.Hooks,
+		Store: st, Engine: eng, Platforms: platforms, Logger: log, Currency: Currency, Hooks: opts.Hooks, Now: opts.PipelineNow,
 	})
 	return app, nil
 }

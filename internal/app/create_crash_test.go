@@ -111,7 +111,10 @@ func TestCreateSurvivesACrash(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperApplyProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), applyChildEnv+"="+spec)
 	cmd.Stderr = &stderr
+	// mu guards the counters and the child's process, which the observer
+	// (on the fake's goroutines) kills.
 	var mu sync.Mutex
+	var proc *os.Process
 	upserts, killed := 0, false
 	sb.Observe(sandbox.HubSpot, func(r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != "/crm/v3/objects/contacts/batch/upsert" {
@@ -125,13 +128,17 @@ func TestCreateSurvivesACrash(t *testing.T) {
 			// child is gone.
 			body, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			_ = cmd.Process.Kill()
+			_ = proc.Kill()
 			killed = true
 		}
 	})
+	mu.Lock()
 	if err := cmd.Start(); err != nil {
+		mu.Unlock()
 		t.Fatal(err)
 	}
+	proc = cmd.Process
+	mu.Unlock()
 	err = cmd.Wait()
 	sb.Observe(sandbox.HubSpot, nil)
 	mu.Lock()

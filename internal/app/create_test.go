@@ -118,6 +118,7 @@ func TestCreateMembersReachesEveryRFMMember(t *testing.T) {
 	}
 	defer sb.Close()
 	l := createMembersConfig(t, sb)
+	l.Platforms[sandbox.HubSpot]["archived_sweep"] = "0s" // every pull sees deletions
 	a, err := app.Open(ctx, l, slog.New(slog.DiscardHandler), apptest.Factories(), app.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -187,6 +188,29 @@ func TestCreateMembersReachesEveryRFMMember(t *testing.T) {
 		t.Errorf("the second apply created %d more HubSpot contacts", got-created)
 	}
 	checkRFMMembersOnHubSpot(t, a, fake)
+
+	// Someone deletes one of the created contacts in HubSpot: the next
+	// pull sees it gone, and no plan creates it again.
+	gone := hs.Creates[0]
+	ids := fake.FindByProperty("contacts", "email", gone.Email)
+	if len(ids) != 1 || !fake.Archive("contacts", ids[0]) {
+		t.Fatalf("cannot delete the contact created for %s (%v)", gone.ProfileID, ids)
+	}
+	if _, err := a.SyncAll(ctx, []string{sandbox.HubSpot}, false); err != nil {
+		t.Fatal(err)
+	}
+	after, err := a.Plan(ctx, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, pp := range after.Platforms {
+		for _, c := range pp.Creates {
+			if c.ProfileID == gone.ProfileID {
+				t.Fatalf("a contact deleted in %s by hand is planned to be created again", pp.Platform)
+			}
+		}
+	}
 }
 
 // TestCreatePlanRespectsTheCap: a marketing-contacts cap below what the
@@ -219,7 +243,7 @@ func TestCreatePlanRespectsTheCap(t *testing.T) {
 		if pp.Platform != sandbox.HubSpot {
 			continue
 		}
-		if len(pp.Creates) != 10 || len(pp.Warnings) != 1 || !strings.Contains(pp.Warnings[0], "cap of 10") {
+		if len(pp.Creates) != 10 || len(pp.Warnings) != 1 || !strings.Contains(pp.Warnings[0], "the cap of 10 leaves room for 10") {
 			t.Fatalf("plan creates %d with warnings %q; want 10 and a warning about the cap", len(pp.Creates), pp.Warnings)
 		}
 	}

@@ -16,9 +16,12 @@ import (
 // although one adapter (stamping "woocommerce") serves both, and a plugin
 // may run under a name other than the platform it describes.
 //
-// It offers every optional interface the host asks for: when the adapter
+// It offers the optional interfaces the host asks for: when the adapter
 // lacks one, the answer is what the host assumes without it (no pacing,
-// no quota, the generic call estimate, erasure unsupported).
+// no quota, the generic call estimate, erasure unsupported). Creating
+// records changes plans and write-back by its mere presence, so an
+// adapter that can create is wrapped by creatorInstance, one that cannot
+// by instanceAdapter alone.
 type instanceAdapter struct {
 	inner    adapter.Adapter
 	instance string // the name records carry in the host
@@ -32,7 +35,35 @@ func asInstance(a adapter.Adapter, instance string, desc adapter.Descriptor) ada
 	if instance == desc.Name {
 		return a
 	}
-	return &instanceAdapter{inner: a, instance: instance, own: desc.Name, batch: desc.Capabilities.MaxPushBatch}
+	w := &instanceAdapter{inner: a, instance: instance, own: desc.Name, batch: desc.Capabilities.MaxPushBatch}
+	if cr, ok := a.(adapter.Creator); ok {
+		return &creatorInstance{instanceAdapter: w, cr: cr}
+	}
+	return w
+}
+
+// creatorInstance is an instanceAdapter whose adapter creates records.
+type creatorInstance struct {
+	*instanceAdapter
+	cr adapter.Creator
+}
+
+var _ adapter.Creator = (*creatorInstance)(nil)
+
+// CreatePolicy is the adapter's.
+func (w *creatorInstance) CreatePolicy() adapter.CreatePolicy { return w.cr.CreatePolicy() }
+
+// EstimateCreateCalls is the adapter's.
+func (w *creatorInstance) EstimateCreateCalls(n int) int { return w.cr.EstimateCreateCalls(n) }
+
+// Create creates through the adapter and renames the records it made or
+// found.
+func (w *creatorInstance) Create(ctx context.Context, req adapter.CreateRequest) ([]adapter.CreateResult, error) {
+	res, err := w.cr.Create(ctx, req)
+	for i := range res {
+		w.toHost(&res[i].Ref)
+	}
+	return res, err
 }
 
 var (

@@ -12,6 +12,7 @@ import (
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/internal/store"
 )
 
 // shopper is a person of the generated business who has an account in
@@ -238,5 +239,100 @@ func TestTwoShopsOneBusiness(t *testing.T) {
 	}
 	if got := count(); got[apptest.ShopUS] != s.usOrders+1 {
 		t.Errorf("after pulling %s: orders per instance %v, want %s %d", apptest.ShopUS, got, apptest.ShopUS, s.usOrders+1)
+	}
+}
+
+// TestTwoShopsErasure: erasing a person who buys in both shops deletes
+// their customer from each shop's own fake (each instance's adapter is
+// handed its own record) and from HubSpot, and leaves the customer with
+// the same id in the other shop alone.
+func TestTwoShopsErasure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a full cycle against three fake platforms")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	ts := apptest.StartTwoShops(t, 200, now, app.Options{})
+	a := ts.App
+	if _, err := a.Cycle(ctx, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := findShopper(t, ts.Sandbox)
+	euID, _ := strconv.Atoi(s.euID)
+	usID, _ := strconv.Atoi(s.usID)
+	// The customers with the same ids in the other shop are other people.
+	otherUS, usHasEU := ts.Fakes[apptest.ShopUS].Customer(euID)
+	otherEU, euHasUS := ts.Fakes[apptest.ShopEU].Customer(usID)
+
+	er, err := a.Erase(ctx, s.email, "dpo@shop.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := map[string]bool{}
+	for _, tk := range er.Tasks {
+		if tk.Status != store.ErasureDone {
+			t.Errorf("%s answered %s (%s); want done", tk.Ref.Key(), tk.Status, tk.Answer)
+		}
+		done[tk.Ref.Platform] = true
+	}
+	if !done[apptest.ShopEU] || !done[apptest.ShopUS] || !done[sandbox.HubSpot] {
+		t.Errorf("erasure tasks on %v; want one on each shop and on hubspot", done)
+	}
+	if _, ok := ts.Fakes[apptest.ShopEU].Customer(euID); ok {
+		t.Errorf("%s still has customer %d", apptest.ShopEU, euID)
+	}
+	if _, ok := ts.Fakes[apptest.ShopUS].Customer(usID); ok {
+		t.Errorf("%s still has customer %d", apptest.ShopUS, usID)
+	}
+	if c, ok := ts.Fakes[apptest.ShopUS].Customer(euID); usHasEU && euID != usID && (!ok || c.Email != otherUS.Email) {
+		t.Errorf("%s lost customer %d (%s), another person", apptest.ShopUS, euID, otherUS.Email)
+	}
+	if c, ok := ts.Fakes[apptest.ShopEU].Customer(usID); euHasUS && euID != usID && (!ok || c.Email != otherEU.Email) {
+		t.Errorf("%s lost customer %d (%s), another person", apptest.ShopEU, usID, otherEU.Email)
+	}
+}
+
+// TestTwoShopsKeepTheirRecordsApart is the quick check of instances: a
+// pull of both shops and HubSpot stores every record under its
+// instance's name (never the adapter's), customers of both shops join
+// their one profile, and each order hangs on its own shop's customer.
+func TestTwoShopsKeepTheirRecordsApart(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now().UTC()
+	ts := apptest.StartTwoShops(t, 40, now, app.Options{})
+	if _, err := ts.App.SyncAll(ctx, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := ts.App.Store.ListProfiles(ctx, "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := 0
+	for _, p := range ps {
+		shops := map[string]bool{}
+		for _, r := range p.Refs {
+			switch r.Platform {
+			case apptest.ShopEU, apptest.ShopUS:
+				shops[r.Platform] = true
+			case sandbox.HubSpot:
+			default:
+				t.Errorf("profile %s has a record of %q: %s", p.ID, r.Platform, r.Key())
+			}
+		}
+		if len(shops) == 2 {
+			both++
+		}
+		os, err := ts.App.Store.Orders(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range os {
+			if c := o.CustomerRef; !c.IsZero() && c.Platform != o.Ref.Platform {
+				t.Errorf("order %s hangs on %s, another instance's customer", o.Ref.Key(), c.Key())
+			}
+		}
+	}
+	if both == 0 {
+		t.Error("no profile joins customers of both shops")
 	}
 }

@@ -18,7 +18,7 @@ import (
 // HubSpot then holds, on every buyer's contact, a date property with the
 // date the run computed (YYYY-MM-DD, which the fake accepts only at
 // midnight UTC) and a number property with the gap, and a customer with
-// no expected order holds none.
+// no expected order holds none; Salesforce's Date field holds the same.
 func TestNextOrderWriteBack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end cycle against three fake platforms")
@@ -33,7 +33,8 @@ func TestNextOrderWriteBack(t *testing.T) {
 	l := sb.ConnectorConfig(t.TempDir())
 	l.Segments = []map[string]any{{"name": "predicted", "kind": "predictive", "params": map[string]any{"min_customers": 20},
 		"writeback": map[string]any{sandbox.HubSpot: map[string]any{"property": "predicted_segment",
-			"next_order_date_property": "expected_next_order_date", "avg_days_between_orders_property": "avg_days_between_orders"}}}}
+			"next_order_date_property": "expected_next_order_date", "avg_days_between_orders_property": "avg_days_between_orders"},
+			sandbox.Salesforce: map[string]any{"next_order_date_property": "Expected_Next_Order__c", "avg_days_between_orders_property": "Avg_Days_Between_Orders__c"}}}}
 	if err := apptest.PrepareSandbox(sb, l); err != nil {
 		t.Fatal(err)
 	}
@@ -56,17 +57,28 @@ func TestNextOrderWriteBack(t *testing.T) {
 		t.Fatalf("the order-gap property is %+v, want a HubSpot number property", def)
 	}
 	res := a.Pipeline.LastResult()
-	dated, none := 0, 0
+	dated, none, sfChecked := 0, 0, 0
 	for i, c := range res.Dataset.Customers {
 		p, err := a.Store.Profile(ctx, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Consent.Email == domain.ConsentDenied || p.Consent.Email == domain.ConsentRevoked {
-			continue
-		}
 		date, gap := res.NextOrder(i)
 		for _, r := range p.Refs {
+			if r.Platform == sandbox.Salesforce && r.ObjectType == domain.ObjectContact {
+				rec := sb.SalesforceFake.Get("Contact", r.ID)
+				got := ""
+				switch v := rec["Expected_Next_Order__c"].(type) {
+				case time.Time:
+					got = v.Format(time.DateOnly)
+				case string:
+					got = v
+				}
+				if got != date {
+					t.Errorf("Salesforce contact %s: Expected_Next_Order__c %v, want %q", r.ID, rec["Expected_Next_Order__c"], date)
+				}
+				sfChecked++
+			}
 			if r.Platform != sandbox.HubSpot || r.ObjectType != domain.ObjectContact {
 				continue
 			}
@@ -94,8 +106,58 @@ func TestNextOrderWriteBack(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d contacts got a next-order date, %d none", dated, none)
+	t.Logf("%d HubSpot contacts got a next-order date, %d none; %d Salesforce contacts checked", dated, none, sfChecked)
+	if sfChecked == 0 {
+		t.Error("no Salesforce contact was checked")
+	}
 	if dated == 0 || none == 0 {
 		t.Errorf("%d contacts with a date and %d without: want both", dated, none)
+	}
+
+	// A webhook rescoring buyers against the cached run (within its
+	// staleness bound) plans their next-order dates as of then, never an
+	// empty value that would clear the property; twenty days later the
+	// cached run is stale and a fresh recompute plans them.
+	var ids []string
+	for i, c := range res.Dataset.Customers {
+		if d, _ := res.NextOrder(i); d != "" {
+			ids = append(ids, c.ID)
+		}
+	}
+	for _, step := range []struct {
+		name      string
+		after     time.Duration
+		maxClears int
+	}{{"rescored within the day", 12 * time.Hour, 0}, {"recomputed 20 days later", 20 * 24 * time.Hour, 3}} {
+		later := now.Add(step.after)
+		plan, err := a.Pipeline.Resegment(ctx, ids, later)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dated, cleared := 0, 0
+		for _, pp := range plan.Platforms {
+			if pp.Platform != sandbox.HubSpot {
+				continue
+			}
+			for _, it := range pp.Items {
+				v, ok := it.Properties["prop:expected_next_order_date"]
+				switch {
+				case !ok:
+				case v == "":
+					cleared++
+				default:
+					dated++
+					if d, err := time.Parse(time.DateOnly, v); err != nil || d.Before(later.Truncate(24*time.Hour)) {
+						t.Errorf("%s: contact %s: next order %q is not a date from that day on", step.name, it.Ref.ID, v)
+					}
+				}
+			}
+		}
+		// Silent days can leave a customer with no order expected within
+		// two years (a cleared date), but not many.
+		t.Logf("%s: %d buyers, %d HubSpot next-order dates move, %d are cleared", step.name, len(ids), dated, cleared)
+		if cleared > step.maxClears {
+			t.Errorf("%s: %d next-order dates would be cleared (at most %d expected)", step.name, cleared, step.maxClears)
+		}
 	}
 }

@@ -9,12 +9,16 @@ import (
 	"github.com/segconn/connector/internal/store"
 )
 
+// RunHistory is how long the run history keeps a finished run.
+const RunHistory = 90 * 24 * time.Hour
+
 // Prune deletes what the retention settings no longer keep as of now
 // (done write-back items, processed webhook events, membership history
 // and quarantined records older than their windows; a window of zero
-// keeps everything) and checkpoints SQLite's write-ahead log, so the
-// store stops growing with finished work. Membership history goes only
-// up to where the outbound relay has published it.
+// keeps everything; finished runs older than RunHistory, and expired web
+// sessions) and checkpoints SQLite's write-ahead log, so the store stops
+// growing with finished work. Membership history goes only up to where
+// the outbound relay has published it.
 func (a *App) Prune(ctx context.Context, now time.Time) (store.Pruned, error) {
 	r := a.Config.Retention
 	var p store.Prune
@@ -34,6 +38,7 @@ func (a *App) Prune(ctx context.Context, now time.Time) (store.Pruned, error) {
 		}
 		p.HistoryBefore, p.HistoryUpTo = now.Add(-r.History), upTo
 	}
+	p.RunsBefore = now.Add(-RunHistory)
 	got, err := a.Store.Prune(ctx, p)
 	if err != nil {
 		return got, err

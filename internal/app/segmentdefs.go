@@ -58,6 +58,7 @@ func StoredSegments(ctx context.Context, cfg *config.Loaded, st store.WebState) 
 	if err != nil {
 		return nil, fmt.Errorf("the stored segment definitions: %w", problemsOf(err))
 	}
+	expandWriteback(defs, cfg.InstancesByAdapter())
 	return defs, nil
 }
 

@@ -27,6 +27,23 @@ func (a *App) Sync(ctx context.Context, platform string, full bool) (pipeline.Sy
 	return st, err
 }
 
+// SyncIfFree pulls one platform as Sync does, unless a pull of it is
+// already running: in this process, or, on PostgreSQL, in any replica or
+// CLI sharing the database (the store's "pull:<platform>" lock). ran is
+// false when it did not pull because another pull holds the lock.
+func (a *App) SyncIfFree(ctx context.Context, platform string, full bool) (st pipeline.SyncStats, ran bool, err error) {
+	unlock, ok, err := a.Store.TryLock(ctx, "pull:"+platform)
+	if err != nil {
+		return st, false, err
+	}
+	if !ok {
+		return st, false, nil
+	}
+	defer unlock()
+	st, err = a.Sync(ctx, platform, full)
+	return st, true, err
+}
+
 // SyncAll pulls the named platforms (every configured one when names is
 // empty) in parallel, so a slow one does not hold up the others. It
 // returns every platform's stats, and the failures joined.

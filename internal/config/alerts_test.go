@@ -60,3 +60,28 @@ spend:
 		}
 	}
 }
+
+func TestReviewSchedule(t *testing.T) {
+	p := writeFile(t, "c.yaml", `
+alerts:
+  slack: {webhook_url: "https://hooks.slack.example/services/T0/B0/abcdefSECRET"}
+review: {schedule: quarterly, link: "https://connector.shop.example"}
+`)
+	l, err := config.Load(config.Source{File: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Review.Schedule != "quarterly" || l.Review.Link != "https://connector.shop.example" {
+		t.Errorf("review %+v", l.Review)
+	}
+	for body, path := range map[string]string{
+		"review: {schedule: yearly}":  "review.schedule",
+		"review: {schedule: monthly}": "review.schedule", // nowhere to send it
+		"alerts: {webhook: {url: \"https://ops.example/a\", secret: 0123456789abcdef}}\nreview: {link: \"connector\"}": "review.link",
+	} {
+		_, err := config.Load(config.Source{File: writeFile(t, "bad.yaml", body)})
+		if err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: %v, want a problem at %s", body, err, path)
+		}
+	}
+}

@@ -35,6 +35,8 @@ type Config struct {
 	Alerts Alerts `koanf:"alerts"`
 	// Spend is what each segment's campaigns cost, for ROI.
 	Spend []Spend `koanf:"spend"`
+	// Review schedules the segment review.
+	Review Review `koanf:"review"`
 	// Users may sign in to the web app (see web.go).
 	Users []User `koanf:"users"`
 	// APITokens authenticate automation against the web app's API.

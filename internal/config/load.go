@@ -294,6 +294,7 @@ func (c *Config) validate() Problems {
 	ps = append(ps, c.checkInstances()...)
 	ps = append(ps, c.Alerts.validate()...)
 	ps = append(ps, validateSpend(c.Spend)...)
+	ps = append(ps, c.Review.validate(c.Alerts)...)
 	ps = append(ps, c.validateWeb()...)
 	return ps
 }

@@ -72,6 +72,9 @@ type Options struct {
 	Limits ServerLimits
 	// AlertInterval overrides alerts.interval (tests).
 	AlertInterval time.Duration
+	// WebhookCheckInterval is how often the platforms' webhook
+	// subscriptions are looked at (default 5m).
+	WebhookCheckInterval time.Duration
 }
 
 // Daemon is `connector run`.
@@ -115,6 +118,9 @@ func New(a *app.App, opts Options) *Daemon {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.WebhookCheckInterval <= 0 {
+		opts.WebhookCheckInterval = defaultWebhookCheck
 	}
 	opts.Limits = opts.Limits.withDefaults()
 	m := opts.Metrics
@@ -223,8 +229,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go d.gaugeLoop(workCtx)
 	go d.retentionLoop(workCtx)
 	d.startAlerts(workCtx)
-	d.wg.Add(1)
+	d.wg.Add(2)
 	go d.erasureLoop(workCtx)
+	go d.webhookWatchLoop(workCtx)
 	if d.app.Outbound != nil {
 		d.wg.Add(2)
 		go d.relayLoop(workCtx)

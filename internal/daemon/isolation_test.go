@@ -69,7 +69,7 @@ func TestPlatformDownDoesNotHoldUpOthers(t *testing.T) {
 	}
 	waitFor := func(what string, within time.Duration, platforms ...string) {
 		t.Helper()
-		testenv.Await(t, within, "convergence "+what, func() error {
+		testenv.AwaitEvery(t, within, 200*time.Millisecond, "convergence "+what, func() error {
 			for _, p := range platforms {
 				if ok, why := converged(p); !ok {
 					return fmt.Errorf("%s: %s", p, why)

@@ -231,7 +231,8 @@ func TestTwoReplicasShareTheWorkAndSurviveAKill(t *testing.T) {
 	converge := func(when string) {
 		t.Helper()
 		var checked int
-		testenv.Await(t, 45*time.Second, when+": every platform exact", func() error {
+		// Once a second, as each look plans write-back like the daemons do.
+		testenv.AwaitEvery(t, 45*time.Second, time.Second, when+": every platform exact", func() error {
 			var probs []string
 			probs, checked = apptest.PlatformState(t, env.App, sb)
 			if len(probs) > 0 {

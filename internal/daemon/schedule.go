@@ -25,10 +25,12 @@ type resegmentArgs struct{}
 
 func (resegmentArgs) Kind() string { return "resegment" }
 
-// Job timeouts: incremental pulls and resegmentations are short; a full
-// pull (the first one, or a reconcile sweep) keeps the queue's long
-// default.
-const shortJobTimeout = 10 * time.Minute
+// longJobTimeout bounds a full pull (the first one, or a reconcile
+// sweep), which takes many minutes on a large account. Incremental pulls
+// and resegmentations keep the queue's short default
+// (jobs.DefaultJobTimeout), so when a process dies its short jobs are
+// rescued soon after it, and only a full pull waits out its long timeout.
+const longJobTimeout = 30 * time.Minute
 
 type syncWorker struct {
 	river.WorkerDefaults[syncArgs]
@@ -38,9 +40,9 @@ type syncWorker struct {
 // Timeout implements river.Worker.
 func (w *syncWorker) Timeout(j *river.Job[syncArgs]) time.Duration {
 	if j.Args.Full {
-		return 0 // the queue's default
+		return longJobTimeout
 	}
-	return shortJobTimeout
+	return 0 // the queue's short default
 }
 
 func (w *syncWorker) Work(ctx context.Context, j *river.Job[syncArgs]) error {
@@ -59,7 +61,15 @@ func (w *syncWorker) Work(ctx context.Context, j *river.Job[syncArgs]) error {
 		return river.JobSnooze(5 * time.Second) // a full pull waits its turn
 	}
 	defer mu.Unlock()
-	st, err := w.d.app.Sync(ctx, j.Args.Platform, j.Args.Full)
+	// Nor while another replica pulls it (the store's pull lock).
+	st, ran, err := w.d.app.SyncIfFree(ctx, j.Args.Platform, j.Args.Full)
+	if err == nil && !ran {
+		if !j.Args.Full {
+			w.d.log.Info("another replica is pulling this platform; this pull is skipped", "platform", j.Args.Platform)
+			return nil
+		}
+		return river.JobSnooze(5 * time.Second)
+	}
 	w.d.pulledMetrics(j.Args.Platform, st.Records, st.Pages, err)
 	if err != nil {
 		if ctx.Err() != nil && w.d.stopping.Load() {
@@ -88,7 +98,7 @@ type resegmentWorker struct {
 }
 
 // Timeout implements river.Worker.
-func (w *resegmentWorker) Timeout(*river.Job[resegmentArgs]) time.Duration { return shortJobTimeout }
+func (w *resegmentWorker) Timeout(*river.Job[resegmentArgs]) time.Duration { return 0 }
 
 func (w *resegmentWorker) Work(ctx context.Context, j *river.Job[resegmentArgs]) error {
 	// It waits for the tick's other pulls, but no longer than a pull
@@ -147,7 +157,7 @@ func (d *Daemon) openQueue(ctx context.Context) (jobs.Queue, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &syncWorker{d: d})
 	river.AddWorker(workers, &resegmentWorker{d: d})
-	var periodic []*river.PeriodicJob
+	periodic := d.reviewJobs(workers)
 	if !d.opts.NoSchedule {
 		for _, p := range d.app.Platforms() {
 			periodic = append(periodic,

@@ -35,6 +35,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -74,6 +75,10 @@ type Options struct {
 	Since time.Time
 	// Tables limits the export; empty means all.
 	Tables []string
+	// Segment, when set, limits the export to one segment: its current
+	// memberships (holdout included), the profiles and orders of those
+	// people, and the segment's history.
+	Segment string
 }
 
 // Result says what was written: a file and a row count per table.
@@ -99,7 +104,7 @@ func Export(ctx context.Context, src Source, opts Options) (Result, error) {
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return Result{}, fmt.Errorf("export: creating %s: %w", opts.Dir, err)
 	}
-	d, err := collect(ctx, src, opts.Since)
+	d, err := collect(ctx, src, opts.Since, opts.Segment)
 	if err != nil {
 		return Result{}, err
 	}
@@ -135,11 +140,74 @@ type data struct {
 	history     []HistoryRow
 }
 
-func collect(ctx context.Context, src Source, since time.Time) (*data, error) {
+// WriteTable writes one table of an export (see Options for since and
+// segment) to w in format and returns its rows. It is what the API
+// streams for one segment; the files of Export hold the same bytes.
+func WriteTable(ctx context.Context, src Source, w io.Writer, table, format string, since time.Time, segment string) (int, error) {
+	if format != CSV && format != Parquet {
+		return 0, fmt.Errorf("export: format %q: want csv or parquet", format)
+	}
+	if !slices.Contains(tableNames[:], table) {
+		return 0, fmt.Errorf("export: unknown table %q; known: %s", table, strings.Join(tableNames[:], ", "))
+	}
+	d, err := collect(ctx, src, since, segment)
+	if err != nil {
+		return 0, err
+	}
+	switch table {
+	case "profiles":
+		return encode(w, format, d.profiles)
+	case "orders":
+		return encode(w, format, d.orders)
+	case "memberships":
+		return encode(w, format, d.memberships)
+	}
+	return encode(w, format, d.history)
+}
+
+func encode[T row](w io.Writer, format string, rows []T) (int, error) {
+	var err error
+	if format == CSV {
+		err = writeCSV(w, rows)
+	} else {
+		err = writeParquet(w, rows)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("export: encoding %s: %w", format, err)
+	}
+	return len(rows), nil
+}
+
+func collect(ctx context.Context, src Source, since time.Time, segment string) (*data, error) {
 	d := &data{}
 	segs := map[string][]string{}
 	holds := map[string][]string{}
+	var in map[string]bool // the segment's people, when limited to one
+	if segment != "" {
+		in = map[string]bool{}
+		err := src.AllMemberships(ctx, func(m domain.Membership) error {
+			if m.Segment == segment {
+				in[m.ProfileID] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("export: reading memberships: %w", err)
+		}
+	}
 	err := src.AllMemberships(ctx, func(m domain.Membership) error {
+		if in != nil && !in[m.ProfileID] {
+			return nil
+		}
+		if segment != "" && m.Segment != segment {
+			// The person's other segments still show on their profile row.
+			if m.Control {
+				holds[m.ProfileID] = append(holds[m.ProfileID], m.Segment)
+			} else {
+				segs[m.ProfileID] = append(segs[m.ProfileID], m.Segment)
+			}
+			return nil
+		}
 		d.memberships = append(d.memberships, MembershipRow{ProfileID: m.ProfileID, Segment: m.Segment,
 			Since: timePtr(m.Since), Holdout: m.Control, Reason: m.Reason})
 		if m.Control {
@@ -154,6 +222,9 @@ func collect(ctx context.Context, src Source, since time.Time) (*data, error) {
 	}
 	err = src.EachProfile(ctx, func(po store.ProfileOrders) error {
 		p := po.Profile
+		if in != nil && !in[p.ID] {
+			return nil
+		}
 		changed := since.IsZero() || !p.UpdatedAt.Before(since)
 		for _, o := range po.Orders {
 			if since.IsZero() || !o.CreatedAt.Before(since) || !o.UpdatedAt.Before(since) {
@@ -176,7 +247,7 @@ func collect(ctx context.Context, src Source, since time.Time) (*data, error) {
 		}
 		for _, e := range page {
 			after = e.Seq
-			if !since.IsZero() && e.At.Before(since) {
+			if !since.IsZero() && e.At.Before(since) || segment != "" && e.Segment != segment {
 				continue
 			}
 			d.history = append(d.history, HistoryRow{Seq: e.Seq, ProfileID: e.ProfileID, Segment: e.Segment,

@@ -61,6 +61,9 @@ type Status struct {
 	RequestsToday int `json:"requests_today"`
 	// Recent are the newest failures, newest first (at most RecentErrors).
 	Recent []Event `json:"recent_errors,omitempty"`
+	// Webhooks is what the last look at the platform's webhook
+	// subscriptions found; nil when the platform's are not watched.
+	Webhooks *Webhooks `json:"webhooks,omitempty"`
 }
 
 // Event is one failure of a platform.

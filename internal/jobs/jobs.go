@@ -67,12 +67,20 @@ type Config struct {
 	Logger      *slog.Logger
 	// ID names this process among replicas.
 	ID string
-	// JobTimeout bounds one job (default 30m: an initial pull of a large
-	// account takes minutes; River's own default of one minute would
-	// cancel it). A job still marked running after JobTimeout plus 5
-	// minutes, because the process running it died, is rescued and retried.
+	// JobTimeout bounds a job whose worker names no timeout of its own
+	// (default 10m, DefaultJobTimeout). Workers of long jobs (an initial
+	// pull of a large account) return a longer one from Timeout.
 	JobTimeout time.Duration
+	// RescueAfter is how long a job may stay marked running before it is
+	// taken for stuck, its process having died, and retried (default
+	// JobTimeout plus a minute). River's rescuer also waits out the job's
+	// own timeout, so a long job is never taken for stuck while it may
+	// still run: only the short ones come back this soon.
+	RescueAfter time.Duration
 }
+
+// DefaultJobTimeout bounds a job whose worker names no timeout of its own.
+const DefaultJobTimeout = 10 * time.Minute
 
 // Queue is a River client over either store.
 type Queue interface {
@@ -126,9 +134,12 @@ func newQueue[TTx any](driver riverdriver.Driver[TTx], cfg Config, schema string
 		JobTimeout:        cfg.JobTimeout,
 	}
 	if rc.JobTimeout <= 0 {
-		rc.JobTimeout = 30 * time.Minute
+		rc.JobTimeout = DefaultJobTimeout
 	}
-	rc.RescueStuckJobsAfter = rc.JobTimeout + 5*time.Minute
+	rc.RescueStuckJobsAfter = cfg.RescueAfter
+	if rc.RescueStuckJobsAfter < rc.JobTimeout {
+		rc.RescueStuckJobsAfter = rc.JobTimeout + time.Minute
+	}
 	if rc.FetchPollInterval == 0 {
 		rc.FetchPollInterval = time.Second
 	}

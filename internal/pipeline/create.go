@@ -100,21 +100,37 @@ func (p *Pipeline) planCreations(ctx context.Context, pl *Platform, res *segment
 		pp.Warnings = append(pp.Warnings, fmt.Sprintf("segments ask to create missing records on %s, but %s: nothing is created", pl.Name, why))
 		return nil
 	}
-	var open map[string]bool
-	var creates []adapter.CreateItem
+	// The people who qualify, before any lookup.
+	var cands []scored
 	for _, sc := range list {
-		if sc.optedOut || len(writableRefs(sc, pl)) > 0 || !qualifies(sc.members, modes) {
-			continue
+		if !sc.optedOut && len(writableRefs(sc, pl)) == 0 && qualifies(sc.members, modes) {
+			cands = append(cands, sc)
 		}
-		if open == nil {
-			var err error
-			if open, err = p.store.OutboxOpenKeys(ctx, pl.Name, pl.Account); err != nil {
-				return fmt.Errorf("loading open %s write-back: %w", pl.Name, err)
-			}
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	open, err := p.store.OutboxOpenKeys(ctx, pl.Name, pl.Account)
+	if err != nil {
+		return fmt.Errorf("loading open %s write-back: %w", pl.Name, err)
+	}
+	room, made := len(cands), 0
+	if policy.Cap > 0 {
+		if made, err = p.store.CreatedCount(ctx, pl.Name, pl.Account); err != nil {
+			return err
 		}
+		room = max(policy.Cap-made, 0)
+	}
+	var creates []adapter.CreateItem
+	held := 0
+	for _, sc := range cands {
 		key := createKey(pl, sc.id)
 		if open[key] {
 			continue // a creation is under way
+		}
+		if len(creates) == room {
+			held++ // past the cap: not looked up
+			continue
 		}
 		ex, err := p.store.Explain(ctx, sc.id)
 		if err != nil {
@@ -140,20 +156,9 @@ func (p *Pipeline) planCreations(ctx context.Context, pl *Platform, res *segment
 		pp.createWants[key] = want
 		creates = append(creates, item)
 	}
-	if policy.Cap > 0 && len(creates) > 0 {
-		made, err := p.store.CreatedCount(ctx, pl.Name, pl.Account)
-		if err != nil {
-			return err
-		}
-		room := max(policy.Cap-made, 0)
-		if len(creates) > room {
-			pp.Warnings = append(pp.Warnings, fmt.Sprintf("%d records would be created on %s, but the cap of %d leaves room for %d (%d created before): %d are not created; %s",
-				len(creates), pl.Name, policy.Cap, room, made, len(creates)-room, policy.CapReason))
-			for _, it := range creates[room:] {
-				delete(pp.createWants, it.ID)
-			}
-			creates = creates[:room]
-		}
+	if held > 0 {
+		pp.Warnings = append(pp.Warnings, fmt.Sprintf("%d more records qualify for creation on %s, but the cap of %d leaves room for %d (%d created before): they are not created; %s",
+			held, pl.Name, policy.Cap, room, made, policy.CapReason))
 	}
 	pp.Creates = creates
 	pp.CreateCalls = estimateCreateCalls(pl, cr, creates, pp.createWants)

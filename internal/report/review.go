@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/store"
 )
 
@@ -34,6 +35,9 @@ type ReviewOptions struct {
 	MinPeople                 int
 	// Seed makes the lift estimates repeatable.
 	Seed uint64
+	// Spend is the configured campaign spend; segments with spend in the
+	// period get an ROI section (see [SpendROI]).
+	Spend []config.Spend
 }
 
 func (o *ReviewOptions) defaults() {
@@ -94,7 +98,9 @@ type ReviewResult struct {
 	Matrices []Matrix        `json:"migration_matrices"`
 	Flows    []Flow          `json:"largest_flows"`
 	Lift     []SegmentLift   `json:"lift"`
+	ROI      []ROI           `json:"roi"`
 	Findings []Finding       `json:"findings"`
+	Sizes    SizeSeries      `json:"sizes"`
 }
 
 // Matrix counts, per exclusive definition (segments named
@@ -125,7 +131,8 @@ var valueWords, lapsingWords = []string{"champion", "loyal", "vip", "top", "pote
 //  5. lift: a holdout's verdict: keep a campaign that earns, rethink one
 //     that does worse than nothing, keep the holdout running when there
 //     are too few people.
-//  6. data_quality: quarantined records waiting; profiles in no segment.
+//  6. data_quality: quarantined records waiting; profiles in no segment;
+//     spend in another currency than the revenue (no ROI then).
 func Review(ctx context.Context, src ReviewSource, opts ReviewOptions) (*ReviewResult, error) {
 	opts.defaults()
 	if !opts.From.Before(opts.To) {
@@ -240,11 +247,22 @@ func Review(ctx context.Context, src ReviewSource, opts ReviewOptions) (*ReviewR
 		return nil, err
 	}
 	res.Lift = lifts
+	// Spend in another currency than the revenue is not converted: the
+	// review says so instead of failing.
+	roi, roiErr := SpendROI(opts.Spend, lifts, opts.To)
+	res.ROI = orEmpty(roi)
+	res.Sizes = sizeSeries(events, opts.From, opts.To)
 	quarantined, err := src.Quarantined(ctx, "", 1000)
 	if err != nil {
 		return nil, fmt.Errorf("review: reading the quarantine: %w", err)
 	}
 	res.Findings = findings(res, before, after, len(quarantined), opts)
+	if roiErr != nil {
+		res.Findings = append(res.Findings, Finding{Kind: "data_quality", Text: "No return on spend: " + roiErr.Error(),
+			Action: "Enter the spend in the currency the revenue is in."})
+	}
+	// Empty lists, not nulls, for the JSON.
+	res.Segments, res.Matrices, res.Flows, res.Findings = orEmpty(res.Segments), orEmpty(res.Matrices), orEmpty(res.Flows), orEmpty(res.Findings)
 	return res, nil
 }
 
@@ -403,8 +421,12 @@ func findings(r *ReviewResult, before, after map[string]map[string]bool, quarant
 				}
 			}
 			if float64(both) > o.Overlap*float64(small) {
-				out = append(out, Finding{Kind: "overlap", Text: fmt.Sprintf("%s and %s share %d people (%.0f%% of the smaller)", Label(a), Label(b), both, 100*float64(both)/float64(small)),
-					Action: fmt.Sprintf("Write back only one of %s and %s: they hold mostly the same people.", Label(a), Label(b))})
+				la, lb := Label(a), Label(b)
+				if la == lb { // "Loyal" in two definitions: name them in full
+					la, lb = a, b
+				}
+				out = append(out, Finding{Kind: "overlap", Text: fmt.Sprintf("%s and %s share %d people (%.0f%% of the smaller)", la, lb, both, 100*float64(both)/float64(small)),
+					Action: fmt.Sprintf("Write back only one of %s and %s: they hold mostly the same people.", la, lb)})
 			}
 		}
 	}
@@ -442,4 +464,11 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -139,12 +139,36 @@ func TestReviewOfAHandBuiltQuarter(t *testing.T) {
 		t.Errorf("too big: %v", kinds["too_big"])
 	}
 
-	var md, html bytes.Buffer
+	// The chart's series: a point at the end of each of the 92 days;
+	// Champions lapse at the start of 11 August (day 41), Loyal grows on
+	// 1 September (day 62), and the entry after the period never shows.
+	sz := r.Sizes.Segments
+	if len(r.Sizes.Days) != 92 || !r.Sizes.Days[0].Equal(from.AddDate(0, 0, 1)) || !r.Sizes.Days[91].Equal(to) {
+		t.Fatalf("%d days from %v", len(r.Sizes.Days), r.Sizes.Days)
+	}
+	if c, l := sz["rfm:champions"], sz["rfm:loyal"]; c[0] != 40 || c[40] != 40 || c[41] != 32 || c[91] != 32 ||
+		l[61] != 30 || l[62] != 35 || l[91] != 35 || sz["behavioral:bulk"][91] != 3 {
+		t.Errorf("champions %v, loyal %v", c, l)
+	}
+
+	var md, html, charted bytes.Buffer
+	if err := r.WriteHTML(&charted, &Charts{UPlotJS: []byte("var uPlot=function(){};"), UPlotCSS: []byte(".u{}"), Script: []byte("drawReview();")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"<script>var uPlot=function(){};</script>", "<script>drawReview();</script>", "<style>.u{}</style>",
+		`<script type="application/json" id="review-data">{"days":["2026-07-02T00:00:00Z",`, `id="review-sizes"`} {
+		if !strings.Contains(charted.String(), w) {
+			t.Errorf("the charted review lacks %s", w)
+		}
+	}
 	if err := r.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.WriteHTML(&html); err != nil {
+	if err := r.WriteHTML(&html, nil); err != nil {
 		t.Fatal(err)
+	}
+	if strings.Contains(html.String(), "review-sizes") || strings.Contains(html.String(), "<script") {
+		t.Error("the review without charts has a chart or a script")
 	}
 	for _, out := range []string{md.String(), html.String()} {
 		for _, w := range []string{"8 Champions became At Risk", "50.00 EUR", "30.00 EUR", "2026-07-01"} {
@@ -158,5 +182,27 @@ func TestReviewOfAHandBuiltQuarter(t *testing.T) {
 	}
 	if _, err := Review(ctx, st, ReviewOptions{From: to, To: from}); err == nil {
 		t.Error("a period that ends before it starts was accepted")
+	}
+}
+
+// Two definitions with a segment of the same name ("Loyal") are named in
+// full when they overlap, not as "Loyal and Loyal".
+func TestOverlapOfSameNamedSegments(t *testing.T) {
+	after := map[string]map[string]bool{"lifecycle:loyal": {}, "rfm:loyal": {}}
+	for i := range 30 {
+		p := fmt.Sprint("p", i)
+		after["lifecycle:loyal"][p], after["rfm:loyal"][p] = true, true
+	}
+	o := ReviewOptions{}
+	o.defaults()
+	r := &ReviewResult{Profiles: 100}
+	var got []string
+	for _, f := range findings(r, nil, after, 0, o) {
+		if f.Kind == "overlap" {
+			got = append(got, f.Action)
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "lifecycle:loyal and rfm:loyal") {
+		t.Errorf("overlap findings %q", got)
 	}
 }

@@ -1,8 +1,15 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"slices"
+	"time"
+
+	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/internal/store"
 
 	"github.com/segconn/connector/core/lift"
 )
@@ -61,4 +68,59 @@ func ComputeROI(l SegmentLift, spend int64) (ROI, error) {
 		r.Text = fmt.Sprintf("unclear: ROI %.0f%%, and the 95%% interval (%.0f%% to %.0f%%) spans break-even", 100*float64(r.ROI), 100*float64(r.ROICI.Low), 100*float64(r.ROICI.High))
 	}
 	return r, nil
+}
+
+// SpendROI sums each segment's configured spend that started before
+// asOf, in the lift's currency, and turns its lift into ROI.
+func SpendROI(spend []config.Spend, lifts []SegmentLift, asOf time.Time) ([]ROI, error) {
+	var out []ROI
+	for _, l := range lifts {
+		var total int64
+		for _, s := range spend {
+			from, _, err := s.Period()
+			if err != nil {
+				return nil, err
+			}
+			if s.Segment != l.Segment || !from.Before(asOf) {
+				continue
+			}
+			if s.Currency != l.Currency {
+				return nil, fmt.Errorf("spend for %s is in %s but its revenue is in %s: amounts in different currencies are not converted", s.Segment, s.Currency, l.Currency)
+			}
+			m, err := s.Minor()
+			if err != nil {
+				return nil, err
+			}
+			total += m
+		}
+		if total == 0 {
+			continue
+		}
+		r, err := ComputeROI(l, total)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// SpendSource lists the spend entered in the app.
+type SpendSource interface {
+	SpendEntries(ctx context.Context) ([]store.Spend, error)
+}
+
+// AllSpend is the configuration's spend entries followed by those
+// entered in the app: ROI sums both.
+func AllSpend(ctx context.Context, src SpendSource, configured []config.Spend) ([]config.Spend, error) {
+	entered, err := src.SpendEntries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(configured)
+	for _, s := range entered {
+		out = append(out, config.Spend{Segment: s.Segment, Currency: s.Currency, From: s.From, To: s.To,
+			Amount: domain.FormatMinor(s.AmountMinor, domain.CurrencyExponent(s.Currency))})
+	}
+	return out, nil
 }

@@ -65,8 +65,8 @@ the -c configuration when it exists), so write-back works at once.
 
 With --shops 2 the business runs two WooCommerce shops: the second is a
 fake of its own (woocommerce-2, an instance of the woocommerce adapter
-in the printed config), and a quarter of the shop customers buy in both
-under the same email.`,
+in the printed config, with webhooks to base/woocommerce-2), and a
+quarter of the shop customers buy in both under the same email.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -116,7 +116,13 @@ under the same email.`,
 				if err != nil {
 					return fmt.Errorf("encoding sandbox config: %w", err)
 				}
-				if err := os.WriteFile(writeConfig, b, 0o600); err != nil {
+				// Written whole or not at all: whoever waits for the file
+				// (a script, a test) never reads half of it.
+				tmp := writeConfig + ".tmp"
+				if err := os.WriteFile(tmp, b, 0o600); err != nil {
+					return fmt.Errorf("writing sandbox config: %w", err)
+				}
+				if err := os.Rename(tmp, writeConfig); err != nil {
 					return fmt.Errorf("writing sandbox config: %w", err)
 				}
 			}

@@ -73,13 +73,13 @@ func newFirer(s *Sandbox) *firer {
 func (s *Sandbox) FireWebhooks(ctx context.Context, targets map[string]string, perSecond float64, n int) (FireReport, error) {
 	rep := FireReport{Changes: map[string]int{}, Delivered: map[string]int{}, Failed: map[string]int{}}
 	var active []string
-	for _, p := range Platforms {
+	for _, p := range s.names {
 		if targets[p] != "" {
 			active = append(active, p)
 		}
 	}
 	for p := range targets {
-		if !slices.Contains(Platforms, p) {
+		if !slices.Contains(s.names, p) {
 			return rep, fmt.Errorf("firing sandbox webhooks: unknown platform %q", p)
 		}
 	}
@@ -127,23 +127,28 @@ func (s *Sandbox) FireWebhooks(ctx context.Context, targets map[string]string, p
 
 // Targets returns the per-platform webhook URLs under one base URL, the
 // layout `connector sandbox --webhook-target` uses: base/hubspot,
-// base/woocommerce and base/salesforce/<path secret> (the Salesforce
-// connector authenticates Outbound Messages by that last path segment).
+// base/woocommerce (and base/woocommerce-2, … for further shops) and
+// base/salesforce/<path secret> (the Salesforce connector authenticates
+// Outbound Messages by that last path segment).
 func (s *Sandbox) Targets(base string) map[string]string {
 	base = strings.TrimRight(base, "/")
-	return map[string]string{
-		HubSpot:     base + "/" + HubSpot,
-		WooCommerce: base + "/" + WooCommerce,
-		Salesforce:  base + "/" + Salesforce + "/" + s.endpoints[Salesforce].Credentials["webhook_path_secret"],
+	out := map[string]string{
+		HubSpot:    base + "/" + HubSpot,
+		Salesforce: base + "/" + Salesforce + "/" + s.endpoints[Salesforce].Credentials["webhook_path_secret"],
 	}
+	for name := range s.Shops {
+		out[name] = base + "/" + name
+	}
+	return out
 }
 
 // Fire makes one change on a platform and has its fake send the webhook
 // to target.
 func (s *Sandbox) Fire(ctx context.Context, platform, target string) (Change, error) {
+	if s.Shops[platform] != nil {
+		return s.fireWoo(ctx, platform, target)
+	}
 	switch platform {
-	case WooCommerce:
-		return s.fireWoo(ctx, target)
 	case HubSpot:
 		return s.fireHubSpot(ctx, target)
 	case Salesforce:
@@ -211,15 +216,16 @@ func (f *firer) intN(n int) int {
 	return f.rng.IntN(n)
 }
 
-func (s *Sandbox) fireWoo(ctx context.Context, target string) (Change, error) {
+func (s *Sandbox) fireWoo(ctx context.Context, shop, target string) (Change, error) {
 	f := s.fire
+	fake := s.Shops[shop]
 	f.mu.Lock()
 	if !f.wooHooks[target] {
 		f.wooHooks[target] = true
-		s.WooFake.AddWebhook("segconn sandbox order.created", "order.created", target, s.endpoints[WooCommerce].Credentials["webhook_secret"])
+		fake.AddWebhook("segconn sandbox order.created", "order.created", target, s.endpoints[shop].Credentials["webhook_secret"])
 	}
 	f.mu.Unlock()
-	cs := s.Data.WooCommerce.Contacts
+	cs := s.Data.Platform(shop).Contacts
 	if len(cs) == 0 {
 		return Change{}, errors.New("firing woocommerce webhook: the store has no customers")
 	}
@@ -232,9 +238,9 @@ func (s *Sandbox) fireWoo(ctx context.Context, target string) (Change, error) {
 		items = append(items, domain.LineItem{SKU: p.sku, Name: p.name, Category: p.category, Quantity: 1,
 			UnitPrice: domain.Money{Amount: p.price, Currency: s.Data.Currency}})
 	}
-	oid := s.NewWooOrder(id, "", items, []string{"mobile", "desktop", "tablet"}[f.intN(3)])
-	ds := s.WooFake.Trigger(ctx, "order.created", oid)
-	ch := Change{Platform: WooCommerce, Object: domain.ObjectOrder, ID: strconv.Itoa(oid)}
+	oid := s.NewShopOrder(shop, id, "", items, []string{"mobile", "desktop", "tablet"}[f.intN(3)])
+	ds := fake.Trigger(ctx, "order.created", oid)
+	ch := Change{Platform: shop, Object: domain.ObjectOrder, ID: strconv.Itoa(oid)}
 	for _, d := range ds {
 		if d.Topic == "order.created" {
 			ch.Status = d.Status

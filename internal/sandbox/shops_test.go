@@ -2,7 +2,12 @@ package sandbox
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/domain"
@@ -87,5 +92,55 @@ func TestTwoShops(t *testing.T) {
 	}
 	if got, want := len(sb.Data.WooCommerce.Orders)+len(sb.Data.MoreShops[0].Orders), len(one.WooCommerce.Orders); got != want {
 		t.Errorf("the shops hold %d web orders together, the one-shop business %d", got, want)
+	}
+}
+
+// TestFireWebhooksFromEveryShop: with two shops, --webhook-target's
+// targets include base/woocommerce-2, and the second shop's deliveries
+// verify with a connector configured for that shop alone.
+func TestFireWebhooksFromEveryShop(t *testing.T) {
+	ctx := context.Background()
+	sb, err := Start(ctx, Options{Seed: 4, Customers: 80, AsOf: asOf, Shops: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	targets := sb.Targets("http://127.0.0.1:1/hooks")
+	if targets[ShopName(1)] != "http://127.0.0.1:1/hooks/woocommerce-2" {
+		t.Fatalf("targets %v lack the second shop", targets)
+	}
+	shop := ShopName(1)
+	e, _ := sb.Endpoint(shop)
+	c := newConnector(WooCommerce)
+	if err := c.Configure(ctx, e.Config); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var verified, refused int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		_, err := c.VerifyWebhook(r.Context(), adapter.WebhookRequest{Method: r.Method, URL: "http://" + r.Host + r.URL.RequestURI(),
+			Headers: r.Header, Body: body, ReceivedAt: time.Now()})
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			refused++
+			http.Error(w, "rejected", http.StatusUnauthorized)
+			return
+		}
+		verified++
+	}))
+	defer srv.Close()
+	rep, err := sb.FireWebhooks(ctx, map[string]string{shop: srv.URL + "/hooks/" + shop, WooCommerce: srv.URL + "/hooks/" + WooCommerce}, 200, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// The first shop signs with its own secret: this shop's connector
+	// refuses it.
+	if rep.Delivered[shop] != 4 || rep.Failed[WooCommerce] != 4 || verified != 4 || refused != 4 {
+		t.Errorf("report %+v, verified %d, refused %d; want the second shop's 4 verified and the first shop's 4 refused", rep, verified, refused)
 	}
 }

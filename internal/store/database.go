@@ -33,4 +33,7 @@ type Locker interface {
 	// every replica and CLI alike; on SQLite, whose file belongs to one
 	// process, it is an in-process lock of this store.
 	Lock(ctx context.Context, name string) (unlock func(), err error)
+	// TryLock takes the named lock only if it is free at once; ok is
+	// false, with no error, when someone holds it.
+	TryLock(ctx context.Context, name string) (unlock func(), ok bool, err error)
 }

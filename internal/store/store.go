@@ -65,6 +65,7 @@ type Store interface {
 	Privacy
 	Creations
 	Maintenance
+	Spends
 	Runs
 	WebState
 
@@ -435,6 +436,9 @@ type Prune struct {
 	HistoryUpTo   int64
 	// QuarantineBefore selects quarantined records stored before it.
 	QuarantineBefore time.Time
+	// RunsBefore deletes finished runs that started before it, and the
+	// web app's sessions that expired before it.
+	RunsBefore time.Time
 }
 
 // Pruned counts what Store.Prune deleted.
@@ -443,6 +447,7 @@ type Pruned struct {
 	Inbox      int `json:"inbox"`
 	History    int `json:"history"`
 	Quarantine int `json:"quarantine"`
+	Runs       int `json:"runs"`
 }
 
 // Settlement is a write-back round's outcome (see OutboxSettle).

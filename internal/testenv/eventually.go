@@ -31,8 +31,19 @@ func Eventually(t testing.TB, within time.Duration, what string, cond func() boo
 // last error check returned (the state the wait ended in).
 func Await(t testing.TB, within time.Duration, what string, check func() error) {
 	t.Helper()
+	AwaitEvery(t, within, 0, what, check)
+}
+
+// AwaitEvery is Await polling every interval instead of backing off from
+// 1 ms, for a check that is expensive or that the system under test sees
+// (each look plans write-back, say), so it keeps the cadence it had.
+func AwaitEvery(t testing.TB, within, every time.Duration, what string, check func() error) {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	wait := time.Millisecond
+	if every > 0 {
+		wait = every
+	}
 	for {
 		err := check()
 		if err == nil {
@@ -45,7 +56,9 @@ func Await(t testing.TB, within time.Duration, what string, check func() error) 
 			t.Fatalf("%s did not happen within %v: %v", what, within, err)
 		}
 		time.Sleep(wait)
-		wait = min(2*wait, 50*time.Millisecond)
+		if every == 0 {
+			wait = min(2*wait, 50*time.Millisecond)
+		}
 	}
 }
 

@@ -119,3 +119,20 @@ func TestSettleWaitsForAnUnbrokenRun(t *testing.T) {
 		t.Fatalf("Fatalf message %q, want %q", fatal, want)
 	}
 }
+
+func TestAwaitEveryKeepsItsCadence(t *testing.T) {
+	t.Parallel()
+	var looks []time.Time
+	testenv.AwaitEvery(t, 5*time.Second, 20*time.Millisecond, "the third look", func() error {
+		looks = append(looks, time.Now())
+		if len(looks) < 3 {
+			return fmt.Errorf("look %d", len(looks))
+		}
+		return nil
+	})
+	for i := 1; i < len(looks); i++ {
+		if d := looks[i].Sub(looks[i-1]); d < 20*time.Millisecond {
+			t.Fatalf("looks %d and %d were %v apart, want at least the 20ms asked", i, i+1, d)
+		}
+	}
+}

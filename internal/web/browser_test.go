@@ -178,8 +178,6 @@ func TestBrowserWalk(t *testing.T) {
 			b.do("opening a mover", chromedp.Click(`#movers a.member`), loaded("customer"))
 			b.do("platforms", chromedp.Navigate(s.base+"/platforms"), loaded("platforms"))
 			b.shot("platforms")
-			b.do("runs", chromedp.Navigate(s.base+"/runs"), loaded("runs"), chromedp.WaitVisible(`#runs tr[data-run]`))
-			b.shot("runs")
 
 			// The segment builder: a misspelt variable is named as it is
 			// typed; the corrected rule is counted, then saved.
@@ -209,6 +207,8 @@ func TestBrowserWalk(t *testing.T) {
 			b.do("applying the plan", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true; undefined`, chromedp.EvalIgnoreExceptions),
 				chromedp.Click(`#apply input[name="confirm"]`), chromedp.Click(`#apply button`), loaded("plan"), chromedp.WaitVisible(`#applied`))
 			b.shot("plan-applied")
+			b.do("runs", chromedp.Navigate(s.base+"/runs"), loaded("runs"), chromedp.WaitVisible(`#runs tr[data-run][data-kind="apply"]`))
+			b.shot("runs")
 			b.logout()
 
 			// A viewer sees no apply button, and a forged apply is refused.

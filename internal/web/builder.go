@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/segconn/connector/core/segment"
 	"github.com/segconn/connector/internal/app"
@@ -117,7 +118,7 @@ func (s *Server) apiDryRun(w http.ResponseWriter, r *http.Request) {
 // StoredDefinition is a definition saved with the builder.
 type StoredDefinition struct {
 	Definition app.BuilderDefinition `json:"definition"`
-	UpdatedAt  string                `json:"updated_at"`
+	UpdatedAt  time.Time             `json:"updated_at"`
 	UpdatedBy  string                `json:"updated_by"`
 	// Active is false until the connector restarts with it.
 	Active bool `json:"active"`
@@ -141,7 +142,7 @@ func (s *Server) storedDefinitions(r *http.Request) ([]StoredDefinition, error) 
 		if !ok {
 			continue
 		}
-		out = append(out, StoredDefinition{Definition: d, UpdatedAt: sd.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z"), UpdatedBy: sd.UpdatedBy, Active: running[sd.Name]})
+		out = append(out, StoredDefinition{Definition: d, UpdatedAt: sd.UpdatedAt.UTC(), UpdatedBy: sd.UpdatedBy, Active: running[sd.Name]})
 	}
 	return out, nil
 }

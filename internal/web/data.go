@@ -61,6 +61,7 @@ func (s *Server) status(ctx context.Context) (Status, error) {
 		OutboxPending: sum.Outbox[string(store.OutboxPending)] + sum.Outbox[string(store.OutboxLeased)],
 		OutboxFailed:  sum.Outbox[string(store.OutboxFailed)]}
 	st.Platforms = s.platformHealth()
+	s.fillFromRuns(ctx, st.Platforms)
 	st.LatestRun = s.lastRun(ctx)
 	// Revenue of all customers: the largest per-definition total of the
 	// last run (a definition that partitions everyone sums to all).

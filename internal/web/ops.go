@@ -326,6 +326,7 @@ type PlatformView struct {
 
 func (s *Server) apiPlatforms(w http.ResponseWriter, r *http.Request) {
 	hs := s.platformHealth()
+	s.fillFromRuns(r.Context(), hs)
 	qs := s.quotas(Status{Platforms: hs})
 	out := make([]PlatformView, 0, len(hs))
 	for _, h := range hs {

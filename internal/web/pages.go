@@ -83,8 +83,8 @@ var funcs = template.FuncMap{
 
 func loadPages() (*pages, error) {
 	p := &pages{t: map[string]*template.Template{}}
-	for _, name := range []string{"login", "overview", "segment", "customers", "customer", "platforms", "plans", "plan", "error", "migrations", "models", "runs", "movers", "builder"} {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+	for _, name := range []string{"login", "overview", "segment", "customers", "customer", "platforms", "plans", "plan", "error", "migrations", "models", "runs", "movers", "builder", "lift", "review", "spend"} {
+		t, err := template.New("layout.html").Funcs(funcs).Funcs(earnFuncs()).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing the %s page: %w", name, err)
 		}

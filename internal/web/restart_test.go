@@ -54,6 +54,18 @@ func TestSessionsAndPlansSurviveARestart(t *testing.T) {
 	}
 	s.app, s.srv, s.base, s.router = a2, srv2, hs.URL, router // the cookie jar is per host, not per port
 
+	// The new process has pulled and pushed nothing yet: the platforms'
+	// last pull and push come from the run history (the first cycle).
+	var ps []web.PlatformView
+	if err := json.Unmarshal([]byte(admin.get("/api/v1/platforms").body), &ps); err != nil || len(ps) == 0 {
+		t.Fatalf("platforms after the restart: %v %+v", err, ps)
+	}
+	for _, p := range ps {
+		if p.LastPull.IsZero() || p.LastPush.IsZero() {
+			t.Errorf("%s after the restart: last pull %v, last push %v; want the first cycle's", p.Platform, p.LastPull, p.LastPush)
+		}
+	}
+
 	var plans []web.PlanView
 	r = admin.get("/api/v1/plans")
 	if r.status != http.StatusOK {

@@ -3,8 +3,11 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/segconn/connector/internal/health"
 	"github.com/segconn/connector/internal/store"
 )
 
@@ -91,4 +94,41 @@ func (s *Server) lastRun(ctx context.Context) *store.Run {
 		return nil
 	}
 	return &runs[0]
+}
+
+// fillFromRuns gives a platform whose last pull or push this process has
+// not seen (it started since) the time of the newest run that did one,
+// from the run history: a sync naming it or a full cycle, without an
+// error naming it; an apply or a cycle that wrote something, for pushes.
+func (s *Server) fillFromRuns(ctx context.Context, hs []health.Status) {
+	missing := false
+	for _, h := range hs {
+		missing = missing || h.LastPull.IsZero() || h.LastPush.IsZero()
+	}
+	if !missing {
+		return
+	}
+	runs, err := s.app.Runs(ctx, store.RunFilter{Limit: 200})
+	if err != nil {
+		s.log.Warn("reading the run history", "err", err)
+		return
+	}
+	for i := range hs {
+		h := &hs[i]
+		failed := func(r store.Run) bool {
+			return strings.Contains(r.Error, h.Platform+":") || (r.Kind == store.RunSync && r.Error != "")
+		}
+		for _, r := range runs { // newest first
+			if r.FinishedAt.IsZero() || failed(r) {
+				continue
+			}
+			names := strings.Split(r.Platforms, ",")
+			if h.LastPull.IsZero() && (r.Kind == store.RunCycle || (r.Kind == store.RunSync && slices.Contains(names, h.Platform))) {
+				h.LastPull = r.FinishedAt
+			}
+			if h.LastPush.IsZero() && (r.Kind == store.RunCycle || r.Kind == store.RunApply) && r.Counts["written"] > 0 {
+				h.LastPush = r.FinishedAt
+			}
+		}
+	}
 }

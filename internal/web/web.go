@@ -33,7 +33,8 @@
 //
 // Charts use uPlot (MIT): about 50 kB minified, no dependencies, fast on
 // a phone with thousands of points, and it draws the time series (segment
-// sizes over time). Its released build is fetched from the npm registry
+// sizes over time) and the line charts over categories of the Models
+// page's checks. Its released build is fetched from the npm registry
 // by `make uplot`, which checks its SHA-256, and is embedded with its
 // licence so the binary works offline.
 //
@@ -129,6 +130,7 @@ func (s *Server) Handler() http.Handler {
 	authed := http.NewServeMux()
 	s.apiRoutes(authed)
 	s.pageRoutes(authed)
+	s.earnRoutes(authed)
 	s.opsRoutes(authed)
 	authed.HandleFunc("POST /logout", s.logout)
 

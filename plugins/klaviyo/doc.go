@@ -11,6 +11,7 @@
 // custom profile properties (POST /api/profile-import for a few
 // profiles, bulk import jobs for many) and as list membership (POST and
 // DELETE /api/lists/{id}/relationships/profiles, 1000 profiles a call).
+// It erases a person with Klaviyo's Data Privacy API.
 //
 // Every operation has its own rate budget, sized from Klaviyo's
 // per-operation burst and steady limits so that neither window is ever

@@ -139,21 +139,21 @@ func (p *Plugin) Configure(ctx context.Context, raw adapter.Config) error {
 // Close implements sdk.Plugin.
 func (p *Plugin) Close(context.Context) error { return nil }
 
-// Operations and their rate limits (burst per second, steady per minute),
-// from each operation's x-klaviyo-ratelimit in Klaviyo's API description.
-var tiers = map[string][2]int{
-	"get_profiles":              {75, 750},
-	"get_profile":               {75, 750},
-	"create_or_update_profile":  {75, 750},
-	"get_lists":                 {75, 750},
-	"create_list":               {10, 150},
-	"add_profiles_to_list":      {10, 150},
-	"remove_profiles_from_list": {10, 150},
-	"bulk_import_profiles":      {10, 150},
-	"get_bulk_import_job":       {10, 150},
-	"get_bulk_import_errors":    {10, 150},
-	"get_metrics":               {10, 150},
-	"get_events":                {350, 3500},
+// tier returns an operation's rate limits (burst per second, steady per
+// minute), from its x-klaviyo-ratelimit in Klaviyo's API description.
+func tier(op string) (burst, steady int, ok bool) {
+	switch op {
+	case "get_profiles", "get_profile", "create_or_update_profile", "get_lists":
+		return 75, 750, true
+	case "create_list", "add_profiles_to_list", "remove_profiles_from_list", "bulk_import_profiles",
+		"get_bulk_import_job", "get_bulk_import_errors", "get_metrics":
+		return 10, 150, true
+	case "get_events":
+		return 350, 3500, true
+	case "request_profile_deletion":
+		return 3, 60, true
+	}
+	return 0, 0, false
 }
 
 // limiter keeps an operation within both of Klaviyo's fixed windows: a
@@ -177,13 +177,13 @@ func (p *Plugin) client(op string) (*httpkit.Client, error) {
 	if c := p.clients[op]; c != nil {
 		return c, nil
 	}
-	t, ok := tiers[op]
+	burst, steady, ok := tier(op)
 	if !ok {
 		return nil, adapter.Permanent(fmt.Errorf("klaviyo: unknown operation %s", op))
 	}
 	c := httpkit.New(httpkit.Options{
 		Platform: Name, Logger: p.log, Timeout: p.cfg.Timeout,
-		Limiter: limiter(t[0], t[1]),
+		Limiter: limiter(burst, steady),
 		Auth:    keyAuth{key: p.cfg.APIKey, revision: p.cfg.Revision},
 		Secrets: []string{p.cfg.APIKey},
 		Hooks:   httpkit.ObserverHooks(p.obs, httpkit.Hooks{}),

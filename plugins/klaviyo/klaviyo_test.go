@@ -2,6 +2,7 @@ package klaviyo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -245,5 +246,35 @@ func TestConcurrentEnsureTargetsMakeOneList(t *testing.T) {
 	wg.Wait()
 	if n := f.ListsNamed("segment: vip"); n != 1 || ids[0] == "" || slices.Compact(slices.Clone(ids))[0] != ids[0] || len(slices.Compact(slices.Clone(ids))) != 1 {
 		t.Errorf("%d lists named segment: vip; ids %v", n, ids)
+	}
+}
+
+// Erasure goes through Klaviyo's Data Privacy API: the profile is gone
+// from the account, its lists and its events; erasing it again reports it
+// gone, which the host counts as confirmed; and the plugin offers erasure
+// through the plugin boundary (the supervised process is an Eraser).
+func TestErase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := klaviyofake.Start(t.Cleanup)
+	ps := f.Seed(2)
+	f.AddToList("segment: vip", ps[0].ID, ps[1].ID)
+	p := configured(t, f)
+	ref := refsOf(ps[:1])[0]
+	out, err := p.Erase(ctx, ref)
+	if err != nil || out != adapter.ErasureDeleted {
+		t.Fatalf("Erase: %q, %v", out, err)
+	}
+	if _, err := f.Properties(ps[0].ID); err == nil {
+		t.Error("the erased profile is still in the account")
+	}
+	if m := f.Members(f.ListNamed("segment: vip")); len(m) != 1 || m[0] != ps[1].ID {
+		t.Errorf("list members after the erasure: %v", m)
+	}
+	if _, err := p.Erase(ctx, ref); !errors.Is(err, adapter.ErrRecordGone) {
+		t.Errorf("erasing again: %v, want ErrRecordGone", err)
+	}
+	if _, err := p.Erase(ctx, domain.ExternalRef{Platform: klaviyo.Name, ObjectType: domain.ObjectOrder, ID: "1"}); adapter.KindOf(err) != adapter.KindPermanent {
+		t.Errorf("erasing an order: %v, want a permanent error", err)
 	}
 }

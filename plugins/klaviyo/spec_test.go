@@ -114,6 +114,9 @@ func TestRequestsMatchTheAPIDescription(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if _, err := p.Erase(ctx, refsOf(ps[29:30])[0]); err != nil {
+		t.Fatal(err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	for _, pr := range problems {
@@ -125,7 +128,7 @@ func TestRequestsMatchTheAPIDescription(t *testing.T) {
 	}
 	sort.Strings(seen)
 	want := []string{"add_profiles_to_list", "bulk_import_profiles", "create_list", "create_or_update_profile",
-		"get_bulk_import_profiles_job", "get_errors_for_bulk_import_profiles_job", "get_events", "get_lists", "get_metrics", "get_profile", "get_profiles", "remove_profiles_from_list"}
+		"get_bulk_import_profiles_job", "get_errors_for_bulk_import_profiles_job", "get_events", "get_lists", "get_metrics", "get_profile", "get_profiles", "remove_profiles_from_list", "request_profile_deletion"}
 	for _, w := range want {
 		if ops[w] == 0 {
 			t.Errorf("operation %s was never sent; validated: %v", w, seen)

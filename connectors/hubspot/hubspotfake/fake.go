@@ -39,6 +39,11 @@ type Options struct {
 	Tokens []string
 	// OAuth client credentials and the refresh token the fake recognises.
 	ClientID, ClientSecret, RefreshToken string
+	// AppID and DeveloperAPIKey are the public app whose webhook
+	// subscriptions the webhooks API serves, and the developer key
+	// (hapikey) it accepts there.
+	AppID           int64
+	DeveloperAPIKey string
 	// AccessTokenTTL is the life of OAuth access tokens (default 1800s).
 	AccessTokenTTL time.Duration
 	// RotateRefreshTokens issues a new refresh token on each refresh.
@@ -173,6 +178,8 @@ type Fake struct {
 	router   *http.ServeMux
 	nums     map[string]numVal // parse cache for search comparisons
 	rejected atomic.Int64
+	subs     []*Subscription // the app's webhook subscriptions
+	nextSub  int64
 }
 
 // Stats are counters over the fake's life.

@@ -33,6 +33,7 @@ func (f *Fake) mux() *http.ServeMux {
 	m.HandleFunc("GET /crm/v3/lists/{id}", f.handleListGet)
 	m.HandleFunc("GET /crm/v3/lists/{id}/memberships", f.handleMemberships)
 	m.HandleFunc("PUT /crm/v3/lists/{id}/memberships/{op}", f.handleMembershipChange)
+	m.HandleFunc("GET /webhooks/v3/{appId}/subscriptions", f.handleSubscriptions)
 	return m
 }
 
@@ -62,7 +63,9 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	f.stats.Requests++
 	f.mu.Unlock()
 	w.Header().Set("Date", f.opts.Now().UTC().Format(http.TimeFormat)) // the fake's clock, not the host's
-	if r.URL.Path != "/oauth/v1/token" && !f.authenticate(w, r) {
+	// The webhooks API authenticates with the developer API key in the
+	// query (its handler checks it), not with an app's token.
+	if r.URL.Path != "/oauth/v1/token" && !strings.HasPrefix(r.URL.Path, "/webhooks/v3/") && !f.authenticate(w, r) {
 		return
 	}
 	if v := f.opts.ValidateRequest; v != nil {

@@ -10,8 +10,9 @@
 // Sforce-Locator paging, /limits) and sends Outbound Messages. Every data
 // response carries Sforce-Limit-Info; the daily budget runs down and ends
 // in 403 REQUEST_LIMIT_EXCEEDED. Faults (5xx, connection resets, expired
-// sessions, per-record save errors) can be injected, and every call is
-// counted per endpoint.
+// sessions; adapter/fakekit decides when, the fake answers Salesforce's
+// error bodies) and per-record save errors can be injected, and every call
+// is counted per endpoint.
 //
 // Only the standard library is used: the fake must stay importable by
 // anything (tests, the sandbox, plugins' conformance runs) without pulling

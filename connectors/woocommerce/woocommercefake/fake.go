@@ -14,9 +14,10 @@
 // HTTPS, OAuth 1.0a one-legged over plain HTTP (15-minute window, nonce
 // replay rejected), read-only keys refused on writes.
 //
-// Faults can be injected (429/503 with or without Retry-After, HTML pages
-// from a "firewall", connection resets before the answer or mid-body,
-// bodies cut short, latency, per-item batch errors) and
+// Faults can be injected through the kit the fakes share (adapter/fakekit:
+// 429/503 with or without Retry-After, HTML pages from a "firewall",
+// connection resets before the answer or mid-body, bodies cut short,
+// latency), with WordPress's error bodies, besides per-item batch errors; and
 // every API call is counted per endpoint. The package has no package-level
 // mutable state: many fakes can run in one process. Only the standard
 // library and golang.org/x/time/rate (for the optional server-side

@@ -73,11 +73,12 @@ func StartSandboxWith(t testing.TB, so sandbox.Options, opts app.Options) (*sand
 }
 
 // WaitStoreQuiet waits until a store's inbox and outbox have stayed empty
-// for 400 ms.
+// for a second (a busy machine can pause a worker between two steps
+// for longer than a few hundred milliseconds).
 func WaitStoreQuiet(t testing.TB, st store.Store, timeout time.Duration) {
 	t.Helper()
 	ctx := context.Background()
-	testenv.Settle(t, timeout, 400*time.Millisecond, "the store's inbox and outbox empty", func() bool {
+	testenv.Settle(t, timeout, time.Second, "the store's inbox and outbox empty", func() bool {
 		pending, err1 := st.InboxPending(ctx, 10)
 		stats, err2 := st.OutboxStats(ctx)
 		return err1 == nil && err2 == nil && len(pending) == 0 && stats[store.OutboxPending]+stats[store.OutboxLeased] == 0

@@ -126,6 +126,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		Lock: func(ctx context.Context, name string) (func(), error) {
 			return advisoryLock(ctx, pool, opts.Schema, name)
 		},
+		TryLock: func(ctx context.Context, name string) (func(), bool, error) {
+			return tryAdvisoryLock(ctx, pool, opts.Schema, name)
+		},
 		Database: store.Database{Driver: "postgres", SQL: db, Pool: pool, Schema: opts.Schema},
 	}
 	s := &Store{Engine: sqlstore.New(db, db, d, opts.Options), pool: pool}
@@ -145,13 +148,43 @@ func advisoryLock(ctx context.Context, pool *pgxpool.Pool, schema, name string) 
 	if err != nil {
 		return nil, fmt.Errorf("acquiring a connection for the %s lock: %w", name, err)
 	}
-	h := fnv.New64a()
-	h.Write([]byte("segconn/" + name + "/" + schema))
-	key := int64(h.Sum64())
+	key := lockKey(schema, name)
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
 		conn.Release()
 		return nil, fmt.Errorf("taking the %s lock: %w", name, err)
 	}
+	return advisoryUnlock(ctx, conn, key), nil
+}
+
+// tryAdvisoryLock is advisoryLock without waiting: ok is false when
+// another session holds the lock.
+func tryAdvisoryLock(ctx context.Context, pool *pgxpool.Pool, schema, name string) (func(), bool, error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("acquiring a connection for the %s lock: %w", name, err)
+	}
+	key := lockKey(schema, name)
+	var ok bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
+		conn.Release()
+		return nil, false, fmt.Errorf("trying the %s lock: %w", name, err)
+	}
+	if !ok {
+		conn.Release()
+		return nil, false, nil
+	}
+	return advisoryUnlock(ctx, conn, key), true, nil
+}
+
+// lockKey is the advisory lock key of name in schema.
+func lockKey(schema, name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("segconn/" + name + "/" + schema))
+	return int64(h.Sum64())
+}
+
+// advisoryUnlock returns the function that releases key held on conn.
+func advisoryUnlock(ctx context.Context, conn *pgxpool.Conn, key int64) func() {
 	return func() {
 		ctx := context.WithoutCancel(ctx)
 		if _, err := conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", key); err != nil {
@@ -159,7 +192,7 @@ func advisoryLock(ctx context.Context, pool *pgxpool.Pool, schema, name string) 
 			_ = conn.Conn().Close(ctx)
 		}
 		conn.Release()
-	}, nil
+	}
 }
 
 // Close closes the database/sql adapter and the pool.

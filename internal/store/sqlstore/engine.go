@@ -42,6 +42,8 @@ type Dialect struct {
 	// Lock takes a named lock across every process sharing the database
 	// (see store.Locker); nil means an in-process lock of this store.
 	Lock func(ctx context.Context, name string) (unlock func(), err error)
+	// TryLock is Lock without waiting; set with Lock.
+	TryLock func(ctx context.Context, name string) (unlock func(), ok bool, err error)
 	// MigrateLock, when set, is the lock Migrate holds instead of
 	// Lock(ctx, "migrate"): SQLite's migrations need a lock across
 	// processes that its in-process Lock does not give.

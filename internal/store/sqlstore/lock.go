@@ -13,6 +13,29 @@ type locks struct {
 	held map[string]chan struct{}
 }
 
+// try takes name if it is free, without waiting.
+func (l *locks) try(name string) (func(), bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held == nil {
+		l.held = map[string]chan struct{}{}
+	}
+	if _, busy := l.held[name]; busy {
+		return nil, false
+	}
+	ch := make(chan struct{})
+	l.held[name] = ch
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			delete(l.held, name)
+			l.mu.Unlock()
+			close(ch)
+		})
+	}, true
+}
+
 func (l *locks) lock(ctx context.Context, name string) (func(), error) {
 	for {
 		l.mu.Lock()
@@ -51,4 +74,13 @@ func (e *Engine) Lock(ctx context.Context, name string) (func(), error) {
 		return e.d.Lock(ctx, name)
 	}
 	return e.locks.lock(ctx, name)
+}
+
+// TryLock implements store.Locker.
+func (e *Engine) TryLock(ctx context.Context, name string) (func(), bool, error) {
+	if e.d.TryLock != nil {
+		return e.d.TryLock(ctx, name)
+	}
+	unlock, ok := e.locks.try(name)
+	return unlock, ok, nil
 }

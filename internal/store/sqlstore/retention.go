@@ -39,6 +39,15 @@ func (e *Engine) Prune(ctx context.Context, p store.Prune) (store.Pruned, error)
 			return out, fmt.Errorf("pruning quarantined records: %w", err)
 		}
 	}
+	if !p.RunsBefore.IsZero() {
+		out.Runs, err = e.pruneChunks(ctx, `DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE finished_at > 0 AND started_at < ? LIMIT ?)`, ts(p.RunsBefore))
+		if err != nil {
+			return out, fmt.Errorf("pruning the run history: %w", err)
+		}
+		if _, err := e.pruneChunks(ctx, `DELETE FROM web_sessions WHERE session_key IN (SELECT session_key FROM web_sessions WHERE expires_at < ? LIMIT ?)`, ts(p.RunsBefore)); err != nil {
+			return out, fmt.Errorf("pruning expired sessions: %w", err)
+		}
+	}
 	return out, nil
 }
 

@@ -67,6 +67,7 @@ func Run(t *testing.T, open Factory) {
 		{"Companies", testCompanies},
 		{"Quarantine", testQuarantine},
 		{"Cursor", testCursor},
+		{"Spend", testSpend},
 		{"ImplicitRefs", testImplicitRefs},
 		{"ListAndEach", testListAndEach},
 		{"Inbox", testInbox},

@@ -47,6 +47,15 @@ func testRuns(t *testing.T, open Factory) {
 	if err != nil || len(page) != 1 || page[0].ID != sync {
 		t.Errorf("runs before %d = %+v, %v", apply, page, err)
 	}
+	// Pruning drops finished runs started before the cutoff, never one
+	// still running.
+	pruned, err := s.Prune(ctx, store.Prune{RunsBefore: t0.Add(time.Hour)})
+	if err != nil || pruned.Runs != 1 {
+		t.Fatalf("pruning runs: %+v, %v; want the finished sync pruned", pruned, err)
+	}
+	if left, err := s.Runs(ctx, store.RunFilter{}); err != nil || len(left) != 1 || left[0].ID != apply {
+		t.Errorf("runs after pruning: %+v, %v; want the running apply", left, err)
+	}
 }
 
 // testWebState keeps sessions until they expire, plans by fingerprint

@@ -65,11 +65,9 @@ type Tier struct {
 
 // Tiers of the operations the fake serves, from each operation's
 // x-klaviyo-ratelimit in the official description.
-var (
-	TierL  = Tier{Burst: 75, Steady: 750}
-	TierM  = Tier{Burst: 10, Steady: 150}
-	TierXL = Tier{Burst: 350, Steady: 3500}
-)
+func tiers() (l, m, xl Tier) {
+	return Tier{Burst: 75, Steady: 750}, Tier{Burst: 10, Steady: 150}, Tier{Burst: 350, Steady: 3500}
+}
 
 // Stats counts what the fake saw.
 type Stats struct {
@@ -131,19 +129,21 @@ func New() *Fake {
 // Handler is the fake's HTTP API.
 func (f *Fake) Handler() http.Handler {
 	mux := http.NewServeMux()
-	f.route(mux, "GET /api/profiles", TierL, f.getProfiles)
-	f.route(mux, "GET /api/profiles/{id}", TierL, f.getProfile)
-	f.route(mux, "POST /api/profile-import", TierL, f.importProfile)
-	f.route(mux, "GET /api/lists", TierL, f.getLists)
+	tierL, tierM, tierXL := tiers()
+	f.route(mux, "GET /api/profiles", tierL, f.getProfiles)
+	f.route(mux, "GET /api/profiles/{id}", tierL, f.getProfile)
+	f.route(mux, "POST /api/profile-import", tierL, f.importProfile)
+	f.route(mux, "GET /api/lists", tierL, f.getLists)
 	f.route(mux, "POST /api/lists", Tier{Burst: 10, Steady: 150, Daily: 150}, f.createList)
-	f.route(mux, "POST /api/lists/{id}/relationships/profiles", TierM, f.addToList)
-	f.route(mux, "DELETE /api/lists/{id}/relationships/profiles", TierM, f.removeFromList)
-	f.route(mux, "GET /api/lists/{id}/relationships/profiles", TierL, f.listMembers)
-	f.route(mux, "POST /api/profile-bulk-import-jobs", TierM, f.createJob)
-	f.route(mux, "GET /api/profile-bulk-import-jobs/{id}", TierM, f.getJob)
-	f.route(mux, "GET /api/profile-bulk-import-jobs/{id}/import-errors", TierM, f.jobErrors)
-	f.route(mux, "GET /api/metrics", TierM, f.getMetrics)
-	f.route(mux, "GET /api/events", TierXL, f.getEvents)
+	f.route(mux, "POST /api/lists/{id}/relationships/profiles", tierM, f.addToList)
+	f.route(mux, "DELETE /api/lists/{id}/relationships/profiles", tierM, f.removeFromList)
+	f.route(mux, "GET /api/lists/{id}/relationships/profiles", tierL, f.listMembers)
+	f.route(mux, "POST /api/profile-bulk-import-jobs", tierM, f.createJob)
+	f.route(mux, "GET /api/profile-bulk-import-jobs/{id}", tierM, f.getJob)
+	f.route(mux, "GET /api/profile-bulk-import-jobs/{id}/import-errors", tierM, f.jobErrors)
+	f.route(mux, "GET /api/metrics", tierM, f.getMetrics)
+	f.route(mux, "GET /api/events", tierXL, f.getEvents)
+	f.route(mux, "POST /api/data-privacy-deletion-jobs", Tier{Burst: 3, Steady: 60}, f.deleteProfile)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "not_found", "Not found.", "No route for "+r.Method+" "+r.URL.Path, "")
 	})

@@ -117,9 +117,11 @@ func profileJSON(p *Profile, subscriptions bool) map[string]any {
 
 // profileFilters are the fields and operators GET /api/profiles allows
 // (the subset the fake implements of its filter parameter's list).
-var profileFilters = map[string][]string{
-	"id": {"any", "equals"}, "email": {"any", "equals"},
-	"updated": {"greater-than", "less-than"}, "created": {"greater-than", "less-than"},
+func profileFilters() map[string][]string {
+	return map[string][]string{
+		"id": {"any", "equals"}, "email": {"any", "equals"},
+		"updated": {"greater-than", "less-than"}, "created": {"greater-than", "less-than"},
+	}
 }
 
 func wantsSubscriptions(r *http.Request) bool {
@@ -132,7 +134,7 @@ func wantsSubscriptions(r *http.Request) bool {
 }
 
 func (f *Fake) getProfiles(w http.ResponseWriter, r *http.Request) {
-	cs, ok := checkFilter(w, r, profileFilters)
+	cs, ok := checkFilter(w, r, profileFilters())
 	if !ok {
 		return
 	}
@@ -314,4 +316,56 @@ func (f *Fake) importProfile(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, out)
 	}
+}
+
+// deleteProfile serves request_profile_deletion: exactly one identifier
+// (id, email or phone_number); every profile it matches is deleted, with
+// its list memberships and events. Klaviyo does this asynchronously and
+// answers 202 at once; the fake deletes before answering.
+func (f *Fake) deleteProfile(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Data struct {
+			Type       string `json:"type"`
+			Attributes struct {
+				Profile struct {
+					Data struct {
+						Type       string `json:"type"`
+						ID         string `json:"id"`
+						Attributes struct {
+							Email       string `json:"email"`
+							PhoneNumber string `json:"phone_number"`
+						} `json:"attributes"`
+					} `json:"data"`
+				} `json:"profile"`
+			} `json:"attributes"`
+		} `json:"data"`
+	}
+	if !decode(w, r, 100_000, &body) {
+		return
+	}
+	pd := body.Data.Attributes.Profile.Data
+	n := 0
+	for _, v := range []string{pd.ID, pd.Attributes.Email, pd.Attributes.PhoneNumber} {
+		if v != "" {
+			n++
+		}
+	}
+	if body.Data.Type != "data-privacy-deletion-job" || pd.Type != "profile" || n != 1 {
+		apiError(w, http.StatusBadRequest, "invalid", "Invalid input.", "Give exactly one of id, email or phone_number.", "/data/attributes/profile")
+		return
+	}
+	f.mu.Lock()
+	f.profiles = slices.DeleteFunc(f.profiles, func(p *Profile) bool {
+		gone := (pd.ID != "" && p.ID == pd.ID) || (pd.Attributes.Email != "" && strings.EqualFold(p.Email, pd.Attributes.Email))
+		if gone {
+			delete(f.byID, p.ID)
+			for _, l := range f.lists {
+				l.Members = slices.DeleteFunc(l.Members, func(id string) bool { return id == p.ID })
+			}
+			f.events = slices.DeleteFunc(f.events, func(e Event) bool { return e.ProfileID == p.ID })
+		}
+		return gone
+	})
+	f.mu.Unlock()
+	w.WriteHeader(http.StatusAccepted)
 }

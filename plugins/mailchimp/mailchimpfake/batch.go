@@ -226,12 +226,12 @@ func (f *Fake) getBatch(w http.ResponseWriter, id string) {
 
 // results serves a finished batch's results: a gzipped tar holding JSON
 // files, each an array of {status_code, operation_id, response}.
-func (f *Fake) results(w http.ResponseWriter, name string) {
+func (f *Fake) results(w http.ResponseWriter, r *http.Request, name string) {
 	f.mu.Lock()
 	b := f.batches[strings.TrimSuffix(name, ".tar.gz")]
 	f.mu.Unlock()
 	if b == nil || b.polls < 2 {
-		http.NotFound(w, nil)
+		http.NotFound(w, r)
 		return
 	}
 	data, _ := json.Marshal(b.results)

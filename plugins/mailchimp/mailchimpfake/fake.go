@@ -284,7 +284,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, resultsPath) {
 		// The results archive is a pre-signed download, outside the API:
 		// no key is asked for (nor should one be sent).
-		f.results(w, strings.TrimPrefix(r.URL.Path, resultsPath))
+		f.results(w, r, strings.TrimPrefix(r.URL.Path, resultsPath))
 		return
 	}
 	if !f.authorized(r) {

@@ -25,6 +25,7 @@ const (
 	cutShort                      // Content-Length promises more than arrives, then FIN
 	chunkedCut                    // chunked body without its last chunk, then FIN
 	truncatedJSON                 // honest framing around half a JSON document
+	htmlPage                      // a gateway's HTML page under 200 in place of the JSON
 	whole                         // the full answer
 )
 
@@ -60,6 +61,9 @@ func breakingServer(t *testing.T, plan ...breakage) (*httptest.Server, *atomic.I
 			fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(page), half)
 		case chunkedCut:
 			fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n", len(half), half)
+		case htmlPage:
+			html := "<html><body><h1>504 Gateway Time-out</h1></body></html>"
+			fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s", len(html), html)
 		case truncatedJSON:
 			fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(half), half)
 		}
@@ -70,17 +74,17 @@ func breakingServer(t *testing.T, plan ...breakage) (*httptest.Server, *atomic.I
 }
 
 func TestReadsRetryBrokenBodies(t *testing.T) {
-	srv, calls := breakingServer(t, resetMidBody, cutShort, chunkedCut, truncatedJSON, whole)
-	c := httpkit.New(fastOpts(nil))
+	srv, calls := breakingServer(t, resetMidBody, cutShort, chunkedCut, truncatedJSON, htmlPage, whole)
+	c := httpkit.New(fastOpts(func(o *httpkit.Options) { o.RetryMax = 5 }))
 	var out struct {
 		Items []struct{ ID int }
 		Next  string
 	}
 	if err := c.DoJSON(context.Background(), http.MethodGet, srv.URL, nil, &out); err != nil {
-		t.Fatalf("GET after a reset, two short bodies and a truncated JSON: %v", err)
+		t.Fatalf("GET after a reset, two short bodies, a truncated JSON and an HTML page: %v", err)
 	}
-	if len(out.Items) != 2 || out.Next != "abc" || calls.Load() != 5 {
-		t.Fatalf("got %+v after %d attempts, want the whole page after 5", out, calls.Load())
+	if len(out.Items) != 2 || out.Next != "abc" || calls.Load() != 6 {
+		t.Fatalf("got %+v after %d attempts, want the whole page after 6", out, calls.Load())
 	}
 
 	// Callers that read the body themselves get it whole too.

@@ -223,7 +223,8 @@ func isRead(req *http.Request) bool {
 	return v
 }
 
-// errNotJSON marks a 2xx answer that says it is JSON and is not.
+// errNotJSON marks a 2xx answer that says it is JSON and is not, or an
+// HTML page where JSON was asked for.
 var errNotJSON = errors.New("the answer body is not valid JSON")
 
 // bufferBody reads a read's successful answer within the attempt, so that
@@ -241,10 +242,23 @@ func bufferBody(resp *http.Response) error {
 	if err != nil {
 		return fmt.Errorf("reading the answer body (%d bytes read): %w", len(data), err)
 	}
-	if len(data) > 0 && isJSON(resp.Header.Get("Content-Type")) && !json.Valid(data) {
+	ct := resp.Header.Get("Content-Type")
+	if len(data) > 0 && (isJSON(ct) || asksJSON(resp.Request) && isHTML(ct)) && !json.Valid(data) {
 		return fmt.Errorf("%w (%d bytes)", errNotJSON, len(data))
 	}
 	return nil
+}
+
+// asksJSON reports whether the request asked for a JSON answer: an HTML
+// page in its place is a proxy's, a firewall's or a gateway's, not the
+// platform's answer, and worth asking again.
+func asksJSON(req *http.Request) bool {
+	return req != nil && isJSON(req.Header.Get("Accept"))
+}
+
+func isHTML(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "text/html" || mt == "application/xhtml+xml")
 }
 
 func isJSON(contentType string) bool {
