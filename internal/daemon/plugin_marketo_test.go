@@ -1,0 +1,103 @@
+package daemon_test
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segconn/connector/internal/app"
+	"github.com/segconn/connector/internal/app/apptest"
+	"github.com/segconn/connector/internal/daemon"
+	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/plugins/sdktest"
+)
+
+// A full cycle with the Marketo plugin run as its own process against the
+// sandbox's Marketo instance writes every segment back exactly: each
+// lead's segment fields hold what the core computed, and each static list
+// holds exactly the leads the core put in it, none missing, none extra.
+func TestMarketoPluginFullCycleExact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the Marketo plugin; full cycle against fake platforms")
+	}
+	ctx := context.Background()
+	bin := sdktest.Build(t, "github.com/segconn/connector/plugins/marketo/cmd/connector-marketo")
+	now := time.Now().UTC()
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 13, Customers: 120, AsOf: now, Marketo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	l := sb.ConnectorConfig(t.TempDir())
+	pc, err := sb.PluginConfig(sandbox.Marketo, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Plugins = append(l.Plugins, pc)
+	for _, d := range app.DefaultSegments(append(sb.Names(), sandbox.Marketo)) {
+		l.Segments = append(l.Segments, d.(map[string]any))
+	}
+	if err := apptest.PrepareSandbox(sb, l); err != nil {
+		t.Fatal(err)
+	}
+	m := daemon.NewMetrics()
+	a, err := app.Open(ctx, l, slog.New(slog.DiscardHandler), apptest.Factories(), app.Options{ObserveHTTP: m.HTTPObserver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(context.Background()) })
+	env := &testEnv{App: a, metrics: m}
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	apptest.WaitStoreQuiet(t, env.Store, 60*time.Second)
+
+	exp := apptest.ComputeExpected(t, a, sandbox.Marketo)
+	ids := a.Pipeline.TargetIDs(sandbox.Marketo)
+	props, lists := 0, 0
+	for rk, want := range exp.Props {
+		lead, _ := strconv.Atoi(strings.TrimPrefix(rk, "contact/"))
+		got, err := sb.MarketoFake.Fields(lead)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		for key, v := range want {
+			name := ids[key]
+			if name == "" && v == "" {
+				continue
+			}
+			props++
+			if got[name] != v {
+				t.Errorf("lead %d field %s = %q, want %q", lead, name, got[name], v)
+			}
+		}
+	}
+	for key, list := range ids {
+		if !strings.HasPrefix(key, "list:") {
+			continue
+		}
+		id, _ := strconv.Atoi(list)
+		got := map[string]bool{}
+		for _, lead := range sb.MarketoFake.Members(id) {
+			got["contact/"+strconv.Itoa(lead)] = true
+		}
+		for rk := range exp.Lists[key] {
+			lists++
+			if !got[rk] {
+				t.Errorf("%s: missing %s", key, rk)
+			}
+			delete(got, rk)
+		}
+		for rk := range got {
+			t.Errorf("%s: extra %s", key, rk)
+		}
+	}
+	if props == 0 || lists == 0 {
+		t.Fatalf("nothing to compare: %d field values, %d list memberships", props, lists)
+	}
+	t.Logf("%d field values and %d list memberships on Marketo, as computed", props, lists)
+}
