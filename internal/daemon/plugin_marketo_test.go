@@ -18,7 +18,8 @@ import (
 // A full cycle with the Marketo plugin run as its own process against the
 // sandbox's Marketo instance writes every segment back exactly: each
 // lead's segment fields hold what the core computed, and each static list
-// holds exactly the leads the core put in it, none missing, none extra.
+// holds exactly the leads the core put in it, none missing, none extra;
+// a field set by hand is kept.
 func TestMarketoPluginFullCycleExact(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the Marketo plugin; full cycle against fake platforms")
@@ -50,6 +51,8 @@ func TestMarketoPluginFullCycleExact(t *testing.T) {
 	}
 	t.Cleanup(func() { a.Close(context.Background()) })
 	env := &testEnv{App: a, metrics: m}
+	// A value a marketer set by hand on a field of their own stays.
+	sb.MarketoFake.SetField(1001, "leadSource", "trade show")
 	if _, err := env.Cycle(ctx, now, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +98,9 @@ func TestMarketoPluginFullCycleExact(t *testing.T) {
 		for rk := range got {
 			t.Errorf("%s: extra %s", key, rk)
 		}
+	}
+	if got, _ := sb.MarketoFake.Fields(1001); got["leadSource"] != "trade show" {
+		t.Errorf("hand-set field of lead 1001 = %q after the cycle, want it kept", got["leadSource"])
 	}
 	if props == 0 || lists == 0 {
 		t.Fatalf("nothing to compare: %d field values, %d list memberships", props, lists)
