@@ -255,3 +255,18 @@ func TestInitialPullOf50000Leads(t *testing.T) {
 	}
 	t.Logf("50,000 leads in %d calls (at most %d in a 20 s window)", s.Counted, f.MaxWindowCalls())
 }
+
+// A later pull brings a lead whose first ever engagement came after a
+// pull that saw no engagement at all.
+func TestFirstEngagementAfterAQuietPull(t *testing.T) {
+	t.Parallel()
+	f := marketofake.Start(t.Cleanup)
+	ls := f.Seed(2)
+	p := configured(t, f)
+	_, _, cur := pullAll(t, p, "")
+	f.Engage(ls[1].ID, marketofake.ClickEmail, 1)
+	next, _, _ := pullAll(t, p, cur)
+	if c := next[strconv.Itoa(ls[1].ID)]; c == nil || c.Attributes[domain.AttrEmailClicks] != "1" {
+		t.Fatalf("later pull: %+v, want lead %d with 1 click", next, ls[1].ID)
+	}
+}

@@ -112,6 +112,9 @@ func (p *Plugin) Pull(ctx context.Context, req adapter.PullRequest, sink adapter
 	if req.Full {
 		cur = cursor{}
 	}
+	// A later pull (from a cursor) also reads the leads whose engagement
+	// moved since; a first pull reads every lead anyway.
+	later := cur.Token != ""
 	p.mu.Lock()
 	cfg := p.cfg
 	p.mu.Unlock()
@@ -164,7 +167,7 @@ func (p *Plugin) Pull(ctx context.Context, req adapter.PullRequest, sink adapter
 					more = append(more, id)
 				}
 			}
-			if !cur.Engaged.IsZero() {
+			if later {
 				extra, err := p.leadsByID(ctx, sortInts(more), eng)
 				if err != nil {
 					return err
