@@ -80,7 +80,9 @@ func TestFaultsLeaveEveryPlatformExact(t *testing.T) {
 		t.Fatalf("plan under faults: %v", err)
 	}
 	rep, err := env.ApplyAt(ctx, app.ApplyRequest{AsOf: now, Fingerprint: plan.Fingerprint})
-	if err != nil {
+	if err != nil && (rep == nil || rep.TargetsErr == nil && rep.WriteErr == nil) {
+		// Write-back that failed under the faults stays queued (the error
+		// says so); a plan that was not recorded is a failure.
 		t.Fatalf("apply under faults: %v", err)
 	}
 	t.Logf("applied %d membership changes; targets err %v; write err %v", len(rep.Plan.Memberships), rep.TargetsErr, rep.WriteErr)
