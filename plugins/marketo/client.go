@@ -237,7 +237,7 @@ func (p *Plugin) classify(op, code string, errs []apiError) error {
 		return adapter.RateLimited(next.Sub(now), fmt.Errorf("daily quota spent until midnight Central time: %w", err))
 	case "600", "601", "602":
 		return adapter.Auth(err)
-	case "604", "608", "611", "613", "713", "1029":
+	case "604", "608", "611", "713", "1029":
 		return adapter.Retryable(err)
 	}
 	return adapter.Permanent(err)
