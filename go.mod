@@ -46,6 +46,8 @@ require (
 	modernc.org/sqlite v1.61.1
 )
 
+require github.com/gorilla/mux v1.8.0 // indirect
+
 require (
 	github.com/andybalholm/brotli v1.3.0 // indirect
 	github.com/apache/thrift v0.25.0 // indirect

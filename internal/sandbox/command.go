@@ -43,6 +43,7 @@ func NewCommand(segments Segments) *cobra.Command {
 		shops                   int
 		mailchimp, klaviyo      bool
 		pardot                  bool
+		marketo                 bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sandbox",
@@ -98,7 +99,7 @@ quarter of the shop customers buy in both under the same email.`,
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 			sb, err := Start(ctx, Options{Seed: seed, Customers: customers, Listen: listen, Logger: log, Shops: shops,
-				Mailchimp: mailchimp, Klaviyo: klaviyo,
+				Mailchimp: mailchimp, Klaviyo: klaviyo, Marketo: marketo,
 				Pardot: pardot})
 			if err != nil {
 				return err
@@ -171,6 +172,7 @@ quarter of the shop customers buy in both under the same email.`,
 	f.BoolVar(&mailchimp, "mailchimp", false, "also serve a fake Mailchimp account (the newsletter audience) for the Mailchimp adapter plugin")
 	f.BoolVar(&klaviyo, "klaviyo", false, "also serve a fake Klaviyo account (every person as a profile) for the Klaviyo adapter plugin")
 	f.BoolVar(&pardot, "pardot", false, "also serve a fake Account Engagement (Pardot) business unit (every person as a prospect, some with visitor activity) for the Pardot adapter plugin")
+	f.BoolVar(&marketo, "marketo", false, "also serve a fake Marketo Engage instance (every person as a lead) for the Marketo adapter plugin")
 	return cmd
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/plugins/klaviyo/klaviyofake"
 	"github.com/segconn/connector/plugins/mailchimp/mailchimpfake"
+	"github.com/segconn/connector/plugins/marketo/marketofake"
 )
 
 // The platforms of the adapter plugins the sandbox can serve fakes for.
@@ -24,6 +25,7 @@ import (
 const (
 	Mailchimp = "mailchimp"
 	Klaviyo   = "klaviyo"
+	Marketo   = "marketo"
 )
 
 // startMailchimp serves a fake Mailchimp account on l whose audience is
@@ -70,6 +72,26 @@ func (s *Sandbox) startKlaviyo(l net.Listener) {
 	s.servePlugin(Klaviyo, l, f.Handler())
 }
 
+// startMarketo serves a fake Marketo Engage instance on l holding every
+// person as a lead, created when they were acquired; a person acquired
+// before the fake's clock (30 days ago) is created at the clock instead,
+// so the lead-change activities stay in order and inside the plugin's
+// history window.
+func (s *Sandbox) startMarketo(l net.Listener) {
+	f := marketofake.New()
+	f.ClientID = "sandbox-" + secretFor(s.seed, "marketo-client-id", 12)
+	f.ClientSecret = secretFor(s.seed, "marketo-client-secret", 32)
+	f.URL = "http://" + l.Addr().String()
+	for i, per := range s.Data.People {
+		f.AddLead(typedEmail(i+2, per.Email), per.FirstName, per.LastName, s.acquired(per))
+	}
+	s.MarketoFake = f
+	s.plugins[Marketo] = Endpoint{Platform: Marketo, BaseURL: f.URL,
+		Credentials: map[string]string{"client_id": f.ClientID, "client_secret": f.ClientSecret},
+		Config:      adapter.Config{"client_id": f.ClientID, "client_secret": f.ClientSecret, "base_url": f.URL}}
+	s.servePlugin(Marketo, l, f.Handler())
+}
+
 // typedEmail is the address as a person typed it: every fourth with a
 // capital first letter.
 func typedEmail(i int, email string) string {
@@ -108,7 +130,7 @@ func (s *Sandbox) servePlugin(name string, l net.Listener, next http.Handler) {
 }
 
 // PluginEndpoint returns how to reach the fake of a plugin platform
-// (Mailchimp, Klaviyo); ok is false unless Options started it.
+// (Mailchimp, Klaviyo, Marketo); ok is false unless Options started it.
 func (s *Sandbox) PluginEndpoint(name string) (Endpoint, bool) {
 	e, ok := s.plugins[name]
 	return e, ok

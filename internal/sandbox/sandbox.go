@@ -22,6 +22,7 @@ import (
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/plugins/klaviyo/klaviyofake"
 	"github.com/segconn/connector/plugins/mailchimp/mailchimpfake"
+	"github.com/segconn/connector/plugins/marketo/marketofake"
 	"github.com/segconn/connector/plugins/pardot/pardotfake"
 )
 
@@ -52,9 +53,10 @@ type Options struct {
 	// rate windows) and that of the orders NewWooOrder places; default
 	// time.Now. A test steps it to reach a later second without sleeping.
 	Now func() time.Time
-	// Mailchimp and Klaviyo serve a fake Mailchimp or Klaviyo account too
-	// (see Mailchimp and Klaviyo), for those adapter plugins.
-	Mailchimp, Klaviyo bool
+	// Mailchimp, Klaviyo and Marketo serve a fake Mailchimp or Klaviyo
+	// account or Marketo instance too (see Mailchimp, Klaviyo and
+	// Marketo), for those adapter plugins.
+	Mailchimp, Klaviyo, Marketo bool
 	// Pardot serves a fake Account Engagement business unit too (see
 	// Pardot), for that adapter plugin.
 	Pardot bool
@@ -94,6 +96,9 @@ type Sandbox struct {
 	// PardotFake is the fake Account Engagement business unit, when
 	// Options.Pardot started it.
 	PardotFake *pardotfake.Fake
+	// MarketoFake is the fake Marketo instance, when Options.Marketo
+	// started it.
+	MarketoFake *marketofake.Fake
 	// Shops are the WooCommerce fakes by instance name (ShopName), the
 	// first (WooFake) included.
 	Shops map[string]*woocommercefake.Fake
@@ -188,7 +193,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		if p == Pardot && opts.Pardot {
 			continue
 		}
-		if !slices.Contains(names, p) && (p != Mailchimp || !opts.Mailchimp) && (p != Klaviyo || !opts.Klaviyo) {
+		if !slices.Contains(names, p) && (p != Mailchimp || !opts.Mailchimp) && (p != Klaviyo || !opts.Klaviyo) && (p != Marketo || !opts.Marketo) {
 			return nil, fmt.Errorf("starting sandbox: listen address for unknown platform %q (want one of %v)", p, names)
 		}
 	}
@@ -238,8 +243,8 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	}
 	s.plugins = map[string]Endpoint{}
 	s.pluginObservers = map[string]*atomic.Pointer[func(*http.Request)]{}
-	for name, start := range map[string]func(net.Listener){Mailchimp: s.startMailchimp, Klaviyo: s.startKlaviyo} {
-		if (name == Mailchimp && !opts.Mailchimp) || (name == Klaviyo && !opts.Klaviyo) {
+	for name, start := range map[string]func(net.Listener){Mailchimp: s.startMailchimp, Klaviyo: s.startKlaviyo, Marketo: s.startMarketo} {
+		if (name == Mailchimp && !opts.Mailchimp) || (name == Klaviyo && !opts.Klaviyo) || (name == Marketo && !opts.Marketo) {
 			continue
 		}
 		addr := opts.Listen[name]
