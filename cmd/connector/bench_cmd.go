@@ -53,13 +53,19 @@ SQLite file goes in a temporary directory (--dir to keep it elsewhere);
 				}
 				o.Dir = dir
 			}
-			if a.output != "json" {
-				o.OnPhase = func(p scalebench.Phase) {
-					fmt.Fprintf(a.stderr, "%s: %.1f s wall, %.2f CPU-s %s\n", p.Phase, p.WallS, p.CPUS, p.Detail)
-				}
+			// Progress goes to standard error in every format, so a long run
+			// shows how far it got; JSON on standard output stays clean.
+			o.OnPhase = func(p scalebench.Phase) {
+				fmt.Fprintf(a.stderr, "%s: %.1f s wall, %.2f CPU-s, peak %.0f MB %s\n", p.Phase, p.WallS, p.CPUS, p.PeakRSSMB, p.Detail)
 			}
 			rep, err := scalebench.Run(cmd.Context(), o)
 			if err != nil {
+				// An interrupted or failed run still prints the phases it finished.
+				if rep != nil && len(rep.Phases) > 0 && a.output == "json" {
+					if perr := a.printJSON(rep.Phases); perr != nil {
+						return fmt.Errorf("%w (and printing the finished phases: %v)", err, perr)
+					}
+				}
 				return err
 			}
 			if a.output == "json" {

@@ -91,10 +91,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	defer env.close(ctx)
 	r := &runner{o: o, rep: &Report{Customers: o.Customers, Store: o.Store, PeakPerPhase: true}}
-	if err := r.phases(ctx, env.sb, env.app, env.asOf); err != nil {
-		return r.rep, err
+	err = r.phases(ctx, env.sb, env.app, env.asOf)
+	// The phases finished before an error or an interrupt are kept, with
+	// the engine's CPU time when its phase was reached.
+	for i := range r.rep.Phases {
+		r.rep.Phases[i].EngineCPUS = r.engineCPU
 	}
-	return r.rep, nil
+	return r.rep, err
 }
 
 // env is a sandbox and a connector pointed at it, with an empty store.
@@ -278,9 +281,6 @@ func (r *runner) phases(ctx context.Context, sb *sandbox.Sandbox, a *app.App, as
 		return planDetail(p), err
 	}); err != nil {
 		return err
-	}
-	for i := range r.rep.Phases {
-		r.rep.Phases[i].EngineCPUS = r.engineCPU
 	}
 	return nil
 }

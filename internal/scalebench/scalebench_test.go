@@ -58,6 +58,36 @@ func TestRunMeasuresEveryPhase(t *testing.T) {
 	}
 }
 
+// TestRunInterruptedKeepsFinishedPhases cancels a run once the engine
+// phase is measured and checks that the report still holds the phases
+// finished so far, each with the engine's CPU time, so an interrupted
+// long run says how far it got.
+func TestRunInterruptedKeepsFinishedPhases(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a store from the fake platforms")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var engine float64
+	rep, err := Run(ctx, Options{Customers: 300, Dir: t.TempDir(), OnPhase: func(p Phase) {
+		if p.Phase == "engine" {
+			engine = p.CPUS
+			cancel()
+		}
+	}})
+	if err == nil {
+		t.Fatal("a cancelled run returned no error")
+	}
+	if rep == nil || len(rep.Phases) < 3 {
+		t.Fatalf("report after the interrupt: %+v", rep)
+	}
+	for _, p := range rep.Phases {
+		if p.EngineCPUS != engine {
+			t.Errorf("%s: engine CPU %v after the interrupt, the engine phase took %v", p.Phase, p.EngineCPUS, engine)
+		}
+	}
+}
+
 var benchCustomers = flag.Int("scale.customers", 10000, "customers BenchmarkSteadyPlan generates")
 
 // BenchmarkSteadyPlan plans again and again over a store that is filled,
