@@ -6,14 +6,21 @@ GO ?= go
 build:
 	$(GO) build -o bin/connector ./cmd/connector
 
+# The repository holds two modules: the connector, and the plugin SDK
+# (plugins/sdk, its own module so that a plugin depends on it alone).
+# Every Go command below runs in both.
+SDK := plugins/sdk
+
 # The everyday tier: long loads, crash rounds and replicas are skipped.
 test:
 	$(GO) test -race -short ./...
+	cd $(SDK) && $(GO) test -race -short ./...
 
 # Every test, as CI runs it. The timeout is explicit: under load the
 # slowest package needs several minutes, and Go's default is 10.
 test-all:
 	$(GO) test -race -timeout 20m ./...
+	cd $(SDK) && $(GO) test -race -timeout 20m ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
@@ -21,10 +28,13 @@ fmt:
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
 	$(GO) vet ./...
+	cd $(SDK) && $(GO) vet ./...
 	staticcheck ./...
+	cd $(SDK) && staticcheck ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	cd $(SDK) && $(GO) test -run '^$$' -bench . -benchmem ./...
 
 check:
 	.ci/run

@@ -6,10 +6,10 @@ package connectors
 import (
 	"log/slog"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/hubspot"
 	"github.com/segconn/connector/connectors/salesforce"
 	"github.com/segconn/connector/connectors/woocommerce"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // Builtin returns a constructor per built-in platform name.

@@ -3,8 +3,8 @@ package main
 import (
 	"log/slog"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // builtinAdapters lists the connectors compiled into the binary.

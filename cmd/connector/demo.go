@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/daemon"
@@ -20,6 +19,7 @@ import (
 	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/internal/web"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 func (a *cli) demoCommand() *cobra.Command {

@@ -9,8 +9,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // TestExplainShowsHowSure: segments explain prints P(alive), expected

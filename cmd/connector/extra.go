@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/core/segment"
 	"github.com/segconn/connector/internal/analyze"
 	"github.com/segconn/connector/internal/app"
@@ -16,6 +15,7 @@ import (
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/plugins/mailchimp"
 	"github.com/segconn/connector/plugins/sdk"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // extraCommands are the commands other packages contribute.

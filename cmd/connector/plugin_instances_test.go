@@ -9,7 +9,7 @@ import (
 
 	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/plugins/examples/csvfolder/csvfake"
-	"github.com/segconn/connector/plugins/sdktest"
+	"github.com/segconn/connector/plugins/sdk/sdktest"
 )
 
 // seededFolder is a csvfolder plugin's folder with customers and orders.

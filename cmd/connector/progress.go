@@ -9,8 +9,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/pipeline"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // progress shows a long command's sign of life on stderr: a spinner, what

@@ -13,12 +13,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/segconn/connector/core/lift"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/alert"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/export"
 	"github.com/segconn/connector/internal/report"
 	"github.com/segconn/connector/internal/web"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // parseDay reads a date (2026-09-30) or an RFC 3339 time; "" gives def.

@@ -8,10 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/health"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 func (a *cli) runCommand() *cobra.Command {

@@ -16,9 +16,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/segconn/connector/core/segment"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/pipeline"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 func (a *cli) segmentsCommand() *cobra.Command {

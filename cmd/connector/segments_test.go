@@ -11,10 +11,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // sandboxConfigFile starts a sandbox and writes a config file pointing at it.

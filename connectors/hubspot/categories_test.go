@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // TestLineItemsCarryCategory checks that a deal's and an order's line items

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/adapter/spec"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter/spec"
 )
 
 // TierLimits returns a tier's requests per 10-second window and per day

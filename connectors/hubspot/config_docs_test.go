@@ -3,8 +3,8 @@ package hubspot
 import (
 	"testing"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/adapter/spec/spectest"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter/spec/spectest"
 )
 
 // The README's config table and this platform's section of

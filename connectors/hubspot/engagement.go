@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // engagementProp is one HubSpot contact property that records engagement

@@ -13,10 +13,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake/spec"
 	"github.com/segconn/connector/internal/testenv"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 const testToken = "pat-na1-11111111-2222-3333-4444-555555555555"

@@ -3,7 +3,7 @@ package hubspot
 import (
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 var _ adapter.CallEstimator = (*Connector)(nil)

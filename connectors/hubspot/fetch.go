@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 

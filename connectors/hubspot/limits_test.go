@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/testenv"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter/fakekit"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 func TestBudgetNeverExceeded(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // hsObject is a CRM record as HubSpot returns it (SimplePublicObject).

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // TestWritePacingFollowsTheBudget: live property writes may spend 70% of

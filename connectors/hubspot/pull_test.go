@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/testenv"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 func seedContacts(f *hubspotfake.Fake, n int, at func(i int) time.Time) []string {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // TestWatchWebhooksReportsPausedSubscriptions: with the app's id and the

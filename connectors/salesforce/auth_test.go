@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 func testKey(t *testing.T) (*rsa.PrivateKey, string) {

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // apiErrorItem is one element of the data API's error array.

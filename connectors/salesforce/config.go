@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/adapter/spec"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter/spec"
 )
 
 // Auth flows.

@@ -25,9 +25,9 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/adapter/spec"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter/spec"
+	"github.com/segconn/connector/plugins/sdk/domain"
 	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 

@@ -9,8 +9,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // TestEngagementFieldsAreRead: engagement.fields names the Contact and

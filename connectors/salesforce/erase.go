@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // syncBuffer is a log sink safe for concurrent writes.

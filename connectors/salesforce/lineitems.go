@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // productTTL is how long a Product2's name, code and family are trusted

@@ -3,9 +3,9 @@ package salesforce
 import (
 	"testing"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // TestLineItemsCarryProductFamily checks that opportunities and orders get

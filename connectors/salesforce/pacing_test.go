@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // TestWritePacingHoldsCampaignChanges: by default the daemon is asked to

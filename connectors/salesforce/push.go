@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // MaxCollection is the sObject Collections limit per request.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // AckBody is the exact acknowledgement an Outbound Message needs (HTTP

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // inbox is a minimal host: it verifies, stores events keyed by their id

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 

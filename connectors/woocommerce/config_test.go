@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/internal/testenv"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 func TestValidateConfigNamesEveryProblem(t *testing.T) {

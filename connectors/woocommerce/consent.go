@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // consentOf reads the newsletter opt-in from a customer's meta (see

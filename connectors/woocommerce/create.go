@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 var _ adapter.Creator = (*Connector)(nil)

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // TestEraseDeletesCustomer: Erase deletes the customer with force=true

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 var (

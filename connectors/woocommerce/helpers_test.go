@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 type clock struct {

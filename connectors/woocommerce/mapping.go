@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // The WooCommerce shapes the connector reads. Only what is mapped is

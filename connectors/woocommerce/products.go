@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // categoryTTL is how long a product's category is trusted before it is

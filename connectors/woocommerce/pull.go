@@ -13,8 +13,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // pageOverlap is how many already-read records each page request re-reads

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter/fakekit"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // checkOrders asserts the store matches the fake: every live order stored

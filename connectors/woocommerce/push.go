@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // listValue is the meta value written for a list membership; leaving the

@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 var pingBody = regexp.MustCompile(`^webhook_id=[0-9]+$`)

@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/pipeline"
 	storepkg "github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/store/sqlite"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // inboxReceiver is the daemon's webhook path in miniature, on a real

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/testenv"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // loadCDNOW reads a CDNOW file (whitespace separated: id, [sample id,]

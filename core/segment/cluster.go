@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // The cluster kind: k-means on standardised log features of buyers.

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Engagement is a customer's engagement with marketing as the platforms

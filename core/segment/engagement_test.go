@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 func TestEngagementOf(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Options tune an Engine. Zero values take the documented defaults.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // buyer builds a customer with n purchases, the last recency days before

@@ -6,7 +6,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // DefinitionReason says why a customer is (or is not) in each segment of

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Status is what an order means for segmentation. The cancellation and

@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // ---- rfm ----

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // KPI are one segment's numbers. Money is in major units of the dataset

@@ -9,7 +9,7 @@ import (
 	"slices"
 
 	"github.com/segconn/connector/core/clv"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // PurchaseModel is a fitted purchase model (BG/NBD, MBG/NBD or Pareto/NBD), times in weeks.

@@ -12,6 +12,6 @@ import (
 func TestPackageIsPure(t *testing.T) {
 	testenv.CheckPure(t, testenv.Purity{AllowImport: func(p string) bool {
 		return strings.HasPrefix(p, "gonum.org/") || strings.HasPrefix(p, "github.com/expr-lang/expr") ||
-			p == "github.com/segconn/connector/core/clv" || p == "github.com/segconn/connector/domain"
+			p == "github.com/segconn/connector/core/clv" || p == "github.com/segconn/connector/plugins/sdk/domain"
 	}})
 }

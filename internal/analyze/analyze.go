@@ -17,7 +17,7 @@ import (
 
 	"github.com/segconn/connector/core/clv"
 	"github.com/segconn/connector/core/segment"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Options configure one analyze run.

@@ -20,7 +20,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/core/segment"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/health"
@@ -30,6 +29,7 @@ import (
 	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/store/postgres"
 	"github.com/segconn/connector/internal/store/sqlite"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // Currency is the currency of segment amounts (revenue, order values,

@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"github.com/segconn/connector/core/segment"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/identity"
 	"github.com/segconn/connector/internal/pipeline"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // explainConsent adds to each definition's reasons what a marketing

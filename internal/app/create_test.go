@@ -10,12 +10,12 @@ import (
 
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 const upsertEndpoint = "POST /crm/v3/objects/contacts/batch/upsert"

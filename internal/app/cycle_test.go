@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 var asOf = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)

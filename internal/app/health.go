@@ -5,10 +5,10 @@ import (
 	"errors"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/health"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // observe feeds an operation's outcome on platform into the health

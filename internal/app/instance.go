@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/pipeline"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // instanceAdapter runs an adapter as a named instance: every record it

@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // leaseSkip is longer than every outbox lease.

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/plugins/pardot/pardotfake"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // TestPardotEngagementJoinsOneProfile: a person who is a HubSpot contact,

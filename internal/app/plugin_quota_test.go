@@ -13,7 +13,7 @@ import (
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/plugins/examples/csvfolder"
 	"github.com/segconn/connector/plugins/examples/csvfolder/csvfake"
-	"github.com/segconn/connector/plugins/sdktest"
+	"github.com/segconn/connector/plugins/sdk/sdktest"
 )
 
 // A plugin's daily quota reaches the write-back plan through the plugin

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // maxQuarantineList bounds how many quarantined records one listing reads.

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // TestPruneKeepsOwnershipAndPlanExact: after a cycle, pruning with the

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // queuedPerPlatform counts the outbox items a plan queues on each platform.

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app/apptest"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // TestPartlyWrittenStateIsUndone: a write-back that reached HubSpot only

@@ -8,11 +8,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/adapter/spec"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/outbound"
 	"github.com/segconn/connector/internal/pluginhost"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter/spec"
 )
 
 // Validate makes every check Open and the daemon would make on a loaded

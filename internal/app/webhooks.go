@@ -3,7 +3,7 @@ package app
 import (
 	"context"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // WatchWebhooks looks at the webhook subscriptions of every platform whose

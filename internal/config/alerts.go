@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Alerts configures who is told when something breaks (see package

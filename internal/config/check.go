@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 
-	"github.com/segconn/connector/adapter/spec"
+	"github.com/segconn/connector/plugins/sdk/adapter/spec"
 )
 
 // Minimums of the durations the daemon schedules with: below them a

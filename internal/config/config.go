@@ -14,7 +14,7 @@ package config
 import (
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // Config is the whole configuration.

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/config"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 func writeFile(t *testing.T, name, body string) string {

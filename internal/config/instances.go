@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"slices"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // Host keys of a platform section: the host reads them and the adapter

@@ -15,8 +15,8 @@ import (
 	"github.com/knadh/koanf/v2"
 	yamlv3 "gopkg.in/yaml.v3"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/adapter/spec"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter/spec"
 )
 
 // EnvPrefix starts every environment variable the loader reads.
@@ -302,7 +302,7 @@ func (c *Config) validate() Problems {
 // ValidatePlatform checks one platform section against its adapter's schema
 // (unknown keys, types, required keys, enumerations) and returns problems
 // with full paths. It is the same check the built-in adapters' decoder
-// makes (package adapter/spec), for plugins whose struct the host does not
+// makes (package plugins/sdk/adapter/spec), for plugins whose struct the host does not
 // have. The adapter's own ValidateConfig is run by the caller.
 func ValidatePlatform(prefix string, cfg adapter.Config, schema []adapter.ConfigField) Problems {
 	var ps Problems

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/internal/alert/alerttest"
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/internal/testenv"
+	"github.com/segconn/connector/plugins/sdk/adapter/fakekit"
 )
 
 // TestHubSpot401AlertsAndRecovers runs the daemon with Slack and email

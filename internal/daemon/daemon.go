@@ -23,11 +23,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/health"
 	"github.com/segconn/connector/internal/jobs"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // inboxBatch is how many webhook events an inbox worker claims at once.

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/internal/testenv"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // TestHubSpotEchoWebhookCostsNoRequest: the signed propertyChange webhook

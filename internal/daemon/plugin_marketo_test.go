@@ -14,7 +14,7 @@ import (
 	"github.com/segconn/connector/internal/daemon"
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/plugins/marketo/marketofake"
-	"github.com/segconn/connector/plugins/sdktest"
+	"github.com/segconn/connector/plugins/sdk/sdktest"
 )
 
 // A full cycle with the Marketo plugin run as its own process against the

@@ -16,10 +16,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app/apptest"
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/internal/testenv"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // pgSchema names a fresh schema of the test database and drops it when

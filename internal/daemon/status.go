@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/app/statusapi"

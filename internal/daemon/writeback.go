@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/pipeline"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // drainLoop pushes one platform's outbox. Each platform has its own loop,

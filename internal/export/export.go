@@ -42,8 +42,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Source is what an export reads.

@@ -28,7 +28,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // States.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 type clock struct{ t time.Time }

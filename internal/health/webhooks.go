@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // Webhook states.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // A webhook the platform disabled is reported in the status and logged

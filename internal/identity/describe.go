@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // FieldValue is one field of a profile with the record its value came

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Field names, as used in Profile.Sources, Record.FieldTimes and Policy.

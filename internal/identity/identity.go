@@ -76,7 +76,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Record is one platform record's view of a person.

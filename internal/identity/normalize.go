@@ -3,8 +3,8 @@ package identity
 import (
 	"fmt"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // NormalizeChange fills the refs a connector may leave implicit and

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 func usd(n int64) domain.Money { return domain.Money{Amount: n, Currency: "USD"} }

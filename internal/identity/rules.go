@@ -5,8 +5,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // upsertContact links a contact (or a placeholder standing for a customer

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // outboxPayload is what the outbox holds per record: the absolute state to

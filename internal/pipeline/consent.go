@@ -1,6 +1,6 @@
 package pipeline
 
-import "github.com/segconn/connector/domain"
+import "github.com/segconn/connector/plugins/sdk/domain"
 
 // Consent-aware write-back.
 //

@@ -7,10 +7,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/core/segment"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Creating missing records.

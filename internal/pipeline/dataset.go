@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/segconn/connector/core/segment"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Recompute loads every profile with its orders, runs the segment engine at

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // dropEchoes sets aside the events that only announce a value the

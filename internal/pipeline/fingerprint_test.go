@@ -3,9 +3,9 @@ package pipeline
 import (
 	"testing"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // TestFingerprintCoversWhatIsWritten: the fingerprint ignores the order a

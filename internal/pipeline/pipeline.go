@@ -17,9 +17,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/core/segment"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // Platform is one configured adapter.

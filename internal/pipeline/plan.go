@@ -16,10 +16,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/core/segment"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Plan is everything a recompute would change, before anything is written.

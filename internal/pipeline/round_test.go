@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/store/sqlite"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // recorder is a platform adapter that keeps every push it is sent and

@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/plugins/wire"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/wire"
 )
 
 // LoadFunc returns the configured plugins and host options; the CLI

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 var _ adapter.Eraser = (*Plugin)(nil)

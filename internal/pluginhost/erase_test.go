@@ -5,11 +5,11 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/plugins/mailchimp/mailchimpfake"
-	"github.com/segconn/connector/plugins/sdktest"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
+	"github.com/segconn/connector/plugins/sdk/sdktest"
 )
 
 // TestPluginEraseThroughTheHost: the Mailchimp plugin, a real process

@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/plugins/wire"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/wire"
 )
 
 // hintTimeout bounds a Hints call made where the caller has no context

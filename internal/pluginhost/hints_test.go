@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/internal/testenv"
 	"github.com/segconn/connector/plugins/examples/csvfolder/csvfake"
-	"github.com/segconn/connector/plugins/sdktest"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
+	"github.com/segconn/connector/plugins/sdk/sdktest"
 )
 
 // heard is an adapter.HTTPObserver counting what reached the host.

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 
-	"github.com/segconn/connector/plugins/wire"
+	"github.com/segconn/connector/plugins/sdk/wire"
 )
 
 // Installed is a plugin binary copied into the plugin folder.

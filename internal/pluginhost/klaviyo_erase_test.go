@@ -5,11 +5,11 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/plugins/klaviyo/klaviyofake"
-	"github.com/segconn/connector/plugins/sdktest"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
+	"github.com/segconn/connector/plugins/sdk/sdktest"
 )
 
 // The Klaviyo plugin, run as its own process, erases a profile through

@@ -13,8 +13,8 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	plugin "github.com/hashicorp/go-plugin"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/plugins/wire"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/wire"
 )
 
 // Plugin is a supervised plugin process seen as an adapter.Adapter. It is

@@ -14,7 +14,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
-	"github.com/segconn/connector/plugins/wire"
+	"github.com/segconn/connector/plugins/sdk/wire"
 )
 
 // Spec declares one plugin, as written in the config.

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/segconn/connector/core/lift"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // money formats minor units of currency with the currency code.

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/store/sqlite"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // TestReviewOfAHandBuiltQuarter builds a store whose quarter is known:

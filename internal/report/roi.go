@@ -7,9 +7,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/domain"
 
 	"github.com/segconn/connector/core/lift"
 )

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // verifyingReceiver serves base/<platform>[/…] and authenticates every

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 var asOf = time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC)

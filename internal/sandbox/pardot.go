@@ -6,8 +6,8 @@ import (
 	"net"
 	"strings"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/plugins/pardot/pardotfake"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // Pardot is the platform of the Account Engagement (Pardot) adapter

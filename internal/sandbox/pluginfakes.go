@@ -11,12 +11,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/plugins/klaviyo/klaviyofake"
 	"github.com/segconn/connector/plugins/mailchimp/mailchimpfake"
 	"github.com/segconn/connector/plugins/marketo/marketofake"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // The platforms of the adapter plugins the sandbox can serve fakes for.

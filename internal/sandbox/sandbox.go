@@ -15,8 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/adapter/fakekit"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
@@ -24,6 +22,8 @@ import (
 	"github.com/segconn/connector/plugins/mailchimp/mailchimpfake"
 	"github.com/segconn/connector/plugins/marketo/marketofake"
 	"github.com/segconn/connector/plugins/pardot/pardotfake"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter/fakekit"
 )
 
 // Platforms lists the sandbox's platforms in a fixed order.

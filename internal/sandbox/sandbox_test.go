@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/hubspot"
 	"github.com/segconn/connector/connectors/salesforce"
 	"github.com/segconn/connector/connectors/woocommerce"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 func startSandbox(t *testing.T, customers int) *Sandbox {

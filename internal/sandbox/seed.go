@@ -7,12 +7,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/hubspot"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // siteLocation is the sandbox shop's WordPress timezone.

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // MaxShops is the most WooCommerce shops a sandbox serves.

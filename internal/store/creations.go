@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Creations keeps the records write-back created on platforms where a

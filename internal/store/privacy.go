@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Privacy keeps erasures: the audit of each (who asked, when, what every

@@ -5,7 +5,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // Backoff is the one retry schedule of the store's three lease queues

@@ -26,8 +26,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // ErrNotFound is wrapped by lookups that find nothing.

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/segconn/connector/core/lift"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/export"
 	"github.com/segconn/connector/internal/report"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // What segmentation earns: the lift page, the review page and its API,

@@ -17,8 +17,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/getkin/kin-openapi/openapi3filter"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/report"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 func init() {

@@ -14,8 +14,8 @@ import (
 
 	"github.com/segconn/connector/core/clv"
 	"github.com/segconn/connector/core/segment"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/analyze"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // ModelsView is the Models page and GET /api/v1/models: the purchase and

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/health"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 //go:embed templates/*.html

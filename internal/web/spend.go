@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // The spend page: campaign spend per segment and period, for the return

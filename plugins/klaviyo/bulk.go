@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // bulkProperties writes the properties of the items idx with bulk

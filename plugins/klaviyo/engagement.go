@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // The metrics Klaviyo records for its own email sends.

@@ -16,8 +16,8 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/plugins/sdk"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 

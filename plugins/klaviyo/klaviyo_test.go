@@ -9,12 +9,12 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/plugins/klaviyo"
 	"github.com/segconn/connector/plugins/klaviyo/klaviyofake"
 	"github.com/segconn/connector/plugins/sdk"
-	"github.com/segconn/connector/plugins/sdktest"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
+	"github.com/segconn/connector/plugins/sdk/sdktest"
 )
 
 func refsOf(ps []*klaviyofake.Profile) []domain.ExternalRef {

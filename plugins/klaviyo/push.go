@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // EnsureTargets implements sdk.Writer. A property target is a custom

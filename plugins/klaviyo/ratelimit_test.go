@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/plugins/klaviyo/klaviyofake"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // A big write-back (10,000 profiles, the most one push takes: a segment

@@ -14,11 +14,11 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/testenv"
 	"github.com/segconn/connector/plugins/klaviyo"
 	"github.com/segconn/connector/plugins/klaviyo/klaviyofake"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Every request the plugin sends in pulls (full and incremental, with

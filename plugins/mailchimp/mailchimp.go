@@ -14,8 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/plugins/sdk"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // Name is the platform name of refs and of the adapter.

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/plugins/mailchimp"
 	"github.com/segconn/connector/plugins/mailchimp/mailchimpfake"
 	"github.com/segconn/connector/plugins/sdk"
-	"github.com/segconn/connector/plugins/sdktest"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
+	"github.com/segconn/connector/plugins/sdk/sdktest"
 )
 
 func refsOf(list string, ms []*mailchimpfake.Member) []domain.ExternalRef {

@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"sync"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // EnsureTargets implements sdk.Writer. A list target is a member tag,

@@ -18,10 +18,10 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/plugins/mailchimp"
 	"github.com/segconn/connector/plugins/mailchimp/mailchimpfake"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // specPath is the OpenAPI 3.0 rendering of Mailchimp's official

@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // firedAtLayout is how audience webhooks give fired_at, in UTC.

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // engagementTypes are the activity types read as engagement: Visit

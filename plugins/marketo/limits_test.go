@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/plugins/marketo/marketofake"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // ensure creates a field and a static list and returns key → platform id.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // fieldName turns a target name into a lead field API name: letters,

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // leadFields are the fields read of every lead.

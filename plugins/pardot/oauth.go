@@ -10,7 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // oauth is the Salesforce OAuth 2.0 refresh-token flow: an access token

@@ -15,8 +15,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/plugins/sdk"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 	"github.com/segconn/connector/plugins/sdk/httpkit"
 )
 

@@ -5,12 +5,12 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/plugins/pardot"
 	"github.com/segconn/connector/plugins/pardot/pardotfake"
 	"github.com/segconn/connector/plugins/sdk"
-	"github.com/segconn/connector/plugins/sdktest"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
+	"github.com/segconn/connector/plugins/sdk/sdktest"
 )
 
 func refsOf(ps []*pardotfake.Prospect) []domain.ExternalRef {

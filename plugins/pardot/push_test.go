@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/plugins/pardot/pardotfake"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // A 10,000-prospect write-back (a segment field value and a list each)

@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/plugins/pardot"
 	"github.com/segconn/connector/plugins/pardot/pardotfake"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 var errStop = errors.New("stop after one page")

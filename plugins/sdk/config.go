@@ -1,8 +1,8 @@
 package sdk
 
 import (
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/adapter/spec"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter/spec"
 )
 
 // DecodeConfig decodes a plugin's config section into dst, a pointer to a

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/plugins/sdk"
-	"github.com/segconn/connector/plugins/sdktest"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/sdktest"
 )
 
 type pluginConfig struct {

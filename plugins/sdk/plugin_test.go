@@ -5,9 +5,9 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/plugins/sdk"
-	"github.com/segconn/connector/plugins/sdktest"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/sdktest"
 )
 
 // bare implements the four required methods and nothing else, not even

@@ -1,7 +1,7 @@
 package sdk
 
 import (
-	"github.com/segconn/connector/plugins/wire"
+	"github.com/segconn/connector/plugins/sdk/wire"
 )
 
 // Serve serves p as a plugin until the host disconnects; it is the whole

@@ -29,7 +29,7 @@ func TestREADMETutorial(t *testing.T) {
 	if len(files) != 2 {
 		t.Fatalf("found %d tutorial files in the README, want main.go and main_test.go", len(files))
 	}
-	root, err := filepath.Abs("../..")
+	sdkDir, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,11 +39,11 @@ func TestREADMETutorial(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	gomod := fmt.Sprintf("module example.com/connector-acme\n\ngo 1.26\n\nrequire github.com/segconn/connector v0.0.0\n\nreplace github.com/segconn/connector => %s\n", root)
+	gomod := fmt.Sprintf("module example.com/connector-acme\n\ngo 1.26\n\nrequire github.com/segconn/connector/plugins/sdk v0.0.0\n\nreplace github.com/segconn/connector/plugins/sdk => %s\n", sdkDir)
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	sum, err := os.ReadFile("go.sum")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,9 +56,10 @@ func TestREADMETutorial(t *testing.T) {
 		defer cancel()
 		cmd := exec.CommandContext(ctx, "go", args...)
 		cmd.Dir = dir
-		// Offline: every module comes from the module cache this
-		// repository's build filled.
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
+		// Modules come from the module cache this repository's build
+		// filled; go list -m all may read a few more go.mod files of the
+		// SDK's own requirements through the configured module proxy.
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("go %s in the tutorial module: %v\n%s", strings.Join(args, " "), err, out)
@@ -88,19 +89,33 @@ func TestREADMETutorial(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("packages of the connector module the tutorial plugin uses: %v", ours)
-	mods := run("list", "-deps", "-test", "-f", "{{with .Module}}{{.Path}}{{end}}", ".")
-	t.Logf("modules the tutorial plugin uses: %v", uniq(strings.Fields(mods)))
-}
+	t.Logf("packages of the SDK the tutorial plugin uses: %v", ours)
 
-func uniq(xs []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, x := range xs {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
+	// Its module graph is the SDK module's and nothing more: the host
+	// module (github.com/segconn/connector) and what only the host needs
+	// (databases, the job queue, the browser driver) never appear.
+	graph := strings.Fields(run("list", "-m", "-f", "{{.Path}}", "all"))
+	t.Logf("go list -m all of the tutorial plugin:\n%s", strings.Join(graph, "\n"))
+	sdkGraph := map[string]bool{}
+	sdkOut, err := exec.Command("go", "list", "-m", "-f", "{{.Path}}", "all").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -m all in the SDK module: %v\n%s", err, sdkOut)
+	}
+	for _, m := range strings.Fields(string(sdkOut)) {
+		sdkGraph[m] = true
+	}
+	for _, m := range graph {
+		switch {
+		case m == "example.com/connector-acme":
+		case m == "github.com/segconn/connector":
+			t.Errorf("the tutorial plugin's module graph holds the host module %s", m)
+		case !sdkGraph[m]:
+			t.Errorf("the tutorial plugin's module graph holds %s, which the SDK module does not require", m)
 		}
 	}
-	return out
+	for _, hostOnly := range []string{"github.com/jackc/pgx/v5", "modernc.org/sqlite", "github.com/riverqueue/river", "github.com/chromedp/chromedp"} {
+		if sdkGraph[hostOnly] {
+			t.Errorf("the SDK module requires %s, which only the host needs", hostOnly)
+		}
+	}
 }

@@ -29,7 +29,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/segconn/connector/adapter/fakekit"
+	"github.com/segconn/connector/plugins/sdk/adapter/fakekit"
 )
 
 // Options configure a Fake. Zero fields take HubSpot's documented defaults.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/adapter/fakekit"
+	"github.com/segconn/connector/plugins/sdk/adapter/fakekit"
 )
 
 // ---- routing and middleware ----

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/adapter/fakekit"
+	"github.com/segconn/connector/plugins/sdk/adapter/fakekit"
 )
 
 // MaxURILength is the longest request URI the data API accepts; longer

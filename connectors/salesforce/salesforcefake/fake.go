@@ -10,7 +10,7 @@
 // Sforce-Locator paging, /limits) and sends Outbound Messages. Every data
 // response carries Sforce-Limit-Info; the daily budget runs down and ends
 // in 403 REQUEST_LIMIT_EXCEEDED. Faults (5xx, connection resets, expired
-// sessions; adapter/fakekit decides when, the fake answers Salesforce's
+// sessions; plugins/sdk/adapter/fakekit decides when, the fake answers Salesforce's
 // error bodies) and per-record save errors can be injected, and every call
 // is counted per endpoint.
 //
@@ -28,7 +28,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/segconn/connector/adapter/fakekit"
+	"github.com/segconn/connector/plugins/sdk/adapter/fakekit"
 )
 
 // Defaults used when Options leave a field empty.

@@ -5,10 +5,10 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/adapter/fakekit"
-	"github.com/segconn/connector/domain"
-	"github.com/segconn/connector/plugins/sdktest"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter/fakekit"
+	"github.com/segconn/connector/plugins/sdk/domain"
+	"github.com/segconn/connector/plugins/sdk/sdktest"
 )
 
 // Harness is the conformance kit's harness for the Salesforce connector

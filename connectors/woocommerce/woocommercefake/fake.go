@@ -14,7 +14,7 @@
 // HTTPS, OAuth 1.0a one-legged over plain HTTP (15-minute window, nonce
 // replay rejected), read-only keys refused on writes.
 //
-// Faults can be injected through the kit the fakes share (adapter/fakekit:
+// Faults can be injected through the kit the fakes share (plugins/sdk/adapter/fakekit:
 // 429/503 with or without Retry-After, HTML pages from a "firewall",
 // connection resets before the answer or mid-body, bodies cut short,
 // latency), with WordPress's error bodies, besides per-item batch errors; and
@@ -33,7 +33,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/segconn/connector/adapter/fakekit"
+	"github.com/segconn/connector/plugins/sdk/adapter/fakekit"
 	"golang.org/x/time/rate"
 )
 

@@ -3,7 +3,7 @@ package woocommercefake
 import (
 	"net/http"
 
-	"github.com/segconn/connector/adapter/fakekit"
+	"github.com/segconn/connector/plugins/sdk/adapter/fakekit"
 	"golang.org/x/time/rate"
 )
 

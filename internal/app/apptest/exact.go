@@ -12,9 +12,9 @@ import (
 
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
 	"github.com/segconn/connector/core/segment"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Expected is what each platform record should hold: for every segment

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/app/statusapi"
 	"github.com/segconn/connector/internal/health"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // TestHandlerServesTheReport: the report comes back as JSON with each

@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/woocommerce"
 	"github.com/segconn/connector/connectors/woocommerce/woocommercefake"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/pluginhost"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // BenchmarkWooCommercePull measures records per second pulled from the

@@ -6,15 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors/hubspot"
 	"github.com/segconn/connector/connectors/hubspot/hubspotfake"
 	"github.com/segconn/connector/connectors/salesforce"
 	"github.com/segconn/connector/connectors/salesforce/salesforcefake"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/internal/testenv"
-	"github.com/segconn/connector/plugins/sdktest"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
+	"github.com/segconn/connector/plugins/sdk/sdktest"
 )
 
 // statusCounter counts the HTTP reports a plugin sends the host.

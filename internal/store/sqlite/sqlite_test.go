@@ -9,12 +9,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/store/sqlite"
 	"github.com/segconn/connector/internal/store/sqlstore"
 	"github.com/segconn/connector/internal/store/storetest"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 func open(t testing.TB, opts store.Options) store.Store {

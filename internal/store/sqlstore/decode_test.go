@@ -8,8 +8,8 @@ import (
 
 	fastjson "github.com/goccy/go-json"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // TestFastDecodingMatchesEncodingJSON: the decoder the full scan uses

@@ -7,9 +7,9 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/identity"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // load reads the links, emails, profiles and orders the page can touch.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // ApplyMemberships implements store.Store. Changes are applied in runs of

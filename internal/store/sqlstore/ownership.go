@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // RecordOwnership implements store.Store. The last entry for a (record,

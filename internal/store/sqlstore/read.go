@@ -10,8 +10,8 @@ import (
 
 	fastjson "github.com/goccy/go-json"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // survivor follows recorded merges from id to the profile that absorbed it.

@@ -10,7 +10,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // The suppression list keys an email by HMAC-SHA-256 under the store's

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // testConcurrentApply runs pages from four platforms at once, all naming

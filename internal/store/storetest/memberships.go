@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 func testMemberships(t *testing.T, open Factory) {

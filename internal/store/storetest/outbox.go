@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 func testOutboxClaimConcurrent(t *testing.T, open Factory) {

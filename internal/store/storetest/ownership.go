@@ -5,8 +5,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 func testOwnership(t *testing.T, open Factory) {

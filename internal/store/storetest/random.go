@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // testRandomPages applies pseudo-random pages of upserts, orders, deletes,

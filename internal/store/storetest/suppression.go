@@ -6,9 +6,9 @@ import (
 	"encoding/hex"
 	"testing"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // testSuppressionUpgrade: a suppression entry written before keyed hashes

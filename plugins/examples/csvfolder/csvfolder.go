@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
 // Name is the adapter's name and the platform of its references.

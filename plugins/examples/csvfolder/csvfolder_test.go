@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/plugins/examples/csvfolder"
 	"github.com/segconn/connector/plugins/examples/csvfolder/csvfake"
-	"github.com/segconn/connector/plugins/sdktest"
-	"github.com/segconn/connector/plugins/wire"
+	"github.com/segconn/connector/plugins/sdk/domain"
+	"github.com/segconn/connector/plugins/sdk/sdktest"
+	"github.com/segconn/connector/plugins/sdk/wire"
 )
 
 func TestConformanceInProcess(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // Columns of the memberships file besides one per property target.

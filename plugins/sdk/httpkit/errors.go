@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/segconn/connector/adapter"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // StatusError is a non-2xx answer from a platform. Body holds up to 64 KiB of

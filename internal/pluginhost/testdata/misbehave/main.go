@@ -28,11 +28,11 @@ import (
 
 	plugin "github.com/hashicorp/go-plugin"
 
-	"github.com/segconn/connector/adapter"
-	"github.com/segconn/connector/domain"
 	"github.com/segconn/connector/plugins/examples/csvfolder"
 	"github.com/segconn/connector/plugins/sdk"
-	"github.com/segconn/connector/plugins/wire"
+	"github.com/segconn/connector/plugins/sdk/adapter"
+	"github.com/segconn/connector/plugins/sdk/domain"
+	"github.com/segconn/connector/plugins/sdk/wire"
 )
 
 type misbehave struct {

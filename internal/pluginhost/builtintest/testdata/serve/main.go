@@ -6,10 +6,10 @@ package main
 import (
 	"os"
 
-	"github.com/segconn/connector/adapter"
 	"github.com/segconn/connector/connectors"
 	"github.com/segconn/connector/internal/pluginhost"
 	"github.com/segconn/connector/plugins/sdk"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 func main() {
