@@ -3,6 +3,7 @@ package marketofake
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -383,4 +384,19 @@ func (f *Fake) AddLead(email, first, last string, created time.Time) *Lead {
 	f.byID[l.ID] = l
 	f.addActivity(l.ID, NewLead, at, nil)
 	return l
+}
+
+// ByEmail returns copies of the leads with email (any case), by id.
+func (f *Fake) ByEmail(email string) []Lead {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Lead
+	for _, l := range f.leads {
+		if strings.EqualFold(l.Email, email) {
+			c := *l
+			c.Fields = maps.Clone(l.Fields)
+			out = append(out, c)
+		}
+	}
+	return out
 }
