@@ -59,9 +59,9 @@ func loadSwagger(t *testing.T, name string) routers.Router {
 }
 
 // Every request the plugin sends in pulls (full and incremental, with
-// engagement), fetches, target creation and write-backs (with a refused
-// lead and a removal) is one Marketo's official descriptions describe:
-// path, method, parameters and body.
+// engagement), fetches, target creation, write-backs (with a refused
+// lead and a removal) and an erasure is one Marketo's official
+// descriptions describe: path, method, parameters and body.
 func TestRequestsMatchTheAPIDescription(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads the 2 MB API descriptions: skipped in -short mode")
@@ -142,6 +142,9 @@ func TestRequestsMatchTheAPIDescription(t *testing.T) {
 	if _, err := p.Push(ctx, req); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := p.Erase(ctx, refsOf(ls)[3]); err != nil {
+		t.Fatal(err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	for _, pr := range problems {
@@ -154,7 +157,7 @@ func TestRequestsMatchTheAPIDescription(t *testing.T) {
 	sort.Strings(seen)
 	for _, w := range []string{"getLeadsByFilterUsingGET", "syncLeadUsingPOST", "describeUsingGET_6", "createLeadFieldUsingPOST",
 		"getActivitiesPagingTokenUsingGET", "getLeadActivitiesUsingGET", "getLeadChangesUsingGET", "getStaticListByNameUsingGET",
-		"createStaticListUsingPOST", "addLeadsToListUsingPOST", "removeLeadsFromListUsingDELETE"} {
+		"createStaticListUsingPOST", "addLeadsToListUsingPOST", "removeLeadsFromListUsingDELETE", "deleteLeadsUsingPOST"} {
 		if ops[w] == 0 {
 			t.Errorf("operation %s was never sent; validated: %v", w, seen)
 		}

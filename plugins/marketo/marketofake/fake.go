@@ -1,7 +1,7 @@
 // Package marketofake is a fake of the part of Marketo Engage's REST API
 // the marketo plugin uses, for tests and the sandbox: the identity
-// service's client-credentials token, leads read by filter and synced in
-// batches, lead field metadata and creation, lead activities with their
+// service's client-credentials token, leads read by filter, synced in
+// batches and deleted, lead field metadata and creation, lead activities with their
 // paging tokens (engagement and lead changes), and static lists found,
 // created and given or relieved of members.
 //
@@ -26,7 +26,8 @@
 //   - "Leads": Sync Leads takes at most 300 records a call (action
 //     createOrUpdate by default, lookupField email by default; id may be
 //     the lookup field only with updateOnly); Get Leads by Filter takes at
-//     most 300 filterValues;
+//     most 300 filterValues; Delete Leads takes at most 300 ids and
+//     answers each with status deleted or skipped (1004);
 //   - "Activities": a paging token from /activities/pagingtoken.json
 //     (sinceDatetime) starts a read of /activities.json or
 //     /activities/leadchanges.json (New Lead, 12, and Change Data Value,
@@ -96,6 +97,8 @@ type Fake struct {
 	fields    map[string]string // custom field name → data type
 	lists     []*List
 	acts      []Activity
+	lastAct   int                  // id of the latest activity
+	lastLead  int                  // id of the latest lead
 	tokens    map[string]time.Time // token → expiry
 	token     string
 	calls     []time.Time  // counted calls in the current window
@@ -145,6 +148,7 @@ func (f *Fake) Handler() http.Handler {
 	mux.HandleFunc("POST /identity/oauth/token", f.issueToken)
 	f.route(mux, "GET /rest/v1/leads.json", f.getLeads)
 	f.route(mux, "POST /rest/v1/leads.json", f.syncLeads)
+	f.route(mux, "POST /rest/v1/leads/delete.json", f.deleteLeads)
 	f.route(mux, "GET /rest/v1/leads/describe2.json", f.describe)
 	f.route(mux, "POST /rest/v1/leads/schema/fields.json", f.createFields)
 	f.route(mux, "GET /rest/v1/activities/pagingtoken.json", f.pagingToken)

@@ -38,7 +38,8 @@ func (f *Fake) tick() time.Time {
 }
 
 func (f *Fake) addActivity(leadID, typeID int, at time.Time, attrs map[string]string) {
-	f.acts = append(f.acts, Activity{ID: len(f.acts) + 1, LeadID: leadID, Date: at, TypeID: typeID, Attributes: attrs})
+	f.lastAct++
+	f.acts = append(f.acts, Activity{ID: f.lastAct, LeadID: leadID, Date: at, TypeID: typeID, Attributes: attrs})
 }
 
 // Seed adds n leads, each newer than any before, with their New Lead
@@ -48,7 +49,7 @@ func (f *Fake) Seed(n int) []*Lead {
 	defer f.mu.Unlock()
 	out := make([]*Lead, n)
 	for i := range out {
-		id := len(f.leads) + 1001
+		id := f.newLeadID()
 		at := f.tick()
 		l := &Lead{ID: id, Email: fmt.Sprintf("lead%d@example.com", id), FirstName: "Lead", LastName: strconv.Itoa(id),
 			CreatedAt: at, UpdatedAt: at, Fields: map[string]string{}}
@@ -134,6 +135,13 @@ func (f *Fake) RejectLead(id int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reject[id] = true
+}
+
+// newLeadID returns the id of a new lead: ids start at 1001 and are
+// never reused, a deleted lead's included.
+func (f *Fake) newLeadID() int {
+	f.lastLead = max(f.lastLead, 1000) + 1
+	return f.lastLead
 }
 
 // Leads returns how many leads there are.
@@ -294,7 +302,7 @@ func (f *Fake) syncOne(req syncRequest, in map[string]any) recordResult {
 		return recordResult{ID: l.ID, Status: "skipped", Reasons: []Reason{{Code: "1005", Message: "Lead already exists"}}}
 	case l == nil:
 		at := f.tick()
-		l = &Lead{ID: len(f.leads) + 1001, CreatedAt: at, UpdatedAt: at, Fields: map[string]string{}}
+		l = &Lead{ID: f.newLeadID(), CreatedAt: at, UpdatedAt: at, Fields: map[string]string{}}
 		f.leads = append(f.leads, l)
 		f.byID[l.ID] = l
 		f.addActivity(l.ID, NewLead, at, nil)
@@ -378,7 +386,7 @@ func (f *Fake) AddLead(email, first, last string, created time.Time) *Lead {
 	} else {
 		f.clock = at
 	}
-	l := &Lead{ID: len(f.leads) + 1001, Email: email, FirstName: first, LastName: last, CreatedAt: at, UpdatedAt: at,
+	l := &Lead{ID: f.newLeadID(), Email: email, FirstName: first, LastName: last, CreatedAt: at, UpdatedAt: at,
 		Fields: map[string]string{}}
 	f.leads = append(f.leads, l)
 	f.byID[l.ID] = l
