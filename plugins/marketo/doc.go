@@ -14,7 +14,8 @@
 // cursor. Open Email, Click Email, Visit Webpage and Fill Out Form
 // activities are read as engagement attributes. It writes segments back
 // as custom lead fields (Sync Leads, updateOnly by id, 300 leads a call)
-// and as static list membership (300 leads a call).
+// and as static list membership (300 leads a call). It erases a person
+// (protocol 1.2) with Delete Leads.
 //
 // Marketo answers errors with HTTP 200 and success:false: 606 (more than
 // 100 calls in 20 s) and 615 (more than 10 concurrent calls) become

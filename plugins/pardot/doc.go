@@ -17,7 +17,9 @@
 // back as custom prospect fields (PATCH by id, or the
 // upsertLatestByEmail action for a reference that is an email) and as
 // static list membership (POST and DELETE of list-memberships, one a
-// call, as v5 has no batch form).
+// call, as v5 has no batch form). It erases a person (protocol 1.2) by
+// deleting the prospect, which Account Engagement moves to its recycle
+// bin.
 //
 // At most five requests are in flight at once (the documented concurrent
 // limit); code 66 is retried, and code 122 (the daily quota spent) stops

@@ -119,6 +119,8 @@ var shapes = []shape{
 	{method: "GET", path: `^/api/v5/objects/prospects/\d+$`, query: []string{"fields"}},
 	// prospect-v5.html: update by id, with the writable fields.
 	{method: "PATCH", path: `^/api/v5/objects/prospects/\d+$`, query: []string{"fields"}, body: []string{}, allowCustom: true},
+	// prospect-v5.html: delete by id, no body.
+	{method: "DELETE", path: `^/api/v5/objects/prospects/\d+$`},
 	// prospect-v5.html: upsertLatestByEmail takes matchEmail, prospect and fields.
 	{method: "POST", path: `^/api/v5/objects/prospects/do/upsertLatestByEmail$`, body: []string{"matchEmail", "prospect", "fields"}},
 	// list-v5.html
@@ -136,7 +138,7 @@ var shapes = []shape{
 }
 
 // Every request the plugin sends in a pull, a push with lists and
-// properties, an upsert and a fetch matches a documented shape: method
+// properties, an upsert, a fetch and an erasure matches a documented shape: method
 // and path, the required fields parameter, the body keys of the object
 // page, a limit of at most 1000, and the two headers of
 // authentication.html.
@@ -170,6 +172,9 @@ func TestRequestShapes(t *testing.T) {
 		}
 	}
 	if _, err := p.Fetch(ctx, adapter.FetchRequest{Object: "contact", IDs: []string{refs[2].ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Erase(ctx, refs[3]); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}

@@ -1,9 +1,9 @@
 // Package marketofake is a fake of the part of Marketo Engage's REST API
 // the marketo plugin uses, for tests and the sandbox: the identity
 // service's client-credentials token, leads read by filter, synced in
-// batches and deleted, lead field metadata and creation, lead activities with their
-// paging tokens (engagement and lead changes), and static lists found,
-// created and given or relieved of members.
+// batches and deleted, lead field metadata and creation, lead activities
+// with their paging tokens (engagement and lead changes), and static
+// lists found, created and given or relieved of members.
 //
 // Faithful to the platform where it matters to a client. Sources: the
 // official Swagger 2.0 descriptions (swagger-mapi.json, swagger-identity.json,

@@ -15,8 +15,10 @@
 //     `{"code": <int>, "message": "..."}`;
 //   - prospect-v5.html: prospects with id, email, score, grade,
 //     createdAt, updatedAt, custom fields (`<name>__c`), filters
-//     updatedAtAfter / updatedAtAfterOrEqualTo, orderBy and the
-//     upsertLatestByEmail action;
+//     updatedAtAfter / updatedAtAfterOrEqualTo, orderBy, the
+//     upsertLatestByEmail action, and DELETE, which moves a prospect to
+//     the recycle bin (isDeleted; Salesforce Help "Permanently Delete
+//     Prospects": only an administrator empties it, in the app);
 //   - list-v5.html and list-membership-v5.html: lists and memberships
 //     (listId, prospectId, optedOut), created with POST and removed with
 //     DELETE, one record a call;
@@ -80,6 +82,7 @@ type Fake struct {
 	tokens      map[string]bool
 	tokenN      int
 	prospects   map[int]*Prospect
+	binned      map[int]*Prospect // deleted prospects, in the recycle bin
 	nextID      int
 	lists       map[int]*List
 	members     map[int]*Membership
@@ -151,7 +154,7 @@ func Start(stop func(func())) *Fake {
 func New() *Fake {
 	return &Fake{ClientID: "3MVG9fake", ClientSecret: "fake-secret", RefreshToken: "5Aep-refresh",
 		BusinessUnit: "0Uv000000000001AAA", clock: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC),
-		tokens: map[string]bool{}, prospects: map[int]*Prospect{}, nextID: 1000, lists: map[int]*List{},
+		tokens: map[string]bool{}, prospects: map[int]*Prospect{}, binned: map[int]*Prospect{}, nextID: 1000, lists: map[int]*List{},
 		members: map[int]*Membership{}, fields: map[string]*CustomField{}, rejected: map[int]bool{},
 		calls: map[string]int{}}
 }

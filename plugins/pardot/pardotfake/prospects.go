@@ -254,6 +254,8 @@ func (f *Fake) prospectsRoute(w http.ResponseWriter, r *http.Request, rest []str
 		f.queryProspects(w, r)
 	case len(rest) == 2 && rest[0] == "do" && rest[1] == "upsertLatestByEmail" && r.Method == http.MethodPost:
 		f.upsert(w, r)
+	case len(rest) == 1 && r.Method == http.MethodDelete:
+		f.deleteProspect(w, rest[0])
 	case len(rest) == 1 && (r.Method == http.MethodGet || r.Method == http.MethodPatch):
 		id, err := strconv.Atoi(rest[0])
 		f.mu.Lock()
@@ -444,4 +446,36 @@ func (f *Fake) upsert(w http.ResponseWriter, r *http.Request) {
 		f.prospects[latest.ID] = latest
 	}
 	writeJSON(w, status, m)
+}
+
+// deleteProspect serves DELETE /prospects/{id} (prospect-v5.html, Delete;
+// version5overview.html: a delete answers 204 with no body). The
+// prospect moves to the recycle bin: reads and queries no longer return
+// it, and deleting it again, like deleting an id that never was, answers
+// 404 with code 3 (Invalid prospect ID). Its list memberships and
+// activities are left as they were. An upsert by its email creates a new
+// prospect (whether Account Engagement would undelete it instead depends
+// on the account's duplicate settings; not modelled).
+func (f *Fake) deleteProspect(w http.ResponseWriter, raw string) {
+	id, err := strconv.Atoi(raw)
+	f.mu.Lock()
+	p := f.prospects[id]
+	if err == nil && p != nil {
+		delete(f.prospects, id)
+		f.binned[id] = p
+	}
+	f.mu.Unlock()
+	if err != nil || p == nil {
+		apiError(w, http.StatusNotFound, CodeInvalidID, "Invalid prospect ID")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// InRecycleBin reports whether prospect id was deleted (and so sits in
+// the recycle bin).
+func (f *Fake) InRecycleBin(id int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.binned[id] != nil
 }
