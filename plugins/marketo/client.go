@@ -217,8 +217,9 @@ func (p *Plugin) count(exhausted bool) {
 // classify maps a call-level error code to an adapter error ("Error
 // Codes"): 606 and 615 wait and retry, 607 waits for the quota to reset
 // at midnight Central time, 601/602 (after a renewal) are auth errors,
-// 6xx system errors and 1029 (export queue full) are retryable, and the
-// rest (1xxx: bad requests) permanent.
+// 1029 waits for the export queue (a minute) or the export allocation
+// (midnight Central time), 6xx system errors are retryable, and the rest
+// (1xxx: bad requests) permanent.
 func (p *Plugin) classify(op, code string, errs []apiError) error {
 	parts := make([]string, len(errs))
 	for i, e := range errs {
@@ -237,7 +238,16 @@ func (p *Plugin) classify(op, code string, errs []apiError) error {
 		return adapter.RateLimited(next.Sub(now), fmt.Errorf("daily quota spent until midnight Central time: %w", err))
 	case "600", "601", "602":
 		return adapter.Auth(err)
-	case "604", "608", "611", "713", "1029":
+	case "1029":
+		// "Bulk Extract": the daily export allocation is spent until
+		// midnight Central time, or the export queue is full.
+		if len(errs) > 0 && strings.Contains(strings.ToLower(errs[0].Message), "quota") {
+			now := time.Now()
+			return adapter.RateLimited(centralDay(now).AddDate(0, 0, 1).Sub(now),
+				fmt.Errorf("bulk export allocation spent until midnight Central time: %w", err))
+		}
+		return adapter.RateLimited(time.Minute, err)
+	case "604", "608", "611", "713":
 		return adapter.Retryable(err)
 	}
 	return adapter.Permanent(err)

@@ -43,7 +43,11 @@ type Config struct {
 	PageSize     int    `spec:"page_size" default:"300" min:"1" max:"300" doc:"lead changes read per call"`
 	// History bounds the first (or a full) pull: lead changes older than
 	// this are not read. Marketo keeps most activities 90 days or more.
-	History        time.Duration `spec:"history" default:"8760h" min:">0" doc:"how far back the first pull reads lead changes"`
+	History time.Duration `spec:"history" default:"8760h" min:">0" doc:"how far back the first pull reads lead changes"`
+	// BulkExtract makes a first (or full) pull read the leads with bulk
+	// lead extract jobs, by creation date, instead of the lead changes.
+	BulkExtract    bool          `spec:"bulk_extract" default:"false" doc:"read the leads of a first pull with bulk lead extract jobs (for large instances)"`
+	BulkPoll       time.Duration `spec:"bulk_poll" default:"60s" min:">0" doc:"least time between two status calls of a bulk extract job (Marketo updates it once a minute)"`
 	Engagement     bool          `spec:"engagement" default:"true" doc:"read email opens and clicks, web visits and form fills as engagement"`
 	EngagementDays int           `spec:"engagement_days" default:"90" min:"1" max:"365" doc:"days of activities counted as engagement"`
 	DailyQuota     int           `spec:"daily_quota" default:"50000" min:"1" doc:"calls per day of the subscription"`

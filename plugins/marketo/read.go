@@ -37,10 +37,14 @@ type activity struct {
 }
 
 // cursor is where a pull resumes: the paging token of the lead changes
-// and the time of the latest engagement activity seen.
+// and the time of the latest engagement activity seen; during a first
+// pull by bulk extract, also the creation times of the leads still to
+// extract, [BulkFrom, BulkTo] (the token is BulkTo's).
 type cursor struct {
-	Token   string    `json:"token,omitempty"`
-	Engaged time.Time `json:"engaged,omitzero"`
+	Token    string    `json:"token,omitempty"`
+	Engaged  time.Time `json:"engaged,omitzero"`
+	BulkFrom time.Time `json:"bulkFrom,omitzero"`
+	BulkTo   time.Time `json:"bulkTo,omitzero"`
 }
 
 func (c cursor) encode() string {
@@ -99,8 +103,10 @@ func (p *Plugin) pagingToken(ctx context.Context, since time.Time) (string, erro
 // Change Data Value activities) after the cursor's paging token, a page
 // of at most page_size activities at a time, and reads their leads by id
 // (one call per page); a lead that changed but is gone was deleted. The
-// first pull starts at history ago. When the changes are read, leads
-// whose engagement moved without a change are read too.
+// first pull starts at history ago; with bulk_extract it reads the leads
+// created since history ago with bulk lead extract jobs instead, and the
+// lead changes from its start on. When the changes are read, leads whose
+// engagement moved without a change are read too.
 func (p *Plugin) Pull(ctx context.Context, req adapter.PullRequest, sink adapter.PageSink) error {
 	if req.Object != domain.ObjectContact {
 		return adapter.Permanent(fmt.Errorf("marketo: object %q: %w", req.Object, adapter.ErrUnsupported))
@@ -114,12 +120,20 @@ func (p *Plugin) Pull(ctx context.Context, req adapter.PullRequest, sink adapter
 	}
 	// A later pull (from a cursor) also reads the leads whose engagement
 	// moved since; a first pull reads every lead anyway.
-	later := cur.Token != ""
+	later := cur.Token != "" && cur.BulkTo.IsZero()
 	p.mu.Lock()
 	cfg := p.cfg
 	p.mu.Unlock()
 	if cur.Token == "" {
-		if cur.Token, err = p.pagingToken(ctx, time.Now().Add(-cfg.History)); err != nil {
+		since := time.Now().Add(-cfg.History).UTC().Truncate(time.Second)
+		if cfg.BulkExtract {
+			// The leads created until now come from bulk extracts; the
+			// changes from now on (made while the jobs run included)
+			// from the lead changes.
+			cur.BulkFrom, cur.BulkTo = since, time.Now().UTC().Truncate(time.Second)
+			since = cur.BulkTo
+		}
+		if cur.Token, err = p.pagingToken(ctx, since); err != nil {
 			return fmt.Errorf("marketo: starting a pull: %w", err)
 		}
 	}
@@ -135,6 +149,11 @@ func (p *Plugin) Pull(ctx context.Context, req adapter.PullRequest, sink adapter
 	}
 	size = min(size, maxBatch)
 	seen := map[int]bool{}
+	if !cur.BulkTo.IsZero() {
+		if cur, err = p.bulkLeads(ctx, cur, cfg.BulkPoll, size, eng, seen, sink); err != nil {
+			return err
+		}
+	}
 	for {
 		env, err := p.call(ctx, request{op: "lead changes", method: http.MethodGet, path: "/rest/v1/activities/leadchanges.json",
 			query: url.Values{"nextPageToken": {cur.Token}, "fields": {"email"}, "batchSize": {strconv.Itoa(size)}}})

@@ -106,6 +106,7 @@ type Fake struct {
 	maxWindow int
 	quota     int // counted calls today
 	reject    map[int]bool
+	exports   exportQueue
 	inject    int
 	stats     Stats
 }
@@ -156,6 +157,11 @@ func (f *Fake) Handler() http.Handler {
 	f.route(mux, "GET /rest/v1/activities/leadchanges.json", f.leadChanges)
 	f.route(mux, "GET /rest/asset/v1/staticList/byName.json", f.listByName)
 	f.route(mux, "POST /rest/asset/v1/staticLists.json", f.createList)
+	f.route(mux, "POST /bulk/v1/leads/export/create.json", f.createExport)
+	f.route(mux, "POST /bulk/v1/leads/export/{exportId}/enqueue.json", f.enqueueExport)
+	f.route(mux, "GET /bulk/v1/leads/export/{exportId}/status.json", f.exportStatus)
+	f.route(mux, "GET /bulk/v1/leads/export/{exportId}/file.json", f.exportFile)
+	f.route(mux, "POST /bulk/v1/leads/export/{exportId}/cancel.json", f.cancelExport)
 	f.route(mux, "POST /rest/v1/lists/{listId}/leads.json", f.addToList)
 	f.route(mux, "DELETE /rest/v1/lists/{listId}/leads.json", f.removeFromList)
 	return mux
@@ -170,6 +176,12 @@ type envelope struct {
 	Result        any        `json:"result,omitempty"`
 	NextPageToken string     `json:"nextPageToken,omitempty"`
 	MoreResult    *bool      `json:"moreResult,omitempty"`
+
+	// A call answered with something else than an envelope (an export
+	// file, or the plain-text 404 of a file not ready) sets these.
+	rawStatus int
+	rawType   string
+	raw       []byte
 }
 
 type apiError struct {
@@ -215,6 +227,12 @@ func (f *Fake) route(mux *http.ServeMux, pattern string, h handler) {
 		env.RequestID = randHex(2) + "#" + randHex(5)
 		env.Success = len(env.Errors) == 0
 		f.mu.Unlock()
+		if env.rawStatus != 0 {
+			w.Header().Set("Content-Type", env.rawType)
+			w.WriteHeader(env.rawStatus)
+			_, _ = w.Write(env.raw)
+			return
+		}
 		writeJSON(w, env)
 	})
 }

@@ -408,3 +408,12 @@ func (f *Fake) ByEmail(email string) []Lead {
 	}
 	return out
 }
+
+// SetClock sets the instance's clock, the time the next lead or activity
+// is given. Activities are kept in the order of their times, so set it
+// before adding anything, or later than the latest activity.
+func (f *Fake) SetClock(t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.clock = t.UTC().Truncate(time.Second)
+}
