@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
@@ -51,6 +52,13 @@ func loadSwagger(t *testing.T, name string) routers.Router {
 		t.Fatal(err)
 	}
 	doc.Servers = openapi3.Servers{{URL: "https://" + host}}
+	// ExportLeadFilter lists all six filters as required, while its own
+	// description, and the Bulk Lead Extract guide ("Only one filter type
+	// may be specified per export job"), take exactly one: check the
+	// filter by hand (checkExportFilter) instead.
+	if s := doc.Components.Schemas["ExportLeadFilter"]; s != nil && s.Value != nil {
+		s.Value.Required = nil
+	}
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -60,8 +68,9 @@ func loadSwagger(t *testing.T, name string) routers.Router {
 
 // Every request the plugin sends in pulls (full and incremental, with
 // engagement), fetches, target creation, write-backs (with a refused
-// lead and a removal) and an erasure is one Marketo's official
-// descriptions describe: path, method, parameters and body.
+// lead and a removal), an erasure and first pulls by bulk extract (one
+// stopped by a failed job) is one Marketo's official descriptions
+// describe: path, method, parameters and body.
 func TestRequestsMatchTheAPIDescription(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads the 2 MB API descriptions: skipped in -short mode")
@@ -93,6 +102,9 @@ func TestRequestsMatchTheAPIDescription(t *testing.T) {
 				// sent as JSON text: check the form by hand instead.
 				opts.ExcludeRequestBody = true
 				formProblem = checkListForm(body)
+			}
+			if found != nil && found.Operation.OperationID == "createExportLeadsUsingPOST" {
+				formProblem = checkExportFilter(body)
 			}
 			mu.Lock()
 			if formProblem != "" {
@@ -145,6 +157,14 @@ func TestRequestsMatchTheAPIDescription(t *testing.T) {
 	if _, err := p.Erase(ctx, refsOf(ls)[3]); err != nil {
 		t.Fatal(err)
 	}
+	// A first pull by bulk extract, with a job cancelled when a job
+	// before it fails.
+	bulk := bulkConfigured(t, f)
+	pullAll(t, bulk, "")
+	f.FailExports(1, "Internal error")
+	if err := bulk.Pull(ctx, adapter.PullRequest{Object: domain.ObjectContact}, func(context.Context, adapter.Page) error { return nil }); err == nil {
+		t.Fatal("a pull over a failed export job succeeded")
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	for _, pr := range problems {
@@ -157,7 +177,9 @@ func TestRequestsMatchTheAPIDescription(t *testing.T) {
 	sort.Strings(seen)
 	for _, w := range []string{"getLeadsByFilterUsingGET", "syncLeadUsingPOST", "describeUsingGET_6", "createLeadFieldUsingPOST",
 		"getActivitiesPagingTokenUsingGET", "getLeadActivitiesUsingGET", "getLeadChangesUsingGET", "getStaticListByNameUsingGET",
-		"createStaticListUsingPOST", "addLeadsToListUsingPOST", "removeLeadsFromListUsingDELETE", "deleteLeadsUsingPOST"} {
+		"createStaticListUsingPOST", "addLeadsToListUsingPOST", "removeLeadsFromListUsingDELETE", "deleteLeadsUsingPOST",
+		"createExportLeadsUsingPOST", "enqueueExportLeadsUsingPOST", "getExportLeadsStatusUsingGET", "getExportLeadsFileUsingGET",
+		"cancelExportLeadsUsingPOST"} {
 		if ops[w] == 0 {
 			t.Errorf("operation %s was never sent; validated: %v", w, seen)
 		}
@@ -183,6 +205,33 @@ func checkListForm(body []byte) string {
 	if err := json.Unmarshal([]byte(form.Get("folder")), &folder); err != nil || folder.ID == nil ||
 		(folder.Type != "Folder" && folder.Type != "Program") {
 		return fmt.Sprintf("form: folder %q is not a Folder object", form.Get("folder"))
+	}
+	return ""
+}
+
+// checkExportFilter checks a Create Export Lead Job filter against the
+// Bulk Lead Extract guide: exactly one filter type; a createdAt or
+// updatedAt range with ISO-8601 startAt and endAt at most 31 days apart.
+func checkExportFilter(body []byte) string {
+	var req struct {
+		Filter map[string]json.RawMessage `json:"filter"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || len(req.Filter) != 1 {
+		return fmt.Sprintf("export filter: want exactly one filter type in %s", body)
+	}
+	for kind, raw := range req.Filter {
+		if kind != "createdAt" && kind != "updatedAt" {
+			continue
+		}
+		var r struct{ StartAt, EndAt string }
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return "export filter: " + err.Error()
+		}
+		from, err1 := time.Parse(time.RFC3339, r.StartAt)
+		to, err2 := time.Parse(time.RFC3339, r.EndAt)
+		if err1 != nil || err2 != nil || to.Before(from) || to.Sub(from) > 31*24*time.Hour {
+			return fmt.Sprintf("export filter: %s range %q to %q is not one of at most 31 days", kind, r.StartAt, r.EndAt)
+		}
 	}
 	return ""
 }
