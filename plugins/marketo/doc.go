@@ -11,8 +11,10 @@
 // of the lead changes (/rest/v1/activities/leadchanges.json, New Lead and
 // Change Data Value activities), whose leads are then read by id
 // (/rest/v1/leads.json, filterType id); the last nextPageToken is the
-// cursor. Open Email, Click Email, Visit Webpage and Fill Out Form
-// activities are read as engagement attributes. It writes segments back
+// cursor. With bulk_extract, a first pull reads the leads with bulk lead
+// extract jobs (/bulk/v1/leads/export/…, 31 days of creation dates a
+// job, two at a time) instead. Open Email, Click Email, Visit Webpage
+// and Fill Out Form activities are read as engagement attributes. It writes segments back
 // as custom lead fields (Sync Leads, updateOnly by id, 300 leads a call)
 // and as static list membership (300 leads a call). It erases a person
 // (protocol 1.2) with Delete Leads.
