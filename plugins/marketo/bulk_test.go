@@ -11,6 +11,7 @@ import (
 	"github.com/segconn/connector/plugins/marketo/marketofake"
 	"github.com/segconn/connector/plugins/sdk/adapter"
 	"github.com/segconn/connector/plugins/sdk/domain"
+	"github.com/segconn/connector/plugins/sdk/sdktest"
 )
 
 // bulkConfigured is a plugin whose first pull reads the leads by bulk
@@ -181,4 +182,20 @@ func TestBulkExportAllocationSpent(t *testing.T) {
 	if !strings.Contains(err.Error(), "1029") {
 		t.Errorf("error %q does not carry Marketo's code", err)
 	}
+}
+
+// The conformance kit passes with first pulls by bulk extract: paging,
+// cursors, incremental pulls after them, cancellation, rate limits.
+func TestConformanceWithBulkExtract(t *testing.T) {
+	t.Parallel()
+	h := harness()
+	start := h.Start
+	h.Start = func(t testing.TB) *sdktest.Fake {
+		fk := start(t)
+		// A month of history: one job a first pull (the fake's leads
+		// are created within the last 30 days).
+		fk.Config["bulk_extract"], fk.Config["bulk_poll"], fk.Config["history"] = true, "1ms", "744h"
+		return fk
+	}
+	sdktest.RunConformance(t, h)
 }
