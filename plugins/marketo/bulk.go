@@ -48,9 +48,10 @@ type exportJob struct {
 // bulk lead extract jobs of at most 31 days each, two at a time (the
 // jobs Marketo processes at once), and hands them to sink in pages of
 // size, in the order of the windows. A page's cursor resumes at the start
-// of its window, the last page of a window's at its end. Leads already
-// in seen are not sent again (windows share their boundary second).
-func (p *Plugin) bulkLeads(ctx context.Context, cur cursor, poll time.Duration, size int, eng map[int]*engagement, seen map[int]bool, sink adapter.PageSink) (cursor, error) {
+// of its window, the last page of a window's at its end. A lead is sent
+// once even if two windows hold it (they share their boundary second).
+func (p *Plugin) bulkLeads(ctx context.Context, cur cursor, poll time.Duration, size int, eng map[int]*engagement, sink adapter.PageSink) (cursor, error) {
+	seen := map[int]bool{}
 	var running []exportJob
 	defer func() {
 		// Jobs still queued when the pull stops would spend the daily
@@ -133,7 +134,9 @@ func (p *Plugin) startExport(ctx context.Context, from, to time.Time) (string, e
 		return "", err
 	}
 	if _, err := p.call(ctx, request{op: "enqueue export", method: http.MethodPost, path: "/bulk/v1/leads/export/" + st.ExportID + "/enqueue.json"}); err != nil {
-		_, _ = p.call(context.WithoutCancel(ctx), request{op: "cancel export", method: http.MethodPost, path: "/bulk/v1/leads/export/" + st.ExportID + "/cancel.json"})
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		_, _ = p.call(cctx, request{op: "cancel export", method: http.MethodPost, path: "/bulk/v1/leads/export/" + st.ExportID + "/cancel.json"})
+		cancel()
 		return "", fmt.Errorf("marketo: enqueuing bulk lead extract job %s: %w", st.ExportID, err)
 	}
 	return st.ExportID, nil
@@ -276,14 +279,15 @@ func fetch(ctx context.Context, do func(context.Context, *http.Request) (*http.R
 }
 
 // parseExport reads a CSV export of exportFields: a header row naming
-// them, then a lead a row, "null" for an empty value.
+// them, then a lead a row, "null" for an empty value. An empty file
+// holds no leads.
 func parseExport(data []byte) ([]lead, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, nil
+	}
 	r := csv.NewReader(bytes.NewReader(data))
 	r.ReuseRecord = true
 	head, err := r.Read()
-	if err == io.EOF {
-		return nil, errors.New("the file is empty, not even a header")
-	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the header: %w", err)
 	}

@@ -199,3 +199,41 @@ func TestConformanceWithBulkExtract(t *testing.T) {
 	}
 	sdktest.RunConformance(t, h)
 }
+
+// A lead changed while the extract runs (after the job wrote its file)
+// comes again, changed, from the lead changes read after the extract in
+// the same pull.
+func TestLeadChangedDuringBulkExtract(t *testing.T) {
+	t.Parallel()
+	f := marketofake.Start(t.Cleanup)
+	ls := f.Seed(20)
+	c := config(f)
+	c["bulk_extract"], c["bulk_poll"], c["history"] = true, "1ms", "744h"
+	p := marketo.New()
+	ctx := context.Background()
+	if err := p.Configure(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	last := map[string]string{}
+	pages := 0
+	err := p.Pull(ctx, adapter.PullRequest{Object: domain.ObjectContact, PageSize: 5}, func(_ context.Context, pg adapter.Page) error {
+		if pages == 0 {
+			f.SetClock(time.Now())
+			f.SetField(ls[0].ID, "firstName", "Changed")
+		}
+		pages++
+		for _, ch := range pg.Changes {
+			last[ch.Ref.ID] = ch.Contact.FirstName
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(last) != 20 {
+		t.Errorf("%d leads pulled, want 20", len(last))
+	}
+	if got := last[refsOf(ls[:1])[0].ID]; got != "Changed" {
+		t.Errorf("lead %d ends the pull with first name %q, want the change made during the extract", ls[0].ID, got)
+	}
+}

@@ -150,7 +150,8 @@ func (p *Plugin) Pull(ctx context.Context, req adapter.PullRequest, sink adapter
 	size = min(size, maxBatch)
 	seen := map[int]bool{}
 	if !cur.BulkTo.IsZero() {
-		if cur, err = p.bulkLeads(ctx, cur, cfg.BulkPoll, size, eng, seen, sink); err != nil {
+		// The leads changed since the extract began come again below.
+		if cur, err = p.bulkLeads(ctx, cur, cfg.BulkPoll, size, eng, sink); err != nil {
 			return err
 		}
 	}
