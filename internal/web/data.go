@@ -85,7 +85,8 @@ func (s *Server) status(ctx context.Context) (Status, error) {
 }
 
 // platformHealth is every configured platform's health, unknown for a
-// platform nothing has been heard from (or without a tracker).
+// platform nothing has been heard from (or without a tracker), each with
+// the adapter its instance runs (woocommerce for a shop named shop-eu).
 func (s *Server) platformHealth() []health.Status {
 	known := map[string]health.Status{}
 	snapshot := s.opts.Health
@@ -105,6 +106,7 @@ func (s *Server) platformHealth() []health.Status {
 		}
 		out = append(out, h)
 	}
+	app.AdaptersOf(s.app.Config, out)
 	return out
 }
 

@@ -61,13 +61,20 @@ func startSite(t *testing.T, customers int) *site {
 	t.Helper()
 	now := time.Now().UTC()
 	sb, a, l := apptest.StartSandbox(t, customers, now, app.Options{})
+	if _, err := a.Cycle(context.Background(), now.Add(-40*24*time.Hour), nil); err != nil {
+		t.Fatal(err)
+	}
+	return serveSite(t, sb, a, l)
+}
+
+// serveSite serves the web app over an opened App, with the test's users,
+// API token and metrics token configured.
+func serveSite(t *testing.T, sb *sandbox.Sandbox, a *app.App, l *config.Loaded) *site {
+	t.Helper()
 	adminHash, viewerHash := hash(t, adminPassword), hash(t, viewerPassword)
 	l.Users = []config.User{{Name: "ada", Role: config.RoleAdmin, PasswordHash: adminHash}, {Name: "vic", Role: config.RoleViewer, PasswordHash: viewerHash}}
 	l.APITokens = []config.APIToken{{Name: "ci", Role: config.RoleViewer, Token: apiToken}}
 	l.Server.MetricsToken = metricsSecret
-	if _, err := a.Cycle(context.Background(), now.Add(-40*24*time.Hour), nil); err != nil {
-		t.Fatal(err)
-	}
 	srv, err := web.New(a, web.Options{})
 	if err != nil {
 		t.Fatal(err)
