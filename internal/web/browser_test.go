@@ -27,6 +27,19 @@ func artifactsDir(t *testing.T) string {
 	return t.TempDir()
 }
 
+// headless returns an allocator of headless Chromium browsers, with
+// extra options, stopped when the test ends.
+func headless(t *testing.T, chrome string, extra ...chromedp.ExecAllocatorOption) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
+		chromedp.ExecPath(chrome), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Headless,
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true), chromedp.UserDataDir(t.TempDir()))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
+	t.Cleanup(cancel)
+	return actx
+}
+
 // browser drives one headless Chromium tab.
 type browser struct {
 	t     *testing.T
@@ -141,13 +154,7 @@ func TestBrowserWalk(t *testing.T) {
 	}
 	dir := artifactsDir(t)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath(chrome), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Headless,
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true), chromedp.UserDataDir(t.TempDir()))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
+	actx := headless(t, chrome)
 
 	for _, width := range []int{390, 1400} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
@@ -261,4 +268,13 @@ func TestBrowserWalk(t *testing.T) {
 			b.logout()
 		})
 	}
+
+	t.Run("390-without-script", func(t *testing.T) {
+		bctx, cancel := chromedp.NewContext(headless(t, chrome, chromedp.Flag("blink-settings", "scriptEnabled=false")))
+		defer cancel()
+		bctx, cancelT := context.WithTimeout(bctx, 60*time.Second)
+		defer cancelT()
+		b := &browser{t: t, ctx: bctx, base: s.base, dir: dir, width: 390}
+		b.checkMoreWithoutScript()
+	})
 }

@@ -3,8 +3,11 @@ package web_test
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/segconn/connector/internal/testenv"
 )
 
 // maxHeader is the tallest the header may be: one row.
@@ -118,4 +121,32 @@ func (b *browser) checkNav() {
 			b.shot(page)
 		}
 	}
+}
+
+// checkMoreWithoutScript signs in and opens a page through the More menu
+// in a browser that runs no script: the menu is a <details>.
+func (b *browser) checkMoreWithoutScript() {
+	b.t.Helper()
+	page := func(p string) chromedp.Action[chromedp.Void] {
+		return chromedp.WaitVisible(fmt.Sprintf(`body[data-page=%q]`, p))
+	}
+	b.do("sizing the window", chromedp.EmulateViewport(int64(b.width), 900))
+	b.do("signing in without script", chromedp.Navigate(b.base+"/login"), page("login"),
+		chromedp.SendKeys(`input[name="username"]`, "vic"), chromedp.SendKeys(`input[name="password"]`, viewerPassword),
+		chromedp.Click(`#login button`), page("overview"))
+	// Once the page has loaded, app.js would have marked it.
+	testenv.Eventually(b.t, 10*time.Second, "the overview to load", func() bool {
+		return run(b, "the document's state", chromedp.Evaluate[string](`document.readyState`)) == "complete"
+	})
+	if ran := run(b, "whether app.js ran", chromedp.Evaluate[bool](`document.body.dataset.loaded === "true"`)); ran {
+		b.t.Fatal("the page's script ran in a browser with script turned off")
+	}
+	b.checkLayout("overview")
+	b.do("opening the More menu without script", chromedp.Click(`header.top details.more > summary`),
+		chromedp.WaitVisible(`header.top details.more a[data-nav="runs"]`))
+	b.checkLayout("more-menu")
+	b.do("choosing runs without script", chromedp.Click(`header.top details.more a[data-nav="runs"]`), page("runs"),
+		chromedp.WaitVisible(`header.top details.more summary.here`))
+	b.do("signing out without script", chromedp.Click(`header.top details.more > summary`),
+		chromedp.Click(`header.top .more-signout button`), page("login"))
 }
