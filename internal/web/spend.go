@@ -111,7 +111,7 @@ func (s *Server) spendEntries(ctx context.Context) ([]SpendEntry, error) {
 // window of days after entry, as of now, and the return on its spend.
 // A spend the ROI cannot use (another currency) is roiErr, not err.
 func (s *Server) spendReturn(ctx context.Context, asOf time.Time, days int) (lifts []report.SegmentLift, roi []report.ROI, roiErr, err error) {
-	lifts, err = report.Lift(ctx, s.app.Store, report.LiftOptions{AsOf: asOf, Window: time.Duration(days) * 24 * time.Hour, Currency: currency})
+	lifts, err = report.Lift(ctx, s.app.Store, report.LiftOptions{AsOf: asOf, Window: time.Duration(days) * 24 * time.Hour, Currency: s.currency()})
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -163,9 +163,9 @@ func (s *Server) apiSpend(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) spendData(r *http.Request, form spendForm, msg string) (spendData, error) {
-	d := spendData{Currency: currency, Error: msg, Form: form}
+	d := spendData{Currency: s.currency(), Error: msg, Form: form}
 	if d.Form.Currency == "" {
-		d.Form.Currency = currency
+		d.Form.Currency = d.Currency
 	}
 	segs, err := s.segments(r.Context())
 	if err != nil {
