@@ -15,8 +15,9 @@ import (
 	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
-// currency is the currency the segment engine reports revenue in.
-const currency = "USD"
+// currency is the currency the segment engine reports revenue in: the
+// configuration's (default USD).
+func (s *Server) currency() string { return s.app.Currency() }
 
 // Status is the overview: counts, platform health, queues, last run.
 type Status struct {
@@ -56,7 +57,7 @@ func (s *Server) status(ctx context.Context) (Status, error) {
 		return Status{}, fmt.Errorf("reading the status: %w", err)
 	}
 	st := Status{GeneratedAt: sum.GeneratedAt, Profiles: sum.Profiles, LastRun: sum.AsOf, Warnings: sum.Warnings,
-		Revenue: Money{Currency: currency}, Segments: []SegmentSize{}}
+		Revenue: Money{Currency: s.currency()}, Segments: []SegmentSize{}}
 	st.Queues = Queues{InboxPending: sum.Inbox,
 		OutboxPending: sum.Outbox[string(store.OutboxPending)] + sum.Outbox[string(store.OutboxLeased)],
 		OutboxFailed:  sum.Outbox[string(store.OutboxFailed)]}
@@ -85,7 +86,8 @@ func (s *Server) status(ctx context.Context) (Status, error) {
 }
 
 // platformHealth is every configured platform's health, unknown for a
-// platform nothing has been heard from (or without a tracker).
+// platform nothing has been heard from (or without a tracker), each with
+// the adapter its instance runs (woocommerce for a shop named shop-eu).
 func (s *Server) platformHealth() []health.Status {
 	known := map[string]health.Status{}
 	snapshot := s.opts.Health
@@ -105,6 +107,7 @@ func (s *Server) platformHealth() []health.Status {
 		}
 		out = append(out, h)
 	}
+	app.AdaptersOf(s.app.Config, out)
 	return out
 }
 

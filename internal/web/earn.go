@@ -168,28 +168,21 @@ type liftData struct {
 
 func (s *Server) liftPage(w http.ResponseWriter, r *http.Request) {
 	d := liftData{Days: 30, AsOf: s.opts.Now()}
-	if v := r.URL.Query().Get("days"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 365 {
-			d.Error = "days must be a whole number from 1 to 365"
-			s.render(w, r, http.StatusBadRequest, "lift", "Lift", d)
-			return
-		}
-		d.Days = n
+	days, err := windowDays(r)
+	if err != nil {
+		d.Error = err.Error()
+		s.render(w, r, http.StatusBadRequest, "lift", "Lift", d)
+		return
 	}
-	lifts, err := report.Lift(r.Context(), s.app.Store, report.LiftOptions{AsOf: d.AsOf, Window: time.Duration(d.Days) * 24 * time.Hour, Currency: currency})
+	d.Days = days
+	lifts, roi, roiErr, err := s.spendReturn(r.Context(), d.AsOf, d.Days)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	d.Lifts = lifts
-	spend, err := report.AllSpend(r.Context(), s.app.Store, s.app.Config.Spend)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	if d.ROI, err = report.SpendROI(spend, lifts, d.AsOf); err != nil {
-		d.Error = "Return on spend: " + err.Error()
+	d.Lifts, d.ROI = lifts, roi
+	if roiErr != nil {
+		d.Error = "Return on spend: " + roiErr.Error()
 	}
 	s.render(w, r, http.StatusOK, "lift", "Lift", d)
 }

@@ -23,14 +23,7 @@ func TestReviewPagesInBrowser(t *testing.T) {
 		testenv.Unavailable(t, "chromium is not installed (apt-get install -y chromium)")
 	}
 	s := startSite(t, 120)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath(chrome), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Headless,
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true), chromedp.UserDataDir(t.TempDir()))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancel := chromedp.NewContext(actx)
+	bctx, cancel := chromedp.NewContext(headless(t, chrome))
 	defer cancel()
 	bctx, cancelT := context.WithTimeout(bctx, 90*time.Second)
 	defer cancelT()

@@ -22,12 +22,12 @@ func (s *Server) glossary() []segment.GlossaryEntry {
 			break
 		}
 	}
-	h := fmt.Sprintf("%d days", pp.HorizonDays)
-	out := segment.Glossary(window, pp.HorizonDays, pp.DiscountRate, currency)
+	h, cur := fmt.Sprintf("%d days", pp.HorizonDays), s.currency()
+	out := segment.Glossary(window, pp.HorizonDays, pp.DiscountRate, cur)
 	return append(out,
 		segment.GlossaryEntry{Key: "p_alive", Label: "P(alive)", Definition: "probability, from the fitted purchase model, that the customer still buys (has not silently left)"},
 		segment.GlossaryEntry{Key: "expected_purchases", Label: "Expected purchases (" + h + ")", Definition: "purchases the model expects from the customer in the next " + h},
-		segment.GlossaryEntry{Key: "clv", Label: fmt.Sprintf("Predicted CLV (%s, %s)", h, currency), Definition: fmt.Sprintf("expected discounted value of the customer's purchases over the next %s (annual discount %g%%)", h, 100*pp.DiscountRate)},
+		segment.GlossaryEntry{Key: "clv", Label: fmt.Sprintf("Predicted CLV (%s, %s)", h, cur), Definition: fmt.Sprintf("expected discounted value of the customer's purchases over the next %s (annual discount %g%%)", h, 100*pp.DiscountRate)},
 		segment.GlossaryEntry{Key: "interval_90", Label: "90% interval", Definition: "the range that holds the prediction in 90% of parameter sets drawn from the fit's uncertainty (parametric bootstrap): how sure the model is, not the range of the customer's own behaviour"},
 		segment.GlossaryEntry{Key: "expected_next_order_days", Label: "Next order expected in (days)", Definition: "days until the model's expected purchases reach one; none when the customer is not expected to buy within two years"},
 		segment.GlossaryEntry{Key: "avg_days_between_orders", Label: "Avg days between orders", Definition: "mean gap between the customer's purchase days; none below two"},

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
@@ -40,6 +41,7 @@ type site struct {
 	srv    *web.Server
 	base   string
 	router routers.Router
+	doc    *openapi3.T // the OpenAPI document the site serves
 	sb     *sandbox.Sandbox
 	// secrets are every configured secret value, plus the password
 	// hashes and passwords, none of which may reach a response.
@@ -61,24 +63,37 @@ func startSite(t *testing.T, customers int) *site {
 	t.Helper()
 	now := time.Now().UTC()
 	sb, a, l := apptest.StartSandbox(t, customers, now, app.Options{})
-	adminHash, viewerHash := hash(t, adminPassword), hash(t, viewerPassword)
-	l.Users = []config.User{{Name: "ada", Role: config.RoleAdmin, PasswordHash: adminHash}, {Name: "vic", Role: config.RoleViewer, PasswordHash: viewerHash}}
-	l.APITokens = []config.APIToken{{Name: "ci", Role: config.RoleViewer, Token: apiToken}}
-	l.Server.MetricsToken = metricsSecret
 	if _, err := a.Cycle(context.Background(), now.Add(-40*24*time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}
+	return serveSite(t, sb, a, l)
+}
+
+// serveSite serves the web app over an opened App, with the test's users,
+// API token and metrics token configured.
+func serveSite(t *testing.T, sb *sandbox.Sandbox, a *app.App, l *config.Loaded) *site {
+	t.Helper()
+	s := configureSite(t, sb, a, l)
 	srv, err := web.New(a, web.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	r, err := legacy.NewRouter(srv.Spec())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &site{t: t, app: a, cfg: l, srv: srv, base: hs.URL, router: r, sb: sb}
+	s.srv = srv
+	s.listen(hs.URL)
+	return s
+}
+
+// configureSite gives the configuration the test's users, API token and
+// metrics token, and collects every secret no response may carry.
+func configureSite(t *testing.T, sb *sandbox.Sandbox, a *app.App, l *config.Loaded) *site {
+	t.Helper()
+	adminHash, viewerHash := hash(t, adminPassword), hash(t, viewerPassword)
+	l.Users = []config.User{{Name: "ada", Role: config.RoleAdmin, PasswordHash: adminHash}, {Name: "vic", Role: config.RoleViewer, PasswordHash: viewerHash}}
+	l.APITokens = []config.APIToken{{Name: "ci", Role: config.RoleViewer, Token: apiToken}}
+	l.Server.MetricsToken = metricsSecret
+	s := &site{t: t, app: a, cfg: l, sb: sb}
 	// The sandbox lists every credential as secret, account ids too,
 	// which the store rightly shows; a loaded configuration treats the
 	// keys IsSecretKey names as secret, so the test does the same.
@@ -91,6 +106,33 @@ func startSite(t *testing.T, customers int) *site {
 	}
 	s.secrets = append(s.secrets, adminHash, viewerHash, adminPassword, viewerPassword, apiToken, metricsSecret)
 	return s
+}
+
+// listen points the site at the web app served at base, and reads the
+// OpenAPI document it serves, which every API answer is validated against.
+func (s *site) listen(base string) {
+	s.t.Helper()
+	s.base = base
+	resp, err := http.Get(base + "/api/v1/openapi.json")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("reading the served OpenAPI document: HTTP %d, %v", resp.StatusCode, err)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(b)
+	if err != nil {
+		s.t.Fatalf("loading the served OpenAPI document: %v", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		s.t.Fatalf("the served OpenAPI document is invalid: %v", err)
+	}
+	s.doc = doc
+	if s.router, err = legacy.NewRouter(doc); err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 // client is a browser-like client: a cookie jar, and the CSRF token of
@@ -167,7 +209,8 @@ func (c *client) do(method, path, body, ctype string, header http.Header) respon
 	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
 }
 
-// validate checks a response against the served OpenAPI document.
+// validate checks a response against the OpenAPI document the site
+// serves.
 func (s *site) validate(req *http.Request, resp *http.Response, body []byte) {
 	s.t.Helper()
 	vreq := req.Clone(context.Background())

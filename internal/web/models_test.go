@@ -200,13 +200,7 @@ func TestModelsPage(t *testing.T) {
 		if err != nil {
 			testenv.Unavailable(t, "chromium is not installed (apt-get install -y chromium)")
 		}
-		opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-			chromedp.ExecPath(chrome), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Headless,
-			chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-			chromedp.UserDataDir(t.TempDir()))
-		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-		defer cancelAlloc()
-		bctx, cancel := chromedp.NewContext(actx)
+		bctx, cancel := chromedp.NewContext(headless(t, chrome))
 		defer cancel()
 		bctx, cancelT := context.WithTimeout(bctx, 90*time.Second)
 		defer cancelT()

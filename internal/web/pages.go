@@ -205,7 +205,7 @@ func (s *Server) segmentPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n, _ := s.app.Store.CountProfiles(r.Context())
-	d := segmentData{Segment: seg, Members: page, Q: q, Total: n, Currency: currency, Prev: -1, Next: -1}
+	d := segmentData{Segment: seg, Members: page, Q: q, Total: n, Currency: s.currency(), Prev: -1, Next: -1}
 	if offset > 0 {
 		d.Prev = max(0, offset-limit)
 	}

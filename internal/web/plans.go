@@ -147,7 +147,7 @@ func (s *Server) applyPlan(ctx context.Context, v PlanView, by string) (PlanView
 }
 
 func (s *Server) lift(ctx context.Context) ([]report.SegmentLift, error) {
-	out, err := report.Lift(ctx, s.app.Store, report.LiftOptions{AsOf: s.opts.Now(), Currency: currency})
+	out, err := report.Lift(ctx, s.app.Store, report.LiftOptions{AsOf: s.opts.Now(), Currency: s.currency()})
 	if out == nil {
 		out = []report.SegmentLift{}
 	}

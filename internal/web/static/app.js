@@ -1,5 +1,6 @@
 // Formats money, numbers and dates in the viewer's locale, asks before
-// applying a plan, and draws the segment-size charts with uPlot.
+// applying a plan, closes the header's More menu on a click elsewhere, and
+// draws the segment-size charts with uPlot.
 (function () {
   "use strict";
   const locale = navigator.language || "en";
@@ -15,6 +16,15 @@
     const d = new Date(el.getAttribute("datetime"));
     if (!isNaN(d)) { el.title = el.textContent; el.textContent = df.format(d); }
   });
+  // The header's More menu opens and closes without script; this only
+  // closes it on a click elsewhere or Escape, as a menu does.
+  const more = document.querySelector("header.top details.more");
+  if (more) {
+    document.addEventListener("click", function (ev) { if (more.open && !more.contains(ev.target)) { more.open = false; } });
+    document.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape" && more.open) { more.open = false; more.querySelector("summary").focus(); }
+    });
+  }
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (ev) { if (!window.confirm(f.dataset.confirm)) { ev.preventDefault(); } });
   });
