@@ -427,6 +427,22 @@ func (s *soak) checkNothingLost(firstID int, ordersBefore []int, rep sandbox.Fir
 	for _, id := range ordersBefore {
 		old[id] = true
 	}
+	stored := map[string]bool{}
+	rows, err := s.db.Query(`SELECT ext_id FROM orders WHERE platform = ?`, sandbox.WooCommerce)
+	if err != nil {
+		s.b.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			s.b.Fatal(err)
+		}
+		stored[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		s.b.Fatal(err)
+	}
+	rows.Close()
 	var missing []int
 	fired := 0
 	for _, id := range s.sb.WooFake.OrderIDs() {
@@ -434,7 +450,7 @@ func (s *soak) checkNothingLost(firstID int, ordersBefore []int, rep sandbox.Fir
 			continue
 		}
 		fired++
-		if s.count(`SELECT COUNT(*) FROM orders WHERE platform = ? AND ext_id = ?`, sandbox.WooCommerce, strconv.Itoa(id)) == 0 {
+		if !stored[strconv.Itoa(id)] {
 			missing = append(missing, id)
 		}
 	}
