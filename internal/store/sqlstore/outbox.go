@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/segconn/connector/internal/store"
@@ -112,8 +113,7 @@ const outboxSupersedeSQL = `UPDATE outbox SET status = 'superseded', last_error 
 // queue of 100 (BenchmarkOutboxClaim); outbox_due, ordered by
 // not_before, cannot give id order either. TestQueuePlans holds the
 // plan.
-// Arguments: lease end, now, then per arm (pending, leased): platform,
-// account, now, now, limit; then the limit.
+// Arguments: see outboxClaimArgs.
 func (e *Engine) outboxClaimSQL(lane store.OutboxLane) string {
 	laneCond := ""
 	switch lane {
@@ -122,14 +122,15 @@ func (e *Engine) outboxClaimSQL(lane store.OutboxLane) string {
 	case store.LaneDeferred:
 		laneCond = " AND deferred = 1"
 	}
-	// "+ 0" and "|| ''" keep a column's term from steering the index
-	// choice (SQLite would otherwise take outbox_due for the range on
-	// not_before and sort, and look the in-flight item up by status
-	// rather than by record), in a spelling both databases accept.
+	// "+ 0" keeps the due time from steering SQLite to outbox_due (a
+	// range on not_before, then a sort). The records in flight are a
+	// live lease's few items, read once per arm; a correlated NOT EXISTS
+	// per candidate made PostgreSQL walk every item of the platform for
+	// each one (an anti-join that did not look the record up). An item's
+	// own lapsed lease is not live, so it does not hold itself back.
 	arm := func(status, due string) string {
 		return `SELECT id FROM (SELECT id FROM outbox WHERE platform = ? AND account = ? AND status = '` + status + `' AND ` + due + ` + 0 <= ?` + laneCond + `
-		AND NOT EXISTS (SELECT 1 FROM outbox o3 WHERE o3.platform = outbox.platform AND o3.account = outbox.account AND o3.item_key = outbox.item_key
-			AND o3.id <> outbox.id AND o3.status || '' = 'leased' AND o3.leased_until > ?)
+		AND item_key NOT IN (SELECT o3.item_key FROM outbox o3 WHERE o3.platform = ? AND o3.account = ? AND o3.status = 'leased' AND o3.leased_until > ?)
 		ORDER BY id LIMIT ?` + e.d.SkipLocked + `) AS ` + status
 	}
 	return `UPDATE outbox SET status = 'leased', leased_until = ?, attempts = attempts + 1, updated_at = ? WHERE id IN (
@@ -138,7 +139,8 @@ func (e *Engine) outboxClaimSQL(lane store.OutboxLane) string {
 
 // outboxClaimArgs are outboxClaimSQL's arguments.
 func outboxClaimArgs(lt leaseTimes, platform, account string, limit int) []any {
-	return []any{lt.until, lt.now, platform, account, lt.now, lt.now, limit, platform, account, lt.now, lt.now, limit, limit}
+	arm := []any{platform, account, lt.now, platform, account, lt.now, limit}
+	return slices.Concat([]any{lt.until, lt.now}, arm, arm, []any{limit})
 }
 
 // OutboxDone implements store.Store.

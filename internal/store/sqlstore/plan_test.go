@@ -110,7 +110,7 @@ func TestQueuePlans(t *testing.T) {
 			check(t, got, "outbox_claim")
 			// Both arms walk the index in id order and stop at the batch:
 			// neither sorts every due item of the platform.
-			if n := strings.Count(got, "USING INDEX outbox_claim (platform=? AND account=? AND status=?)"); n != 2 {
+			if n := strings.Count(got, "SEARCH outbox USING INDEX outbox_claim (platform=? AND account=? AND status=?)"); n != 2 {
 				t.Errorf("%d arms walk outbox_claim by status, want 2:\n%s", n, got)
 			}
 			// A sort inside an arm (before the arm's rows are read out
