@@ -219,7 +219,7 @@ fresh plan. Without --plan, --refresh is required.`,
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				fmt.Fprintf(a.stdout, "  %-22s %s\n", strings.ReplaceAll(k, "_", " "), featureText(k, ex.Features[k], app.Currency))
+				fmt.Fprintf(a.stdout, "  %-22s %s\n", strings.ReplaceAll(k, "_", " "), featureText(k, ex.Features[k], env.Currency()))
 			}
 			for _, d := range ex.Definitions {
 				segs := strings.Join(d.Segments, ", ")

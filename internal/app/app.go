@@ -18,6 +18,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/segconn/connector/core/segment"
@@ -31,10 +32,6 @@ import (
 	"github.com/segconn/connector/internal/store/sqlite"
 	"github.com/segconn/connector/plugins/sdk/adapter"
 )
-
-// Currency is the currency of segment amounts (revenue, order values,
-// lifetime values); orders in another currency are left out of them.
-const Currency = "USD"
 
 // Factory makes an unconfigured adapter.
 type Factory func(*slog.Logger) adapter.Adapter
@@ -74,6 +71,16 @@ type App struct {
 	Health *health.Tracker
 
 	opts Options
+}
+
+// Currency is the ISO 4217 currency segment amounts are in (the
+// configuration's currency, default USD); orders in another currency are
+// left out of them and counted in the run's warnings.
+func (a *App) Currency() string {
+	if c := strings.ToUpper(strings.TrimSpace(a.Config.Currency)); c != "" {
+		return c
+	}
+	return "USD"
 }
 
 // PluginSpec turns a plugin's configuration into a launch spec.
@@ -144,7 +151,7 @@ func Open(ctx context.Context, cfg *config.Loaded, log *slog.Logger, factories m
 	}
 	app.Outbound = outbox
 	app.Pipeline = pipeline.New(pipeline.Options{
-		Store: st, Engine: eng, Platforms: platforms, Logger: log, Currency: Currency, Hooks: opts.Hooks, Now: opts.PipelineNow,
+		Store: st, Engine: eng, Platforms: platforms, Logger: log, Currency: app.Currency(), Hooks: opts.Hooks, Now: opts.PipelineNow,
 	})
 	return app, nil
 }

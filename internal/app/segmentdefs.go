@@ -144,7 +144,7 @@ func (a *App) DryRunDefinition(ctx context.Context, d BuilderDefinition, asOf ti
 	if err != nil {
 		return DryRun{}, fmt.Errorf("%w: %w", ErrInvalidDefinition, err)
 	}
-	b := segment.NewBuilder(Currency)
+	b := segment.NewBuilder(a.Currency())
 	if err := a.Store.EachProfile(ctx, func(po store.ProfileOrders) error {
 		b.Add(&po.Profile, po.Orders)
 		return nil

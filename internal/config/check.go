@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/biter777/countries"
 	"github.com/go-viper/mapstructure/v2"
 
 	"github.com/segconn/connector/plugins/sdk/adapter/spec"
@@ -77,6 +78,9 @@ func (c *Config) checkMore() Problems {
 		if d < 0 {
 			ps = append(ps, Problem{path, fmt.Sprintf("must not be negative (0 keeps everything); got %s", d)})
 		}
+	}
+	if c.Currency != "" && (len(c.Currency) != 3 || countries.CurrencyCodeByName(c.Currency) == countries.CurrencyUnknown) {
+		ps = append(ps, Problem{"currency", fmt.Sprintf("want an ISO 4217 currency code such as USD, EUR or GBP; got %q", c.Currency)})
 	}
 	if n := len(c.Store.SuppressionSecret); n > 0 && n < 16 {
 		ps = append(ps, Problem{"store.suppression_secret", fmt.Sprintf("must be at least 16 characters; got %d", n)})

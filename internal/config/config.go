@@ -43,6 +43,11 @@ type Config struct {
 	APITokens []APIToken `koanf:"api_tokens"`
 	// Retention bounds what the store keeps.
 	Retention Retention `koanf:"retention"`
+	// Currency is the ISO 4217 currency segments measure amounts in
+	// (revenue, order values, lifetime values). The core converts no
+	// currency: orders in another one are left out of the amounts and
+	// counted in the run's data-quality warning.
+	Currency string `koanf:"currency"`
 }
 
 // Retention bounds the store: finished work is deleted after a window,
@@ -149,5 +154,6 @@ func Defaults() Config {
 		Alerts: Alerts{Interval: time.Minute, PlatformFailingFor: 10 * time.Minute, WriteBackFailureShare: 0.05,
 			SegmentChangeShare: 0.5, DeadLetterGrowth: 10, RunFailed: true},
 		Retention: Retention{Outbox: 7 * 24 * time.Hour, Inbox: 7 * 24 * time.Hour, Quarantine: 90 * 24 * time.Hour, Interval: time.Hour},
+		Currency:  "USD",
 	}
 }

@@ -58,6 +58,7 @@ func TestReportsEveryProblemWithItsPath(t *testing.T) {
 log: {level: loud, colour: red}
 server: {shutdown_timeout: [1, 2]}
 bogus: 1
+currency: pounds
 plugins:
   - {name: x, path: ./x, sha256: nothex}
 `)
@@ -66,7 +67,8 @@ plugins:
 	if !errors.As(err, &ps) {
 		t.Fatalf("want Problems, got %v", err)
 	}
-	want := []string{"bogus: unknown key", "log.colour: unknown key", "server.shutdown_timeout:", "plugins[0].sha256:"}
+	want := []string{"bogus: unknown key", "log.colour: unknown key", "server.shutdown_timeout:", "plugins[0].sha256:",
+		`currency: want an ISO 4217 currency code such as USD, EUR or GBP; got "pounds"`}
 	msg := ps.Error()
 	for _, w := range want {
 		if !strings.Contains(msg, w) {

@@ -19,6 +19,7 @@ func (sb *Sandbox) ConnectorConfig(dir string) *config.Loaded {
 	cfg.Store.Path = filepath.Join(dir, "connector.db")
 	cfg.Server.Listen = "127.0.0.1:0"
 	cfg.Platforms = sb.Configs()
+	cfg.Currency = sb.Data.Currency
 	l := &config.Loaded{Config: cfg}
 	for _, e := range sb.Endpoints() {
 		for _, v := range e.Credentials {

@@ -41,6 +41,9 @@ type Options struct {
 	Logger *slog.Logger // default: discard
 	// Params override the generator's model parameters.
 	Params Params
+	// Currency is the ISO 4217 currency of every generated order
+	// (default USD).
+	Currency string
 	// HubSpotTier is the HubSpot account tier whose rate limit the fake
 	// enforces and the printed config names (default professional).
 	HubSpotTier string
@@ -197,7 +200,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 			return nil, fmt.Errorf("starting sandbox: listen address for unknown platform %q (want one of %v)", p, names)
 		}
 	}
-	ds, err := Generate(GenOptions{Seed: opts.Seed, Customers: opts.Customers, AsOf: opts.AsOf, Params: opts.Params})
+	ds, err := Generate(GenOptions{Seed: opts.Seed, Customers: opts.Customers, AsOf: opts.AsOf, Currency: opts.Currency, Params: opts.Params})
 	if err != nil {
 		return nil, fmt.Errorf("starting sandbox: %w", err)
 	}

@@ -180,6 +180,11 @@ func (s *Sandbox) startSalesforce(baseURL string) {
 			"webhook": map[string]any{"path_secret": pathSecret},
 		},
 	}
+	if s.Data.Currency != "USD" {
+		// A single-currency org's amounts carry no currency code; the
+		// connector is told the org's (the connector's default is USD).
+		s.endpoints[Salesforce].Config["currency"] = s.Data.Currency
+	}
 }
 
 func wooAddress(a domain.Address) (string, string, string, string, string) {
