@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/segconn/connector/connectors"
@@ -30,6 +31,10 @@ import (
 	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/plugins/sdk/domain"
 )
+
+// seedLag is how long before the first sync the generated history ends;
+// past any platform's incremental overlap window.
+const seedLag = 15 * time.Minute
 
 // Options configure Run.
 type Options struct {
@@ -126,15 +131,29 @@ func start(ctx context.Context, o *Options) (*env, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	// The history ends now (the fakes stamp new orders with the clock);
-	// every plan is made a day later, so the only difference between the
-	// first plan and the steady-state one is the new orders.
-	born := time.Now().UTC().Truncate(time.Minute)
+	// The history ends seedLag ago, when the fakes are seeded: a shop's
+	// records were last modified before its first sync, not inside the
+	// overlap window an incremental sweep reaches back over (with every
+	// record stamped at the instant of the first sweep, the next
+	// incremental sync would pull the whole history again). The fakes'
+	// clock then runs on real time, so the change phase's new orders are
+	// stamped now. Every plan is made a day after the history ends, so
+	// the only difference between the first plan and the steady-state one
+	// is the new orders.
+	var seeded atomic.Bool
+	clock := func() time.Time {
+		if seeded.Load() {
+			return time.Now()
+		}
+		return time.Now().Add(-seedLag)
+	}
+	born := clock().UTC().Truncate(time.Minute)
 	asOf := born.Add(24 * time.Hour)
-	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: o.Seed, Customers: o.Customers, AsOf: born, HubSpotTier: "enterprise"})
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: o.Seed, Customers: o.Customers, AsOf: born, HubSpotTier: "enterprise", Now: clock})
 	if err != nil {
 		return nil, fmt.Errorf("starting the sandbox with %d customers: %w", o.Customers, err)
 	}
+	seeded.Store(true)
 	l := sb.ConnectorConfig(o.Dir)
 	switch o.Store {
 	case "", "sqlite":

@@ -31,6 +31,7 @@ func TestStore(t *testing.T) { storetest.Run(t, open) }
 
 func BenchmarkUpsertProfiles(b *testing.B) { storetest.BenchmarkUpsertProfiles(b, open) }
 func BenchmarkUpsertOrders(b *testing.B)   { storetest.BenchmarkUpsertOrders(b, open) }
+func BenchmarkOutboxClaim(b *testing.B)    { storetest.BenchmarkOutboxClaim(b, open) }
 
 // TestCrashChild is the child process of TestCrashAtomicity.
 func TestCrashChild(t *testing.T) {

@@ -9,4 +9,9 @@ const (
 	DeliveriesClaimSQL = deliveriesClaimSQL
 )
 
+// OutboxClaimArgs are the claim's arguments.
+func OutboxClaimArgs(until, now int64, platform, account string, limit int) []any {
+	return outboxClaimArgs(leaseTimes{until: until, now: now}, platform, account, limit)
+}
+
 func (e *Engine) OutboxClaimSQL(lane store.OutboxLane) string { return e.outboxClaimSQL(lane) }

@@ -166,3 +166,48 @@ func BenchmarkEachProfile(b *testing.B, open Factory) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "profiles/s")
 }
+
+// BenchmarkOutboxClaim claims write-back rounds of 100 items from a queue
+// of 1,000 and of 50,000 due items of one platform (after each claim the
+// round is marked done and as many new items are queued, untimed, so the
+// queue keeps its size). A claim's cost should not grow with the queue:
+// a write-back of N records takes N/100 claims.
+func BenchmarkOutboxClaim(b *testing.B, open Factory) {
+	for _, queue := range []int{1000, 50_000} {
+		b.Run(fmt.Sprintf("queue=%d", queue), func(b *testing.B) {
+			ctx := context.Background()
+			s := open(b, store.Options{})
+			next := 0
+			enqueue := func(n int) {
+				items := make([]store.OutboxItem, n)
+				for i := range items {
+					items[i] = store.OutboxItem{Platform: "hubspot", Account: "1", Key: fmt.Sprintf("contact/%d", next), Payload: []byte(`{"item":{}}`)}
+					next++
+				}
+				if err := s.OutboxEnqueue(ctx, items); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for range queue / 1000 {
+				enqueue(1000)
+			}
+			b.ResetTimer()
+			for range b.N {
+				claimed, err := s.OutboxClaim(ctx, "hubspot", "1", 100, time.Minute)
+				if err != nil || len(claimed) != 100 {
+					b.Fatalf("claimed %d items: %v", len(claimed), err)
+				}
+				b.StopTimer()
+				ids := make([]int64, len(claimed))
+				for i, it := range claimed {
+					ids[i] = it.ID
+				}
+				if err := s.OutboxDone(ctx, ids); err != nil {
+					b.Fatal(err)
+				}
+				enqueue(len(ids))
+				b.StartTimer()
+			}
+		})
+	}
+}
