@@ -91,6 +91,7 @@ SQLite file goes in a temporary directory (--dir to keep it elsewhere);
 	f.StringVar(&dir, "dir", "", "directory for the SQLite file (default a temporary one, removed after)")
 	f.StringVar(&o.DSN, "dsn", "", "PostgreSQL connection string (with --store postgres)")
 	f.StringVar(&o.Schema, "schema", "", "PostgreSQL schema to fill, empty or new (with --store postgres)")
+	f.StringVar(&o.ProfileDir, "cpuprofile-dir", "", "directory to write a CPU profile of each phase to (<phase>.pprof)")
 	f.Float64Var(&o.ChangedShare, "changed", 0.01, "share of customers given a new order before the steady-state plan")
 	return c
 }

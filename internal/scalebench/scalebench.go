@@ -19,7 +19,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +53,9 @@ type Options struct {
 	// order before the steady-state plan (default 0.01).
 	ChangedShare float64
 	Logger       *slog.Logger
+	// ProfileDir, when set, receives a CPU profile of each phase,
+	// <phase>.pprof, for go tool pprof.
+	ProfileDir string
 	// OnPhase, when set, is called as each phase ends.
 	OnPhase func(Phase)
 }
@@ -206,9 +211,14 @@ func (r *runner) measure(name string, fn func() (string, error)) error {
 	if err != nil {
 		return fmt.Errorf("reading resource usage: %w", err)
 	}
+	stopProfile, err := r.startProfile(name)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	detail, err := fn()
 	wall := time.Since(start)
+	stopProfile()
 	if err != nil {
 		return fmt.Errorf("phase %s: %w", name, err)
 	}
@@ -229,6 +239,28 @@ func (r *runner) measure(name string, fn func() (string, error)) error {
 		r.o.OnPhase(ph)
 	}
 	return nil
+}
+
+// startProfile starts a CPU profile of the phase when a profile
+// directory is set; the function returned stops it.
+func (r *runner) startProfile(phase string) (stop func(), err error) {
+	if r.o.ProfileDir == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(filepath.Join(r.o.ProfileDir, phase+".pprof"))
+	if err != nil {
+		return nil, fmt.Errorf("creating the CPU profile of %s: %w", phase, err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("starting the CPU profile of %s: %w", phase, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			r.o.Logger.Warn("closing a CPU profile", "phase", phase, "error", err)
+		}
+	}, nil
 }
 
 func (r *runner) phases(ctx context.Context, sb *sandbox.Sandbox, a *app.App, asOf time.Time) error {
