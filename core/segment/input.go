@@ -246,6 +246,19 @@ func (b *Builder) Dataset() *Dataset {
 	return &b.ds
 }
 
+// DatasetOf returns a dataset of the given customers with the builder's
+// dictionaries: for a dataset patched from an earlier one, whose
+// unchanged customers keep the codes this builder gave them and whose
+// changed ones it converts again (Customer). The builder's own customers
+// are not touched.
+func (b *Builder) DatasetOf(customers []Customer) *Dataset {
+	ds := b.ds
+	ds.Customers = customers
+	st := CountEmails(customers)
+	ds.Emails = &st
+	return &ds
+}
+
 // FromDomain converts one profile and its orders with a throwaway builder;
 // convenient for tests and single rescoring. Codes are local to the call, so
 // use a shared Builder when category, device or channel names matter.

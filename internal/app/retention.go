@@ -12,6 +12,11 @@ import (
 // RunHistory is how long the run history keeps a finished run.
 const RunHistory = 90 * 24 * time.Hour
 
+// ChangeHistory is how long the store keeps the record of which profiles
+// changed: a recompute whose last full load is older than that (it
+// recomputes at least every pull) loads everything again.
+const ChangeHistory = 24 * time.Hour
+
 // Prune deletes what the retention settings no longer keep as of now
 // (done write-back items, processed webhook events, membership history
 // and quarantined records older than their windows; a window of zero
@@ -39,6 +44,7 @@ func (a *App) Prune(ctx context.Context, now time.Time) (store.Pruned, error) {
 		p.HistoryBefore, p.HistoryUpTo = now.Add(-r.History), upTo
 	}
 	p.RunsBefore = now.Add(-RunHistory)
+	p.ChangesBefore = now.Add(-ChangeHistory)
 	got, err := a.Store.Prune(ctx, p)
 	if err != nil {
 		return got, err

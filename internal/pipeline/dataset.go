@@ -26,22 +26,18 @@ type profileRefs struct {
 	optedOut bool // OptedOut of the profile, read in the same scan
 }
 
-// recompute is Recompute; with keep set it also appends, in dataset
+// recompute is Recompute; with keep set it also returns, in dataset
 // order, every profile's records that write-back can address, so a plan
 // needs no query per profile to find them.
 func (p *Pipeline) recompute(ctx context.Context, asOf time.Time, keep *[]profileRefs) (*segment.Result, error) {
-	b := segment.NewBuilder(p.currency)
-	err := p.store.EachProfile(ctx, func(po store.ProfileOrders) error {
-		b.Add(&po.Profile, po.Orders)
-		if keep != nil {
-			*keep = append(*keep, profileRefs{id: po.Profile.ID, refs: p.writable(po.Profile.Refs), optedOut: OptedOut(&po.Profile)})
-		}
-		return nil
-	})
+	ds, refs, b, err := p.dataset(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("loading profiles for segmentation: %w", err)
+		return nil, err
 	}
-	res, err := p.engine.Run(ctx, b.Dataset(), asOf)
+	if keep != nil {
+		*keep = refs
+	}
+	res, err := p.engine.Run(ctx, ds, asOf)
 	if err != nil {
 		return nil, fmt.Errorf("computing segments: %w", err)
 	}

@@ -63,6 +63,10 @@ type Pipeline struct {
 
 	segMu sync.Mutex // held by whoever plans and applies (see Serialize)
 
+	viewMu    sync.Mutex // held through loading the engine's input
+	view      *view      // what the last recompute loaded (view.go)
+	loadStats LoadStats  // how it loaded it
+
 	mu      sync.Mutex
 	last    *segment.Result     // the last full run, for incremental rescoring
 	builder *segment.Builder    // the builder of last's dataset, for its codes

@@ -113,6 +113,21 @@ type Profiles interface {
 	// error from fn stops the walk and is returned.
 	EachProfile(ctx context.Context, fn func(ProfileOrders) error) error
 
+	// ChangeMark marks the profiles' state now: ChangedSince(mark) later
+	// names every profile changed after it. Take it before reading what
+	// it marks, so a change made during the read is named next time.
+	ChangeMark(ctx context.Context) (int64, error)
+	// ChangedSince names the profiles whose data, records or orders were
+	// written after mark (at times a few more, never fewer), sorted, and
+	// the mark to ask from next. complete is false when some of those
+	// changes were pruned (Prune.ChangesBefore): the caller must reload
+	// everything.
+	ChangedSince(ctx context.Context, mark int64) (ids []string, next int64, complete bool, err error)
+	// LoadProfiles reads the given profiles with their records and
+	// orders, as EachProfile does, in id order; ids that do not exist
+	// (any more) are absent.
+	LoadProfiles(ctx context.Context, ids []string) ([]ProfileOrders, error)
+
 	// Company returns a company by its platform reference.
 	Company(ctx context.Context, ref domain.ExternalRef) (domain.Company, error)
 
@@ -436,6 +451,9 @@ type Prune struct {
 	HistoryUpTo   int64
 	// QuarantineBefore selects quarantined records stored before it.
 	QuarantineBefore time.Time
+	// ChangesBefore deletes the record of which profiles changed (see
+	// Profiles.ChangedSince) before it.
+	ChangesBefore time.Time
 	// RunsBefore deletes finished runs that started before it, and the
 	// web app's sessions that expired before it.
 	RunsBefore time.Time
@@ -448,6 +466,7 @@ type Pruned struct {
 	History    int `json:"history"`
 	Quarantine int `json:"quarantine"`
 	Runs       int `json:"runs"`
+	Changes    int `json:"profile_changes"`
 }
 
 // Settlement is a write-back round's outcome (see OutboxSettle).

@@ -425,14 +425,15 @@ func (f *Fake) archiveLocked(t objectType, n int64) bool {
 
 // Merge merges record loser into primary (contacts or companies) the way
 // HubSpot does: the loser disappears, its id redirects to the primary, and
-// the primary's hs_merged_object_ids lists it.
+// the primary's hs_merged_object_ids lists it. It reports whether both
+// records were live and were merged.
 func (f *Fake) Merge(objectType, primary, loser string) bool {
 	t, _ := lookupType(objectType)
 	p, _ := strconv.ParseInt(primary, 10, 64)
 	l, _ := strconv.ParseInt(loser, 10, 64)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.mergeLocked(t, p, l) == nil
+	return f.mergeLocked(t, p, l) != nil
 }
 
 func (f *Fake) mergeLocked(t objectType, p, l int64) *record {

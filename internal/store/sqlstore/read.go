@@ -202,42 +202,56 @@ func (e *Engine) EachProfile(ctx context.Context, fn func(store.ProfileOrders) e
 // encoding/json's decoding rules that takes about half its CPU time; the
 // documents are written by encoding/json.
 func (e *Engine) profilePage(ctx context.Context, after string, limit int) ([]store.ProfileOrders, error) {
-	rows, err := e.r.QueryContext(ctx, e.q(`SELECT id, data FROM profiles WHERE id > ? ORDER BY id LIMIT ?`), after, limit)
+	page, err := e.readProfiles(ctx, `id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil || len(page) == 0 {
+		return nil, err
+	}
+	last := page[len(page)-1].Profile.ID
+	return page, e.fillPage(ctx, page, func(col string) (string, []any) {
+		return col + ` > ? AND ` + col + ` <= ?`, []any{after, last}
+	})
+}
+
+// readProfiles decodes the profiles a condition on their id selects.
+func (e *Engine) readProfiles(ctx context.Context, where string, args ...any) ([]store.ProfileOrders, error) {
+	rows, err := e.r.QueryContext(ctx, e.q(`SELECT id, data FROM profiles WHERE `+where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading profiles: %w", err)
 	}
+	defer rows.Close()
 	var page []store.ProfileOrders
 	for rows.Next() {
 		var id string
 		var data []byte
 		if err := rows.Scan(&id, &data); err != nil {
-			rows.Close()
 			return nil, fmt.Errorf("reading profiles: %w", err)
 		}
 		var po store.ProfileOrders
 		if err := fastjson.Unmarshal(data, &po.Profile); err != nil {
-			rows.Close()
 			return nil, fmt.Errorf("decoding profile %s: %w", id, err)
 		}
 		page = append(page, po)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading profiles: %w", err)
 	}
-	if len(page) == 0 {
-		return nil, nil
-	}
-	last := page[len(page)-1].Profile.ID
+	return page, nil
+}
+
+// fillPage reads the refs and orders of a page of profiles, sorted by id;
+// cond gives the SQL condition on a profile id column that selects the
+// page's profiles, and its arguments.
+func (e *Engine) fillPage(ctx context.Context, page []store.ProfileOrders, cond func(col string) (string, []any)) error {
 	idx := make(map[string]int, len(page))
 	for i := range page {
 		idx[page[i].Profile.ID] = i
 	}
 	// Refs.
-	rows, err = e.r.QueryContext(ctx, e.q(`SELECT profile_id, platform, account, object_type, ext_id, updated_at FROM links
-		WHERE profile_id > ? AND profile_id <= ? AND state = 'active' AND object_type <> '`+guestObject+`' ORDER BY profile_id, ref_key`), after, last)
+	where, args := cond("profile_id")
+	rows, err := e.r.QueryContext(ctx, e.q(`SELECT profile_id, platform, account, object_type, ext_id, updated_at FROM links
+		WHERE `+where+` AND state = 'active' AND object_type <> '`+guestObject+`' ORDER BY profile_id, ref_key`), args...)
 	if err != nil {
-		return nil, fmt.Errorf("reading profile links: %w", err)
+		return fmt.Errorf("reading profile links: %w", err)
 	}
 	for rows.Next() {
 		var pid string
@@ -245,7 +259,7 @@ func (e *Engine) profilePage(ctx context.Context, after string, limit int) ([]st
 		var up int64
 		if err := rows.Scan(&pid, &r.Platform, &r.Account, &r.ObjectType, &r.ID, &up); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("reading profile links: %w", err)
+			return fmt.Errorf("reading profile links: %w", err)
 		}
 		r.LastModified = fromTS(up)
 		if i, ok := idx[pid]; ok {
@@ -254,22 +268,22 @@ func (e *Engine) profilePage(ctx context.Context, after string, limit int) ([]st
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading profile links: %w", err)
+		return fmt.Errorf("reading profile links: %w", err)
 	}
 	// Orders, then their items in the same order.
 	rows, err = e.r.QueryContext(ctx, e.q(`SELECT ref_key, profile_id, billing_email, data FROM orders
-		WHERE profile_id > ? AND profile_id <= ? ORDER BY profile_id, created_at, ref_key`), after, last)
+		WHERE `+where+` ORDER BY profile_id, created_at, ref_key`), args...)
 	if err != nil {
-		return nil, fmt.Errorf("reading orders: %w", err)
+		return fmt.Errorf("reading orders: %w", err)
 	}
 	type pos struct{ p, o int }
-	where := map[string]pos{}
+	at := map[string]pos{}
 	for rows.Next() {
 		var k, pid, billing string
 		var data []byte
 		if err := rows.Scan(&k, &pid, &billing, &data); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("reading orders: %w", err)
+			return fmt.Errorf("reading orders: %w", err)
 		}
 		i, ok := idx[pid]
 		if !ok {
@@ -278,43 +292,44 @@ func (e *Engine) profilePage(ctx context.Context, after string, limit int) ([]st
 		var o domain.Order
 		if err := fastjson.Unmarshal(data, &o); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("decoding order %s: %w", k, err)
+			return fmt.Errorf("decoding order %s: %w", k, err)
 		}
 		o.BillingEmail = billing
 		page[i].Orders = append(page[i].Orders, o)
-		where[k] = pos{i, len(page[i].Orders) - 1}
+		at[k] = pos{i, len(page[i].Orders) - 1}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading orders: %w", err)
+		return fmt.Errorf("reading orders: %w", err)
 	}
-	if len(where) == 0 {
-		return page, nil
+	if len(at) == 0 {
+		return nil
 	}
 	// In the orders' own order, which their profile index gives, so only
 	// orders placed at the same instant need sorting, not every item.
+	where, args = cond("o.profile_id")
 	rows, err = e.r.QueryContext(ctx, e.q(`SELECT oi.order_key, oi.sku, oi.name, oi.category, oi.quantity, oi.unit_price, oi.currency
 		FROM orders o JOIN order_items oi ON oi.order_key = o.ref_key
-		WHERE o.profile_id > ? AND o.profile_id <= ? ORDER BY o.profile_id, o.created_at, o.ref_key, oi.line_no`), after, last)
+		WHERE `+where+` ORDER BY o.profile_id, o.created_at, o.ref_key, oi.line_no`), args...)
 	if err != nil {
-		return nil, fmt.Errorf("reading order items: %w", err)
+		return fmt.Errorf("reading order items: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k string
 		var it domain.LineItem
 		if err := rows.Scan(&k, &it.SKU, &it.Name, &it.Category, &it.Quantity, &it.UnitPrice.Amount, &it.UnitPrice.Currency); err != nil {
-			return nil, fmt.Errorf("reading order items: %w", err)
+			return fmt.Errorf("reading order items: %w", err)
 		}
-		if w, ok := where[k]; ok {
+		if w, ok := at[k]; ok {
 			o := &page[w.p].Orders[w.o]
 			o.Items = append(o.Items, it)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading order items: %w", err)
+		return fmt.Errorf("reading order items: %w", err)
 	}
-	return page, nil
+	return nil
 }
 
 // Orders implements store.Store.

@@ -39,6 +39,11 @@ func (e *Engine) Prune(ctx context.Context, p store.Prune) (store.Pruned, error)
 			return out, fmt.Errorf("pruning quarantined records: %w", err)
 		}
 	}
+	if !p.ChangesBefore.IsZero() {
+		if out.Changes, err = e.pruneChanges(ctx, p.ChangesBefore); err != nil {
+			return out, err
+		}
+	}
 	if !p.RunsBefore.IsZero() {
 		out.Runs, err = e.pruneChunks(ctx, `DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE finished_at > 0 AND started_at < ? LIMIT ?)`, ts(p.RunsBefore))
 		if err != nil {

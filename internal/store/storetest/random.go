@@ -16,8 +16,8 @@ import (
 // merges and privacy deletions over a small pool of people, and after
 // every page checks the invariants of identity resolution: an email or a
 // platform record leads to exactly one profile, the profile lookups agree,
-// orders belong to existing profiles, and re-applying the page changes
-// nothing.
+// orders belong to existing profiles, re-applying the page changes
+// nothing, and a view kept up to date from ChangedSince equals a full load.
 func testRandomPages(t *testing.T, open Factory) {
 	seeds := randomSeeds
 	if raceEnabled {
@@ -37,6 +37,7 @@ func randomPages(t *testing.T, open Factory, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 11))
 	platforms := []string{"hubspot", "salesforce", "woocommerce"}
 	clock := t0
+	view := newChangeView(t, s)
 	for page := 0; page < 20; page++ {
 		platform := platforms[r.IntN(len(platforms))]
 		used := map[string]bool{}
@@ -81,6 +82,7 @@ func randomPages(t *testing.T, open Factory, seed uint64) {
 			t.Fatalf("page %d: %v", page, err)
 		}
 		checkInvariants(t, s, page, page%6 == 5 || page == 19)
+		view.check(t, page)
 		res, err := s.ApplyPage(ctx, platform, "", "contact", chs, nil, fmt.Sprint(page))
 		if err != nil {
 			t.Fatalf("page %d again: %v", page, err)

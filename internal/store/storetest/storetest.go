@@ -88,6 +88,7 @@ func Run(t *testing.T, open Factory) {
 		{"HistorySince", testHistorySince},
 		{"ConcurrentApply", testConcurrentApply},
 		{"RandomPages", testRandomPages},
+		{"ChangesPruned", testChangesPruned},
 		{"EmailChange", testEmailChange},
 		{"DeletedPersonReturns", testDeletedPersonReturns},
 		{"MergeClosesMemberships", testMergeClosesMemberships},

@@ -1,0 +1,115 @@
+package app_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/segconn/connector/internal/pipeline"
+	"github.com/segconn/connector/internal/sandbox"
+	"github.com/segconn/connector/plugins/sdk/domain"
+)
+
+// TestSteadyPlanReadsOnlyTheChangedProfiles: after a full cycle, a day's
+// changes on the platforms (new orders, a lifecycle stage moved, a
+// contact archived, two contacts merged) are pulled, HubSpot's by a full
+// re-read of every contact, and the next plan
+// reads only the profiles they touched, yet equals, membership for
+// membership and write-back item for item, the plan of a pipeline that
+// reads every profile.
+func TestSteadyPlanReadsOnlyTheChangedProfiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end cycle against fake platforms")
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	sb, env, _ := startSandbox(t, 300, now)
+	if _, err := env.Cycle(ctx, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st := env.Pipeline.LastLoad(); !st.Full || st.Profiles == 0 {
+		t.Fatalf("the first plan's load: %+v, want every profile read", st)
+	}
+	// The cycle's write-back comes back as a sync's worth of echoes first.
+	for _, p := range env.Pipeline.Platforms() {
+		if _, err := env.Pipeline.Sync(ctx, p, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := env.Pipeline.Plan(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	echoes := env.Pipeline.LastLoad()
+	t.Logf("after the echoes of the first write-back: %+v", echoes)
+
+	ids := sb.WooFake.CustomerIDs()
+	for i := 0; i < 8; i++ {
+		c, _ := sb.WooFake.Customer(ids[(i*13)%len(ids)])
+		sb.NewWooOrder(c.ID, c.Email, []domain.LineItem{{SKU: "W", Name: "w", Category: "garden", Quantity: 3,
+			UnitPrice: domain.Money{Amount: 900_00, Currency: "USD"}}}, "mobile")
+	}
+	hs := sb.Data.HubSpot.Contacts
+	if !sb.HubSpotFake.Update("contacts", hs[3].Ref.ID, map[string]string{"lifecyclestage": "evangelist"}) {
+		t.Fatal("the HubSpot fake refused an update")
+	}
+	if !sb.HubSpotFake.Archive("contacts", hs[5].Ref.ID) {
+		t.Fatal("the HubSpot fake refused an archive")
+	}
+	if !sb.HubSpotFake.Merge("contacts", hs[7].Ref.ID, hs[9].Ref.ID) {
+		t.Fatal("the HubSpot fake refused a merge")
+	}
+	// HubSpot is read whole again: what did not change must not count.
+	for _, p := range env.Pipeline.Platforms() {
+		st, err := env.Pipeline.Sync(ctx, p, p == sandbox.HubSpot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d pages, records %v, %d deleted, %d profiles touched", p, st.Pages, st.Records, st.Deleted, len(st.Touched))
+	}
+	warm, err := env.Pipeline.Plan(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := env.Pipeline.LastLoad()
+	t.Logf("after a day's changes: %+v", st)
+	if st.Full || st.Read == 0 || st.Read > 24 {
+		t.Errorf("the steady-state plan read %d of %d profiles (whole: %v); want only the dozen or so the changes touched", st.Read, st.Profiles, st.Full)
+	}
+
+	var platforms []*pipeline.Platform
+	for _, name := range env.Pipeline.Platforms() {
+		pl, err := env.Pipeline.Platform(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		platforms = append(platforms, pl)
+	}
+	cold := pipeline.New(pipeline.Options{Store: env.Store, Engine: env.Engine, Platforms: platforms, Currency: env.Currency()})
+	want, err := cold.Plan(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cold.LastLoad().Full {
+		t.Fatalf("a new pipeline's first load: %+v", cold.LastLoad())
+	}
+	w, c := env.Pipeline.LastResult(), cold.LastResult()
+	if w.Len() != c.Len() {
+		t.Fatalf("the patched input has %d customers, a full load %d", w.Len(), c.Len())
+	}
+	for i := range w.Len() {
+		if w.Dataset.Customers[i].ID != c.Dataset.Customers[i].ID {
+			t.Fatalf("customer %d is %s in the patched input, %s in a full load", i, w.Dataset.Customers[i].ID, c.Dataset.Customers[i].ID)
+		}
+		if !slices.Equal(w.Memberships(i), c.Memberships(i)) {
+			t.Errorf("%s: memberships %v patched, %v from a full load", c.Dataset.Customers[i].ID, w.Memberships(i), c.Memberships(i))
+		}
+	}
+	if warm.Fingerprint != want.Fingerprint || len(warm.Memberships) != len(want.Memberships) {
+		t.Errorf("the patched plan (%d membership changes, %s) differs from a full load's (%d, %s)",
+			len(warm.Memberships), warm.Fingerprint, len(want.Memberships), want.Fingerprint)
+	}
+	if len(warm.Memberships) == 0 {
+		t.Error("a day's changes moved no one between segments; the comparison shows nothing")
+	}
+}

@@ -1,0 +1,159 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/segconn/connector/core/segment"
+	"github.com/segconn/connector/internal/store"
+)
+
+// view is the engine's input as the last recompute loaded it: every
+// profile converted, in id order, with its write-back records. The next
+// recompute asks the store which profiles changed since (ChangedSince)
+// and converts only those again, so a steady-state plan costs the
+// changed profiles' reads plus the engine, not a read of the whole store.
+//
+// Slices are never changed in place: a Result of an earlier run keeps
+// the customers it was computed on.
+type view struct {
+	mark      int64 // store.ChangeMark taken before the load
+	b         *segment.Builder
+	customers []segment.Customer // sorted by ID (Go's string order)
+	refs      []profileRefs      // refs[i] belongs to customers[i]
+}
+
+// LoadStats says how the last recompute read its input.
+type LoadStats struct {
+	// Full is true when every profile was read, false when only the
+	// profiles changed since the recompute before were.
+	Full bool `json:"full"`
+	// Read counts the profiles read; Profiles the profiles in the input.
+	Read     int `json:"read"`
+	Profiles int `json:"profiles"`
+}
+
+// LastLoad returns how the last recompute read its input.
+func (p *Pipeline) LastLoad() LoadStats {
+	p.viewMu.Lock()
+	defer p.viewMu.Unlock()
+	return p.loadStats
+}
+
+// patchShare bounds the share of profiles a recompute reloads one by one
+// (by id lists) before reading everything again in order is cheaper.
+const patchShare = 3
+
+// dataset returns the engine's input, the profiles' write-back records
+// and the builder whose codes the customers carry: patched from the last
+// one when the store can name every profile changed since and they are
+// few enough, loaded whole otherwise.
+func (p *Pipeline) dataset(ctx context.Context) (*segment.Dataset, []profileRefs, *segment.Builder, error) {
+	p.viewMu.Lock()
+	defer p.viewMu.Unlock()
+	if v := p.view; v != nil {
+		ids, next, complete, err := p.store.ChangedSince(ctx, v.mark)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if complete && len(ids) <= len(v.customers)/patchShare {
+			nv, err := p.patch(ctx, v, ids, next)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			p.view = nv
+			p.loadStats = LoadStats{Read: len(ids), Profiles: len(nv.customers)}
+			return nv.b.DatasetOf(nv.customers), nv.refs, nv.b, nil
+		}
+		p.log.DebugContext(ctx, "loading every profile", "changed", len(ids), "complete", complete, "profiles", len(v.customers))
+	}
+	nv, err := p.loadAll(ctx)
+	if err != nil {
+		p.view = nil
+		return nil, nil, nil, err
+	}
+	p.view = nv
+	p.loadStats = LoadStats{Full: true, Read: len(nv.customers), Profiles: len(nv.customers)}
+	return nv.b.DatasetOf(nv.customers), nv.refs, nv.b, nil
+}
+
+// loadAll reads every profile, marking the store first so that what
+// changes during the read is named next time.
+func (p *Pipeline) loadAll(ctx context.Context) (*view, error) {
+	mark, err := p.store.ChangeMark(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := &view{mark: mark, b: segment.NewBuilder(p.currency)}
+	err = p.store.EachProfile(ctx, func(po store.ProfileOrders) error {
+		v.customers = append(v.customers, v.b.Customer(&po.Profile, po.Orders))
+		v.refs = append(v.refs, p.refsOf(&po))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("loading profiles for segmentation: %w", err)
+	}
+	// The store orders ids by its collation; patches merge in Go's.
+	if !slices.IsSortedFunc(v.customers, byCustomerID) {
+		order := make([]int, len(v.customers))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(a, b int) int { return strings.Compare(v.customers[a].ID, v.customers[b].ID) })
+		cs, rs := make([]segment.Customer, len(order)), make([]profileRefs, len(order))
+		for i, o := range order {
+			cs[i], rs[i] = v.customers[o], v.refs[o]
+		}
+		v.customers, v.refs = cs, rs
+	}
+	return v, nil
+}
+
+// patch returns a new view: v with the changed profiles read again,
+// those gone left out and new ones put in their place in id order.
+func (p *Pipeline) patch(ctx context.Context, v *view, ids []string, next int64) (*view, error) {
+	fresh, err := p.store.LoadProfiles(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("loading changed profiles for segmentation: %w", err)
+	}
+	conv := make([]segment.Customer, len(fresh))
+	refs := make([]profileRefs, len(fresh))
+	// The builder may be converting a profile for Resegment (under p.mu).
+	p.mu.Lock()
+	for i := range fresh {
+		conv[i] = v.b.Customer(&fresh[i].Profile, fresh[i].Orders)
+		refs[i] = p.refsOf(&fresh[i])
+	}
+	p.mu.Unlock()
+	changed := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		changed[id] = true
+	}
+	nv := &view{mark: next, b: v.b,
+		customers: make([]segment.Customer, 0, len(v.customers)+len(conv)),
+		refs:      make([]profileRefs, 0, len(v.refs)+len(refs))}
+	i, j := 0, 0
+	for i < len(v.customers) || j < len(conv) {
+		if i < len(v.customers) && changed[v.customers[i].ID] {
+			i++
+			continue
+		}
+		if j >= len(conv) || (i < len(v.customers) && v.customers[i].ID < conv[j].ID) {
+			nv.customers, nv.refs = append(nv.customers, v.customers[i]), append(nv.refs, v.refs[i])
+			i++
+			continue
+		}
+		nv.customers, nv.refs = append(nv.customers, conv[j]), append(nv.refs, refs[j])
+		j++
+	}
+	p.log.DebugContext(ctx, "patched the loaded profiles", "changed", len(ids), "profiles", len(nv.customers))
+	return nv, nil
+}
+
+func (p *Pipeline) refsOf(po *store.ProfileOrders) profileRefs {
+	return profileRefs{id: po.Profile.ID, refs: p.writable(po.Profile.Refs), optedOut: OptedOut(&po.Profile)}
+}
+
+func byCustomerID(a, b segment.Customer) int { return strings.Compare(a.ID, b.ID) }

@@ -1,0 +1,73 @@
+-- Which profiles changed, so a recompute reloads those and reuses what
+-- it loaded before for the rest. Triggers write it, so every path that
+-- changes a profile's data, its records or its orders (a sync page, a
+-- merge, an erasure) is counted without its code having to remember.
+--
+-- Transactions commit out of the order their numbers were drawn in, so a
+-- sequence cannot say "everything up to here is seen". Each row carries
+-- its writing transaction's id instead; a reader's mark is the oldest
+-- transaction still running when it read (pg_snapshot_xmin), so every
+-- transaction numbered below the mark had finished and its rows were
+-- visible, and the next read takes rows numbered from the mark on
+-- (a row may be read twice; reloading a profile twice is harmless).
+-- at is microseconds since the epoch, for pruning.
+CREATE TABLE profile_changes (
+    seq        BIGSERIAL PRIMARY KEY,
+    xid        BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
+    profile_id TEXT NOT NULL,
+    at         BIGINT NOT NULL DEFAULT ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
+);
+CREATE INDEX profile_changes_xid ON profile_changes (xid);
+-- floor is the lowest mark from which the changes after it are all still
+-- kept: pruning raises it.
+CREATE TABLE profile_change_floor (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    floor BIGINT NOT NULL
+);
+INSERT INTO profile_change_floor (id, floor) VALUES (1, 0);
+
+-- profile_row_changed notes a profiles row; profile_ref_changed a row
+-- that names its profile in profile_id (links, orders), both the
+-- profile it is on and, when it moved, the one it left.
+CREATE FUNCTION profile_row_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        INSERT INTO profile_changes (profile_id) VALUES (OLD.id);
+    ELSE
+        INSERT INTO profile_changes (profile_id) VALUES (NEW.id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE FUNCTION profile_ref_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO profile_changes (profile_id) VALUES (NEW.profile_id);
+    END IF;
+    IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.profile_id IS DISTINCT FROM NEW.profile_id) THEN
+        INSERT INTO profile_changes (profile_id) VALUES (OLD.profile_id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER profiles_changed_ins AFTER INSERT OR DELETE ON profiles
+    FOR EACH ROW EXECUTE FUNCTION profile_row_changed();
+CREATE TRIGGER profiles_changed_upd AFTER UPDATE ON profiles
+    FOR EACH ROW WHEN (OLD.data IS DISTINCT FROM NEW.data OR OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION profile_row_changed();
+
+-- A record's link matters to segmentation through which profile it is
+-- on, its state and its platform (the profile's records, technographics);
+-- a re-pull that only moves updated_at changes nothing.
+CREATE TRIGGER links_changed_ins AFTER INSERT OR DELETE ON links
+    FOR EACH ROW EXECUTE FUNCTION profile_ref_changed();
+CREATE TRIGGER links_changed_upd AFTER UPDATE ON links
+    FOR EACH ROW WHEN (OLD.profile_id IS DISTINCT FROM NEW.profile_id OR OLD.state IS DISTINCT FROM NEW.state
+        OR OLD.object_type IS DISTINCT FROM NEW.object_type OR OLD.ext_id IS DISTINCT FROM NEW.ext_id
+        OR OLD.platform IS DISTINCT FROM NEW.platform OR OLD.account IS DISTINCT FROM NEW.account)
+    EXECUTE FUNCTION profile_ref_changed();
+
+-- Line items are only ever written with their order's row (replaced
+-- when the order is), so the order's triggers cover them.
+CREATE TRIGGER orders_changed AFTER INSERT OR UPDATE OR DELETE ON orders
+    FOR EACH ROW EXECUTE FUNCTION profile_ref_changed();

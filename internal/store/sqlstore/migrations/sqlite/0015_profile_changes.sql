@@ -1,0 +1,59 @@
+-- Which profiles changed, so a recompute reloads those and reuses what
+-- it loaded before for the rest. Triggers write it, so every path that
+-- changes a profile's data, its records or its orders (a sync page, a
+-- merge, an erasure) is counted without its code having to remember.
+-- seq only grows (AUTOINCREMENT never reuses a number, even after
+-- pruning) and SQLite has one writer, so a reader that saw seq N has seen
+-- every change numbered up to N. at is microseconds since the epoch, for
+-- pruning.
+CREATE TABLE profile_changes (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    profile_id TEXT NOT NULL,
+    at         INTEGER NOT NULL DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))
+);
+-- floor is the lowest mark from which the changes after it are all still
+-- kept: pruning raises it.
+CREATE TABLE profile_change_floor (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    floor INTEGER NOT NULL
+);
+INSERT INTO profile_change_floor (id, floor) VALUES (1, 0);
+
+CREATE TRIGGER profiles_changed_ins AFTER INSERT ON profiles BEGIN
+    INSERT INTO profile_changes (profile_id) VALUES (NEW.id);
+END;
+CREATE TRIGGER profiles_changed_upd AFTER UPDATE ON profiles WHEN OLD.data IS NOT NEW.data OR OLD.id IS NOT NEW.id BEGIN
+    INSERT INTO profile_changes (profile_id) VALUES (NEW.id);
+END;
+CREATE TRIGGER profiles_changed_del AFTER DELETE ON profiles BEGIN
+    INSERT INTO profile_changes (profile_id) VALUES (OLD.id);
+END;
+
+-- A record's link matters to segmentation through which profile it is
+-- on, its state and its platform (the profile's records, technographics);
+-- a re-pull that only moves updated_at changes nothing.
+CREATE TRIGGER links_changed_ins AFTER INSERT ON links BEGIN
+    INSERT INTO profile_changes (profile_id) VALUES (NEW.profile_id);
+END;
+CREATE TRIGGER links_changed_upd AFTER UPDATE ON links
+WHEN OLD.profile_id IS NOT NEW.profile_id OR OLD.state IS NOT NEW.state OR OLD.object_type IS NOT NEW.object_type
+  OR OLD.ext_id IS NOT NEW.ext_id OR OLD.platform IS NOT NEW.platform OR OLD.account IS NOT NEW.account BEGIN
+    INSERT INTO profile_changes (profile_id) VALUES (NEW.profile_id);
+    INSERT INTO profile_changes (profile_id) SELECT OLD.profile_id WHERE OLD.profile_id IS NOT NEW.profile_id;
+END;
+CREATE TRIGGER links_changed_del AFTER DELETE ON links BEGIN
+    INSERT INTO profile_changes (profile_id) VALUES (OLD.profile_id);
+END;
+
+-- Line items are only ever written with their order's row (replaced
+-- when the order is), so the order's triggers cover them.
+CREATE TRIGGER orders_changed_ins AFTER INSERT ON orders BEGIN
+    INSERT INTO profile_changes (profile_id) VALUES (NEW.profile_id);
+END;
+CREATE TRIGGER orders_changed_upd AFTER UPDATE ON orders BEGIN
+    INSERT INTO profile_changes (profile_id) VALUES (NEW.profile_id);
+    INSERT INTO profile_changes (profile_id) SELECT OLD.profile_id WHERE OLD.profile_id IS NOT NEW.profile_id;
+END;
+CREATE TRIGGER orders_changed_del AFTER DELETE ON orders BEGIN
+    INSERT INTO profile_changes (profile_id) VALUES (OLD.profile_id);
+END;
