@@ -12,9 +12,11 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segconn/connector/core/segment"
@@ -67,6 +69,12 @@ type Pipeline struct {
 	view      *view      // what the last recompute loaded (view.go)
 	loadStats LoadStats  // how it loaded it
 
+	settleMu sync.Mutex
+	settled  map[string]*settledRecords // platform → the last plan's (settled.go)
+	hashSeed maphash.Seed
+	// ownershipReads counts the records whose ownership the last Plan read.
+	ownershipReads atomic.Int64
+
 	mu      sync.Mutex
 	last    *segment.Result     // the last full run, for incremental rescoring
 	builder *segment.Builder    // the builder of last's dataset, for its codes
@@ -78,6 +86,7 @@ func New(o Options) *Pipeline {
 	p := &Pipeline{
 		store: o.Store, engine: o.Engine, log: o.Logger, currency: o.Currency, now: o.Now, hooks: o.Hooks,
 		platforms: map[string]*Platform{}, targets: map[string]*targets{},
+		settled: map[string]*settledRecords{}, hashSeed: maphash.MakeSeed(),
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)

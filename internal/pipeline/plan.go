@@ -92,6 +92,7 @@ var writableObjects = []string{domain.ObjectContact, "lead", "customer"}
 // Plan recomputes segments at asOf and returns the membership changes and
 // per-platform write-back, without writing anything.
 func (p *Pipeline) Plan(ctx context.Context, asOf time.Time) (*Plan, error) {
+	p.ownershipReads.Store(0)
 	var refs []profileRefs
 	res, err := p.recompute(ctx, asOf, &refs)
 	if err != nil {
@@ -234,43 +235,73 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 			return pp, err
 		}
 	}
+	// A record the last plan found holding exactly what it wanted, whose
+	// ownership has not been written since and whose desired state is the
+	// same again, still holds it: its ownership is not read (settled.go).
+	// Plans that re-queue settled records (refresh) read everything.
+	var known *settledRecords
+	if !refresh {
+		var err error
+		if known, err = p.settledSince(ctx, pl.Name); err != nil {
+			return pp, err
+		}
+	}
 	// Ownership is read for a chunk of profiles at a time: one query per
 	// chunk, not one per record, without holding everyone's at once.
 	const chunk = 1000
 	wants := map[string]state{}
-	var ownedBy map[string][]store.Ownership
-	for i, sc := range list {
-		if i%chunk == 0 {
-			var refs []domain.ExternalRef
-			for _, next := range list[i:min(i+chunk, len(list))] {
-				refs = append(refs, writableRefs(next, pl)...)
+	type pending struct {
+		ref  domain.ExternalRef
+		want state
+		hash uint64
+	}
+	var todo []pending
+	var need []domain.ExternalRef
+	for start := 0; start < len(list); start += chunk {
+		todo, need = todo[:0], need[:0]
+		for _, sc := range list[start:min(start+chunk, len(list))] {
+			refs := writableRefs(sc, pl)
+			if len(refs) == 0 {
+				continue
 			}
-			var err error
-			if ownedBy, err = p.store.OwnershipMany(ctx, refs); err != nil {
-				return pp, fmt.Errorf("loading write-back ownership of %d %s records: %w", len(refs), pl.Name, err)
+			// Most people share their set of segments with many others, so
+			// each distinct set's state is computed once (and never changed:
+			// withholding lists from an opted-out person works on a copy).
+			key := membersKey(sc.members)
+			want, ok := wants[key]
+			if !ok {
+				want = tg.desiredState(memberMap(sc.members))
+				wants[key] = want
+			}
+			want = tg.withValues(want, sc)
+			if sc.optedOut {
+				if pp.OptedOut == nil {
+					pp.OptedOut = map[string]int{}
+				}
+				want = tg.withoutOptedOut(state{Props: want.Props, Lists: maps.Clone(want.Lists)}, pp.OptedOut)
+			}
+			var h uint64
+			if known != nil {
+				h = known.hash(want)
+			}
+			for _, ref := range refs {
+				if known != nil && len(open[ref.Key()]) == 0 && known.stillHolds(ref.Key(), h) {
+					continue
+				}
+				todo = append(todo, pending{ref, want, h})
+				need = append(need, ref)
 			}
 		}
-		refs := writableRefs(sc, pl)
-		if len(refs) == 0 {
+		if len(need) == 0 {
 			continue
 		}
-		// Most people share their set of segments with many others, so
-		// each distinct set's state is computed once (and never changed:
-		// withholding lists from an opted-out person works on a copy).
-		key := membersKey(sc.members)
-		want, ok := wants[key]
-		if !ok {
-			want = tg.desiredState(memberMap(sc.members))
-			wants[key] = want
+		p.ownershipReads.Add(int64(len(need)))
+		ownedBy, err := p.store.OwnershipMany(ctx, need)
+		if err != nil {
+			return pp, fmt.Errorf("loading write-back ownership of %d %s records: %w", len(need), pl.Name, err)
 		}
-		want = tg.withValues(want, sc)
-		if sc.optedOut {
-			if pp.OptedOut == nil {
-				pp.OptedOut = map[string]int{}
-			}
-			want = tg.withoutOptedOut(state{Props: want.Props, Lists: maps.Clone(want.Lists)}, pp.OptedOut)
-		}
-		for _, ref := range refs {
+		for _, t := range todo {
+			ref, want := t.ref, t.want
 			queued := open[ref.Key()]
 			if len(queued) > 0 && holds(queued, want) {
 				continue // already queued with this very state, nothing uncertain
@@ -279,6 +310,8 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 			if !changed {
 				if refresh || len(queued) > 0 {
 					pp.refresh = append(pp.refresh, refreshItem{ref: ref, want: want})
+				} else if known != nil {
+					known.settle(ref.Key(), t.hash)
 				}
 				continue
 			}
@@ -294,6 +327,9 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 			}
 			pp.Items = append(pp.Items, item)
 		}
+	}
+	if known != nil {
+		p.keepSettled(pl.Name, known)
 	}
 	wantOf := func(sc scored) state {
 		key := membersKey(sc.members)

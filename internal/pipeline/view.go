@@ -33,13 +33,19 @@ type LoadStats struct {
 	// Read counts the profiles read; Profiles the profiles in the input.
 	Read     int `json:"read"`
 	Profiles int `json:"profiles"`
+	// OwnershipRead counts the records whose write-back ownership the
+	// last Plan read: those not found settled by the plan before.
+	OwnershipRead int `json:"ownership_read"`
 }
 
-// LastLoad returns how the last recompute read its input.
+// LastLoad returns how the last recompute read its input, and how many
+// records' write-back ownership the last Plan read.
 func (p *Pipeline) LastLoad() LoadStats {
 	p.viewMu.Lock()
 	defer p.viewMu.Unlock()
-	return p.loadStats
+	st := p.loadStats
+	st.OwnershipRead = int(p.ownershipReads.Load())
+	return st
 }
 
 // patchShare bounds the share of profiles a recompute reloads one by one

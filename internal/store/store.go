@@ -300,6 +300,12 @@ type Outbox interface {
 	// OwnershipMany is Ownership for many records at once, by ref key
 	// (records that own nothing are absent).
 	OwnershipMany(ctx context.Context, refs []domain.ExternalRef) (map[string][]Ownership, error)
+
+	// OwnershipMark and OwnershipChangedSince are ChangeMark and
+	// ChangedSince (see Profiles) for ownership: the ref keys of the
+	// records whose ownership was written after the mark.
+	OwnershipMark(ctx context.Context) (int64, error)
+	OwnershipChangedSince(ctx context.Context, mark int64) (refKeys []string, next int64, complete bool, err error)
 }
 
 // Maintenance keeps the store bounded over years of running.

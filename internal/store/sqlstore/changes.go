@@ -11,77 +11,102 @@ import (
 	"github.com/segconn/connector/internal/store"
 )
 
-// The profile_changes table (migration 0015) is written by triggers on
-// profiles, links and orders. On SQLite a mark is the highest seq read
+// The profile_changes and ownership_changes tables (migration 0015) are
+// written by triggers on profiles, links and orders, and on ownership. On SQLite a mark is the highest seq read
 // (one writer: every change numbered up to it was committed and seen); on
 // PostgreSQL it is the oldest transaction running when the reader read,
 // and the next read takes changes written by transactions from it on.
 
+// changeLog names a change table and the column naming what changed.
+type changeLog struct{ table, col string }
+
+var (
+	profileLog   = changeLog{"profile_changes", "profile_id"}
+	ownershipLog = changeLog{"ownership_changes", "ref_key"}
+)
+
 // ChangeMark implements store.Store.
-func (e *Engine) ChangeMark(ctx context.Context) (int64, error) {
+func (e *Engine) ChangeMark(ctx context.Context) (int64, error) { return e.mark(ctx, profileLog) }
+
+// ChangedSince implements store.Store.
+func (e *Engine) ChangedSince(ctx context.Context, mark int64) ([]string, int64, bool, error) {
+	return e.changedSince(ctx, profileLog, mark)
+}
+
+// OwnershipMark implements store.Store.
+func (e *Engine) OwnershipMark(ctx context.Context) (int64, error) { return e.mark(ctx, ownershipLog) }
+
+// OwnershipChangedSince implements store.Store.
+func (e *Engine) OwnershipChangedSince(ctx context.Context, mark int64) ([]string, int64, bool, error) {
+	return e.changedSince(ctx, ownershipLog, mark)
+}
+
+func (e *Engine) mark(ctx context.Context, l changeLog) (int64, error) {
 	var mark int64
-	err := e.r.QueryRowContext(ctx, e.markQuery()).Scan(&mark)
-	if err != nil {
-		return 0, fmt.Errorf("marking the profiles' changes: %w", err)
+	if err := e.r.QueryRowContext(ctx, e.markQuery(l)).Scan(&mark); err != nil {
+		return 0, fmt.Errorf("marking %s: %w", l.table, err)
 	}
 	return mark, nil
 }
 
-func (e *Engine) markQuery() string {
+func (e *Engine) markQuery(l changeLog) string {
 	if e.d.Name == "postgres" {
 		return `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
 	}
 	// AUTOINCREMENT's high-water mark, which pruning every row keeps.
-	return `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'profile_changes'), 0)`
+	return `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '` + l.table + `'), 0)`
 }
 
-// ChangedSince implements store.Store. The floor, the ids and the next
-// mark are read in one read-only transaction, so they agree (on
-// PostgreSQL at REPEATABLE READ, whose one snapshot the mark is taken of).
-func (e *Engine) ChangedSince(ctx context.Context, mark int64) (ids []string, next int64, complete bool, err error) {
+// changedSince reads the floor, the keys and the next mark in one
+// read-only transaction, so they agree (on PostgreSQL at REPEATABLE
+// READ, whose one snapshot the mark is taken of).
+func (e *Engine) changedSince(ctx context.Context, l changeLog, mark int64) (keys []string, next int64, complete bool, err error) {
+	fail := func(err error) ([]string, int64, bool, error) {
+		return nil, 0, false, fmt.Errorf("reading %s: %w", l.table, err)
+	}
 	opts := &sql.TxOptions{ReadOnly: true}
 	if e.d.Name == "postgres" {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
 	tx, err := e.r.BeginTx(ctx, opts)
 	if err != nil {
-		return nil, 0, false, fmt.Errorf("reading changed profiles: %w", err)
+		return fail(err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only
-	if err := tx.QueryRowContext(ctx, e.markQuery()).Scan(&next); err != nil {
-		return nil, 0, false, fmt.Errorf("reading changed profiles: %w", err)
+	if err := tx.QueryRowContext(ctx, e.markQuery(l)).Scan(&next); err != nil {
+		return fail(err)
 	}
 	var floor int64
-	if err := tx.QueryRowContext(ctx, `SELECT floor FROM profile_change_floor WHERE id = 1`).Scan(&floor); err != nil {
-		return nil, 0, false, fmt.Errorf("reading changed profiles: %w", err)
+	if err := tx.QueryRowContext(ctx, e.q(`SELECT floor FROM change_floor WHERE name = ?`), l.table).Scan(&floor); err != nil {
+		return fail(err)
 	}
 	if mark < floor {
 		return nil, next, false, nil
 	}
-	q := `SELECT DISTINCT profile_id FROM profile_changes WHERE seq > ? AND seq <= ?`
+	q := `SELECT DISTINCT ` + l.col + ` FROM ` + l.table + ` WHERE seq > ? AND seq <= ?`
 	args := []any{mark, next}
 	if e.d.Name == "postgres" {
-		q, args = `SELECT DISTINCT profile_id FROM profile_changes WHERE xid >= ?`, []any{mark}
+		q, args = `SELECT DISTINCT `+l.col+` FROM `+l.table+` WHERE xid >= ?`, []any{mark}
 	}
 	rows, err := tx.QueryContext(ctx, e.q(q), args...)
 	if err != nil {
-		return nil, 0, false, fmt.Errorf("reading changed profiles: %w", err)
+		return fail(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, 0, false, fmt.Errorf("reading changed profiles: %w", err)
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return fail(err)
 		}
-		if id != "" {
-			ids = append(ids, id)
+		if k != "" {
+			keys = append(keys, k)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, false, fmt.Errorf("reading changed profiles: %w", err)
+		return fail(err)
 	}
-	slices.Sort(ids)
-	return ids, next, true, nil
+	slices.Sort(keys)
+	return keys, next, true, nil
 }
 
 // LoadProfiles implements store.Store.
@@ -107,10 +132,24 @@ func (e *Engine) LoadProfiles(ctx context.Context, ids []string) ([]store.Profil
 	return out, nil
 }
 
-// pruneChanges deletes the changes recorded before the time given and
-// raises the floor past them, in one transaction so a reader never sees
-// the rows gone and the floor not yet raised.
+// pruneChanges deletes the changes both logs recorded before the time
+// given.
 func (e *Engine) pruneChanges(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	for _, l := range []changeLog{profileLog, ownershipLog} {
+		m, err := e.pruneLog(ctx, l, before)
+		if err != nil {
+			return n, err
+		}
+		n += m
+	}
+	return n, nil
+}
+
+// pruneLog deletes one log's changes recorded before the time given and
+// raises its floor past them, in one transaction so a reader never sees
+// the rows gone and the floor not yet raised.
+func (e *Engine) pruneLog(ctx context.Context, l changeLog, before time.Time) (int, error) {
 	col := "seq"
 	if e.d.Name == "postgres" {
 		col = "xid"
@@ -118,7 +157,7 @@ func (e *Engine) pruneChanges(ctx context.Context, before time.Time) (int, error
 	n := 0
 	err := e.inTx(ctx, func(tx *sql.Tx) error {
 		var top sql.NullInt64
-		if err := tx.QueryRowContext(ctx, e.q(`SELECT MAX(`+col+`) FROM profile_changes WHERE at < ?`), ts(before)).Scan(&top); err != nil {
+		if err := tx.QueryRowContext(ctx, e.q(`SELECT MAX(`+col+`) FROM `+l.table+` WHERE at < ?`), ts(before)).Scan(&top); err != nil {
 			return err
 		}
 		if !top.Valid {
@@ -130,7 +169,7 @@ func (e *Engine) pruneChanges(ctx context.Context, before time.Time) (int, error
 		if e.d.Name == "postgres" {
 			floor++
 		}
-		res, err := tx.ExecContext(ctx, e.q(`DELETE FROM profile_changes WHERE `+col+` <= ?`), top.Int64)
+		res, err := tx.ExecContext(ctx, e.q(`DELETE FROM `+l.table+` WHERE `+col+` <= ?`), top.Int64)
 		if err != nil {
 			return err
 		}
@@ -139,11 +178,11 @@ func (e *Engine) pruneChanges(ctx context.Context, before time.Time) (int, error
 			return err
 		}
 		n = int(m)
-		_, err = tx.ExecContext(ctx, e.q(`UPDATE profile_change_floor SET floor = ? WHERE id = 1 AND floor < ?`), floor, floor)
+		_, err = tx.ExecContext(ctx, e.q(`UPDATE change_floor SET floor = ? WHERE name = ? AND floor < ?`), floor, l.table, floor)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("pruning the record of changed profiles: %w", err)
+		return 0, fmt.Errorf("pruning %s: %w", l.table, err)
 	}
 	return n, nil
 }

@@ -13,7 +13,19 @@ func testOwnership(t *testing.T, open Factory) {
 	ctx := context.Background()
 	s := open(t, store.Options{})
 	r := domain.ExternalRef{Platform: "hubspot", Account: "p1", ObjectType: "contact", ID: "101"}
-	err := s.RecordOwnership(ctx, []store.Ownership{
+	mark, err := s.OwnershipMark(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		// Every write above is named by the ownership change log, and
+		// nothing else is.
+		keys, _, complete, err := s.OwnershipChangedSince(ctx, mark)
+		if err != nil || !complete || !slices.Equal(keys, []string{r.Key(), "hubspot/p1/contact/103"}) {
+			t.Errorf("ownership changed since the start: %v, complete %v, %v; want [%s and 103]", keys, complete, err, r.Key())
+		}
+	}()
+	err = s.RecordOwnership(ctx, []store.Ownership{
 		{Ref: r, Target: "segments", Value: "vip"},
 		{Ref: r, Target: "segments", Value: "champions"},
 		{Ref: r, Target: "list:vip"},

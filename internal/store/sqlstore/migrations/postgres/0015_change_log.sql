@@ -18,13 +18,23 @@ CREATE TABLE profile_changes (
     at         BIGINT NOT NULL DEFAULT ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
 );
 CREATE INDEX profile_changes_xid ON profile_changes (xid);
--- floor is the lowest mark from which the changes after it are all still
--- kept: pruning raises it.
-CREATE TABLE profile_change_floor (
-    id    INTEGER PRIMARY KEY CHECK (id = 1),
+-- ownership_changes is the same for what the connector owns on each
+-- platform record: a plan skips reading the ownership of records it
+-- found settled last time and whose ownership has not changed since.
+CREATE TABLE ownership_changes (
+    seq     BIGSERIAL PRIMARY KEY,
+    xid     BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
+    ref_key TEXT NOT NULL,
+    at      BIGINT NOT NULL DEFAULT ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
+);
+CREATE INDEX ownership_changes_xid ON ownership_changes (xid);
+-- floor is, per change table, the lowest mark from which the changes
+-- after it are all still kept: pruning raises it.
+CREATE TABLE change_floor (
+    name  TEXT PRIMARY KEY,
     floor BIGINT NOT NULL
 );
-INSERT INTO profile_change_floor (id, floor) VALUES (1, 0);
+INSERT INTO change_floor (name, floor) VALUES ('profile_changes', 0), ('ownership_changes', 0);
 
 -- profile_row_changed notes a profiles row; profile_ref_changed a row
 -- that names its profile in profile_id (links, orders), both the
@@ -71,3 +81,17 @@ CREATE TRIGGER links_changed_upd AFTER UPDATE ON links
 -- when the order is), so the order's triggers cover them.
 CREATE TRIGGER orders_changed AFTER INSERT OR UPDATE OR DELETE ON orders
     FOR EACH ROW EXECUTE FUNCTION profile_ref_changed();
+
+CREATE FUNCTION ownership_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO ownership_changes (ref_key) VALUES (NEW.ref_key);
+    END IF;
+    IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.ref_key IS DISTINCT FROM NEW.ref_key) THEN
+        INSERT INTO ownership_changes (ref_key) VALUES (OLD.ref_key);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER ownership_changed AFTER INSERT OR UPDATE OR DELETE ON ownership
+    FOR EACH ROW EXECUTE FUNCTION ownership_changed();

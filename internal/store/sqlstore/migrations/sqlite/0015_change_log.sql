@@ -11,13 +11,21 @@ CREATE TABLE profile_changes (
     profile_id TEXT NOT NULL,
     at         INTEGER NOT NULL DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))
 );
--- floor is the lowest mark from which the changes after it are all still
--- kept: pruning raises it.
-CREATE TABLE profile_change_floor (
-    id    INTEGER PRIMARY KEY CHECK (id = 1),
+-- ownership_changes is the same for what the connector owns on each
+-- platform record: a plan skips reading the ownership of records it
+-- found settled last time and whose ownership has not changed since.
+CREATE TABLE ownership_changes (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    ref_key TEXT NOT NULL,
+    at      INTEGER NOT NULL DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))
+);
+-- floor is, per change table, the lowest mark from which the changes
+-- after it are all still kept: pruning raises it.
+CREATE TABLE change_floor (
+    name  TEXT PRIMARY KEY,
     floor INTEGER NOT NULL
 );
-INSERT INTO profile_change_floor (id, floor) VALUES (1, 0);
+INSERT INTO change_floor (name, floor) VALUES ('profile_changes', 0), ('ownership_changes', 0);
 
 CREATE TRIGGER profiles_changed_ins AFTER INSERT ON profiles BEGIN
     INSERT INTO profile_changes (profile_id) VALUES (NEW.id);
@@ -56,4 +64,15 @@ CREATE TRIGGER orders_changed_upd AFTER UPDATE ON orders BEGIN
 END;
 CREATE TRIGGER orders_changed_del AFTER DELETE ON orders BEGIN
     INSERT INTO profile_changes (profile_id) VALUES (OLD.profile_id);
+END;
+
+CREATE TRIGGER ownership_changed_ins AFTER INSERT ON ownership BEGIN
+    INSERT INTO ownership_changes (ref_key) VALUES (NEW.ref_key);
+END;
+CREATE TRIGGER ownership_changed_upd AFTER UPDATE ON ownership BEGIN
+    INSERT INTO ownership_changes (ref_key) VALUES (NEW.ref_key);
+    INSERT INTO ownership_changes (ref_key) SELECT OLD.ref_key WHERE OLD.ref_key IS NOT NEW.ref_key;
+END;
+CREATE TRIGGER ownership_changed_del AFTER DELETE ON ownership BEGIN
+    INSERT INTO ownership_changes (ref_key) VALUES (OLD.ref_key);
 END;

@@ -1,0 +1,106 @@
+package pipeline
+
+import (
+	"context"
+	"hash/maphash"
+)
+
+// settledRecords are the records of one platform a plan found holding
+// exactly the state it wanted (what the connector owns there equals the
+// desired state, nothing queued), each with a hash of that state, and the
+// ownership change mark (store.OwnershipMark) taken before the plan read
+// any ownership. The next plan skips reading a record's ownership when
+// its desired state hashes the same and the store names no ownership
+// written on it since: delta is a function of the two alone, so the
+// record still needs nothing.
+type settledRecords struct {
+	mark int64
+	seed maphash.Seed
+	// prev is the last plan's settled records (read only here); stale are
+	// those whose ownership was written since; next is this plan's.
+	prev  map[string]uint64
+	stale map[string]bool
+	next  map[string]uint64
+}
+
+// settledSince returns the last plan's settled records of the platform
+// with those whose ownership changed since marked stale, or none when
+// there was no last plan or its changes are no longer all known.
+func (p *Pipeline) settledSince(ctx context.Context, platform string) (*settledRecords, error) {
+	p.settleMu.Lock()
+	last := p.settled[platform]
+	p.settleMu.Unlock()
+	s := &settledRecords{seed: p.hashSeed, next: map[string]uint64{}}
+	if last != nil {
+		keys, next, complete, err := p.store.OwnershipChangedSince(ctx, last.mark)
+		if err != nil {
+			return nil, err
+		}
+		if complete {
+			s.mark, s.prev, s.stale = next, last.next, make(map[string]bool, len(keys))
+			for _, k := range keys {
+				s.stale[k] = true
+			}
+			return s, nil
+		}
+	}
+	mark, err := p.store.OwnershipMark(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mark = mark
+	return s, nil
+}
+
+// stillHolds reports whether the record was settled last time with the
+// state hashed h and its ownership has not changed since; it then stays
+// settled.
+func (s *settledRecords) stillHolds(key string, h uint64) bool {
+	if s.prev == nil || s.stale[key] {
+		return false
+	}
+	if was, ok := s.prev[key]; ok && was == h {
+		s.next[key] = h
+		return true
+	}
+	return false
+}
+
+// settle records that the record holds the state hashed h.
+func (s *settledRecords) settle(key string, h uint64) { s.next[key] = h }
+
+// hash is a hash of a desired state that does not depend on map order:
+// the sum of its entries' hashes. Two different states hashing the same
+// (a chance of about 2^-64 per record) would leave that record's change
+// unwritten until its state changes again.
+func (s *settledRecords) hash(st state) uint64 {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	var sum uint64
+	for k, v := range st.Props {
+		h.Reset()
+		h.WriteByte('p')
+		h.WriteString(k)
+		h.WriteByte(0)
+		h.WriteString(v)
+		sum += h.Sum64()
+	}
+	for k, in := range st.Lists {
+		h.Reset()
+		h.WriteByte('l')
+		h.WriteString(k)
+		if in {
+			h.WriteByte(1)
+		}
+		sum += h.Sum64()
+	}
+	return sum
+}
+
+// keepSettled keeps the plan's settled records for the next plan.
+func (p *Pipeline) keepSettled(platform string, s *settledRecords) {
+	kept := &settledRecords{mark: s.mark, next: s.next}
+	p.settleMu.Lock()
+	p.settled[platform] = kept
+	p.settleMu.Unlock()
+}
