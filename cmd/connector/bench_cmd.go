@@ -30,8 +30,9 @@ func (a *cli) benchScaleCommand() *cobra.Command {
 generator, serves it from the fake platforms on loopback and times each
 phase against a new store: fill (a full sync), load (reading every profile
 and order), engine (the segment engine alone), recompute, plan_from_empty,
-apply (recording the plan and writing it back), change (1% of customers
-place an order, pulled by an incremental sync) and steady_plan.
+apply (recording the plan and writing it back), settle_plan (the plan
+after the write-back), change (1% of customers place an order, pulled by
+an incremental sync) and steady_plan.
 
 Each phase shows wall time, CPU time (user + system), peak resident set
 and CPU time as a multiple of the engine's alone in the same run. The

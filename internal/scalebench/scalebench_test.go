@@ -20,7 +20,7 @@ func TestRunMeasuresEveryPhase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"fill", "load", "engine", "recompute", "plan_from_empty", "apply", "change", "steady_plan"}
+	want := []string{"fill", "load", "engine", "recompute", "plan_from_empty", "apply", "settle_plan", "change", "steady_plan"}
 	if len(rep.Phases) != len(want) {
 		t.Fatalf("%d phases, want %v", len(rep.Phases), want)
 	}

@@ -9,12 +9,13 @@
 -- transaction still running when it read (pg_snapshot_xmin), so every
 -- transaction numbered below the mark had finished and its rows were
 -- visible, and the next read takes rows numbered from the mark on
--- (a row may be read twice; reloading a profile twice is harmless).
+-- (a row may be read twice; reloading a profile twice is harmless). A
+-- profile has one row, stamped by its latest writer, so the table holds
+-- at most a row per profile however often they change.
 -- at is microseconds since the epoch, for pruning.
 CREATE TABLE profile_changes (
-    seq        BIGSERIAL PRIMARY KEY,
+    profile_id TEXT PRIMARY KEY,
     xid        BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
-    profile_id TEXT NOT NULL,
     at         BIGINT NOT NULL DEFAULT ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
 );
 CREATE INDEX profile_changes_xid ON profile_changes (xid);
@@ -22,9 +23,8 @@ CREATE INDEX profile_changes_xid ON profile_changes (xid);
 -- platform record: a plan skips reading the ownership of records it
 -- found settled last time and whose ownership has not changed since.
 CREATE TABLE ownership_changes (
-    seq     BIGSERIAL PRIMARY KEY,
+    ref_key TEXT PRIMARY KEY,
     xid     BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
-    ref_key TEXT NOT NULL,
     at      BIGINT NOT NULL DEFAULT ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
 );
 CREATE INDEX ownership_changes_xid ON ownership_changes (xid);
@@ -42,9 +42,9 @@ INSERT INTO change_floor (name, floor) VALUES ('profile_changes', 0), ('ownershi
 CREATE FUNCTION profile_row_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        INSERT INTO profile_changes (profile_id) VALUES (OLD.id);
+        INSERT INTO profile_changes (profile_id) VALUES (OLD.id) ON CONFLICT (profile_id) DO UPDATE SET xid = EXCLUDED.xid, at = EXCLUDED.at;
     ELSE
-        INSERT INTO profile_changes (profile_id) VALUES (NEW.id);
+        INSERT INTO profile_changes (profile_id) VALUES (NEW.id) ON CONFLICT (profile_id) DO UPDATE SET xid = EXCLUDED.xid, at = EXCLUDED.at;
     END IF;
     RETURN NULL;
 END
@@ -52,10 +52,10 @@ $$;
 CREATE FUNCTION profile_ref_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'DELETE' THEN
-        INSERT INTO profile_changes (profile_id) VALUES (NEW.profile_id);
+        INSERT INTO profile_changes (profile_id) VALUES (NEW.profile_id) ON CONFLICT (profile_id) DO UPDATE SET xid = EXCLUDED.xid, at = EXCLUDED.at;
     END IF;
     IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.profile_id IS DISTINCT FROM NEW.profile_id) THEN
-        INSERT INTO profile_changes (profile_id) VALUES (OLD.profile_id);
+        INSERT INTO profile_changes (profile_id) VALUES (OLD.profile_id) ON CONFLICT (profile_id) DO UPDATE SET xid = EXCLUDED.xid, at = EXCLUDED.at;
     END IF;
     RETURN NULL;
 END
@@ -85,10 +85,10 @@ CREATE TRIGGER orders_changed AFTER INSERT OR UPDATE OR DELETE ON orders
 CREATE FUNCTION ownership_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'DELETE' THEN
-        INSERT INTO ownership_changes (ref_key) VALUES (NEW.ref_key);
+        INSERT INTO ownership_changes (ref_key) VALUES (NEW.ref_key) ON CONFLICT (ref_key) DO UPDATE SET xid = EXCLUDED.xid, at = EXCLUDED.at;
     END IF;
     IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.ref_key IS DISTINCT FROM NEW.ref_key) THEN
-        INSERT INTO ownership_changes (ref_key) VALUES (OLD.ref_key);
+        INSERT INTO ownership_changes (ref_key) VALUES (OLD.ref_key) ON CONFLICT (ref_key) DO UPDATE SET xid = EXCLUDED.xid, at = EXCLUDED.at;
     END IF;
     RETURN NULL;
 END

@@ -4,11 +4,15 @@
 -- merge, an erasure) is counted without its code having to remember.
 -- seq only grows (AUTOINCREMENT never reuses a number, even after
 -- pruning) and SQLite has one writer, so a reader that saw seq N has seen
--- every change numbered up to N. at is microseconds since the epoch, for
--- pruning.
+-- every change numbered up to N. A profile has one row, its latest
+-- change (the old row is deleted and the new one numbered afresh; a
+-- trigger's INSERT OR REPLACE would take the conflict handling of the
+-- upsert that fired it, and fail), so the
+-- table holds at most a row per profile however often they change. at
+-- is microseconds since the epoch, for pruning the rows of profiles gone.
 CREATE TABLE profile_changes (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-    profile_id TEXT NOT NULL,
+    profile_id TEXT NOT NULL UNIQUE,
     at         INTEGER NOT NULL DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))
 );
 -- ownership_changes is the same for what the connector owns on each
@@ -16,7 +20,7 @@ CREATE TABLE profile_changes (
 -- found settled last time and whose ownership has not changed since.
 CREATE TABLE ownership_changes (
     seq     INTEGER PRIMARY KEY AUTOINCREMENT,
-    ref_key TEXT NOT NULL,
+    ref_key TEXT NOT NULL UNIQUE,
     at      INTEGER NOT NULL DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))
 );
 -- floor is, per change table, the lowest mark from which the changes
@@ -28,12 +32,15 @@ CREATE TABLE change_floor (
 INSERT INTO change_floor (name, floor) VALUES ('profile_changes', 0), ('ownership_changes', 0);
 
 CREATE TRIGGER profiles_changed_ins AFTER INSERT ON profiles BEGIN
+    DELETE FROM profile_changes WHERE profile_id = NEW.id;
     INSERT INTO profile_changes (profile_id) VALUES (NEW.id);
 END;
 CREATE TRIGGER profiles_changed_upd AFTER UPDATE ON profiles WHEN OLD.data IS NOT NEW.data OR OLD.id IS NOT NEW.id BEGIN
+    DELETE FROM profile_changes WHERE profile_id = NEW.id;
     INSERT INTO profile_changes (profile_id) VALUES (NEW.id);
 END;
 CREATE TRIGGER profiles_changed_del AFTER DELETE ON profiles BEGIN
+    DELETE FROM profile_changes WHERE profile_id = OLD.id;
     INSERT INTO profile_changes (profile_id) VALUES (OLD.id);
 END;
 
@@ -41,38 +48,50 @@ END;
 -- on, its state and its platform (the profile's records, technographics);
 -- a re-pull that only moves updated_at changes nothing.
 CREATE TRIGGER links_changed_ins AFTER INSERT ON links BEGIN
+    DELETE FROM profile_changes WHERE profile_id = NEW.profile_id;
     INSERT INTO profile_changes (profile_id) VALUES (NEW.profile_id);
 END;
 CREATE TRIGGER links_changed_upd AFTER UPDATE ON links
 WHEN OLD.profile_id IS NOT NEW.profile_id OR OLD.state IS NOT NEW.state OR OLD.object_type IS NOT NEW.object_type
   OR OLD.ext_id IS NOT NEW.ext_id OR OLD.platform IS NOT NEW.platform OR OLD.account IS NOT NEW.account BEGIN
+    DELETE FROM profile_changes WHERE profile_id = NEW.profile_id;
     INSERT INTO profile_changes (profile_id) VALUES (NEW.profile_id);
+    DELETE FROM profile_changes WHERE profile_id = OLD.profile_id AND OLD.profile_id IS NOT NEW.profile_id;
     INSERT INTO profile_changes (profile_id) SELECT OLD.profile_id WHERE OLD.profile_id IS NOT NEW.profile_id;
 END;
 CREATE TRIGGER links_changed_del AFTER DELETE ON links BEGIN
+    DELETE FROM profile_changes WHERE profile_id = OLD.profile_id;
     INSERT INTO profile_changes (profile_id) VALUES (OLD.profile_id);
 END;
 
 -- Line items are only ever written with their order's row (replaced
 -- when the order is), so the order's triggers cover them.
 CREATE TRIGGER orders_changed_ins AFTER INSERT ON orders BEGIN
+    DELETE FROM profile_changes WHERE profile_id = NEW.profile_id;
     INSERT INTO profile_changes (profile_id) VALUES (NEW.profile_id);
 END;
 CREATE TRIGGER orders_changed_upd AFTER UPDATE ON orders BEGIN
+    DELETE FROM profile_changes WHERE profile_id = NEW.profile_id;
     INSERT INTO profile_changes (profile_id) VALUES (NEW.profile_id);
+    DELETE FROM profile_changes WHERE profile_id = OLD.profile_id AND OLD.profile_id IS NOT NEW.profile_id;
     INSERT INTO profile_changes (profile_id) SELECT OLD.profile_id WHERE OLD.profile_id IS NOT NEW.profile_id;
 END;
 CREATE TRIGGER orders_changed_del AFTER DELETE ON orders BEGIN
+    DELETE FROM profile_changes WHERE profile_id = OLD.profile_id;
     INSERT INTO profile_changes (profile_id) VALUES (OLD.profile_id);
 END;
 
 CREATE TRIGGER ownership_changed_ins AFTER INSERT ON ownership BEGIN
+    DELETE FROM ownership_changes WHERE ref_key = NEW.ref_key;
     INSERT INTO ownership_changes (ref_key) VALUES (NEW.ref_key);
 END;
 CREATE TRIGGER ownership_changed_upd AFTER UPDATE ON ownership BEGIN
+    DELETE FROM ownership_changes WHERE ref_key = NEW.ref_key;
     INSERT INTO ownership_changes (ref_key) VALUES (NEW.ref_key);
+    DELETE FROM ownership_changes WHERE ref_key = OLD.ref_key AND OLD.ref_key IS NOT NEW.ref_key;
     INSERT INTO ownership_changes (ref_key) SELECT OLD.ref_key WHERE OLD.ref_key IS NOT NEW.ref_key;
 END;
 CREATE TRIGGER ownership_changed_del AFTER DELETE ON ownership BEGIN
+    DELETE FROM ownership_changes WHERE ref_key = OLD.ref_key;
     INSERT INTO ownership_changes (ref_key) VALUES (OLD.ref_key);
 END;
