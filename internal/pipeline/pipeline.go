@@ -69,6 +69,9 @@ type Pipeline struct {
 	view      *view      // what the last recompute loaded (view.go)
 	loadStats LoadStats  // how it loaded it
 
+	memberMu sync.Mutex  // held while a full plan reads members
+	members  *memberView // everyone's memberships (members.go)
+
 	settleMu sync.Mutex
 	settled  map[string]*settledRecords // platform → the last plan's (settled.go)
 	hashSeed maphash.Seed

@@ -131,26 +131,28 @@ type scored struct {
 // everyone, so stored members missing from the list leave their segments.
 func (p *Pipeline) planFor(ctx context.Context, res *segment.Result, list []scored, full bool) (*Plan, error) {
 	plan := &Plan{AsOf: res.AsOf, Warnings: res.Warnings, Profiles: res.Len(), result: res}
-	current := map[string]map[string]bool{} // profile → segment → control
-	load := func(m domain.Membership) {
-		if current[m.ProfileID] == nil {
-			current[m.ProfileID] = map[string]bool{}
-		}
-		current[m.ProfileID][m.Segment] = m.Control
-	}
+	var current map[string][]member // profile → its memberships now
 	if full {
-		if err := p.store.AllMemberships(ctx, func(m domain.Membership) error { load(m); return nil }); err != nil {
+		// Everyone's, kept from the last full plan and brought up to
+		// date from the store's membership change log (members.go).
+		p.memberMu.Lock()
+		defer p.memberMu.Unlock()
+		var err error
+		if current, err = p.currentMemberships(ctx); err != nil {
 			return nil, fmt.Errorf("loading current memberships: %w", err)
 		}
 	} else {
-		for _, sc := range list {
-			ms, err := p.store.Memberships(ctx, sc.id)
-			if err != nil {
-				return nil, fmt.Errorf("loading memberships of %s: %w", sc.id, err)
-			}
-			for _, m := range ms {
-				load(m)
-			}
+		ids := make([]string, len(list))
+		for i, sc := range list {
+			ids[i] = sc.id
+		}
+		of, err := p.store.MembershipsOf(ctx, ids)
+		if err != nil {
+			return nil, fmt.Errorf("loading memberships of %d profiles: %w", len(ids), err)
+		}
+		current = make(map[string][]member, len(of))
+		for id, ms := range of {
+			current[id] = membersOf(ms)
 		}
 	}
 	at := p.now().UTC()
@@ -160,10 +162,11 @@ func (p *Pipeline) planFor(ctx context.Context, res *segment.Result, list []scor
 	}
 	for _, sc := range list {
 		id := sc.id
+		cur := current[id]
 		for _, m := range sc.members {
 			d := segDelta(deltas, m.Segment)
 			d.Size++
-			ctl, was := current[id][m.Segment]
+			ctl, was := controlIn(cur, m.Segment)
 			if !was || ctl != m.Control {
 				if was {
 					plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: m.Segment, Entered: false, At: at, Reason: "holdout role changed"})
@@ -173,22 +176,26 @@ func (p *Pipeline) planFor(ctx context.Context, res *segment.Result, list []scor
 				plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: m.Segment, Entered: true, At: at, Control: m.Control})
 			}
 		}
-		for seg := range current[id] {
-			if !slices.ContainsFunc(sc.members, func(m domain.Membership) bool { return m.Segment == seg }) {
-				plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: seg, Entered: false, At: at})
-				segDelta(deltas, seg).Left++
+		for _, c := range cur {
+			if !slices.ContainsFunc(sc.members, func(m domain.Membership) bool { return m.Segment == c.segment }) {
+				plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: c.segment, Entered: false, At: at})
+				segDelta(deltas, c.segment).Left++
 			}
-		}
-		if full {
-			delete(current, id) // what is left at the end is gone
 		}
 	}
 	if full {
 		// Profiles that no longer exist leave everything.
-		for id, segs := range current {
-			for seg := range segs {
-				plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: seg, Entered: false, At: at, Reason: "profile gone"})
-				segDelta(deltas, seg).Left++
+		var gone []string
+		for id := range current {
+			if _, ok := res.Lookup(id); !ok {
+				gone = append(gone, id)
+			}
+		}
+		slices.Sort(gone)
+		for _, id := range gone {
+			for _, c := range current[id] {
+				plan.Memberships = append(plan.Memberships, store.MembershipChange{ProfileID: id, Segment: c.segment, Entered: false, At: at, Reason: "profile gone"})
+				segDelta(deltas, c.segment).Left++
 			}
 		}
 	}

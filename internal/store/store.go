@@ -194,6 +194,15 @@ type Memberships interface {
 	// MembershipHistoryHead returns the number of the newest history
 	// entry, 0 when there is none.
 	MembershipHistoryHead(ctx context.Context) (int64, error)
+
+	// MembershipMark and MembershipsChangedSince are ChangeMark and
+	// ChangedSince (see Profiles) for current memberships: the profiles
+	// whose memberships were written after the mark.
+	MembershipMark(ctx context.Context) (int64, error)
+	MembershipsChangedSince(ctx context.Context, mark int64) (ids []string, next int64, complete bool, err error)
+	// MembershipsOf returns the current memberships of many profiles, by
+	// profile (profiles in no segment are absent).
+	MembershipsOf(ctx context.Context, ids []string) (map[string][]domain.Membership, error)
 }
 
 // Inbox is the durable webhook inbox: a lease queue of received events.

@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
-// The profile_changes and ownership_changes tables (migration 0015) are
-// written by triggers on profiles, links and orders, and on ownership. On SQLite a mark is the highest seq read
+// The profile_changes, ownership_changes and membership_changes tables
+// (migration 0015) are written by triggers on profiles, links and
+// orders, on ownership and on memberships. On SQLite a mark is the highest seq read
 // (one writer: every change numbered up to it was committed and seen); on
 // PostgreSQL it is the oldest transaction running when the reader read,
 // and the next read takes changes written by transactions from it on.
@@ -21,9 +23,36 @@ import (
 type changeLog struct{ table, col string }
 
 var (
-	profileLog   = changeLog{"profile_changes", "profile_id"}
-	ownershipLog = changeLog{"ownership_changes", "ref_key"}
+	profileLog    = changeLog{"profile_changes", "profile_id"}
+	ownershipLog  = changeLog{"ownership_changes", "ref_key"}
+	membershipLog = changeLog{"membership_changes", "profile_id"}
 )
+
+// MembershipMark implements store.Store.
+func (e *Engine) MembershipMark(ctx context.Context) (int64, error) {
+	return e.mark(ctx, membershipLog)
+}
+
+// MembershipsChangedSince implements store.Store.
+func (e *Engine) MembershipsChangedSince(ctx context.Context, mark int64) ([]string, int64, bool, error) {
+	return e.changedSince(ctx, membershipLog, mark)
+}
+
+// MembershipsOf implements store.Store.
+func (e *Engine) MembershipsOf(ctx context.Context, ids []string) (map[string][]domain.Membership, error) {
+	out := make(map[string][]domain.Membership, len(ids))
+	err := inList(ids, func(list string, args []any) error {
+		ms, err := e.memberships(ctx, `WHERE profile_id IN `+list+` ORDER BY profile_id, segment`, args...)
+		for _, m := range ms {
+			out[m.ProfileID] = append(out[m.ProfileID], m)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
 
 // ChangeMark implements store.Store.
 func (e *Engine) ChangeMark(ctx context.Context) (int64, error) { return e.mark(ctx, profileLog) }
@@ -136,7 +165,7 @@ func (e *Engine) LoadProfiles(ctx context.Context, ids []string) ([]store.Profil
 // given.
 func (e *Engine) pruneChanges(ctx context.Context, before time.Time) (int, error) {
 	n := 0
-	for _, l := range []changeLog{profileLog, ownershipLog} {
+	for _, l := range []changeLog{profileLog, ownershipLog, membershipLog} {
 		m, err := e.pruneLog(ctx, l, before)
 		if err != nil {
 			return n, err

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -157,5 +158,40 @@ func testChangesPruned(t *testing.T, open Factory) {
 	loaded, err := s.LoadProfiles(ctx, append(ids, "no-such-profile"))
 	if err != nil || len(loaded) != 1 || loaded[0].Profile.ID != ids[0] || loaded[0].Profile.PrimaryEmail() != "grace@example.com" {
 		t.Fatalf("LoadProfiles = %+v, %v", loaded, err)
+	}
+}
+
+// testMembershipChanges: the membership change log names exactly the
+// profiles whose memberships were written after a mark, and
+// MembershipsOf reads theirs.
+func testMembershipChanges(t *testing.T, open Factory) {
+	ctx := context.Background()
+	s := open(t, store.Options{})
+	if err := s.ApplyMemberships(ctx, []store.MembershipChange{{ProfileID: "p1", Segment: "vip", Entered: true, At: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	mark, err := s.MembershipMark(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.ApplyMemberships(ctx, []store.MembershipChange{
+		{ProfileID: "p2", Segment: "vip", Entered: true, At: t0},
+		{ProfileID: "p2", Segment: "new", Entered: true, At: t0, Control: true},
+		{ProfileID: "p3", Segment: "new", Entered: true, At: t0},
+		{ProfileID: "p3", Segment: "new", Entered: false, At: t0},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _, complete, err := s.MembershipsChangedSince(ctx, mark)
+	if err != nil || !complete || !slices.Equal(ids, []string{"p2", "p3"}) {
+		t.Fatalf("memberships changed since the mark: %v, complete %v, %v; want [p2 p3]", ids, complete, err)
+	}
+	of, err := s.MembershipsOf(ctx, append(ids, "p1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(of["p1"]) != 1 || len(of["p2"]) != 2 || len(of["p3"]) != 0 || of["p2"][0].Segment != "new" || !of["p2"][0].Control {
+		t.Fatalf("MembershipsOf = %+v", of)
 	}
 }

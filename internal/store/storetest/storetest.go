@@ -89,6 +89,7 @@ func Run(t *testing.T, open Factory) {
 		{"ConcurrentApply", testConcurrentApply},
 		{"RandomPages", testRandomPages},
 		{"ChangesPruned", testChangesPruned},
+		{"MembershipChanges", testMembershipChanges},
 		{"EmailChange", testEmailChange},
 		{"DeletedPersonReturns", testDeletedPersonReturns},
 		{"MergeClosesMemberships", testMergeClosesMemberships},

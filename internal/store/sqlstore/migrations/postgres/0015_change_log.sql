@@ -28,13 +28,22 @@ CREATE TABLE ownership_changes (
     at      BIGINT NOT NULL DEFAULT ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
 );
 CREATE INDEX ownership_changes_xid ON ownership_changes (xid);
+-- membership_changes is the same for current segment memberships: a
+-- plan keeps every profile's memberships and reads again only those of
+-- the profiles named here.
+CREATE TABLE membership_changes (
+    profile_id TEXT PRIMARY KEY,
+    xid        BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
+    at         BIGINT NOT NULL DEFAULT ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
+);
+CREATE INDEX membership_changes_xid ON membership_changes (xid);
 -- floor is, per change table, the lowest mark from which the changes
 -- after it are all still kept: pruning raises it.
 CREATE TABLE change_floor (
     name  TEXT PRIMARY KEY,
     floor BIGINT NOT NULL
 );
-INSERT INTO change_floor (name, floor) VALUES ('profile_changes', 0), ('ownership_changes', 0);
+INSERT INTO change_floor (name, floor) VALUES ('profile_changes', 0), ('ownership_changes', 0), ('membership_changes', 0);
 
 -- profile_row_changed notes a profiles row; profile_ref_changed a row
 -- that names its profile in profile_id (links, orders), both the
@@ -95,3 +104,17 @@ END
 $$;
 CREATE TRIGGER ownership_changed AFTER INSERT OR UPDATE OR DELETE ON ownership
     FOR EACH ROW EXECUTE FUNCTION ownership_changed();
+
+CREATE FUNCTION membership_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO membership_changes (profile_id) VALUES (NEW.profile_id) ON CONFLICT (profile_id) DO UPDATE SET xid = EXCLUDED.xid, at = EXCLUDED.at;
+    END IF;
+    IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.profile_id IS DISTINCT FROM NEW.profile_id) THEN
+        INSERT INTO membership_changes (profile_id) VALUES (OLD.profile_id) ON CONFLICT (profile_id) DO UPDATE SET xid = EXCLUDED.xid, at = EXCLUDED.at;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER memberships_changed AFTER INSERT OR UPDATE OR DELETE ON memberships
+    FOR EACH ROW EXECUTE FUNCTION membership_changed();

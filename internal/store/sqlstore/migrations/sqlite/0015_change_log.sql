@@ -23,13 +23,21 @@ CREATE TABLE ownership_changes (
     ref_key TEXT NOT NULL UNIQUE,
     at      INTEGER NOT NULL DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))
 );
+-- membership_changes is the same for current segment memberships: a
+-- plan keeps every profile's memberships and reads again only those of
+-- the profiles named here.
+CREATE TABLE membership_changes (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    profile_id TEXT NOT NULL UNIQUE,
+    at         INTEGER NOT NULL DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))
+);
 -- floor is, per change table, the lowest mark from which the changes
 -- after it are all still kept: pruning raises it.
 CREATE TABLE change_floor (
     name  TEXT PRIMARY KEY,
     floor INTEGER NOT NULL
 );
-INSERT INTO change_floor (name, floor) VALUES ('profile_changes', 0), ('ownership_changes', 0);
+INSERT INTO change_floor (name, floor) VALUES ('profile_changes', 0), ('ownership_changes', 0), ('membership_changes', 0);
 
 CREATE TRIGGER profiles_changed_ins AFTER INSERT ON profiles BEGIN
     DELETE FROM profile_changes WHERE profile_id = NEW.id;
@@ -94,4 +102,19 @@ END;
 CREATE TRIGGER ownership_changed_del AFTER DELETE ON ownership BEGIN
     DELETE FROM ownership_changes WHERE ref_key = OLD.ref_key;
     INSERT INTO ownership_changes (ref_key) VALUES (OLD.ref_key);
+END;
+
+CREATE TRIGGER memberships_changed_ins AFTER INSERT ON memberships BEGIN
+    DELETE FROM membership_changes WHERE profile_id = NEW.profile_id;
+    INSERT INTO membership_changes (profile_id) VALUES (NEW.profile_id);
+END;
+CREATE TRIGGER memberships_changed_upd AFTER UPDATE ON memberships BEGIN
+    DELETE FROM membership_changes WHERE profile_id = NEW.profile_id;
+    INSERT INTO membership_changes (profile_id) VALUES (NEW.profile_id);
+    DELETE FROM membership_changes WHERE profile_id = OLD.profile_id AND OLD.profile_id IS NOT NEW.profile_id;
+    INSERT INTO membership_changes (profile_id) SELECT OLD.profile_id WHERE OLD.profile_id IS NOT NEW.profile_id;
+END;
+CREATE TRIGGER memberships_changed_del AFTER DELETE ON memberships BEGIN
+    DELETE FROM membership_changes WHERE profile_id = OLD.profile_id;
+    INSERT INTO membership_changes (profile_id) VALUES (OLD.profile_id);
 END;
