@@ -246,7 +246,10 @@ func (c *child) summary() (app.Summary, error) {
 		return s, err
 	}
 	req.Header.Set("Authorization", "Bearer "+childAPIToken)
-	resp, err := http.DefaultClient.Do(req)
+	// Bounded: a daemon that cannot answer must not hold up the wait
+	// that asks, past its own bound.
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Do(req)
 	if err != nil {
 		return s, err
 	}

@@ -46,9 +46,18 @@ func pgSchema(t testing.TB, dsn string) string {
 // pgCounts runs a grouping query in the schema and returns count by key.
 func pgCounts(t *testing.T, conn *pgx.Conn, query string) map[string]int {
 	t.Helper()
+	out, err := pgCountsErr(conn, query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// pgCountsErr is pgCounts returning its error.
+func pgCountsErr(conn *pgx.Conn, query string) (map[string]int, error) {
 	rows, err := conn.Query(context.Background(), query)
 	if err != nil {
-		t.Fatalf("%s: %v", query, err)
+		return nil, fmt.Errorf("%s: %w", query, err)
 	}
 	defer rows.Close()
 	out := map[string]int{}
@@ -56,14 +65,14 @@ func pgCounts(t *testing.T, conn *pgx.Conn, query string) map[string]int {
 		var k string
 		var n int
 		if err := rows.Scan(&k, &n); err != nil {
-			t.Fatal(err)
+			return nil, fmt.Errorf("%s: %w", query, err)
 		}
 		out[k] = n
 	}
 	if err := rows.Err(); err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("%s: %w", query, err)
 	}
-	return out
+	return out, nil
 }
 
 // wooSender posts signed WooCommerce order webhooks, made by the fake's
@@ -110,6 +119,45 @@ func (s *wooSender) send(ctx context.Context, base string) (string, bool, error)
 	return strconv.Itoa(oid), resp.StatusCode/100 == 2, nil
 }
 
+// allWorked waits until every webhook event in the store was processed,
+// there being at least acked of them (each acknowledged one was stored),
+// and no write-back item waits or is being pushed. Marking events
+// processed and queueing the write-back they cause is one transaction, so
+// when both hold, the write-back of every event has been pushed. The
+// schedule may queue new write-back afterwards; the checks that follow
+// allow for it. logs adds the replicas' logs to a failure.
+func allWorked(t *testing.T, logs func() string, conn *pgx.Conn, acked int) {
+	t.Helper()
+	// On failure: the history of each record whose write-back is held for
+	// later than the wait (store times are microseconds).
+	detail := func() string {
+		hist, err := pgCountsErr(conn, `SELECT o.item_key || ' #' || o.id::text || ' ' || o.status || ' updated ' ||
+			((o.updated_at - EXTRACT(EPOCH FROM now())*1e6)/1e6)::bigint::text || 's ' || left(o.last_error, 40) || ' want ' ||
+			COALESCE(convert_from(o.payload, 'UTF8')::jsonb->>'want', ''), 1
+			FROM outbox o WHERE (o.platform, o.item_key) IN (SELECT platform, item_key FROM outbox WHERE status = 'pending' AND not_before > (EXTRACT(EPOCH FROM now())*1e6 + 600e6))`)
+		return fmt.Sprintf("history of held records: %v %v\n%s", hist, err, logs())
+	}
+	// Generous: the two replicas take seconds; a replica that stopped
+	// working never gets there.
+	testenv.Await(withDetail{t, detail}, 3*time.Minute, "every acknowledged webhook event processed and its write-back pushed", func() error {
+		inbox, err := pgCountsErr(conn, `SELECT CASE WHEN processed_at = 0 THEN 'unprocessed' ELSE 'processed' END, COUNT(*) FROM inbox GROUP BY 1`)
+		if err != nil {
+			return err
+		}
+		// What waits, and when it is due.
+		outbox, err := pgCountsErr(conn, `SELECT platform || ' ' || status || ' deferred ' || deferred::text || ' attempts ' || attempts::text ||
+			' due in ' || ((not_before - EXTRACT(EPOCH FROM now())*1e6)/1e6)::bigint::text || 's ' || left(last_error, 200), COUNT(*)
+			FROM outbox WHERE status IN ('pending', 'leased') GROUP BY 1`)
+		if err != nil {
+			return err
+		}
+		if inbox["unprocessed"] > 0 || inbox["processed"] < acked || len(outbox) > 0 {
+			return fmt.Errorf("inbox %v (%d acknowledged), outbox waiting %v", inbox, acked, outbox)
+		}
+		return nil
+	})
+}
+
 // TestTwoReplicasShareTheWorkAndSurviveAKill runs two daemons as child
 // processes on one PostgreSQL schema with their schedules on, sends
 // webhooks to both, and checks that every job, inbox event and outbox item
@@ -146,6 +194,16 @@ func TestTwoReplicasShareTheWorkAndSurviveAKill(t *testing.T) {
 	a := startChild(t, "replica-a", spec(freeAddr(t)))
 	b := startChild(t, "replica-b", spec(freeAddr(t)))
 
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "SET search_path TO "+schema); err != nil {
+		t.Fatal(err)
+	}
+	logs := func() string { return "replica A:\n" + a.logTail() + "\nreplica B:\n" + b.logTail() }
+
 	// Phase 1: both up; the schedule pulls every platform, webhooks go to
 	// both replicas in turn.
 	ws := newWooSender(sb)
@@ -155,28 +213,34 @@ func TestTwoReplicasShareTheWorkAndSurviveAKill(t *testing.T) {
 		for i := 0; i < n; i++ {
 			id, ok, err := ws.send(ctx, bases[i%len(bases)])
 			if err != nil {
-				t.Fatal(err)
+				t.Error(err) // not Fatal: it runs in a goroutine too
+				return
 			}
 			if ok {
 				acked = append(acked, id)
 			}
 		}
 	}
-	time.Sleep(3 * time.Second) // the first pulls and resegmentation
+	// The webhooks arrive after the first pulls and resegmentation.
+	testenv.Await(withDetail{t, logs}, 3*time.Minute, "every platform's first pull and a resegmentation", func() error {
+		done, err := pgCountsErr(conn, `SELECT kind || ' ' || COALESCE(args->>'platform', ''), COUNT(*) FROM river_job WHERE state = 'completed' GROUP BY 1`)
+		if err != nil {
+			return err
+		}
+		for _, p := range sandbox.Platforms {
+			if done["sync "+p] == 0 {
+				return fmt.Errorf("no pull of %s completed yet (completed jobs: %v)", p, done)
+			}
+		}
+		if done["resegment "] == 0 {
+			return fmt.Errorf("no resegmentation completed yet (completed jobs: %v)", done)
+		}
+		return nil
+	})
 	sendTo(40, a.base, b.base)
-	time.Sleep(3 * time.Second)
-	a.waitQuiet(60 * time.Second)
-	b.waitQuiet(60 * time.Second)
+	allWorked(t, logs, conn, len(acked))
 	elapsed := time.Since(started)
 
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "SET search_path TO "+schema); err != nil {
-		t.Fatal(err)
-	}
 	jobs := pgCounts(t, conn, `SELECT kind || ' ' || state || ' attempt ' || attempt::text || ' ' || COALESCE(args->>'platform', '') || CASE WHEN (args->>'full')::boolean THEN ' full' ELSE '' END, COUNT(*) FROM river_job GROUP BY 1`)
 	t.Logf("after %v with both replicas: river jobs %v", elapsed.Round(time.Second), jobs)
 	by := pgCounts(t, conn, `SELECT COALESCE(attempted_by[1], '') , COUNT(*) FROM river_job GROUP BY 1`)
@@ -205,8 +269,8 @@ func TestTwoReplicasShareTheWorkAndSurviveAKill(t *testing.T) {
 	outbox := pgCounts(t, conn, `SELECT platform || ' ' || status || ' attempts ' || attempts::text, COUNT(*) FROM outbox GROUP BY 1`)
 	t.Logf("outbox: %v", outbox)
 	for k, n := range outbox {
-		// The schedule keeps running: items queued after the quiet check
-		// and not yet tried are new work, not work done twice.
+		// The schedule keeps running: items queued after the wait and not
+		// yet tried are new work, not work done twice.
 		if !strings.Contains(k, " done attempts 1") && !strings.Contains(k, " pending attempts 0") {
 			t.Errorf("%d outbox items %q: every write-back should be pushed once", n, k)
 		}
@@ -247,16 +311,19 @@ func TestTwoReplicasShareTheWorkAndSurviveAKill(t *testing.T) {
 	// Phase 2: SIGKILL replica A in the middle of a burst sent to both;
 	// B takes over A's leases once they lapse and finishes.
 	done := make(chan struct{})
+	burst := make(chan struct{})
 	go func() {
 		defer close(done)
-		sendTo(30, a.base, b.base)
+		sendTo(10, a.base, b.base)
+		close(burst)
+		sendTo(20, a.base, b.base)
 	}()
-	time.Sleep(300 * time.Millisecond)
+	<-burst // A has acknowledged webhooks of this burst and has more coming
 	a.kill()
 	<-done
 	b.skipLeases()
 	sendTo(10, b.base)
-	b.waitQuiet(60 * time.Second)
+	allWorked(t, logs, conn, len(acked))
 	converge("after replica A was killed")
 	b.stop()
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -117,13 +118,16 @@ func (w *resegmentWorker) Work(ctx context.Context, j *river.Job[resegmentArgs])
 	// unless it has waited a pull interval already (with pulls finishing
 	// all the time, giving way would starve every one).
 	// Jobs are not unique while running: one left "running" by a killed
-	// process must not block resegmentation until River rescues it.
-	later, err := w.d.queue.Count(ctx, resegmentArgs{}.Kind(), rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled)
-	if err != nil {
-		return err
-	}
-	if later > 0 && time.Since(j.CreatedAt) < w.d.app.Config.Schedule.PullInterval {
-		return river.JobCancel(errors.New("a later resegmentation covers this one"))
+	// process must not block resegmentation until River rescues it (only
+	// the older ones of its pull interval give way to it).
+	if time.Since(j.CreatedAt) < w.d.app.Config.Schedule.PullInterval {
+		later, err := w.d.laterResegmentation(ctx, j.ID)
+		if err != nil {
+			return err
+		}
+		if later {
+			return river.JobCancel(errors.New("a later resegmentation covers this one"))
+		}
 	}
 	if err := w.d.FullCycleSegments(ctx); err != nil {
 		if ctx.Err() != nil && w.d.stopping.Load() {
@@ -132,6 +136,24 @@ func (w *resegmentWorker) Work(ctx context.Context, j *river.Job[resegmentArgs])
 		return err
 	}
 	return nil
+}
+
+// laterResegmentation reports whether a resegmentation other than job id
+// is still to run (waiting, or snoozed behind the tick's pulls), or runs
+// beside it and was asked for after it. Two snoozed ones become due
+// together and start at once, neither waiting: the one asked for first
+// gives way, so the tick still makes one.
+func (d *Daemon) laterResegmentation(ctx context.Context, id int64) (bool, error) {
+	kind := resegmentArgs{}.Kind()
+	waiting, err := d.queue.Count(ctx, kind, rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled)
+	if err != nil || waiting > 0 {
+		return waiting > 0, err
+	}
+	running, err := d.queue.IDs(ctx, kind, rivertype.JobStateRunning)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(running, func(other int64) bool { return other > id }), nil
 }
 
 // FullCycleSegments recomputes every segment, records the changes, queues

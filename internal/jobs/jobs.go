@@ -93,6 +93,8 @@ type Queue interface {
 	Stop(ctx context.Context) error
 	// Count returns how many jobs of kind are in the given states.
 	Count(ctx context.Context, kind string, states ...rivertype.JobState) (int, error)
+	// IDs returns the ids of the jobs of kind in the given states.
+	IDs(ctx context.Context, kind string, states ...rivertype.JobState) ([]int64, error)
 	// Subscribe returns completed and failed job events.
 	Subscribe() (<-chan *river.Event, func())
 	// Close releases the queue; the store's database stays open.
@@ -195,15 +197,24 @@ func (q *queue[TTx]) Stop(ctx context.Context) error {
 }
 
 func (q *queue[TTx]) Count(ctx context.Context, kind string, states ...rivertype.JobState) (int, error) {
+	ids, err := q.IDs(ctx, kind, states...)
+	return len(ids), err
+}
+
+func (q *queue[TTx]) IDs(ctx context.Context, kind string, states ...rivertype.JobState) ([]int64, error) {
 	params := river.NewJobListParams().Kinds(kind).First(10000)
 	if len(states) > 0 {
 		params = params.States(states...)
 	}
 	res, err := q.client.JobList(ctx, params)
 	if err != nil {
-		return 0, fmt.Errorf("listing %s jobs: %w", kind, err)
+		return nil, fmt.Errorf("listing %s jobs: %w", kind, err)
 	}
-	return len(res.Jobs), nil
+	ids := make([]int64, len(res.Jobs))
+	for i, j := range res.Jobs {
+		ids[i] = j.ID
+	}
+	return ids, nil
 }
 
 func (q *queue[TTx]) Subscribe() (<-chan *river.Event, func()) {

@@ -6,6 +6,7 @@ package apptest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"testing"
@@ -82,6 +83,33 @@ func WaitStoreQuiet(t testing.TB, st store.Store, timeout time.Duration) {
 		pending, err1 := st.InboxPending(ctx, 10)
 		stats, err2 := st.OutboxStats(ctx)
 		return err1 == nil && err2 == nil && len(pending) == 0 && stats[store.OutboxPending]+stats[store.OutboxLeased] == 0
+	})
+}
+
+// AwaitStoreDrained waits until a store's inbox has no unprocessed event
+// and its outbox no item waiting or being written, for a caller that has
+// stored all the work it will give (webhooks delivered and acknowledged,
+// a Cycle returned, no schedule running). Then the first look at empty
+// queues is final: marking events processed queues their write-back in
+// the same transaction, and settling a pushed item defers its membership
+// changes in the same transaction, so no step leaves both empty with work
+// still to come.
+func AwaitStoreDrained(t testing.TB, st store.Store, within time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	testenv.Await(t, within, "the store's inbox and outbox drained", func() error {
+		pending, err := st.InboxPending(ctx, 10)
+		if err != nil {
+			return err
+		}
+		stats, err := st.OutboxStats(ctx)
+		if err != nil {
+			return err
+		}
+		if n := stats[store.OutboxPending] + stats[store.OutboxLeased]; len(pending) > 0 || n > 0 {
+			return fmt.Errorf("%d+ webhook events unprocessed, %d write-back items waiting or being written", len(pending), n)
+		}
+		return nil
 	})
 }
 

@@ -10,7 +10,16 @@
 // advisory lock while it applies the store's numbered migrations and
 // River's, so replicas starting together on an empty schema wait for the
 // first to create the tables instead of racing on the catalog. Lock offers
-// the same kind of lock by name (the segment lock).
+// the same kind of lock by name (the segment lock, the pull locks).
+//
+// A session lock holds its connection for as long as it is held, while
+// the work done under it needs connections too. Those connections come
+// from a pool of their own, so holders never wait for a connection that
+// other holders pin: with locks and work sharing one pool, three pulls
+// holding their pull locks and an inbox worker holding the segment lock
+// took every connection of a 4-connection pool, each then waited for a
+// fifth to do its work, and the process stood still until the job
+// timeout cancelled the pulls ten minutes later.
 //
 // Identity resolution takes a transaction-scoped advisory lock, so two
 // replicas applying pages at once cannot both create a profile for the same
@@ -46,16 +55,25 @@ type Options struct {
 	// Schema, when set, is created if missing and used as the search_path
 	// of every connection (tests isolate themselves this way).
 	Schema string
-	// MaxConns caps the pool; 0 keeps pgxpool's default. A lock (see
-	// Lock) holds a connection of its own while the work under it needs
-	// another, so a cap below 2 is raised to 2.
+	// MaxConns caps the pool the store's work and the job queue share; 0
+	// keeps pgxpool's default. A cap below 2 is raised to 2. The
+	// connections of held locks are not counted: they come from a pool
+	// of their own (see lockConns).
 	MaxConns int32
 }
+
+// lockConns caps the connections of held session locks in one process.
+// The store takes each named lock in-process first, so a process pins at
+// most one connection per lock name (the segment lock, one pull lock per
+// platform, the migration lock), far fewer than this; past it, a lock
+// waits for another lock's release, never for the work's connections.
+const lockConns = 32
 
 // Store is the PostgreSQL store.
 type Store struct {
 	*sqlstore.Engine
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	locks *pgxpool.Pool // the connections of held session locks
 }
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -91,6 +109,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		}
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
 	}
+	lockCfg := cfg.Copy()
+	lockCfg.MaxConns, lockCfg.MinConns = lockConns, 0
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = max(opts.MaxConns, 2)
 	}
@@ -101,6 +121,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connecting to postgres at %s: %w", cfg.ConnConfig.Host, err)
+	}
+	// It connects only when a lock is first taken.
+	locks, err := pgxpool.NewWithConfig(ctx, lockCfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to postgres at %s for locks: %w", cfg.ConnConfig.Host, err)
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	d := sqlstore.Dialect{
@@ -124,14 +150,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 			return sqlstore.MigrateRiver(ctx, riverpgxv5.New(pool), opts.Schema, opts.Logger)
 		},
 		Lock: func(ctx context.Context, name string) (func(), error) {
-			return advisoryLock(ctx, pool, opts.Schema, name)
+			return advisoryLock(ctx, locks, opts.Schema, name)
 		},
 		TryLock: func(ctx context.Context, name string) (func(), bool, error) {
-			return tryAdvisoryLock(ctx, pool, opts.Schema, name)
+			return tryAdvisoryLock(ctx, locks, opts.Schema, name)
 		},
 		Database: store.Database{Driver: "postgres", SQL: db, Pool: pool, Schema: opts.Schema},
 	}
-	s := &Store{Engine: sqlstore.New(db, db, d, opts.Options), pool: pool}
+	s := &Store{Engine: sqlstore.New(db, db, d, opts.Options), pool: pool, locks: locks}
 	if _, err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrating postgres: %w", err)
@@ -140,7 +166,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 }
 
 // advisoryLock takes the session advisory lock of name in schema on a
-// connection of its own, held until unlock. The key is a hash of
+// connection of pool (the lock pool), held until unlock. The key is a hash of
 // "segconn/<name>/<schema>", so stores on other schemas of one database
 // do not wait for each other.
 func advisoryLock(ctx context.Context, pool *pgxpool.Pool, schema, name string) (func(), error) {
@@ -195,9 +221,10 @@ func advisoryUnlock(ctx context.Context, conn *pgxpool.Conn, key int64) func() {
 	}
 }
 
-// Close closes the database/sql adapter and the pool.
+// Close closes the database/sql adapter and both pools.
 func (s *Store) Close() error {
 	err := s.Engine.Close()
 	s.pool.Close()
+	s.locks.Close()
 	return err
 }

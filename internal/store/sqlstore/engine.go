@@ -93,7 +93,7 @@ type Engine struct {
 	now func() time.Time
 	// ident folds records into profiles under the configured policy.
 	ident identity.Resolver
-	// locks are the in-process locks when the dialect has no Lock.
+	// locks are the in-process half of every named lock (see Lock).
 	locks locks
 	// supp are the suppression list's keys (suppression.go), loaded by
 	// Migrate.

@@ -6,8 +6,10 @@ import (
 	"sync"
 )
 
-// locks are the named in-process locks of a store whose database has no
-// lock of its own to offer (SQLite). Waiting honours the context.
+// locks are the named in-process locks of a store: the whole lock where
+// the database has no lock of its own to offer (SQLite), and the first
+// step of one where it has (see Engine.Lock). Waiting honours the
+// context.
 type locks struct {
 	mu   sync.Mutex
 	held map[string]chan struct{}
@@ -66,21 +68,43 @@ func (l *locks) lock(ctx context.Context, name string) (func(), error) {
 	}
 }
 
-// Lock implements store.Locker: the dialect's lock across processes
-// (PostgreSQL's advisory locks), or else a lock of this store in this
-// process.
+// Lock implements store.Locker: a lock of this store in this process,
+// then the dialect's lock across processes (PostgreSQL's advisory locks)
+// when it has one. Taking the in-process lock first makes the callers of
+// one process that want a held lock queue here, without each pinning a
+// database connection while it waits.
 func (e *Engine) Lock(ctx context.Context, name string) (func(), error) {
-	if e.d.Lock != nil {
-		return e.d.Lock(ctx, name)
+	local, err := e.locks.lock(ctx, name)
+	if err != nil {
+		return nil, err
 	}
-	return e.locks.lock(ctx, name)
+	if e.d.Lock == nil {
+		return local, nil
+	}
+	unlock, err := e.d.Lock(ctx, name)
+	if err != nil {
+		local()
+		return nil, err
+	}
+	return func() {
+		unlock()
+		local()
+	}, nil
 }
 
-// TryLock implements store.Locker.
+// TryLock implements store.Locker, in the same two steps as Lock.
 func (e *Engine) TryLock(ctx context.Context, name string) (func(), bool, error) {
-	if e.d.TryLock != nil {
-		return e.d.TryLock(ctx, name)
+	local, ok := e.locks.try(name)
+	if !ok || e.d.TryLock == nil {
+		return local, ok, nil
 	}
-	unlock, ok := e.locks.try(name)
-	return unlock, ok, nil
+	unlock, ok, err := e.d.TryLock(ctx, name)
+	if err != nil || !ok {
+		local()
+		return nil, ok, err
+	}
+	return func() {
+		unlock()
+		local()
+	}, true, nil
 }

@@ -58,16 +58,29 @@ func inner(a adapter.Adapter) any {
 
 // broadcaster is the HTTPObserver a served plugin is given: it copies each
 // report to every WatchHTTP stream open at the time, dropping what a full
-// stream cannot take.
+// stream cannot take. While no stream is open it keeps the reports, up to
+// watchBuffer, for the next stream to open: a host opens its stream to a
+// plugin it has just started (or restarted) while its first calls already
+// run, and their reports would otherwise be lost, depending on which of
+// the two reached the plugin first.
 type broadcaster struct {
 	mu       sync.Mutex
 	watchers map[chan *pb.HTTPEvent]struct{}
+	backlog  []*pb.HTTPEvent // reports made while no stream was open
 	dropped  atomic.Int64
 }
 
 func (b *broadcaster) send(ev *pb.HTTPEvent) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if len(b.watchers) == 0 {
+		if len(b.backlog) < watchBuffer {
+			b.backlog = append(b.backlog, ev)
+		} else {
+			b.dropped.Add(1)
+		}
+		return
+	}
 	for ch := range b.watchers {
 		select {
 		case ch <- ev:
@@ -89,12 +102,18 @@ func (b *broadcaster) RateWait(d time.Duration) {
 	}
 }
 
+// watch opens a stream, which starts with the reports kept while none was
+// open.
 func (b *broadcaster) watch() (chan *pb.HTTPEvent, func()) {
 	ch := make(chan *pb.HTTPEvent, watchBuffer)
 	b.mu.Lock()
 	if b.watchers == nil {
 		b.watchers = map[chan *pb.HTTPEvent]struct{}{}
 	}
+	for _, ev := range b.backlog { // at most watchBuffer: it fits
+		ch <- ev
+	}
+	b.backlog = nil
 	b.watchers[ch] = struct{}{}
 	b.mu.Unlock()
 	return ch, func() {
