@@ -232,7 +232,7 @@ func (s *Snapshot) upsertOrder(o *domain.Order) {
 		return
 	}
 	delete(s.OrderDeletes, k)
-	s.OrderWrites[k] = &OrderWrite{Order: *o, ProfileID: pid, Digest: dg}
+	s.OrderWrites[k] = &OrderWrite{Order: *o, ProfileID: pid, Digest: dg, digestPID: pid, digestEmail: o.BillingEmail}
 	s.Result.Upserted++
 	s.Touched[pid] = true
 	if exists && old.ProfileID != pid {

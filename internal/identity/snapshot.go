@@ -66,6 +66,21 @@ type OrderWrite struct {
 	Order     domain.Order
 	ProfileID string
 	Digest    string
+	// digestPID and digestEmail are the profile and billing email Digest
+	// was computed with; a merge or an erasure later in the page may
+	// change either (see DigestFor).
+	digestPID, digestEmail string
+}
+
+// DigestFor returns the order's digest for profile pid: Digest when
+// neither pid nor the billing email changed since it was computed, else
+// a fresh OrderDigest (which it keeps).
+func (w *OrderWrite) DigestFor(pid string) string {
+	if w.Digest == "" || pid != w.digestPID || w.Order.BillingEmail != w.digestEmail {
+		w.Digest = OrderDigest(&w.Order, pid)
+		w.digestPID, w.digestEmail = pid, w.Order.BillingEmail
+	}
+	return w.Digest
 }
 
 // Snapshot is the working set of one page: the stored state the page can

@@ -141,6 +141,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 			return nil
 		},
 		Migrations: sqlstore.Migrations("postgres"),
+		CopyFrom:   copyFrom,
 		IsConflict: func(err error) bool {
 			var pe *pgconn.PgError
 			// unique_violation, deadlock_detected, serialization_failure
@@ -227,4 +228,17 @@ func (s *Store) Close() error {
 	s.pool.Close()
 	s.locks.Close()
 	return err
+}
+
+// copyFrom is Dialect.CopyFrom: COPY over the pgx connection under conn,
+// inside the transaction database/sql has open on it.
+func copyFrom(ctx context.Context, conn *sql.Conn, table string, cols []string, rows [][]any) error {
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copying into %s: the connection is a %T, not pgx's", table, dc)
+		}
+		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+		return err
+	})
 }

@@ -183,3 +183,7 @@ func TestUpgradeKeepsOutboundDeliveries(t *testing.T) {
 	defer s.Close()
 	storetest.CheckUpgradedDeliveries(t, s)
 }
+
+// BenchmarkIngest compares ApplyPage with COPY of the same records (see
+// storetest.BenchmarkIngest).
+func BenchmarkIngest(b *testing.B) { storetest.BenchmarkIngest(b, open, storetest.CopyBaseline()) }

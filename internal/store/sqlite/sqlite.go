@@ -112,10 +112,11 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	d := sqlstore.Dialect{
-		Name:       "sqlite",
-		Rebind:     sqlstore.QuestionRebind,
-		MaxParams:  32766,
-		Migrations: sqlstore.Migrations("sqlite"),
+		Name:        "sqlite",
+		Rebind:      sqlstore.QuestionRebind,
+		MaxParams:   32766,
+		PrepareOnce: true,
+		Migrations:  sqlstore.Migrations("sqlite"),
 		AfterMigrations: func(ctx context.Context) error {
 			return sqlstore.MigrateRiver(ctx, riversqlite.New(w), "", opts.Logger)
 		},

@@ -169,3 +169,9 @@ func TestUpgradeKeepsOutboundDeliveries(t *testing.T) {
 	defer s.Close()
 	storetest.CheckUpgradedDeliveries(t, s)
 }
+
+// BenchmarkIngest compares ApplyPage with prepared inserts of the same
+// records (see storetest.BenchmarkIngest).
+func BenchmarkIngest(b *testing.B) {
+	storetest.BenchmarkIngest(b, open, storetest.PreparedInsertBaseline(sqlstore.QuestionRebind))
+}

@@ -30,8 +30,13 @@ type linkData struct {
 // internal/identity; the unit only reads and writes rows.
 type unit struct {
 	*identity.Snapshot
-	e       *Engine
-	tx      *sql.Tx
+	e  *Engine
+	tx *sql.Tx
+	// conn is the connection tx runs on, for Dialect.CopyFrom; nil when
+	// the dialect cannot COPY.
+	conn *sql.Conn
+	// staged are the staging tables bulkWrite used in this transaction.
+	staged  map[string]bool
 	quarant [][]any
 	// erasing is set when the unit erases a profile (see privacy.go).
 	erasing *erasing
@@ -40,13 +45,13 @@ type unit struct {
 // ApplyPage implements store.Store.
 func (e *Engine) ApplyPage(ctx context.Context, platform, account, object string, changes []adapter.Change, rejected []adapter.Rejected, nextCursor string) (store.ApplyResult, error) {
 	var res store.ApplyResult
-	err := e.inTx(ctx, func(tx *sql.Tx) error {
+	err := e.inConnTx(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
 		if e.d.Serialize != nil {
 			if err := e.d.Serialize(ctx, tx); err != nil {
 				return err
 			}
 		}
-		u := &unit{Snapshot: identity.NewSnapshot(e.now().UTC(), e.ident), e: e, tx: tx}
+		u := &unit{Snapshot: identity.NewSnapshot(e.now().UTC(), e.ident), e: e, tx: tx, conn: conn}
 		if err := u.run(ctx, platform, account, object, changes, rejected); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math/bits"
 	"path"
 	"sort"
 	"strconv"
@@ -57,6 +58,14 @@ type Dialect struct {
 	// writer's row), a deadlock, a serialisation failure. Nil: the database serialises
 	// writers (SQLite), so it never happens.
 	IsConflict func(error) bool
+	// PrepareOnce keeps the statements ApplyPage runs on every page
+	// prepared on the writer database (see stmtCache): SQLite, whose
+	// driver would parse each of them afresh.
+	PrepareOnce bool
+	// CopyFrom, when set, copies rows into table over conn, inside the
+	// transaction open on it (PostgreSQL's COPY); ApplyPage then writes
+	// its large tables through staging tables (see unit.bulkWrite).
+	CopyFrom func(ctx context.Context, conn *sql.Conn, table string, cols []string, rows [][]any) error
 }
 
 // QuestionRebind leaves '?' placeholders as they are (SQLite).
@@ -98,6 +107,8 @@ type Engine struct {
 	// supp are the suppression list's keys (suppression.go), loaded by
 	// Migrate.
 	supp suppressionKeys
+	// stmts are statements prepared once (Dialect.PrepareOnce).
+	stmts stmtCache
 }
 
 var _ store.Store = (*Engine)(nil)
@@ -120,7 +131,7 @@ func (e *Engine) Database() store.Database { return e.d.Database }
 
 // Close closes both databases.
 func (e *Engine) Close() error {
-	err := e.w.Close()
+	err := errors.Join(e.closeStmts(), e.w.Close())
 	if e.r != e.w {
 		err = errors.Join(err, e.r.Close())
 	}
@@ -265,6 +276,9 @@ func (e *Engine) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("committing transaction: %w", err)
 	}
+	if e.d.PrepareOnce {
+		e.prepareWanted(ctx)
+	}
 	return nil
 }
 
@@ -300,7 +314,10 @@ func (e *Engine) chunkRows(ncols int) int {
 }
 
 // bulkInsert writes rows with multi-row INSERT statements in chunks;
-// suffix follows the VALUES list (e.g. an ON CONFLICT clause).
+// suffix follows the VALUES list (e.g. an ON CONFLICT clause). Chunks
+// are full (chunkRows) or, for the rest, powers of two, so that a few
+// statement texts serve every page and, in a transaction, are prepared
+// once (see stmtCache).
 func (e *Engine) bulkInsert(ctx context.Context, x execer, table string, cols []string, suffix string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
@@ -308,14 +325,16 @@ func (e *Engine) bulkInsert(ctx context.Context, x execer, table string, cols []
 	per := e.chunkRows(len(cols))
 	tuple := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
 	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
-	var fullQ string
-	for start := 0; start < len(rows); start += per {
-		end := min(start+per, len(rows))
-		n := end - start
-		var q string
-		if n == per && fullQ != "" {
-			q = fullQ
-		} else {
+	queries := map[int]string{}
+	tx, _ := x.(*sql.Tx)
+	args := make([]any, 0, min(per, len(rows))*len(cols))
+	for start := 0; start < len(rows); {
+		n := min(per, len(rows)-start)
+		if n < per {
+			n = 1 << (bits.Len(uint(n)) - 1)
+		}
+		q, ok := queries[n]
+		if !ok {
 			var b strings.Builder
 			b.WriteString(head)
 			for i := 0; i < n; i++ {
@@ -327,20 +346,25 @@ func (e *Engine) bulkInsert(ctx context.Context, x execer, table string, cols []
 			b.WriteByte(' ')
 			b.WriteString(suffix)
 			q = e.q(b.String())
-			if n == per {
-				fullQ = q
-			}
+			queries[n] = q
 		}
-		args := make([]any, 0, n*len(cols))
-		for _, r := range rows[start:end] {
+		args = args[:0]
+		for _, r := range rows[start : start+n] {
 			if len(r) != len(cols) {
 				return fmt.Errorf("writing %s: row has %d values for %d columns", table, len(r), len(cols))
 			}
 			args = append(args, r...)
 		}
-		if _, err := x.ExecContext(ctx, q, args...); err != nil {
+		var err error
+		if tx != nil {
+			err = e.exec(ctx, tx, q, args...)
+		} else {
+			_, err = x.ExecContext(ctx, q, args...)
+		}
+		if err != nil {
 			return fmt.Errorf("writing %d rows to %s: %w", n, table, err)
 		}
+		start += n
 	}
 	return nil
 }

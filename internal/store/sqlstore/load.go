@@ -50,8 +50,8 @@ func (u *unit) load(ctx context.Context, chs []adapter.Change) error {
 	if err := u.loadLinks(ctx, "ref_key", slices.Collect(maps.Keys(keySet)), profileIDs); err != nil {
 		return err
 	}
-	err := inList(slices.Collect(maps.Keys(emailSet)), func(list string, args []any) error {
-		rows, err := u.tx.QueryContext(ctx, u.e.q(`SELECT email, profile_id FROM profile_emails WHERE email IN `+list), args...)
+	err := u.eachKeys(slices.Collect(maps.Keys(emailSet)), func(cond string, arg any) error {
+		rows, err := u.e.query(ctx, u.tx, u.e.q(`SELECT email, profile_id FROM profile_emails WHERE email `+cond), arg)
 		if err != nil {
 			return fmt.Errorf("loading emails: %w", err)
 		}
@@ -69,8 +69,8 @@ func (u *unit) load(ctx context.Context, chs []adapter.Change) error {
 	if err != nil {
 		return err
 	}
-	err = inList(orderKeys, func(list string, args []any) error {
-		rows, err := u.tx.QueryContext(ctx, u.e.q(`SELECT ref_key, profile_id, updated_at, digest FROM orders WHERE ref_key IN `+list), args...)
+	err = u.eachKeys(orderKeys, func(cond string, arg any) error {
+		rows, err := u.e.query(ctx, u.tx, u.e.q(`SELECT ref_key, profile_id, updated_at, digest FROM orders WHERE ref_key `+cond), arg)
 		if err != nil {
 			return fmt.Errorf("loading orders: %w", err)
 		}
@@ -109,8 +109,8 @@ func (u *unit) load(ctx context.Context, chs []adapter.Change) error {
 }
 
 func (u *unit) loadLinks(ctx context.Context, col string, keys []string, profileIDs map[string]bool) error {
-	return inList(keys, func(list string, args []any) error {
-		rows, err := u.tx.QueryContext(ctx, u.e.q(`SELECT ref_key, platform, account, object_type, ext_id, profile_id, state, merged_into, placeholder, company_key, linked_at, updated_at, data FROM links WHERE `+col+` IN `+list), args...)
+	return u.eachKeys(keys, func(cond string, arg any) error {
+		rows, err := u.e.query(ctx, u.tx, u.e.q(`SELECT ref_key, platform, account, object_type, ext_id, profile_id, state, merged_into, placeholder, company_key, linked_at, updated_at, data FROM links WHERE `+col+` `+cond), arg)
 		if err != nil {
 			return fmt.Errorf("loading links: %w", err)
 		}
@@ -149,8 +149,8 @@ func (u *unit) loadCompanies(ctx context.Context, keys []string) error {
 			need = append(need, k)
 		}
 	}
-	return inList(need, func(list string, args []any) error {
-		rows, err := u.tx.QueryContext(ctx, u.e.q(`SELECT ref_key, data FROM companies WHERE ref_key IN `+list), args...)
+	return u.eachKeys(need, func(cond string, arg any) error {
+		rows, err := u.e.query(ctx, u.tx, u.e.q(`SELECT ref_key, data FROM companies WHERE ref_key `+cond), arg)
 		if err != nil {
 			return fmt.Errorf("loading companies: %w", err)
 		}
@@ -172,8 +172,8 @@ func (u *unit) loadCompanies(ctx context.Context, keys []string) error {
 
 // loadProfiles reads profile rows, all their links and emails.
 func (u *unit) loadProfiles(ctx context.Context, ids []string) error {
-	err := inList(ids, func(list string, args []any) error {
-		rows, err := u.tx.QueryContext(ctx, u.e.q(`SELECT id, row_created, data FROM profiles WHERE id IN `+list), args...)
+	err := u.eachKeys(ids, func(cond string, arg any) error {
+		rows, err := u.e.query(ctx, u.tx, u.e.q(`SELECT id, row_created, data FROM profiles WHERE id `+cond), arg)
 		if err != nil {
 			return fmt.Errorf("loading profiles: %w", err)
 		}
@@ -195,8 +195,8 @@ func (u *unit) loadProfiles(ctx context.Context, ids []string) error {
 	if err := u.loadLinks(ctx, "profile_id", ids, nil); err != nil {
 		return err
 	}
-	return inList(ids, func(list string, args []any) error {
-		rows, err := u.tx.QueryContext(ctx, u.e.q(`SELECT email, profile_id FROM profile_emails WHERE profile_id IN `+list), args...)
+	return u.eachKeys(ids, func(cond string, arg any) error {
+		rows, err := u.e.query(ctx, u.tx, u.e.q(`SELECT email, profile_id FROM profile_emails WHERE profile_id `+cond), arg)
 		if err != nil {
 			return fmt.Errorf("loading profile emails: %w", err)
 		}
@@ -210,4 +210,13 @@ func (u *unit) loadProfiles(ctx context.Context, ids []string) error {
 		}
 		return rows.Err()
 	})
+}
+
+// eachKeys calls fn once with a condition matching keys (see keysIn) and
+// its argument; it does nothing for no keys.
+func (u *unit) eachKeys(keys []string, fn func(cond string, arg any) error) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	return fn(u.e.keysIn(keys))
 }

@@ -56,8 +56,8 @@ func (u *unit) filterSuppressed(ctx context.Context, chs []adapter.Change) ([]ad
 		return chs, nil
 	}
 	found := map[string]bool{}
-	err := inList(slices.Collect(maps.Keys(hashes)), func(list string, args []any) error {
-		rows, err := u.tx.QueryContext(ctx, u.e.q(`SELECT email_hash FROM suppression WHERE email_hash IN `+list), args...)
+	err := u.eachKeys(slices.Collect(maps.Keys(hashes)), func(cond string, arg any) error {
+		rows, err := u.e.query(ctx, u.tx, u.e.q(`SELECT email_hash FROM suppression WHERE email_hash `+cond), arg)
 		if err != nil {
 			return fmt.Errorf("reading the suppression list: %w", err)
 		}

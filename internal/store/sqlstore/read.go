@@ -271,7 +271,7 @@ func (e *Engine) fillPage(ctx context.Context, page []store.ProfileOrders, cond 
 		return fmt.Errorf("reading profile links: %w", err)
 	}
 	// Orders, then their items in the same order.
-	rows, err = e.r.QueryContext(ctx, e.q(`SELECT ref_key, profile_id, billing_email, data FROM orders
+	rows, err = e.r.QueryContext(ctx, e.q(`SELECT `+orderColumns+` FROM orders
 		WHERE `+where+` ORDER BY profile_id, created_at, ref_key`), args...)
 	if err != nil {
 		return fmt.Errorf("reading orders: %w", err)
@@ -279,22 +279,21 @@ func (e *Engine) fillPage(ctx context.Context, page []store.ProfileOrders, cond 
 	type pos struct{ p, o int }
 	at := map[string]pos{}
 	for rows.Next() {
-		var k, pid, billing string
-		var data []byte
-		if err := rows.Scan(&k, &pid, &billing, &data); err != nil {
+		var r orderRow
+		if err := r.scan(rows); err != nil {
 			rows.Close()
 			return fmt.Errorf("reading orders: %w", err)
 		}
-		i, ok := idx[pid]
+		k := r.key
+		i, ok := idx[r.pid]
 		if !ok {
 			continue
 		}
-		var o domain.Order
-		if err := fastjson.Unmarshal(data, &o); err != nil {
+		o, err := r.decode(fastjson.Unmarshal)
+		if err != nil {
 			rows.Close()
 			return fmt.Errorf("decoding order %s: %w", k, err)
 		}
-		o.BillingEmail = billing
 		page[i].Orders = append(page[i].Orders, o)
 		at[k] = pos{i, len(page[i].Orders) - 1}
 	}
@@ -355,21 +354,21 @@ func (e *Engine) ordersOf(ctx context.Context, ids []string) (map[string][]domai
 	}
 	where := map[string]pos{}
 	err := inList(ids, func(list string, args []any) error {
-		rows, err := e.r.QueryContext(ctx, e.q(`SELECT ref_key, profile_id, billing_email, data FROM orders WHERE profile_id IN `+list+` ORDER BY profile_id, created_at, ref_key`), args...)
+		rows, err := e.r.QueryContext(ctx, e.q(`SELECT `+orderColumns+` FROM orders WHERE profile_id IN `+list+` ORDER BY profile_id, created_at, ref_key`), args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var k, pid, billing, data string
-			if err := rows.Scan(&k, &pid, &billing, &data); err != nil {
+			var r orderRow
+			if err := r.scan(rows); err != nil {
 				return err
 			}
-			var o domain.Order
-			if err := json.Unmarshal([]byte(data), &o); err != nil {
+			k, pid := r.key, r.pid
+			o, err := r.decode(json.Unmarshal)
+			if err != nil {
 				return fmt.Errorf("decoding order %s: %w", k, err)
 			}
-			o.BillingEmail = billing
 			out[pid] = append(out[pid], o)
 			where[k] = pos{pid, len(out[pid]) - 1}
 			keys = append(keys, k)

@@ -2,12 +2,9 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
-
-	"github.com/segconn/connector/internal/identity"
 )
 
 // writeOrders upserts changed orders, replaces their line items and deletes
@@ -21,17 +18,15 @@ func (u *unit) writeOrders(ctx context.Context) error {
 		o := w.Order
 		pid := u.Resolve(w.ProfileID)
 		u.Touched[pid] = true
-		w.Digest = identity.OrderDigest(&w.Order, pid)
+		w.Digest = w.DigestFor(pid)
 		billing := o.BillingEmail
 		items := o.Items
-		o.BillingEmail, o.Items = "", nil
-		data, _ := json.Marshal(o)
 		ckey := ""
 		if !o.CustomerRef.IsZero() {
 			ckey = o.CustomerRef.Key()
 		}
 		StoredOrders = append(StoredOrders, []any{k, o.Ref.Platform, o.Ref.Account, o.Ref.ObjectType, o.Ref.ID, pid, ckey, billing,
-			ts(o.CreatedAt), ts(o.UpdatedAt), string(o.Status), o.Currency, o.Total.Amount, o.Refunded.Amount, w.Digest, string(data)})
+			ts(o.CreatedAt), ts(o.UpdatedAt), string(o.Status), o.Currency, o.Total.Amount, o.Refunded.Amount, w.Digest, encodeOrderDoc(&o)})
 		written = append(written, k)
 		for i, it := range items {
 			cur := it.UnitPrice.Currency
@@ -43,7 +38,7 @@ func (u *unit) writeOrders(ctx context.Context) error {
 	}
 	orderCols := []string{"ref_key", "platform", "account", "object_type", "ext_id", "profile_id", "customer_key", "billing_email",
 		"created_at", "updated_at", "status", "currency", "total", "refunded", "digest", "data"}
-	if err := e.bulkInsert(ctx, tx, "orders", orderCols, upsertSuffix(orderCols, "ref_key"), StoredOrders); err != nil {
+	if err := u.bulkWrite(ctx, "orders", orderCols, upsertSuffix(orderCols, "ref_key"), StoredOrders); err != nil {
 		return err
 	}
 	var existing []string
@@ -69,7 +64,7 @@ func (u *unit) writeOrders(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := e.bulkInsert(ctx, tx, "order_items", []string{"order_key", "line_no", "sku", "name", "category", "quantity", "unit_price", "currency"}, "", itemRows); err != nil {
+	if err := u.bulkWrite(ctx, "order_items", []string{"order_key", "line_no", "sku", "name", "category", "quantity", "unit_price", "currency"}, "", itemRows); err != nil {
 		return err
 	}
 	return nil

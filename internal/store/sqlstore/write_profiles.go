@@ -49,7 +49,7 @@ func (u *unit) writeProfiles(ctx context.Context) error {
 		return err
 	}
 	profCols := []string{"id", "primary_email", "row_created", "updated_at", "data"}
-	if err := e.bulkInsert(ctx, tx, "profiles", profCols, upsertSuffix(profCols, "id"), profRows); err != nil {
+	if err := u.bulkWrite(ctx, "profiles", profCols, upsertSuffix(profCols, "id"), profRows); err != nil {
 		return err
 	}
 	// Emails: rebuilt for every refolded or merged-away profile.
@@ -61,7 +61,7 @@ func (u *unit) writeProfiles(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := e.bulkInsert(ctx, tx, "profile_emails", []string{"email", "profile_id"}, "ON CONFLICT (email) DO UPDATE SET profile_id = excluded.profile_id", emailRows); err != nil {
+	if err := u.bulkWrite(ctx, "profile_emails", []string{"email", "profile_id"}, "ON CONFLICT (email) DO UPDATE SET profile_id = excluded.profile_id", emailRows); err != nil {
 		return err
 	}
 	return nil
@@ -69,7 +69,6 @@ func (u *unit) writeProfiles(ctx context.Context) error {
 
 // writeLinks upserts every dirty link with its record and field times.
 func (u *unit) writeLinks(ctx context.Context) error {
-	tx, e := u.tx, u.e
 	var Links [][]any
 	for _, k := range slices.Sorted(maps.Keys(u.Links)) {
 		l := u.Links[k]
@@ -81,7 +80,7 @@ func (u *unit) writeLinks(ctx context.Context) error {
 			l.MergedInto, b2i(l.Placeholder), l.CompanyKey, ts(l.LinkedAt), ts(l.UpdatedAt), string(data)})
 	}
 	linkCols := []string{"ref_key", "platform", "account", "object_type", "ext_id", "profile_id", "state", "merged_into", "placeholder", "company_key", "linked_at", "updated_at", "data"}
-	if err := e.bulkInsert(ctx, tx, "links", linkCols, upsertSuffix(linkCols, "ref_key"), Links); err != nil {
+	if err := u.bulkWrite(ctx, "links", linkCols, upsertSuffix(linkCols, "ref_key"), Links); err != nil {
 		return err
 	}
 	return nil
