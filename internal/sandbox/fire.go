@@ -46,6 +46,7 @@ type firer struct {
 	wooHooks  map[string]bool // delivery URLs registered in the WooCommerce fake
 	sfIDs     []string        // Salesforce Contact ids
 	byEmail   map[string]*Person
+	order     map[string][]int // platform → a shuffled order of its records and, last, the next position (next)
 }
 
 func newFirer(s *Sandbox) *firer {
@@ -216,6 +217,28 @@ func (f *firer) intN(n int) int {
 	return f.rng.IntN(n)
 }
 
+// next picks which of n records of a platform the next change goes to:
+// each record once, in a seeded shuffled order, before any is picked
+// again. A person edits many records, not the same one back and forth;
+// repeated edits of one record within minutes are what the flap guard
+// holds, and a firer that made them by chance made tests that wait for
+// every write-back flaky.
+func (f *firer) next(platform string, n int) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.order == nil {
+		f.order = map[string][]int{}
+	}
+	o := f.order[platform]
+	if len(o) == 0 || len(o) != n+1 {
+		o = append(f.rng.Perm(n), 0) // the last slot counts what was used
+	}
+	i := o[n]
+	o[n] = (i + 1) % n
+	f.order[platform] = o
+	return o[i]
+}
+
 func (s *Sandbox) fireWoo(ctx context.Context, shop, target string) (Change, error) {
 	f := s.fire
 	fake := s.Shops[shop]
@@ -229,7 +252,7 @@ func (s *Sandbox) fireWoo(ctx context.Context, shop, target string) (Change, err
 	if len(cs) == 0 {
 		return Change{}, errors.New("firing woocommerce webhook: the store has no customers")
 	}
-	c := cs[f.intN(len(cs))]
+	c := cs[f.next(shop, len(cs))]
 	id, _ := strconv.Atoi(c.Ref.ID)
 	n := 1 + f.intN(3)
 	var items []domain.LineItem
@@ -256,7 +279,7 @@ func (s *Sandbox) fireHubSpot(ctx context.Context, target string) (Change, error
 	if len(cs) == 0 {
 		return Change{}, errors.New("firing hubspot webhook: the portal has no contacts")
 	}
-	c := cs[f.intN(len(cs))]
+	c := cs[f.next(HubSpot, len(cs))]
 	s.HubSpotFake.Update("contacts", c.Ref.ID, map[string]string{"interest": interests[f.intN(len(interests))] + "-" + strconv.Itoa(f.intN(1000))})
 	events := s.HubSpotFake.TakeEvents()
 	ch := Change{Platform: HubSpot, Object: domain.ObjectContact, ID: c.Ref.ID}
@@ -284,7 +307,7 @@ func (s *Sandbox) fireSalesforce(ctx context.Context, target string) (Change, er
 	if len(f.sfIDs) == 0 {
 		return Change{}, errors.New("firing salesforce webhook: the org has no contacts")
 	}
-	id := f.sfIDs[f.intN(len(f.sfIDs))]
+	id := f.sfIDs[f.next(Salesforce, len(f.sfIDs))]
 	s.SalesforceFake.Update("Contact", id, map[string]any{"Title": []string{"Owner", "Buyer", "Manager", "Director", "Founder"}[f.intN(5)]})
 	notes := s.SalesforceFake.OutboundFor("Contact", id)
 	d, err := s.SalesforceFake.SendOutbound(ctx, target, notes, salesforcefake.OutboundOptions{MaxAttempts: 5})
