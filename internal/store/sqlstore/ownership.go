@@ -58,6 +58,46 @@ func (e *Engine) recordOwnership(ctx context.Context, tx *sql.Tx, owned []store.
 			return fmt.Errorf("releasing ownership: %w", err)
 		}
 	}
+	return e.noteOwnershipChanged(ctx, tx, owned)
+}
+
+// noteOwnershipChanged records in ownership_changes, once per record,
+// that the records' ownership was written (see OwnershipChangedSince).
+// Every write of ownership goes through recordOwnership, which calls it.
+func (e *Engine) noteOwnershipChanged(ctx context.Context, tx *sql.Tx, owned []store.Ownership) error {
+	seen := map[string]bool{}
+	var keys []string
+	for _, o := range owned {
+		if k := o.Ref.Key(); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	rows := make([][]any, len(keys))
+	for i, k := range keys {
+		rows[i] = []any{k}
+	}
+	if e.d.Name == "postgres" {
+		// The row's transaction id and time are its defaults: this writer's.
+		err := e.bulkInsert(ctx, tx, "ownership_changes", []string{"ref_key"},
+			"ON CONFLICT (ref_key) DO UPDATE SET xid = EXCLUDED.xid, at = EXCLUDED.at", rows)
+		if err != nil {
+			return fmt.Errorf("noting changed ownership: %w", err)
+		}
+		return nil
+	}
+	// SQLite: a record's row is numbered afresh, so it sorts after every
+	// mark taken before this write.
+	err := inList(keys, func(list string, args []any) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM ownership_changes WHERE ref_key IN `+list, args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("noting changed ownership: %w", err)
+	}
+	if err := e.bulkInsert(ctx, tx, "ownership_changes", []string{"ref_key"}, "", rows); err != nil {
+		return fmt.Errorf("noting changed ownership: %w", err)
+	}
 	return nil
 }
 

@@ -22,6 +22,9 @@ CREATE INDEX profile_changes_xid ON profile_changes (xid);
 -- ownership_changes is the same for what the connector owns on each
 -- platform record: a plan skips reading the ownership of records it
 -- found settled last time and whose ownership has not changed since.
+-- The store writes it itself, once per record per write (every write of
+-- ownership goes through one function): a trigger's row per ownership
+-- row doubled the cost of recording a write-back.
 CREATE TABLE ownership_changes (
     ref_key TEXT PRIMARY KEY,
     xid     BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
@@ -90,20 +93,6 @@ CREATE TRIGGER links_changed_upd AFTER UPDATE ON links
 -- when the order is), so the order's triggers cover them.
 CREATE TRIGGER orders_changed AFTER INSERT OR UPDATE OR DELETE ON orders
     FOR EACH ROW EXECUTE FUNCTION profile_ref_changed();
-
-CREATE FUNCTION ownership_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP <> 'DELETE' THEN
-        INSERT INTO ownership_changes (ref_key) VALUES (NEW.ref_key) ON CONFLICT (ref_key) DO UPDATE SET xid = EXCLUDED.xid, at = EXCLUDED.at;
-    END IF;
-    IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.ref_key IS DISTINCT FROM NEW.ref_key) THEN
-        INSERT INTO ownership_changes (ref_key) VALUES (OLD.ref_key) ON CONFLICT (ref_key) DO UPDATE SET xid = EXCLUDED.xid, at = EXCLUDED.at;
-    END IF;
-    RETURN NULL;
-END
-$$;
-CREATE TRIGGER ownership_changed AFTER INSERT OR UPDATE OR DELETE ON ownership
-    FOR EACH ROW EXECUTE FUNCTION ownership_changed();
 
 CREATE FUNCTION membership_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -18,6 +18,9 @@ CREATE TABLE profile_changes (
 -- ownership_changes is the same for what the connector owns on each
 -- platform record: a plan skips reading the ownership of records it
 -- found settled last time and whose ownership has not changed since.
+-- The store writes it itself, once per record per write (every write of
+-- ownership goes through one function): a trigger's row per ownership
+-- row doubled the cost of recording a write-back.
 CREATE TABLE ownership_changes (
     seq     INTEGER PRIMARY KEY AUTOINCREMENT,
     ref_key TEXT NOT NULL UNIQUE,
@@ -87,21 +90,6 @@ END;
 CREATE TRIGGER orders_changed_del AFTER DELETE ON orders BEGIN
     DELETE FROM profile_changes WHERE profile_id = OLD.profile_id;
     INSERT INTO profile_changes (profile_id) VALUES (OLD.profile_id);
-END;
-
-CREATE TRIGGER ownership_changed_ins AFTER INSERT ON ownership BEGIN
-    DELETE FROM ownership_changes WHERE ref_key = NEW.ref_key;
-    INSERT INTO ownership_changes (ref_key) VALUES (NEW.ref_key);
-END;
-CREATE TRIGGER ownership_changed_upd AFTER UPDATE ON ownership BEGIN
-    DELETE FROM ownership_changes WHERE ref_key = NEW.ref_key;
-    INSERT INTO ownership_changes (ref_key) VALUES (NEW.ref_key);
-    DELETE FROM ownership_changes WHERE ref_key = OLD.ref_key AND OLD.ref_key IS NOT NEW.ref_key;
-    INSERT INTO ownership_changes (ref_key) SELECT OLD.ref_key WHERE OLD.ref_key IS NOT NEW.ref_key;
-END;
-CREATE TRIGGER ownership_changed_del AFTER DELETE ON ownership BEGIN
-    DELETE FROM ownership_changes WHERE ref_key = OLD.ref_key;
-    INSERT INTO ownership_changes (ref_key) VALUES (OLD.ref_key);
 END;
 
 CREATE TRIGGER memberships_changed_ins AFTER INSERT ON memberships BEGIN
