@@ -79,7 +79,8 @@ type Pipeline struct {
 	ownershipReads atomic.Int64
 
 	mu      sync.Mutex
-	last    *segment.Result     // the last full run
+	last    *segment.Result     // the last full run, for incremental rescoring
+	builder *segment.Builder    // the builder of last's dataset, for its codes
 	targets map[string]*targets // platform → ensured write-back targets
 }
 
@@ -147,10 +148,16 @@ func (p *Pipeline) LastResult() *segment.Result {
 	return p.last
 }
 
-func (p *Pipeline) setLast(r *segment.Result) {
+func (p *Pipeline) setLast(r *segment.Result, b *segment.Builder) {
 	p.mu.Lock()
-	p.last = r
+	p.last, p.builder = r, b
 	p.mu.Unlock()
+}
+
+func (p *Pipeline) lastRun() (*segment.Result, *segment.Builder) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last, p.builder
 }
 
 // Context helpers keep cancellation visible in errors.
