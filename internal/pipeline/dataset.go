@@ -2,13 +2,11 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/segconn/connector/core/segment"
-	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
@@ -30,7 +28,7 @@ type profileRefs struct {
 // order, every profile's records that write-back can address, so a plan
 // needs no query per profile to find them.
 func (p *Pipeline) recompute(ctx context.Context, asOf time.Time, keep *[]profileRefs) (*segment.Result, error) {
-	ds, refs, b, err := p.dataset(ctx)
+	ds, refs, _, err := p.dataset(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +39,7 @@ func (p *Pipeline) recompute(ctx context.Context, asOf time.Time, keep *[]profil
 	if err != nil {
 		return nil, fmt.Errorf("computing segments: %w", err)
 	}
-	p.setLast(res, b)
+	p.setLast(res)
 	return res, nil
 }
 
@@ -57,61 +55,29 @@ func (p *Pipeline) writable(refs []domain.ExternalRef) []domain.ExternalRef {
 	return out
 }
 
-// Resegment rescores a few profiles against the last full run (cut points
-// and models cached there; see segment.Result.Rescore for the staleness
-// bound) and plans their changes. Without a usable cached run it falls
-// back to a full recompute, planned for these profiles only.
+// Resegment plans the changes of a few profiles, the ones a webhook
+// touched. It recomputes everyone first: with the loaded input kept
+// (view.go) that reads only the profiles changed since and costs one
+// engine run, and every replica then scores on the same data, where
+// rescoring against each process's own last run let two replicas
+// disagree on cut points and flip a member back and forth.
 func (p *Pipeline) Resegment(ctx context.Context, profiles []string, asOf time.Time) (*Plan, error) {
-	res, b := p.lastRun()
-	if res != nil {
-		list := make([]scored, 0, len(profiles))
-		stale := false
-		for _, id := range profiles {
-			prof, err := p.store.Profile(ctx, id)
-			if errors.Is(err, store.ErrNotFound) {
-				list = append(list, scored{id: id, refsLoaded: true}) // gone: leaves everything
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("loading profile %s: %w", id, err)
-			}
-			orders, err := p.store.Orders(ctx, prof.ID)
-			if err != nil {
-				return nil, fmt.Errorf("loading orders of %s: %w", prof.ID, err)
-			}
-			p.mu.Lock()
-			c := b.Customer(&prof, orders)
-			p.mu.Unlock()
-			rs, err := res.Rescore(&c, asOf)
-			if errors.Is(err, segment.ErrStale) {
-				stale = true
-				break
-			}
-			if err != nil {
-				return nil, fmt.Errorf("rescoring %s: %w", prof.ID, err)
-			}
-			sc := scored{id: prof.ID, members: rs.Memberships, refs: prof.Refs, refsLoaded: true, optedOut: OptedOut(&prof)}
-			if wantsNextOrder(res.Segments) {
-				sc.nextOrder, sc.orderGap = res.NextOrderOf(&rs.Features, asOf)
-			}
-			list = append(list, sc)
-		}
-		if !stale {
-			return p.planFor(ctx, res, list, false)
-		}
-	}
 	full, err := p.Recompute(ctx, asOf)
 	if err != nil {
 		return nil, err
 	}
 	list := make([]scored, 0, len(profiles))
 	for _, id := range profiles {
-		sc := scored{id: id}
-		if i, ok := full.Lookup(id); ok {
-			sc.members = full.Memberships(i)
-			if wantsNextOrder(full.Segments) {
-				sc.nextOrder, sc.orderGap = full.NextOrder(i)
-			}
+		i, ok := full.Lookup(id)
+		if !ok {
+			// Gone or merged away (the survivor is touched too): it
+			// leaves everything and has no records to write to.
+			list = append(list, scored{id: id, refsLoaded: true})
+			continue
+		}
+		sc := scored{id: id, members: full.Memberships(i)}
+		if wantsNextOrder(full.Segments) {
+			sc.nextOrder, sc.orderGap = full.NextOrder(i)
 		}
 		list = append(list, sc)
 	}

@@ -79,8 +79,7 @@ type Pipeline struct {
 	ownershipReads atomic.Int64
 
 	mu      sync.Mutex
-	last    *segment.Result     // the last full run, for incremental rescoring
-	builder *segment.Builder    // the builder of last's dataset, for its codes
+	last    *segment.Result     // the last full run
 	targets map[string]*targets // platform → ensured write-back targets
 }
 
@@ -148,16 +147,10 @@ func (p *Pipeline) LastResult() *segment.Result {
 	return p.last
 }
 
-func (p *Pipeline) setLast(r *segment.Result, b *segment.Builder) {
+func (p *Pipeline) setLast(r *segment.Result) {
 	p.mu.Lock()
-	p.last, p.builder = r, b
+	p.last = r
 	p.mu.Unlock()
-}
-
-func (p *Pipeline) lastRun() (*segment.Result, *segment.Builder) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.last, p.builder
 }
 
 // Context helpers keep cancellation visible in errors.

@@ -126,13 +126,10 @@ func (p *Pipeline) patch(ctx context.Context, v *view, ids []string, next int64)
 	}
 	conv := make([]segment.Customer, len(fresh))
 	refs := make([]profileRefs, len(fresh))
-	// The builder may be converting a profile for Resegment (under p.mu).
-	p.mu.Lock()
 	for i := range fresh {
 		conv[i] = v.b.Customer(&fresh[i].Profile, fresh[i].Orders)
 		refs[i] = p.refsOf(&fresh[i])
 	}
-	p.mu.Unlock()
 	changed := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		changed[id] = true
