@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
+	"slices"
 	"time"
 
 	"github.com/segconn/connector/internal/store"
@@ -29,97 +31,193 @@ type outboxPayload struct {
 // Apply records the plan's membership changes and queues its write-back,
 // marking the webhook events inboxDone (the plan's cause, if any)
 // processed in the same transaction. It writes nothing to platforms;
-// Drain does.
+// Drain does. The write-back is encoded as the store writes it, a batch
+// at a time, so applying a plan holds a batch of encoded items, not the
+// plan's (TestApplyMemoryIsBoundedByABatch).
 func (p *Pipeline) Apply(ctx context.Context, plan *Plan, inboxDone ...int64) error {
-	// The membership changes and every platform's write-back go in one
-	// transaction.
-	var items []store.OutboxItem
-	// Creations go first, so that they are claimed together (see
-	// estimateCreateCalls).
+	records := 0
 	for _, pp := range plan.Platforms {
-		creates, err := pp.createItems(p.platforms[pp.Platform])
-		if err != nil {
-			return err
-		}
-		items = append(items, creates...)
-	}
-	for _, pp := range plan.Platforms {
-		if len(pp.Items) == 0 && len(pp.refresh) == 0 {
+		n := len(pp.Creates) + len(pp.refresh) + len(pp.Items)
+		if n == 0 {
 			continue
 		}
-		pl := p.platforms[pp.Platform]
-		for _, r := range pp.refresh {
-			w := r.want
-			stub := adapter.PushItem{ID: r.ref.Key(), Ref: r.ref}
-			payload, err := json.Marshal(outboxPayload{Item: stub, Targets: targetsOfRecord(pp.Targets, stub, w), Want: &w})
-			if err != nil {
-				return fmt.Errorf("encoding write-back for %s: %w", stub.ID, err)
-			}
-			items = append(items, store.OutboxItem{Platform: pp.Platform, Account: pl.Account, Key: stub.ID, Payload: payload})
+		if _, err := p.Platform(pp.Platform); err != nil {
+			return fmt.Errorf("applying the plan: %w", err)
 		}
-		for _, it := range pp.Items {
-			pay := outboxPayload{Item: it, Targets: targetsOfRecord(pp.Targets, it, pp.wants[it.ID])}
-			if w, ok := pp.wants[it.ID]; ok {
-				pay.Want = &w
-			}
-			payload, err := json.Marshal(pay)
-			if err != nil {
-				return fmt.Errorf("encoding write-back for %s: %w", it.ID, err)
-			}
-			items = append(items, store.OutboxItem{Platform: pp.Platform, Account: pl.Account, Key: it.ID, Payload: payload})
-		}
+		records += n
 	}
-	if len(plan.Memberships) == 0 && len(items) == 0 && len(inboxDone) == 0 {
+	if len(plan.Memberships) == 0 && records == 0 && len(inboxDone) == 0 {
 		return nil
 	}
-	held, err := p.holdFlapping(ctx, items)
+	now := p.now()
+	held, n, err := p.flapping(ctx, plan, now)
 	if err != nil {
 		return err
 	}
-	plan.Held = held
-	if err := p.store.RecordPlan(ctx, plan.Memberships, items, inboxDone); err != nil {
+	plan.Held = n
+	outbox := func(yield func(store.OutboxItem, error) bool) {
+		for q := range p.queue(plan) {
+			b, err := json.Marshal(q.payload())
+			if err != nil {
+				yield(store.OutboxItem{}, fmt.Errorf("encoding write-back for %s: %w", q.key(), err))
+				return
+			}
+			it := store.OutboxItem{Platform: q.pp.Platform, Account: q.account, Key: q.key(), Payload: b}
+			if len(held) > 0 && held[recordKey{it.Platform, it.Account, it.Key}] {
+				it.NotBefore = now.Add(flapHold)
+			}
+			if !yield(it, nil) {
+				return
+			}
+		}
+	}
+	if err := p.store.RecordPlan(ctx, plan.Memberships, outbox, inboxDone); err != nil {
 		return fmt.Errorf("recording %d membership changes and their write-back: %w", len(plan.Memberships), err)
 	}
 	return nil
 }
 
-// targetsOfRecord returns the targets an item or its desired state refers to.
+// queued is one record's write-back in a plan, encoded only when the
+// store writes it.
+type queued struct {
+	pp      *PlatformPlan
+	account string
+	kind    queuedKind
+	i       int // index in pp.Creates, pp.refresh or pp.Items
+}
+
+type queuedKind int8
+
+const (
+	queuedCreate  queuedKind = iota // a record to create
+	queuedRefresh                   // a record re-queued with its desired state only
+	queuedItem                      // a record to update
+)
+
+// recordKey names a record's outbox items.
+type recordKey struct{ platform, account, key string }
+
+// queue walks the plan's write-back in the order it is queued: every
+// platform's creations first, so that they are claimed together (see
+// estimateCreateCalls), then each platform's refreshes and items. Apply
+// has checked that every platform with write-back is configured.
+func (p *Pipeline) queue(plan *Plan) iter.Seq[queued] {
+	return func(yield func(queued) bool) {
+		walk := func(kinds ...queuedKind) bool {
+			for i := range plan.Platforms {
+				pp := &plan.Platforms[i]
+				account := ""
+				if pl := p.platforms[pp.Platform]; pl != nil {
+					account = pl.Account
+				}
+				for _, kind := range kinds {
+					n := len(pp.Items)
+					switch kind {
+					case queuedCreate:
+						n = len(pp.Creates)
+					case queuedRefresh:
+						n = len(pp.refresh)
+					}
+					for j := range n {
+						if !yield(queued{pp: pp, account: account, kind: kind, i: j}) {
+							return false
+						}
+					}
+				}
+			}
+			return true
+		}
+		if walk(queuedCreate) {
+			walk(queuedRefresh, queuedItem)
+		}
+	}
+}
+
+// key is the outbox key of the record.
+func (q queued) key() string {
+	switch q.kind {
+	case queuedCreate:
+		return q.pp.Creates[q.i].ID
+	case queuedRefresh:
+		return q.pp.refresh[q.i].ref.Key()
+	default:
+		return q.pp.Items[q.i].ID
+	}
+}
+
+// payload is what the outbox holds for the record.
+func (q queued) payload() outboxPayload {
+	pp := q.pp
+	switch q.kind {
+	case queuedCreate:
+		return pp.createPayload(q.i)
+	case queuedRefresh:
+		r := pp.refresh[q.i]
+		stub := adapter.PushItem{ID: r.ref.Key(), Ref: r.ref}
+		return outboxPayload{Item: stub, Targets: targetsOfRecord(pp.Targets, stub, r.want), Want: &r.want}
+	default:
+		it := pp.Items[q.i]
+		pay := outboxPayload{Item: it, Targets: targetsOfRecord(pp.Targets, it, pp.wants[it.ID])}
+		if w, ok := pp.wants[it.ID]; ok {
+			pay.Want = &w
+		}
+		return pay
+	}
+}
+
+// targetsOfRecord returns the targets an item or its desired state refers
+// to: those of the state, then those of the item, each in the order of
+// all. It runs for every record a plan queues, so it allocates only the
+// result.
 func targetsOfRecord(all []adapter.Target, it adapter.PushItem, want state) []adapter.Target {
-	need := map[string]bool{}
-	for k := range want.Props {
-		need[k] = true
+	inWant := func(t adapter.Target) bool {
+		_, p := want.Props[t.Key]
+		_, l := want.Lists[t.Key]
+		return p || l
 	}
-	for k := range want.Lists {
-		need[k] = true
-	}
-	var out []adapter.Target
+	n := 0
 	for _, t := range all {
-		if need[t.Key] {
+		if inWant(t) {
+			n++
+		}
+		if itemRefers(it, t) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]adapter.Target, 0, n)
+	for _, t := range all {
+		if inWant(t) {
 			out = append(out, t)
 		}
 	}
-	return append(out, targetsFor(all, it)...)
+	return appendTargetsFor(out, all, it)
 }
 
 // targetsFor returns the targets an item refers to.
 func targetsFor(all []adapter.Target, it adapter.PushItem) []adapter.Target {
-	need := map[string]bool{}
-	for k := range it.Properties {
-		need[k] = true
-	}
-	for _, k := range it.Add {
-		need[k] = true
-	}
-	for _, k := range it.Remove {
-		need[k] = true
-	}
-	var out []adapter.Target
+	return appendTargetsFor(nil, all, it)
+}
+
+// appendTargetsFor appends the targets an item refers to, in the order of
+// all.
+func appendTargetsFor(out, all []adapter.Target, it adapter.PushItem) []adapter.Target {
 	for _, t := range all {
-		if need[t.Key] {
+		if itemRefers(it, t) {
 			out = append(out, t)
 		}
 	}
 	return out
+}
+
+// itemRefers reports whether the item sets, adds or removes the target.
+func itemRefers(it adapter.PushItem, t adapter.Target) bool {
+	if _, ok := it.Properties[t.Key]; ok {
+		return true
+	}
+	return slices.Contains(it.Add, t.Key) || slices.Contains(it.Remove, t.Key)
 }
 
 // DrainStats counts a drain's outcomes.

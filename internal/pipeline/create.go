@@ -204,21 +204,12 @@ func estimateCreateCalls(pl *Platform, cr adapter.Creator, creates []adapter.Cre
 	return calls + estimateCalls(pl, follow)
 }
 
-// createItems returns the plan's creation items for the outbox.
-func (pp *PlatformPlan) createItems(pl *Platform) ([]store.OutboxItem, error) {
-	var out []store.OutboxItem
-	for _, it := range pp.Creates {
-		want := pp.createWants[it.ID]
-		c := it
-		pay := outboxPayload{Create: &c, Want: &want,
-			Targets: targetsOfRecord(pp.Targets, adapter.PushItem{Properties: it.Properties}, want)}
-		b, err := json.Marshal(pay)
-		if err != nil {
-			return nil, fmt.Errorf("encoding creation %s: %w", it.ID, err)
-		}
-		out = append(out, store.OutboxItem{Platform: pp.Platform, Account: pl.Account, Key: it.ID, Payload: b})
-	}
-	return out, nil
+// createPayload is the outbox payload of the plan's i-th creation.
+func (pp *PlatformPlan) createPayload(i int) outboxPayload {
+	c := pp.Creates[i]
+	want := pp.createWants[c.ID]
+	return outboxPayload{Create: &c, Want: &want,
+		Targets: targetsOfRecord(pp.Targets, adapter.PushItem{Properties: c.Properties}, want)}
 }
 
 // create writes a round's creation items: it creates (or finds) their

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-
-	"github.com/segconn/connector/internal/store"
 )
 
 // The flap guard. A record whose desired state keeps swinging back to a
@@ -22,50 +20,71 @@ const (
 	flapHold    = time.Hour
 )
 
-// holdFlapping delays the items of records that are flapping and returns
-// how many it held.
-func (p *Pipeline) holdFlapping(ctx context.Context, items []store.OutboxItem) (int, error) {
+// flapBatch is how many records of one account flapping looks up at a
+// time.
+const flapBatch = 500
+
+// flapping finds the records of the plan's write-back that are flapping,
+// whose items Apply holds, and returns them with the number of items
+// held. It reads the plan's records a batch at a time, and looks at the
+// desired state only of those with recent writes to compare with.
+func (p *Pipeline) flapping(ctx context.Context, plan *Plan, now time.Time) (map[recordKey]bool, int, error) {
 	type acct struct{ platform, account string }
-	keys := map[acct][]string{}
-	for _, it := range items {
-		a := acct{it.Platform, it.Account}
-		keys[a] = append(keys[a], it.Key)
-	}
-	now := p.now()
-	recent := map[acct]map[string][]store.OutboxItem{}
-	for a, ks := range keys {
-		got, err := p.store.OutboxRecentWrites(ctx, a.platform, a.account, ks, now.Add(-flapWindow))
-		if err != nil {
-			return 0, fmt.Errorf("checking %s records for flapping segments: %w", a.platform, err)
-		}
-		recent[a] = got
-	}
-	held := 0
+	held := map[recordKey]bool{}
+	n := 0
 	var sample []string
-	for i := range items {
-		it := &items[i]
-		past := recent[acct{it.Platform, it.Account}][it.Key]
-		if len(past) < 2 {
-			continue
+	check := func(a acct, batch []queued) error {
+		keys := make([]string, len(batch))
+		for i, q := range batch {
+			keys[i] = q.key()
 		}
-		seq := make([]string, 0, len(past)+1)
-		for _, ob := range past {
-			seq = append(seq, wantOf(ob.Payload))
+		recent, err := p.store.OutboxRecentWrites(ctx, a.platform, a.account, keys, now.Add(-flapWindow))
+		if err != nil {
+			return fmt.Errorf("checking %s records for flapping segments: %w", a.platform, err)
 		}
-		seq = append(seq, wantOf(it.Payload))
-		if returns(seq) >= flapReturns {
-			it.NotBefore = now.Add(flapHold)
-			held++
-			if len(sample) < 5 {
-				sample = append(sample, it.Key)
+		for i, q := range batch {
+			past := recent[keys[i]]
+			if len(past) < 2 {
+				continue
+			}
+			seq := make([]string, 0, len(past)+1)
+			for _, ob := range past {
+				seq = append(seq, wantOf(ob.Payload))
+			}
+			seq = append(seq, wantText(q.payload()))
+			if returns(seq) >= flapReturns {
+				held[recordKey{a.platform, a.account, keys[i]}] = true
+				n++
+				if len(sample) < 5 {
+					sample = append(sample, keys[i])
+				}
+			}
+		}
+		return nil
+	}
+	batches := map[acct][]queued{}
+	for q := range p.queue(plan) {
+		a := acct{q.pp.Platform, q.account}
+		batches[a] = append(batches[a], q)
+		if len(batches[a]) == flapBatch {
+			if err := check(a, batches[a]); err != nil {
+				return nil, 0, err
+			}
+			batches[a] = batches[a][:0]
+		}
+	}
+	for a, batch := range batches {
+		if len(batch) > 0 {
+			if err := check(a, batch); err != nil {
+				return nil, 0, err
 			}
 		}
 	}
-	if held > 0 {
-		p.log.WarnContext(ctx, "holding write-back of records whose segments keep swinging back and forth", "records", held,
+	if n > 0 {
+		p.log.WarnContext(ctx, "holding write-back of records whose segments keep swinging back and forth", "records", n,
 			"window", flapWindow, "held_for", flapHold, "e.g.", sample)
 	}
-	return held, nil
+	return held, n, nil
 }
 
 // wantOf is the desired state an outbox payload carries, as comparable
@@ -80,6 +99,20 @@ func wantOf(payload []byte) string {
 		return ""
 	}
 	return string(b)
+}
+
+// wantText is wantOf the payload's encoding, encoding only its desired
+// state (through wantOf, as encoding once more can change the text:
+// invalid UTF-8 becomes an escape, then the character).
+func wantText(pay outboxPayload) string {
+	if pay.Want == nil {
+		return ""
+	}
+	b, err := json.Marshal(outboxPayload{Want: pay.Want})
+	if err != nil {
+		return ""
+	}
+	return wantOf(b)
 }
 
 // returns counts the states in seq that go back to a state seen before

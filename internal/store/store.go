@@ -23,6 +23,7 @@ package store
 import (
 	"context"
 	"errors"
+	"iter"
 	"log/slog"
 	"time"
 
@@ -165,8 +166,12 @@ type Memberships interface {
 
 	// RecordPlan applies membership changes, enqueues write-back items and
 	// marks the webhook events that caused them processed, in one
-	// transaction: a plan is recorded whole or not at all.
-	RecordPlan(ctx context.Context, changes []MembershipChange, outbox []OutboxItem, inboxDone []int64) error
+	// transaction: a plan is recorded whole or not at all. It reads the
+	// outbox (nil for none) as it writes it, a batch at a time, so a plan's
+	// encoded write-back is never held whole; an error the sequence yields
+	// aborts the plan. A transaction that must run again walks outbox
+	// again, so it yields the same items every time.
+	RecordPlan(ctx context.Context, changes []MembershipChange, outbox iter.Seq2[OutboxItem, error], inboxDone []int64) error
 
 	// Memberships returns the current memberships of one profile.
 	Memberships(ctx context.Context, profileID string) ([]domain.Membership, error)

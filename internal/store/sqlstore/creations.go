@@ -15,10 +15,7 @@ import (
 // same identity unit ApplyPage runs, as contacts of the platform carrying
 // the profile's email, so they join the profile they were made for.
 func (e *Engine) RecordCreated(ctx context.Context, c store.CreatedRound) error {
-	rows, err := e.outboxRows(c.Enqueue, e.now())
-	if err != nil {
-		return err
-	}
+	now := e.now()
 	changes := make([]adapter.Change, 0, len(c.Records))
 	var created [][]any
 	for _, r := range c.Records {
@@ -26,7 +23,7 @@ func (e *Engine) RecordCreated(ctx context.Context, c store.CreatedRound) error 
 		changes = append(changes, adapter.Change{Kind: adapter.ChangeUpsert, Ref: ct.Ref, Contact: &ct})
 		created = append(created, []any{ct.Ref.Key(), c.Platform, c.Account, r.ProfileID, ts(r.CreatedAt)})
 	}
-	err = e.inTxRetry(ctx, func(tx *sql.Tx) error {
+	err := e.inTxRetry(ctx, func(tx *sql.Tx) error {
 		if e.d.Serialize != nil {
 			if err := e.d.Serialize(ctx, tx); err != nil {
 				return err
@@ -53,7 +50,8 @@ func (e *Engine) RecordCreated(ctx context.Context, c store.CreatedRound) error 
 				return err
 			}
 		}
-		return e.outboxInsert(ctx, tx, rows)
+		_, err := e.queueOutbox(ctx, tx, store.OutboxItems(c.Enqueue), now)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("recording %d %s records created by write-back: %w", len(c.Records), c.Platform, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -21,19 +22,18 @@ func (e *Engine) ApplyMemberships(ctx context.Context, changes []store.Membershi
 	return e.RecordPlan(ctx, changes, nil, nil)
 }
 
-// RecordPlan implements store.Store.
-func (e *Engine) RecordPlan(ctx context.Context, changes []store.MembershipChange, outbox []store.OutboxItem, inboxDone []int64) error {
+// RecordPlan implements store.Store. The outbox is encoded by its
+// sequence and written a statement's worth at a time inside the one
+// transaction (see queueOutbox).
+func (e *Engine) RecordPlan(ctx context.Context, changes []store.MembershipChange, outbox iter.Seq2[store.OutboxItem, error], inboxDone []int64) error {
 	now := e.now()
 	for i, c := range changes {
 		if c.ProfileID == "" || c.Segment == "" {
 			return fmt.Errorf("applying membership changes: change %d: profile id and segment are required", i)
 		}
 	}
-	rows, err := e.outboxRows(outbox, now)
-	if err != nil {
-		return err
-	}
-	err = e.inTxRetry(ctx, func(tx *sql.Tx) error {
+	queued := 0
+	err := e.inTxRetry(ctx, func(tx *sql.Tx) error {
 		for start := 0; start < len(changes); {
 			end := start + 1
 			for end < len(changes) && changes[end].Entered == changes[start].Entered {
@@ -44,31 +44,39 @@ func (e *Engine) RecordPlan(ctx context.Context, changes []store.MembershipChang
 			}
 			start = end
 		}
-		if err := e.outboxInsert(ctx, tx, rows); err != nil {
+		n, err := e.queueOutbox(ctx, tx, outbox, now)
+		queued = n
+		if err != nil {
 			return err
 		}
 		return e.inboxDone(ctx, tx, inboxDone, now)
 	})
 	if err != nil {
-		return fmt.Errorf("applying %d membership changes and queueing %d write-backs: %w", len(changes), len(outbox), err)
+		return fmt.Errorf("applying %d membership changes and queueing %d write-backs: %w", len(changes), queued, err)
 	}
 	return nil
 }
 
-// membershipRun applies changes that all enter or all leave.
+// membershipRun applies changes that all enter or all leave, in chunks of
+// a few hundred: each chunk's statement returns the rows it really
+// changed, and their history is written, in the order the changes were
+// given, before the next chunk, so a run of any length holds one chunk's
+// rows. (A pair repeated in a later chunk changes nothing there: the
+// first chunk that has it entered or removed it.)
 func (e *Engine) membershipRun(ctx context.Context, tx *sql.Tx, run []store.MembershipChange, now time.Time) error {
 	type pair struct{ p, s string }
-	first := map[pair]int{}
-	for i, c := range run {
-		if _, ok := first[pair{c.ProfileID, c.Segment}]; !ok {
-			first[pair{c.ProfileID, c.Segment}] = i
-		}
-	}
 	entered := run[0].Entered
-	var hist [][]any
 	const per = 500
+	first := make(map[pair]int, min(per, len(run)))
+	hist := make([][]any, 0, min(per, len(run)))
 	for start := 0; start < len(run); start += per {
 		chunk := run[start:min(start+per, len(run))]
+		clear(first)
+		for i, c := range chunk {
+			if _, ok := first[pair{c.ProfileID, c.Segment}]; !ok {
+				first[pair{c.ProfileID, c.Segment}] = i
+			}
+		}
 		var b strings.Builder
 		args := make([]any, 0, len(chunk)*5)
 		if entered {
@@ -100,6 +108,8 @@ func (e *Engine) membershipRun(ctx context.Context, tx *sql.Tx, run []store.Memb
 		if err != nil {
 			return fmt.Errorf("recording memberships: %w", err)
 		}
+		clear(hist)
+		hist = hist[:0]
 		for rows.Next() {
 			var pr pair
 			var ctl int
@@ -107,7 +117,7 @@ func (e *Engine) membershipRun(ctx context.Context, tx *sql.Tx, run []store.Memb
 				rows.Close()
 				return fmt.Errorf("recording memberships: %w", err)
 			}
-			c := run[first[pr]]
+			c := chunk[first[pr]]
 			at := c.At
 			if at.IsZero() {
 				at = now
@@ -118,12 +128,14 @@ func (e *Engine) membershipRun(ctx context.Context, tx *sql.Tx, run []store.Memb
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("recording memberships: %w", err)
 		}
+		slices.SortStableFunc(hist, func(a, b []any) int {
+			return first[pair{a[0].(string), a[1].(string)}] - first[pair{b[0].(string), b[1].(string)}]
+		})
+		if err := e.bulkInsert(ctx, tx, "membership_history", []string{"profile_id", "segment", "entered", "at", "control", "reason"}, "", hist); err != nil {
+			return err
+		}
 	}
-	// History in the order the changes were given.
-	slices.SortStableFunc(hist, func(a, b []any) int {
-		return first[pair{a[0].(string), a[1].(string)}] - first[pair{b[0].(string), b[1].(string)}]
-	})
-	return e.bulkInsert(ctx, tx, "membership_history", []string{"profile_id", "segment", "entered", "at", "control", "reason"}, "", hist)
+	return nil
 }
 
 func (e *Engine) memberships(ctx context.Context, where string, args ...any) ([]domain.Membership, error) {

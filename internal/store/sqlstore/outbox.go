@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"iter"
 	"slices"
 	"time"
 
@@ -12,57 +13,100 @@ import (
 
 // OutboxEnqueue implements store.Store.
 func (e *Engine) OutboxEnqueue(ctx context.Context, items []store.OutboxItem) error {
-	rows, err := e.outboxRows(items, e.now())
-	if err != nil {
+	now := e.now()
+	err := e.inTxRetry(ctx, func(tx *sql.Tx) error {
+		_, err := e.queueOutbox(ctx, tx, store.OutboxItems(items), now)
 		return err
-	}
-	if err := e.inTxRetry(ctx, func(tx *sql.Tx) error { return e.outboxInsert(ctx, tx, rows) }); err != nil {
+	})
+	if err != nil {
 		return fmt.Errorf("enqueueing %d write-back items: %w", len(items), err)
 	}
 	return nil
 }
 
-// outboxRows checks items and turns them into outbox rows. A later item
-// for the same record replaces an earlier one of the same call;
-// PostgreSQL refuses one statement that upserts a row twice.
-func (e *Engine) outboxRows(items []store.OutboxItem, now time.Time) ([][]any, error) {
-	var rows [][]any
-	for i, it := range items {
+// outboxInsertCols are the columns queueOutbox writes.
+var outboxInsertCols = []string{"platform", "account", "item_key", "payload", "status", "not_before", "created_at", "updated_at"}
+
+// outboxUpsert makes a newer state of a record with a pending item
+// replace that item's.
+const outboxUpsert = "ON CONFLICT (platform, account, item_key) WHERE status = 'pending' DO UPDATE SET payload = excluded.payload, not_before = excluded.not_before, updated_at = excluded.updated_at, attempts = 0, last_error = '', deferred = 0"
+
+// outboxBatch caps the rows of one queueOutbox statement. Payloads run
+// to a few kilobytes and the database driver copies a statement's
+// arguments more than once (pgx: into its argument buffer, then the
+// bind message), so a batch costs several times its payloads; 256 rows
+// (a power of two, so bulkInsert writes a full batch in one statement)
+// keep that to a few megabytes (BenchmarkApply in internal/pipeline).
+const outboxBatch = 256
+
+// queueOutbox checks and upserts the items seq yields, one statement's
+// worth at a time, so that only one batch of them is held however many
+// there are; it returns how many it read. A later item for the same
+// record replaces an earlier one: in one batch it is dropped before the
+// statement (PostgreSQL refuses a statement that upserts a row twice),
+// across batches the upsert replaces it.
+func (e *Engine) queueOutbox(ctx context.Context, tx *sql.Tx, seq iter.Seq2[store.OutboxItem, error], now time.Time) (int, error) {
+	if seq == nil {
+		return 0, nil
+	}
+	w := outboxWriter{e: e, per: min(outboxBatch, e.chunkRows(len(outboxInsertCols))), now: now, last: map[[3]string]int{}}
+	batch := make([]store.OutboxItem, 0, w.per)
+	w.rows = make([][]any, 0, w.per)
+	n := 0
+	for it, err := range seq {
+		if err != nil {
+			return n, err
+		}
 		if it.Platform == "" || it.Key == "" {
-			return nil, fmt.Errorf("enqueueing write-back item %d: platform and key are required", i)
+			return n, fmt.Errorf("enqueueing write-back item %d: platform and key are required", n)
+		}
+		n++
+		if batch = append(batch, it); len(batch) == w.per {
+			if err := w.write(ctx, tx, batch); err != nil {
+				return n, err
+			}
+			clear(batch) // let the batch's payloads go
+			batch = batch[:0]
+		}
+	}
+	return n, w.write(ctx, tx, batch)
+}
+
+// outboxWriter turns batches of outbox items into one upsert each,
+// reusing its buffers from batch to batch.
+type outboxWriter struct {
+	e    *Engine
+	per  int
+	now  time.Time
+	last map[[3]string]int // record → its last item in the batch
+	rows [][]any
+}
+
+func (w *outboxWriter) write(ctx context.Context, tx *sql.Tx, batch []store.OutboxItem) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	clear(w.last)
+	for i, it := range batch {
+		w.last[[3]string{it.Platform, it.Account, it.Key}] = i
+	}
+	clear(w.rows)
+	w.rows = w.rows[:0]
+	for i, it := range batch {
+		if w.last[[3]string{it.Platform, it.Account, it.Key}] != i {
+			continue
 		}
 		nb := it.NotBefore
 		if nb.IsZero() {
-			nb = now
+			nb = w.now
 		}
 		p := it.Payload
 		if p == nil {
 			p = []byte{}
 		}
-		rows = append(rows, []any{it.Platform, it.Account, it.Key, p, string(store.OutboxPending), ts(nb), ts(now), ts(now)})
+		w.rows = append(w.rows, []any{it.Platform, it.Account, it.Key, p, string(store.OutboxPending), ts(nb), ts(w.now), ts(w.now)})
 	}
-	last := map[[3]string]int{}
-	for i, it := range items {
-		last[[3]string{it.Platform, it.Account, it.Key}] = i
-	}
-	kept := rows[:0:0]
-	for i, it := range items {
-		if last[[3]string{it.Platform, it.Account, it.Key}] == i {
-			kept = append(kept, rows[i])
-		}
-	}
-	return kept, nil
-}
-
-// outboxInsert upserts outbox rows: a newer state of a record with a
-// pending item replaces that item's.
-func (e *Engine) outboxInsert(ctx context.Context, tx *sql.Tx, rows [][]any) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	return e.bulkInsert(ctx, tx, "outbox", []string{"platform", "account", "item_key", "payload", "status", "not_before", "created_at", "updated_at"},
-		"ON CONFLICT (platform, account, item_key) WHERE status = 'pending' DO UPDATE SET payload = excluded.payload, not_before = excluded.not_before, updated_at = excluded.updated_at, attempts = 0, last_error = '', deferred = 0",
-		rows)
+	return w.e.bulkInsert(ctx, tx, "outbox", outboxInsertCols, outboxUpsert, w.rows)
 }
 
 const outboxCols = `id, platform, account, item_key, payload, status, attempts, last_error, not_before, created_at, deferred, updated_at`

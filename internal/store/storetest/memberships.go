@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"testing"
 	"time"
@@ -147,14 +149,14 @@ func testRecordPlanWhole(t *testing.T, open Factory) {
 	}
 	enter := []store.MembershipChange{{ProfileID: "p1", Segment: "rfm:champions", Entered: true, At: t0}}
 	bad := []store.OutboxItem{{Platform: "hubspot", Key: "a", Payload: []byte("{}")}, {Platform: "hubspot", Payload: []byte("{}")}}
-	if err := s.RecordPlan(ctx, enter, bad, []int64{ev}); err == nil {
+	if err := s.RecordPlan(ctx, enter, store.OutboxItems(bad), []int64{ev}); err == nil {
 		t.Fatal("a write-back item without a key was accepted")
 	}
 	pending, _ := s.InboxPending(ctx, 10)
 	if ms, _ := s.Memberships(ctx, "p1"); len(ms) != 0 || len(pending) != 1 {
 		t.Fatalf("a refused plan left memberships %+v and %d pending events (want 1)", ms, len(pending))
 	}
-	if err := s.RecordPlan(ctx, enter, bad[:1], []int64{ev}); err != nil {
+	if err := s.RecordPlan(ctx, enter, store.OutboxItems(bad[:1]), []int64{ev}); err != nil {
 		t.Fatal(err)
 	}
 	ms, _ := s.Memberships(ctx, "p1")
@@ -162,5 +164,88 @@ func testRecordPlanWhole(t *testing.T, open Factory) {
 	c, err := s.OutboxClaim(ctx, "hubspot", "", 10, time.Minute)
 	if err != nil || len(ms) != 1 || len(c) != 1 || c[0].Key != "a" || len(pending) != 0 {
 		t.Fatalf("after recording: memberships %+v, outbox %+v, %d events pending (%v)", ms, c, len(pending), err)
+	}
+}
+
+// testRecordPlanStreams: RecordPlan reads a plan's write-back as a
+// sequence, batch by batch, and still records the plan whole: an error
+// the sequence yields after several batches were written leaves nothing,
+// and a record queued twice, batches apart, keeps its later state. The
+// history of a plan with more changes than a statement holds keeps the
+// order the changes were given.
+func testRecordPlanStreams(t *testing.T, open Factory) {
+	ctx := context.Background()
+	s := open(t, store.Options{})
+	ev, _, err := s.InboxAdd(ctx, store.InboxItem{Platform: "woocommerce", EventID: "order.created/2", Payload: []byte("{}")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changes []store.MembershipChange
+	for i := range 1200 {
+		// Reverse order: a store that wrote history in key order would
+		// not keep it.
+		changes = append(changes, store.MembershipChange{ProfileID: fmt.Sprintf("p%05d", 1200-i), Segment: "rfm:loyal", Entered: true, At: t0})
+	}
+	const n = 1000
+	broken := errors.New("the plan could not be encoded")
+	outbox := func(fail bool) iter.Seq2[store.OutboxItem, error] {
+		return func(yield func(store.OutboxItem, error) bool) {
+			for i := range n {
+				key := fmt.Sprintf("contact/%d", i)
+				if i == n-1 {
+					key = "contact/0" // the first record again, with a newer state
+				}
+				if !yield(store.OutboxItem{Platform: "hubspot", Key: key, Payload: fmt.Appendf(nil, `{"n":%d}`, i)}, nil) {
+					return
+				}
+			}
+			if fail {
+				yield(store.OutboxItem{}, broken)
+			}
+		}
+	}
+	if err := s.RecordPlan(ctx, changes, outbox(true), []int64{ev}); !errors.Is(err, broken) {
+		t.Fatalf("recording a plan whose write-back failed to encode: %v; want its error", err)
+	}
+	stats, err := s.OutboxStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending, _ := s.InboxPending(ctx, 10)
+	if head, _ := s.MembershipHistoryHead(ctx); head != 0 || stats[store.OutboxPending] != 0 || len(pending) != 1 {
+		t.Fatalf("a plan refused after %d items left history head %d, outbox %v, %d events pending (want 0, none, 1)", n, head, stats, len(pending))
+	}
+
+	if err := s.RecordPlan(ctx, changes, outbox(false), []int64{ev}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.OutboxClaim(ctx, "hubspot", "", 2*n, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKey := map[string]string{}
+	for _, it := range c {
+		if _, dup := byKey[it.Key]; dup {
+			t.Fatalf("record %s queued twice", it.Key)
+		}
+		byKey[it.Key] = string(it.Payload)
+	}
+	if len(c) != n-1 || byKey["contact/0"] != fmt.Sprintf(`{"n":%d}`, n-1) || byKey["contact/1"] != `{"n":1}` {
+		t.Fatalf("queued %d items (want %d), contact/0 = %s (want the later state), contact/1 = %s", len(c), n-1, byKey["contact/0"], byKey["contact/1"])
+	}
+	if pending, _ := s.InboxPending(ctx, 10); len(pending) != 0 {
+		t.Errorf("%d events pending after the plan; want its cause done", len(pending))
+	}
+	h, err := s.MembershipHistorySince(ctx, 0, 2*len(changes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != len(changes) {
+		t.Fatalf("%d history entries; want %d", len(h), len(changes))
+	}
+	for i, m := range h {
+		if m.ProfileID != changes[i].ProfileID {
+			t.Fatalf("history entry %d is %s; want %s, in the order given", i, m.ProfileID, changes[i].ProfileID)
+		}
 	}
 }

@@ -82,6 +82,7 @@ func Run(t *testing.T, open Factory) {
 		{"Prune", testPrune},
 		{"PruneHistoryAndQuarantine", testPruneHistoryAndQuarantine},
 		{"RecordPlanWhole", testRecordPlanWhole},
+		{"RecordPlanStreams", testRecordPlanStreams},
 		{"Ownership", testOwnership},
 		{"Memberships", testMemberships},
 		{"MembershipsVolume", testMembershipsVolume},
