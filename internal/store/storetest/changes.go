@@ -161,8 +161,8 @@ func testChangesPruned(t *testing.T, open Factory) {
 	}
 }
 
-// testMembershipChanges: the membership change log names exactly the
-// profiles whose memberships were written after a mark, and
+// testMembershipChanges: the membership change log names the profiles
+// whose memberships were written after a mark, and
 // MembershipsOf reads theirs.
 func testMembershipChanges(t *testing.T, open Factory) {
 	ctx := context.Background()
@@ -184,8 +184,12 @@ func testMembershipChanges(t *testing.T, open Factory) {
 		t.Fatal(err)
 	}
 	ids, _, complete, err := s.MembershipsChangedSince(ctx, mark)
-	if err != nil || !complete || !slices.Equal(ids, []string{"p2", "p3"}) {
-		t.Fatalf("memberships changed since the mark: %v, complete %v, %v; want [p2 p3]", ids, complete, err)
+	// "A few more, never fewer": on PostgreSQL a mark is the oldest
+	// transaction running anywhere in the server, so p1's write may be
+	// named again while another client's transaction is open.
+	if err != nil || !complete || !slices.Contains(ids, "p2") || !slices.Contains(ids, "p3") ||
+		slices.ContainsFunc(ids, func(id string) bool { return id != "p1" && id != "p2" && id != "p3" }) {
+		t.Fatalf("memberships changed since the mark: %v, complete %v, %v; want p2 and p3 (and perhaps p1)", ids, complete, err)
 	}
 	of, err := s.MembershipsOf(ctx, append(ids, "p1"))
 	if err != nil {
