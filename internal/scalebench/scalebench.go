@@ -22,6 +22,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"sync/atomic"
 	"time"
@@ -29,9 +31,11 @@ import (
 	"github.com/segconn/connector/connectors"
 	"github.com/segconn/connector/core/segment"
 	"github.com/segconn/connector/internal/app"
+	"github.com/segconn/connector/internal/config"
 	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/sandbox"
 	"github.com/segconn/connector/internal/store"
+	"github.com/segconn/connector/plugins/sdk/adapter"
 	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
@@ -53,6 +57,14 @@ type Options struct {
 	// ChangedShare is the share of WooCommerce customers given a new
 	// order before the steady-state plan (default 0.01).
 	ChangedShare float64
+	// Platforms is fakes (default): the sandbox's fake platforms on
+	// loopback, or memory: the generated records handed to the connector
+	// without HTTP, every write-back taken at once (see memory.go), which
+	// reaches a million customers on one machine.
+	Platforms string
+	// PurchaseRate multiplies every customer's mean purchase rate (default
+	// 1: about 2.4 orders a customer over the three years generated).
+	PurchaseRate float64
 	Logger       *slog.Logger
 	// ProfileDir, when set, receives a CPU profile of each phase,
 	// <phase>.pprof, for go tool pprof.
@@ -102,7 +114,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	defer env.close(ctx)
 	r := &runner{o: o, rep: &Report{Customers: o.Customers, Store: o.Store, PeakPerPhase: true}}
-	err = r.phases(ctx, env.sb, env.app, env.asOf)
+	err = r.phases(ctx, env)
 	// The phases finished before an error or an interrupt are kept, with
 	// the engine's CPU time when its phase was reached.
 	for i := range r.rep.Phases {
@@ -111,19 +123,26 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return r.rep, err
 }
 
-// env is a sandbox and a connector pointed at it, with an empty store.
+// env is the generated business, served by the sandbox's fakes (sb) or
+// from memory (mem), and a connector pointed at it, with an empty store.
 type env struct {
 	sb   *sandbox.Sandbox
+	mem  *memBusiness
 	app  *app.App
 	asOf time.Time // when every plan is made
 }
 
 func (e *env) close(ctx context.Context) {
-	e.app.Close(context.WithoutCancel(ctx))
-	e.sb.Close()
+	if e.app != nil {
+		e.app.Close(context.WithoutCancel(ctx))
+	}
+	if e.sb != nil {
+		e.sb.Close()
+	}
 }
 
-// start generates the business, serves it and opens the connector.
+// start generates the business, serves it (from the fakes or from
+// memory) and opens the connector against a new store.
 func start(ctx context.Context, o *Options) (*env, error) {
 	if o.Customers <= 0 {
 		return nil, errors.New("scale benchmark: the number of customers must be positive")
@@ -134,9 +153,64 @@ func start(ctx context.Context, o *Options) (*env, error) {
 	if o.ChangedShare <= 0 {
 		o.ChangedShare = 0.01
 	}
+	if o.PurchaseRate < 0 {
+		return nil, fmt.Errorf("scale benchmark: a purchase rate of %v; it must be positive", o.PurchaseRate)
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	var params sandbox.Params
+	if o.PurchaseRate > 0 {
+		params.Alpha = sandbox.DefaultParams().Alpha / o.PurchaseRate
+	}
+	e := &env{}
+	var l *config.Loaded
+	factories := map[string]app.Factory{}
+	switch o.Platforms {
+	case "", "fakes":
+		o.Platforms = "fakes"
+		var err error
+		if l, err = e.startFakes(ctx, o, params); err != nil {
+			return nil, err
+		}
+		for n, f := range connectors.Builtin() {
+			factories[n] = app.Factory(f)
+		}
+	case "memory":
+		var err error
+		if l, err = e.startMemory(o, params); err != nil {
+			return nil, err
+		}
+		for n, f := range connectors.Builtin() {
+			factories[n] = func(log *slog.Logger) adapter.Adapter { return e.mem.adapter(n, f(log)) }
+		}
+	default:
+		return nil, fmt.Errorf("scale benchmark: unknown platforms %q (want fakes or memory)", o.Platforms)
+	}
+	if err := storeConfig(o, l); err != nil {
+		e.close(ctx)
+		return nil, err
+	}
+	if e.sb != nil {
+		defs, err := app.SegmentDefinitions(l)
+		if err != nil {
+			e.close(ctx)
+			return nil, err
+		}
+		e.sb.PrepareWriteback(defs)
+	}
+	a, err := app.Open(ctx, l, o.Logger, factories, app.Options{})
+	if err != nil {
+		e.close(ctx)
+		return nil, fmt.Errorf("opening the connector: %w", err)
+	}
+	e.app = a
+	return e, nil
+}
+
+// startFakes generates the business and serves it from the sandbox's fake
+// platforms on loopback.
+func (e *env) startFakes(ctx context.Context, o *Options, params sandbox.Params) (*config.Loaded, error) {
 	// The history ends seedLag ago, when the fakes are seeded: a shop's
 	// records were last modified before its first sync, not inside the
 	// overlap window an incremental sweep reaches back over (with every
@@ -154,47 +228,53 @@ func start(ctx context.Context, o *Options) (*env, error) {
 		return time.Now().Add(-seedLag)
 	}
 	born := clock().UTC().Truncate(time.Minute)
-	asOf := born.Add(24 * time.Hour)
-	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: o.Seed, Customers: o.Customers, AsOf: born, HubSpotTier: "enterprise", Now: clock})
+	e.asOf = born.Add(24 * time.Hour)
+	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: o.Seed, Customers: o.Customers, AsOf: born, HubSpotTier: "enterprise", Now: clock, Params: params})
 	if err != nil {
 		return nil, fmt.Errorf("starting the sandbox with %d customers: %w", o.Customers, err)
 	}
 	seeded.Store(true)
-	l := sb.ConnectorConfig(o.Dir)
+	e.sb = sb
+	return sb.ConnectorConfig(o.Dir), nil
+}
+
+// startMemory generates the business and files it on memory platforms.
+func (e *env) startMemory(o *Options, params sandbox.Params) (*config.Loaded, error) {
+	born := time.Now().Add(-seedLag).UTC().Truncate(time.Minute)
+	e.asOf = born.Add(24 * time.Hour)
+	d, err := sandbox.Generate(sandbox.GenOptions{Seed: o.Seed, Customers: o.Customers, AsOf: born, Params: params})
+	if err != nil {
+		return nil, fmt.Errorf("generating %d customers: %w", o.Customers, err)
+	}
+	e.mem = newMemBusiness(d, int(float64(o.Customers)*o.ChangedShare))
+	cfg := config.Defaults()
+	cfg.Server.Listen = "127.0.0.1:0"
+	cfg.Currency = d.Currency
+	cfg.Platforms = map[string]adapter.Config{}
+	for name := range e.mem.platforms {
+		cfg.Platforms[name] = adapter.Config{}
+	}
+	return &config.Loaded{Config: cfg}, nil
+}
+
+// storeConfig points the configuration at the store the options name.
+func storeConfig(o *Options, l *config.Loaded) error {
 	switch o.Store {
 	case "", "sqlite":
 		o.Store = "sqlite"
 		if o.Dir == "" {
-			sb.Close()
-			return nil, errors.New("scale benchmark: a directory for the SQLite store is required")
+			return errors.New("scale benchmark: a directory for the SQLite store is required")
 		}
 		l.Config.Store.Path = filepath.Join(o.Dir, "scale.db")
 	case "postgres":
 		if o.DSN == "" || o.Schema == "" {
-			sb.Close()
-			return nil, errors.New("scale benchmark: a PostgreSQL store needs a connection string and a new schema")
+			return errors.New("scale benchmark: a PostgreSQL store needs a connection string and a new schema")
 		}
 		l.Config.Store.Driver, l.Config.Store.DSN, l.Config.Store.Schema = "postgres", o.DSN, o.Schema
 	default:
-		sb.Close()
-		return nil, fmt.Errorf("scale benchmark: unknown store %q (want sqlite or postgres)", o.Store)
+		return fmt.Errorf("scale benchmark: unknown store %q (want sqlite or postgres)", o.Store)
 	}
-	defs, err := app.SegmentDefinitions(l)
-	if err != nil {
-		sb.Close()
-		return nil, err
-	}
-	sb.PrepareWriteback(defs)
-	factories := map[string]app.Factory{}
-	for n, f := range connectors.Builtin() {
-		factories[n] = app.Factory(f)
-	}
-	a, err := app.Open(ctx, l, o.Logger, factories, app.Options{})
-	if err != nil {
-		sb.Close()
-		return nil, fmt.Errorf("opening the connector: %w", err)
-	}
-	return &env{sb: sb, app: a, asOf: asOf}, nil
+	return nil
 }
 
 type runner struct {
@@ -264,7 +344,8 @@ func (r *runner) startProfile(phase string) (stop func(), err error) {
 	}, nil
 }
 
-func (r *runner) phases(ctx context.Context, sb *sandbox.Sandbox, a *app.App, asOf time.Time) error {
+func (r *runner) phases(ctx context.Context, e *env) error {
+	a, asOf := e.app, e.asOf
 	err := r.measure("fill", func() (string, error) {
 		stats, err := a.SyncAll(ctx, nil, true)
 		n := 0
@@ -277,6 +358,16 @@ func (r *runner) phases(ctx context.Context, sb *sandbox.Sandbox, a *app.App, as
 	})
 	if err != nil {
 		return err
+	}
+	if e.mem != nil {
+		// What later pulls do not read again is given back, so the
+		// phases after this one measure the connector, not the
+		// generated business.
+		if err := e.mem.forget(ctx); err != nil {
+			return err
+		}
+		runtime.GC()
+		debug.FreeOSMemory()
 	}
 	if r.rep.Profiles, err = a.Store.CountProfiles(ctx); err != nil {
 		return fmt.Errorf("counting profiles: %w", err)
@@ -332,7 +423,7 @@ func (r *runner) phases(ctx context.Context, sb *sandbox.Sandbox, a *app.App, as
 		return err
 	}
 	if err := r.measure("change", func() (string, error) {
-		return change(ctx, sb, a, int(float64(r.o.Customers)*r.o.ChangedShare))
+		return change(ctx, e, int(float64(r.o.Customers)*r.o.ChangedShare))
 	}); err != nil {
 		return err
 	}
@@ -378,7 +469,16 @@ func apply(ctx context.Context, a *app.App, plan *pipeline.Plan) (string, error)
 
 // change gives n WooCommerce customers a new order, as a day's trade
 // would, and pulls it with an incremental sync.
-func change(ctx context.Context, sb *sandbox.Sandbox, a *app.App, n int) (string, error) {
+func change(ctx context.Context, e *env, n int) (string, error) {
+	a := e.app
+	if e.mem != nil {
+		n = e.mem.newOrders(max(1, n), time.Now().UTC())
+		if _, err := a.SyncAll(ctx, nil, false); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%d customers given a new order", n), nil
+	}
+	sb := e.sb
 	ids := sb.WooFake.CustomerIDs()
 	n = min(max(1, n), len(ids))
 	step := max(1, len(ids)/n)

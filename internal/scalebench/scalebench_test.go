@@ -58,6 +58,44 @@ func TestRunMeasuresEveryPhase(t *testing.T) {
 	}
 }
 
+// TestMemoryPlatformsGiveTheFakesStore runs the benchmark on memory
+// platforms and on the fake platforms with the same seed and checks that
+// the connector sees the same business through both: as many records
+// pulled and profiles made, and plans that change the same memberships
+// and queue the same write-back, from empty and after the change. Only
+// then do figures from memory platforms stand for the product's.
+func TestMemoryPlatformsGiveTheFakesStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills two stores")
+	}
+	ctx := context.Background()
+	fakes, err := Run(ctx, Options{Customers: 400, Seed: 3, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, err := Run(ctx, Options{Customers: 400, Seed: 3, Dir: t.TempDir(), Platforms: "memory"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mem.Phases) != len(fakes.Phases) {
+		t.Fatalf("%d phases on memory platforms, %d on the fakes", len(mem.Phases), len(fakes.Phases))
+	}
+	if mem.Profiles != fakes.Profiles || mem.Profiles == 0 {
+		t.Errorf("%d profiles from memory platforms, %d from the fakes", mem.Profiles, fakes.Profiles)
+	}
+	for i, p := range fakes.Phases {
+		switch p.Phase {
+		case "fill", "load", "plan_from_empty", "apply", "settle_plan", "change", "steady_plan":
+			if mem.Phases[i].Detail != p.Detail {
+				t.Errorf("%s: %q on memory platforms, %q on the fakes", p.Phase, mem.Phases[i].Detail, p.Detail)
+			}
+		}
+	}
+	if !strings.HasPrefix(mem.Phases[6].Detail, "0 membership changes, 0 write-back items") {
+		t.Errorf("the plan after the write-back: %q", mem.Phases[6].Detail)
+	}
+}
+
 // TestRunInterruptedKeepsFinishedPhases cancels a run once the engine
 // phase is measured and checks that the report still holds the phases
 // finished so far, each with the engine's CPU time, so an interrupted
