@@ -143,12 +143,8 @@ func (e *Engine) LoadProfiles(ctx context.Context, ids []string) ([]store.Profil
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	var out []store.ProfileOrders
 	err := inList(ids, func(list string, args []any) error {
-		page, err := e.readProfiles(ctx, `id IN `+list, args...)
-		if err != nil || len(page) == 0 {
-			return err
-		}
-		in := func(col string) (string, []any) { return col + ` IN ` + list, args }
-		if err := e.fillPage(ctx, page, in); err != nil {
+		page, err := e.readPage(ctx, func(col string) (string, []any) { return col + ` IN ` + list, args })
+		if err != nil {
 			return err
 		}
 		out = append(out, page...)
