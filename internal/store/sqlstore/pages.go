@@ -129,20 +129,17 @@ func (e *Engine) readRefs(ctx context.Context, page []store.ProfileOrders, cond 
 		idx[page[i].Profile.ID] = i
 	}
 	where, args := cond("profile_id")
-	rows, err := e.r.QueryContext(ctx, e.q(`SELECT profile_id, platform, account, object_type, ext_id, updated_at FROM links
-		WHERE `+where+` AND state = 'active' AND object_type <> '`+guestObject+`' ORDER BY profile_id, ref_key`), args...)
+	rows, err := e.r.QueryContext(ctx, e.q(`SELECT `+refColumns+` FROM links
+		WHERE `+where+` AND `+activeRefs+` ORDER BY profile_id, ref_key`), args...)
 	if err != nil {
 		return fmt.Errorf("reading profile links: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var pid string
-		var r domain.ExternalRef
-		var up int64
-		if err := rows.Scan(&pid, &r.Platform, &r.Account, &r.ObjectType, &r.ID, &up); err != nil {
+		pid, r, err := scanRef(rows)
+		if err != nil {
 			return fmt.Errorf("reading profile links: %w", err)
 		}
-		r.LastModified = fromTS(up)
 		if i, ok := idx[pid]; ok {
 			page[i].Profile.Refs = append(page[i].Profile.Refs, r)
 		}
@@ -219,4 +216,22 @@ func (e *Engine) readOrders(ctx context.Context, cond func(col string) (string, 
 		return nil, fmt.Errorf("reading order items: %w", err)
 	}
 	return out, nil
+}
+
+// refColumns are the links columns scanRef reads, and activeRefs the
+// condition that keeps a profile's refs: its active links, guests'
+// placeholders left out.
+const (
+	refColumns = `profile_id, platform, account, object_type, ext_id, updated_at`
+	activeRefs = `state = 'active' AND object_type <> '` + guestObject + `'`
+)
+
+// scanRef reads one row of refColumns.
+func scanRef(rows *sql.Rows) (pid string, r domain.ExternalRef, err error) {
+	var up int64
+	if err := rows.Scan(&pid, &r.Platform, &r.Account, &r.ObjectType, &r.ID, &up); err != nil {
+		return "", r, err
+	}
+	r.LastModified = fromTS(up)
+	return pid, r, nil
 }

@@ -54,20 +54,17 @@ func (e *Engine) profiles(ctx context.Context, x execer, ids []string) ([]domain
 		return nil, fmt.Errorf("reading profiles: %w", err)
 	}
 	err = inList(ids, func(list string, args []any) error {
-		rows, err := x.QueryContext(ctx, e.q(`SELECT profile_id, platform, account, object_type, ext_id, updated_at FROM links
-			WHERE state = 'active' AND object_type <> '`+guestObject+`' AND profile_id IN `+list+` ORDER BY profile_id, ref_key`), args...)
+		rows, err := x.QueryContext(ctx, e.q(`SELECT `+refColumns+` FROM links
+			WHERE `+activeRefs+` AND profile_id IN `+list+` ORDER BY profile_id, ref_key`), args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var pid string
-			var r domain.ExternalRef
-			var up int64
-			if err := rows.Scan(&pid, &r.Platform, &r.Account, &r.ObjectType, &r.ID, &up); err != nil {
+			pid, r, err := scanRef(rows)
+			if err != nil {
 				return err
 			}
-			r.LastModified = fromTS(up)
 			if p := byID[pid]; p != nil {
 				p.Refs = append(p.Refs, r)
 			}
