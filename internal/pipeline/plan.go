@@ -94,7 +94,7 @@ var writableObjects = []string{domain.ObjectContact, "lead", "customer"}
 func (p *Pipeline) Plan(ctx context.Context, asOf time.Time) (*Plan, error) {
 	p.ownershipReads.Store(0)
 	var refs []profileRefs
-	res, err := p.recompute(ctx, asOf, &refs)
+	res, err := p.recompute(ctx, asOf, &refs, nil)
 	if err != nil {
 		return nil, err
 	}
