@@ -1,8 +1,9 @@
 // Package scalebench measures the whole pipeline at a given number of
 // customers: it generates a business with the sandbox's seeded generator,
-// serves it from the sandbox's fake platforms on loopback, and times each
-// phase of the connector's work against a fresh store (SQLite or
-// PostgreSQL): filling the store by a full sync, loading it, the segment
+// serves it from the sandbox's fake platforms on loopback (or, to reach a
+// million customers, from memory platforms without HTTP: memory.go), and
+// times each phase of the connector's work against a fresh store (SQLite
+// or PostgreSQL): filling the store by a full sync, loading it, the segment
 // engine alone, a full recompute, the first plan, applying it (recording
 // and writing back), the plan after the write-back, and a plan after 1%
 // of customers changed.
@@ -12,7 +13,8 @@
 // a multiple of the engine's alone in the same run, the figure that stays
 // meaningful on a shared machine. The fakes run in the same process, so
 // the fill, apply and change phases include their share of serving the
-// requests; a PostgreSQL server's own CPU time and memory are not counted.
+// requests (memory platforms cost next to nothing); a PostgreSQL
+// server's own CPU time and memory are not counted.
 package scalebench
 
 import (
