@@ -2,16 +2,12 @@ package app_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/segconn/connector/internal/app"
 	"github.com/segconn/connector/internal/app/apptest"
@@ -26,16 +22,7 @@ import (
 func TestNoPullWhileAnotherReplicaPulls(t *testing.T) {
 	ctx := context.Background()
 	dsn := testenv.PostgresDSN(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "apptest_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), dsn)
-		if err == nil {
-			_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-			conn.Close(context.Background())
-		}
-	})
+	schema := testenv.PostgresSchema(t, dsn, "apptest")
 	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 3, Customers: 20})
 	if err != nil {
 		t.Fatal(err)

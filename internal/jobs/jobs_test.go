@@ -2,13 +2,10 @@ package jobs_test
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
@@ -52,14 +49,7 @@ func backends() map[string]func(t *testing.T) func(t *testing.T) store.Store {
 		},
 		"postgres": func(t *testing.T) func(t *testing.T) store.Store {
 			dsn := testenv.PostgresDSN(t)
-			schema := fmt.Sprintf("jobs_test_%d", rand.Int64())
-			t.Cleanup(func() {
-				conn, err := pgx.Connect(context.Background(), dsn)
-				if err == nil {
-					_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-					conn.Close(context.Background())
-				}
-			})
+			schema := testenv.PostgresSchema(t, dsn, "jobs_test")
 			return func(t *testing.T) store.Store {
 				s, err := postgres.Open(context.Background(), dsn, postgres.Options{Schema: schema})
 				if err != nil {

@@ -2,7 +2,6 @@ package outbound
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,17 +106,7 @@ func openPostgres(t *testing.T) *StoreQueue {
 func postgresSchema(t *testing.T) func() *StoreQueue {
 	t.Helper()
 	dsn := testenv.PostgresDSN(t)
-	schema := fmt.Sprintf("outbound_%s_%d", strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(t.Name())), time.Now().UnixNano()%1e6)
-	if len(schema) > 60 {
-		schema = "o" + schema[len(schema)-59:]
-	}
-	t.Cleanup(func() {
-		a, err := sql.Open("pgx", dsn)
-		if err == nil {
-			_, _ = a.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-			a.Close()
-		}
-	})
+	schema := testenv.PostgresSchema(t, dsn, "outbound")
 	return func() *StoreQueue {
 		st, err := postgres.Open(context.Background(), dsn, postgres.Options{Schema: schema, MaxConns: 8})
 		if err != nil {

@@ -3,7 +3,6 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -12,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/segconn/connector/internal/pipeline"
 	"github.com/segconn/connector/internal/store"
@@ -38,18 +35,7 @@ func applyStores() map[string]func(t testing.TB) store.Store {
 		},
 		"postgres": func(t testing.TB) store.Store {
 			dsn := testenv.PostgresDSN(t)
-			schema := fmt.Sprintf("apply_test_%d", rand.Uint64())
-			t.Cleanup(func() {
-				conn, err := pgx.Connect(context.Background(), dsn)
-				if err != nil {
-					t.Errorf("dropping schema %s: %v", schema, err)
-					return
-				}
-				defer conn.Close(context.Background())
-				if _, err := conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
-					t.Errorf("dropping schema %s: %v", schema, err)
-				}
-			})
+			schema := testenv.PostgresSchema(t, dsn, "apply_test")
 			s, err := postgres.Open(context.Background(), dsn, postgres.Options{Schema: schema})
 			if err != nil {
 				t.Fatal(err)

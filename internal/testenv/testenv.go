@@ -10,10 +10,14 @@ package testenv
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // InCI reports whether the tests run under CI (CI=true).
@@ -83,4 +87,27 @@ func PostgresDSN(t testing.TB) string {
 		Unavailable(t, "PostgreSQL is not reachable at 127.0.0.1:5432: %v", err)
 	}
 	return dsn
+}
+
+// PostgresSchema returns the name of a new schema for the test alone,
+// prefix and a random suffix, and drops it when the test ends, whether
+// or not anything created it (a test may skip first).
+func PostgresSchema(t testing.TB, dsn, prefix string) string {
+	t.Helper()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := prefix + "_" + hex.EncodeToString(b[:])
+	t.Cleanup(func() {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+		}
+	})
+	return schema
 }

@@ -2,14 +2,10 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/internal/store/postgres"
@@ -35,21 +31,8 @@ func open(t testing.TB, opts store.Options) store.Store {
 // newSchema names a fresh schema and drops it, if it was made, when the
 // test ends: a test may skip before anything creates it.
 func newSchema(t testing.TB, dsn string) string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "storetest_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), dsn)
-		if err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	return schema
+	t.Helper()
+	return testenv.PostgresSchema(t, dsn, "storetest")
 }
 
 func TestStore(t *testing.T) { storetest.Run(t, open) }
