@@ -194,6 +194,12 @@ func (b *Builder) Add(p *domain.Profile, orders []domain.Order) {
 // incremental rescoring. Orders in another currency are skipped and named
 // in the builder's problems.
 func (b *Builder) Customer(p *domain.Profile, orders []domain.Order) Customer {
+	return b.convert(p, orders, nil)
+}
+
+// convert is Customer; with enc set it also records what the encoding of
+// the customer needs (see AppendCustomer).
+func (b *Builder) convert(p *domain.Profile, orders []domain.Order, enc *encoder) Customer {
 	c := Customer{ID: p.ID, Email: domain.NormalizeEmail(p.PrimaryEmail())}
 	c.Attrs = attrsOf(p)
 	c.Orders = make([]OrderFact, 0, len(orders))
@@ -204,35 +210,61 @@ func (b *Builder) Customer(p *domain.Profile, orders []domain.Order) Customer {
 			cur = o.Currency
 		}
 		if b.ds.Currency != "" && cur != "" && !strings.EqualFold(cur, b.ds.Currency) {
-			b.problem("profile %s order %s: currency %s is not the dataset currency %s; left out", p.ID, o.Ref.Key(), cur, b.ds.Currency)
+			b.leftOut(p.ID, o.Ref.Key(), cur)
+			if enc != nil {
+				enc.skipped = append(enc.skipped, o.Ref.Key(), cur)
+			}
 			continue
 		}
 		t := o.CreatedAt.UTC()
+		device, channel := strings.ToLower(o.Device), strings.ToLower(o.Channel)
 		f := OrderFact{
 			Amount:  o.Total.Amount - o.Refunded.Amount,
 			Day:     DayOf(t),
 			Year:    uint16(t.Year()),
 			Month:   uint8(t.Month()),
-			Device:  intern(b.devices, &b.ds.Devices, strings.ToLower(o.Device)),
-			Channel: intern(b.channels, &b.ds.Channels, strings.ToLower(o.Channel)),
+			Device:  intern(b.devices, &b.ds.Devices, device),
+			Channel: intern(b.channels, &b.ds.Channels, channel),
 			Status:  StatusOf(o),
+		}
+		var eo *encodedOrder
+		if enc != nil {
+			enc.orders = append(enc.orders, encodedOrder{device: enc.name(device), channel: enc.name(channel)})
+			eo = &enc.orders[len(enc.orders)-1]
 		}
 		for _, li := range o.Items {
 			f.Items += int32(li.Quantity)
 			if li.Category != "" {
-				code, ok := b.cats[li.Category]
-				if !ok {
-					code = len(b.ds.Categories)
-					b.cats[li.Category] = code
-					b.ds.Categories = append(b.ds.Categories, li.Category)
+				f.Categories |= 1 << (uint(b.category(li.Category)) % 64)
+				if eo != nil {
+					eo.cats = append(eo.cats, enc.name(li.Category))
 				}
-				f.Categories |= 1 << (uint(code) % 64)
 			}
+		}
+		if eo != nil {
+			eo.fact = f
 		}
 		c.Orders = append(c.Orders, f)
 	}
 	slices.SortStableFunc(c.Orders, func(a, b OrderFact) int { return int(a.Day) - int(b.Day) })
 	return c
+}
+
+// category returns the code of a category name, giving it the next one
+// the first time it is met.
+func (b *Builder) category(name string) int {
+	code, ok := b.cats[name]
+	if !ok {
+		code = len(b.ds.Categories)
+		b.cats[name] = code
+		b.ds.Categories = append(b.ds.Categories, name)
+	}
+	return code
+}
+
+// leftOut names an order left out for its currency in the problems.
+func (b *Builder) leftOut(profile, order, currency string) {
+	b.problem("profile %s order %s: currency %s is not the dataset currency %s; left out", profile, order, currency, b.ds.Currency)
 }
 
 // Dataset returns the dataset built so far. The builder may go on

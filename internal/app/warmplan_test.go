@@ -92,8 +92,8 @@ func TestSteadyPlanReadsOnlyTheChangedProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	cst := cold.LastLoad()
-	if !cst.Full {
-		t.Fatalf("a new pipeline's first load: %+v", cst)
+	if !cst.Full || cst.Saved != cst.Profiles {
+		t.Fatalf("a new pipeline's first load: %+v, want every profile from its saved input", cst)
 	}
 	t.Logf("a new pipeline: %+v", cst)
 	if st.OwnershipRead*5 > cst.OwnershipRead {
@@ -117,5 +117,23 @@ func TestSteadyPlanReadsOnlyTheChangedProfiles(t *testing.T) {
 	}
 	if len(warm.Memberships) == 0 {
 		t.Error("a day's changes moved no one between segments; the comparison shows nothing")
+	}
+
+	// Without saved inputs a new pipeline converts every profile again,
+	// and plans the same.
+	if _, err := env.Store.Database().SQL.ExecContext(ctx, `DELETE FROM segment_inputs`); err != nil {
+		t.Fatal(err)
+	}
+	fresh := pipeline.New(pipeline.Options{Store: env.Store, Engine: env.Engine, Platforms: platforms, Currency: env.Currency()})
+	again, err := fresh.Plan(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fst := fresh.LastLoad(); !fst.Full || fst.Saved != 0 || fst.Profiles != cst.Profiles {
+		t.Fatalf("a new pipeline without saved inputs: %+v", fst)
+	}
+	if again.Fingerprint != want.Fingerprint || len(again.Memberships) != len(want.Memberships) {
+		t.Errorf("the plan from saved inputs (%d membership changes, %s) differs from one converting every profile (%d, %s)",
+			len(want.Memberships), want.Fingerprint, len(again.Memberships), again.Fingerprint)
 	}
 }

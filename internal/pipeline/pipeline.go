@@ -68,6 +68,9 @@ type Pipeline struct {
 	viewMu    sync.Mutex // held through loading the engine's input
 	view      *view      // what the last recompute loaded (view.go)
 	loadStats LoadStats  // how it loaded it
+	// inputVersion is segment.InputVersion of the currency: the version
+	// of the inputs saved in the store (saved.go).
+	inputVersion uint64
 
 	memberMu sync.Mutex  // held while a full plan reads members
 	members  *memberView // everyone's memberships (members.go)
@@ -99,6 +102,7 @@ func New(o Options) *Pipeline {
 	if p.now == nil {
 		p.now = time.Now
 	}
+	p.inputVersion = segment.InputVersion(p.currency)
 	for _, pl := range o.Platforms {
 		p.platforms[pl.Name] = pl
 		p.names = append(p.names, pl.Name)

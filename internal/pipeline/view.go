@@ -33,6 +33,9 @@ type LoadStats struct {
 	// Read counts the profiles read; Profiles the profiles in the input.
 	Read     int `json:"read"`
 	Profiles int `json:"profiles"`
+	// Saved counts the profiles of a full load read from their saved
+	// inputs (saved.go) rather than converted again.
+	Saved int `json:"saved"`
 	// OwnershipRead counts the records whose write-back ownership the
 	// last Plan read: those not found settled by the plan before.
 	OwnershipRead int `json:"ownership_read"`
@@ -75,31 +78,42 @@ func (p *Pipeline) dataset(ctx context.Context) (*segment.Dataset, []profileRefs
 		}
 		p.log.DebugContext(ctx, "loading every profile", "changed", len(ids), "complete", complete, "profiles", len(v.customers))
 	}
-	nv, err := p.loadAll(ctx)
+	nv, saved, err := p.loadAll(ctx)
 	if err != nil {
 		p.view = nil
 		return nil, nil, nil, err
 	}
 	p.view = nv
-	p.loadStats = LoadStats{Full: true, Read: len(nv.customers), Profiles: len(nv.customers)}
+	p.loadStats = LoadStats{Full: true, Read: len(nv.customers), Profiles: len(nv.customers), Saved: saved}
 	return nv.b.DatasetOf(nv.customers), nv.refs, nv.b, nil
 }
 
 // loadAll reads every profile, marking the store first so that what
-// changes during the read is named next time.
-func (p *Pipeline) loadAll(ctx context.Context) (*view, error) {
+// changes during the read is named next time. It reads the saved inputs
+// (saved.go) and converts the profiles without one; when those are more
+// than a third of all, it reads every profile in order instead. It
+// returns how many profiles came from their saved inputs.
+func (p *Pipeline) loadAll(ctx context.Context) (*view, int, error) {
 	mark, err := p.store.ChangeMark(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	v := &view{mark: mark, b: segment.NewBuilder(p.currency)}
-	err = p.store.EachProfile(ctx, func(po store.ProfileOrders) error {
-		v.customers = append(v.customers, v.b.Customer(&po.Profile, po.Orders))
-		v.refs = append(v.refs, p.refsOf(&po))
-		return nil
-	})
+	v, missing, err := p.loadSaved(ctx, mark)
 	if err != nil {
-		return nil, fmt.Errorf("loading profiles for segmentation: %w", err)
+		return nil, 0, err
+	}
+	saved := len(v.customers) - len(missing)
+	switch {
+	case len(missing) > len(v.customers)/patchShare:
+		p.log.DebugContext(ctx, "converting every profile", "without_saved_input", len(missing), "profiles", len(v.customers))
+		if v, err = p.convertAll(ctx, mark); err != nil {
+			return nil, 0, err
+		}
+		saved = 0
+	case len(missing) > 0:
+		if err := p.convertMissing(ctx, v, missing); err != nil {
+			return nil, 0, err
+		}
 	}
 	// The store orders ids by its collation; patches merge in Go's.
 	if !slices.IsSortedFunc(v.customers, byCustomerID) {
@@ -114,6 +128,23 @@ func (p *Pipeline) loadAll(ctx context.Context) (*view, error) {
 		}
 		v.customers, v.refs = cs, rs
 	}
+	return v, saved, nil
+}
+
+// convertAll reads and converts every profile, saving their inputs.
+func (p *Pipeline) convertAll(ctx context.Context, mark int64) (*view, error) {
+	v := &view{mark: mark, b: segment.NewBuilder(p.currency)}
+	sv := p.startSaver(ctx, mark)
+	err := p.store.EachProfile(ctx, func(po store.ProfileOrders) error {
+		c, r, data := p.encodeInput(v.b, &po, nil)
+		v.customers, v.refs = append(v.customers, c), append(v.refs, r)
+		sv.add(po.Profile.ID, data)
+		return nil
+	})
+	sv.close()
+	if err != nil {
+		return nil, fmt.Errorf("loading profiles for segmentation: %w", err)
+	}
 	return v, nil
 }
 
@@ -126,10 +157,13 @@ func (p *Pipeline) patch(ctx context.Context, v *view, ids []string, next int64)
 	}
 	conv := make([]segment.Customer, len(fresh))
 	refs := make([]profileRefs, len(fresh))
+	saved := make([]store.SavedInput, len(fresh))
 	for i := range fresh {
-		conv[i] = v.b.Customer(&fresh[i].Profile, fresh[i].Orders)
-		refs[i] = p.refsOf(&fresh[i])
+		var data []byte
+		conv[i], refs[i], data = p.encodeInput(v.b, &fresh[i], nil)
+		saved[i] = store.SavedInput{ProfileID: fresh[i].Profile.ID, Data: data}
 	}
+	p.save(ctx, next, saved)
 	changed := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		changed[id] = true
@@ -153,10 +187,6 @@ func (p *Pipeline) patch(ctx context.Context, v *view, ids []string, next int64)
 	}
 	p.log.DebugContext(ctx, "patched the loaded profiles", "changed", len(ids), "profiles", len(nv.customers))
 	return nv, nil
-}
-
-func (p *Pipeline) refsOf(po *store.ProfileOrders) profileRefs {
-	return profileRefs{id: po.Profile.ID, refs: p.writable(po.Profile.Refs), optedOut: OptedOut(&po.Profile)}
 }
 
 func byCustomerID(a, b segment.Customer) int { return strings.Compare(a.ID, b.ID) }

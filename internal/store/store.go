@@ -129,6 +129,18 @@ type Profiles interface {
 	// (any more) are absent.
 	LoadProfiles(ctx context.Context, ids []string) ([]ProfileOrders, error)
 
+	// EachSavedInput walks every profile in id order with its saved
+	// segment input of the version given (see SaveInputs), data nil when
+	// there is none or it is not current: the profile changed after it
+	// was saved.
+	EachSavedInput(ctx context.Context, version uint64, fn func(id string, data []byte) error) error
+	// SaveInputs keeps segment inputs of the version given, made from
+	// profiles read after mark (a ChangeMark); an input whose profile
+	// changed after mark is not kept, and a change to a profile later
+	// drops its input. Inputs are opaque to the store; they hold personal
+	// data, and an erasure drops them with the profile's.
+	SaveInputs(ctx context.Context, version uint64, mark int64, inputs []SavedInput) error
+
 	// Company returns a company by its platform reference.
 	Company(ctx context.Context, ref domain.ExternalRef) (domain.Company, error)
 
@@ -352,6 +364,12 @@ type ApplyResult struct {
 	// Quarantined counts rejected records stored, including changes the
 	// store itself refused (e.g. a change without an id).
 	Quarantined int
+}
+
+// SavedInput is one profile's segment input as a caller encoded it.
+type SavedInput struct {
+	ProfileID string
+	Data      []byte
 }
 
 // ProfileOrders is one profile with its orders, for a full recompute.

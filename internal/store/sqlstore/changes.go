@@ -194,6 +194,11 @@ func (e *Engine) pruneLog(ctx context.Context, l changeLog, before time.Time) (i
 		if e.d.Name == "postgres" {
 			floor++
 		}
+		if l == profileLog {
+			if err := e.dropStaleInputs(ctx, tx); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, e.q(`DELETE FROM `+l.table+` WHERE `+col+` <= ?`), top.Int64)
 		if err != nil {
 			return err

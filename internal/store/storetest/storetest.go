@@ -90,6 +90,7 @@ func Run(t *testing.T, open Factory) {
 		{"ConcurrentApply", testConcurrentApply},
 		{"RandomPages", testRandomPages},
 		{"ChangesPruned", testChangesPruned},
+		{"SavedInputs", testSavedInputs},
 		{"MembershipChanges", testMembershipChanges},
 		{"EmailChange", testEmailChange},
 		{"DeletedPersonReturns", testDeletedPersonReturns},
