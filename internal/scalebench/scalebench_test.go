@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -20,7 +21,7 @@ func TestRunMeasuresEveryPhase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"fill", "load", "engine", "recompute", "plan_from_empty", "apply", "settle_plan", "change", "steady_plan"}
+	want := []string{"fill", "load", "engine", "recompute", "restart_recompute", "plan_from_empty", "apply", "settle_plan", "change", "steady_plan"}
 	if len(rep.Phases) != len(want) {
 		t.Fatalf("%d phases, want %v", len(rep.Phases), want)
 	}
@@ -40,8 +41,11 @@ func TestRunMeasuresEveryPhase(t *testing.T) {
 	if rep.Phases[0].CPUS <= 0 || total <= 0 {
 		t.Errorf("filling the store took %v CPU-s", rep.Phases[0].CPUS)
 	}
-	if rep.Profiles == 0 || !strings.Contains(rep.Phases[5].Detail, "written back") {
-		t.Errorf("%d profiles; apply: %q", rep.Profiles, rep.Phases[5].Detail)
+	if rep.Profiles == 0 || !strings.Contains(rep.Phases[6].Detail, "written back") {
+		t.Errorf("%d profiles; apply: %q", rep.Profiles, rep.Phases[6].Detail)
+	}
+	if want := fmt.Sprintf("%d profiles, %d from saved inputs", rep.Profiles, rep.Profiles); rep.Phases[4].Detail != want {
+		t.Errorf("restart: %q, want %q", rep.Phases[4].Detail, want)
 	}
 	b, err := json.Marshal(rep.Phases[0])
 	if err != nil {
@@ -85,14 +89,14 @@ func TestMemoryPlatformsGiveTheFakesStore(t *testing.T) {
 	}
 	for i, p := range fakes.Phases {
 		switch p.Phase {
-		case "fill", "load", "plan_from_empty", "apply", "settle_plan", "change", "steady_plan":
+		case "fill", "load", "restart_recompute", "plan_from_empty", "apply", "settle_plan", "change", "steady_plan":
 			if mem.Phases[i].Detail != p.Detail {
 				t.Errorf("%s: %q on memory platforms, %q on the fakes", p.Phase, mem.Phases[i].Detail, p.Detail)
 			}
 		}
 	}
-	if !strings.HasPrefix(mem.Phases[6].Detail, "0 membership changes, 0 write-back items") {
-		t.Errorf("the plan after the write-back: %q", mem.Phases[6].Detail)
+	if settle := mem.Phases[7]; settle.Phase != "settle_plan" || !strings.HasPrefix(settle.Detail, "0 membership changes, 0 write-back items") {
+		t.Errorf("the plan after the write-back: %s %q", settle.Phase, settle.Detail)
 	}
 }
 
