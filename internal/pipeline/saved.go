@@ -100,10 +100,16 @@ func (p *Pipeline) decodeInput(b *segment.Builder, id string, data []byte) (segm
 // mark, and returns the positions of the profiles that have none (their
 // customers carry only the id).
 func (p *Pipeline) loadSaved(ctx context.Context, mark int64) (*view, []int, error) {
-	v := &view{mark: mark, b: segment.NewBuilder(p.currency)}
+	n, err := p.store.CountProfiles(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	n += n / 64 // room for profiles added meanwhile
+	v := &view{mark: mark, b: segment.NewBuilder(p.currency),
+		customers: make([]segment.Customer, 0, n), refs: make([]profileRefs, 0, n)}
 	var missing []int
 	var broken error
-	err := p.store.EachSavedInput(ctx, p.inputVersion, func(id string, data []byte) error {
+	err = p.store.EachSavedInput(ctx, p.inputVersion, func(id string, data []byte) error {
 		if data != nil {
 			c, r, err := p.decodeInput(v.b, id, data)
 			if err == nil {
