@@ -78,6 +78,8 @@ type Pipeline struct {
 	settleMu sync.Mutex
 	settled  map[string]*settledRecords // platform → the last plan's (settled.go)
 	hashSeed maphash.Seed
+	// recordSeeds seed settledRecords' record ids.
+	recordSeeds [2]maphash.Seed
 	// ownershipReads counts the records whose ownership the last Plan read.
 	ownershipReads atomic.Int64
 
@@ -92,6 +94,7 @@ func New(o Options) *Pipeline {
 		store: o.Store, engine: o.Engine, log: o.Logger, currency: o.Currency, now: o.Now, hooks: o.Hooks,
 		platforms: map[string]*Platform{}, targets: map[string]*targets{},
 		settled: map[string]*settledRecords{}, hashSeed: maphash.MakeSeed(),
+		recordSeeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)

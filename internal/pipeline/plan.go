@@ -256,6 +256,7 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 		ref  domain.ExternalRef
 		want state
 		hash uint64
+		id   recordID
 	}
 	var todo []pending
 	var need []domain.ExternalRef
@@ -287,10 +288,14 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 				h = known.hash(want)
 			}
 			for _, ref := range refs {
-				if known != nil && len(open[ref.Key()]) == 0 && known.stillHolds(ref.Key(), h) {
-					continue
+				var id recordID
+				if known != nil {
+					id = known.id(ref)
+					if (len(open) == 0 || len(open[ref.Key()]) == 0) && known.stillHolds(id, h) {
+						continue
+					}
 				}
-				todo = append(todo, pending{ref, want, h})
+				todo = append(todo, pending{ref, want, h, id})
 				need = append(need, ref)
 			}
 		}
@@ -304,7 +309,10 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 		}
 		for _, t := range todo {
 			ref, want := t.ref, t.want
-			queued := open[ref.Key()]
+			var queued []store.OutboxItem
+			if len(open) > 0 {
+				queued = open[ref.Key()]
+			}
 			if len(queued) > 0 && holds(queued, want) {
 				continue // already queued with this very state, nothing uncertain
 			}
@@ -313,7 +321,7 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 				if refresh || len(queued) > 0 {
 					pp.refresh = append(pp.refresh, refreshItem{ref: ref, want: want})
 				} else if known != nil {
-					known.settle(ref.Key(), t.hash)
+					known.settle(t.id, t.hash)
 				}
 				continue
 			}

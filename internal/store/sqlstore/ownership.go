@@ -123,29 +123,32 @@ func (e *Engine) Ownership(ctx context.Context, ref domain.ExternalRef) ([]store
 
 // OwnershipMany implements store.Store.
 func (e *Engine) OwnershipMany(ctx context.Context, refs []domain.ExternalRef) (map[string][]store.Ownership, error) {
+	// The record's columns are its key's parts: they are taken from the
+	// refs asked for, not read again for each of its targets' rows.
+	byKey := make(map[string]domain.ExternalRef, len(refs))
 	keys := make([]string, 0, len(refs))
-	seen := map[string]bool{}
 	for _, r := range refs {
-		if k := r.Key(); !seen[k] {
-			seen[k] = true
+		k := r.Key()
+		if _, seen := byKey[k]; !seen {
+			byKey[k] = domain.ExternalRef{Platform: r.Platform, Account: r.Account, ObjectType: r.ObjectType, ID: r.ID}
 			keys = append(keys, k)
 		}
 	}
 	out := map[string][]store.Ownership{}
 	err := inList(keys, func(list string, args []any) error {
-		rows, err := e.r.QueryContext(ctx, e.q(`SELECT ref_key, platform, account, object_type, ext_id, target, value, written_at FROM ownership WHERE ref_key IN `+list+` ORDER BY ref_key, target, value`), args...)
+		rows, err := e.r.QueryContext(ctx, e.q(`SELECT ref_key, target, value, written_at FROM ownership WHERE ref_key IN `+list+` ORDER BY ref_key, target, value`), args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var key string
-			var o store.Ownership
+			o := store.Ownership{}
 			var at int64
-			if err := rows.Scan(&key, &o.Ref.Platform, &o.Ref.Account, &o.Ref.ObjectType, &o.Ref.ID, &o.Target, &o.Value, &at); err != nil {
+			if err := rows.Scan(&key, &o.Target, &o.Value, &at); err != nil {
 				return err
 			}
-			o.WrittenAt = fromTS(at)
+			o.Ref, o.WrittenAt = byKey[key], fromTS(at)
 			out[key] = append(out[key], o)
 		}
 		return rows.Err()
