@@ -99,7 +99,7 @@ ten orders a customer.`,
 	f.StringVar(&dir, "dir", "", "directory for the SQLite file (default a temporary one, removed after)")
 	f.StringVar(&o.DSN, "dsn", "", "PostgreSQL connection string (with --store postgres)")
 	f.StringVar(&o.Schema, "schema", "", "PostgreSQL schema to fill, empty or new (with --store postgres)")
-	f.StringVar(&o.ProfileDir, "cpuprofile-dir", "", "directory to write a CPU profile of each phase to (<phase>.pprof)")
+	f.StringVar(&o.ProfileDir, "cpuprofile-dir", "", "directory to write a CPU profile of each phase (<phase>.pprof) and the heap live as it ends (<phase>.heap) to")
 	f.Float64Var(&o.ChangedShare, "changed", 0.01, "share of customers given a new order before the steady-state plan")
 	f.StringVar(&o.Platforms, "platforms", "fakes", "what serves the business: fakes (the fake platforms on loopback) or memory (the generated records without HTTP; write-back taken at once)")
 	f.Float64Var(&o.PurchaseRate, "purchase-rate", 1, "multiplies every customer's mean purchase rate (1: about 2.4 orders a customer)")

@@ -69,7 +69,8 @@ type Options struct {
 	PurchaseRate float64
 	Logger       *slog.Logger
 	// ProfileDir, when set, receives a CPU profile of each phase,
-	// <phase>.pprof, for go tool pprof.
+	// <phase>.pprof, and the heap live as it ends, <phase>.heap, for go
+	// tool pprof.
 	ProfileDir string
 	// OnPhase, when set, is called as each phase ends.
 	OnPhase func(Phase)
@@ -309,6 +310,9 @@ func (r *runner) measure(name string, fn func() (string, error)) error {
 	if err != nil {
 		return fmt.Errorf("reading resource usage: %w", err)
 	}
+	if err := r.writeHeapProfile(name); err != nil {
+		return err
+	}
 	ph := Phase{
 		Phase: name, Store: r.o.Store, Customers: r.o.Customers, WallS: wall.Seconds(), CPUS: (after.cpu - before.cpu).Seconds(),
 		PeakRSSMB: float64(after.maxRSS) / (1 << 20), Detail: detail,
@@ -344,6 +348,28 @@ func (r *runner) startProfile(phase string) (stop func(), err error) {
 			r.o.Logger.Warn("closing a CPU profile", "phase", phase, "error", err)
 		}
 	}, nil
+}
+
+// writeHeapProfile writes what is live on the heap as the phase ends,
+// <phase>.heap, when a profile directory is set; after the phase's
+// resource usage is read, so the collection it forces is not counted.
+func (r *runner) writeHeapProfile(phase string) error {
+	if r.o.ProfileDir == "" {
+		return nil
+	}
+	runtime.GC()
+	f, err := os.Create(filepath.Join(r.o.ProfileDir, phase+".heap"))
+	if err != nil {
+		return fmt.Errorf("creating the heap profile of %s: %w", phase, err)
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("writing the heap profile of %s: %w", phase, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing the heap profile of %s: %w", phase, err)
+	}
+	return nil
 }
 
 func (r *runner) phases(ctx context.Context, e *env) error {
