@@ -103,7 +103,7 @@ func (p *Pipeline) planCreations(ctx context.Context, pl *Platform, res *segment
 	// The people who qualify, before any lookup.
 	var cands []scored
 	for _, sc := range list {
-		if !sc.optedOut && len(writableRefs(sc, pl)) == 0 && qualifies(sc.members, modes) {
+		if !sc.optedOut && len(appendWritable(nil, sc, pl)) == 0 && qualifies(sc.members, modes) {
 			cands = append(cands, sc)
 		}
 	}

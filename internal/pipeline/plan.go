@@ -120,6 +120,17 @@ type scored struct {
 	// and average days between orders, set when some write-back wants
 	// them (segment.Result.NextOrder).
 	nextOrder, orderGap string
+	// key is membersKey of members, set by planFor for the platforms'
+	// plans to share.
+	key string
+}
+
+// membersKey returns membersKey of the profile's memberships.
+func (sc *scored) membersKey() string {
+	if sc.key == "" && len(sc.members) > 0 {
+		sc.key = membersKey(sc.members)
+	}
+	return sc.key
 }
 
 // planFor builds the plan for the given profiles; full says they are
@@ -200,6 +211,9 @@ func (p *Pipeline) planFor(ctx context.Context, res *segment.Result, list []scor
 	if err := p.loadRefs(ctx, list); err != nil {
 		return nil, err
 	}
+	for i := range list {
+		list[i].membersKey()
+	}
 	for _, name := range p.names {
 		pp, err := p.platformPlan(ctx, p.platforms[name], res, list, !full)
 		if err != nil {
@@ -251,7 +265,14 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 	// Ownership is read for a chunk of profiles at a time: one query per
 	// chunk, not one per record, without holding everyone's at once.
 	const chunk = 1000
-	wants := map[string]state{}
+	// Most people share their set of segments with many others, so each
+	// distinct set's state (and its hash) is computed once and never
+	// changed: values and opt-outs are applied to copies.
+	type desired struct {
+		st   state
+		hash uint64
+	}
+	wants := map[string]desired{}
 	type pending struct {
 		ref  domain.ExternalRef
 		want state
@@ -260,32 +281,40 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 	}
 	var todo []pending
 	var need []domain.ExternalRef
+	var refBuf [8]domain.ExternalRef
 	for start := 0; start < len(list); start += chunk {
 		todo, need = todo[:0], need[:0]
 		for _, sc := range list[start:min(start+chunk, len(list))] {
-			refs := writableRefs(sc, pl)
+			refs := appendWritable(refBuf[:0], sc, pl)
 			if len(refs) == 0 {
 				continue
 			}
-			// Most people share their set of segments with many others, so
-			// each distinct set's state is computed once (and never changed:
-			// withholding lists from an opted-out person works on a copy).
-			key := membersKey(sc.members)
-			want, ok := wants[key]
+			base, ok := wants[sc.membersKey()]
 			if !ok {
-				want = tg.desiredState(memberMap(sc.members))
-				wants[key] = want
+				base.st = tg.desiredState(memberMap(sc.members))
+				if known != nil {
+					base.hash = known.hash(base.st)
+				}
+				wants[sc.membersKey()] = base
 			}
-			want = tg.withValues(want, sc)
+			// The record's state is built only for records that need an
+			// item; a settled one is recognised by its hash, the base
+			// state's with the person's values swapped in.
+			var want state
+			built := false
+			var h uint64
 			if sc.optedOut {
 				if pp.OptedOut == nil {
 					pp.OptedOut = map[string]int{}
 				}
+				want = tg.withValues(base.st, sc)
 				want = tg.withoutOptedOut(state{Props: want.Props, Lists: maps.Clone(want.Lists)}, pp.OptedOut)
-			}
-			var h uint64
-			if known != nil {
-				h = known.hash(want)
+				built = true
+				if known != nil {
+					h = known.hash(want)
+				}
+			} else if known != nil {
+				h = tg.valuesHash(known, base.st, base.hash, sc)
 			}
 			for _, ref := range refs {
 				var id recordID
@@ -294,6 +323,9 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 					if (len(open) == 0 || len(open[ref.Key()]) == 0) && known.stillHolds(id, h) {
 						continue
 					}
+				}
+				if !built {
+					want, built = tg.withValues(base.st, sc), true
 				}
 				todo = append(todo, pending{ref, want, h, id})
 				need = append(need, ref)
@@ -342,13 +374,12 @@ func (p *Pipeline) platformPlan(ctx context.Context, pl *Platform, res *segment.
 		p.keepSettled(pl.Name, known)
 	}
 	wantOf := func(sc scored) state {
-		key := membersKey(sc.members)
-		want, ok := wants[key]
+		base, ok := wants[sc.membersKey()]
 		if !ok {
-			want = tg.desiredState(memberMap(sc.members))
-			wants[key] = want
+			base.st = tg.desiredState(memberMap(sc.members))
+			wants[sc.membersKey()] = base
 		}
-		return tg.withValues(want, sc)
+		return tg.withValues(base.st, sc)
 	}
 	if err := p.planCreations(ctx, pl, res, list, &pp, wantOf); err != nil {
 		return pp, err
@@ -437,17 +468,16 @@ func (p *Pipeline) loadRefs(ctx context.Context, list []scored) error {
 	return nil
 }
 
-// writableRefs returns the profile's active records on the platform that
-// write-back can address.
-func writableRefs(sc scored, pl *Platform) []domain.ExternalRef {
-	var out []domain.ExternalRef
+// appendWritable appends to dst the profile's active records on the
+// platform that write-back can address, without their modification times.
+func appendWritable(dst []domain.ExternalRef, sc scored, pl *Platform) []domain.ExternalRef {
 	for _, r := range sc.refs {
 		if r.Platform == pl.Name && slices.Contains(writableObjects, r.ObjectType) && r.ID != "" {
 			r.LastModified = time.Time{}
-			out = append(out, r)
+			dst = append(dst, r)
 		}
 	}
-	return out
+	return dst
 }
 
 // estimateCalls counts the API calls the write-back takes, batch by

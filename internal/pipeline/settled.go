@@ -119,12 +119,7 @@ func (s *settledRecords) hash(st state) uint64 {
 	h.SetSeed(s.seed)
 	var sum uint64
 	for k, v := range st.Props {
-		h.Reset()
-		h.WriteByte('p')
-		h.WriteString(k)
-		h.WriteByte(0)
-		h.WriteString(v)
-		sum += h.Sum64()
+		sum += s.propHash(k, v)
 	}
 	for k, in := range st.Lists {
 		h.Reset()
@@ -136,6 +131,17 @@ func (s *settledRecords) hash(st state) uint64 {
 		sum += h.Sum64()
 	}
 	return sum
+}
+
+// propHash is the hash of one property entry in hash's sum.
+func (s *settledRecords) propHash(k, v string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	h.WriteByte('p')
+	h.WriteString(k)
+	h.WriteByte(0)
+	h.WriteString(v)
+	return h.Sum64()
 }
 
 // keepSettled keeps the plan's settled records for the next plan.

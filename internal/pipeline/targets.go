@@ -188,14 +188,39 @@ func (t *targets) withValues(want state, sc scored) state {
 	}
 	out := state{Props: maps.Clone(want.Props), Lists: want.Lists}
 	for key, v := range t.values {
-		switch v {
-		case valueNextOrder:
-			out.Props[key] = sc.nextOrder
-		case valueOrderGap:
-			out.Props[key] = sc.orderGap
+		if val, ok := valueOf(v, sc); ok {
+			out.Props[key] = val
 		}
 	}
 	return out
+}
+
+// valueOf returns the person's value of a written value kind.
+func valueOf(v string, sc scored) (string, bool) {
+	switch v {
+	case valueNextOrder:
+		return sc.nextOrder, true
+	case valueOrderGap:
+		return sc.orderGap, true
+	}
+	return "", false
+}
+
+// valuesHash returns the settled-record hash (settledRecords.hash) of
+// withValues(want, sc), given want's own hash h, without building it:
+// the hash is a sum over entries, so each value's entry is swapped in.
+func (t *targets) valuesHash(s *settledRecords, want state, h uint64, sc scored) uint64 {
+	for key, v := range t.values {
+		val, ok := valueOf(v, sc)
+		if !ok {
+			continue
+		}
+		if old, had := want.Props[key]; had {
+			h -= s.propHash(key, old)
+		}
+		h += s.propHash(key, val)
+	}
+	return h
 }
 
 // wantsNextOrder reports whether any segment writes next-order values
