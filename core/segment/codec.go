@@ -105,12 +105,15 @@ func (b *Builder) AppendCustomer(dst []byte, p *domain.Profile, orders []domain.
 // id given and this builder's codes, and returns what follows it in src.
 // Orders the encoding names as left out are named in the problems.
 func (b *Builder) DecodeCustomer(id string, src []byte) (Customer, []byte, error) {
-	d := inputDecoder{src: src}
+	if b.strs == nil {
+		b.strs = map[string]string{}
+	}
+	d := inputDecoder{src: src, strs: b.strs}
 	c := Customer{ID: id, Email: d.string()}
 	c.Attrs = d.attrs()
 	names := make([]string, d.count())
 	for i := range names {
-		names[i] = d.string()
+		names[i] = d.shared()
 	}
 	for n := d.count(); n > 0 && d.err == nil; n -= 2 {
 		key, cur := d.string(), d.string()
@@ -268,8 +271,37 @@ func appendAttrs(dst []byte, a *Attrs) []byte {
 // inputDecoder reads an encoded customer; the first error stops it and every later
 // read returns zero values.
 type inputDecoder struct {
-	src []byte
-	err error
+	src  []byte
+	err  error
+	strs map[string]string // shared strings (see shared)
+}
+
+// Bounds of the strings a Builder shares between the customers it
+// decodes: short ones, up to a number of distinct ones.
+const (
+	maxShared    = 64
+	maxSharedLen = 1 << 16
+)
+
+// shared reads a string that many customers are likely to hold
+// (attribute values and keys, category, device and channel names) and
+// returns the one copy the builder keeps of it: a million customers then
+// hold a few hundred strings, not millions.
+func (d *inputDecoder) shared() string {
+	n := d.count()
+	if d.err != nil {
+		return ""
+	}
+	b := d.src[:n]
+	d.src = d.src[n:]
+	if s, ok := d.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if n <= maxShared && len(d.strs) < maxSharedLen {
+		d.strs[s] = s
+	}
+	return s
 }
 
 func (d *inputDecoder) fail(format string, args ...any) {
@@ -342,8 +374,8 @@ func (d *inputDecoder) attrs() *Attrs {
 	if d.byte() == 0 {
 		return nil
 	}
-	a := &Attrs{Gender: d.string(), Country: d.string(), Region: d.string(), City: d.string(),
-		Industry: d.string(), LifecycleStage: d.string(), Employees: d.varint()}
+	a := &Attrs{Gender: d.shared(), Country: d.shared(), Region: d.shared(), City: d.shared(),
+		Industry: d.shared(), LifecycleStage: d.shared(), Employees: d.varint()}
 	if len(d.src) < 8 {
 		d.fail("the encoding ends early")
 		return nil
@@ -356,14 +388,14 @@ func (d *inputDecoder) attrs() *Attrs {
 	if n := d.count(); n > 0 {
 		a.Platforms = make([]string, n)
 		for i := range a.Platforms {
-			a.Platforms[i] = d.string()
+			a.Platforms[i] = d.shared()
 		}
 	}
 	if n := d.count(); n > 0 {
 		a.Custom = make(map[string]string, n)
 		for ; n > 0; n-- {
-			k := d.string()
-			a.Custom[k] = d.string()
+			k := d.shared()
+			a.Custom[k] = d.shared()
 		}
 	}
 	return a

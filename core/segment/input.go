@@ -159,6 +159,7 @@ type Builder struct {
 	cats     map[string]int
 	devices  map[string]uint8
 	channels map[string]uint8
+	strs     map[string]string // strings shared by decoded customers (codec.go)
 }
 
 // NewBuilder returns a Builder for a dataset whose amounts are in currency.

@@ -56,8 +56,9 @@ func (p *Pipeline) encodeInput(b *segment.Builder, po *store.ProfileOrders, buf 
 	return c, profileRefs{id: po.Profile.ID, refs: p.writable(po.Profile.Refs), optedOut: opted}, buf
 }
 
-// decodeInput decodes a saved input of profile id.
-func (p *Pipeline) decodeInput(b *segment.Builder, id string, data []byte) (segment.Customer, profileRefs, error) {
+// decodeInput decodes a saved input of profile id. Records' platforms,
+// accounts and types are taken from shared, one copy each.
+func (p *Pipeline) decodeInput(b *segment.Builder, id string, data []byte, shared map[string]string) (segment.Customer, profileRefs, error) {
 	c, rest, err := b.DecodeCustomer(id, data)
 	if err != nil {
 		return segment.Customer{}, profileRefs{}, err
@@ -78,7 +79,18 @@ func (p *Pipeline) decodeInput(b *segment.Builder, id string, data []byte) (segm
 			if k <= 0 || l > uint64(len(rest)-k) {
 				return fail()
 			}
-			parts[j], rest = string(rest[k:k+int(l)]), rest[k+int(l):]
+			v := rest[k : k+int(l)]
+			rest = rest[k+int(l):]
+			if j == 3 {
+				parts[j] = string(v) // the record's id
+				continue
+			}
+			s, ok := shared[string(v)]
+			if !ok {
+				s = string(v)
+				shared[s] = s
+			}
+			parts[j] = s
 		}
 		at, k := binary.Varint(rest)
 		if k <= 0 {
@@ -109,9 +121,10 @@ func (p *Pipeline) loadSaved(ctx context.Context, mark int64) (*view, []int, err
 		customers: make([]segment.Customer, 0, n), refs: make([]profileRefs, 0, n)}
 	var missing []int
 	var broken error
+	shared := map[string]string{}
 	err = p.store.EachSavedInput(ctx, p.inputVersion, func(id string, data []byte) error {
 		if data != nil {
-			c, r, err := p.decodeInput(v.b, id, data)
+			c, r, err := p.decodeInput(v.b, id, data, shared)
 			if err == nil {
 				v.customers, v.refs = append(v.customers, c), append(v.refs, r)
 				return nil
