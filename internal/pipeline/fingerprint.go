@@ -1,98 +1,98 @@
 package pipeline
 
 import (
-	"bufio"
-	"cmp"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"slices"
-	"strconv"
-	"strings"
 
-	"github.com/segconn/connector/internal/store"
 	"github.com/segconn/connector/plugins/sdk/adapter"
 )
 
 // fingerprint hashes what a plan would write, so apply can refuse a plan
-// whose data changed since it was shown. It writes each change and item
-// in a fixed layout (no reflection, no formatting per field), in an order
-// that does not depend on how the plan was built.
+// whose data changed since it was shown. Each membership change, push
+// item and creation is written in a fixed layout (every string length
+// prefixed, so no value can pass for a separator) and hashed with
+// SHA-256 on its own; the fingerprint is the sum of those hashes, lane by
+// lane, so it does not depend on the order the plan was built in and
+// needs no sorting (a million-customer plan has some three million
+// entries). The sum changes with any entry: two different plans share a
+// fingerprint only if their entries' hashes happen to sum alike.
 func fingerprint(plan *Plan) string {
-	h := sha256.New()
-	w := bufio.NewWriterSize(h, 64<<10)
-	ms := sortedCopy(plan.Memberships, func(a, b store.MembershipChange) int {
-		return cmp.Or(strings.Compare(a.ProfileID, b.ProfileID), strings.Compare(a.Segment, b.Segment), cmpBool(a.Entered, b.Entered))
-	})
+	var sum [sha256.Size / 8]uint64
+	add := func(entry []byte) {
+		d := sha256.Sum256(entry)
+		for i := range sum {
+			sum[i] += binary.LittleEndian.Uint64(d[8*i:])
+		}
+	}
 	buf := make([]byte, 0, 512)
-	for _, m := range ms {
-		buf = append(buf[:0], "m|"...)
-		buf = append(buf, m.ProfileID...)
-		buf = append(buf, '|')
-		buf = append(buf, m.Segment...)
-		buf = append(buf, '|')
-		buf = strconv.AppendBool(buf, m.Entered)
-		buf = append(buf, '|')
-		buf = strconv.AppendBool(buf, m.Control)
-		buf = append(buf, '\n')
-		_, _ = w.Write(buf)
+	for _, m := range plan.Memberships {
+		buf = append(buf[:0], 'm')
+		buf = appendField(buf, m.ProfileID)
+		buf = appendField(buf, m.Segment)
+		buf = append(buf, b2byte(m.Entered), b2byte(m.Control))
+		add(buf)
 	}
 	for _, pp := range plan.Platforms {
-		items := sortedCopy(pp.Items, func(a, b adapter.PushItem) int { return strings.Compare(a.ID, b.ID) })
-		for _, it := range items {
-			buf = append(buf[:0], "w|"...)
-			buf = append(buf, pp.Platform...)
-			buf = append(buf, '|')
-			buf = appendItem(buf, it)
-			buf = append(buf, '\n')
-			_, _ = w.Write(buf)
+		for _, it := range pp.Items {
+			buf = append(buf[:0], 'w')
+			buf = appendField(buf, pp.Platform)
+			add(appendItem(buf, it))
 		}
-		creates := sortedCopy(pp.Creates, func(a, b adapter.CreateItem) int { return strings.Compare(a.ID, b.ID) })
-		for _, c := range creates {
-			buf = append(buf[:0], "c|"...)
+		for _, c := range pp.Creates {
+			buf = append(buf[:0], 'c')
+			buf = appendField(buf, pp.Platform)
 			buf = appendItem(buf, adapter.PushItem{ID: c.ID, Properties: c.Properties})
-			buf = strconv.AppendQuote(buf, c.Email)
-			buf = append(buf, '\n')
-			_, _ = w.Write(buf)
+			add(appendField(buf, c.Email))
 		}
 	}
-	_ = w.Flush() // a hash takes every write
-	return hex.EncodeToString(h.Sum(nil))[:16]
-}
-
-// sortedCopy returns xs sorted by cmp: xs itself when it already is (a
-// plan is mostly built in order), else a sorted copy.
-func sortedCopy[T any](xs []T, cmp func(a, b T) int) []T {
-	if slices.IsSortedFunc(xs, cmp) {
-		return xs
+	out := make([]byte, 0, sha256.Size)
+	for _, v := range sum {
+		out = binary.LittleEndian.AppendUint64(out, v)
 	}
-	xs = slices.Clone(xs)
-	slices.SortFunc(xs, cmp)
-	return xs
+	return hex.EncodeToString(out)[:16]
 }
 
 // appendItem appends what a push item writes: its id, record, property
-// values in key order, and list additions and removals. Each string is
-// quoted, so no value can pass for a separator.
+// values in key order, and list additions and removals.
 func appendItem(buf []byte, it adapter.PushItem) []byte {
-	buf = strconv.AppendQuote(buf, it.ID)
-	buf = strconv.AppendQuote(buf, it.Ref.Key())
-	buf = append(buf, 'p')
-	keys := make([]string, 0, len(it.Properties))
+	buf = appendField(buf, it.ID)
+	buf = appendField(buf, it.Ref.Platform)
+	buf = appendField(buf, it.Ref.Account)
+	buf = appendField(buf, it.Ref.ObjectType)
+	buf = appendField(buf, it.Ref.ID)
+	var small [16]string
+	keys := small[:0]
 	for k := range it.Properties {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	buf = binary.AppendUvarint(buf, uint64(len(keys)))
 	for _, k := range keys {
-		buf = strconv.AppendQuote(buf, k)
-		buf = strconv.AppendQuote(buf, it.Properties[k])
+		buf = appendField(buf, k)
+		buf = appendField(buf, it.Properties[k])
 	}
-	buf = append(buf, '+')
+	buf = binary.AppendUvarint(buf, uint64(len(it.Add)))
 	for _, k := range it.Add {
-		buf = strconv.AppendQuote(buf, k)
+		buf = appendField(buf, k)
 	}
-	buf = append(buf, '-')
+	buf = binary.AppendUvarint(buf, uint64(len(it.Remove)))
 	for _, k := range it.Remove {
-		buf = strconv.AppendQuote(buf, k)
+		buf = appendField(buf, k)
 	}
 	return buf
+}
+
+// appendField appends s with its length first.
+func appendField(buf []byte, s string) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(s)))
+	return append(buf, s...)
+}
+
+func b2byte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
