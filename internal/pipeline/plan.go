@@ -166,6 +166,16 @@ func (p *Pipeline) planFor(ctx context.Context, res *segment.Result, list []scor
 	for _, s := range res.Segments {
 		deltas[s.Name] = &SegmentDelta{Segment: s.Name}
 	}
+	if full && len(current) == 0 {
+		// Everyone enters: size the changes once rather than grow them
+		// (at a million customers, growing copied the 150 MB of changes
+		// several times over).
+		n := 0
+		for _, sc := range list {
+			n += len(sc.members)
+		}
+		plan.Memberships = make([]store.MembershipChange, 0, n)
+	}
 	for _, sc := range list {
 		id := sc.id
 		cur := current[id]
