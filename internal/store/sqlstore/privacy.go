@@ -40,6 +40,9 @@ type erasurePrep struct {
 // filterSuppressed drops the page's contacts and orders that carry a
 // suppressed email: an erased person is not imported again.
 func (u *unit) filterSuppressed(ctx context.Context, chs []adapter.Change) ([]adapter.Change, error) {
+	if skip, err := u.suppressionSkippable(ctx, chs); skip || err != nil {
+		return chs, err
+	}
 	hashes := map[string]string{} // candidate hash → email
 	for _, c := range chs {
 		for _, e := range changeEmails(c) {

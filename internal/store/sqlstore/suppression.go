@@ -9,7 +9,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 
+	"github.com/segconn/connector/plugins/sdk/adapter"
 	"github.com/segconn/connector/plugins/sdk/domain"
 )
 
@@ -147,4 +149,27 @@ func (e *Engine) subjectHash(profileID string, emails []string) (string, error) 
 		return "", errors.New("the suppression key is not loaded: migrate the store first")
 	}
 	return hex.EncodeToString(mac(e.supp.current, "profile:"+profileID)), nil
+}
+
+// suppressionSkippable reports whether filterSuppressed need not hash the
+// page's emails: the page carries none, or the suppression list is empty
+// (as it is until the first erasure), which one indexed read tells. A
+// store whose keys are not loaded is refused as hashing would refuse it.
+func (u *unit) suppressionSkippable(ctx context.Context, chs []adapter.Change) (bool, error) {
+	if !slices.ContainsFunc(chs, func(c adapter.Change) bool { return len(changeEmails(c)) > 0 }) {
+		return true, nil
+	}
+	if u.e.supp.current == nil {
+		return false, nil
+	}
+	rows, err := u.e.query(ctx, u.tx, `SELECT 1 FROM suppression LIMIT 1`)
+	if err != nil {
+		return false, fmt.Errorf("reading the suppression list: %w", err)
+	}
+	defer rows.Close()
+	found := rows.Next()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("reading the suppression list: %w", err)
+	}
+	return !found, nil
 }
