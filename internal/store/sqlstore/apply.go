@@ -36,8 +36,11 @@ type unit struct {
 	// the dialect cannot COPY.
 	conn *sql.Conn
 	// staged are the staging tables bulkWrite used in this transaction.
-	staged  map[string]bool
-	quarant [][]any
+	staged map[string]bool
+	// storedLinks and storedProfiles are the keys of the links and
+	// profiles load read from the database (see bulkWriteNew).
+	storedLinks, storedProfiles map[string]bool
+	quarant                     [][]any
 	// erasing is set when the unit erases a profile (see privacy.go).
 	erasing *erasing
 }

@@ -134,6 +134,10 @@ func (u *unit) loadLinks(ctx context.Context, col string, keys []string, profile
 			}
 			l.Contact, l.Times = ld.Contact, ld.FieldTimes
 			u.Links[l.Key] = l
+			if u.storedLinks == nil {
+				u.storedLinks = map[string]bool{}
+			}
+			u.storedLinks[l.Key] = true
 			if profileIDs != nil {
 				profileIDs[l.ProfileID] = true
 			}
@@ -186,6 +190,10 @@ func (u *unit) loadProfiles(ctx context.Context, ids []string) error {
 			}
 			p.RowCreated = fromTS(rc)
 			u.Profiles[p.ID] = p
+			if u.storedProfiles == nil {
+				u.storedProfiles = map[string]bool{}
+			}
+			u.storedProfiles[p.ID] = true
 		}
 		return rows.Err()
 	})

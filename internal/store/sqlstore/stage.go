@@ -21,6 +21,13 @@ func (u *unit) bulkWrite(ctx context.Context, table string, cols []string, suffi
 	if e.d.CopyFrom == nil || u.conn == nil || len(rows) < stageMin {
 		return e.bulkInsert(ctx, u.tx, table, cols, suffix, rows)
 	}
+	if suffix == "" {
+		// A plain insert needs no merge: COPY into the table itself.
+		if err := e.d.CopyFrom(ctx, u.conn, table, cols, rows); err != nil {
+			return fmt.Errorf("copying %d rows to %s: %w", len(rows), table, err)
+		}
+		return nil
+	}
 	stage := "stage_" + table
 	list := strings.Join(cols, ", ")
 	if u.staged[stage] {
@@ -45,6 +52,34 @@ func (u *unit) bulkWrite(ctx context.Context, table string, cols []string, suffi
 		return fmt.Errorf("merging %d rows into %s: %w", len(rows), table, err)
 	}
 	return nil
+}
+
+// bulkWriteSplit writes rows like bulkWrite with suffix, except that,
+// when the dialect can COPY and serialises identity writers
+// (Dialect.Serialize), the rows for which isNew reports true are copied
+// straight into the table without a merge. isNew must report only rows
+// whose key the unit looked up in this transaction and did not find:
+// under the identity lock no other writer can have stored them since.
+func (u *unit) bulkWriteSplit(ctx context.Context, table string, cols []string, suffix string, rows [][]any, isNew func(row []any) bool) error {
+	e := u.e
+	if e.d.CopyFrom == nil || e.d.Serialize == nil || u.conn == nil || len(rows) < stageMin {
+		return u.bulkWrite(ctx, table, cols, suffix, rows)
+	}
+	var fresh, stored [][]any
+	for _, r := range rows {
+		if isNew(r) {
+			fresh = append(fresh, r)
+		} else {
+			stored = append(stored, r)
+		}
+	}
+	if len(fresh) < stageMin {
+		return u.bulkWrite(ctx, table, cols, suffix, rows)
+	}
+	if err := u.bulkWrite(ctx, table, cols, "", fresh); err != nil {
+		return err
+	}
+	return u.bulkWrite(ctx, table, cols, suffix, stored)
 }
 
 // inConnTx is inTx on a connection of its own, which fn gets too (for

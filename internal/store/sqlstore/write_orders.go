@@ -38,7 +38,10 @@ func (u *unit) writeOrders(ctx context.Context) error {
 	}
 	orderCols := []string{"ref_key", "platform", "account", "object_type", "ext_id", "profile_id", "customer_key", "billing_email",
 		"created_at", "updated_at", "status", "currency", "total", "refunded", "digest", "data"}
-	if err := u.bulkWrite(ctx, "orders", orderCols, upsertSuffix(orderCols, "ref_key"), StoredOrders); err != nil {
+	// An order is new unless load found it (every order of the page is
+	// looked up).
+	isNew := func(r []any) bool { _, ok := u.Orders[r[0].(string)]; return !ok }
+	if err := u.bulkWriteSplit(ctx, "orders", orderCols, upsertSuffix(orderCols, "ref_key"), StoredOrders, isNew); err != nil {
 		return err
 	}
 	var existing []string

@@ -49,7 +49,10 @@ func (u *unit) writeProfiles(ctx context.Context) error {
 		return err
 	}
 	profCols := []string{"id", "primary_email", "row_created", "updated_at", "data"}
-	if err := u.bulkWrite(ctx, "profiles", profCols, upsertSuffix(profCols, "id"), profRows); err != nil {
+	// A profile load did not read is one resolution created, under a
+	// new id.
+	isNew := func(r []any) bool { return !u.storedProfiles[r[0].(string)] }
+	if err := u.bulkWriteSplit(ctx, "profiles", profCols, upsertSuffix(profCols, "id"), profRows, isNew); err != nil {
 		return err
 	}
 	// Emails: rebuilt for every refolded or merged-away profile.
@@ -80,7 +83,10 @@ func (u *unit) writeLinks(ctx context.Context) error {
 			l.MergedInto, b2i(l.Placeholder), l.CompanyKey, ts(l.LinkedAt), ts(l.UpdatedAt), string(data)})
 	}
 	linkCols := []string{"ref_key", "platform", "account", "object_type", "ext_id", "profile_id", "state", "merged_into", "placeholder", "company_key", "linked_at", "updated_at", "data"}
-	if err := u.bulkWrite(ctx, "links", linkCols, upsertSuffix(linkCols, "ref_key"), Links); err != nil {
+	// A link load did not read was looked up by its key and not found,
+	// or is a record resolution met for the first time.
+	isNew := func(r []any) bool { return !u.storedLinks[r[0].(string)] }
+	if err := u.bulkWriteSplit(ctx, "links", linkCols, upsertSuffix(linkCols, "ref_key"), Links, isNew); err != nil {
 		return err
 	}
 	return nil
